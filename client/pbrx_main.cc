@@ -1,0 +1,46 @@
+// The `pbrx` command-line interface. Subcommands dispatch to libraries; this
+// file only parses argv and maps results to exit codes:
+//   0 success, 1 the operation failed, 2 usage error.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/version.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    R"(usage: pbrx [--help] COMMAND [ARGS...]
+
+pbrx farm builds container images for Python projects: one {name}-base image
+and one image per console_scripts entry point.
+
+commands:
+  version        print the pbrx version and exit
+  help           show this help
+
+Coming next (see the issues): build-images, bindep, plan, farm status.
+
+exit codes: 0 success, 1 failure, 2 usage error
+)";
+
+int Usage(FILE* out, int code) {
+  std::fputs(kUsage, out);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return Usage(stderr, 2);
+  const std::string& cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") return Usage(stdout, 0);
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("pbrx %s\n", pbrx::kVersion);
+    return 0;
+  }
+  std::fprintf(stderr, "pbrx: unknown command '%s' (try 'pbrx --help')\n", cmd.c_str());
+  return 2;
+}
