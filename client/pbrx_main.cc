@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     std::printf("pbrx %s\n", pbrx::kVersion);
     return 0;
   }
-  std::fprintf(stderr, "pbrx: unknown command '%s' (try 'pbrx --help')\n", cmd.c_str());
+  std::fprintf(stderr, "pbrx: unknown command '%s' (try 'pbrx --help')\n",
+               cmd.c_str());
   return 2;
 }

@@ -20,15 +20,15 @@ int HexValue(char c) {
 
 absl::StatusOr<Digest> Digest::Create(absl::string_view hash, int64_t size) {
   if (hash.size() != kHashHexLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("digest hash must be 64 lowercase hex characters (SHA-256), got ",
-                     hash.size(), " characters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "digest hash must be 64 lowercase hex characters (SHA-256), got ",
+        hash.size(), " characters"));
   }
   for (size_t i = 0; i < hash.size(); ++i) {
     if (HexValue(hash[i]) < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "digest hash must be lowercase hex, found '", hash.substr(i, 1),
-          "' at position ", i));
+      return absl::InvalidArgumentError(
+          absl::StrCat("digest hash must be lowercase hex, found '",
+                       hash.substr(i, 1), "' at position ", i));
     }
   }
   if (size < 0) {
@@ -48,9 +48,9 @@ absl::StatusOr<Digest> Digest::Parse(absl::string_view text) {
   int64_t size = 0;
   if (size_text.empty() || !absl::ascii_isdigit(size_text[0]) ||
       !absl::SimpleAtoi(size_text, &size)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("digest size must be a non-negative decimal integer, got '",
-                     size_text, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "digest size must be a non-negative decimal integer, got '", size_text,
+        "'"));
   }
   return Create(text.substr(0, slash), size);
 }
@@ -81,7 +81,8 @@ build::bazel::remote::execution::v2::Digest Digest::ToProto() const {
 std::string Digest::ToKey() const {
   std::string key(40, '\0');
   for (size_t i = 0; i < 32; ++i) {
-    key[i] = static_cast<char>((HexValue(hash_[2 * i]) << 4) | HexValue(hash_[2 * i + 1]));
+    key[i] = static_cast<char>((HexValue(hash_[2 * i]) << 4) |
+                               HexValue(hash_[2 * i + 1]));
   }
   uint64_t size = static_cast<uint64_t>(size_);
   for (int i = 0; i < 8; ++i) {

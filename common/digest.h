@@ -61,7 +61,8 @@ class Digest {
   }
 
  private:
-  Digest(std::string hash, int64_t size) : hash_(std::move(hash)), size_(size) {}
+  Digest(std::string hash, int64_t size)
+      : hash_(std::move(hash)), size_(size) {}
 
   std::string hash_;
   int64_t size_;

@@ -48,16 +48,21 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, DigestParseErrorTest,
     ::testing::Values(
         BadDigestCase{"nohash", "must have the form HASH/SIZE"},
-        BadDigestCase{std::string(kHelloHash) + "/", "non-negative decimal integer"},
-        BadDigestCase{std::string(kHelloHash) + "/-1", "non-negative decimal integer"},
-        BadDigestCase{std::string(kHelloHash) + "/+5", "non-negative decimal integer"},
-        BadDigestCase{std::string(kHelloHash) + "/5x", "non-negative decimal integer"},
+        BadDigestCase{std::string(kHelloHash) + "/",
+                      "non-negative decimal integer"},
+        BadDigestCase{std::string(kHelloHash) + "/-1",
+                      "non-negative decimal integer"},
+        BadDigestCase{std::string(kHelloHash) + "/+5",
+                      "non-negative decimal integer"},
+        BadDigestCase{std::string(kHelloHash) + "/5x",
+                      "non-negative decimal integer"},
         BadDigestCase{std::string(kHelloHash) + "/99999999999999999999",
                       "non-negative decimal integer"},
         BadDigestCase{"abc/5", "64 lowercase hex characters (SHA-256), got 3"},
         BadDigestCase{std::string(kHelloHash).substr(0, 63) + "G/5",
                       "found 'G' at position 63"},
-        BadDigestCase{"2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824/5",
+        BadDigestCase{"2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362"
+                      "938B9824/5",
                       "found 'C' at position 1"}));
 
 TEST(DigestTest, CreateRejectsNegativeSize) {
@@ -73,7 +78,8 @@ TEST(DigestTest, ProtoRoundTrip) {
   EXPECT_EQ(*back, d);
   build::bazel::remote::execution::v2::Digest bad;
   bad.set_hash("zz");
-  EXPECT_EQ(Digest::FromProto(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Digest::FromProto(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(DigestTest, KeyRoundTripAndOrdering) {
@@ -83,7 +89,8 @@ TEST(DigestTest, KeyRoundTripAndOrdering) {
   auto back = Digest::FromKey(key);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, a);
-  EXPECT_EQ(Digest::FromKey("short").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Digest::FromKey("short").status().code(),
+            absl::StatusCode::kInvalidArgument);
   // Same hash, different sizes sort by size.
   auto small = Digest::Create(kHelloHash, 1);
   auto big = Digest::Create(kHelloHash, 300);

@@ -18,10 +18,11 @@ void LogLine(LogSeverity severity, absl::string_view message) {
   char letter = severity == LogSeverity::kInfo      ? 'I'
                 : severity == LogSeverity::kWarning ? 'W'
                                                     : 'E';
-  std::string line = absl::StrCat(
-      std::string(1, letter),
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      " ", message, "\n");
+  std::string line =
+      absl::StrCat(std::string(1, letter),
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   " ", message, "\n");
   // One fwrite per line keeps lines whole across threads.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

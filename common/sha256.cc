@@ -13,7 +13,8 @@ struct Sha256::State {
 Sha256::Sha256() : state_(std::make_unique<State>()) {
   state_->ctx = EVP_MD_CTX_new();
   // Allocation failure of a tiny context is treated as fatal, like new.
-  if (state_->ctx == nullptr || EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) != 1) {
+  if (state_->ctx == nullptr ||
+      EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) != 1) {
     std::abort();
   }
 }

@@ -13,19 +13,20 @@
 #define PBRX_STATUS_CONCAT_(a, b) PBRX_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the current function when `expr` (an absl::Status) is not OK.
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status pbrx_status_ = (expr);      \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    ::absl::Status pbrx_status_ = (expr);        \
     if (!pbrx_status_.ok()) return pbrx_status_; \
   } while (false)
 
 // `ASSIGN_OR_RETURN(auto x, F())`: evaluates F() (an absl::StatusOr<T>),
 // returns its status when not OK, else moves the value into `lhs`.
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  PBRX_ASSIGN_OR_RETURN_IMPL_(PBRX_STATUS_CONCAT_(pbrx_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                         \
+  PBRX_ASSIGN_OR_RETURN_IMPL_(PBRX_STATUS_CONCAT_(pbrx_statusor_, __LINE__), \
+                              lhs, rexpr)
 
-#define PBRX_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                \
+#define PBRX_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)  \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = *std::move(statusor)
 
