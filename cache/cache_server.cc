@@ -1,0 +1,149 @@
+#include "cache/cache_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "grpcpp/server_builder.h"
+
+namespace pbrx::cache {
+
+namespace {
+
+// Splits "HOST:PORT" (HOST may be "[v6]") into its parts; INVALID_ARGUMENT
+// otherwise.
+absl::Status CheckHostPort(absl::string_view address, absl::string_view flag) {
+  size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0 || colon + 1 == address.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " must be HOST:PORT, got '", address, "'"));
+  }
+  for (char c : address.substr(colon + 1)) {
+    if (c < '0' || c > '9') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " port must be a number, got '", address.substr(colon + 1), "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string HostOf(absl::string_view address) {
+  return std::string(address.substr(0, address.rfind(':')));
+}
+
+}  // namespace
+
+CacheServer::CacheServer(const CacheServerOptions& options, common::Clock* clock)
+    : options_(options), clock_(clock) {}
+
+absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
+    const CacheServerOptions& options, common::Clock* clock) {
+  RETURN_IF_ERROR(CheckHostPort(options.listen, "--listen"));
+  if (!options.metrics_listen.empty()) {
+    RETURN_IF_ERROR(CheckHostPort(options.metrics_listen, "--metrics-listen"));
+  }
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
+  std::unique_ptr<CacheServer> server(new CacheServer(options, clock));
+  server->registry_ = std::make_shared<prometheus::Registry>();
+  server->metrics_ = std::make_unique<CacheMetrics>(*server->registry_);
+
+  RocksDbStorageOptions storage_options;
+  storage_options.path = options.data_dir;
+  storage_options.sync_writes = options.sync_writes;
+  ASSIGN_OR_RETURN(server->storage_, RocksDbStorage::Open(storage_options));
+
+  RocksDbBlobStoreOptions blob_options;
+  blob_options.max_size_bytes = options.max_size_bytes;
+  blob_options.min_age = options.min_age;
+  blob_options.touch_granularity = std::min(absl::Seconds(10), options.min_age / 10);
+  ASSIGN_OR_RETURN(server->blob_store_,
+                   RocksDbBlobStore::Create(server->storage_.get(), clock, blob_options));
+  server->raw_action_cache_ = std::make_unique<RocksDbActionCache>(server->storage_.get());
+  server->action_cache_ = std::make_unique<CompletenessCheckingActionCache>(
+      server->raw_action_cache_.get(), server->blob_store_.get());
+
+  CapabilitiesOptions caps;
+  caps.max_batch_total_size_bytes = options.max_batch_total_size_bytes;
+  server->capabilities_service_ =
+      std::make_unique<CapabilitiesService>(caps, server->metrics_.get());
+  CasServiceOptions cas;
+  cas.max_batch_total_size_bytes = options.max_batch_total_size_bytes;
+  server->cas_service_ = std::make_unique<CasService>(server->blob_store_.get(),
+                                                      server->metrics_.get(), cas);
+  server->action_cache_service_ = std::make_unique<ActionCacheService>(
+      server->action_cache_.get(), server->metrics_.get(), ActionCacheServiceOptions{});
+  server->bytestream_service_ = std::make_unique<ByteStreamService>(
+      server->blob_store_.get(), server->metrics_.get(), clock, ByteStreamServiceOptions{});
+  return server;
+}
+
+absl::Status CacheServer::Start() {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port);
+  // Batches are bounded by max_batch_total_size_bytes; leave room for framing.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20)));
+  builder.SetMaxSendMessageSize(static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20)));
+  builder.RegisterService(capabilities_service_.get());
+  builder.RegisterService(cas_service_.get());
+  builder.RegisterService(action_cache_service_.get());
+  builder.RegisterService(bytestream_service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+  }
+  address_ = absl::StrCat(HostOf(options_.listen), ":", port);
+
+  if (!options_.metrics_listen.empty()) {
+    // civetweb (inside prometheus-cpp) reports bind failures by throwing;
+    // this is the one place where a foreign exception is turned into a status.
+    try {
+      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen, 2);
+    } catch (const std::exception& e) {
+      server_->Shutdown();
+      server_.reset();
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on --metrics-listen ", options_.metrics_listen, ": ",
+                       e.what()));
+    }
+    exposer_->RegisterCollectable(registry_);
+    std::vector<int> ports = exposer_->GetListeningPorts();
+    metrics_address_ = absl::StrCat(HostOf(options_.metrics_listen), ":",
+                                    ports.empty() ? 0 : ports.front());
+  }
+  metrics_->UpdateStoreStats(blob_store_->Stats());
+  stats_thread_ = std::thread([this] {
+    while (!stop_stats_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      metrics_->UpdateStoreStats(blob_store_->Stats());
+    }
+  });
+  return absl::OkStatus();
+}
+
+void CacheServer::Shutdown(absl::Duration deadline) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+    server_->Wait();
+  }
+  if (stats_thread_.joinable()) {
+    stop_stats_.Notify();
+    stats_thread_.join();
+  }
+  exposer_.reset();
+  server_.reset();
+  bytestream_service_.reset();  // aborts uploads left open for resumption
+  action_cache_service_.reset();
+  cas_service_.reset();
+  capabilities_service_.reset();
+  action_cache_.reset();
+  raw_action_cache_.reset();
+  blob_store_.reset();
+  storage_.reset();  // flushes and closes RocksDB
+}
+
+CacheServer::~CacheServer() { Shutdown(absl::Seconds(5)); }
+
+}  // namespace pbrx::cache

@@ -1,0 +1,90 @@
+// CacheServer wires the cache together: RocksDB storage, the blob store with
+// eviction, the completeness-checking Action Cache, the four REAPI services on
+// one gRPC endpoint, and the Prometheus exposer. Lifecycle: Create() opens
+// storage, Start() binds and serves, Shutdown() stops accepting, lets
+// in-flight RPCs finish until the deadline, then closes RocksDB cleanly
+// (reverse order of construction).
+#ifndef PBRX_CACHE_CACHE_SERVER_H_
+#define PBRX_CACHE_CACHE_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "cache/action_cache_service.h"
+#include "cache/bytestream_service.h"
+#include "cache/cache_metrics.h"
+#include "cache/capabilities_service.h"
+#include "cache/cas_service.h"
+#include "cache/completeness_checking_action_cache.h"
+#include "cache/rocksdb_action_cache.h"
+#include "cache/rocksdb_blob_store.h"
+#include "cache/rocksdb_storage.h"
+#include "common/clock.h"
+#include "grpcpp/server.h"
+#include "prometheus/exposer.h"
+#include "prometheus/registry.h"
+
+namespace pbrx::cache {
+
+struct CacheServerOptions {
+  std::string listen = "127.0.0.1:0";  // HOST:PORT, port 0 = pick one
+  std::string data_dir;
+  int64_t max_size_bytes = 0;  // 0 = unbounded
+  absl::Duration min_age = absl::Minutes(5);
+  std::string metrics_listen;  // empty = no metrics endpoint
+  bool sync_writes = false;
+  int64_t max_batch_total_size_bytes = 4 << 20;
+};
+
+class CacheServer {
+ public:
+  // Opens the database under options.data_dir. `clock` must outlive the
+  // server.
+  static absl::StatusOr<std::unique_ptr<CacheServer>> Create(const CacheServerOptions& options,
+                                                             common::Clock* clock);
+  ~CacheServer();
+
+  // Binds the gRPC endpoint (and metrics, if configured) and starts serving.
+  // UNAVAILABLE if an address cannot be bound.
+  absl::Status Start();
+  // "HOST:PORT" actually bound (after Start()).
+  const std::string& address() const { return address_; }
+  const std::string& metrics_address() const { return metrics_address_; }
+
+  // Stops accepting RPCs, waits for in-flight ones up to `deadline` (then
+  // cancels them), and closes the database. Idempotent.
+  void Shutdown(absl::Duration deadline);
+
+  BlobStore& blob_store() { return *blob_store_; }
+
+ private:
+  explicit CacheServer(const CacheServerOptions& options, common::Clock* clock);
+
+  CacheServerOptions options_;
+  common::Clock* clock_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<CacheMetrics> metrics_;
+  std::unique_ptr<RocksDbStorage> storage_;
+  std::unique_ptr<RocksDbBlobStore> blob_store_;
+  std::unique_ptr<RocksDbActionCache> raw_action_cache_;
+  std::unique_ptr<CompletenessCheckingActionCache> action_cache_;
+  std::unique_ptr<CapabilitiesService> capabilities_service_;
+  std::unique_ptr<CasService> cas_service_;
+  std::unique_ptr<ActionCacheService> action_cache_service_;
+  std::unique_ptr<ByteStreamService> bytestream_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::string address_;
+  std::string metrics_address_;
+  absl::Notification stop_stats_;
+  std::thread stats_thread_;
+  bool shut_down_ = false;
+};
+
+}  // namespace pbrx::cache
+
+#endif  // PBRX_CACHE_CACHE_SERVER_H_

@@ -1,0 +1,54 @@
+// REAPI ContentAddressableStorage service over a BlobStore: FindMissingBlobs,
+// BatchUpdateBlobs, BatchReadBlobs, GetTree. Parses and validates requests,
+// calls the store, fills replies; no storage logic lives here.
+#ifndef PBRX_CACHE_CAS_SERVICE_H_
+#define PBRX_CACHE_CAS_SERVICE_H_
+
+#include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
+#include "cache/blob_store.h"
+#include "cache/cache_metrics.h"
+
+namespace pbrx::cache {
+
+struct CasServiceOptions {
+  // Upper bound on the sum of blob sizes in one batch request or reply.
+  int64_t max_batch_total_size_bytes = 4 << 20;
+  // Directories per GetTree reply page when the client asks for none.
+  int default_tree_page_size = 1000;
+};
+
+class CasService final
+    : public build::bazel::remote::execution::v2::ContentAddressableStorage::Service {
+ public:
+  CasService(BlobStore* store, CacheMetrics* metrics, const CasServiceOptions& options)
+      : store_(store), metrics_(metrics), options_(options) {}
+
+  grpc::Status FindMissingBlobs(
+      grpc::ServerContext* context,
+      const build::bazel::remote::execution::v2::FindMissingBlobsRequest* request,
+      build::bazel::remote::execution::v2::FindMissingBlobsResponse* response) override;
+  grpc::Status BatchUpdateBlobs(
+      grpc::ServerContext* context,
+      const build::bazel::remote::execution::v2::BatchUpdateBlobsRequest* request,
+      build::bazel::remote::execution::v2::BatchUpdateBlobsResponse* response) override;
+  grpc::Status BatchReadBlobs(
+      grpc::ServerContext* context,
+      const build::bazel::remote::execution::v2::BatchReadBlobsRequest* request,
+      build::bazel::remote::execution::v2::BatchReadBlobsResponse* response) override;
+  grpc::Status GetTree(
+      grpc::ServerContext* context,
+      const build::bazel::remote::execution::v2::GetTreeRequest* request,
+      grpc::ServerWriter<build::bazel::remote::execution::v2::GetTreeResponse>* writer)
+      override;
+
+ private:
+  grpc::Status Finish(absl::string_view method, const absl::Status& status);
+
+  BlobStore* store_;
+  CacheMetrics* metrics_;
+  CasServiceOptions options_;
+};
+
+}  // namespace pbrx::cache
+
+#endif  // PBRX_CACHE_CAS_SERVICE_H_

@@ -1,0 +1,87 @@
+#include "common/flag_parser.h"
+
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pbrx::common {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::Status ParseArgs(FlagParser& p, std::vector<std::string> args, bool* help) {
+  std::vector<char*> argv;
+  static std::string prog = "prog";
+  argv.push_back(prog.data());
+  for (auto& a : args) argv.push_back(a.data());
+  return p.Parse(static_cast<int>(argv.size()), argv.data(), help);
+}
+
+TEST(ByteSizeTest, Units) {
+  EXPECT_EQ(*ParseByteSize("123"), 123);
+  EXPECT_EQ(*ParseByteSize("4k"), 4096);
+  EXPECT_EQ(*ParseByteSize("512M"), 512ll << 20);
+  EXPECT_EQ(*ParseByteSize("10G"), 10ll << 30);
+  EXPECT_EQ(*ParseByteSize("10GiB"), 10ll << 30);
+  EXPECT_EQ(*ParseByteSize("1.5G"), 3ll << 29);
+  for (const char* bad : {"", "G", "-1", "ten", "1X", "1e30"}) {
+    EXPECT_EQ(ParseByteSize(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+struct Flags {
+  Flags() : parser_("prog") {
+    parser_.AddString("listen", &listen_, "address");
+    parser_.AddByteSize("max-size", &max_size_, "bound");
+    parser_.AddDuration("min-age", &min_age_, "age");
+    parser_.AddBool("sync", &sync_, "fsync");
+    parser_.Require("listen");
+  }
+  Flags(const Flags&) = delete;
+  FlagParser parser_;
+  std::string listen_;
+  int64_t max_size_ = 0;
+  absl::Duration min_age_ = absl::Minutes(5);
+  bool sync_ = false;
+  bool help_ = false;
+};
+
+class FlagParserTest : public ::testing::Test, public Flags {};
+
+TEST_F(FlagParserTest, BothFormsAndTypes) {
+  ASSERT_TRUE(ParseArgs(parser_, {"--listen", "127.0.0.1:0", "--max-size=2G", "--min-age=30s",
+                                  "--sync"},
+                        &help_)
+                  .ok());
+  EXPECT_EQ(listen_, "127.0.0.1:0");
+  EXPECT_EQ(max_size_, 2ll << 30);
+  EXPECT_EQ(min_age_, absl::Seconds(30));
+  EXPECT_TRUE(sync_);
+}
+
+TEST_F(FlagParserTest, Errors) {
+  auto msg = [&](std::vector<std::string> args) {
+    Flags fresh;
+    absl::Status s = ParseArgs(fresh.parser_, args, &fresh.help_);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    return std::string(s.message());
+  };
+  EXPECT_EQ(msg({"--listen=a:1", "--bogus"}), "unknown flag --bogus");
+  EXPECT_EQ(msg({"--listen"}), "flag --listen needs a value");
+  EXPECT_EQ(msg({}), "missing required flag --listen");
+  EXPECT_THAT(msg({"--listen=a:1", "--max-size=lots"}), HasSubstr("--max-size: expected a byte size"));
+  EXPECT_THAT(msg({"--listen=a:1", "--min-age=soon"}), HasSubstr("--min-age: expected a duration"));
+  EXPECT_EQ(msg({"--listen=a:1", "stray"}), "unexpected argument 'stray' (flags start with --)");
+  EXPECT_THAT(msg({"--listen=a:1", "--sync=maybe"}), HasSubstr("expected true or false"));
+}
+
+TEST_F(FlagParserTest, Help) {
+  ASSERT_TRUE(ParseArgs(parser_, {"--help"}, &help_).ok());
+  EXPECT_TRUE(help_);
+  EXPECT_THAT(parser_.Usage(), HasSubstr("--listen=VALUE"));
+  EXPECT_THAT(parser_.Usage(), HasSubstr("(required)"));
+}
+
+}  // namespace
+}  // namespace pbrx::common
