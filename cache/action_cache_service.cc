@@ -8,9 +8,9 @@ namespace pbrx::cache {
 
 namespace re = build::bazel::remote::execution::v2;
 
-grpc::Status ActionCacheService::GetActionResult(grpc::ServerContext*,
-                                                 const re::GetActionResultRequest* request,
-                                                 re::ActionResult* response) {
+grpc::Status ActionCacheService::GetActionResult(
+    grpc::ServerContext*, const re::GetActionResultRequest* request,
+    re::ActionResult* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     absl::StatusOr<Digest> action = Digest::FromProto(request->action_digest());
@@ -34,7 +34,8 @@ grpc::Status ActionCacheService::UpdateActionResult(
     re::ActionResult* response) {
   auto run = [&]() -> absl::Status {
     if (!options_.allow_updates) {
-      return absl::PermissionDeniedError("this cache does not accept action results from clients");
+      return absl::PermissionDeniedError(
+          "this cache does not accept action results from clients");
     }
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     absl::StatusOr<Digest> action = Digest::FromProto(request->action_digest());

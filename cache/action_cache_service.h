@@ -24,11 +24,13 @@ class ActionCacheService final
 
   grpc::Status GetActionResult(
       grpc::ServerContext* context,
-      const build::bazel::remote::execution::v2::GetActionResultRequest* request,
+      const build::bazel::remote::execution::v2::GetActionResultRequest*
+          request,
       build::bazel::remote::execution::v2::ActionResult* response) override;
   grpc::Status UpdateActionResult(
       grpc::ServerContext* context,
-      const build::bazel::remote::execution::v2::UpdateActionResultRequest* request,
+      const build::bazel::remote::execution::v2::UpdateActionResultRequest*
+          request,
       build::bazel::remote::execution::v2::ActionResult* response) override;
 
  private:

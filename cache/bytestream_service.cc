@@ -14,16 +14,19 @@ using google::bytestream::ReadResponse;
 using google::bytestream::WriteRequest;
 using google::bytestream::WriteResponse;
 
-grpc::Status ByteStreamService::Read(grpc::ServerContext* context, const ReadRequest* request,
+grpc::Status ByteStreamService::Read(grpc::ServerContext* context,
+                                     const ReadRequest* request,
                                      grpc::ServerWriter<ReadResponse>* writer) {
   absl::Status status = DoRead(context, *request, writer);
   metrics_->RecordRequest("Read", status.code());
   return common::ToGrpcStatus(status);
 }
 
-absl::Status ByteStreamService::DoRead(grpc::ServerContext* context, const ReadRequest& request,
-                                       grpc::ServerWriter<ReadResponse>* writer) {
-  ASSIGN_OR_RETURN(ResourceName name, ParseReadResourceName(request.resource_name()));
+absl::Status ByteStreamService::DoRead(
+    grpc::ServerContext* context, const ReadRequest& request,
+    grpc::ServerWriter<ReadResponse>* writer) {
+  ASSIGN_OR_RETURN(ResourceName name,
+                   ParseReadResourceName(request.resource_name()));
   if (request.read_offset() < 0) {
     return absl::OutOfRangeError(
         absl::StrCat("read_offset must be >= 0, got ", request.read_offset()));
@@ -33,14 +36,17 @@ absl::Status ByteStreamService::DoRead(grpc::ServerContext* context, const ReadR
         absl::StrCat("read_limit must be >= 0, got ", request.read_limit()));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<BlobReader> reader,
-                   store_->OpenRead(name.digest, request.read_offset(), request.read_limit()));
+                   store_->OpenRead(name.digest, request.read_offset(),
+                                    request.read_limit()));
   ReadResponse response;
   while (true) {
-    if (context->IsCancelled()) return absl::CancelledError("client cancelled the read");
+    if (context->IsCancelled())
+      return absl::CancelledError("client cancelled the read");
     ASSIGN_OR_RETURN(bool more, reader->Next(response.mutable_data()));
     if (!more) break;
     metrics_->AddBytesRead(static_cast<int64_t>(response.data().size()));
-    if (!writer->Write(response)) return absl::CancelledError("client went away during a read");
+    if (!writer->Write(response))
+      return absl::CancelledError("client went away during a read");
   }
   return absl::OkStatus();
 }
@@ -53,21 +59,22 @@ grpc::Status ByteStreamService::Write(grpc::ServerContext* context,
   return common::ToGrpcStatus(status);
 }
 
-absl::StatusOr<std::shared_ptr<ByteStreamService::Upload>> ByteStreamService::AcquireUpload(
-    const std::string& resource, const Digest& digest, int64_t write_offset) {
+absl::StatusOr<std::shared_ptr<ByteStreamService::Upload>>
+ByteStreamService::AcquireUpload(const std::string& resource,
+                                 const Digest& digest, int64_t write_offset) {
   absl::MutexLock lock(&mu_);
   auto it = uploads_.find(resource);
   if (it != uploads_.end()) {
     std::shared_ptr<Upload> upload = it->second;
     if (upload->busy) {
-      return absl::AbortedError(
-          absl::StrCat("upload '", resource, "' is being written by another stream"));
+      return absl::AbortedError(absl::StrCat(
+          "upload '", resource, "' is being written by another stream"));
     }
     if (write_offset != upload->writer->bytes_written()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("write_offset ", write_offset, " does not match the ",
-                       upload->writer->bytes_written(), " bytes committed for '", resource,
-                       "' (ask QueryWriteStatus)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "write_offset ", write_offset, " does not match the ",
+          upload->writer->bytes_written(), " bytes committed for '", resource,
+          "' (ask QueryWriteStatus)"));
     }
     upload->busy = true;
     return upload;
@@ -78,7 +85,8 @@ absl::StatusOr<std::shared_ptr<ByteStreamService::Upload>> ByteStreamService::Ac
         "', but no bytes of this upload are held (start again at 0)"));
   }
   ExpireIdleLocked();
-  ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, store_->OpenWrite(digest));
+  ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer,
+                   store_->OpenWrite(digest));
   auto upload = std::make_shared<Upload>();
   upload->writer = std::move(writer);
   upload->busy = true;
@@ -121,38 +129,44 @@ void ByteStreamService::ExpireIdleLocked() {
     }
     ++it;
   }
-  if (idle >= options_.max_idle_uploads && !oldest.empty()) uploads_.erase(oldest);
+  if (idle >= options_.max_idle_uploads && !oldest.empty())
+    uploads_.erase(oldest);
 }
 
-absl::Status ByteStreamService::DoWrite(grpc::ServerContext* context,
-                                        grpc::ServerReader<WriteRequest>* reader,
-                                        WriteResponse* response) {
+absl::Status ByteStreamService::DoWrite(
+    grpc::ServerContext* context, grpc::ServerReader<WriteRequest>* reader,
+    WriteResponse* response) {
   WriteRequest request;
   if (!reader->Read(&request)) {
     return absl::InvalidArgumentError("write stream carried no request");
   }
   const std::string resource = request.resource_name();
   if (resource.empty()) {
-    return absl::InvalidArgumentError("the first write request must name the resource");
+    return absl::InvalidArgumentError(
+        "the first write request must name the resource");
   }
   ASSIGN_OR_RETURN(ResourceName name, ParseWriteResourceName(resource));
 
   // Already stored: nothing to upload.
-  ASSIGN_OR_RETURN(std::vector<Digest> missing, store_->FindMissing({name.digest}));
+  ASSIGN_OR_RETURN(std::vector<Digest> missing,
+                   store_->FindMissing({name.digest}));
   if (missing.empty()) {
     ReleaseUpload(resource, /*keep=*/false);
     response->set_committed_size(name.digest.size());
     return absl::OkStatus();
   }
 
-  ASSIGN_OR_RETURN(std::shared_ptr<Upload> upload,
-                   AcquireUpload(resource, name.digest, request.write_offset()));
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<Upload> upload,
+      AcquireUpload(resource, name.digest, request.write_offset()));
   BlobWriter& writer = *upload->writer;
   while (true) {
-    if (!request.resource_name().empty() && request.resource_name() != resource) {
+    if (!request.resource_name().empty() &&
+        request.resource_name() != resource) {
       ReleaseUpload(resource, /*keep=*/false);
-      return absl::InvalidArgumentError(absl::StrCat(
-          "resource_name changed within one write stream: '", request.resource_name(), "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("resource_name changed within one write stream: '",
+                       request.resource_name(), "'"));
     }
     if (request.write_offset() != writer.bytes_written()) {
       ReleaseUpload(resource, /*keep=*/false);
@@ -179,18 +193,21 @@ absl::Status ByteStreamService::DoWrite(grpc::ServerContext* context,
   // The stream ended without finish_write: keep what arrived for a resume.
   int64_t held = writer.bytes_written();
   ReleaseUpload(resource, /*keep=*/true);
-  if (context->IsCancelled()) return absl::CancelledError("client cancelled the write");
+  if (context->IsCancelled())
+    return absl::CancelledError("client cancelled the write");
   return absl::InvalidArgumentError(absl::StrCat(
-      "write stream for '", resource, "' ended without finish_write after ", held,
-      " bytes; resume at that offset"));
+      "write stream for '", resource, "' ended without finish_write after ",
+      held, " bytes; resume at that offset"));
 }
 
-grpc::Status ByteStreamService::QueryWriteStatus(grpc::ServerContext*,
-                                                 const QueryWriteStatusRequest* request,
-                                                 QueryWriteStatusResponse* response) {
+grpc::Status ByteStreamService::QueryWriteStatus(
+    grpc::ServerContext*, const QueryWriteStatusRequest* request,
+    QueryWriteStatusResponse* response) {
   auto run = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(ResourceName name, ParseWriteResourceName(request->resource_name()));
-    ASSIGN_OR_RETURN(std::vector<Digest> missing, store_->FindMissing({name.digest}));
+    ASSIGN_OR_RETURN(ResourceName name,
+                     ParseWriteResourceName(request->resource_name()));
+    ASSIGN_OR_RETURN(std::vector<Digest> missing,
+                     store_->FindMissing({name.digest}));
     if (missing.empty()) {
       response->set_committed_size(name.digest.size());
       response->set_complete(true);
@@ -199,8 +216,8 @@ grpc::Status ByteStreamService::QueryWriteStatus(grpc::ServerContext*,
     absl::MutexLock lock(&mu_);
     auto it = uploads_.find(request->resource_name());
     if (it == uploads_.end()) {
-      return absl::NotFoundError(
-          absl::StrCat("no upload '", request->resource_name(), "' in progress"));
+      return absl::NotFoundError(absl::StrCat(
+          "no upload '", request->resource_name(), "' in progress"));
     }
     response->set_committed_size(it->second->committed);
     response->set_complete(false);

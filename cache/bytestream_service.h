@@ -29,16 +29,19 @@ struct ByteStreamServiceOptions {
 
 class ByteStreamService final : public google::bytestream::ByteStream::Service {
  public:
-  ByteStreamService(BlobStore* store, CacheMetrics* metrics, common::Clock* clock,
+  ByteStreamService(BlobStore* store, CacheMetrics* metrics,
+                    common::Clock* clock,
                     const ByteStreamServiceOptions& options)
       : store_(store), metrics_(metrics), clock_(clock), options_(options) {}
 
-  grpc::Status Read(grpc::ServerContext* context,
-                    const google::bytestream::ReadRequest* request,
-                    grpc::ServerWriter<google::bytestream::ReadResponse>* writer) override;
-  grpc::Status Write(grpc::ServerContext* context,
-                     grpc::ServerReader<google::bytestream::WriteRequest>* reader,
-                     google::bytestream::WriteResponse* response) override;
+  grpc::Status Read(
+      grpc::ServerContext* context,
+      const google::bytestream::ReadRequest* request,
+      grpc::ServerWriter<google::bytestream::ReadResponse>* writer) override;
+  grpc::Status Write(
+      grpc::ServerContext* context,
+      grpc::ServerReader<google::bytestream::WriteRequest>* reader,
+      google::bytestream::WriteResponse* response) override;
   grpc::Status QueryWriteStatus(
       grpc::ServerContext* context,
       const google::bytestream::QueryWriteStatusRequest* request,
@@ -50,21 +53,22 @@ class ByteStreamService final : public google::bytestream::ByteStream::Service {
  private:
   struct Upload {
     std::unique_ptr<BlobWriter> writer;
-    bool busy = false;  // guarded by the service's mu_
-    absl::Time last_used;  // guarded by the service's mu_
+    bool busy = false;                  // guarded by the service's mu_
+    absl::Time last_used;               // guarded by the service's mu_
     std::atomic<int64_t> committed{0};  // bytes accepted so far
   };
 
-  absl::Status DoRead(grpc::ServerContext* context,
-                      const google::bytestream::ReadRequest& request,
-                      grpc::ServerWriter<google::bytestream::ReadResponse>* writer);
-  absl::Status DoWrite(grpc::ServerContext* context,
-                       grpc::ServerReader<google::bytestream::WriteRequest>* reader,
-                       google::bytestream::WriteResponse* response);
+  absl::Status DoRead(
+      grpc::ServerContext* context,
+      const google::bytestream::ReadRequest& request,
+      grpc::ServerWriter<google::bytestream::ReadResponse>* writer);
+  absl::Status DoWrite(
+      grpc::ServerContext* context,
+      grpc::ServerReader<google::bytestream::WriteRequest>* reader,
+      google::bytestream::WriteResponse* response);
   // Takes the upload for `resource` exclusively, creating it if needed.
-  absl::StatusOr<std::shared_ptr<Upload>> AcquireUpload(const std::string& resource,
-                                                        const Digest& digest,
-                                                        int64_t write_offset);
+  absl::StatusOr<std::shared_ptr<Upload>> AcquireUpload(
+      const std::string& resource, const Digest& digest, int64_t write_offset);
   void ReleaseUpload(const std::string& resource, bool keep);
   void ExpireIdleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -73,7 +77,8 @@ class ByteStreamService final : public google::bytestream::ByteStream::Service {
   common::Clock* clock_;
   ByteStreamServiceOptions options_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Upload>> uploads_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Upload>> uploads_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace pbrx::cache

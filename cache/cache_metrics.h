@@ -28,8 +28,12 @@ class CacheMetrics {
 
   void RecordRequest(absl::string_view method, absl::StatusCode code);
   void RecordActionCacheLookup(bool hit);
-  void AddBytesRead(int64_t n) { bytes_read_.Increment(static_cast<double>(n)); }
-  void AddBytesWritten(int64_t n) { bytes_written_.Increment(static_cast<double>(n)); }
+  void AddBytesRead(int64_t n) {
+    bytes_read_.Increment(static_cast<double>(n));
+  }
+  void AddBytesWritten(int64_t n) {
+    bytes_written_.Increment(static_cast<double>(n));
+  }
   // Copies the store's figures into the gauges and the eviction counter.
   void UpdateStoreStats(const BlobStoreStats& stats);
 

@@ -13,14 +13,16 @@ namespace {
 // otherwise.
 absl::Status CheckHostPort(absl::string_view address, absl::string_view flag) {
   size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos || colon == 0 || colon + 1 == address.size()) {
+  if (colon == absl::string_view::npos || colon == 0 ||
+      colon + 1 == address.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat(flag, " must be HOST:PORT, got '", address, "'"));
   }
   for (char c : address.substr(colon + 1)) {
     if (c < '0' || c > '9') {
       return absl::InvalidArgumentError(
-          absl::StrCat(flag, " port must be a number, got '", address.substr(colon + 1), "'"));
+          absl::StrCat(flag, " port must be a number, got '",
+                       address.substr(colon + 1), "'"));
     }
   }
   return absl::OkStatus();
@@ -32,7 +34,8 @@ std::string HostOf(absl::string_view address) {
 
 }  // namespace
 
-CacheServer::CacheServer(const CacheServerOptions& options, common::Clock* clock)
+CacheServer::CacheServer(const CacheServerOptions& options,
+                         common::Clock* clock)
     : options_(options), clock_(clock) {}
 
 absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
@@ -41,7 +44,8 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
   if (!options.metrics_listen.empty()) {
     RETURN_IF_ERROR(CheckHostPort(options.metrics_listen, "--metrics-listen"));
   }
-  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
+  if (options.data_dir.empty())
+    return absl::InvalidArgumentError("--data-dir is required");
   std::unique_ptr<CacheServer> server(new CacheServer(options, clock));
   server->registry_ = std::make_shared<prometheus::Registry>();
   server->metrics_ = std::make_unique<CacheMetrics>(*server->registry_);
@@ -54,10 +58,13 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
   RocksDbBlobStoreOptions blob_options;
   blob_options.max_size_bytes = options.max_size_bytes;
   blob_options.min_age = options.min_age;
-  blob_options.touch_granularity = std::min(absl::Seconds(10), options.min_age / 10);
-  ASSIGN_OR_RETURN(server->blob_store_,
-                   RocksDbBlobStore::Create(server->storage_.get(), clock, blob_options));
-  server->raw_action_cache_ = std::make_unique<RocksDbActionCache>(server->storage_.get());
+  blob_options.touch_granularity =
+      std::min(absl::Seconds(10), options.min_age / 10);
+  ASSIGN_OR_RETURN(
+      server->blob_store_,
+      RocksDbBlobStore::Create(server->storage_.get(), clock, blob_options));
+  server->raw_action_cache_ =
+      std::make_unique<RocksDbActionCache>(server->storage_.get());
   server->action_cache_ = std::make_unique<CompletenessCheckingActionCache>(
       server->raw_action_cache_.get(), server->blob_store_.get());
 
@@ -67,23 +74,31 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
       std::make_unique<CapabilitiesService>(caps, server->metrics_.get());
   CasServiceOptions cas;
   cas.max_batch_total_size_bytes = options.max_batch_total_size_bytes;
-  server->cas_service_ = std::make_unique<CasService>(server->blob_store_.get(),
-                                                      server->metrics_.get(), cas);
+  server->cas_service_ = std::make_unique<CasService>(
+      server->blob_store_.get(), server->metrics_.get(), cas);
   server->action_cache_service_ = std::make_unique<ActionCacheService>(
-      server->action_cache_.get(), server->metrics_.get(), ActionCacheServiceOptions{});
+      server->action_cache_.get(), server->metrics_.get(),
+      ActionCacheServiceOptions{});
   server->bytestream_service_ = std::make_unique<ByteStreamService>(
-      server->blob_store_.get(), server->metrics_.get(), clock, ByteStreamServiceOptions{});
+      server->blob_store_.get(), server->metrics_.get(), clock,
+      ByteStreamServiceOptions{});
   return server;
 }
 
 absl::Status CacheServer::Start() {
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
+                           &port);
   // Batches are bounded by max_batch_total_size_bytes; leave room for framing.
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20)));
-  builder.SetMaxSendMessageSize(static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20)));
+  builder.SetMaxSendMessageSize(
+      static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20)));
+  // Idle sync-server threads wake up this often; it bounds how long a
+  // graceful shutdown waits for them.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
   builder.RegisterService(capabilities_service_.get());
   builder.RegisterService(cas_service_.get());
   builder.RegisterService(action_cache_service_.get());
@@ -91,7 +106,8 @@ absl::Status CacheServer::Start() {
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     server_.reset();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen));
   }
   address_ = absl::StrCat(HostOf(options_.listen), ":", port);
 
@@ -99,13 +115,14 @@ absl::Status CacheServer::Start() {
     // civetweb (inside prometheus-cpp) reports bind failures by throwing;
     // this is the one place where a foreign exception is turned into a status.
     try {
-      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen, 2);
+      exposer_ =
+          std::make_unique<prometheus::Exposer>(options_.metrics_listen, 2);
     } catch (const std::exception& e) {
       server_->Shutdown();
       server_.reset();
       return absl::UnavailableError(
-          absl::StrCat("cannot listen on --metrics-listen ", options_.metrics_listen, ": ",
-                       e.what()));
+          absl::StrCat("cannot listen on --metrics-listen ",
+                       options_.metrics_listen, ": ", e.what()));
     }
     exposer_->RegisterCollectable(registry_);
     std::vector<int> ports = exposer_->GetListeningPorts();

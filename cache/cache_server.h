@@ -44,8 +44,8 @@ class CacheServer {
  public:
   // Opens the database under options.data_dir. `clock` must outlive the
   // server.
-  static absl::StatusOr<std::unique_ptr<CacheServer>> Create(const CacheServerOptions& options,
-                                                             common::Clock* clock);
+  static absl::StatusOr<std::unique_ptr<CacheServer>> Create(
+      const CacheServerOptions& options, common::Clock* clock);
   ~CacheServer();
 
   // Binds the gRPC endpoint (and metrics, if configured) and starts serving.

@@ -7,16 +7,17 @@ namespace pbrx::cache {
 
 namespace re = build::bazel::remote::execution::v2;
 
-grpc::Status CapabilitiesService::GetCapabilities(grpc::ServerContext*,
-                                                  const re::GetCapabilitiesRequest* request,
-                                                  re::ServerCapabilities* response) {
+grpc::Status CapabilitiesService::GetCapabilities(
+    grpc::ServerContext*, const re::GetCapabilitiesRequest* request,
+    re::ServerCapabilities* response) {
   absl::Status status = ValidateInstanceName(request->instance_name());
   if (status.ok()) {
     auto* cache = response->mutable_cache_capabilities();
     cache->add_digest_function(re::DigestFunction::SHA256);
     cache->mutable_action_cache_update_capabilities()->set_update_enabled(true);
     cache->set_max_batch_total_size_bytes(options_.max_batch_total_size_bytes);
-    cache->set_symlink_absolute_path_strategy(re::SymlinkAbsolutePathStrategy::DISALLOWED);
+    cache->set_symlink_absolute_path_strategy(
+        re::SymlinkAbsolutePathStrategy::DISALLOWED);
     if (options_.exec_enabled) {
       auto* exec = response->mutable_execution_capabilities();
       exec->set_digest_function(re::DigestFunction::SHA256);

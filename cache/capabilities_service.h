@@ -23,8 +23,10 @@ class CapabilitiesService final
 
   grpc::Status GetCapabilities(
       grpc::ServerContext* context,
-      const build::bazel::remote::execution::v2::GetCapabilitiesRequest* request,
-      build::bazel::remote::execution::v2::ServerCapabilities* response) override;
+      const build::bazel::remote::execution::v2::GetCapabilitiesRequest*
+          request,
+      build::bazel::remote::execution::v2::ServerCapabilities* response)
+      override;
 
  private:
   CapabilitiesOptions options_;

@@ -21,49 +21,55 @@ void SetRpcStatus(const absl::Status& status, google::rpc::Status* out) {
   out->set_message(std::string(status.message()));
 }
 
-absl::StatusOr<Digest> ParseDigestAt(const re::Digest& proto, absl::string_view field,
-                                     int index) {
+absl::StatusOr<Digest> ParseDigestAt(const re::Digest& proto,
+                                     absl::string_view field, int index) {
   absl::StatusOr<Digest> d = Digest::FromProto(proto);
-  if (!d.ok()) return common::Annotate(d.status(), absl::StrCat(field, "[", index, "]"));
+  if (!d.ok())
+    return common::Annotate(d.status(), absl::StrCat(field, "[", index, "]"));
   return d;
 }
 
 }  // namespace
 
-grpc::Status CasService::Finish(absl::string_view method, const absl::Status& status) {
+grpc::Status CasService::Finish(absl::string_view method,
+                                const absl::Status& status) {
   metrics_->RecordRequest(method, status.code());
   return common::ToGrpcStatus(status);
 }
 
-grpc::Status CasService::FindMissingBlobs(grpc::ServerContext*,
-                                          const re::FindMissingBlobsRequest* request,
-                                          re::FindMissingBlobsResponse* response) {
+grpc::Status CasService::FindMissingBlobs(
+    grpc::ServerContext*, const re::FindMissingBlobsRequest* request,
+    re::FindMissingBlobsResponse* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     std::vector<Digest> digests;
     digests.reserve(request->blob_digests_size());
     for (int i = 0; i < request->blob_digests_size(); ++i) {
-      ASSIGN_OR_RETURN(Digest d, ParseDigestAt(request->blob_digests(i), "blob_digests", i));
+      ASSIGN_OR_RETURN(
+          Digest d, ParseDigestAt(request->blob_digests(i), "blob_digests", i));
       digests.push_back(d);
     }
     ASSIGN_OR_RETURN(std::vector<Digest> missing, store_->FindMissing(digests));
-    for (const Digest& d : missing) *response->add_missing_blob_digests() = d.ToProto();
+    for (const Digest& d : missing)
+      *response->add_missing_blob_digests() = d.ToProto();
     return absl::OkStatus();
   };
   return Finish("FindMissingBlobs", run());
 }
 
-grpc::Status CasService::BatchUpdateBlobs(grpc::ServerContext*,
-                                          const re::BatchUpdateBlobsRequest* request,
-                                          re::BatchUpdateBlobsResponse* response) {
+grpc::Status CasService::BatchUpdateBlobs(
+    grpc::ServerContext*, const re::BatchUpdateBlobsRequest* request,
+    re::BatchUpdateBlobsResponse* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     int64_t total = 0;
-    for (const auto& r : request->requests()) total += static_cast<int64_t>(r.data().size());
+    for (const auto& r : request->requests())
+      total += static_cast<int64_t>(r.data().size());
     if (total > options_.max_batch_total_size_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "batch of ", total, " bytes exceeds max_batch_total_size_bytes ",
-          options_.max_batch_total_size_bytes, "; use ByteStream for large blobs"));
+          options_.max_batch_total_size_bytes,
+          "; use ByteStream for large blobs"));
     }
     for (int i = 0; i < request->requests_size(); ++i) {
       const auto& r = request->requests(i);
@@ -80,22 +86,25 @@ grpc::Status CasService::BatchUpdateBlobs(grpc::ServerContext*,
   return Finish("BatchUpdateBlobs", run());
 }
 
-grpc::Status CasService::BatchReadBlobs(grpc::ServerContext*,
-                                        const re::BatchReadBlobsRequest* request,
-                                        re::BatchReadBlobsResponse* response) {
+grpc::Status CasService::BatchReadBlobs(
+    grpc::ServerContext*, const re::BatchReadBlobsRequest* request,
+    re::BatchReadBlobsResponse* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     std::vector<Digest> digests;
     int64_t total = 0;
     for (int i = 0; i < request->digests_size(); ++i) {
-      ASSIGN_OR_RETURN(Digest d, ParseDigestAt(request->digests(i), "digests", i));
+      ASSIGN_OR_RETURN(Digest d,
+                       ParseDigestAt(request->digests(i), "digests", i));
       total += d.size();
       digests.push_back(d);
     }
     if (total > options_.max_batch_total_size_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "requested blobs total ", total, " bytes, more than max_batch_total_size_bytes ",
-          options_.max_batch_total_size_bytes, "; use ByteStream for large blobs"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("requested blobs total ", total,
+                       " bytes, more than max_batch_total_size_bytes ",
+                       options_.max_batch_total_size_bytes,
+                       "; use ByteStream for large blobs"));
     }
     for (const Digest& d : digests) {
       auto* out = response->add_responses();
@@ -112,9 +121,9 @@ grpc::Status CasService::BatchReadBlobs(grpc::ServerContext*,
   return Finish("BatchReadBlobs", run());
 }
 
-grpc::Status CasService::GetTree(grpc::ServerContext* context,
-                                 const re::GetTreeRequest* request,
-                                 grpc::ServerWriter<re::GetTreeResponse>* writer) {
+grpc::Status CasService::GetTree(
+    grpc::ServerContext* context, const re::GetTreeRequest* request,
+    grpc::ServerWriter<re::GetTreeResponse>* writer) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     absl::StatusOr<Digest> root = Digest::FromProto(request->root_digest());
@@ -126,10 +135,13 @@ grpc::Status CasService::GetTree(grpc::ServerContext* context,
     if (!request->page_token().empty() &&
         (!absl::SimpleAtoi(request->page_token(), &skip) || skip < 0)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("page_token '", request->page_token(), "' was not issued by this server"));
+          absl::StrCat("page_token '", request->page_token(),
+                       "' was not issued by this server"));
     }
-    size_t page_size = request->page_size() > 0 ? static_cast<size_t>(request->page_size())
-                                                : static_cast<size_t>(options_.default_tree_page_size);
+    size_t page_size =
+        request->page_size() > 0
+            ? static_cast<size_t>(request->page_size())
+            : static_cast<size_t>(options_.default_tree_page_size);
     // Breadth-first over the directories, each listed once. Missing
     // subdirectories are omitted, as the REAPI allows; a missing root is
     // NOT_FOUND.
@@ -139,7 +151,8 @@ grpc::Status CasService::GetTree(grpc::ServerContext* context,
     re::GetTreeResponse page;
     bool first = true;
     while (!queue.empty()) {
-      if (context->IsCancelled()) return absl::CancelledError("client cancelled GetTree");
+      if (context->IsCancelled())
+        return absl::CancelledError("client cancelled GetTree");
       Digest d = queue.front();
       queue.pop_front();
       absl::StatusOr<std::string> bytes = ReadBlob(*store_, d);
@@ -156,15 +169,18 @@ grpc::Status CasService::GetTree(grpc::ServerContext* context,
       for (const auto& child : dir.directories()) {
         absl::StatusOr<Digest> cd = Digest::FromProto(child.digest());
         if (!cd.ok()) {
-          return common::Annotate(cd.status(), absl::StrCat("directory ", child.name()));
+          return common::Annotate(cd.status(),
+                                  absl::StrCat("directory ", child.name()));
         }
         if (seen.insert(*cd).second) queue.push_back(*cd);
       }
       if (index++ < skip) continue;
       *page.add_directories() = std::move(dir);
-      if (static_cast<size_t>(page.directories_size()) >= page_size && !queue.empty()) {
+      if (static_cast<size_t>(page.directories_size()) >= page_size &&
+          !queue.empty()) {
         page.set_next_page_token(absl::StrCat(index));
-        if (!writer->Write(page)) return absl::CancelledError("client went away");
+        if (!writer->Write(page))
+          return absl::CancelledError("client went away");
         page.Clear();
       }
     }

@@ -17,29 +17,35 @@ struct CasServiceOptions {
   int default_tree_page_size = 1000;
 };
 
-class CasService final
-    : public build::bazel::remote::execution::v2::ContentAddressableStorage::Service {
+class CasService final : public build::bazel::remote::execution::v2::
+                             ContentAddressableStorage::Service {
  public:
-  CasService(BlobStore* store, CacheMetrics* metrics, const CasServiceOptions& options)
+  CasService(BlobStore* store, CacheMetrics* metrics,
+             const CasServiceOptions& options)
       : store_(store), metrics_(metrics), options_(options) {}
 
   grpc::Status FindMissingBlobs(
       grpc::ServerContext* context,
-      const build::bazel::remote::execution::v2::FindMissingBlobsRequest* request,
-      build::bazel::remote::execution::v2::FindMissingBlobsResponse* response) override;
+      const build::bazel::remote::execution::v2::FindMissingBlobsRequest*
+          request,
+      build::bazel::remote::execution::v2::FindMissingBlobsResponse* response)
+      override;
   grpc::Status BatchUpdateBlobs(
       grpc::ServerContext* context,
-      const build::bazel::remote::execution::v2::BatchUpdateBlobsRequest* request,
-      build::bazel::remote::execution::v2::BatchUpdateBlobsResponse* response) override;
+      const build::bazel::remote::execution::v2::BatchUpdateBlobsRequest*
+          request,
+      build::bazel::remote::execution::v2::BatchUpdateBlobsResponse* response)
+      override;
   grpc::Status BatchReadBlobs(
       grpc::ServerContext* context,
       const build::bazel::remote::execution::v2::BatchReadBlobsRequest* request,
-      build::bazel::remote::execution::v2::BatchReadBlobsResponse* response) override;
+      build::bazel::remote::execution::v2::BatchReadBlobsResponse* response)
+      override;
   grpc::Status GetTree(
       grpc::ServerContext* context,
       const build::bazel::remote::execution::v2::GetTreeRequest* request,
-      grpc::ServerWriter<build::bazel::remote::execution::v2::GetTreeResponse>* writer)
-      override;
+      grpc::ServerWriter<build::bazel::remote::execution::v2::GetTreeResponse>*
+          writer) override;
 
  private:
   grpc::Status Finish(absl::string_view method, const absl::Status& status);

@@ -20,7 +20,8 @@ absl::Status AddDigest(const build::bazel::remote::execution::v2::Digest& proto,
 
 absl::Status AddDirectoryFiles(const Directory& dir, std::vector<Digest>* out) {
   for (const auto& file : dir.files()) {
-    RETURN_IF_ERROR(AddDigest(file.digest(), absl::StrCat("file ", file.name()), out));
+    RETURN_IF_ERROR(
+        AddDigest(file.digest(), absl::StrCat("file ", file.name()), out));
   }
   return absl::OkStatus();
 }
@@ -31,7 +32,8 @@ absl::StatusOr<std::vector<Digest>> ReferencedBlobs(const ActionResult& result,
                                                     BlobStore& cas) {
   std::vector<Digest> out;
   for (const auto& f : result.output_files()) {
-    RETURN_IF_ERROR(AddDigest(f.digest(), absl::StrCat("output file ", f.path()), &out));
+    RETURN_IF_ERROR(
+        AddDigest(f.digest(), absl::StrCat("output file ", f.path()), &out));
   }
   if (result.has_stdout_digest()) {
     RETURN_IF_ERROR(AddDigest(result.stdout_digest(), "stdout digest", &out));
@@ -47,11 +49,12 @@ absl::StatusOr<std::vector<Digest>> ReferencedBlobs(const ActionResult& result,
     if (!bytes.ok()) return common::Annotate(bytes.status(), what);
     Tree tree;
     if (!tree.ParseFromString(*bytes)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": tree blob ", tree_digest.ToString(), " is not a Tree"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": tree blob ", tree_digest.ToString(), " is not a Tree"));
     }
     RETURN_IF_ERROR(AddDirectoryFiles(tree.root(), &out));
-    for (const auto& child : tree.children()) RETURN_IF_ERROR(AddDirectoryFiles(child, &out));
+    for (const auto& child : tree.children())
+      RETURN_IF_ERROR(AddDirectoryFiles(child, &out));
   }
   return out;
 }
@@ -59,7 +62,8 @@ absl::StatusOr<std::vector<Digest>> ReferencedBlobs(const ActionResult& result,
 absl::StatusOr<ActionResult> CompletenessCheckingActionCache::Get(
     const common::Digest& action) {
   ASSIGN_OR_RETURN(ActionResult result, inner_->Get(action));
-  absl::StatusOr<std::vector<Digest>> referenced = ReferencedBlobs(result, *cas_);
+  absl::StatusOr<std::vector<Digest>> referenced =
+      ReferencedBlobs(result, *cas_);
   std::vector<Digest> missing;
   if (referenced.ok()) {
     ASSIGN_OR_RETURN(missing, cas_->FindMissing(*referenced));
@@ -69,15 +73,17 @@ absl::StatusOr<ActionResult> CompletenessCheckingActionCache::Get(
     RETURN_IF_ERROR(inner_->Remove(action));
     return absl::NotFoundError(absl::StrCat(
         "action result for ", action.ToString(), " was dropped: ",
-        referenced.ok() ? absl::StrCat(missing.size(), " referenced blob(s) no longer stored")
+        referenced.ok() ? absl::StrCat(missing.size(),
+                                       " referenced blob(s) no longer stored")
                         : std::string(referenced.status().message())));
   }
   return result;
 }
 
-absl::Status CompletenessCheckingActionCache::Update(const common::Digest& action,
-                                                     const ActionResult& result) {
-  absl::StatusOr<std::vector<Digest>> referenced = ReferencedBlobs(result, *cas_);
+absl::Status CompletenessCheckingActionCache::Update(
+    const common::Digest& action, const ActionResult& result) {
+  absl::StatusOr<std::vector<Digest>> referenced =
+      ReferencedBlobs(result, *cas_);
   if (!referenced.ok()) {
     if (referenced.status().code() == absl::StatusCode::kNotFound) {
       return absl::FailedPreconditionError(referenced.status().message());
@@ -86,12 +92,14 @@ absl::Status CompletenessCheckingActionCache::Update(const common::Digest& actio
   }
   ASSIGN_OR_RETURN(std::vector<Digest> missing, cas_->FindMissing(*referenced));
   if (!missing.empty()) {
-    return common::MissingBlobsError(missing, "action result references outputs not in the CAS");
+    return common::MissingBlobsError(
+        missing, "action result references outputs not in the CAS");
   }
   return inner_->Update(action, result);
 }
 
-absl::Status CompletenessCheckingActionCache::Remove(const common::Digest& action) {
+absl::Status CompletenessCheckingActionCache::Remove(
+    const common::Digest& action) {
   return inner_->Remove(action);
 }
 

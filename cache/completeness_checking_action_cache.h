@@ -32,7 +32,8 @@ class CompletenessCheckingActionCache : public ActionCache {
       : inner_(inner), cas_(cas) {}
 
   absl::StatusOr<ActionResult> Get(const common::Digest& action) override;
-  absl::Status Update(const common::Digest& action, const ActionResult& result) override;
+  absl::Status Update(const common::Digest& action,
+                      const ActionResult& result) override;
   absl::Status Remove(const common::Digest& action) override;
 
  private:

@@ -61,9 +61,12 @@ TEST_F(CompletenessTest, ReferencedBlobsIncludeTreeContents) {
   ActionResult r = FullResult();
   auto refs = ReferencedBlobs(r, cas_);
   ASSERT_TRUE(refs.ok());
-  EXPECT_THAT(*refs, UnorderedElementsAre(Digest::Of("object"), Digest::Of("stdout text"),
-                                          Digest::FromProto(r.output_directories(0).tree_digest()).value(),
-                                          Digest::Of("root file"), Digest::Of("deep file")));
+  EXPECT_THAT(
+      *refs,
+      UnorderedElementsAre(
+          Digest::Of("object"), Digest::Of("stdout text"),
+          Digest::FromProto(r.output_directories(0).tree_digest()).value(),
+          Digest::Of("root file"), Digest::Of("deep file")));
 }
 
 TEST_F(CompletenessTest, MissingFileInsideTreeMakesAMissAndDropsTheEntry) {
@@ -71,18 +74,22 @@ TEST_F(CompletenessTest, MissingFileInsideTreeMakesAMissAndDropsTheEntry) {
   ASSERT_TRUE(cas_.Delete(Digest::Of("deep file")).ok());
   auto r = cache_.Get(action_);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("1 referenced blob(s) no longer stored"));
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("1 referenced blob(s) no longer stored"));
   EXPECT_EQ(inner_.Get(action_).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(CompletenessTest, MissingTreeBlobMakesAMiss) {
   ActionResult full = FullResult();
   ASSERT_TRUE(cache_.Update(action_, full).ok());
-  ASSERT_TRUE(cas_.Delete(*Digest::FromProto(full.output_directories(0).tree_digest())).ok());
+  ASSERT_TRUE(
+      cas_.Delete(*Digest::FromProto(full.output_directories(0).tree_digest()))
+          .ok());
   EXPECT_EQ(cache_.Get(action_).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(CompletenessTest, UpdateWithMissingBlobsIsFailedPreconditionWithDetails) {
+TEST_F(CompletenessTest,
+       UpdateWithMissingBlobsIsFailedPreconditionWithDetails) {
   ActionResult r;
   auto* f = r.add_output_files();
   f->set_path("gone.o");
@@ -90,7 +97,8 @@ TEST_F(CompletenessTest, UpdateWithMissingBlobsIsFailedPreconditionWithDetails) 
   *f->mutable_digest() = gone.ToProto();
   absl::Status s = cache_.Update(action_, r);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("1 blob(s) missing from the CAS: " + gone.ToString()));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("1 blob(s) missing from the CAS: " + gone.ToString()));
   EXPECT_THAT(common::MissingBlobsOf(s), ElementsAre(gone));
   EXPECT_EQ(inner_.Get(action_).status().code(), absl::StatusCode::kNotFound);
 }

@@ -4,11 +4,13 @@
 
 namespace pbrx::cache {
 
-absl::StatusOr<ActionResult> InMemoryActionCache::Get(const common::Digest& action) {
+absl::StatusOr<ActionResult> InMemoryActionCache::Get(
+    const common::Digest& action) {
   absl::MutexLock lock(&mu_);
   auto it = results_.find(action);
   if (it == results_.end()) {
-    return absl::NotFoundError(absl::StrCat("no action result for ", action.ToString()));
+    return absl::NotFoundError(
+        absl::StrCat("no action result for ", action.ToString()));
   }
   return it->second;
 }

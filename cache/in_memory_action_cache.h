@@ -13,12 +13,14 @@ namespace pbrx::cache {
 class InMemoryActionCache : public ActionCache {
  public:
   absl::StatusOr<ActionResult> Get(const common::Digest& action) override;
-  absl::Status Update(const common::Digest& action, const ActionResult& result) override;
+  absl::Status Update(const common::Digest& action,
+                      const ActionResult& result) override;
   absl::Status Remove(const common::Digest& action) override;
 
  private:
   absl::Mutex mu_;
-  absl::flat_hash_map<common::Digest, ActionResult> results_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<common::Digest, ActionResult> results_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace pbrx::cache

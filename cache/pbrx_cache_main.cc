@@ -22,16 +22,19 @@ int main(int argc, char** argv) {
   bool version = false;
   bool quiet = false;
   pbrx::common::FlagParser flags("pbrx-cache");
-  flags.AddString("listen", &options.listen, "gRPC address HOST:PORT (port 0 picks a free port)");
-  flags.AddString("data-dir", &options.data_dir, "directory of the RocksDB database");
+  flags.AddString("listen", &options.listen,
+                  "gRPC address HOST:PORT (port 0 picks a free port)");
+  flags.AddString("data-dir", &options.data_dir,
+                  "directory of the RocksDB database");
   flags.AddByteSize("max-size", &options.max_size_bytes,
                     "bound on stored blob bytes, e.g. 50G (0 = unbounded)");
   flags.AddDuration("min-age", &options.min_age,
                     "blobs accessed more recently than this are never evicted");
   flags.AddString("metrics-listen", &options.metrics_listen,
                   "Prometheus /metrics address HOST:PORT (empty = off)");
-  flags.AddBool("fsync", &options.sync_writes,
-                "fsync every commit (survive machine crashes, not only process crashes)");
+  flags.AddBool(
+      "fsync", &options.sync_writes,
+      "fsync every commit (survive machine crashes, not only process crashes)");
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
@@ -49,7 +52,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!parsed.ok()) {
-    std::fprintf(stderr, "pbrx-cache: %s (see --help)\n", std::string(parsed.message()).c_str());
+    std::fprintf(stderr, "pbrx-cache: %s (see --help)\n",
+                 std::string(parsed.message()).c_str());
     return 2;
   }
   pbrx::common::SetInfoLogging(!quiet);
@@ -65,22 +69,25 @@ int main(int argc, char** argv) {
   pbrx::common::RealClock clock;
   auto server = pbrx::cache::CacheServer::Create(options, &clock);
   if (!server.ok()) {
-    std::fprintf(stderr, "pbrx-cache: %s\n", std::string(server.status().message()).c_str());
+    std::fprintf(stderr, "pbrx-cache: %s\n",
+                 std::string(server.status().message()).c_str());
     return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   absl::Status started = (*server)->Start();
   if (!started.ok()) {
-    std::fprintf(stderr, "pbrx-cache: %s\n", std::string(started.message()).c_str());
+    std::fprintf(stderr, "pbrx-cache: %s\n",
+                 std::string(started.message()).c_str());
     return 1;
   }
   std::printf("%s\n", (*server)->address().c_str());
   std::fflush(stdout);
-  pbrx::common::LogInfo("pbrx-cache ", pbrx::kVersion, " serving on ", (*server)->address(),
-                        " with data in ", options.data_dir,
-                        (*server)->metrics_address().empty()
-                            ? std::string()
-                            : absl::StrCat(", metrics on http://",
-                                           (*server)->metrics_address(), "/metrics"));
+  pbrx::common::LogInfo(
+      "pbrx-cache ", pbrx::kVersion, " serving on ", (*server)->address(),
+      " with data in ", options.data_dir,
+      (*server)->metrics_address().empty()
+          ? std::string()
+          : absl::StrCat(", metrics on http://", (*server)->metrics_address(),
+                         "/metrics"));
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -11,8 +11,9 @@ namespace pbrx::cache {
 namespace {
 
 bool IsReserved(absl::string_view s) {
-  return s == "blobs" || s == "uploads" || s == "actions" || s == "actionResults" ||
-         s == "operations" || s == "capabilities" || s == "compressed-blobs";
+  return s == "blobs" || s == "uploads" || s == "actions" ||
+         s == "actionResults" || s == "operations" || s == "capabilities" ||
+         s == "compressed-blobs";
 }
 
 absl::Status ValidateSegments(const std::vector<absl::string_view>& segments,
@@ -23,8 +24,9 @@ absl::Status ValidateSegments(const std::vector<absl::string_view>& segments,
           "instance name '", whole, "' has an empty, '.' or '..' segment"));
     }
     if (IsReserved(s)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "instance name '", whole, "' uses the reserved word '", s, "' as a segment"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("instance name '", whole, "' uses the reserved word '",
+                       s, "' as a segment"));
     }
   }
   return absl::OkStatus();
@@ -32,16 +34,18 @@ absl::Status ValidateSegments(const std::vector<absl::string_view>& segments,
 
 // Parses the part after the instance name, starting at `blobs`:
 // blobs/{hash}/{size}[/{filename}...].
-absl::StatusOr<common::Digest> ParseBlobPart(const std::vector<absl::string_view>& parts,
-                                             size_t blobs_index, absl::string_view whole) {
+absl::StatusOr<common::Digest> ParseBlobPart(
+    const std::vector<absl::string_view>& parts, size_t blobs_index,
+    absl::string_view whole) {
   if (parts.size() < blobs_index + 3) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("resource name '", whole, "' ends before blobs/{hash}/{size}"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "resource name '", whole, "' ends before blobs/{hash}/{size}"));
   }
-  absl::StatusOr<common::Digest> digest =
-      common::Digest::Parse(absl::StrCat(parts[blobs_index + 1], "/", parts[blobs_index + 2]));
+  absl::StatusOr<common::Digest> digest = common::Digest::Parse(
+      absl::StrCat(parts[blobs_index + 1], "/", parts[blobs_index + 2]));
   if (!digest.ok()) {
-    return common::Annotate(digest.status(), absl::StrCat("resource name '", whole, "'"));
+    return common::Annotate(digest.status(),
+                            absl::StrCat("resource name '", whole, "'"));
   }
   return digest;
 }
@@ -57,8 +61,9 @@ absl::StatusOr<ResourceName> ParseReadResourceName(absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i] == "compressed-blobs") {
-      return absl::UnimplementedError(absl::StrCat(
-          "resource name '", name, "': compressed blobs are not supported by this server"));
+      return absl::UnimplementedError(
+          absl::StrCat("resource name '", name,
+                       "': compressed blobs are not supported by this server"));
     }
     if (parts[i] != "blobs") continue;
     std::vector<absl::string_view> instance(parts.begin(), parts.begin() + i);
@@ -68,8 +73,9 @@ absl::StatusOr<ResourceName> ParseReadResourceName(absl::string_view name) {
     ASSIGN_OR_RETURN(out.digest, ParseBlobPart(parts, i, name));
     return out;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "resource name '", name, "' is not of the form {instance}/blobs/{hash}/{size}"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("resource name '", name,
+                   "' is not of the form {instance}/blobs/{hash}/{size}"));
 }
 
 absl::StatusOr<ResourceName> ParseWriteResourceName(absl::string_view name) {
@@ -81,18 +87,19 @@ absl::StatusOr<ResourceName> ParseWriteResourceName(absl::string_view name) {
     out.instance_name = absl::StrJoin(instance, "/");
     RETURN_IF_ERROR(ValidateSegments(instance, out.instance_name));
     if (parts.size() < i + 3 || parts[i + 1].empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("resource name '", name, "' lacks uploads/{uuid}/blobs/..."));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "resource name '", name, "' lacks uploads/{uuid}/blobs/..."));
     }
     out.upload_id = std::string(parts[i + 1]);
     if (parts[i + 2] == "compressed-blobs") {
-      return absl::UnimplementedError(absl::StrCat(
-          "resource name '", name, "': compressed blobs are not supported by this server"));
+      return absl::UnimplementedError(
+          absl::StrCat("resource name '", name,
+                       "': compressed blobs are not supported by this server"));
     }
     if (parts[i + 2] != "blobs") {
       return absl::InvalidArgumentError(absl::StrCat(
-          "resource name '", name, "': expected 'blobs' after the upload id, got '",
-          parts[i + 2], "'"));
+          "resource name '", name,
+          "': expected 'blobs' after the upload id, got '", parts[i + 2], "'"));
     }
     ASSIGN_OR_RETURN(out.digest, ParseBlobPart(parts, i + 2, name));
     return out;

@@ -19,13 +19,15 @@ TEST(ResourceNameTest, ReadWithEmptySingleAndMultiSegmentInstances) {
     EXPECT_EQ(r->instance_name, instance);
     EXPECT_EQ(r->digest, common::Digest::Of("x"));
   }
-  auto with_file = ParseReadResourceName(absl::StrCat("blobs/", kHash, "/1/some/file.txt"));
+  auto with_file =
+      ParseReadResourceName(absl::StrCat("blobs/", kHash, "/1/some/file.txt"));
   ASSERT_TRUE(with_file.ok());
   EXPECT_EQ(with_file->digest.size(), 1);
 }
 
 TEST(ResourceNameTest, WriteParsesUploadId) {
-  auto r = ParseWriteResourceName(absl::StrCat("x/y/uploads/1234-abcd/blobs/", kHash, "/1/f"));
+  auto r = ParseWriteResourceName(
+      absl::StrCat("x/y/uploads/1234-abcd/blobs/", kHash, "/1/f"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->instance_name, "x/y");
   EXPECT_EQ(r->upload_id, "1234-abcd");
@@ -43,7 +45,8 @@ class ResourceNameErrorTest : public ::testing::TestWithParam<Bad> {};
 
 TEST_P(ResourceNameErrorTest, Rejects) {
   const Bad& b = GetParam();
-  auto r = b.write ? ParseWriteResourceName(b.name) : ParseReadResourceName(b.name);
+  auto r =
+      b.write ? ParseWriteResourceName(b.name) : ParseReadResourceName(b.name);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), b.code) << r.status();
   EXPECT_THAT(std::string(r.status().message()), HasSubstr(b.message));
@@ -60,17 +63,19 @@ INSTANTIATE_TEST_SUITE_P(
             "64 lowercase hex characters"},
         Bad{false, "blobs/" + kHash + "/-4", absl::StatusCode::kInvalidArgument,
             "non-negative decimal integer"},
-        Bad{false, "a//b/blobs/" + kHash + "/1", absl::StatusCode::kInvalidArgument,
-            "empty, '.' or '..' segment"},
-        Bad{false, "../blobs/" + kHash + "/1", absl::StatusCode::kInvalidArgument,
-            "empty, '.' or '..' segment"},
+        Bad{false, "a//b/blobs/" + kHash + "/1",
+            absl::StatusCode::kInvalidArgument, "empty, '.' or '..' segment"},
+        Bad{false, "../blobs/" + kHash + "/1",
+            absl::StatusCode::kInvalidArgument, "empty, '.' or '..' segment"},
         Bad{false, "inst/compressed-blobs/zstd/" + kHash + "/1",
-            absl::StatusCode::kUnimplemented, "compressed blobs are not supported"},
+            absl::StatusCode::kUnimplemented,
+            "compressed blobs are not supported"},
         Bad{true, "blobs/" + kHash + "/1", absl::StatusCode::kInvalidArgument,
             "{instance}/uploads/{uuid}/blobs/{hash}/{size}"},
-        Bad{true, "uploads//blobs/" + kHash + "/1", absl::StatusCode::kInvalidArgument,
-            "lacks uploads/{uuid}/blobs"},
-        Bad{true, "uploads/u1/blubs/" + kHash + "/1", absl::StatusCode::kInvalidArgument,
+        Bad{true, "uploads//blobs/" + kHash + "/1",
+            absl::StatusCode::kInvalidArgument, "lacks uploads/{uuid}/blobs"},
+        Bad{true, "uploads/u1/blubs/" + kHash + "/1",
+            absl::StatusCode::kInvalidArgument,
             "expected 'blobs' after the upload id, got 'blubs'"},
         Bad{true, "actions/uploads/u/blobs/" + kHash + "/1",
             absl::StatusCode::kInvalidArgument, "reserved word 'actions'"},
@@ -80,9 +85,12 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ResourceNameTest, InstanceNameValidation) {
   EXPECT_TRUE(ValidateInstanceName("").ok());
   EXPECT_TRUE(ValidateInstanceName("a/b-c/d_e").ok());
-  EXPECT_EQ(ValidateInstanceName("a/blobs").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateInstanceName("/a").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateInstanceName("a/").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateInstanceName("a/blobs").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateInstanceName("/a").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateInstanceName("a/").code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ class RocksDbActionCache : public ActionCache {
   explicit RocksDbActionCache(RocksDbStorage* storage) : storage_(storage) {}
 
   absl::StatusOr<ActionResult> Get(const common::Digest& action) override;
-  absl::Status Update(const common::Digest& action, const ActionResult& result) override;
+  absl::Status Update(const common::Digest& action,
+                      const ActionResult& result) override;
   absl::Status Remove(const common::Digest& action) override;
 
  private:

@@ -17,17 +17,27 @@ absl::StatusOr<int64_t> ParseByteSize(absl::string_view text) {
   absl::ConsumeSuffix(&t, "i");
   if (!t.empty()) {
     switch (absl::ascii_toupper(t.back())) {
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      case 'T': shift = 40; break;
-      default: break;
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        break;
     }
     if (shift != 0) t.remove_suffix(1);
   }
   double value = 0;
-  if (t.empty() || !(absl::ascii_isdigit(t.front())) || !absl::SimpleAtod(t, &value) ||
-      value < 0 || !std::isfinite(value) || value * std::ldexp(1.0, shift) > 9.0e18) {
+  if (t.empty() || !(absl::ascii_isdigit(t.front())) ||
+      !absl::SimpleAtod(t, &value) || value < 0 || !std::isfinite(value) ||
+      value * std::ldexp(1.0, shift) > 9.0e18) {
     return absl::InvalidArgumentError(absl::StrCat(
         "expected a byte size like 1048576, 512M or 10G, got '", text, "'"));
   }
@@ -41,17 +51,20 @@ FlagParser::Flag* FlagParser::Find(absl::string_view name) {
   return nullptr;
 }
 
-void FlagParser::AddString(std::string name, std::string* target, std::string help) {
-  flags_.push_back(Flag{std::move(name), std::move(help), *target, false, false, false,
-                        [target](absl::string_view v) {
+void FlagParser::AddString(std::string name, std::string* target,
+                           std::string help) {
+  flags_.push_back(Flag{std::move(name), std::move(help), *target, false, false,
+                        false, [target](absl::string_view v) {
                           *target = std::string(v);
                           return absl::OkStatus();
                         }});
 }
 
-void FlagParser::AddByteSize(std::string name, int64_t* target, std::string help) {
-  flags_.push_back(Flag{std::move(name), std::move(help), absl::StrCat(*target), false, false,
-                        false, [target](absl::string_view v) -> absl::Status {
+void FlagParser::AddByteSize(std::string name, int64_t* target,
+                             std::string help) {
+  flags_.push_back(Flag{std::move(name), std::move(help), absl::StrCat(*target),
+                        false, false, false,
+                        [target](absl::string_view v) -> absl::Status {
                           absl::StatusOr<int64_t> n = ParseByteSize(v);
                           if (!n.ok()) return n.status();
                           *target = *n;
@@ -59,21 +72,28 @@ void FlagParser::AddByteSize(std::string name, int64_t* target, std::string help
                         }});
 }
 
-void FlagParser::AddDuration(std::string name, absl::Duration* target, std::string help) {
-  flags_.push_back(Flag{std::move(name), std::move(help), absl::FormatDuration(*target), false,
-                        false, false, [target](absl::string_view v) -> absl::Status {
-                          absl::Duration d;
-                          if (!absl::ParseDuration(v, &d) || d < absl::ZeroDuration()) {
-                            return absl::InvalidArgumentError(absl::StrCat(
-                                "expected a duration like 30s or 5m, got '", v, "'"));
-                          }
-                          *target = d;
-                          return absl::OkStatus();
-                        }});
+void FlagParser::AddDuration(std::string name, absl::Duration* target,
+                             std::string help) {
+  flags_.push_back(
+      Flag{std::move(name), std::move(help), absl::FormatDuration(*target),
+           false, false, false, [target](absl::string_view v) -> absl::Status {
+             absl::Duration d;
+             if (!absl::ParseDuration(v, &d) || d < absl::ZeroDuration()) {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "expected a duration like 30s or 5m, got '", v, "'"));
+             }
+             *target = d;
+             return absl::OkStatus();
+           }});
 }
 
 void FlagParser::AddBool(std::string name, bool* target, std::string help) {
-  Flag f{std::move(name), std::move(help), *target ? "true" : "false", true, false, false,
+  Flag f{std::move(name),
+         std::move(help),
+         *target ? "true" : "false",
+         true,
+         false,
+         false,
          [target](absl::string_view v) -> absl::Status {
            if (v == "true" || v == "1") {
              *target = true;
@@ -101,8 +121,8 @@ absl::Status FlagParser::Parse(int argc, char** argv, bool* help_requested) {
       return absl::OkStatus();
     }
     if (!absl::ConsumePrefix(&arg, "--") || arg.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unexpected argument '", argv[i], "' (flags start with --)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unexpected argument '", argv[i], "' (flags start with --)"));
     }
     absl::string_view name = arg;
     absl::string_view value;
@@ -123,16 +143,20 @@ absl::Status FlagParser::Parse(int argc, char** argv, bool* help_requested) {
       } else if (i + 1 < argc) {
         value = argv[++i];
       } else {
-        return absl::InvalidArgumentError(absl::StrCat("flag --", name, " needs a value"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("flag --", name, " needs a value"));
       }
     }
     absl::Status s = flag->set(value);
-    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
+    if (!s.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": ", s.message()));
     flag->seen = true;
   }
   for (const Flag& f : flags_) {
     if (f.required && !f.seen) {
-      return absl::InvalidArgumentError(absl::StrCat("missing required flag --", f.name));
+      return absl::InvalidArgumentError(
+          absl::StrCat("missing required flag --", f.name));
     }
   }
   return absl::OkStatus();
@@ -141,12 +165,13 @@ absl::Status FlagParser::Parse(int argc, char** argv, bool* help_requested) {
 std::string FlagParser::Usage() const {
   std::string out = absl::StrCat("usage: ", program_, " [FLAGS]\n\nflags:\n");
   for (const Flag& f : flags_) {
-    absl::StrAppend(&out, "  --", f.name, f.is_bool ? "" : "=VALUE", "\n      ", f.help,
-                    f.required ? " (required)"
-                               : (f.default_text.empty()
-                                      ? ""
-                                      : absl::StrCat(" (default: ", f.default_text, ")")),
-                    "\n");
+    absl::StrAppend(
+        &out, "  --", f.name, f.is_bool ? "" : "=VALUE", "\n      ", f.help,
+        f.required ? " (required)"
+                   : (f.default_text.empty()
+                          ? ""
+                          : absl::StrCat(" (default: ", f.default_text, ")")),
+        "\n");
   }
   return out;
 }

@@ -10,7 +10,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-absl::Status ParseArgs(FlagParser& p, std::vector<std::string> args, bool* help) {
+absl::Status ParseArgs(FlagParser& p, std::vector<std::string> args,
+                       bool* help) {
   std::vector<char*> argv;
   static std::string prog = "prog";
   argv.push_back(prog.data());
@@ -26,7 +27,9 @@ TEST(ByteSizeTest, Units) {
   EXPECT_EQ(*ParseByteSize("10GiB"), 10ll << 30);
   EXPECT_EQ(*ParseByteSize("1.5G"), 3ll << 29);
   for (const char* bad : {"", "G", "-1", "ten", "1X", "1e30"}) {
-    EXPECT_EQ(ParseByteSize(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(ParseByteSize(bad).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
   }
 }
 
@@ -50,8 +53,9 @@ struct Flags {
 class FlagParserTest : public ::testing::Test, public Flags {};
 
 TEST_F(FlagParserTest, BothFormsAndTypes) {
-  ASSERT_TRUE(ParseArgs(parser_, {"--listen", "127.0.0.1:0", "--max-size=2G", "--min-age=30s",
-                                  "--sync"},
+  ASSERT_TRUE(ParseArgs(parser_,
+                        {"--listen", "127.0.0.1:0", "--max-size=2G",
+                         "--min-age=30s", "--sync"},
                         &help_)
                   .ok());
   EXPECT_EQ(listen_, "127.0.0.1:0");
@@ -70,10 +74,14 @@ TEST_F(FlagParserTest, Errors) {
   EXPECT_EQ(msg({"--listen=a:1", "--bogus"}), "unknown flag --bogus");
   EXPECT_EQ(msg({"--listen"}), "flag --listen needs a value");
   EXPECT_EQ(msg({}), "missing required flag --listen");
-  EXPECT_THAT(msg({"--listen=a:1", "--max-size=lots"}), HasSubstr("--max-size: expected a byte size"));
-  EXPECT_THAT(msg({"--listen=a:1", "--min-age=soon"}), HasSubstr("--min-age: expected a duration"));
-  EXPECT_EQ(msg({"--listen=a:1", "stray"}), "unexpected argument 'stray' (flags start with --)");
-  EXPECT_THAT(msg({"--listen=a:1", "--sync=maybe"}), HasSubstr("expected true or false"));
+  EXPECT_THAT(msg({"--listen=a:1", "--max-size=lots"}),
+              HasSubstr("--max-size: expected a byte size"));
+  EXPECT_THAT(msg({"--listen=a:1", "--min-age=soon"}),
+              HasSubstr("--min-age: expected a duration"));
+  EXPECT_EQ(msg({"--listen=a:1", "stray"}),
+            "unexpected argument 'stray' (flags start with --)");
+  EXPECT_THAT(msg({"--listen=a:1", "--sync=maybe"}),
+              HasSubstr("expected true or false"));
 }
 
 TEST_F(FlagParserTest, Help) {

@@ -12,12 +12,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   std::string message(status.message());
   google::rpc::Status rich;
   bool has_details = false;
-  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
-    google::protobuf::Any* any = rich.add_details();
-    any->set_type_url(std::string(type_url));
-    any->set_value(std::string(payload));
-    has_details = true;
-  });
+  status.ForEachPayload(
+      [&](absl::string_view type_url, const absl::Cord& payload) {
+        google::protobuf::Any* any = rich.add_details();
+        any->set_type_url(std::string(type_url));
+        any->set_value(std::string(payload));
+        has_details = true;
+      });
   auto code = static_cast<grpc::StatusCode>(static_cast<int>(status.code()));
   if (!has_details) return grpc::Status(code, message);
   rich.set_code(static_cast<int>(status.code()));
@@ -27,8 +28,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  absl::Status out(static_cast<absl::StatusCode>(static_cast<int>(status.error_code())),
-                   status.error_message());
+  absl::Status out(
+      static_cast<absl::StatusCode>(static_cast<int>(status.error_code())),
+      status.error_message());
   if (!status.error_details().empty()) {
     google::rpc::Status rich;
     if (rich.ParseFromString(status.error_details())) {

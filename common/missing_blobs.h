@@ -19,7 +19,8 @@ inline constexpr char kPreconditionFailureTypeUrl[] =
 
 // FAILED_PRECONDITION "{context}: N blob(s) missing from the CAS: h/s ..."
 // (the message lists at most a few) with the PreconditionFailure payload.
-absl::Status MissingBlobsError(absl::Span<const Digest> missing, absl::string_view context);
+absl::Status MissingBlobsError(absl::Span<const Digest> missing,
+                               absl::string_view context);
 
 // The digests named by a status built with MissingBlobsError (empty for any
 // other status).

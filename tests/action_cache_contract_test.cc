@@ -92,10 +92,12 @@ TEST_P(ActionCacheContractTest, KeysAreDistinctBySize) {
 INSTANTIATE_TEST_SUITE_P(
     AllCaches, ActionCacheContractTest,
     ::testing::Values(
-        std::make_pair(std::string("InMemory"),
-                       Factory([] { return std::make_unique<InMemoryUnderTest>(); })),
-        std::make_pair(std::string("RocksDb"),
-                       Factory([] { return std::make_unique<RocksDbUnderTest>(); }))),
+        std::make_pair(std::string("InMemory"), Factory([] {
+                         return std::make_unique<InMemoryUnderTest>();
+                       })),
+        std::make_pair(std::string("RocksDb"), Factory([] {
+                         return std::make_unique<RocksDbUnderTest>();
+                       }))),
     [](const auto& info) { return info.param.first; });
 
 }  // namespace

@@ -1,0 +1,541 @@
+// Integration tests of the real pbrx-cache binary over gRPC on loopback:
+// every REAPI service, precise error codes for bad requests, upload
+// resumption, metrics, graceful shutdown and kill -9 crash safety.
+#include <curl/curl.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
+#include "common/digest.h"
+#include "common/grpc_status.h"
+#include "common/missing_blobs.h"
+#include "gmock/gmock.h"
+#include "google/bytestream/bytestream.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "tests/subprocess.h"
+#include "tests/test_util.h"
+
+namespace pbrx {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+namespace bs = google::bytestream;
+using common::Digest;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing_util::Subprocess;
+
+std::string Pattern(size_t n, int seed) {
+  std::string s(n, '\0');
+  uint32_t x = 2166136261u ^ static_cast<uint32_t>(seed);
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 16777619u + 12345u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+size_t CurlWrite(char* p, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(p, size * n);
+  return size * n;
+}
+
+std::string HttpGet(const std::string& url) {
+  std::string body;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CurlWrite);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  return body;
+}
+
+class CacheServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_dir_ = testing_util::NewTempDir("cache-data");
+    metrics_address_ = absl::StrCat("127.0.0.1:", testing_util::FreeTcpPort());
+    StartServer({});
+  }
+
+  void StartServer(std::vector<std::string> extra) {
+    server_ = std::make_unique<Subprocess>();
+    std::vector<std::string> argv = {
+        testing_util::RunfilePath("cache/pbrx-cache"), "--listen=127.0.0.1:0",
+        "--data-dir=" + data_dir_, "--metrics-listen=" + metrics_address_,
+        "--quiet"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ASSERT_TRUE(server_->Start(argv).ok());
+    auto line = server_->ReadLine(absl::Seconds(30));
+    ASSERT_TRUE(line.ok()) << line.status();
+    address_ = *line;
+    channel_ =
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    cas_ = re::ContentAddressableStorage::NewStub(channel_);
+    ac_ = re::ActionCache::NewStub(channel_);
+    caps_ = re::Capabilities::NewStub(channel_);
+    bytestream_ = bs::ByteStream::NewStub(channel_);
+  }
+
+  // Uploads through ByteStream in 64 KiB messages; returns the RPC status.
+  grpc::Status Upload(const std::string& resource, const std::string& data,
+                      int64_t* committed = nullptr, int64_t offset = 0,
+                      bool finish = true) {
+    grpc::ClientContext ctx;
+    bs::WriteResponse resp;
+    auto writer = bytestream_->Write(&ctx, &resp);
+    size_t pos = static_cast<size_t>(offset);
+    bool first = true;
+    do {
+      bs::WriteRequest req;
+      if (first) req.set_resource_name(resource);
+      first = false;
+      req.set_write_offset(static_cast<int64_t>(pos));
+      size_t n = std::min<size_t>(64 << 10, data.size() - pos);
+      req.set_data(data.substr(pos, n));
+      pos += n;
+      if (pos == data.size() && finish) req.set_finish_write(true);
+      if (!writer->Write(req)) break;
+    } while (pos < data.size());
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    if (committed != nullptr) *committed = resp.committed_size();
+    return s;
+  }
+
+  grpc::Status Download(const std::string& resource, std::string* out,
+                        int64_t offset = 0, int64_t limit = 0) {
+    grpc::ClientContext ctx;
+    bs::ReadRequest req;
+    req.set_resource_name(resource);
+    req.set_read_offset(offset);
+    req.set_read_limit(limit);
+    auto reader = bytestream_->Read(&ctx, req);
+    bs::ReadResponse resp;
+    out->clear();
+    while (reader->Read(&resp)) *out += resp.data();
+    return reader->Finish();
+  }
+
+  static std::string WriteName(const Digest& d,
+                               const std::string& uuid = "u-1") {
+    return absl::StrCat("inst/uploads/", uuid, "/blobs/", d.hash(), "/",
+                        d.size());
+  }
+  static std::string ReadName(const Digest& d) {
+    return absl::StrCat("inst/blobs/", d.hash(), "/", d.size());
+  }
+
+  std::string data_dir_;
+  std::unique_ptr<Subprocess> server_;
+  std::string address_;
+  std::string metrics_address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<re::ContentAddressableStorage::Stub> cas_;
+  std::unique_ptr<re::ActionCache::Stub> ac_;
+  std::unique_ptr<re::Capabilities::Stub> caps_;
+  std::unique_ptr<bs::ByteStream::Stub> bytestream_;
+};
+
+TEST_F(CacheServerTest, CapabilitiesForAnyValidInstance) {
+  for (std::string instance : {"", "main", "a/b/c"}) {
+    grpc::ClientContext ctx;
+    re::GetCapabilitiesRequest req;
+    req.set_instance_name(instance);
+    re::ServerCapabilities caps;
+    ASSERT_TRUE(caps_->GetCapabilities(&ctx, req, &caps).ok());
+    EXPECT_THAT(caps.cache_capabilities().digest_function(),
+                ElementsAre(re::DigestFunction::SHA256));
+    EXPECT_TRUE(caps.cache_capabilities()
+                    .action_cache_update_capabilities()
+                    .update_enabled());
+    EXPECT_EQ(caps.cache_capabilities().max_batch_total_size_bytes(), 4 << 20);
+    EXPECT_EQ(caps.low_api_version().major(), 2);
+    EXPECT_EQ(caps.low_api_version().minor(), 0);
+    EXPECT_EQ(caps.high_api_version().major(), 2);
+  }
+  grpc::ClientContext ctx;
+  re::GetCapabilitiesRequest req;
+  req.set_instance_name("x/uploads");
+  re::ServerCapabilities caps;
+  grpc::Status s = caps_->GetCapabilities(&ctx, req, &caps);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("reserved word 'uploads'"));
+}
+
+TEST_F(CacheServerTest, FindMissingBlobsAndMalformedDigests) {
+  grpc::ClientContext ctx;
+  re::FindMissingBlobsRequest req;
+  *req.add_blob_digests() = Digest::Empty().ToProto();
+  Digest absent = Digest::Of("absent");
+  *req.add_blob_digests() = absent.ToProto();
+  re::FindMissingBlobsResponse resp;
+  ASSERT_TRUE(cas_->FindMissingBlobs(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.missing_blob_digests_size(), 1);
+  EXPECT_EQ(resp.missing_blob_digests(0).hash(), absent.hash());
+
+  grpc::ClientContext ctx2;
+  req.add_blob_digests()->set_hash("XYZ");
+  grpc::Status s = cas_->FindMissingBlobs(&ctx2, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("blob_digests[2]"));
+
+  grpc::ClientContext ctx3;
+  re::FindMissingBlobsRequest neg;
+  auto* d = neg.add_blob_digests();
+  d->set_hash(absent.hash());
+  d->set_size_bytes(-5);
+  s = cas_->FindMissingBlobs(&ctx3, neg, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("size must be >= 0, got -5"));
+}
+
+TEST_F(CacheServerTest, BatchUpdateAndReadWithPerBlobStatuses) {
+  grpc::ClientContext ctx;
+  re::BatchUpdateBlobsRequest up;
+  Digest good = Digest::Of("good blob");
+  auto* r1 = up.add_requests();
+  *r1->mutable_digest() = good.ToProto();
+  r1->set_data("good blob");
+  auto* r2 = up.add_requests();
+  *r2->mutable_digest() = Digest::Of("claimed").ToProto();
+  r2->set_data("claimeX");  // right size, wrong hash
+  auto* r3 = up.add_requests();
+  *r3->mutable_digest() = Digest::Of("sized").ToProto();
+  r3->set_data("sized but longer");  // wrong size
+  re::BatchUpdateBlobsResponse upr;
+  ASSERT_TRUE(cas_->BatchUpdateBlobs(&ctx, up, &upr).ok());
+  ASSERT_EQ(upr.responses_size(), 3);
+  EXPECT_EQ(upr.responses(0).status().code(), 0);
+  EXPECT_EQ(upr.responses(1).status().code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(upr.responses(1).status().message(),
+              HasSubstr("not to the digest's"));
+  EXPECT_EQ(upr.responses(2).status().code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(upr.responses(2).status().message(),
+              HasSubstr("more than 5 bytes"));
+
+  grpc::ClientContext ctx2;
+  re::BatchReadBlobsRequest rd;
+  *rd.add_digests() = good.ToProto();
+  *rd.add_digests() = Digest::Of("claimed").ToProto();
+  re::BatchReadBlobsResponse rdr;
+  ASSERT_TRUE(cas_->BatchReadBlobs(&ctx2, rd, &rdr).ok());
+  EXPECT_EQ(rdr.responses(0).data(), "good blob");
+  EXPECT_EQ(rdr.responses(1).status().code(), grpc::StatusCode::NOT_FOUND);
+
+  // Asking for more than the batch limit is refused as a whole.
+  grpc::ClientContext ctx3;
+  re::BatchReadBlobsRequest big;
+  auto* bd = big.add_digests();
+  bd->set_hash(good.hash());
+  bd->set_size_bytes(5 << 20);
+  grpc::Status s = cas_->BatchReadBlobs(&ctx3, big, &rdr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("max_batch_total_size_bytes"));
+}
+
+TEST_F(CacheServerTest, ByteStreamRoundTripWithOffsetsAndLimits) {
+  std::string data = Pattern(3 << 20, 7);
+  Digest d = Digest::Of(data);
+  int64_t committed = 0;
+  grpc::Status s = Upload(WriteName(d), data, &committed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(committed, d.size());
+  std::string back;
+  ASSERT_TRUE(Download(ReadName(d), &back).ok());
+  EXPECT_TRUE(back == data);
+  ASSERT_TRUE(Download(ReadName(d), &back, 1000000, 12345).ok());
+  EXPECT_TRUE(back == data.substr(1000000, 12345));
+  ASSERT_TRUE(Download(ReadName(d), &back, d.size(), 0).ok());
+  EXPECT_EQ(back, "");
+  s = Download(ReadName(d), &back, d.size() + 1, 0);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  s = Download(ReadName(d), &back, -1, 0);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  // Writing it again returns the full committed size at once.
+  s = Upload(WriteName(d, "u-2"), data, &committed);
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(committed, d.size());
+  // The empty blob is always readable.
+  ASSERT_TRUE(Download(ReadName(Digest::Empty()), &back).ok());
+  EXPECT_EQ(back, "");
+}
+
+TEST_F(CacheServerTest, ByteStreamRejectsBadUploads) {
+  std::string data = Pattern(200000, 8);
+  Digest d = Digest::Of(data);
+  // Wrong hash.
+  Digest other = Digest::Of(Pattern(200000, 9));
+  grpc::Status s = Upload(WriteName(other), data);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("not to the digest's " + other.hash()));
+  // Truncated: finish_write after fewer bytes than the size.
+  auto longer = Digest::Create(d.hash(), d.size() + 10);
+  s = Upload(WriteName(*longer), data);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("is incomplete: received 200000 of 200010 bytes"));
+  // Too many bytes.
+  auto shorter = Digest::Create(d.hash(), 1000);
+  s = Upload(WriteName(*shorter), data);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("received more than 1000 bytes"));
+  // Malformed resource names.
+  s = Upload("inst/blobs/" + d.hash() + "/200000", data);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  s = Upload("uploads/u/blobs/" + d.hash() + "/abc", data);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("non-negative decimal integer"));
+  std::string back;
+  s = Download("inst/blobs/nothex/12", &back);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  s = Download(ReadName(d), &back);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  // Nothing of the failed uploads became visible.
+  grpc::ClientContext ctx;
+  re::FindMissingBlobsRequest req;
+  *req.add_blob_digests() = other.ToProto();
+  *req.add_blob_digests() = longer->ToProto();
+  re::FindMissingBlobsResponse resp;
+  ASSERT_TRUE(cas_->FindMissingBlobs(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.missing_blob_digests_size(), 2);
+}
+
+TEST_F(CacheServerTest, ByteStreamResumesAnInterruptedUpload) {
+  std::string data = Pattern(1 << 20, 10);
+  Digest d = Digest::Of(data);
+  std::string name = WriteName(d, "resume-me");
+  std::string first_half = data.substr(0, 300000);
+  grpc::Status s = Upload(name, first_half, nullptr, 0, /*finish=*/false);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("ended without finish_write after 300000 bytes"));
+
+  grpc::ClientContext ctx;
+  bs::QueryWriteStatusRequest q;
+  q.set_resource_name(name);
+  bs::QueryWriteStatusResponse qr;
+  ASSERT_TRUE(bytestream_->QueryWriteStatus(&ctx, q, &qr).ok());
+  EXPECT_EQ(qr.committed_size(), 300000);
+  EXPECT_FALSE(qr.complete());
+
+  // Resuming at the wrong offset is refused and does not lose the upload.
+  s = Upload(name, data, nullptr, 5);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("does not match the 300000 bytes committed"));
+
+  int64_t committed = 0;
+  s = Upload(name, data, &committed, 300000);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(committed, d.size());
+  grpc::ClientContext ctx2;
+  ASSERT_TRUE(bytestream_->QueryWriteStatus(&ctx2, q, &qr).ok());
+  EXPECT_TRUE(qr.complete());
+  std::string back;
+  ASSERT_TRUE(Download(ReadName(d), &back).ok());
+  EXPECT_TRUE(back == data);
+
+  grpc::ClientContext ctx3;
+  q.set_resource_name(WriteName(Digest::Of("never"), "nope"));
+  s = bytestream_->QueryWriteStatus(&ctx3, q, &qr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CacheServerTest, ActionCacheRequiresCompleteResults) {
+  Digest action = Digest::Of("action");
+  Digest output = Digest::Of("output bytes");
+  re::UpdateActionResultRequest up;
+  *up.mutable_action_digest() = action.ToProto();
+  auto* f = up.mutable_action_result()->add_output_files();
+  f->set_path("out.txt");
+  *f->mutable_digest() = output.ToProto();
+  re::ActionResult got;
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = ac_->UpdateActionResult(&ctx, up, &got);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(common::MissingBlobsOf(common::FromGrpcStatus(s)),
+                ElementsAre(output));
+  }
+  {
+    grpc::ClientContext ctx;
+    re::GetActionResultRequest get;
+    *get.mutable_action_digest() = action.ToProto();
+    EXPECT_EQ(ac_->GetActionResult(&ctx, get, &got).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  ASSERT_TRUE(Upload(WriteName(output), "output bytes").ok());
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(ac_->UpdateActionResult(&ctx, up, &got).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    re::GetActionResultRequest get;
+    get.set_instance_name("any/instance");
+    *get.mutable_action_digest() = action.ToProto();
+    ASSERT_TRUE(ac_->GetActionResult(&ctx, get, &got).ok());
+    EXPECT_EQ(got.output_files(0).path(), "out.txt");
+  }
+  {
+    grpc::ClientContext ctx;
+    re::GetActionResultRequest get;
+    get.mutable_action_digest()->set_hash("short");
+    grpc::Status s = ac_->GetActionResult(&ctx, get, &got);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("action_digest"));
+  }
+  std::string metrics = HttpGet("http://" + metrics_address_ + "/metrics");
+  EXPECT_THAT(
+      metrics,
+      HasSubstr("pbrx_cache_action_cache_lookups_total{result=\"hit\"} 1"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr("pbrx_cache_action_cache_lookups_total{result=\"miss\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("pbrx_cache_requests_total{code=\"FAILED_"
+                        "PRECONDITION\",method=\"UpdateActionResult\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("pbrx_cache_requests_total{code=\"INVALID_"
+                                 "ARGUMENT\",method=\"GetActionResult\"} 1"));
+}
+
+TEST_F(CacheServerTest, GetTreeStreamsEveryDirectoryInPages) {
+  // root -> {a -> {c}, b}; c also referenced twice to check de-duplication.
+  re::Directory c;
+  auto* cf = c.add_files();
+  cf->set_name("leaf");
+  *cf->mutable_digest() = Digest::Of("x").ToProto();
+  std::string c_bytes = c.SerializeAsString();
+  re::Directory a;
+  auto* an = a.add_directories();
+  an->set_name("c");
+  *an->mutable_digest() = Digest::Of(c_bytes).ToProto();
+  re::Directory b;
+  auto* bn = b.add_directories();
+  bn->set_name("c2");
+  *bn->mutable_digest() = Digest::Of(c_bytes).ToProto();
+  std::string a_bytes = a.SerializeAsString(), b_bytes = b.SerializeAsString();
+  re::Directory root;
+  auto* ra = root.add_directories();
+  ra->set_name("a");
+  *ra->mutable_digest() = Digest::Of(a_bytes).ToProto();
+  auto* rb = root.add_directories();
+  rb->set_name("b");
+  *rb->mutable_digest() = Digest::Of(b_bytes).ToProto();
+  std::string root_bytes = root.SerializeAsString();
+  for (const std::string* blob : {&c_bytes, &a_bytes, &b_bytes, &root_bytes}) {
+    ASSERT_TRUE(
+        Upload(WriteName(Digest::Of(*blob), "t" + std::to_string(blob->size())),
+               *blob)
+            .ok());
+  }
+  grpc::ClientContext ctx;
+  re::GetTreeRequest req;
+  *req.mutable_root_digest() = Digest::Of(root_bytes).ToProto();
+  req.set_page_size(1);
+  auto reader = cas_->GetTree(&ctx, req);
+  re::GetTreeResponse page;
+  int pages = 0, dirs = 0;
+  std::string last_token = "unset";
+  while (reader->Read(&page)) {
+    ++pages;
+    dirs += page.directories_size();
+    last_token = page.next_page_token();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(dirs, 4);
+  EXPECT_EQ(pages, 4);
+  EXPECT_EQ(last_token, "");
+
+  grpc::ClientContext ctx2;
+  *req.mutable_root_digest() = Digest::Of("no such dir").ToProto();
+  auto reader2 = cas_->GetTree(&ctx2, req);
+  while (reader2->Read(&page)) {
+  }
+  EXPECT_EQ(reader2->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CacheServerTest, GracefulShutdownThenDataSurvives) {
+  Digest d = Digest::Of("kept across restarts");
+  ASSERT_TRUE(Upload(WriteName(d), "kept across restarts").ok());
+  auto status = server_->Stop(SIGTERM, absl::Seconds(30));
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  StartServer({});
+  std::string back;
+  ASSERT_TRUE(Download(ReadName(d), &back).ok());
+  EXPECT_EQ(back, "kept across restarts");
+}
+
+TEST_F(CacheServerTest, KillNineDuringWritesLosesNoAcknowledgedWrite) {
+  // Four clients upload distinct blobs (1 KiB .. 3 MiB) in a loop; every
+  // acknowledged digest is recorded. kill -9 while uploads are in flight.
+  absl::Mutex mu;
+  std::vector<std::pair<Digest, int>> acked;  // digest, seed
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 400 && !stop; ++i) {
+        int seed = c * 1000 + i;
+        size_t size = (i % 4 == 0) ? (3 << 20) : 1024 * (1 + (seed % 50));
+        std::string data = Pattern(size, seed);
+        Digest d = Digest::Of(data);
+        if (Upload(WriteName(d, absl::StrCat("k", seed)), data).ok()) {
+          absl::MutexLock lock(&mu);
+          acked.emplace_back(d, seed);
+        }
+      }
+    });
+  }
+  // Poll (bounded) until a good number of writes are acknowledged.
+  absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline) {
+    {
+      absl::MutexLock lock(&mu);
+      if (acked.size() >= 40) break;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  std::vector<std::pair<Digest, int>> snapshot;
+  {
+    absl::MutexLock lock(&mu);
+    snapshot = acked;
+  }
+  ASSERT_TRUE(server_->Stop(SIGKILL, absl::Seconds(10)).ok());
+  stop = true;
+  for (auto& t : clients) t.join();
+  ASSERT_GE(snapshot.size(), 40u);
+  {
+    absl::MutexLock lock(&mu);
+    snapshot = acked;  // everything acknowledged before the kill
+  }
+
+  StartServer({});
+  for (const auto& [d, seed] : snapshot) {
+    std::string back;
+    grpc::Status s = Download(ReadName(d), &back);
+    ASSERT_TRUE(s.ok()) << d << ": " << s.error_message();
+    ASSERT_TRUE(back == Pattern(static_cast<size_t>(d.size()), seed)) << d;
+  }
+}
+
+}  // namespace
+}  // namespace pbrx
