@@ -65,22 +65,7 @@ CacheMetrics::CacheMetrics(prometheus::Registry& registry)
                          .Name("pbrx_cache_written_bytes_total")
                          .Help("Blob bytes received from clients and stored")
                          .Register(registry)
-                         .Add({})),
-      stored_blobs_(prometheus::BuildGauge()
-                        .Name("pbrx_cache_stored_blobs")
-                        .Help("Blobs in the CAS")
-                        .Register(registry)
-                        .Add({})),
-      stored_bytes_(prometheus::BuildGauge()
-                        .Name("pbrx_cache_stored_bytes")
-                        .Help("Bytes of blobs in the CAS (sum of blob sizes)")
-                        .Register(registry)
-                        .Add({})),
-      evictions_(prometheus::BuildCounter()
-                     .Name("pbrx_cache_evictions_total")
-                     .Help("Blobs evicted to stay under --max-size")
-                     .Register(registry)
-                     .Add({})) {}
+                         .Add({})) {}
 
 void CacheMetrics::RecordRequest(absl::string_view method,
                                  absl::StatusCode code) {
@@ -94,15 +79,38 @@ void CacheMetrics::RecordActionCacheLookup(bool hit) {
   (hit ? ac_hits_ : ac_misses_).Increment();
 }
 
-void CacheMetrics::UpdateStoreStats(const BlobStoreStats& stats) {
-  stored_blobs_.Set(static_cast<double>(stats.blobs));
-  stored_bytes_.Set(static_cast<double>(stats.bytes));
-  absl::MutexLock lock(&mu_);
-  if (stats.evictions > evictions_seen_) {
-    evictions_.Increment(
-        static_cast<double>(stats.evictions - evictions_seen_));
-    evictions_seen_ = stats.evictions;
+namespace {
+prometheus::MetricFamily OneValue(const char* name, const char* help,
+                                  prometheus::MetricType type, double value) {
+  prometheus::MetricFamily family;
+  family.name = name;
+  family.help = help;
+  family.type = type;
+  prometheus::ClientMetric metric;
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
   }
+  family.metric.push_back(metric);
+  return family;
+}
+}  // namespace
+
+std::vector<prometheus::MetricFamily> StoreStatsCollector::Collect() const {
+  BlobStoreStats stats = store_->Stats();
+  return {
+      OneValue("pbrx_cache_stored_blobs", "Blobs in the CAS",
+               prometheus::MetricType::Gauge, static_cast<double>(stats.blobs)),
+      OneValue("pbrx_cache_stored_bytes",
+               "Bytes of blobs in the CAS (sum of blob sizes)",
+               prometheus::MetricType::Gauge, static_cast<double>(stats.bytes)),
+      OneValue(
+          "pbrx_cache_evictions_total",
+          "Blobs evicted to stay under --max-size since the server started",
+          prometheus::MetricType::Counter,
+          static_cast<double>(stats.evictions)),
+  };
 }
 
 }  // namespace pbrx::cache

@@ -3,6 +3,7 @@
 //   pbrx_cache_requests_total{method,code}
 //   pbrx_cache_action_cache_lookups_total{result="hit"|"miss"}
 //   pbrx_cache_read_bytes_total, pbrx_cache_written_bytes_total
+// and, computed from the BlobStore at scrape time (StoreStatsCollector):
 //   pbrx_cache_stored_blobs, pbrx_cache_stored_bytes (gauges)
 //   pbrx_cache_evictions_total
 // Thread-safe.
@@ -13,11 +14,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "cache/blob_store.h"
+#include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
-#include "prometheus/gauge.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 
 namespace pbrx::cache {
@@ -34,8 +35,6 @@ class CacheMetrics {
   void AddBytesWritten(int64_t n) {
     bytes_written_.Increment(static_cast<double>(n));
   }
-  // Copies the store's figures into the gauges and the eviction counter.
-  void UpdateStoreStats(const BlobStoreStats& stats);
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;
@@ -44,11 +43,17 @@ class CacheMetrics {
   prometheus::Counter& ac_misses_;
   prometheus::Counter& bytes_read_;
   prometheus::Counter& bytes_written_;
-  prometheus::Gauge& stored_blobs_;
-  prometheus::Gauge& stored_bytes_;
-  prometheus::Counter& evictions_;
-  absl::Mutex mu_;
-  int64_t evictions_seen_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Reads the store's figures on every scrape, so they are never stale.
+class StoreStatsCollector : public prometheus::Collectable {
+ public:
+  // `store` must outlive the collector's registration.
+  explicit StoreStatsCollector(BlobStore* store) : store_(store) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  BlobStore* store_;
 };
 
 // The canonical gRPC name of a status code ("OK", "NOT_FOUND", ...).

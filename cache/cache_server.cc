@@ -125,16 +125,12 @@ absl::Status CacheServer::Start() {
                        options_.metrics_listen, ": ", e.what()));
     }
     exposer_->RegisterCollectable(registry_);
+    store_stats_ = std::make_shared<StoreStatsCollector>(blob_store_.get());
+    exposer_->RegisterCollectable(store_stats_);
     std::vector<int> ports = exposer_->GetListeningPorts();
     metrics_address_ = absl::StrCat(HostOf(options_.metrics_listen), ":",
                                     ports.empty() ? 0 : ports.front());
   }
-  metrics_->UpdateStoreStats(blob_store_->Stats());
-  stats_thread_ = std::thread([this] {
-    while (!stop_stats_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
-      metrics_->UpdateStoreStats(blob_store_->Stats());
-    }
-  });
   return absl::OkStatus();
 }
 
@@ -145,11 +141,8 @@ void CacheServer::Shutdown(absl::Duration deadline) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
     server_->Wait();
   }
-  if (stats_thread_.joinable()) {
-    stop_stats_.Notify();
-    stats_thread_.join();
-  }
   exposer_.reset();
+  store_stats_.reset();
   server_.reset();
   bytestream_service_.reset();  // aborts uploads left open for resumption
   action_cache_service_.reset();

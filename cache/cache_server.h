@@ -9,10 +9,8 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "cache/action_cache_service.h"
 #include "cache/bytestream_service.h"
@@ -80,8 +78,7 @@ class CacheServer {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::string address_;
   std::string metrics_address_;
-  absl::Notification stop_stats_;
-  std::thread stats_thread_;
+  std::shared_ptr<StoreStatsCollector> store_stats_;
   bool shut_down_ = false;
 };
 
