@@ -4,6 +4,7 @@
 // Prints the bound "HOST:PORT" as one line on stdout once it serves. Stops
 // gracefully on SIGINT/SIGTERM. Exit codes: 0 clean shutdown, 1 runtime
 // failure (database, bind), 2 invalid flags.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -57,6 +58,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   pbrx::common::SetInfoLogging(!quiet);
+  // Blob chunks are 1 MiB buffers: keep such allocations in mmap so freed
+  // memory goes back to the kernel, and limit per-thread arenas, so RSS stays
+  // flat however large the blobs that stream through.
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
+  mallopt(M_ARENA_MAX, 4);
 
   // Signals are taken synchronously by this thread; block them everywhere
   // before any other thread starts.

@@ -359,24 +359,38 @@ std::string EncodeMeta(uint64_t generation, int64_t access_us,
 }  // namespace
 
 absl::Status RocksDbBlobStore::Touch(const Digest& digest, const Meta& seen) {
+  return TouchMany({{digest, seen}});
+}
+
+absl::Status RocksDbBlobStore::TouchMany(
+    const std::vector<std::pair<Digest, Meta>>& seen) {
   int64_t now_us = absl::ToUnixMicros(clock_->Now());
-  if (now_us - seen.last_access_us <
-      absl::ToInt64Microseconds(options_.touch_granularity)) {
-    return absl::OkStatus();
+  int64_t granularity_us =
+      absl::ToInt64Microseconds(options_.touch_granularity);
+  std::vector<const Digest*> stale;
+  for (const auto& [digest, meta] : seen) {
+    if (now_us - meta.last_access_us >= granularity_us)
+      stale.push_back(&digest);
   }
+  if (stale.empty()) return absl::OkStatus();
+  // One batch for all refreshes, under one lock: FindMissing of thousands of
+  // digests costs one write, not thousands.
   absl::MutexLock lock(&mu_);
-  Meta meta;
-  ASSIGN_OR_RETURN(bool found, GetMeta(digest, &meta));
-  if (!found || meta.last_access_us >= now_us) return absl::OkStatus();
   rocksdb::WriteBatch batch;
-  batch.Delete(storage_->blob_lru(), LruKey(meta.last_access_us, digest));
-  batch.Put(storage_->blob_lru(), LruKey(now_us, digest), "");
-  batch.Put(storage_->blob_meta(), digest.ToKey(),
-            EncodeMeta(meta.generation, now_us, meta.chunk_size));
+  for (const Digest* digest : stale) {
+    Meta meta;
+    ASSIGN_OR_RETURN(bool found, GetMeta(*digest, &meta));
+    if (!found || meta.last_access_us >= now_us) continue;
+    batch.Delete(storage_->blob_lru(), LruKey(meta.last_access_us, *digest));
+    batch.Put(storage_->blob_lru(), LruKey(now_us, *digest), "");
+    batch.Put(storage_->blob_meta(), digest->ToKey(),
+              EncodeMeta(meta.generation, now_us, meta.chunk_size));
+  }
+  if (batch.Count() == 0) return absl::OkStatus();
   rocksdb::WriteOptions wo = storage_->write_options();
   wo.sync = false;  // access times are advisory
   return FromRocksDb(storage_->db()->Write(wo, &batch),
-                     "refreshing blob access time");
+                     "refreshing blob access times");
 }
 
 absl::StatusOr<std::vector<Digest>> RocksDbBlobStore::FindMissing(
@@ -397,6 +411,8 @@ absl::StatusOr<std::vector<Digest>> RocksDbBlobStore::FindMissing(
   std::vector<rocksdb::Status> statuses =
       storage_->db()->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
   std::vector<Digest> missing;
+  std::vector<std::pair<Digest, Meta>> present;
+  present.reserve(unique.size());
   for (size_t i = 0; i < unique.size(); ++i) {
     if (statuses[i].IsNotFound()) {
       missing.push_back(unique[i]);
@@ -411,8 +427,9 @@ absl::StatusOr<std::vector<Digest>> RocksDbBlobStore::FindMissing(
     meta.generation = ReadBE64(values[i].data());
     meta.last_access_us = static_cast<int64_t>(ReadBE64(values[i].data() + 8));
     meta.chunk_size = ReadBE32(values[i].data() + 16);
-    RETURN_IF_ERROR(Touch(unique[i], meta));
+    present.emplace_back(unique[i], meta);
   }
+  RETURN_IF_ERROR(TouchMany(present));
   return missing;
 }
 

@@ -26,6 +26,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -92,6 +94,7 @@ class RocksDbBlobStore : public BlobStore {
   // Refreshes the access time of `digest` if it is older than the
   // granularity. Missing blobs are ignored.
   absl::Status Touch(const Digest& digest, const Meta& seen);
+  absl::Status TouchMany(const std::vector<std::pair<Digest, Meta>>& seen);
   absl::Status ReserveLocked(int64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DeleteLocked(const Digest& digest)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

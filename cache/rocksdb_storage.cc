@@ -68,7 +68,7 @@ absl::StatusOr<std::unique_ptr<RocksDbStorage>> RocksDbStorage::Open(
   rocksdb::BlockBasedTableOptions chunk_table;
   chunk_table.block_cache = block_cache;
   chunk_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(chunk_table));
-  chunk_cf.write_buffer_size = 32 << 20;
+  chunk_cf.write_buffer_size = 16 << 20;
   chunk_cf.max_write_buffer_number = 2;
   chunk_cf.enable_blob_files = true;
   chunk_cf.min_blob_size = 4096;

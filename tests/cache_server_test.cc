@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -535,6 +536,107 @@ TEST_F(CacheServerTest, KillNineDuringWritesLosesNoAcknowledgedWrite) {
     ASSERT_TRUE(s.ok()) << d << ": " << s.error_message();
     ASSERT_TRUE(back == Pattern(static_cast<size_t>(d.size()), seed)) << d;
   }
+}
+
+TEST_F(CacheServerTest, MalformedRequestsNeverCrashTheServer) {
+  // A bounded, seeded barrage of malformed requests on every RPC. Each must
+  // get an error code (never OK for garbage, never UNKNOWN/INTERNAL), and the
+  // server must stay up.
+  std::mt19937 rng(20261127);
+  auto pick = [&](std::vector<std::string> v) { return v[rng() % v.size()]; };
+  auto junk_hash = [&]() {
+    return pick({"", "abc", std::string(64, 'g'), std::string(64, 'A'),
+                 std::string(65, 'a'), std::string(63, 'f'), "../../etc/passwd",
+                 std::string(1000, 'a')});
+  };
+  auto junk_name = [&]() {
+    std::string h = Digest::Of("x").hash();
+    return pick({"", "/", "blobs", "blobs/", "blobs/" + h, "blobs/" + h + "/",
+                 "blobs/" + h + "/-1", "blobs/" + h + "/1x",
+                 "blobs/" + h + "/99999999999999999999", "a//blobs/" + h + "/1",
+                 "uploads/blobs/" + h + "/1", "uploads//blobs/" + h + "/1",
+                 "x/uploads/u/blobs/zz/1", "compressed-blobs/zstd/" + h + "/1",
+                 "uploads/u/compressed-blobs/zstd/" + h + "/1",
+                 std::string(5000, '/'), "operations/blobs/" + h + "/1",
+                 "blobs/" + junk_hash() + "/1"});
+  };
+  auto expect_error = [&](const grpc::Status& s, const std::string& what) {
+    EXPECT_FALSE(s.ok()) << what;
+    EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN)
+        << what << ": " << s.error_message();
+    EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL)
+        << what << ": " << s.error_message();
+  };
+  for (int i = 0; i < 300; ++i) {
+    switch (i % 6) {
+      case 0: {
+        grpc::ClientContext ctx;
+        re::FindMissingBlobsRequest req;
+        auto* d = req.add_blob_digests();
+        d->set_hash(junk_hash());
+        d->set_size_bytes(static_cast<int64_t>(rng()) - (1ll << 31));
+        re::FindMissingBlobsResponse resp;
+        expect_error(cas_->FindMissingBlobs(&ctx, req, &resp),
+                     "FindMissingBlobs");
+        break;
+      }
+      case 1: {
+        std::string back;
+        grpc::Status s =
+            Download(junk_name(), &back, static_cast<int64_t>(rng() % 3) - 1,
+                     static_cast<int64_t>(rng() % 3) - 1);
+        expect_error(s, "Read");
+        break;
+      }
+      case 2: {
+        grpc::Status s = Upload(junk_name(), std::string(rng() % 3000, 'z'));
+        expect_error(s, "Write");
+        break;
+      }
+      case 3: {
+        grpc::ClientContext ctx;
+        re::GetActionResultRequest req;
+        req.set_instance_name(pick({"blobs", "a//b", "/x", "..", "uploads/z"}));
+        *req.mutable_action_digest() = Digest::Of("a").ToProto();
+        re::ActionResult res;
+        expect_error(ac_->GetActionResult(&ctx, req, &res), "GetActionResult");
+        break;
+      }
+      case 4: {
+        grpc::ClientContext ctx;
+        re::UpdateActionResultRequest req;
+        *req.mutable_action_digest() = Digest::Of("a").ToProto();
+        auto* f = req.mutable_action_result()->add_output_files();
+        f->mutable_digest()->set_hash(junk_hash());
+        f->mutable_digest()->set_size_bytes(static_cast<int64_t>(rng() % 100));
+        auto* d = req.mutable_action_result()->add_output_directories();
+        *d->mutable_tree_digest() = Digest::Of("not a tree").ToProto();
+        re::ActionResult res;
+        expect_error(ac_->UpdateActionResult(&ctx, req, &res),
+                     "UpdateActionResult");
+        break;
+      }
+      case 5: {
+        grpc::ClientContext ctx;
+        re::GetTreeRequest req;
+        req.mutable_root_digest()->set_hash(junk_hash());
+        req.set_page_token(pick({"", "x", "-5", "99999999999999999999999"}));
+        req.set_page_size(static_cast<int32_t>(rng() % 5) - 2);
+        auto reader = cas_->GetTree(&ctx, req);
+        re::GetTreeResponse page;
+        while (reader->Read(&page)) {
+        }
+        expect_error(reader->Finish(), "GetTree");
+        break;
+      }
+    }
+  }
+  // Still serving, and still the same process.
+  grpc::ClientContext ctx;
+  re::GetCapabilitiesRequest req;
+  re::ServerCapabilities caps;
+  EXPECT_TRUE(caps_->GetCapabilities(&ctx, req, &caps).ok());
+  EXPECT_EQ(kill(server_->pid(), 0), 0);
 }
 
 }  // namespace
