@@ -384,8 +384,7 @@ int Run(int argc, char** argv) {
                 peak / 1024.0, idle / 1024.0, "(idle)");
     proc.Stop(SIGTERM, absl::Seconds(120)).IgnoreError();
   }
-  std::system(absl::StrCat("rm -rf '", work_dir, "'").c_str());
-  return 0;
+  return std::system(absl::StrCat("rm -rf '", work_dir, "'").c_str()) == 0 ? 0 : 1;
 }
 
 }  // namespace
