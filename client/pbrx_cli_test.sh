@@ -12,4 +12,19 @@ out=$("$PBRX" version); check version 0 $?
 "$PBRX" >/dev/null 2>&1; check no-args 2 $?
 err=$("$PBRX" frobnicate 2>&1 >/dev/null); check unknown 2 $?
 [[ "$err" == "pbrx: unknown command 'frobnicate' (try 'pbrx --help')" ]] || { echo "FAIL unknown msg: '$err'"; fail=1; }
+
+# pbrx bindep against this Debian host's real dpkg.
+work="$TEST_TMPDIR/bindep"
+mkdir -p "$work"
+printf 'bash\npbrx-no-such-package-a\ncoreutils [!test] >=1\npbrx-no-such-package-b [test]\n' >"$work/bindep.txt"
+out=$(cd "$work" && "$PBRX" bindep); check bindep-missing 1 $?
+[[ "$out" == $'Missing packages:\n    pbrx-no-such-package-a' ]] || { echo "FAIL bindep output: '$out'"; fail=1; }
+out=$(cd "$work" && "$PBRX" bindep -b test); check bindep-brief 1 $?
+[[ "$out" == $'pbrx-no-such-package-a\npbrx-no-such-package-b' ]] || { echo "FAIL bindep -b: '$out'"; fail=1; }
+printf 'bash\ncoreutils >=1.0\n' >"$work/ok.txt"
+out=$(cd "$work" && "$PBRX" bindep -f ok.txt); check bindep-ok 0 $?
+[[ -z "$out" ]] || { echo "FAIL bindep ok output: '$out'"; fail=1; }
+printf 'coreutils >=999\n' >"$work/bad.txt"
+out=$(cd "$work" && "$PBRX" bindep -f bad.txt); check bindep-badversion 1 $?
+[[ "$out" == $'Bad versions of installed packages:\n    coreutils version '*' does not match >=999' ]] || { echo "FAIL badversion: '$out'"; fail=1; }
 exit $fail

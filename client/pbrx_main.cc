@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/bindep_command.h"
 #include "client/version.h"
 
 namespace {
@@ -17,10 +18,12 @@ pbrx farm builds container images for Python projects: one {name}-base image
 and one image per console_scripts entry point.
 
 commands:
+  bindep         check or list distro packages from bindep.txt, as bindep does
+                 (pbrx bindep --help)
   version        print the pbrx version and exit
   help           show this help
 
-Coming next (see the issues): build-images, bindep, plan, farm status.
+Coming next (see the issues): build-images, plan, farm status.
 
 exit codes: 0 success, 1 failure, 2 usage error
 )";
@@ -40,6 +43,13 @@ int main(int argc, char** argv) {
   if (cmd == "version" || cmd == "--version") {
     std::printf("pbrx %s\n", pbrx::kVersion);
     return 0;
+  }
+  if (cmd == "bindep") {
+    pbrx::common::bindep::SubprocessRunner runner;
+    pbrx::client::BindepCommandIo io;
+    io.runner = &runner;
+    return pbrx::client::RunBindepCommand(
+        std::vector<std::string>(args.begin() + 1, args.end()), io);
   }
   std::fprintf(stderr, "pbrx: unknown command '%s' (try 'pbrx --help')\n",
                cmd.c_str());
