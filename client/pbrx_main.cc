@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/bindep_command.h"
+#include "client/plan_command.h"
 #include "client/version.h"
 
 namespace {
@@ -20,10 +21,12 @@ and one image per console_scripts entry point.
 commands:
   bindep         check or list distro packages from bindep.txt, as bindep does
                  (pbrx bindep --help)
+  plan           show the images and build steps for project directories
+                 (pbrx plan --help)
   version        print the pbrx version and exit
   help           show this help
 
-Coming next (see the issues): build-images, plan, farm status.
+Coming next (see the issues): build-images, farm status.
 
 exit codes: 0 success, 1 failure, 2 usage error
 )";
@@ -49,6 +52,11 @@ int main(int argc, char** argv) {
     pbrx::client::BindepCommandIo io;
     io.runner = &runner;
     return pbrx::client::RunBindepCommand(
+        std::vector<std::string>(args.begin() + 1, args.end()), io);
+  }
+  if (cmd == "plan") {
+    pbrx::client::PlanCommandIo io;
+    return pbrx::client::RunPlanCommand(
         std::vector<std::string>(args.begin() + 1, args.end()), io);
   }
   std::fprintf(stderr, "pbrx: unknown command '%s' (try 'pbrx --help')\n",

@@ -1,0 +1,44 @@
+#include "common/json_writer.h"
+
+#include "gtest/gtest.h"
+
+namespace pbrx::common {
+namespace {
+
+TEST(JsonWriterTest, NestedPrettyOutput) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("name")
+      .String("a\"b\\c\n\x01")
+      .Key("n")
+      .Int(-3)
+      .Key("ok")
+      .Bool(true)
+      .Key("none")
+      .Null()
+      .Key("list")
+      .StringArray({"x", "y"})
+      .Key("empty")
+      .BeginArray()
+      .EndArray()
+      .Key("obj")
+      .BeginObject()
+      .EndObject()
+      .EndObject();
+  EXPECT_EQ(w.str(),
+            "{\n"
+            "  \"name\": \"a\\\"b\\\\c\\n\\u0001\",\n"
+            "  \"n\": -3,\n"
+            "  \"ok\": true,\n"
+            "  \"none\": null,\n"
+            "  \"list\": [\n"
+            "    \"x\",\n"
+            "    \"y\"\n"
+            "  ],\n"
+            "  \"empty\": [],\n"
+            "  \"obj\": {}\n"
+            "}\n");
+}
+
+}  // namespace
+}  // namespace pbrx::common
