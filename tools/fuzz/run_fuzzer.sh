@@ -13,6 +13,9 @@ case "$name" in
   bindep)
     srcs=(tools/fuzz/bindep_fuzzer.cc common/bindep/bindep_file.cc
           common/bindep/debian_version.cc common/bindep/selection.cc) ;;
+  setup_cfg)
+    srcs=(tools/fuzz/setup_cfg_fuzzer.cc common/project/ini_file.cc
+          common/project/python_names.cc common/project/project.cc) ;;
   *) echo "unknown fuzzer $name" >&2; exit 2 ;;
 esac
 abs=()
