@@ -43,6 +43,7 @@ std::string JsonWriter::Quote(absl::string_view s) {
 }
 
 void JsonWriter::Newline() {
+  if (!pretty_) return;
   out_ += "\n";
   out_.append(2 * stack_.size(), ' ');
 }
@@ -92,7 +93,7 @@ JsonWriter& JsonWriter::Key(absl::string_view key) {
   if (stack_.back().count++ > 0) out_ += ",";
   Newline();
   out_ += Quote(key);
-  out_ += ": ";
+  out_ += pretty_ ? ": " : ":";
   after_key_ = true;
   return *this;
 }
@@ -128,7 +129,7 @@ JsonWriter& JsonWriter::StringArray(const std::vector<std::string>& values) {
 }
 
 std::string JsonWriter::str() const {
-  return stack_.empty() ? out_ + "\n" : out_;
+  return stack_.empty() && pretty_ ? out_ + "\n" : out_;
 }
 
 }  // namespace pbrx::common

@@ -15,6 +15,10 @@ namespace pbrx::common {
 
 class JsonWriter {
  public:
+  // `pretty`: two-space indentation and newlines; otherwise compact (as OCI
+  // manifests and configs are conventionally written).
+  explicit JsonWriter(bool pretty = true) : pretty_(pretty) {}
+
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
   JsonWriter& BeginArray();
@@ -43,6 +47,7 @@ class JsonWriter {
   };
   std::vector<Level> stack_;
   bool after_key_ = false;
+  bool pretty_;
 };
 
 }  // namespace pbrx::common

@@ -40,5 +40,19 @@ TEST(JsonWriterTest, NestedPrettyOutput) {
             "}\n");
 }
 
+TEST(JsonWriterTest, Compact) {
+  JsonWriter w(/*pretty=*/false);
+  w.BeginObject()
+      .Key("a")
+      .StringArray({"x"})
+      .Key("b")
+      .BeginObject()
+      .Key("c")
+      .Int(1)
+      .EndObject()
+      .EndObject();
+  EXPECT_EQ(w.str(), R"({"a":["x"],"b":{"c":1}})");
+}
+
 }  // namespace
 }  // namespace pbrx::common

@@ -1,0 +1,284 @@
+#include "common/oci/image_layout.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/json_writer.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace pbrx::common::oci {
+namespace {
+
+constexpr char kRefAnnotation[] = "org.opencontainers.image.ref.name";
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::InternalError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status MkdirP(const std::string& path) {
+  std::string cur;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || (path[i] == '/' && i > 0)) {
+      cur = path.substr(0, i);
+      if (mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+        return Errno("cannot create", cur);
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// Writes `content` to `path` through a temporary file and rename.
+absl::Status WriteAtomically(const std::string& path,
+                             absl::string_view content) {
+  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot create", tmp);
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = write(fd, content.data() + off, content.size() - off);
+    if (n <= 0) {
+      close(fd);
+      unlink(tmp.c_str());
+      return Errno("cannot write", tmp);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    unlink(tmp.c_str());
+    return Errno("cannot flush", tmp);
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return Errno("cannot rename", tmp);
+  }
+  return absl::OkStatus();
+}
+
+std::string DigestString(const Digest& d) {
+  return absl::StrCat("sha256:", d.hash());
+}
+
+void Descriptor(JsonWriter& w, const char* media_type, const Digest& d) {
+  w.BeginObject()
+      .Key("mediaType")
+      .String(media_type)
+      .Key("digest")
+      .String(DigestString(d))
+      .Key("size")
+      .Int(d.size())
+      .EndObject();
+}
+
+}  // namespace
+
+std::string OciLayout::BlobPath(const Digest& d) const {
+  return absl::StrCat(dir_, "/blobs/sha256/", d.hash());
+}
+
+absl::StatusOr<OciLayout> OciLayout::Open(const std::string& dir) {
+  OciLayout layout(dir);
+  std::string marker = dir + "/oci-layout";
+  if (Exists(dir) && !Exists(marker)) {
+    // An empty directory may become a layout; anything else is refused.
+    bool empty = true;
+    if (DIR* d = opendir(dir.c_str())) {
+      while (dirent* e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") empty = false;
+      }
+      closedir(d);
+    }
+    if (!empty) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          dir, " exists and is not an OCI image layout (no oci-layout file)"));
+    }
+  }
+  RETURN_IF_ERROR(MkdirP(dir + "/blobs/sha256"));
+  if (!Exists(marker)) {
+    RETURN_IF_ERROR(
+        WriteAtomically(marker, "{\"imageLayoutVersion\":\"1.0.0\"}"));
+  }
+  if (!Exists(dir + "/index.json")) {
+    RETURN_IF_ERROR(
+        WriteAtomically(dir + "/index.json",
+                        "{\"schemaVersion\":2,\"mediaType\":\"application/"
+                        "vnd.oci.image.index.v1+json\","
+                        "\"manifests\":[]}"));
+  }
+  return layout;
+}
+
+absl::Status OciLayout::AddBlobFile(const std::string& path,
+                                    const Digest& digest) {
+  std::string dest = BlobPath(digest);
+  if (Exists(dest)) return absl::OkStatus();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Errno("cannot open", path);
+  std::string tmp = absl::StrCat(dest, ".tmp.", getpid());
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  Sha256 sha;
+  int64_t size = 0;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    std::streamsize n = in.gcount();
+    if (n <= 0) break;
+    sha.Update(absl::string_view(buf.data(), static_cast<size_t>(n)));
+    size += n;
+    out.write(buf.data(), n);
+  }
+  out.close();
+  if (!out || sha.FinishHex() != digest.hash() || size != digest.size()) {
+    unlink(tmp.c_str());
+    return absl::DataLossError(
+        absl::StrCat(path, " does not match ", digest.ToString()));
+  }
+  if (rename(tmp.c_str(), dest.c_str()) != 0)
+    return Errno("cannot rename", tmp);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Digest> OciLayout::AddBlob(absl::string_view bytes) {
+  Digest d = Digest::Of(bytes);
+  if (!Exists(BlobPath(d)))
+    RETURN_IF_ERROR(WriteAtomically(BlobPath(d), bytes));
+  return d;
+}
+
+absl::StatusOr<ImageDescriptor> OciLayout::WriteImage(
+    const std::vector<Layer>& layers, const ImageConfig& config,
+    const std::vector<std::string>& refs) {
+  for (const Layer& l : layers) {
+    if (!Exists(BlobPath(l.digest))) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("layer ", l.digest.ToString(), " is not in ", dir_));
+    }
+  }
+  // The config.
+  JsonWriter c(/*pretty=*/false);
+  c.BeginObject();
+  c.Key("created").String(absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(config.created),
+      absl::UTCTimeZone()));
+  c.Key("architecture").String(config.architecture);
+  c.Key("os").String(config.os);
+  c.Key("config").BeginObject();
+  if (!config.env.empty()) c.Key("Env").StringArray(config.env);
+  if (!config.cmd.empty()) c.Key("Cmd").StringArray(config.cmd);
+  if (!config.working_dir.empty())
+    c.Key("WorkingDir").String(config.working_dir);
+  if (!config.labels.empty()) {
+    c.Key("Labels").BeginObject();
+    for (const auto& [k, v] : config.labels) c.Key(k).String(v);
+    c.EndObject();
+  }
+  c.EndObject();
+  c.Key("rootfs")
+      .BeginObject()
+      .Key("type")
+      .String("layers")
+      .Key("diff_ids")
+      .BeginArray();
+  for (const Layer& l : layers) c.String(DigestString(l.diff_id));
+  c.EndArray().EndObject();
+  c.EndObject();
+  ASSIGN_OR_RETURN(Digest config_digest, AddBlob(c.str()));
+
+  // The manifest.
+  JsonWriter m(/*pretty=*/false);
+  m.BeginObject();
+  m.Key("schemaVersion").Int(2);
+  m.Key("mediaType").String(kManifestMediaType);
+  m.Key("config");
+  Descriptor(m, kConfigMediaType, config_digest);
+  m.Key("layers").BeginArray();
+  for (const Layer& l : layers) Descriptor(m, kLayerMediaType, l.digest);
+  m.EndArray();
+  m.EndObject();
+  ASSIGN_OR_RETURN(Digest manifest_digest, AddBlob(m.str()));
+
+  // index.json: keep other refs, replace ours.
+  std::ifstream in(dir_ + "/index.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  google::protobuf::Struct index;
+  if (!google::protobuf::util::JsonStringToMessage(ss.str(), &index).ok()) {
+    return absl::DataLossError(
+        absl::StrCat(dir_, "/index.json is not valid JSON"));
+  }
+  std::vector<std::string> entries;
+  auto it = index.fields().find("manifests");
+  if (it != index.fields().end() && it->second.has_list_value()) {
+    for (const auto& v : it->second.list_value().values()) {
+      std::string ref;
+      if (v.has_struct_value()) {
+        auto ann = v.struct_value().fields().find("annotations");
+        if (ann != v.struct_value().fields().end() &&
+            ann->second.has_struct_value()) {
+          auto r = ann->second.struct_value().fields().find(kRefAnnotation);
+          if (r != ann->second.struct_value().fields().end())
+            ref = r->second.string_value();
+        }
+      }
+      if (!ref.empty() &&
+          std::find(refs.begin(), refs.end(), ref) != refs.end())
+        continue;
+      std::string json;
+      google::protobuf::util::MessageToJsonString(v, &json);
+      entries.push_back(json);
+    }
+  }
+  for (const std::string& ref : refs) {
+    JsonWriter e(/*pretty=*/false);
+    e.BeginObject()
+        .Key("mediaType")
+        .String(kManifestMediaType)
+        .Key("digest")
+        .String(DigestString(manifest_digest))
+        .Key("size")
+        .Int(manifest_digest.size())
+        .Key("annotations")
+        .BeginObject()
+        .Key(kRefAnnotation)
+        .String(ref)
+        .EndObject()
+        .EndObject();
+    entries.push_back(e.str());
+  }
+  RETURN_IF_ERROR(WriteAtomically(
+      dir_ + "/index.json",
+      absl::StrCat("{\"schemaVersion\":2,\"mediaType\":\"application/"
+                   "vnd.oci.image.index.v1+json\","
+                   "\"manifests\":[",
+                   absl::StrJoin(entries, ","), "]}")));
+
+  ImageDescriptor desc;
+  desc.manifest = manifest_digest;
+  desc.config = config_digest;
+  desc.size = manifest_digest.size() + config_digest.size();
+  for (const Layer& l : layers) desc.size += l.digest.size();
+  return desc;
+}
+
+}  // namespace pbrx::common::oci

@@ -1,0 +1,75 @@
+// OciLayout writes images into an OCI image layout directory
+// (oci-layout, index.json, blobs/sha256/...): layer blobs, an image config
+// (CMD, ENV, WORKDIR, labels, diff_ids) and a manifest, and points refs
+// ("org.opencontainers.image.ref.name" annotations in index.json) at it.
+// Every file is written to a temporary name and renamed, and index.json is
+// replaced last, so a failure never leaves a half-written image visible;
+// refs of other images already in the layout are kept. Config and manifest
+// are compact JSON in a fixed key order, so equal inputs give equal digests.
+// Not safe for concurrent writers of the same layout.
+#ifndef PBRX_COMMON_OCI_IMAGE_LAYOUT_H_
+#define PBRX_COMMON_OCI_IMAGE_LAYOUT_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/digest.h"
+#include "common/oci/layer.h"
+
+namespace pbrx::common::oci {
+
+inline constexpr char kManifestMediaType[] =
+    "application/vnd.oci.image.manifest.v1+json";
+inline constexpr char kConfigMediaType[] =
+    "application/vnd.oci.image.config.v1+json";
+inline constexpr char kLayerMediaType[] =
+    "application/vnd.oci.image.layer.v1.tar+gzip";
+
+struct ImageConfig {
+  std::string architecture = "amd64";
+  std::string os = "linux";
+  int64_t created = 0;  // seconds since the epoch (SOURCE_DATE_EPOCH)
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string working_dir;
+  std::map<std::string, std::string> labels;
+};
+
+struct ImageDescriptor {
+  Digest manifest = Digest::Empty();
+  Digest config = Digest::Empty();
+  int64_t size = 0;  // manifest + config + layer blobs
+};
+
+class OciLayout {
+ public:
+  // Opens `dir`, creating an empty layout if it holds none.
+  // FAILED_PRECONDITION if it exists but is not an OCI layout.
+  static absl::StatusOr<OciLayout> Open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+
+  // Copies a file in as the blob `digest` (verifying it). No-op if present.
+  absl::Status AddBlobFile(const std::string& path, const Digest& digest);
+  absl::StatusOr<Digest> AddBlob(absl::string_view bytes);
+
+  // Writes the config and manifest for `layers` (bottom first; their blobs
+  // must already be in the layout) and points every ref at the manifest,
+  // replacing earlier images of those refs.
+  absl::StatusOr<ImageDescriptor> WriteImage(
+      const std::vector<Layer>& layers, const ImageConfig& config,
+      const std::vector<std::string>& refs);
+
+  // Blob path for a digest.
+  std::string BlobPath(const Digest& d) const;
+
+ private:
+  explicit OciLayout(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+};
+
+}  // namespace pbrx::common::oci
+
+#endif  // PBRX_COMMON_OCI_IMAGE_LAYOUT_H_
