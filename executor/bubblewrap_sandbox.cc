@@ -1,0 +1,338 @@
+#include "executor/bubblewrap_sandbox.h"
+
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+
+namespace pbrx::executor {
+namespace {
+
+bool IsDir(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string ReadSmall(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool WriteSmall(const std::string& path, const std::string& value) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, value.data(), value.size()) ==
+            static_cast<ssize_t>(value.size());
+  close(fd);
+  return ok;
+}
+
+// "key value" lines (memory.oom_control, pids.events): the value of `key`.
+int64_t StatValue(const std::string& text, absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, key) && absl::ConsumePrefix(&line, " ")) {
+      int64_t v = 0;
+      if (absl::SimpleAtoi(line, &v)) return v;
+    }
+  }
+  return 0;
+}
+
+// The dir of this process's cgroup for `controller`, if we may create
+// children in it.
+std::string OwnCgroup(const std::string& root, const std::string& controller) {
+  std::ifstream f("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(f, line)) {
+    std::vector<std::string> parts =
+        absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (parts.size() != 3) continue;
+    for (absl::string_view c : absl::StrSplit(parts[1], ',')) {
+      if (c != controller) continue;
+      std::string dir = absl::StrCat(root, "/", controller, parts[2]);
+      std::string probe = absl::StrCat(dir, "/pbrx-probe-", getpid());
+      if (mkdir(probe.c_str(), 0755) == 0) {
+        rmdir(probe.c_str());
+        return dir;
+      }
+    }
+  }
+  return "";
+}
+
+// Kills whatever is left in a cgroup and removes it (bounded).
+void RemoveCgroup(const std::string& dir) {
+  if (dir.empty()) return;
+  for (int i = 0; i < 200; ++i) {
+    std::string procs = ReadSmall(dir + "/cgroup.procs");
+    for (absl::string_view p : absl::StrSplit(procs, '\n', absl::SkipEmpty())) {
+      int pid = 0;
+      if (absl::SimpleAtoi(p, &pid) && pid > 0) kill(pid, SIGKILL);
+    }
+    if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+// The seccomp program refusing what a build step never needs, as a file
+// descriptor bwrap can read (not close-on-exec).
+int SeccompFd() {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (ctx == nullptr) return -1;
+  static constexpr const char* kDenied[] = {"mount",
+                                            "umount2",
+                                            "unshare",
+                                            "setns",
+                                            "ptrace",
+                                            "process_vm_readv",
+                                            "process_vm_writev",
+                                            "kexec_load",
+                                            "kexec_file_load",
+                                            "init_module",
+                                            "finit_module",
+                                            "delete_module",
+                                            "bpf",
+                                            "perf_event_open",
+                                            "add_key",
+                                            "request_key",
+                                            "keyctl",
+                                            "reboot",
+                                            "swapon",
+                                            "swapoff",
+                                            "pivot_root",
+                                            "open_by_handle_at",
+                                            "name_to_handle_at",
+                                            "fsopen",
+                                            "fsmount",
+                                            "move_mount",
+                                            "open_tree",
+                                            "syslog",
+                                            "acct",
+                                            "settimeofday",
+                                            "clock_settime",
+                                            "iopl",
+                                            "ioperm"};
+  for (const char* name : kDenied) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) continue;
+    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+  }
+  int fd = memfd_create("pbrx-seccomp", 0);
+  if (fd >= 0 &&
+      (seccomp_export_bpf(ctx, fd) != 0 || lseek(fd, 0, SEEK_SET) != 0)) {
+    close(fd);
+    fd = -1;
+  }
+  seccomp_release(ctx);
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
+    const BubblewrapOptions& options) {
+  if (access(options.bwrap.c_str(), X_OK) != 0) {
+    return absl::UnavailableError(absl::StrCat("bubblewrap not found at ",
+                                               options.bwrap,
+                                               " (apt install bubblewrap)"));
+  }
+  std::unique_ptr<BubblewrapSandbox> s(new BubblewrapSandbox(options));
+  s->memory_cgroup_ = OwnCgroup(options.cgroup_root, "memory");
+  s->pids_cgroup_ = OwnCgroup(options.cgroup_root, "pids");
+  return s;
+}
+
+std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
+                                                      int seccomp_fd) const {
+  std::vector<std::string> a = {options_.bwrap, "--die-with-parent",
+                                "--new-session"};
+  if (spec.package_manager) {
+    a.insert(a.end(), {"--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                       "--unshare-cgroup-try"});
+    if (!spec.network) a.push_back("--unshare-net");
+  } else {
+    a.push_back("--unshare-all");
+    if (spec.network) a.push_back("--share-net");
+  }
+  if (!spec.rootfs.empty()) {
+    a.insert(a.end(),
+             {spec.writable_root ? "--bind" : "--ro-bind", spec.rootfs, "/"});
+  } else {
+    a.insert(a.end(), {"--ro-bind", "/usr", "/usr"});
+    for (const char* p :
+         {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+      struct stat st;
+      if (lstat(p, &st) != 0) continue;
+      if (S_ISLNK(st.st_mode)) {
+        char target[256];
+        ssize_t n = readlink(p, target, sizeof(target) - 1);
+        if (n > 0) a.insert(a.end(), {"--symlink", std::string(target, n), p});
+      } else if (S_ISDIR(st.st_mode)) {
+        a.insert(a.end(), {"--ro-bind", p, p});
+      }
+    }
+    for (const char* p :
+         {"/etc/ld.so.cache", "/etc/alternatives", "/etc/passwd", "/etc/group",
+          "/etc/nsswitch.conf", "/etc/localtime", "/etc/ssl/certs"}) {
+      a.insert(a.end(), {"--ro-bind-try", p, p});
+    }
+  }
+  if (spec.network)
+    a.insert(a.end(),
+             {"--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"});
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--perms", "1777",
+                     "--tmpfs", "/tmp"});
+  for (const auto& [host, inside] : spec.ro_binds)
+    a.insert(a.end(), {"--ro-bind", host, inside});
+  if (!spec.work_dir.empty()) {
+    a.insert(a.end(), {"--bind", spec.work_dir, "/work", "--chdir", "/work"});
+  } else {
+    a.insert(a.end(), {"--chdir", "/"});
+  }
+  a.insert(a.end(), {"--cap-drop", "ALL", "--clearenv"});
+  for (const auto& [k, v] : spec.env) a.insert(a.end(), {"--setenv", k, v});
+  if (seccomp_fd >= 0)
+    a.insert(a.end(), {"--seccomp", absl::StrCat(seccomp_fd)});
+  a.push_back("--");
+  a.insert(a.end(), spec.argv.begin(), spec.argv.end());
+  return a;
+}
+
+absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
+  if (spec.argv.empty())
+    return absl::InvalidArgumentError("sandbox command is empty");
+  if (!spec.work_dir.empty() && !IsDir(spec.work_dir)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("work dir ", spec.work_dir, " does not exist"));
+  }
+  if (!spec.rootfs.empty() && !IsDir(spec.rootfs)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rootfs ", spec.rootfs, " does not exist"));
+  }
+  int seccomp_fd = options_.seccomp ? SeccompFd() : -1;
+  if (options_.seccomp && seccomp_fd < 0) {
+    return absl::UnavailableError("cannot build the seccomp filter");
+  }
+  // Limits: one child cgroup per run.
+  std::string id = absl::StrCat("pbrx-", getpid(), "-", next_id_.fetch_add(1));
+  std::string mem_cg, pids_cg;
+  if (spec.memory_bytes > 0 && !memory_cgroup_.empty()) {
+    mem_cg = memory_cgroup_ + "/" + id;
+    if (mkdir(mem_cg.c_str(), 0755) != 0 ||
+        !WriteSmall(mem_cg + "/memory.limit_in_bytes",
+                    absl::StrCat(spec.memory_bytes))) {
+      RemoveCgroup(mem_cg);
+      if (seccomp_fd >= 0) close(seccomp_fd);
+      return absl::UnavailableError(
+          absl::StrCat("cannot set up memory cgroup ", mem_cg));
+    }
+    // No escape into swap.
+    WriteSmall(mem_cg + "/memory.memsw.limit_in_bytes",
+               absl::StrCat(spec.memory_bytes));
+  }
+  if (spec.max_pids > 0 && !pids_cgroup_.empty()) {
+    pids_cg = pids_cgroup_ + "/" + id;
+    if (mkdir(pids_cg.c_str(), 0755) != 0 ||
+        !WriteSmall(pids_cg + "/pids.max", absl::StrCat(spec.max_pids))) {
+      RemoveCgroup(mem_cg);
+      RemoveCgroup(pids_cg);
+      if (seccomp_fd >= 0) close(seccomp_fd);
+      return absl::UnavailableError(
+          absl::StrCat("cannot set up pids cgroup ", pids_cg));
+    }
+  }
+  std::vector<std::string> args = BuildArgs(spec, seccomp_fd);
+  std::vector<char*> argv;
+  for (std::string& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  absl::Time start = absl::Now();
+  pid_t pid = fork();
+  if (pid < 0) {
+    RemoveCgroup(mem_cg);
+    RemoveCgroup(pids_cg);
+    if (seccomp_fd >= 0) close(seccomp_fd);
+    return absl::UnavailableError("fork failed");
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    std::string self = std::to_string(getpid());
+    if (!mem_cg.empty()) WriteSmall(mem_cg + "/cgroup.procs", self);
+    if (!pids_cg.empty()) WriteSmall(pids_cg + "/cgroup.procs", self);
+    if (spec.memory_bytes > 0 && mem_cg.empty()) {
+      rlimit rl{static_cast<rlim_t>(spec.memory_bytes),
+                static_cast<rlim_t>(spec.memory_bytes)};
+      setrlimit(RLIMIT_AS, &rl);
+    }
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, STDIN_FILENO);
+    auto redirect = [&](const std::string& path, int fd) {
+      int out = path.empty()
+                    ? devnull
+                    : open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(out < 0 ? devnull : out, fd);
+    };
+    redirect(spec.stdout_path, STDOUT_FILENO);
+    redirect(spec.stderr_path, STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  SandboxResult result;
+  int status = 0;
+  absl::Time deadline = start + spec.timeout;
+  while (true) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (absl::Now() > deadline) {
+      result.timed_out = true;
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  result.wall_time = absl::Now() - start;
+  if (seccomp_fd >= 0) close(seccomp_fd);
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+    // bwrap reports a child killed by a signal as 128 + signal.
+    if (result.exit_code > 128 && result.exit_code < 160)
+      result.term_signal = result.exit_code - 128;
+  } else if (WIFSIGNALED(status)) {
+    result.term_signal = WTERMSIG(status);
+  }
+  if (!mem_cg.empty()) {
+    result.memory_exceeded =
+        StatValue(ReadSmall(mem_cg + "/memory.oom_control"), "oom_kill") > 0 ||
+        (result.term_signal == SIGKILL &&
+         StatValue("failcnt " + ReadSmall(mem_cg + "/memory.failcnt"),
+                   "failcnt") > 0);
+  }
+  if (!pids_cg.empty()) {
+    result.pids_exceeded =
+        StatValue(ReadSmall(pids_cg + "/pids.events"), "max") > 0;
+  }
+  RemoveCgroup(mem_cg);
+  RemoveCgroup(pids_cg);
+  return result;
+}
+
+}  // namespace pbrx::executor

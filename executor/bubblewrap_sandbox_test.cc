@@ -1,0 +1,196 @@
+#include "executor/bubblewrap_sandbox.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace pbrx::executor {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Read(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = BubblewrapSandbox::Create(BubblewrapOptions{});
+    ASSERT_TRUE(s.ok()) << s.status();
+    sandbox_ = std::move(*s);
+    dir_ = testing_util::NewTempDir("sbx");
+    work_ = dir_ + "/work";
+    mkdir(work_.c_str(), 0755);
+  }
+
+  SandboxSpec Spec(std::vector<std::string> argv) {
+    SandboxSpec spec;
+    spec.argv = std::move(argv);
+    spec.env = {{"PATH", "/usr/bin:/bin"}, {"HOME", "/tmp"}};
+    spec.work_dir = work_;
+    spec.stdout_path = dir_ + "/out";
+    spec.stderr_path = dir_ + "/err";
+    spec.timeout = absl::Seconds(60);
+    return spec;
+  }
+  SandboxResult Run(const SandboxSpec& spec) {
+    auto r = sandbox_->Run(spec);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : SandboxResult{};
+  }
+  std::string Out() { return Read(dir_ + "/out"); }
+  std::string Err() { return Read(dir_ + "/err"); }
+
+  std::unique_ptr<BubblewrapSandbox> sandbox_;
+  std::string dir_, work_;
+};
+
+TEST_F(SandboxTest, ExitCodeOutputAndWritableWork) {
+  SandboxResult r = Run(Spec(
+      {"sh", "-c", "echo hello; echo oops >&2; echo data > out.txt; exit 3"}));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.Describe(), "exit 3");
+  EXPECT_EQ(Out(), "hello\n");
+  EXPECT_EQ(Err(), "oops\n");
+  EXPECT_EQ(Read(work_ + "/out.txt"), "data\n");
+}
+
+TEST_F(SandboxTest, HostFilesAreInvisibleAndRootIsReadOnly) {
+  std::ofstream(dir_ + "/secret") << "top secret";
+  SandboxResult r = Run(
+      Spec({"sh", "-c",
+            absl::StrCat(
+                "cat ", dir_,
+                "/secret; ls /root /home /etc/shadow; touch /usr/x; touch /x; "
+                "touch /tmp/ok && echo tmp-writable; id -u; cat "
+                "/proc/self/status | grep CapEff")}));
+  EXPECT_EQ(r.exit_code, 0);  // the last command (grep) succeeds
+  EXPECT_THAT(Err(), HasSubstr(dir_ + "/secret: No such file or directory"));
+  EXPECT_THAT(Err(), HasSubstr("/root': No such file or directory"));
+  EXPECT_THAT(Err(), HasSubstr("/etc/shadow': No such file or directory"));
+  EXPECT_THAT(Err(),
+              HasSubstr("touch: cannot touch '/usr/x': Read-only file system"));
+  EXPECT_THAT(Out(), HasSubstr("tmp-writable\n"));
+  EXPECT_THAT(Out(), HasSubstr("CapEff:\t0000000000000000"));
+}
+
+int ListenOnLoopback(int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  listen(fd, 4);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+TEST_F(SandboxTest, NoNetworkUnlessAsked) {
+  int port = 0;
+  int fd = ListenOnLoopback(&port);
+  std::string probe =
+      absl::StrCat("exec 3<>/dev/tcp/127.0.0.1/", port, " && echo connected");
+  // Without network: a private loopback, the host's server is not there, and
+  // no route leaves the sandbox.
+  SandboxResult r = Run(Spec({"bash", "-c", probe}));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(Err(), HasSubstr("Connection refused"));
+  r = Run(Spec({"bash", "-c",
+                "exec 3<>/dev/tcp/192.0.2.1/80"}));  // TEST-NET-1, never routed
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(Err(), HasSubstr("Network is unreachable"));
+  r = Run(Spec({"sh", "-c", "ls /proc/sys/net/ipv4/conf"}));
+  EXPECT_EQ(Out(), "all\ndefault\nlo\n");
+  // With network: the host's loopback server answers.
+  SandboxSpec spec = Spec({"bash", "-c", probe});
+  spec.network = true;
+  r = Run(spec);
+  EXPECT_EQ(r.exit_code, 0) << Err();
+  EXPECT_EQ(Out(), "connected\n");
+  close(fd);
+}
+
+TEST_F(SandboxTest, ForkBombIsContained) {
+  ASSERT_TRUE(sandbox_->uses_cgroups());
+  SandboxSpec spec = Spec(
+      {"bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 3; echo survived"});
+  spec.max_pids = 64;
+  spec.timeout = absl::Seconds(20);
+  SandboxResult r = Run(spec);
+  EXPECT_TRUE(r.pids_exceeded);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_THAT(Err(), HasSubstr("Resource temporarily unavailable"));
+}
+
+TEST_F(SandboxTest, MemoryHogIsKilled) {
+  SandboxSpec spec =
+      Spec({"python3", "-c",
+            "x = bytearray(512 * 1024 * 1024); print('allocated')"});
+  spec.memory_bytes = 64 << 20;
+  SandboxResult r = Run(spec);
+  EXPECT_TRUE(r.memory_exceeded) << r.Describe() << " " << Err();
+  EXPECT_EQ(r.Describe(), "killed: memory limit exceeded");
+  EXPECT_EQ(Out(), "");
+}
+
+TEST_F(SandboxTest, MemoryLimitFallsBackToRlimitWithoutCgroups) {
+  BubblewrapOptions o;
+  o.cgroup_root = "/nonexistent";
+  auto s = BubblewrapSandbox::Create(o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE((*s)->uses_cgroups());
+  SandboxSpec spec =
+      Spec({"python3", "-c",
+            "x = bytearray(512 * 1024 * 1024); print('allocated')"});
+  spec.memory_bytes = 256 << 20;
+  auto r = (*s)->Run(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->exit_code, 0);
+  EXPECT_THAT(Err(), HasSubstr("MemoryError"));
+}
+
+TEST_F(SandboxTest, WallTimeLimit) {
+  SandboxSpec spec = Spec({"sleep", "30"});
+  spec.timeout = absl::Milliseconds(300);
+  SandboxResult r = Run(spec);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_LT(r.wall_time, absl::Seconds(10));
+  EXPECT_THAT(r.Describe(), HasSubstr("killed: wall-time limit exceeded"));
+}
+
+TEST_F(SandboxTest, SeccompRefusesNamespaceAndMountCalls) {
+  SandboxResult r = Run(
+      Spec({"sh", "-c", "unshare --user --map-root-user true; echo rc=$?"}));
+  EXPECT_THAT(Out(), HasSubstr("rc=1"));
+  EXPECT_THAT(Err(), HasSubstr("Operation not permitted"));
+}
+
+TEST_F(SandboxTest, BadSpecs) {
+  EXPECT_EQ(sandbox_->Run(SandboxSpec{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  SandboxSpec spec = Spec({"true"});
+  spec.work_dir = "/nonexistent";
+  EXPECT_EQ(sandbox_->Run(spec).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  SandboxResult r = Run(Spec({"no-such-command-pbrx"}));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(Err(), HasSubstr("no-such-command-pbrx"));
+}
+
+}  // namespace
+}  // namespace pbrx::executor

@@ -1,0 +1,69 @@
+// Sandbox: runs one command isolated from the host, for one step of a build.
+// The command sees a read-only root (a given root filesystem directory, or
+// the host's tools only), a writable /work, a private /tmp, no network unless
+// asked, no capabilities, and limits on memory, processes and wall time.
+// A command that exits non-zero (or is killed by a limit) is a result, not
+// an error; errors mean the sandbox itself could not run.
+#ifndef PBRX_EXECUTOR_SANDBOX_H_
+#define PBRX_EXECUTOR_SANDBOX_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace pbrx::executor {
+
+struct SandboxSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH inside
+  std::map<std::string, std::string>
+      env;  // the whole environment (PATH included)
+  // Directory mounted as / (read-only). Empty: the host's /usr (and the
+  // usual /bin, /lib symlinks) read-only, nothing else of the host.
+  std::string rootfs;
+  // Mount the root read-write (for package-manager steps writing into an
+  // overlay's merged directory).
+  bool writable_root = false;
+  // Host directory mounted writable at /work (the working directory).
+  std::string work_dir;
+  // Extra read-only binds: host path -> path inside.
+  std::map<std::string, std::string> ro_binds;
+  bool network = false;  // false: only a private loopback
+  // Run as root inside with the namespaces package managers need (apt's
+  // _apt user): pid/ipc/uts/cgroup unshared, the user namespace not.
+  bool package_manager = false;
+  absl::Duration timeout = absl::Minutes(30);
+  int64_t memory_bytes = 0;  // 0: no limit
+  int64_t max_pids = 0;      // 0: no limit
+  // Where stdout and stderr go (files on the host); empty: discarded.
+  std::string stdout_path;
+  std::string stderr_path;
+};
+
+struct SandboxResult {
+  int exit_code = -1;   // valid when the command exited
+  int term_signal = 0;  // when it was killed by a signal
+  bool timed_out = false;
+  bool memory_exceeded = false;
+  bool pids_exceeded = false;
+  absl::Duration wall_time;
+  // A one-line account: "exit 0", "killed: memory limit (256 MiB) exceeded",
+  // ...
+  std::string Describe() const;
+  bool ok() const { return exit_code == 0 && !timed_out && term_signal == 0; }
+};
+
+class Sandbox {
+ public:
+  virtual ~Sandbox() = default;
+  // Runs the command to completion. INVALID_ARGUMENT for a bad spec,
+  // UNAVAILABLE if the sandbox cannot be set up. Thread-safe.
+  virtual absl::StatusOr<SandboxResult> Run(const SandboxSpec& spec) = 0;
+};
+
+}  // namespace pbrx::executor
+
+#endif  // PBRX_EXECUTOR_SANDBOX_H_
