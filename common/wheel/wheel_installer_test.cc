@@ -1,0 +1,270 @@
+#include "common/wheel/wheel_installer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace pbrx::common::wheel {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+struct Entry {
+  std::string content;
+  int perm = 0644;
+  bool symlink = false;
+};
+
+// Writes a wheel zip. RECORD is generated for every entry unless given.
+void MakeWheel(const std::string& path, const std::string& dist_info,
+               std::map<std::string, Entry> entries, bool add_record = true) {
+  if (add_record) {
+    std::string record;
+    for (const auto& [name, e] : entries) {
+      record += absl::StrCat(name, ",", RecordHash(e.content), ",",
+                             e.content.size(), "\n");
+    }
+    record += dist_info + "/RECORD,,\n";
+    entries[dist_info + "/RECORD"] = Entry{record};
+  }
+  archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  archive_write_open_filename(a, path.c_str());
+  for (const auto& [name, e] : entries) {
+    archive_entry* ae = archive_entry_new();
+    archive_entry_set_pathname(ae, name.c_str());
+    if (e.symlink) {
+      archive_entry_set_filetype(ae, AE_IFLNK);
+      archive_entry_set_symlink(ae, e.content.c_str());
+      archive_entry_set_perm(ae, 0777);
+    } else {
+      archive_entry_set_filetype(ae, AE_IFREG);
+      archive_entry_set_perm(ae, e.perm);
+      archive_entry_set_size(ae, static_cast<la_int64_t>(e.content.size()));
+    }
+    archive_write_header(a, ae);
+    if (!e.symlink) archive_write_data(a, e.content.data(), e.content.size());
+    archive_entry_free(ae);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+int Sh(const std::string& cmd, std::string* out) {
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>&1").c_str(), "r"),
+                                          pclose);
+  std::array<char, 4096> buf;
+  size_t n;
+  out->clear();
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0)
+    out->append(buf.data(), n);
+  return WEXITSTATUS(pclose(p.release()));
+}
+
+constexpr char kDist[] = "demo_tool-1.2.dist-info";
+
+std::map<std::string, Entry> DemoEntries() {
+  return {
+      {"demo_tool/__init__.py", {"VERSION = '1.2'\n"}},
+      {"demo_tool/cli.py",
+       {"import sys\nfrom demo_tool import VERSION\n\ndef main():\n    "
+        "print('demo', VERSION, "
+        "sys.argv[1:])\n    return 0\n"}},
+      {"demo_tool/data/table.txt", {"a,b\n"}},
+      {"demo_tool-1.2.data/scripts/legacy-demo",
+       {"#!python\nprint('legacy')\n"}},
+      {"demo_tool-1.2.data/data/share/demo/README", {"shared data\n"}},
+      {"demo_tool-1.2.data/headers/demo.h", {"int demo(void);\n"}},
+      {std::string(kDist) + "/METADATA",
+       {"Metadata-Version: 2.1\nName: demo-tool\nVersion: 1.2\n"}},
+      {std::string(kDist) + "/WHEEL",
+       {"Wheel-Version: 1.0\nGenerator: pbrx-test\nRoot-Is-Purelib: true\nTag: "
+        "py3-none-any\n"}},
+      {std::string(kDist) + "/entry_points.txt",
+       {"[console_scripts]\ndemo-tool = "
+        "demo_tool.cli:main\n\n[gui_scripts]\ndemo-gui = "
+        "demo_tool.cli:main [gui]\n\n[other.group]\nx = y:z\n"}},
+  };
+}
+
+InstallScheme Scheme() {
+  return InstallScheme{"/usr/local/lib/python3.11/dist-packages",
+                       "/usr/local/lib/python3.11/dist-packages",
+                       "/usr/local/include/python3.11/demo-tool",
+                       "/usr/local/bin",
+                       "/usr/local",
+                       "/usr/bin/python3"};
+}
+
+TEST(WheelInstallerTest, InstallsLikePip) {
+  std::string dir = testing_util::NewTempDir("whl");
+  std::string wheel = dir + "/demo_tool-1.2-py3-none-any.whl";
+  MakeWheel(wheel, kDist, DemoEntries());
+  std::string root = dir + "/root";
+  auto r = InstallWheel(wheel, Scheme(), root);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->name, "demo_tool");
+  EXPECT_EQ(r->version, "1.2");
+  EXPECT_THAT(r->scripts, ElementsAre("/usr/local/bin/demo-tool",
+                                      "/usr/local/bin/demo-gui"));
+  const std::string lib = root + "/usr/local/lib/python3.11/dist-packages";
+  EXPECT_EQ(Read(lib + "/demo_tool/data/table.txt"), "a,b\n");
+  EXPECT_EQ(Read(root + "/usr/local/share/demo/README"), "shared data\n");
+  EXPECT_EQ(Read(root + "/usr/local/include/python3.11/demo-tool/demo.h"),
+            "int demo(void);\n");
+  EXPECT_EQ(Read(root + "/usr/local/bin/legacy-demo"),
+            "#!/usr/bin/python3\nprint('legacy')\n");
+  EXPECT_EQ(Read(lib + "/" + kDist + "/INSTALLER"), "pbrx\n");
+  struct stat st;
+  ASSERT_EQ(stat((root + "/usr/local/bin/demo-tool").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  std::string record = Read(lib + "/" + kDist + "/RECORD");
+  EXPECT_THAT(record, HasSubstr("../../../bin/demo-tool,sha256="));
+  EXPECT_THAT(record, HasSubstr("demo_tool/cli.py,sha256="));
+  EXPECT_THAT(record, HasSubstr("demo_tool-1.2.dist-info/RECORD,,\n"));
+
+  // The wrapper runs the entry point.
+  std::string out;
+  ASSERT_EQ(Sh("PYTHONPATH=" + lib + " /usr/bin/python3 " + root +
+                   "/usr/local/bin/demo-tool x y",
+               &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "demo 1.2 ['x', 'y']\n");
+
+  // Real pip installs the same wheel to the same files, and writes the same
+  // wrapper (apart from its shebang).
+  std::string target = dir + "/pip-target";
+  ASSERT_EQ(Sh("/usr/bin/python3 -m pip install --quiet --no-deps --no-compile "
+               "--no-index "
+               "--disable-pip-version-check --target " +
+                   target + " " + wheel,
+               &out),
+            0)
+      << out;
+  for (const char* f : {"demo_tool/__init__.py", "demo_tool/cli.py",
+                        "demo_tool/data/table.txt"}) {
+    EXPECT_EQ(Read(target + "/" + f), Read(lib + "/" + f)) << f;
+  }
+  std::string pip_wrapper = Read(target + "/bin/demo-tool");
+  std::string ours = Read(root + "/usr/local/bin/demo-tool");
+  EXPECT_EQ(pip_wrapper.substr(pip_wrapper.find('\n')),
+            ours.substr(ours.find('\n')));
+}
+
+struct BadWheel {
+  std::string label;
+  std::map<std::string, Entry> extra;
+  std::string remove;
+  std::string message;
+  bool add_record = true;
+};
+
+class BadWheelTest : public ::testing::TestWithParam<BadWheel> {};
+
+TEST_P(BadWheelTest, Refused) {
+  std::string dir = testing_util::NewTempDir("bad");
+  std::string wheel = dir + "/demo_tool-1.2-py3-none-any.whl";
+  auto entries = DemoEntries();
+  for (const auto& [k, v] : GetParam().extra) entries[k] = v;
+  entries.erase(GetParam().remove);
+  MakeWheel(wheel, kDist, entries, GetParam().add_record);
+  auto r = InstallWheel(wheel, Scheme(), dir + "/root");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(r.status().message()),
+            "demo_tool-1.2-py3-none-any.whl: " + GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadWheelTest,
+    ::testing::Values(
+        BadWheel{"DotDot",
+                 {{"demo_tool/../../etc/evil", {"x"}}},
+                 "",
+                 "entry 'demo_tool/../../etc/evil' is absolute or contains "
+                 "'..'; refused"},
+        BadWheel{"Absolute",
+                 {{"/etc/evil", {"x"}}},
+                 "",
+                 "entry '/etc/evil' is absolute or contains '..'; refused"},
+        BadWheel{"Symlink",
+                 {{"demo_tool/link", {"/etc/passwd", 0777, true}}},
+                 "",
+                 "entry 'demo_tool/link' is a symlink; refused"},
+        BadWheel{"NoWheelFile",
+                 {},
+                 std::string(kDist) + "/WHEEL",
+                 "demo_tool-1.2.dist-info/WHEEL is missing"},
+        BadWheel{"WheelVersion2",
+                 {{std::string(kDist) + "/WHEEL",
+                   {"Wheel-Version: 2.0\nRoot-Is-Purelib: true\n"}}},
+                 "",
+                 "unsupported Wheel-Version '2.0' (this installer reads 1.x)"},
+        BadWheel{
+            "UnknownDataDir",
+            {{"demo_tool-1.2.data/weird/x", {"x"}}},
+            "",
+            "'demo_tool-1.2.data/weird/x': unknown .data directory 'weird'"}),
+    [](const auto& info) { return info.param.label; });
+
+TEST(WheelInstallerTest, RecordMismatchesAreRefused) {
+  std::string dir = testing_util::NewTempDir("rec");
+  auto entries = DemoEntries();
+  // A RECORD that lies about one file and forgets another.
+  std::string record;
+  for (const auto& [name, e] : entries) {
+    if (name == "demo_tool/data/table.txt") continue;
+    std::string hash = name == "demo_tool/cli.py" ? RecordHash("other")
+                                                  : RecordHash(e.content);
+    record += absl::StrCat(name, ",", hash, ",", e.content.size(), "\n");
+  }
+  entries[std::string(kDist) + "/RECORD"] = Entry{record};
+  MakeWheel(dir + "/w.whl", kDist, entries, /*add_record=*/false);
+  auto r = InstallWheel(dir + "/w.whl", Scheme(), dir + "/root");
+  EXPECT_EQ(std::string(r.status().message()),
+            "w.whl: 'demo_tool/data/table.txt' is not listed in RECORD");
+
+  entries = DemoEntries();
+  record.clear();
+  for (const auto& [name, e] : entries) {
+    std::string hash = name == "demo_tool/cli.py" ? RecordHash("other")
+                                                  : RecordHash(e.content);
+    record += absl::StrCat(name, ",", hash, ",", e.content.size(), "\n");
+  }
+  entries[std::string(kDist) + "/RECORD"] = Entry{record};
+  MakeWheel(dir + "/w2.whl", kDist, entries, /*add_record=*/false);
+  r = InstallWheel(dir + "/w2.whl", Scheme(), dir + "/root2");
+  EXPECT_EQ(std::string(r.status().message()),
+            "w2.whl: 'demo_tool/cli.py' does not match its RECORD hash/size");
+}
+
+TEST(WheelInstallerTest, RecordHashFormat) {
+  // sha256 of "" in urlsafe base64 without padding, as pip writes it.
+  EXPECT_EQ(RecordHash(""),
+            "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+}
+
+}  // namespace
+}  // namespace pbrx::common::wheel
