@@ -202,7 +202,10 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
   for (const auto& [host, inside] : spec.ro_binds)
     a.insert(a.end(), {"--ro-bind", host, inside});
   if (!spec.work_dir.empty()) {
-    a.insert(a.end(), {"--bind", spec.work_dir, "/work", "--chdir", "/work"});
+    a.insert(a.end(), {"--bind", spec.work_dir, "/work", "--chdir",
+                       spec.working_directory.empty()
+                           ? "/work"
+                           : "/work/" + spec.working_directory});
   } else {
     a.insert(a.end(), {"--chdir", "/"});
   }

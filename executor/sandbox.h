@@ -27,8 +27,10 @@ struct SandboxSpec {
   // Mount the root read-write (for package-manager steps writing into an
   // overlay's merged directory).
   bool writable_root = false;
-  // Host directory mounted writable at /work (the working directory).
+  // Host directory mounted writable at /work.
   std::string work_dir;
+  // Working directory relative to /work ("" = /work itself).
+  std::string working_directory;
   // Extra read-only binds: host path -> path inside.
   std::map<std::string, std::string> ro_binds;
   bool network = false;  // false: only a private loopback

@@ -1,0 +1,235 @@
+#include "executor/action_runner.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/missing_blobs.h"
+#include "common/status_macros.h"
+#include "executor/input_tree.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace pbrx::executor {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+using common::Digest;
+
+template <typename M>
+absl::StatusOr<M> ReadMessage(cache::BlobStore& cas, const re::Digest& proto,
+                              absl::string_view what) {
+  absl::StatusOr<Digest> d = Digest::FromProto(proto);
+  if (!d.ok()) return common::Annotate(d.status(), what);
+  absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, *d);
+  if (!bytes.ok()) {
+    if (bytes.status().code() == absl::StatusCode::kNotFound) {
+      return common::MissingBlobsError({*d},
+                                       absl::StrCat("reading the ", what));
+    }
+    return bytes.status();
+  }
+  M m;
+  if (!m.ParseFromString(*bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", d->ToString(), " does not parse"));
+  }
+  return m;
+}
+
+bool SafeRelativePath(const std::string& p) {
+  if (p.empty() || p.front() == '/') return false;
+  for (absl::string_view part : absl::StrSplit(p, '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+  }
+  return true;
+}
+
+absl::Status MkdirParents(const std::string& base, const std::string& rel) {
+  size_t pos = 0;
+  while ((pos = rel.find('/', pos)) != std::string::npos) {
+    std::string dir = base + "/" + rel.substr(0, pos);
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return absl::InternalError(
+          absl::StrCat("cannot create ", dir, ": ", std::strerror(errno)));
+    }
+    ++pos;
+  }
+  return absl::OkStatus();
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(t));
+}
+
+int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
+  return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+}  // namespace
+
+absl::Status RemoveTree(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
+  if (nftw(path.c_str(), RemoveEntry, 64, FTW_DEPTH | FTW_PHYS) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot remove ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
+                                                    bool skip_cache_lookup) {
+  absl::Time queued = clock_->Now();
+  ASSIGN_OR_RETURN(
+      re::Action action,
+      ReadMessage<re::Action>(*cas_, action_digest.ToProto(), "action"));
+  ActionOutcome outcome;
+  if (!skip_cache_lookup && !action.do_not_cache()) {
+    absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
+    if (hit.ok()) {
+      outcome.result = std::move(*hit);
+      outcome.cached = true;
+      return outcome;
+    }
+    if (hit.status().code() != absl::StatusCode::kNotFound) return hit.status();
+  }
+  ASSIGN_OR_RETURN(
+      re::Command command,
+      ReadMessage<re::Command>(*cas_, action.command_digest(), "command"));
+  if (command.arguments().empty())
+    return absl::InvalidArgumentError("command has no arguments");
+  ASSIGN_OR_RETURN(Digest input_root,
+                   Digest::FromProto(action.input_root_digest()));
+
+  SandboxSpec spec;
+  const re::Platform& platform =
+      action.has_platform() ? action.platform() : command.platform();
+  for (const auto& p : platform.properties()) {
+    if (p.name() == "network" &&
+        (p.value() == "none" || p.value() == "egress")) {
+      spec.network = p.value() == "egress";
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unsupported platform property ", p.name(), "=", p.value()));
+    }
+  }
+  if (!command.working_directory().empty() &&
+      !SafeRelativePath(command.working_directory())) {
+    return absl::InvalidArgumentError(absl::StrCat("working_directory '",
+                                                   command.working_directory(),
+                                                   "' is not relative"));
+  }
+  std::vector<std::string> outputs(command.output_files().begin(),
+                                   command.output_files().end());
+  outputs.insert(outputs.end(), command.output_directories().begin(),
+                 command.output_directories().end());
+  outputs.insert(outputs.end(), command.output_paths().begin(),
+                 command.output_paths().end());
+  for (const std::string& o : outputs) {
+    if (!SafeRelativePath(o)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("output path '", o, "' is not relative"));
+    }
+  }
+
+  // A fresh directory: run/{work, stdout, stderr}.
+  std::string run_dir = absl::StrCat(options_.work_root, "/", getpid(), "-",
+                                     next_id_.fetch_add(1));
+  std::string work = run_dir + "/work";
+  if (mkdir(run_dir.c_str(), 0755) != 0 || mkdir(work.c_str(), 0755) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot create ", work, ": ", std::strerror(errno)));
+  }
+  absl::Status status = [&]() -> absl::Status {
+    absl::Time start = clock_->Now();
+    RETURN_IF_ERROR(StageDirectory(input_root, *cas_, work));
+    std::string cwd = work;
+    if (!command.working_directory().empty())
+      cwd += "/" + command.working_directory();
+    for (const std::string& o : outputs) RETURN_IF_ERROR(MkdirParents(cwd, o));
+    absl::Time staged = clock_->Now();
+
+    spec.argv.assign(command.arguments().begin(), command.arguments().end());
+    for (const auto& v : command.environment_variables())
+      spec.env[v.name()] = v.value();
+    spec.work_dir = work;
+    spec.working_directory = command.working_directory();
+    spec.stdout_path = run_dir + "/stdout";
+    spec.stderr_path = run_dir + "/stderr";
+    spec.timeout = action.has_timeout()
+                       ? absl::Seconds(action.timeout().seconds()) +
+                             absl::Nanoseconds(action.timeout().nanos())
+                       : options_.default_timeout;
+    spec.memory_bytes = options_.memory_bytes;
+    spec.max_pids = options_.max_pids;
+    ASSIGN_OR_RETURN(SandboxResult run, sandbox_->Run(spec));
+    absl::Time executed = clock_->Now();
+
+    re::ActionResult& result = outcome.result;
+    result.set_exit_code(run.exit_code >= 0 ? run.exit_code
+                                            : 128 + run.term_signal);
+    ASSIGN_OR_RETURN(Digest out, UploadFile(spec.stdout_path, *cas_));
+    ASSIGN_OR_RETURN(Digest err, UploadFile(spec.stderr_path, *cas_));
+    *result.mutable_stdout_digest() = out.ToProto();
+    *result.mutable_stderr_digest() = err.ToProto();
+    for (const std::string& o : outputs) {
+      std::string path = cwd + "/" + o;
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0) continue;  // not produced
+      if (S_ISREG(st.st_mode)) {
+        ASSIGN_OR_RETURN(Digest d, UploadFile(path, *cas_));
+        auto* f = result.add_output_files();
+        f->set_path(o);
+        *f->mutable_digest() = d.ToProto();
+        f->set_is_executable((st.st_mode & 0111) != 0);
+      } else if (S_ISDIR(st.st_mode)) {
+        ASSIGN_OR_RETURN(UploadedTree tree, UploadDirectory(path, *cas_));
+        std::string bytes = tree.tree.SerializeAsString();
+        ASSIGN_OR_RETURN(Digest td, cache::WriteBlob(*cas_, bytes));
+        auto* d = result.add_output_directories();
+        d->set_path(o);
+        *d->mutable_tree_digest() = td.ToProto();
+      } else if (S_ISLNK(st.st_mode)) {
+        std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+        ssize_t n = readlink(path.c_str(), target.data(), target.size());
+        if (n < 0) continue;
+        target.resize(static_cast<size_t>(n));
+        auto* l = result.add_output_symlinks();
+        l->set_path(o);
+        l->set_target(target);
+      }
+    }
+    auto* md = result.mutable_execution_metadata();
+    md->set_worker(options_.worker_name);
+    *md->mutable_queued_timestamp() = ToProto(queued);
+    *md->mutable_worker_start_timestamp() = ToProto(start);
+    *md->mutable_input_fetch_start_timestamp() = ToProto(start);
+    *md->mutable_input_fetch_completed_timestamp() = ToProto(staged);
+    *md->mutable_execution_start_timestamp() = ToProto(staged);
+    *md->mutable_execution_completed_timestamp() = ToProto(executed);
+    *md->mutable_worker_completed_timestamp() = ToProto(clock_->Now());
+
+    if (run.timed_out) {
+      outcome.status = absl::DeadlineExceededError(run.Describe());
+    } else if (run.memory_exceeded) {
+      outcome.status = absl::ResourceExhaustedError(run.Describe());
+    }
+    // Only clean, successful runs become cache entries.
+    if (outcome.status.ok() && result.exit_code() == 0 &&
+        !action.do_not_cache()) {
+      RETURN_IF_ERROR(ac_->Update(action_digest, result));
+    }
+    return absl::OkStatus();
+  }();
+  if (!options_.keep_work_dirs) RemoveTree(run_dir).IgnoreError();
+  if (!status.ok()) return status;
+  return outcome;
+}
+
+}  // namespace pbrx::executor

@@ -1,0 +1,76 @@
+// ActionRunner executes REAPI Actions locally: the Action Cache first (a
+// hit is returned without running anything), else stage the input root from
+// the CAS into a fresh work directory, run the Command in the Sandbox, upload
+// outputs, stdout and stderr to the CAS, and record a successful result in
+// the Action Cache. This is the unit of work of embedded mode and of every
+// executor.
+//
+// Platform properties understood: "network" ("none" default, or "egress").
+// Others (e.g. "rootfs", which needs the layer store) are refused with
+// INVALID_ARGUMENT so a step never runs in the wrong environment.
+// Thread-safe: each execution has its own work directory.
+#ifndef PBRX_EXECUTOR_ACTION_RUNNER_H_
+#define PBRX_EXECUTOR_ACTION_RUNNER_H_
+
+#include <atomic>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "build/bazel/remote/execution/v2/remote_execution.pb.h"
+#include "cache/action_cache.h"
+#include "cache/blob_store.h"
+#include "common/clock.h"
+#include "executor/sandbox.h"
+
+namespace pbrx::executor {
+
+struct ActionRunnerOptions {
+  std::string work_root;  // per-execution directories are created below it
+  std::string worker_name = "pbrx";
+  absl::Duration default_timeout = absl::Minutes(30);
+  int64_t memory_bytes = 0;
+  int64_t max_pids = 4096;
+  bool keep_work_dirs = false;  // for debugging
+};
+
+struct ActionOutcome {
+  build::bazel::remote::execution::v2::ActionResult result;
+  bool cached = false;
+  // OK, or DEADLINE_EXCEEDED (timeout) / RESOURCE_EXHAUSTED (memory) with
+  // the partial result above, as REAPI's ExecuteResponse.status carries it.
+  absl::Status status;
+};
+
+class ActionRunner {
+ public:
+  // All pointers must outlive the runner.
+  ActionRunner(cache::BlobStore* cas, cache::ActionCache* action_cache,
+               Sandbox* sandbox, common::Clock* clock,
+               const ActionRunnerOptions& options)
+      : cas_(cas),
+        ac_(action_cache),
+        sandbox_(sandbox),
+        clock_(clock),
+        options_(options) {}
+
+  // FAILED_PRECONDITION with MISSING details when the Action, Command or
+  // inputs are not in the CAS; INVALID_ARGUMENT for malformed messages or
+  // unsupported platform properties.
+  absl::StatusOr<ActionOutcome> Execute(const common::Digest& action_digest,
+                                        bool skip_cache_lookup = false);
+
+ private:
+  cache::BlobStore* cas_;
+  cache::ActionCache* ac_;
+  Sandbox* sandbox_;
+  common::Clock* clock_;
+  ActionRunnerOptions options_;
+  std::atomic<int64_t> next_id_{0};
+};
+
+// Recursively deletes `path` (not following symlinks). OK if absent.
+absl::Status RemoveTree(const std::string& path);
+
+}  // namespace pbrx::executor
+
+#endif  // PBRX_EXECUTOR_ACTION_RUNNER_H_

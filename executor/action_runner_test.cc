@@ -1,0 +1,174 @@
+// ActionRunner with the real bubblewrap sandbox and in-memory CAS/AC.
+#include "executor/action_runner.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "cache/completeness_checking_action_cache.h"
+#include "cache/in_memory_action_cache.h"
+#include "cache/in_memory_blob_store.h"
+#include "common/missing_blobs.h"
+#include "executor/bubblewrap_sandbox.h"
+#include "executor/input_tree.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace pbrx::executor {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+using common::Digest;
+using ::testing::HasSubstr;
+
+class ActionRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sandbox_ =
+        std::move(BubblewrapSandbox::Create(BubblewrapOptions{})).value();
+    dir_ = testing_util::NewTempDir("runner");
+    std::string work_root = dir_ + "/runs";
+    mkdir(work_root.c_str(), 0755);
+    ActionRunnerOptions o;
+    o.work_root = work_root;
+    o.worker_name = "test-worker";
+    runner_ =
+        std::make_unique<ActionRunner>(&cas_, &ac_, sandbox_.get(), &clock_, o);
+  }
+
+  Digest Inputs(std::map<std::string, std::string> files) {
+    std::string in = testing_util::NewTempDir("in");
+    for (const auto& [name, content] : files) {
+      std::string path = in + "/" + name;
+      std::string parent = path.substr(0, path.rfind('/'));
+      mkdir(parent.c_str(), 0755);
+      std::ofstream(path) << content;
+    }
+    return UploadDirectory(in, cas_).value().root;
+  }
+
+  Digest MakeAction(
+      std::vector<std::string> argv, const Digest& input_root,
+      std::vector<std::string> output_files = {},
+      std::vector<std::string> output_dirs = {}, int timeout_s = 0,
+      std::vector<std::pair<std::string, std::string>> platform = {}) {
+    re::Command cmd;
+    for (const auto& a : argv) cmd.add_arguments(a);
+    auto* env = cmd.add_environment_variables();
+    env->set_name("PATH");
+    env->set_value("/usr/bin:/bin");
+    for (const auto& o : output_files) cmd.add_output_files(o);
+    for (const auto& o : output_dirs) cmd.add_output_directories(o);
+    Digest cmd_digest = cache::WriteBlob(cas_, cmd.SerializeAsString()).value();
+    re::Action action;
+    *action.mutable_command_digest() = cmd_digest.ToProto();
+    *action.mutable_input_root_digest() = input_root.ToProto();
+    if (timeout_s > 0) action.mutable_timeout()->set_seconds(timeout_s);
+    for (const auto& [k, v] : platform) {
+      auto* p = action.mutable_platform()->add_properties();
+      p->set_name(k);
+      p->set_value(v);
+    }
+    return cache::WriteBlob(cas_, action.SerializeAsString()).value();
+  }
+
+  std::string Blob(const re::Digest& d) {
+    return cache::ReadBlob(cas_, Digest::FromProto(d).value()).value();
+  }
+
+  common::RealClock clock_;
+  cache::InMemoryBlobStore cas_;
+  cache::InMemoryActionCache raw_ac_;
+  cache::CompletenessCheckingActionCache ac_{&raw_ac_, &cas_};
+  std::unique_ptr<BubblewrapSandbox> sandbox_;
+  std::unique_ptr<ActionRunner> runner_;
+  std::string dir_;
+};
+
+TEST_F(ActionRunnerTest, RunsUploadsOutputsAndCaches) {
+  Digest inputs =
+      Inputs({{"in.txt", "input data\n"}, {"src/lib.txt", "lib\n"}});
+  Digest action =
+      MakeAction({"sh", "-c",
+                  "mkdir -p out/tree/sub && cp in.txt out/tree/sub/copy && "
+                  "echo made > out/file && "
+                  "chmod +x out/file && echo to-stdout && echo to-stderr >&2"},
+                 inputs, {"out/file"}, {"out/tree"});
+  auto first = runner_->Execute(action);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->cached);
+  const re::ActionResult& r = first->result;
+  EXPECT_EQ(r.exit_code(), 0);
+  EXPECT_EQ(Blob(r.stdout_digest()), "to-stdout\n");
+  EXPECT_EQ(Blob(r.stderr_digest()), "to-stderr\n");
+  ASSERT_EQ(r.output_files_size(), 1);
+  EXPECT_EQ(r.output_files(0).path(), "out/file");
+  EXPECT_TRUE(r.output_files(0).is_executable());
+  EXPECT_EQ(Blob(r.output_files(0).digest()), "made\n");
+  ASSERT_EQ(r.output_directories_size(), 1);
+  re::Tree tree;
+  ASSERT_TRUE(
+      tree.ParseFromString(Blob(r.output_directories(0).tree_digest())));
+  ASSERT_EQ(tree.root().directories_size(), 1);
+  EXPECT_EQ(tree.root().directories(0).name(), "sub");
+  ASSERT_EQ(tree.children_size(), 1);
+  EXPECT_EQ(Blob(tree.children(0).files(0).digest()), "input data\n");
+  EXPECT_EQ(r.execution_metadata().worker(), "test-worker");
+
+  auto second = runner_->Execute(action);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->cached);
+  EXPECT_EQ(second->result.output_files(0).digest().hash(),
+            r.output_files(0).digest().hash());
+}
+
+TEST_F(ActionRunnerTest, FailuresAreResultsAndNotCached) {
+  Digest action =
+      MakeAction({"sh", "-c", "echo broken >&2; exit 7"}, Inputs({}));
+  auto r = runner_->Execute(action);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->result.exit_code(), 7);
+  EXPECT_EQ(Blob(r->result.stderr_digest()), "broken\n");
+  EXPECT_EQ(raw_ac_.Get(action).status().code(), absl::StatusCode::kNotFound);
+  auto again = runner_->Execute(action);
+  EXPECT_FALSE(again->cached);
+}
+
+TEST_F(ActionRunnerTest, TimeoutIsDeadlineExceeded) {
+  Digest action =
+      MakeAction({"sleep", "30"}, Inputs({}), {}, {}, /*timeout_s=*/1);
+  auto r = runner_->Execute(action);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(raw_ac_.Get(action).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ActionRunnerTest, MissingInputsAreFailedPreconditionWithDetails) {
+  Digest absent = Digest::Of("a directory nobody uploaded");
+  Digest action = MakeAction({"true"}, absent);
+  auto r = runner_->Execute(action);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(common::MissingBlobsOf(r.status()),
+              ::testing::ElementsAre(absent));
+  auto missing_action = runner_->Execute(Digest::Of("no such action"));
+  EXPECT_EQ(missing_action.status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ActionRunnerTest, RefusesUnsupportedPlatformsAndUnsafeOutputs) {
+  auto r = runner_->Execute(
+      MakeAction({"true"}, Inputs({}), {}, {}, 0, {{"rootfs", "sha256:x"}}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("unsupported platform property rootfs"));
+  r = runner_->Execute(MakeAction({"true"}, Inputs({}), {"../escape"}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  // network=egress is accepted (and not exercised against any outside host).
+  r = runner_->Execute(
+      MakeAction({"true"}, Inputs({}), {}, {}, 0, {{"network", "egress"}}));
+  EXPECT_TRUE(r.ok()) << r.status();
+}
+
+}  // namespace
+}  // namespace pbrx::executor

@@ -1,0 +1,245 @@
+#include "executor/input_tree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/missing_blobs.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+
+namespace pbrx::executor {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+using common::Digest;
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::InternalError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+// Hashes a file, then streams it into the CAS if missing.
+absl::StatusOr<Digest> PutFile(const std::string& path, cache::BlobStore& cas) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  common::Sha256 sha;
+  int64_t size = 0;
+  std::vector<char> buf(1 << 20);
+  ssize_t n;
+  while ((n = read(fd, buf.data(), buf.size())) > 0) {
+    sha.Update(absl::string_view(buf.data(), static_cast<size_t>(n)));
+    size += n;
+  }
+  if (n < 0) {
+    close(fd);
+    return Errno("cannot read", path);
+  }
+  ASSIGN_OR_RETURN(Digest d, Digest::Create(sha.FinishHex(), size));
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing({d}));
+  if (!missing.empty()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<cache::BlobWriter> w, cas.OpenWrite(d));
+    lseek(fd, 0, SEEK_SET);
+    while ((n = read(fd, buf.data(), buf.size())) > 0) {
+      RETURN_IF_ERROR(
+          w->Append(absl::string_view(buf.data(), static_cast<size_t>(n))));
+    }
+    RETURN_IF_ERROR(w->Commit());
+  }
+  close(fd);
+  return d;
+}
+
+absl::StatusOr<Digest> PutMessage(const google::protobuf::Message& m,
+                                  cache::BlobStore& cas) {
+  std::string bytes = m.SerializeAsString();
+  Digest d = Digest::Of(bytes);
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing({d}));
+  if (!missing.empty()) RETURN_IF_ERROR(cache::WriteBlob(cas, d, bytes));
+  return d;
+}
+
+absl::StatusOr<Digest> UploadRec(const std::string& dir, cache::BlobStore& cas,
+                                 UploadedTree* out, re::Directory* self) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Errno("cannot list", dir);
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  re::Directory directory;
+  for (const std::string& n : names) {
+    std::string path = dir + "/" + n;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) return Errno("cannot stat", path);
+    if (S_ISDIR(st.st_mode)) {
+      re::Directory child;
+      ASSIGN_OR_RETURN(Digest cd, UploadRec(path, cas, out, &child));
+      auto* node = directory.add_directories();
+      node->set_name(n);
+      *node->mutable_digest() = cd.ToProto();
+      *out->tree.add_children() = child;
+    } else if (S_ISREG(st.st_mode)) {
+      ASSIGN_OR_RETURN(Digest fd, PutFile(path, cas));
+      auto* node = directory.add_files();
+      node->set_name(n);
+      *node->mutable_digest() = fd.ToProto();
+      node->set_is_executable((st.st_mode & 0111) != 0);
+      ++out->files;
+      out->bytes += fd.size();
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+      ssize_t n2 = readlink(path.c_str(), target.data(), target.size());
+      if (n2 < 0) return Errno("cannot read link", path);
+      target.resize(static_cast<size_t>(n2));
+      auto* node = directory.add_symlinks();
+      node->set_name(n);
+      node->set_target(target);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": sockets, FIFOs and devices cannot be uploaded"));
+    }
+  }
+  *self = directory;
+  return PutMessage(directory, cas);
+}
+
+bool SafeName(const std::string& n) {
+  return !n.empty() && n != "." && n != ".." &&
+         n.find('/') == std::string::npos && n.find('\0') == std::string::npos;
+}
+
+// Depth of `target` relative to a symlink at `depth` levels below the root:
+// refuse absolute targets and targets that climb above the root.
+bool SafeSymlink(const std::string& target, int depth) {
+  if (target.empty() || target.front() == '/') return false;
+  int level = depth;
+  for (absl::string_view part :
+       absl::StrSplit(target, '/', absl::SkipEmpty())) {
+    if (part == "..") {
+      if (--level < 0) return false;
+    } else if (part != ".") {
+      ++level;
+    }
+  }
+  return true;
+}
+
+absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
+                      const std::string& dest, int depth) {
+  for (const auto& f : dir.files()) {
+    if (!SafeName(f.name())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsafe file name '", f.name(), "'"));
+    }
+    ASSIGN_OR_RETURN(Digest d, Digest::FromProto(f.digest()));
+    std::string path = dest + "/" + f.name();
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  f.is_executable() ? 0755 : 0644);
+    if (fd < 0) return Errno("cannot create", path);
+    absl::StatusOr<std::unique_ptr<cache::BlobReader>> reader =
+        cas.OpenRead(d, 0, 0);
+    if (!reader.ok()) {
+      close(fd);
+      if (reader.status().code() == absl::StatusCode::kNotFound) {
+        return common::MissingBlobsError({d}, "staging the input root");
+      }
+      return reader.status();
+    }
+    std::string piece;
+    while (true) {
+      absl::StatusOr<bool> more = (*reader)->Next(&piece);
+      if (!more.ok()) {
+        close(fd);
+        return more.status();
+      }
+      if (!*more) break;
+      if (write(fd, piece.data(), piece.size()) !=
+          static_cast<ssize_t>(piece.size())) {
+        close(fd);
+        return Errno("cannot write", path);
+      }
+    }
+    close(fd);
+  }
+  for (const auto& l : dir.symlinks()) {
+    if (!SafeName(l.name()) || !SafeSymlink(l.target(), depth)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("symlink '", l.name(), "' -> '", l.target(),
+                       "' is unsafe (absolute or leaves the tree)"));
+    }
+    std::string path = dest + "/" + l.name();
+    if (symlink(l.target().c_str(), path.c_str()) != 0)
+      return Errno("cannot create", path);
+  }
+  for (const auto& sub : dir.directories()) {
+    if (!SafeName(sub.name())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsafe directory name '", sub.name(), "'"));
+    }
+    ASSIGN_OR_RETURN(Digest d, Digest::FromProto(sub.digest()));
+    absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, d);
+    if (!bytes.ok()) {
+      if (bytes.status().code() == absl::StatusCode::kNotFound) {
+        return common::MissingBlobsError({d}, "staging the input root");
+      }
+      return bytes.status();
+    }
+    re::Directory child;
+    if (!child.ParseFromString(*bytes)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("blob ", d.ToString(), " is not a Directory"));
+    }
+    std::string path = dest + "/" + sub.name();
+    if (mkdir(path.c_str(), 0755) != 0) return Errno("cannot create", path);
+    RETURN_IF_ERROR(StageRec(child, cas, path, depth + 1));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Digest> UploadFile(const std::string& path,
+                                  cache::BlobStore& cas) {
+  return PutFile(path, cas);
+}
+
+absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
+                                             cache::BlobStore& cas) {
+  UploadedTree out;
+  re::Directory root;
+  ASSIGN_OR_RETURN(out.root, UploadRec(dir, cas, &out, &root));
+  *out.tree.mutable_root() = root;
+  return out;
+}
+
+absl::Status StageDirectory(const Digest& root, cache::BlobStore& cas,
+                            const std::string& dest) {
+  absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, root);
+  if (!bytes.ok()) {
+    if (bytes.status().code() == absl::StatusCode::kNotFound) {
+      return common::MissingBlobsError({root}, "staging the input root");
+    }
+    return bytes.status();
+  }
+  re::Directory dir;
+  if (!dir.ParseFromString(*bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("blob ", root.ToString(), " is not a Directory"));
+  }
+  return StageRec(dir, cas, dest, 0);
+}
+
+}  // namespace pbrx::executor

@@ -1,0 +1,94 @@
+#include "executor/input_tree.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "cache/in_memory_blob_store.h"
+#include "common/missing_blobs.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace pbrx::executor {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+using common::Digest;
+
+std::string Read(const std::string& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(InputTreeTest, RoundTripKeepsContentModesAndSymlinks) {
+  cache::InMemoryBlobStore cas;
+  std::string src = testing_util::NewTempDir("src");
+  mkdir((src + "/pkg").c_str(), 0755);
+  mkdir((src + "/empty").c_str(), 0755);
+  std::ofstream(src + "/pkg/mod.py") << "x = 1\n";
+  std::ofstream(src + "/run.sh") << "#!/bin/sh\n";
+  chmod((src + "/run.sh").c_str(), 0755);
+  symlink("pkg/mod.py", (src + "/link").c_str());
+  auto up = UploadDirectory(src, cas);
+  ASSERT_TRUE(up.ok()) << up.status();
+  EXPECT_EQ(up->files, 2);
+  // Same tree, same digest.
+  EXPECT_EQ(UploadDirectory(src, cas)->root, up->root);
+
+  std::string dst = testing_util::NewTempDir("dst");
+  ASSERT_TRUE(StageDirectory(up->root, cas, dst).ok());
+  EXPECT_EQ(Read(dst + "/pkg/mod.py"), "x = 1\n");
+  EXPECT_EQ(Read(dst + "/link"), "x = 1\n");
+  struct stat st;
+  ASSERT_EQ(stat((dst + "/run.sh").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  ASSERT_EQ(stat((dst + "/empty").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+}
+
+Digest PutDir(cache::BlobStore& cas, const re::Directory& d) {
+  return cache::WriteBlob(cas, d.SerializeAsString()).value();
+}
+
+TEST(InputTreeTest, RefusesUnsafeTreesAndReportsMissingBlobs) {
+  cache::InMemoryBlobStore cas;
+  std::string dst = testing_util::NewTempDir("dst");
+  re::Directory evil;
+  auto* l = evil.add_symlinks();
+  l->set_name("escape");
+  l->set_target("../../etc/passwd");
+  absl::Status s = StageDirectory(PutDir(cas, evil), cas, dst);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(s.message()),
+            "symlink 'escape' -> '../../etc/passwd' is unsafe (absolute or "
+            "leaves the tree)");
+  re::Directory abs;
+  auto* a = abs.add_symlinks();
+  a->set_name("abs");
+  a->set_target("/etc/passwd");
+  EXPECT_EQ(StageDirectory(PutDir(cas, abs), cas, dst).code(),
+            absl::StatusCode::kInvalidArgument);
+  re::Directory dots;
+  auto* f = dots.add_files();
+  f->set_name("..");
+  *f->mutable_digest() = Digest::Empty().ToProto();
+  EXPECT_EQ(StageDirectory(PutDir(cas, dots), cas, dst).code(),
+            absl::StatusCode::kInvalidArgument);
+  re::Directory missing;
+  auto* m = missing.add_files();
+  m->set_name("gone");
+  Digest gone = Digest::Of("never uploaded");
+  *m->mutable_digest() = gone.ToProto();
+  s = StageDirectory(PutDir(cas, missing), cas,
+                     testing_util::NewTempDir("dst2"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(common::MissingBlobsOf(s), ::testing::ElementsAre(gone));
+}
+
+}  // namespace
+}  // namespace pbrx::executor
