@@ -10,8 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/missing_blobs.h"
+#include "common/oci/layer.h"
 #include "common/status_macros.h"
 #include "executor/input_tree.h"
+#include "executor/layer_store.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace pbrx::executor {
@@ -108,16 +110,32 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
                    Digest::FromProto(action.input_root_digest()));
 
   SandboxSpec spec;
+  std::vector<Digest> rootfs_layers;
+  bool capture_rootfs = false;
   const re::Platform& platform =
       action.has_platform() ? action.platform() : command.platform();
   for (const auto& p : platform.properties()) {
     if (p.name() == "network" &&
         (p.value() == "none" || p.value() == "egress")) {
       spec.network = p.value() == "egress";
+    } else if (p.name() == "capture" &&
+               (p.value() == "outputs" || p.value() == "rootfs-diff")) {
+      capture_rootfs = p.value() == "rootfs-diff";
+    } else if (p.name() == "rootfs" && options_.layers != nullptr) {
+      for (absl::string_view d :
+           absl::StrSplit(p.value(), ',', absl::SkipEmpty())) {
+        absl::StatusOr<Digest> layer = Digest::Parse(d);
+        if (!layer.ok())
+          return common::Annotate(layer.status(), "platform property rootfs");
+        rootfs_layers.push_back(*layer);
+      }
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unsupported platform property ", p.name(), "=", p.value()));
     }
+  }
+  if (capture_rootfs && rootfs_layers.empty()) {
+    return absl::InvalidArgumentError("capture=rootfs-diff needs a rootfs");
   }
   if (!command.working_directory().empty() &&
       !SafeRelativePath(command.working_directory())) {
@@ -153,6 +171,30 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
     if (!command.working_directory().empty())
       cwd += "/" + command.working_directory();
     for (const std::string& o : outputs) RETURN_IF_ERROR(MkdirParents(cwd, o));
+    std::unique_ptr<RootfsMount> rootfs;
+    std::string upper = run_dir + "/upper";
+    if (!rootfs_layers.empty()) {
+      std::vector<std::string> dirs;
+      for (const Digest& l : rootfs_layers) {
+        ASSIGN_OR_RETURN(std::string dir, options_.layers->Get(l));
+        dirs.push_back(dir);
+      }
+      std::string root = run_dir + "/root",
+                  overlay_work = run_dir + "/overlay-work";
+      for (const std::string& d : {root, upper, overlay_work}) {
+        if (mkdir(d.c_str(), 0755) != 0) {
+          return absl::InternalError(
+              absl::StrCat("cannot create ", d, ": ", std::strerror(errno)));
+        }
+      }
+      ASSIGN_OR_RETURN(rootfs,
+                       capture_rootfs
+                           ? RootfsMount::Mount(dirs, root, upper, overlay_work)
+                           : RootfsMount::Mount(dirs, root));
+      spec.rootfs = root;
+      spec.writable_root = capture_rootfs;
+      spec.package_manager = capture_rootfs;
+    }
     absl::Time staged = clock_->Now();
 
     spec.argv.assign(command.arguments().begin(), command.arguments().end());
@@ -170,6 +212,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
     spec.max_pids = options_.max_pids;
     ASSIGN_OR_RETURN(SandboxResult run, sandbox_->Run(spec));
     absl::Time executed = clock_->Now();
+    if (rootfs != nullptr) RETURN_IF_ERROR(rootfs->Unmount());
 
     re::ActionResult& result = outcome.result;
     result.set_exit_code(run.exit_code >= 0 ? run.exit_code
@@ -204,6 +247,27 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
         l->set_path(o);
         l->set_target(target);
       }
+    }
+    if (capture_rootfs && run.ok()) {
+      // The work dir is the step's own; only the root's changes make the layer.
+      common::oci::LayerOptions lo;
+      lo.mtime = options_.layer_mtime;
+      lo.overlay_upper = true;
+      lo.exclude_prefixes = common::oci::AptNoisePrefixes();
+      lo.exclude_prefixes.push_back("work");
+      ASSIGN_OR_RETURN(
+          common::oci::Layer layer,
+          common::oci::WriteLayer(upper, run_dir + "/rootfs-diff.tar.gz", lo));
+      ASSIGN_OR_RETURN(Digest ld, UploadFile(layer.path, *cas_));
+      auto* f = result.add_output_files();
+      f->set_path("rootfs-diff.tar.gz");
+      *f->mutable_digest() = ld.ToProto();
+      ASSIGN_OR_RETURN(
+          Digest dd, cache::WriteBlob(
+                         *cas_, absl::StrCat("sha256:", layer.diff_id.hash())));
+      auto* g = result.add_output_files();
+      g->set_path("rootfs-diff.diff_id");
+      *g->mutable_digest() = dd.ToProto();
     }
     auto* md = result.mutable_execution_metadata();
     md->set_worker(options_.worker_name);

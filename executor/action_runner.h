@@ -5,9 +5,17 @@
 // the Action Cache. This is the unit of work of embedded mode and of every
 // executor.
 //
-// Platform properties understood: "network" ("none" default, or "egress").
-// Others (e.g. "rootfs", which needs the layer store) are refused with
-// INVALID_ARGUMENT so a step never runs in the wrong environment.
+// Platform properties understood:
+//   network  "none" (default) or "egress";
+//   rootfs   comma-separated layer digests ("hash/size", bottom first) stacked
+//            read-only as the sandbox's / (needs a LayerStore);
+//   capture  "outputs" (default) or "rootfs-diff": the root is writable and
+//            its changes become the output layer "rootfs-diff.tar.gz" (and
+//            "rootfs-diff.diff_id" holding "sha256:<hex>") with apt/dpkg
+//            noise left out; the command runs as root with the namespaces
+//            package managers need.
+// Others are refused with INVALID_ARGUMENT so a step never runs in the
+// wrong environment.
 // Thread-safe: each execution has its own work directory.
 #ifndef PBRX_EXECUTOR_ACTION_RUNNER_H_
 #define PBRX_EXECUTOR_ACTION_RUNNER_H_
@@ -24,6 +32,8 @@
 
 namespace pbrx::executor {
 
+class LayerStore;
+
 struct ActionRunnerOptions {
   std::string work_root;  // per-execution directories are created below it
   std::string worker_name = "pbrx";
@@ -31,6 +41,10 @@ struct ActionRunnerOptions {
   int64_t memory_bytes = 0;
   int64_t max_pids = 4096;
   bool keep_work_dirs = false;  // for debugging
+  // Extracted layers for the "rootfs" property; nullptr: property refused.
+  LayerStore* layers = nullptr;
+  // mtime of captured layers.
+  int64_t layer_mtime = 0;
 };
 
 struct ActionOutcome {

@@ -1,0 +1,256 @@
+#include "executor/layer_store.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/missing_blobs.h"
+#include "common/status_macros.h"
+#include "executor/action_runner.h"
+
+namespace pbrx::executor {
+namespace {
+
+using common::Digest;
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::InternalError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+bool Exists(const std::string& p) {
+  struct stat st;
+  return lstat(p.c_str(), &st) == 0;
+}
+
+bool SafeEntry(absl::string_view p) {
+  while (absl::ConsumePrefix(&p, "./")) {
+  }
+  if (p.empty() || p.front() == '/') return false;
+  for (absl::string_view part : absl::StrSplit(p, '/', absl::SkipEmpty())) {
+    if (part == "..") return false;
+  }
+  return true;
+}
+
+struct ReadDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LayerStore>> LayerStore::Create(
+    const std::string& dir, cache::BlobStore* cas) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return Errno("cannot create", dir);
+  return std::unique_ptr<LayerStore>(new LayerStore(dir, cas));
+}
+
+absl::StatusOr<std::string> LayerStore::Get(const Digest& digest) {
+  std::string dest = absl::StrCat(dir_, "/", digest.hash());
+  absl::MutexLock lock(&mu_);
+  if (Exists(dest)) return dest;
+  std::string tmp = absl::StrCat(dest, ".tmp");
+  RemoveTree(tmp).IgnoreError();
+  if (mkdir(tmp.c_str(), 0755) != 0) return Errno("cannot create", tmp);
+  absl::Status s = Extract(digest, tmp);
+  if (!s.ok()) {
+    RemoveTree(tmp).IgnoreError();
+    return s;
+  }
+  if (rename(tmp.c_str(), dest.c_str()) != 0)
+    return Errno("cannot rename", tmp);
+  return dest;
+}
+
+absl::Status LayerStore::Extract(const Digest& digest,
+                                 const std::string& dest) {
+  // Copy the blob to a file libarchive can read (blobs stream from the CAS).
+  std::string blob_file = dest + ".blob";
+  {
+    absl::StatusOr<std::unique_ptr<cache::BlobReader>> reader =
+        cas_->OpenRead(digest, 0, 0);
+    if (!reader.ok()) {
+      if (reader.status().code() == absl::StatusCode::kNotFound) {
+        return common::MissingBlobsError({digest}, "extracting a rootfs layer");
+      }
+      return reader.status();
+    }
+    int fd =
+        open(blob_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Errno("cannot create", blob_file);
+    std::string piece;
+    while (true) {
+      absl::StatusOr<bool> more = (*reader)->Next(&piece);
+      if (!more.ok()) {
+        close(fd);
+        unlink(blob_file.c_str());
+        return more.status();
+      }
+      if (!*more) break;
+      if (write(fd, piece.data(), piece.size()) !=
+          static_cast<ssize_t>(piece.size())) {
+        close(fd);
+        unlink(blob_file.c_str());
+        return Errno("cannot write", blob_file);
+      }
+    }
+    close(fd);
+  }
+  std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  absl::Status status;
+  if (archive_read_open_filename(a.get(), blob_file.c_str(), 1 << 16) !=
+      ARCHIVE_OK) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat("layer ", digest.ToString(),
+                     " is not a tar: ", archive_error_string(a.get())));
+  }
+  archive_entry* e;
+  while (status.ok()) {
+    int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      status = absl::InvalidArgumentError(absl::StrCat(
+          "layer ", digest.ToString(), ": ", archive_error_string(a.get())));
+      break;
+    }
+    std::string name = archive_entry_pathname(e);
+    if (!SafeEntry(name)) {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("layer ", digest.ToString(), ": entry '", name,
+                       "' is absolute or contains '..'"));
+      break;
+    }
+    while (absl::StartsWith(name, "./")) name.erase(0, 2);
+    while (!name.empty() && name.back() == '/') name.pop_back();
+    if (name.empty()) continue;
+    std::string path = dest + "/" + name;
+    std::string base = name.substr(name.rfind('/') + 1);
+    std::string parent = path.substr(0, path.rfind('/'));
+    if (base == ".wh..wh..opq") {
+      if (lsetxattr(parent.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0) {
+        status = Errno("cannot mark opaque", parent);
+      }
+      continue;
+    }
+    if (absl::StartsWith(base, ".wh.")) {
+      std::string target = parent + "/" + base.substr(4);
+      RemoveTree(target).IgnoreError();
+      if (mknod(target.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0) {
+        status = Errno("cannot create whiteout", target);
+      }
+      continue;
+    }
+    mode_t type = archive_entry_filetype(e);
+    mode_t perm = archive_entry_perm(e);
+    // Later entries replace earlier ones, as tar extraction does.
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0 &&
+        !(S_ISDIR(st.st_mode) && type == AE_IFDIR)) {
+      RemoveTree(path).IgnoreError();
+    }
+    if (const char* hardlink = archive_entry_hardlink(e)) {
+      std::string h = hardlink;
+      while (absl::StartsWith(h, "./")) h.erase(0, 2);
+      if (!SafeEntry(h)) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("hard link to '", h, "' is unsafe"));
+      } else if (link((dest + "/" + h).c_str(), path.c_str()) != 0) {
+        status = Errno("cannot link", path);
+      }
+      continue;
+    }
+    if (type == AE_IFDIR) {
+      if (mkdir(path.c_str(), perm) != 0 && errno != EEXIST)
+        status = Errno("cannot create", path);
+      chmod(path.c_str(), perm);
+    } else if (type == AE_IFLNK) {
+      if (symlink(archive_entry_symlink(e), path.c_str()) != 0)
+        status = Errno("cannot link", path);
+    } else if (type == AE_IFREG) {
+      int fd =
+          open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, perm);
+      if (fd < 0) {
+        status = Errno("cannot create", path);
+        break;
+      }
+      const void* buf;
+      size_t size;
+      la_int64_t offset;
+      while (archive_read_data_block(a.get(), &buf, &size, &offset) ==
+             ARCHIVE_OK) {
+        if (pwrite(fd, buf, size, offset) != static_cast<ssize_t>(size)) {
+          status = Errno("cannot write", path);
+          break;
+        }
+      }
+      fchmod(fd, perm);
+      close(fd);
+    } else {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("layer ", digest.ToString(), ": entry '", name,
+                       "' is a device, FIFO or socket"));
+      break;
+    }
+    if (status.ok()) {
+      lchown(path.c_str(), static_cast<uid_t>(archive_entry_uid(e)),
+             static_cast<gid_t>(archive_entry_gid(e)));
+      if (type != AE_IFLNK && (perm & 07000) != 0) chmod(path.c_str(), perm);
+    }
+  }
+  unlink(blob_file.c_str());
+  return status;
+}
+
+absl::StatusOr<std::unique_ptr<RootfsMount>> RootfsMount::Mount(
+    const std::vector<std::string>& layers, const std::string& mountpoint,
+    const std::string& upper, const std::string& work) {
+  if (layers.empty())
+    return absl::InvalidArgumentError("a rootfs needs at least one layer");
+  std::vector<std::string> lower(layers.rbegin(),
+                                 layers.rend());  // overlay lists top first
+  std::string opts = absl::StrCat("lowerdir=", absl::StrJoin(lower, ":"));
+  if (!upper.empty())
+    absl::StrAppend(&opts, ",upperdir=", upper, ",workdir=", work);
+  absl::StrAppend(&opts, ",redirect_dir=off,metacopy=off,index=off");
+  if (layers.size() == 1 && upper.empty()) {
+    // overlay needs two lowers without an upper; a read-only bind does it.
+    if (mount(layers[0].c_str(), mountpoint.c_str(), nullptr, MS_BIND,
+              nullptr) != 0 ||
+        mount(nullptr, mountpoint.c_str(), nullptr,
+              MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+      return Errno("cannot bind-mount the rootfs at", mountpoint);
+    }
+  } else if (mount("overlay", mountpoint.c_str(), "overlay",
+                   upper.empty() ? MS_RDONLY : 0, opts.c_str()) != 0) {
+    return Errno("cannot mount the overlay rootfs at", mountpoint);
+  }
+  return std::unique_ptr<RootfsMount>(new RootfsMount(mountpoint));
+}
+
+absl::Status RootfsMount::Unmount() {
+  if (!mounted_) return absl::OkStatus();
+  if (umount2(mountpoint_.c_str(), MNT_DETACH) != 0)
+    return Errno("cannot unmount", mountpoint_);
+  mounted_ = false;
+  return absl::OkStatus();
+}
+
+RootfsMount::~RootfsMount() { Unmount().IgnoreError(); }
+
+}  // namespace pbrx::executor

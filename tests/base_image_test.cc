@@ -1,0 +1,206 @@
+// The default base (Debian bookworm + Python via mmdebstrap) as a cached
+// layer, the base-probe step run on it, and a rootfs-diff capture step.
+// The base is built once per machine: the cache lives in
+// /var/tmp/pbrx-test-cache and is reused by later runs (content-keyed like
+// any step).
+#include <sys/stat.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+
+#include "cache/completeness_checking_action_cache.h"
+#include "cache/rocksdb_action_cache.h"
+#include "cache/rocksdb_blob_store.h"
+#include "cache/rocksdb_storage.h"
+#include "common/clock.h"
+#include "executor/action_runner.h"
+#include "executor/bubblewrap_sandbox.h"
+#include "executor/debian_base.h"
+#include "executor/input_tree.h"
+#include "executor/layer_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace pbrx {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+using common::Digest;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kShared[] = "/var/tmp/pbrx-test-cache";
+
+std::string Sh(const std::string& cmd) {
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>&1").c_str(), "r"),
+                                          pclose);
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0)
+    out.append(buf.data(), n);
+  return out;
+}
+
+class BaseImageTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    mkdir(kShared, 0755);
+    cache::RocksDbStorageOptions so;
+    so.path = std::string(kShared) + "/db";
+    storage_ = std::move(cache::RocksDbStorage::Open(so)).value().release();
+    cas_ = std::move(cache::RocksDbBlobStore::Create(storage_, &clock_, {}))
+               .value()
+               .release();
+    raw_ac_ = new cache::RocksDbActionCache(storage_);
+    ac_ = new cache::CompletenessCheckingActionCache(raw_ac_, cas_);
+    layers_ = std::move(executor::LayerStore::Create(
+                            std::string(kShared) + "/layers", cas_))
+                  .value()
+                  .release();
+    sandbox_ =
+        std::move(executor::BubblewrapSandbox::Create({})).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete sandbox_;
+    delete layers_;
+    delete ac_;
+    delete raw_ac_;
+    delete cas_;
+    delete storage_;
+  }
+
+  void SetUp() override {
+    dir_ = testing_util::NewTempDir("base");
+    mkdir((dir_ + "/runs").c_str(), 0755);
+    executor::ActionRunnerOptions o;
+    o.work_root = dir_ + "/runs";
+    o.layers = layers_;
+    o.layer_mtime = 1700000000;
+    runner_ = std::make_unique<executor::ActionRunner>(cas_, ac_, sandbox_,
+                                                       &clock_, o);
+    auto base = executor::EnsureDebianBase(executor::DebianBaseSpec{}, *cas_,
+                                           *ac_, dir_);
+    ASSERT_TRUE(base.ok()) << base.status();
+    base_ = *base;
+  }
+
+  Digest Action(const std::string& script, std::vector<std::string> outputs,
+                std::vector<std::pair<std::string, std::string>> platform) {
+    return Action(std::vector<std::string>{"sh", "-c", script}, outputs,
+                  platform);
+  }
+  Digest Action(std::vector<std::string> argv, std::vector<std::string> outputs,
+                std::vector<std::pair<std::string, std::string>> platform) {
+    re::Command cmd;
+    for (const std::string& a : argv) cmd.add_arguments(a);
+    auto* env = cmd.add_environment_variables();
+    env->set_name("PATH");
+    env->set_value("/usr/local/bin:/usr/bin:/bin");
+    for (const auto& o : outputs) cmd.add_output_files(o);
+    Digest c = cache::WriteBlob(*cas_, cmd.SerializeAsString()).value();
+    Digest empty =
+        cache::WriteBlob(*cas_, re::Directory().SerializeAsString()).value();
+    re::Action a;
+    *a.mutable_command_digest() = c.ToProto();
+    *a.mutable_input_root_digest() = empty.ToProto();
+    for (const auto& [k, v] : platform) {
+      auto* p = a.mutable_platform()->add_properties();
+      p->set_name(k);
+      p->set_value(v);
+    }
+    return cache::WriteBlob(*cas_, a.SerializeAsString()).value();
+  }
+
+  std::string Blob(const re::Digest& d) {
+    return cache::ReadBlob(*cas_, Digest::FromProto(d).value()).value();
+  }
+
+  static inline common::RealClock clock_;
+  static inline cache::RocksDbStorage* storage_;
+  static inline cache::RocksDbBlobStore* cas_;
+  static inline cache::RocksDbActionCache* raw_ac_;
+  static inline cache::CompletenessCheckingActionCache* ac_;
+  static inline executor::LayerStore* layers_;
+  static inline executor::BubblewrapSandbox* sandbox_;
+  std::string dir_;
+  executor::BaseImage base_;
+  std::unique_ptr<executor::ActionRunner> runner_;
+};
+
+TEST_F(BaseImageTest, BaseIsCachedByItsInputs) {
+  auto again =
+      executor::EnsureDebianBase(executor::DebianBaseSpec{}, *cas_, *ac_, dir_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->cached);
+  EXPECT_EQ(again->layer, base_.layer);
+  EXPECT_EQ(again->diff_id.hash(), base_.diff_id.hash());
+}
+
+TEST_F(BaseImageTest, ProbeReadsTheBase) {
+  Digest probe = Action(
+      std::vector<std::string>{"python3", "-c", executor::kBaseProbeScript},
+      {"probe.json"}, {{"rootfs", base_.layer.ToString()}});
+  auto r = runner_->Execute(probe, /*skip_cache_lookup=*/true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->result.exit_code(), 0) << Blob(r->result.stderr_digest());
+  ASSERT_EQ(r->result.output_files_size(), 1);
+  std::string json = Blob(r->result.output_files(0).digest());
+  EXPECT_THAT(json, HasSubstr("\"ID\": \"debian\""));
+  EXPECT_THAT(json, HasSubstr("\"VERSION_CODENAME\": \"bookworm\""));
+  EXPECT_THAT(json, HasSubstr("\"python\": \"/usr/bin/python3\""));
+  EXPECT_THAT(json, HasSubstr("\"python_version\": \"3.11."));
+  EXPECT_THAT(json, HasSubstr("\"scripts\": \"/usr/local/bin\""));
+  EXPECT_THAT(
+      json,
+      HasSubstr("\"purelib\": \"/usr/local/lib/python3.11/dist-packages\""));
+  EXPECT_THAT(json, HasSubstr("\"cp311-cp311-manylinux_2_36_x86_64\""));
+  EXPECT_THAT(json, HasSubstr("\"py3-none-any\""));
+}
+
+TEST_F(BaseImageTest, RootIsReadOnlyUnlessCaptured) {
+  Digest write = Action("echo x > /etc/pbrx-test", {},
+                        {{"rootfs", base_.layer.ToString()}});
+  auto r = runner_->Execute(write, true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(r->result.exit_code(), 0);
+  EXPECT_THAT(Blob(r->result.stderr_digest()),
+              HasSubstr("Read-only file system"));
+}
+
+TEST_F(BaseImageTest, RootfsDiffCaptureIsADeterministicLayer) {
+  Digest step = Action(
+      "echo hi > /etc/pbrx-marker && rm /etc/issue && mkdir -p /opt/app && "
+      "echo x > /opt/app/f "
+      "&& echo log > /var/log/noise.log && echo scratch > /work/scratch",
+      {}, {{"rootfs", base_.layer.ToString()}, {"capture", "rootfs-diff"}});
+  auto first = runner_->Execute(step, true);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->result.exit_code(), 0)
+      << Blob(first->result.stderr_digest());
+  ASSERT_EQ(first->result.output_files_size(), 2);
+  EXPECT_EQ(first->result.output_files(0).path(), "rootfs-diff.tar.gz");
+  auto second = runner_->Execute(step, true);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->result.output_files(0).digest().hash(),
+            first->result.output_files(0).digest().hash());
+  EXPECT_EQ(Blob(first->result.output_files(1).digest()).substr(0, 7),
+            "sha256:");
+
+  std::string tgz = dir_ + "/diff.tar.gz";
+  FILE* f = std::fopen(tgz.c_str(), "wb");
+  std::string bytes = Blob(first->result.output_files(0).digest());
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  std::string listing = Sh("tar -tzf " + tgz);
+  EXPECT_THAT(listing, HasSubstr("etc/pbrx-marker\n"));
+  EXPECT_THAT(listing, HasSubstr("etc/.wh.issue\n"));
+  EXPECT_THAT(listing, HasSubstr("opt/app/f\n"));
+  EXPECT_THAT(listing, Not(HasSubstr("noise.log")));
+  EXPECT_THAT(listing, Not(HasSubstr("scratch")));
+}
+
+}  // namespace
+}  // namespace pbrx
