@@ -255,6 +255,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
       lo.overlay_upper = true;
       lo.exclude_prefixes = common::oci::AptNoisePrefixes();
       lo.exclude_prefixes.push_back("work");
+      lo.exclude_prefixes.push_back("etc/resolv.conf");  // bound in for egress
       ASSIGN_OR_RETURN(
           common::oci::Layer layer,
           common::oci::WriteLayer(upper, run_dir + "/rootfs-diff.tar.gz", lo));

@@ -209,7 +209,16 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
   } else {
     a.insert(a.end(), {"--chdir", "/"});
   }
-  a.insert(a.end(), {"--cap-drop", "ALL", "--clearenv"});
+  a.insert(a.end(), {"--cap-drop", "ALL"});
+  if (spec.package_manager) {
+    // dpkg and apt, as root, need to own files and drop to _apt; nothing else.
+    for (const char* cap :
+         {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
+          "CAP_SETUID", "CAP_SETGID", "CAP_KILL"}) {
+      a.insert(a.end(), {"--cap-add", cap});
+    }
+  }
+  a.push_back("--clearenv");
   for (const auto& [k, v] : spec.env) a.insert(a.end(), {"--setenv", k, v});
   if (seccomp_fd >= 0)
     a.insert(a.end(), {"--seccomp", absl::StrCat(seccomp_fd)});

@@ -35,7 +35,9 @@ struct SandboxSpec {
   std::map<std::string, std::string> ro_binds;
   bool network = false;  // false: only a private loopback
   // Run as root inside with the namespaces package managers need (apt's
-  // _apt user): pid/ipc/uts/cgroup unshared, the user namespace not.
+  // _apt user): pid/ipc/uts/cgroup unshared, the user namespace not, and
+  // only the capabilities dpkg/apt use (chown, dac_override, fowner, fsetid,
+  // setuid, setgid, kill); seccomp still refuses mount and friends.
   bool package_manager = false;
   absl::Duration timeout = absl::Minutes(30);
   int64_t memory_bytes = 0;  // 0: no limit

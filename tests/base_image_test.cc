@@ -202,5 +202,31 @@ TEST_F(BaseImageTest, RootfsDiffCaptureIsADeterministicLayer) {
   EXPECT_THAT(listing, Not(HasSubstr("scratch")));
 }
 
+TEST_F(BaseImageTest, CompileLayerInstallsDistroPackagesWithApt) {
+  // Debian's mirror is the one outside host a step may reach.
+  Digest step = Action(
+      "apt-get update -qq && apt-get install -y -qq --no-install-recommends "
+      "libffi-dev "
+      ">/dev/null && apt-get clean",
+      {},
+      {{"rootfs", base_.layer.ToString()},
+       {"capture", "rootfs-diff"},
+       {"network", "egress"}});
+  auto r = runner_->Execute(step, true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->result.exit_code(), 0) << Blob(r->result.stderr_digest());
+  std::string tgz = dir_ + "/compile.tar.gz";
+  FILE* f = std::fopen(tgz.c_str(), "wb");
+  std::string bytes = Blob(r->result.output_files(0).digest());
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  std::string listing = Sh("tar -tzf " + tgz);
+  EXPECT_THAT(listing, HasSubstr("usr/include/x86_64-linux-gnu/ffi.h\n"));
+  EXPECT_THAT(listing, Not(HasSubstr("var/lib/apt/lists/deb.debian.org")));
+  EXPECT_THAT(listing, Not(HasSubstr(".deb\n")));
+  EXPECT_THAT(listing, Not(HasSubstr("var/log/apt")));
+  EXPECT_THAT(listing, Not(HasSubstr("etc/resolv.conf")));
+}
+
 }  // namespace
 }  // namespace pbrx
