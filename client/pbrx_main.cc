@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/bindep_command.h"
+#include "client/build_images_command.h"
 #include "client/plan_command.h"
 #include "client/version.h"
 
@@ -19,6 +20,8 @@ pbrx farm builds container images for Python projects: one {name}-base image
 and one image per console_scripts entry point.
 
 commands:
+  build-images   build the images of Python projects into an OCI layout
+                 (pbrx build-images --help)
   bindep         check or list distro packages from bindep.txt, as bindep does
                  (pbrx bindep --help)
   plan           show the images and build steps for project directories
@@ -26,7 +29,7 @@ commands:
   version        print the pbrx version and exit
   help           show this help
 
-Coming next (see the issues): build-images, farm status.
+Coming next (see the issues): farm mode (--farm), farm status.
 
 exit codes: 0 success, 1 failure, 2 usage error
 )";
@@ -52,6 +55,11 @@ int main(int argc, char** argv) {
     pbrx::client::BindepCommandIo io;
     io.runner = &runner;
     return pbrx::client::RunBindepCommand(
+        std::vector<std::string>(args.begin() + 1, args.end()), io);
+  }
+  if (cmd == "build-images") {
+    pbrx::client::BuildImagesIo io;
+    return pbrx::client::RunBuildImagesCommand(
         std::vector<std::string>(args.begin() + 1, args.end()), io);
   }
   if (cmd == "plan") {

@@ -1,0 +1,209 @@
+#include "client/build_images_command.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cache/completeness_checking_action_cache.h"
+#include "cache/rocksdb_action_cache.h"
+#include "cache/rocksdb_blob_store.h"
+#include "cache/rocksdb_storage.h"
+#include "common/clock.h"
+#include "common/json_writer.h"
+#include "common/oci/layer.h"
+#include "coordinator/image_pipeline.h"
+#include "coordinator/planner.h"
+#include "executor/action_runner.h"
+#include "executor/bubblewrap_sandbox.h"
+#include "executor/layer_store.h"
+
+namespace pbrx::client {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: pbrx build-images [--prefix P] [--tag T]... [--base debian:SUITE] "
+    "[--output oci:DIR] [--find-links DIR] [--cache-dir DIR] [--jobs N] [--json] [DIR...]\n";
+
+int UsageError(BuildImagesIo& io, const std::string& message) {
+  *io.err << "pbrx build-images: " << message << "\n" << kUsage;
+  return 2;
+}
+
+bool MkdirP(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      std::string p = path.substr(0, i);
+      if (mkdir(p.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    }
+  }
+  return true;
+}
+
+std::string Absolute(const std::string& p) {
+  if (!p.empty() && p[0] == '/') return p;
+  char buf[4096];
+  std::string cwd = getcwd(buf, sizeof(buf)) != nullptr ? buf : ".";
+  return p == "." ? cwd : cwd + "/" + p;
+}
+
+}  // namespace
+
+int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
+  coordinator::BuildOptions options;
+  std::string output = "oci:pbrx-images";
+  std::string base = "debian:bookworm";
+  const char* home = std::getenv("HOME");
+  std::string cache_dir = absl::StrCat(home != nullptr ? home : "/root", "/.cache/pbrx");
+  bool json = false;
+  std::vector<std::string> dirs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i], value;
+    bool has_value = false;
+    size_t eq = a.find('=');
+    if (absl::StartsWith(a, "--") && eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+      has_value = true;
+    }
+    auto take = [&](std::string* out) -> bool {
+      if (has_value) {
+        *out = value;
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "-h" || a == "--help") {
+      *io.out << kUsage;
+      return 0;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--prefix") {
+      if (!take(&options.prefix)) return UsageError(io, "--prefix needs a value");
+    } else if (a == "--tag") {
+      if (!take(&v)) return UsageError(io, "--tag needs a value");
+      options.tags.push_back(v);
+    } else if (a == "--base") {
+      if (!take(&base)) return UsageError(io, "--base needs a value");
+    } else if (a == "--output") {
+      if (!take(&output)) return UsageError(io, "--output needs a value");
+    } else if (a == "--find-links") {
+      if (!take(&options.find_links)) return UsageError(io, "--find-links needs a value");
+    } else if (a == "--cache-dir") {
+      if (!take(&cache_dir)) return UsageError(io, "--cache-dir needs a value");
+    } else if (a == "--jobs") {
+      int jobs = 0;
+      if (!take(&v) || !absl::SimpleAtoi(v, &jobs) || jobs < 1) {
+        return UsageError(io, "--jobs needs a positive number");
+      }
+    } else if (absl::StartsWith(a, "-")) {
+      return UsageError(io, "unknown option " + a);
+    } else {
+      dirs.push_back(args[i]);
+    }
+  }
+  if (dirs.empty()) dirs.push_back(".");
+  if (base != "debian:bookworm") {
+    return UsageError(io, "--base: only debian:bookworm is supported so far (oci: and docker:// "
+                          "bases come later)");
+  }
+  if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {
+    return UsageError(io, "--output must be oci:DIR");
+  }
+  coordinator::PlanOptions plan_check;
+  plan_check.prefix = options.prefix;
+  plan_check.tags = options.tags;
+  if (absl::Status s = coordinator::ValidatePlanOptions(plan_check); !s.ok()) {
+    return UsageError(io, std::string(s.message()));
+  }
+  options.output_layout = Absolute(output.substr(4));
+  if (!options.find_links.empty()) options.find_links = Absolute(options.find_links);
+  options.source_date_epoch = common::oci::SourceDateEpoch();
+  cache_dir = Absolute(cache_dir);
+  options.scratch_dir = cache_dir + "/tmp";
+  if (!MkdirP(options.scratch_dir) || !MkdirP(cache_dir + "/runs")) {
+    *io.err << "pbrx build-images: cannot create the cache directory " << cache_dir << "\n";
+    return 1;
+  }
+
+  // Embedded mode: cache, executor runtime and pipeline in this process.
+  common::RealClock clock;
+  cache::RocksDbStorageOptions so;
+  so.path = cache_dir + "/db";
+  auto storage = cache::RocksDbStorage::Open(so);
+  if (!storage.ok()) {
+    *io.err << "pbrx build-images: " << storage.status().message() << "\n";
+    return 1;
+  }
+  auto cas = cache::RocksDbBlobStore::Create(storage->get(), &clock, {});
+  if (!cas.ok()) {
+    *io.err << "pbrx build-images: " << cas.status().message() << "\n";
+    return 1;
+  }
+  cache::RocksDbActionCache raw_ac(storage->get());
+  cache::CompletenessCheckingActionCache ac(&raw_ac, cas->get());
+  auto layers = executor::LayerStore::Create(cache_dir + "/layers", cas->get());
+  auto sandbox = executor::BubblewrapSandbox::Create({});
+  if (!layers.ok() || !sandbox.ok()) {
+    *io.err << "pbrx build-images: "
+            << (!layers.ok() ? layers.status().message() : sandbox.status().message()) << "\n";
+    return 1;
+  }
+  executor::ActionRunnerOptions ro;
+  ro.work_root = cache_dir + "/runs";
+  ro.worker_name = "pbrx-embedded";
+  ro.layers = layers->get();
+  ro.layer_mtime = options.source_date_epoch;
+  executor::ActionRunner runner(cas->get(), &ac, sandbox->get(), &clock, ro);
+  coordinator::ImagePipeline pipeline(cas->get(), &ac, &runner);
+
+  bool failed = false;
+  common::JsonWriter w;
+  w.BeginObject().Key("schema").String("pbrx.build/v1").Key("projects").BeginArray();
+  for (const std::string& dir : dirs) {
+    absl::StatusOr<coordinator::ProjectBuild> build = pipeline.Build(Absolute(dir), options);
+    if (!build.ok()) {
+      failed = true;
+      *io.err << "pbrx build-images: " << dir << ": " << build.status().message() << "\n";
+      w.BeginObject().Key("dir").String(dir).Key("error").String(build.status().message());
+      w.EndObject();
+      continue;
+    }
+    int cached = 0, executed = 0;
+    for (const auto& s : build->steps) {
+      if (s.kind == "image-assembly") continue;
+      (s.cached ? cached : executed)++;
+    }
+    if (!json) {
+      for (const auto& img : build->images) *io.out << img.ref << " " << img.manifest_digest << "\n";
+      *io.err << "pbrx build-images: " << build->name << " " << build->version << ": "
+              << build->images.size() << " image ref(s), steps: " << cached << " cached, "
+              << executed << " run\n";
+    }
+    w.BeginObject().Key("dir").String(dir).Key("name").String(build->name);
+    w.Key("version").String(build->version);
+    w.Key("images").BeginArray();
+    for (const auto& img : build->images) {
+      w.BeginObject().Key("ref").String(img.ref).Key("digest").String(img.manifest_digest);
+      w.Key("size").Int(img.size).EndObject();
+    }
+    w.EndArray().Key("steps").BeginArray();
+    for (const auto& s : build->steps) {
+      w.BeginObject().Key("kind").String(s.kind).Key("name").String(s.name);
+      w.Key("cached").Bool(s.cached).Key("seconds").String(absl::StrCat(s.seconds));
+      w.Key("key").String(s.action).EndObject();
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+  if (json) *io.out << w.str();
+  return failed ? 1 : 0;
+}
+
+}  // namespace pbrx::client

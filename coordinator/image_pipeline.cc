@@ -1,0 +1,565 @@
+#include "coordinator/image_pipeline.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "build/bazel/remote/execution/v2/remote_execution.pb.h"
+#include "common/bindep/bindep_file.h"
+#include "common/bindep/platform.h"
+#include "common/oci/image_layout.h"
+#include "common/oci/layer.h"
+#include "common/project/project.h"
+#include "common/project/python_names.h"
+#include "common/status_macros.h"
+#include "common/wheel/wheel_installer.h"
+#include "coordinator/planner.h"
+#include "executor/debian_base.h"
+#include "executor/input_tree.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+using common::Digest;
+
+constexpr char kPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+struct ActionSpec {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  Digest input_root = Digest::Empty();
+  std::vector<std::string> output_files;
+  std::vector<std::string> output_dirs;
+  std::vector<std::pair<std::string, std::string>> platform;
+};
+
+struct Scheme {
+  std::string python, purelib, platlib, scripts, data, include;
+};
+
+struct WheelMeta {
+  std::string name, version;
+  std::vector<std::string> requires_dist;
+  std::vector<std::string> extras;
+  std::vector<std::pair<std::string, std::string>> console_scripts;
+};
+
+std::string Tail(const std::string& text, size_t lines) {
+  std::vector<absl::string_view> all = absl::StrSplit(text, '\n');
+  size_t start = all.size() > lines ? all.size() - lines : 0;
+  return absl::StrJoin(all.begin() + start, all.end(), "\n");
+}
+
+absl::StatusOr<google::protobuf::Struct> ParseJson(const std::string& text, absl::string_view what) {
+  google::protobuf::Struct s;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(text, &s, opts).ok()) {
+    return absl::InternalError(absl::StrCat(what, " is not valid JSON"));
+  }
+  return s;
+}
+
+std::string Str(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? "" : it->second.string_value();
+}
+
+const google::protobuf::Struct* Obj(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() || !it->second.has_struct_value() ? nullptr
+                                                                   : &it->second.struct_value();
+}
+
+// Copies a CAS blob to a file.
+absl::Status BlobToFile(cache::BlobStore& cas, const Digest& d, const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<cache::BlobReader> r, cas.OpenRead(d, 0, 0));
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::string piece;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, r->Next(&piece));
+    if (!more) break;
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+  }
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
+  archive* a = archive_read_new();
+  archive_read_support_format_zip_seekable(a);
+  if (archive_read_open_filename(a, wheel_path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    archive_read_free(a);
+    return absl::InvalidArgumentError(absl::StrCat(wheel_path, " is not a wheel"));
+  }
+  WheelMeta m;
+  std::string metadata, entry_points;
+  archive_entry* e;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    std::string p = archive_entry_pathname(e);
+    std::vector<std::string> parts = absl::StrSplit(p, '/');
+    if (parts.size() != 2 || !absl::EndsWith(parts[0], ".dist-info")) continue;
+    std::string* target = parts[1] == "METADATA"           ? &metadata
+                          : parts[1] == "entry_points.txt" ? &entry_points
+                                                           : nullptr;
+    if (target == nullptr) continue;
+    char buf[65536];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) target->append(buf, n);
+  }
+  archive_read_free(a);
+  for (absl::string_view line : absl::StrSplit(metadata, '\n')) {
+    if (line.empty()) break;  // headers end at the first blank line
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    std::string key(line.substr(0, colon));
+    std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    if (key == "Name") m.name = value;
+    if (key == "Version") m.version = value;
+    if (key == "Requires-Dist") m.requires_dist.push_back(value);
+    if (key == "Provides-Extra") m.extras.push_back(value);
+  }
+  std::string section;
+  for (absl::string_view line : absl::StrSplit(entry_points, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    if (line.front() == '[') {
+      section = std::string(absl::StripSuffix(absl::StripPrefix(line, "["), "]"));
+      continue;
+    }
+    size_t eq = line.find('=');
+    if (section == "console_scripts" && eq != absl::string_view::npos) {
+      m.console_scripts.emplace_back(std::string(absl::StripAsciiWhitespace(line.substr(0, eq))),
+                                     std::string(absl::StripAsciiWhitespace(line.substr(eq + 1))));
+    }
+  }
+  if (m.name.empty() || m.version.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(wheel_path, ": METADATA lacks Name/Version"));
+  }
+  return m;
+}
+
+// One build's state and step runner.
+class BuildRun {
+ public:
+  BuildRun(cache::BlobStore* cas, cache::ActionCache* ac, executor::ActionRunner* runner,
+        const BuildOptions& options)
+      : cas_(*cas), ac_(*ac), runner_(*runner), options_(options) {}
+
+  ProjectBuild report;
+
+  absl::StatusOr<Digest> PutAction(const ActionSpec& spec) {
+    re::Command cmd;
+    for (const auto& a : spec.argv) cmd.add_arguments(a);
+    std::map<std::string, std::string> env = spec.env;
+    env.emplace("PATH", kPath);
+    env.emplace("HOME", "/tmp");
+    env.emplace("LANG", "C.UTF-8");
+    env["SOURCE_DATE_EPOCH"] = absl::StrCat(options_.source_date_epoch);
+    for (const auto& [k, v] : env) {
+      auto* ev = cmd.add_environment_variables();
+      ev->set_name(k);
+      ev->set_value(v);
+    }
+    for (const auto& o : spec.output_files) cmd.add_output_files(o);
+    for (const auto& o : spec.output_dirs) cmd.add_output_directories(o);
+    ASSIGN_OR_RETURN(Digest c, cache::WriteBlob(cas_, cmd.SerializeAsString()));
+    re::Action action;
+    *action.mutable_command_digest() = c.ToProto();
+    *action.mutable_input_root_digest() = spec.input_root.ToProto();
+    auto props = spec.platform;
+    std::sort(props.begin(), props.end());
+    for (const auto& [k, v] : props) {
+      auto* p = action.mutable_platform()->add_properties();
+      p->set_name(k);
+      p->set_value(v);
+    }
+    return cache::WriteBlob(cas_, action.SerializeAsString());
+  }
+
+  absl::StatusOr<re::ActionResult> Step(const std::string& kind, const std::string& name,
+                                        const ActionSpec& spec) {
+    ASSIGN_OR_RETURN(Digest action, PutAction(spec));
+    absl::Time start = absl::Now();
+    ASSIGN_OR_RETURN(executor::ActionOutcome out, runner_.Execute(action));
+    report.steps.push_back(StepReport{kind, name, out.cached,
+                                      absl::ToDoubleSeconds(absl::Now() - start),
+                                      action.ToString()});
+    if (!out.status.ok() || out.result.exit_code() != 0) {
+      std::string log;
+      for (const re::Digest* d : {&out.result.stdout_digest(), &out.result.stderr_digest()}) {
+        absl::StatusOr<Digest> dd = Digest::FromProto(*d);
+        if (dd.ok()) log += cache::ReadBlob(cas_, *dd).value_or("");
+      }
+      return absl::AbortedError(absl::StrCat(
+          "step ", kind, " (", name, ") failed: ",
+          out.status.ok() ? absl::StrCat("exit ", out.result.exit_code())
+                          : std::string(out.status.message()),
+          "\n  command: ", absl::StrJoin(spec.argv, " "), "\n  log (last lines):\n", Tail(log, 20)));
+    }
+    return out.result;
+  }
+
+  absl::StatusOr<Digest> OutputFile(const re::ActionResult& r, const std::string& path) {
+    for (const auto& f : r.output_files()) {
+      if (f.path() == path) return Digest::FromProto(f.digest());
+    }
+    return absl::InternalError(absl::StrCat("step produced no ", path));
+  }
+
+  // A layer made by a rootfs-diff step: (blob, diff_id).
+  absl::StatusOr<common::oci::Layer> CapturedLayer(const re::ActionResult& r) {
+    common::oci::Layer layer;
+    ASSIGN_OR_RETURN(layer.digest, OutputFile(r, "rootfs-diff.tar.gz"));
+    ASSIGN_OR_RETURN(Digest diff_blob, OutputFile(r, "rootfs-diff.diff_id"));
+    ASSIGN_OR_RETURN(std::string diff, cache::ReadBlob(cas_, diff_blob));
+    ASSIGN_OR_RETURN(layer.diff_id, Digest::Create(diff.substr(7), 0));
+    return layer;
+  }
+
+  absl::StatusOr<common::oci::Layer> AptLayer(const std::string& name, const std::string& rootfs,
+                                              const std::vector<std::string>& packages) {
+    ActionSpec s;
+    s.argv = {"sh", "-c",
+              absl::StrCat("apt-get update -qq && apt-get install -y -qq --no-install-recommends ",
+                           absl::StrJoin(packages, " "), " >/dev/null && apt-get clean")};
+    s.env = {{"DEBIAN_FRONTEND", "noninteractive"}};
+    ASSIGN_OR_RETURN(s.input_root, EmptyDir());
+    s.platform = {{"rootfs", rootfs}, {"capture", "rootfs-diff"}, {"network", "egress"}};
+    ASSIGN_OR_RETURN(re::ActionResult r, Step("distro-layer", name, s));
+    return CapturedLayer(r);
+  }
+
+  absl::StatusOr<Digest> EmptyDir() { return cache::WriteBlob(cas_, re::Directory().SerializeAsString()); }
+
+  // A directory holding one named subtree.
+  absl::StatusOr<Digest> Wrap(const std::string& name, const Digest& child) {
+    re::Directory d;
+    auto* n = d.add_directories();
+    n->set_name(name);
+    *n->mutable_digest() = child.ToProto();
+    return cache::WriteBlob(cas_, d.SerializeAsString());
+  }
+
+  // Installs wheels into one layer, cached by (scheme, wheels).
+  absl::StatusOr<common::oci::Layer> PythonLayer(const std::string& name, const Scheme& scheme,
+                                                 const std::vector<std::pair<std::string, Digest>>& wheels) {
+    re::Command key;
+    for (const std::string& a : {std::string("pbrx-install-wheels"), scheme.python, scheme.purelib,
+                                 scheme.platlib, scheme.scripts, scheme.data, scheme.include,
+                                 absl::StrCat("--mtime=", options_.source_date_epoch)}) {
+      key.add_arguments(a);
+    }
+    for (const auto& [file, d] : wheels) key.add_arguments(absl::StrCat(file, "=", d.ToString()));
+    key.add_output_files("layer.tar.gz");
+    key.add_output_files("layer.diff_id");
+    ASSIGN_OR_RETURN(Digest c, cache::WriteBlob(cas_, key.SerializeAsString()));
+    re::Action action;
+    *action.mutable_command_digest() = c.ToProto();
+    ASSIGN_OR_RETURN(Digest empty, EmptyDir());
+    *action.mutable_input_root_digest() = empty.ToProto();
+    ASSIGN_OR_RETURN(Digest action_digest, cache::WriteBlob(cas_, action.SerializeAsString()));
+    absl::Time start = absl::Now();
+    common::oci::Layer layer;
+    absl::StatusOr<re::ActionResult> hit = ac_.Get(action_digest);
+    bool cached = hit.ok();
+    if (cached) {
+      ASSIGN_OR_RETURN(layer.digest, OutputFile(*hit, "layer.tar.gz"));
+      ASSIGN_OR_RETURN(Digest diff_blob, OutputFile(*hit, "layer.diff_id"));
+      ASSIGN_OR_RETURN(std::string diff, cache::ReadBlob(cas_, diff_blob));
+      ASSIGN_OR_RETURN(layer.diff_id, Digest::Create(diff.substr(7), 0));
+    } else {
+      std::string dir = absl::StrCat(options_.scratch_dir, "/pylayer-", getpid(), "-", name);
+      executor::RemoveTree(dir).IgnoreError();
+      mkdir(dir.c_str(), 0755);
+      std::string stage = dir + "/root";
+      mkdir(stage.c_str(), 0755);
+      absl::Status st = [&]() -> absl::Status {
+        common::wheel::InstallScheme ws{scheme.purelib, scheme.platlib, scheme.include,
+                                        scheme.scripts, scheme.data, scheme.python};
+        for (const auto& [file, d] : wheels) {
+          std::string path = dir + "/" + file;
+          RETURN_IF_ERROR(BlobToFile(cas_, d, path));
+          absl::StatusOr<common::wheel::InstalledWheel> w = common::wheel::InstallWheel(path, ws, stage);
+          if (!w.ok()) return common::Annotate(w.status(), absl::StrCat("installing ", file));
+        }
+        common::oci::LayerOptions lo;
+        lo.mtime = options_.source_date_epoch;
+        ASSIGN_OR_RETURN(layer, common::oci::WriteLayer(stage, dir + "/layer.tar.gz", lo));
+        ASSIGN_OR_RETURN(layer.digest, executor::UploadFile(layer.path, cas_));
+        ASSIGN_OR_RETURN(Digest diff_blob,
+                         cache::WriteBlob(cas_, absl::StrCat("sha256:", layer.diff_id.hash())));
+        re::ActionResult r;
+        auto* f = r.add_output_files();
+        f->set_path("layer.tar.gz");
+        *f->mutable_digest() = layer.digest.ToProto();
+        auto* g = r.add_output_files();
+        g->set_path("layer.diff_id");
+        *g->mutable_digest() = diff_blob.ToProto();
+        return ac_.Update(action_digest, r);
+      }();
+      executor::RemoveTree(dir).IgnoreError();
+      RETURN_IF_ERROR(st);
+    }
+    report.steps.push_back(StepReport{"python-layer", name, cached,
+                                      absl::ToDoubleSeconds(absl::Now() - start),
+                                      action_digest.ToString()});
+    return layer;
+  }
+
+  cache::BlobStore& cas_;
+  cache::ActionCache& ac_;
+  executor::ActionRunner& runner_;
+  const BuildOptions& options_;
+};
+
+}  // namespace
+
+absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
+                                                  const BuildOptions& options) {
+  BuildRun b(cas_, ac_, runner_, options);
+  ASSIGN_OR_RETURN(common::project::Project project, common::project::LoadProject(dir));
+
+  // 1. Base and probe.
+  executor::DebianBaseSpec base_spec;
+  base_spec.mtime = options.source_date_epoch;
+  absl::Time t = absl::Now();
+  ASSIGN_OR_RETURN(executor::BaseImage base,
+                   executor::EnsureDebianBase(base_spec, *cas_, *ac_, options.scratch_dir));
+  b.report.steps.push_back(StepReport{"base", "debian:bookworm", base.cached,
+                                      absl::ToDoubleSeconds(absl::Now() - t), base.key.ToString()});
+  std::string base_rootfs = base.layer.ToString();
+  ActionSpec probe;
+  probe.argv = {"python3", "-c", executor::kBaseProbeScript};
+  ASSIGN_OR_RETURN(probe.input_root, b.EmptyDir());
+  probe.output_files = {"probe.json"};
+  probe.platform = {{"rootfs", base_rootfs}};
+  ASSIGN_OR_RETURN(re::ActionResult probe_result, b.Step("base-probe", "base", probe));
+  ASSIGN_OR_RETURN(Digest probe_json, b.OutputFile(probe_result, "probe.json"));
+  ASSIGN_OR_RETURN(std::string probe_text, cache::ReadBlob(*cas_, probe_json));
+  ASSIGN_OR_RETURN(google::protobuf::Struct info, ParseJson(probe_text, "probe.json"));
+  Scheme scheme;
+  scheme.python = Str(info, "python");
+  if (const auto* paths = Obj(info, "paths")) {
+    scheme.purelib = Str(*paths, "purelib");
+    scheme.platlib = Str(*paths, "platlib");
+    scheme.scripts = Str(*paths, "scripts");
+    scheme.data = Str(*paths, "data");
+    scheme.include = Str(*paths, "include");
+  }
+  if (scheme.python.empty() || scheme.purelib.empty() || scheme.scripts.empty()) {
+    return absl::FailedPreconditionError("the base probe found no usable Python in the base");
+  }
+  std::string os_release;
+  if (const auto* osr = Obj(info, "os_release")) {
+    for (const auto& [k, v] : osr->fields()) {
+      absl::StrAppend(&os_release, k, "=\"", v.string_value(), "\"\n");
+    }
+  }
+  auto fields = common::bindep::ParseOsRelease(os_release, "base os-release");
+  if (!fields.ok()) return fields.status();
+  ASSIGN_OR_RETURN(common::bindep::Platform platform,
+                   common::bindep::PlatformFromDistro(common::bindep::DistroFromOsRelease(*fields)));
+
+  // 2. Distro packages for this platform.
+  std::optional<common::bindep::BindepFile> bindep;
+  if (!project.bindep_file.empty()) {
+    std::ifstream f(dir + "/" + project.bindep_file);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    ASSIGN_OR_RETURN(bindep,
+                     common::bindep::ParseBindepFile(ss.str(), dir + "/" + project.bindep_file));
+  }
+  PlanOptions plan_options;
+  plan_options.platform_atoms = platform.atoms;
+  ProjectPlan plan = PlanProject(project, bindep, plan_options);
+
+  // 3. Builder: compile packages + build tools.
+  std::vector<std::string> build_packages = plan.compile_packages;
+  for (const char* p : {"python3-pip", "python3-setuptools", "python3-wheel"}) {
+    build_packages.push_back(p);
+  }
+  if (project.backend == "pbr") {
+    build_packages.push_back("python3-pbr");
+    build_packages.push_back("git");
+  }
+  ASSIGN_OR_RETURN(common::oci::Layer builder, b.AptLayer("builder", base_rootfs, build_packages));
+  std::string builder_rootfs = absl::StrCat(base_rootfs, ",", builder.digest.ToString());
+
+  // 4. Project wheel.
+  ASSIGN_OR_RETURN(executor::UploadedTree src, executor::UploadDirectory(dir, *cas_));
+  ActionSpec wheel;
+  wheel.argv = {"python3", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                "--no-index", "--disable-pip-version-check", "--wheel-dir", "/work/dist",
+                "/work/src"};
+  ASSIGN_OR_RETURN(wheel.input_root, b.Wrap("src", src.root));
+  wheel.output_dirs = {"dist"};
+  wheel.platform = {{"rootfs", builder_rootfs}};
+  ASSIGN_OR_RETURN(re::ActionResult wheel_result,
+                   b.Step("project-wheel", project.name.empty() ? dir : project.name, wheel));
+  if (wheel_result.output_directories_size() != 1) {
+    return absl::InternalError("project-wheel produced no dist directory");
+  }
+  ASSIGN_OR_RETURN(Digest tree_digest,
+                   Digest::FromProto(wheel_result.output_directories(0).tree_digest()));
+  ASSIGN_OR_RETURN(std::string tree_bytes, cache::ReadBlob(*cas_, tree_digest));
+  re::Tree tree;
+  tree.ParseFromString(tree_bytes);
+  std::string wheel_file;
+  Digest wheel_digest = Digest::Empty();
+  for (const auto& f : tree.root().files()) {
+    if (absl::EndsWith(f.name(), ".whl")) {
+      wheel_file = f.name();
+      ASSIGN_OR_RETURN(wheel_digest, Digest::FromProto(f.digest()));
+    }
+  }
+  if (wheel_file.empty()) return absl::InternalError("project-wheel produced no .whl");
+  std::string wheel_path = absl::StrCat(options.scratch_dir, "/", getpid(), "-", wheel_file);
+  RETURN_IF_ERROR(BlobToFile(*cas_, wheel_digest, wheel_path));
+  absl::StatusOr<WheelMeta> meta = ReadWheelMeta(wheel_path);
+  unlink(wheel_path.c_str());
+  if (!meta.ok()) return meta.status();
+  b.report.name = meta->name;
+  b.report.version = meta->version;
+
+  // 5. Dependencies (wheels from --find-links only, for now).
+  std::vector<std::pair<std::string, Digest>> dep_wheels;
+  if (!meta->requires_dist.empty()) {
+    if (options.find_links.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          meta->name, " has requirements; give --find-links DIR (index URLs come later)"));
+    }
+    ASSIGN_OR_RETURN(executor::UploadedTree links, executor::UploadDirectory(options.find_links, *cas_));
+    re::Directory inputs;
+    auto* l = inputs.add_directories();
+    l->set_name("links");
+    *l->mutable_digest() = links.root.ToProto();
+    re::Directory dist;
+    auto* wf = dist.add_files();
+    wf->set_name(wheel_file);
+    *wf->mutable_digest() = wheel_digest.ToProto();
+    ASSIGN_OR_RETURN(Digest dist_digest, cache::WriteBlob(*cas_, dist.SerializeAsString()));
+    auto* dd = inputs.add_directories();
+    dd->set_name("dist");
+    *dd->mutable_digest() = dist_digest.ToProto();
+    std::sort(inputs.mutable_directories()->begin(), inputs.mutable_directories()->end(),
+              [](const auto& a, const auto& b) { return a.name() < b.name(); });
+    ActionSpec resolve;
+    ASSIGN_OR_RETURN(resolve.input_root, cache::WriteBlob(*cas_, inputs.SerializeAsString()));
+    std::vector<std::string> extras;
+    for (const ImagePlan& img : plan.images) {
+      extras.insert(extras.end(), img.extras.begin(), img.extras.end());
+    }
+    std::string req = "/work/dist/" + wheel_file;
+    if (!extras.empty()) req += "[" + absl::StrJoin(extras, ",") + "]";
+    resolve.argv = {"python3", "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                    "--report", "/work/report.json", "--no-index", "--find-links", "/work/links",
+                    "--disable-pip-version-check", "--quiet", req};
+    resolve.output_files = {"report.json"};
+    resolve.platform = {{"rootfs", builder_rootfs}};
+    ASSIGN_OR_RETURN(re::ActionResult rr, b.Step("resolve", meta->name, resolve));
+    ASSIGN_OR_RETURN(Digest report_digest, b.OutputFile(rr, "report.json"));
+    ASSIGN_OR_RETURN(std::string report_text, cache::ReadBlob(*cas_, report_digest));
+    ASSIGN_OR_RETURN(google::protobuf::Struct report, ParseJson(report_text, "resolve report"));
+    std::map<std::string, Digest> link_files;
+    for (const auto& f : links.tree.root().files()) {
+      link_files.emplace(f.name(), Digest::FromProto(f.digest()).value());
+    }
+    auto it = report.fields().find("install");
+    if (it != report.fields().end()) {
+      for (const auto& item : it->second.list_value().values()) {
+        const auto& s = item.struct_value();
+        const auto* di = Obj(s, "download_info");
+        std::string url = di != nullptr ? Str(*di, "url") : "";
+        std::string file = url.substr(url.rfind('/') + 1);
+        if (absl::StartsWith(url, "file:///work/dist/")) continue;  // the project itself
+        if (!absl::EndsWith(file, ".whl")) {
+          return absl::UnimplementedError(absl::StrCat(
+              "dependency ", file, " is an sdist; building sdists into wheels comes next"));
+        }
+        auto lf = link_files.find(file);
+        if (lf == link_files.end()) {
+          return absl::InternalError(absl::StrCat("resolve chose ", url, ", not in --find-links"));
+        }
+        dep_wheels.emplace_back(file, lf->second);
+      }
+    }
+  }
+
+  // 6. Runtime layer, python layer, images.
+  std::vector<common::oci::Layer> layers;
+  common::oci::Layer base_layer;
+  base_layer.digest = base.layer;
+  base_layer.diff_id = base.diff_id;
+  layers.push_back(base_layer);
+  if (!plan.runtime_packages.empty()) {
+    ASSIGN_OR_RETURN(common::oci::Layer runtime,
+                     b.AptLayer("runtime", base_rootfs, plan.runtime_packages));
+    layers.push_back(runtime);
+  }
+  std::vector<std::pair<std::string, Digest>> all_wheels = dep_wheels;
+  all_wheels.emplace_back(wheel_file, wheel_digest);
+  ASSIGN_OR_RETURN(common::oci::Layer python, b.PythonLayer("base", scheme, all_wheels));
+  layers.push_back(python);
+
+  ASSIGN_OR_RETURN(common::oci::OciLayout layout,
+                   common::oci::OciLayout::Open(options.output_layout));
+  for (const auto& l : layers) {
+    std::string tmp = absl::StrCat(options.scratch_dir, "/", getpid(), "-layer.tar.gz");
+    RETURN_IF_ERROR(BlobToFile(*cas_, l.digest, tmp));
+    absl::Status s = layout.AddBlobFile(tmp, l.digest);
+    unlink(tmp.c_str());
+    RETURN_IF_ERROR(s);
+  }
+  std::vector<std::string> tags = {"latest"};
+  for (const std::string& tg : options.tags) {
+    if (std::find(tags.begin(), tags.end(), tg) == tags.end()) tags.push_back(tg);
+  }
+  std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
+  std::vector<std::pair<std::string, std::vector<std::string>>> images;  // name, cmd
+  images.push_back({prefix + ImageNameComponent(meta->name) + "-base", {}});
+  for (const auto& [script, target] : meta->console_scripts) {
+    images.push_back({prefix + ImageNameComponent(script), {scheme.scripts + "/" + script}});
+  }
+  for (const auto& [name, cmd] : images) {
+    common::oci::ImageConfig config;
+    config.created = options.source_date_epoch;
+    config.cmd = cmd;
+    config.env = {absl::StrCat("PATH=", kPath), "LANG=C.UTF-8"};
+    config.working_dir = "/";
+    config.labels = {{"org.opencontainers.image.title", meta->name},
+                     {"org.opencontainers.image.version", meta->version},
+                     {"org.opencontainers.image.base.digest", "sha256:" + base.layer.hash()},
+                     {"org.opencontainers.image.base.name", "debian:bookworm"}};
+    std::vector<std::string> refs;
+    for (const std::string& tg : tags) refs.push_back(absl::StrCat(name, ":", tg));
+    absl::Time ta = absl::Now();
+    ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc, layout.WriteImage(layers, config, refs));
+    b.report.steps.push_back(StepReport{"image-assembly", name, false,
+                                        absl::ToDoubleSeconds(absl::Now() - ta),
+                                        desc.manifest.ToString()});
+    for (const std::string& ref : refs) {
+      b.report.images.push_back(BuiltImage{ref, "sha256:" + desc.manifest.hash(), desc.size});
+    }
+  }
+  return b.report;
+}
+
+}  // namespace pbrx::coordinator

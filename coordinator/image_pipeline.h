@@ -1,0 +1,76 @@
+// ImagePipeline: `pbrx build-images` for one project, in embedded mode. It
+// turns the project into content-addressed steps (REAPI Actions run by the
+// ActionRunner, so every step is an Action Cache entry), then assembles the
+// images:
+//   base (mmdebstrap, cached) -> base probe -> builder layer (compile
+//   packages + build tools, apt in the sandbox) -> project wheel (PEP 517
+//   via pip, network none) -> resolve (pip --dry-run --report against
+//   --find-links; only when the project has requirements) -> runtime layer
+//   (runtime packages) -> python layers (native installer, keyed by the
+//   wheels and the scheme) -> image assembly (OCI layout).
+// Not yet: sdist wheel builds, index URLs, per-script dependency layers
+// (script extras are installed into the script's own layer with the base's
+// requirements) and .pyc compilation.
+#ifndef PBRX_COORDINATOR_IMAGE_PIPELINE_H_
+#define PBRX_COORDINATOR_IMAGE_PIPELINE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cache/action_cache.h"
+#include "cache/blob_store.h"
+#include "executor/action_runner.h"
+
+namespace pbrx::coordinator {
+
+struct BuildOptions {
+  std::string prefix;
+  std::vector<std::string> tags;  // besides "latest"
+  std::string output_layout;      // OCI layout directory
+  std::string find_links;         // local directory of wheels/sdists ("" = none)
+  std::string scratch_dir;        // host scratch space
+  int64_t source_date_epoch = 0;
+};
+
+struct StepReport {
+  std::string kind;
+  std::string name;
+  bool cached = false;
+  double seconds = 0;
+  std::string action;  // action digest "hash/size"
+};
+
+struct BuiltImage {
+  std::string ref;
+  std::string manifest_digest;  // "sha256:..."
+  int64_t size = 0;
+};
+
+struct ProjectBuild {
+  std::string name;
+  std::string version;
+  std::vector<BuiltImage> images;
+  std::vector<StepReport> steps;
+};
+
+class ImagePipeline {
+ public:
+  ImagePipeline(cache::BlobStore* cas, cache::ActionCache* ac, executor::ActionRunner* runner)
+      : cas_(cas), ac_(ac), runner_(runner) {}
+
+  // Builds the images of the project in `dir`. A failed step is an error
+  // naming the step, its command and the tail of its log; nothing is tagged
+  // for the project then.
+  absl::StatusOr<ProjectBuild> Build(const std::string& dir, const BuildOptions& options);
+
+ private:
+  cache::BlobStore* cas_;
+  cache::ActionCache* ac_;
+  executor::ActionRunner* runner_;
+};
+
+}  // namespace pbrx::coordinator
+
+#endif  // PBRX_COORDINATOR_IMAGE_PIPELINE_H_
