@@ -26,7 +26,8 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: pbrx build-images [--prefix P] [--tag T]... [--base debian:SUITE] "
-    "[--output oci:DIR] [--find-links DIR] [--cache-dir DIR] [--jobs N] [--json] [DIR...]\n";
+    "[--output oci:DIR] [--find-links DIR] [--cache-dir DIR] [--jobs N] "
+    "[--json] [DIR...]\n";
 
 int UsageError(BuildImagesIo& io, const std::string& message) {
   *io.err << "pbrx build-images: " << message << "\n" << kUsage;
@@ -52,12 +53,14 @@ std::string Absolute(const std::string& p) {
 
 }  // namespace
 
-int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
+int RunBuildImagesCommand(const std::vector<std::string>& args,
+                          BuildImagesIo& io) {
   coordinator::BuildOptions options;
   std::string output = "oci:pbrx-images";
   std::string base = "debian:bookworm";
   const char* home = std::getenv("HOME");
-  std::string cache_dir = absl::StrCat(home != nullptr ? home : "/root", "/.cache/pbrx");
+  std::string cache_dir =
+      absl::StrCat(home != nullptr ? home : "/root", "/.cache/pbrx");
   bool json = false;
   std::vector<std::string> dirs;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -85,7 +88,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& i
     } else if (a == "--json") {
       json = true;
     } else if (a == "--prefix") {
-      if (!take(&options.prefix)) return UsageError(io, "--prefix needs a value");
+      if (!take(&options.prefix))
+        return UsageError(io, "--prefix needs a value");
     } else if (a == "--tag") {
       if (!take(&v)) return UsageError(io, "--tag needs a value");
       options.tags.push_back(v);
@@ -94,7 +98,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& i
     } else if (a == "--output") {
       if (!take(&output)) return UsageError(io, "--output needs a value");
     } else if (a == "--find-links") {
-      if (!take(&options.find_links)) return UsageError(io, "--find-links needs a value");
+      if (!take(&options.find_links))
+        return UsageError(io, "--find-links needs a value");
     } else if (a == "--cache-dir") {
       if (!take(&cache_dir)) return UsageError(io, "--cache-dir needs a value");
     } else if (a == "--jobs") {
@@ -110,8 +115,10 @@ int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& i
   }
   if (dirs.empty()) dirs.push_back(".");
   if (base != "debian:bookworm") {
-    return UsageError(io, "--base: only debian:bookworm is supported so far (oci: and docker:// "
-                          "bases come later)");
+    return UsageError(
+        io,
+        "--base: only debian:bookworm is supported so far (oci: and docker:// "
+        "bases come later)");
   }
   if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {
     return UsageError(io, "--output must be oci:DIR");
@@ -123,12 +130,14 @@ int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& i
     return UsageError(io, std::string(s.message()));
   }
   options.output_layout = Absolute(output.substr(4));
-  if (!options.find_links.empty()) options.find_links = Absolute(options.find_links);
+  if (!options.find_links.empty())
+    options.find_links = Absolute(options.find_links);
   options.source_date_epoch = common::oci::SourceDateEpoch();
   cache_dir = Absolute(cache_dir);
   options.scratch_dir = cache_dir + "/tmp";
   if (!MkdirP(options.scratch_dir) || !MkdirP(cache_dir + "/runs")) {
-    *io.err << "pbrx build-images: cannot create the cache directory " << cache_dir << "\n";
+    *io.err << "pbrx build-images: cannot create the cache directory "
+            << cache_dir << "\n";
     return 1;
   }
 
@@ -152,7 +161,9 @@ int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& i
   auto sandbox = executor::BubblewrapSandbox::Create({});
   if (!layers.ok() || !sandbox.ok()) {
     *io.err << "pbrx build-images: "
-            << (!layers.ok() ? layers.status().message() : sandbox.status().message()) << "\n";
+            << (!layers.ok() ? layers.status().message()
+                             : sandbox.status().message())
+            << "\n";
     return 1;
   }
   executor::ActionRunnerOptions ro;
@@ -165,13 +176,20 @@ int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& i
 
   bool failed = false;
   common::JsonWriter w;
-  w.BeginObject().Key("schema").String("pbrx.build/v1").Key("projects").BeginArray();
+  w.BeginObject()
+      .Key("schema")
+      .String("pbrx.build/v1")
+      .Key("projects")
+      .BeginArray();
   for (const std::string& dir : dirs) {
-    absl::StatusOr<coordinator::ProjectBuild> build = pipeline.Build(Absolute(dir), options);
+    absl::StatusOr<coordinator::ProjectBuild> build =
+        pipeline.Build(Absolute(dir), options);
     if (!build.ok()) {
       failed = true;
-      *io.err << "pbrx build-images: " << dir << ": " << build.status().message() << "\n";
-      w.BeginObject().Key("dir").String(dir).Key("error").String(build.status().message());
+      *io.err << "pbrx build-images: " << dir << ": "
+              << build.status().message() << "\n";
+      w.BeginObject().Key("dir").String(dir).Key("error").String(
+          build.status().message());
       w.EndObject();
       continue;
     }
@@ -181,22 +199,26 @@ int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& i
       (s.cached ? cached : executed)++;
     }
     if (!json) {
-      for (const auto& img : build->images) *io.out << img.ref << " " << img.manifest_digest << "\n";
-      *io.err << "pbrx build-images: " << build->name << " " << build->version << ": "
-              << build->images.size() << " image ref(s), steps: " << cached << " cached, "
-              << executed << " run\n";
+      for (const auto& img : build->images)
+        *io.out << img.ref << " " << img.manifest_digest << "\n";
+      *io.err << "pbrx build-images: " << build->name << " " << build->version
+              << ": " << build->images.size()
+              << " image ref(s), steps: " << cached << " cached, " << executed
+              << " run\n";
     }
     w.BeginObject().Key("dir").String(dir).Key("name").String(build->name);
     w.Key("version").String(build->version);
     w.Key("images").BeginArray();
     for (const auto& img : build->images) {
-      w.BeginObject().Key("ref").String(img.ref).Key("digest").String(img.manifest_digest);
+      w.BeginObject().Key("ref").String(img.ref).Key("digest").String(
+          img.manifest_digest);
       w.Key("size").Int(img.size).EndObject();
     }
     w.EndArray().Key("steps").BeginArray();
     for (const auto& s : build->steps) {
       w.BeginObject().Key("kind").String(s.kind).Key("name").String(s.name);
-      w.Key("cached").Bool(s.cached).Key("seconds").String(absl::StrCat(s.seconds));
+      w.Key("cached").Bool(s.cached).Key("seconds").String(
+          absl::StrCat(s.seconds));
       w.Key("key").String(s.action).EndObject();
     }
     w.EndArray().EndObject();

@@ -23,7 +23,8 @@ struct BuildImagesIo {
   std::ostream* err = &std::cerr;
 };
 
-int RunBuildImagesCommand(const std::vector<std::string>& args, BuildImagesIo& io);
+int RunBuildImagesCommand(const std::vector<std::string>& args,
+                          BuildImagesIo& io);
 
 }  // namespace pbrx::client
 

@@ -38,7 +38,8 @@ namespace {
 namespace re = build::bazel::remote::execution::v2;
 using common::Digest;
 
-constexpr char kPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr char kPath[] =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 struct ActionSpec {
   std::vector<std::string> argv;
@@ -66,7 +67,8 @@ std::string Tail(const std::string& text, size_t lines) {
   return absl::StrJoin(all.begin() + start, all.end(), "\n");
 }
 
-absl::StatusOr<google::protobuf::Struct> ParseJson(const std::string& text, absl::string_view what) {
+absl::StatusOr<google::protobuf::Struct> ParseJson(const std::string& text,
+                                                   absl::string_view what) {
   google::protobuf::Struct s;
   google::protobuf::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = true;
@@ -81,14 +83,17 @@ std::string Str(const google::protobuf::Struct& s, const std::string& key) {
   return it == s.fields().end() ? "" : it->second.string_value();
 }
 
-const google::protobuf::Struct* Obj(const google::protobuf::Struct& s, const std::string& key) {
+const google::protobuf::Struct* Obj(const google::protobuf::Struct& s,
+                                    const std::string& key) {
   auto it = s.fields().find(key);
-  return it == s.fields().end() || !it->second.has_struct_value() ? nullptr
-                                                                   : &it->second.struct_value();
+  return it == s.fields().end() || !it->second.has_struct_value()
+             ? nullptr
+             : &it->second.struct_value();
 }
 
 // Copies a CAS blob to a file.
-absl::Status BlobToFile(cache::BlobStore& cas, const Digest& d, const std::string& path) {
+absl::Status BlobToFile(cache::BlobStore& cas, const Digest& d,
+                        const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<cache::BlobReader> r, cas.OpenRead(d, 0, 0));
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   std::string piece;
@@ -105,9 +110,11 @@ absl::Status BlobToFile(cache::BlobStore& cas, const Digest& d, const std::strin
 absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
   archive* a = archive_read_new();
   archive_read_support_format_zip_seekable(a);
-  if (archive_read_open_filename(a, wheel_path.c_str(), 1 << 16) != ARCHIVE_OK) {
+  if (archive_read_open_filename(a, wheel_path.c_str(), 1 << 16) !=
+      ARCHIVE_OK) {
     archive_read_free(a);
-    return absl::InvalidArgumentError(absl::StrCat(wheel_path, " is not a wheel"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(wheel_path, " is not a wheel"));
   }
   WheelMeta m;
   std::string metadata, entry_points;
@@ -122,7 +129,8 @@ absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
     if (target == nullptr) continue;
     char buf[65536];
     la_ssize_t n;
-    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) target->append(buf, n);
+    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+      target->append(buf, n);
   }
   archive_read_free(a);
   for (absl::string_view line : absl::StrSplit(metadata, '\n')) {
@@ -141,17 +149,20 @@ absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) continue;
     if (line.front() == '[') {
-      section = std::string(absl::StripSuffix(absl::StripPrefix(line, "["), "]"));
+      section =
+          std::string(absl::StripSuffix(absl::StripPrefix(line, "["), "]"));
       continue;
     }
     size_t eq = line.find('=');
     if (section == "console_scripts" && eq != absl::string_view::npos) {
-      m.console_scripts.emplace_back(std::string(absl::StripAsciiWhitespace(line.substr(0, eq))),
-                                     std::string(absl::StripAsciiWhitespace(line.substr(eq + 1))));
+      m.console_scripts.emplace_back(
+          std::string(absl::StripAsciiWhitespace(line.substr(0, eq))),
+          std::string(absl::StripAsciiWhitespace(line.substr(eq + 1))));
     }
   }
   if (m.name.empty() || m.version.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(wheel_path, ": METADATA lacks Name/Version"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(wheel_path, ": METADATA lacks Name/Version"));
   }
   return m;
 }
@@ -159,8 +170,8 @@ absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
 // One build's state and step runner.
 class BuildRun {
  public:
-  BuildRun(cache::BlobStore* cas, cache::ActionCache* ac, executor::ActionRunner* runner,
-        const BuildOptions& options)
+  BuildRun(cache::BlobStore* cas, cache::ActionCache* ac,
+           executor::ActionRunner* runner, const BuildOptions& options)
       : cas_(*cas), ac_(*ac), runner_(*runner), options_(options) {}
 
   ProjectBuild report;
@@ -194,17 +205,19 @@ class BuildRun {
     return cache::WriteBlob(cas_, action.SerializeAsString());
   }
 
-  absl::StatusOr<re::ActionResult> Step(const std::string& kind, const std::string& name,
+  absl::StatusOr<re::ActionResult> Step(const std::string& kind,
+                                        const std::string& name,
                                         const ActionSpec& spec) {
     ASSIGN_OR_RETURN(Digest action, PutAction(spec));
     absl::Time start = absl::Now();
     ASSIGN_OR_RETURN(executor::ActionOutcome out, runner_.Execute(action));
-    report.steps.push_back(StepReport{kind, name, out.cached,
-                                      absl::ToDoubleSeconds(absl::Now() - start),
-                                      action.ToString()});
+    report.steps.push_back(StepReport{
+        kind, name, out.cached, absl::ToDoubleSeconds(absl::Now() - start),
+        action.ToString()});
     if (!out.status.ok() || out.result.exit_code() != 0) {
       std::string log;
-      for (const re::Digest* d : {&out.result.stdout_digest(), &out.result.stderr_digest()}) {
+      for (const re::Digest* d :
+           {&out.result.stdout_digest(), &out.result.stderr_digest()}) {
         absl::StatusOr<Digest> dd = Digest::FromProto(*d);
         if (dd.ok()) log += cache::ReadBlob(cas_, *dd).value_or("");
       }
@@ -212,12 +225,14 @@ class BuildRun {
           "step ", kind, " (", name, ") failed: ",
           out.status.ok() ? absl::StrCat("exit ", out.result.exit_code())
                           : std::string(out.status.message()),
-          "\n  command: ", absl::StrJoin(spec.argv, " "), "\n  log (last lines):\n", Tail(log, 20)));
+          "\n  command: ", absl::StrJoin(spec.argv, " "),
+          "\n  log (last lines):\n", Tail(log, 20)));
     }
     return out.result;
   }
 
-  absl::StatusOr<Digest> OutputFile(const re::ActionResult& r, const std::string& path) {
+  absl::StatusOr<Digest> OutputFile(const re::ActionResult& r,
+                                    const std::string& path) {
     for (const auto& f : r.output_files()) {
       if (f.path() == path) return Digest::FromProto(f.digest());
     }
@@ -234,20 +249,26 @@ class BuildRun {
     return layer;
   }
 
-  absl::StatusOr<common::oci::Layer> AptLayer(const std::string& name, const std::string& rootfs,
-                                              const std::vector<std::string>& packages) {
+  absl::StatusOr<common::oci::Layer> AptLayer(
+      const std::string& name, const std::string& rootfs,
+      const std::vector<std::string>& packages) {
     ActionSpec s;
     s.argv = {"sh", "-c",
-              absl::StrCat("apt-get update -qq && apt-get install -y -qq --no-install-recommends ",
-                           absl::StrJoin(packages, " "), " >/dev/null && apt-get clean")};
+              absl::StrCat("apt-get update -qq && apt-get install -y -qq "
+                           "--no-install-recommends ",
+                           absl::StrJoin(packages, " "),
+                           " >/dev/null && apt-get clean")};
     s.env = {{"DEBIAN_FRONTEND", "noninteractive"}};
     ASSIGN_OR_RETURN(s.input_root, EmptyDir());
-    s.platform = {{"rootfs", rootfs}, {"capture", "rootfs-diff"}, {"network", "egress"}};
+    s.platform = {
+        {"rootfs", rootfs}, {"capture", "rootfs-diff"}, {"network", "egress"}};
     ASSIGN_OR_RETURN(re::ActionResult r, Step("distro-layer", name, s));
     return CapturedLayer(r);
   }
 
-  absl::StatusOr<Digest> EmptyDir() { return cache::WriteBlob(cas_, re::Directory().SerializeAsString()); }
+  absl::StatusOr<Digest> EmptyDir() {
+    return cache::WriteBlob(cas_, re::Directory().SerializeAsString());
+  }
 
   // A directory holding one named subtree.
   absl::StatusOr<Digest> Wrap(const std::string& name, const Digest& child) {
@@ -259,15 +280,18 @@ class BuildRun {
   }
 
   // Installs wheels into one layer, cached by (scheme, wheels).
-  absl::StatusOr<common::oci::Layer> PythonLayer(const std::string& name, const Scheme& scheme,
-                                                 const std::vector<std::pair<std::string, Digest>>& wheels) {
+  absl::StatusOr<common::oci::Layer> PythonLayer(
+      const std::string& name, const Scheme& scheme,
+      const std::vector<std::pair<std::string, Digest>>& wheels) {
     re::Command key;
-    for (const std::string& a : {std::string("pbrx-install-wheels"), scheme.python, scheme.purelib,
-                                 scheme.platlib, scheme.scripts, scheme.data, scheme.include,
-                                 absl::StrCat("--mtime=", options_.source_date_epoch)}) {
+    for (const std::string& a :
+         {std::string("pbrx-install-wheels"), scheme.python, scheme.purelib,
+          scheme.platlib, scheme.scripts, scheme.data, scheme.include,
+          absl::StrCat("--mtime=", options_.source_date_epoch)}) {
       key.add_arguments(a);
     }
-    for (const auto& [file, d] : wheels) key.add_arguments(absl::StrCat(file, "=", d.ToString()));
+    for (const auto& [file, d] : wheels)
+      key.add_arguments(absl::StrCat(file, "=", d.ToString()));
     key.add_output_files("layer.tar.gz");
     key.add_output_files("layer.diff_id");
     ASSIGN_OR_RETURN(Digest c, cache::WriteBlob(cas_, key.SerializeAsString()));
@@ -275,7 +299,8 @@ class BuildRun {
     *action.mutable_command_digest() = c.ToProto();
     ASSIGN_OR_RETURN(Digest empty, EmptyDir());
     *action.mutable_input_root_digest() = empty.ToProto();
-    ASSIGN_OR_RETURN(Digest action_digest, cache::WriteBlob(cas_, action.SerializeAsString()));
+    ASSIGN_OR_RETURN(Digest action_digest,
+                     cache::WriteBlob(cas_, action.SerializeAsString()));
     absl::Time start = absl::Now();
     common::oci::Layer layer;
     absl::StatusOr<re::ActionResult> hit = ac_.Get(action_digest);
@@ -286,26 +311,34 @@ class BuildRun {
       ASSIGN_OR_RETURN(std::string diff, cache::ReadBlob(cas_, diff_blob));
       ASSIGN_OR_RETURN(layer.diff_id, Digest::Create(diff.substr(7), 0));
     } else {
-      std::string dir = absl::StrCat(options_.scratch_dir, "/pylayer-", getpid(), "-", name);
+      std::string dir =
+          absl::StrCat(options_.scratch_dir, "/pylayer-", getpid(), "-", name);
       executor::RemoveTree(dir).IgnoreError();
       mkdir(dir.c_str(), 0755);
       std::string stage = dir + "/root";
       mkdir(stage.c_str(), 0755);
       absl::Status st = [&]() -> absl::Status {
-        common::wheel::InstallScheme ws{scheme.purelib, scheme.platlib, scheme.include,
-                                        scheme.scripts, scheme.data, scheme.python};
+        common::wheel::InstallScheme ws{scheme.purelib, scheme.platlib,
+                                        scheme.include, scheme.scripts,
+                                        scheme.data,    scheme.python};
         for (const auto& [file, d] : wheels) {
           std::string path = dir + "/" + file;
           RETURN_IF_ERROR(BlobToFile(cas_, d, path));
-          absl::StatusOr<common::wheel::InstalledWheel> w = common::wheel::InstallWheel(path, ws, stage);
-          if (!w.ok()) return common::Annotate(w.status(), absl::StrCat("installing ", file));
+          absl::StatusOr<common::wheel::InstalledWheel> w =
+              common::wheel::InstallWheel(path, ws, stage);
+          if (!w.ok())
+            return common::Annotate(w.status(),
+                                    absl::StrCat("installing ", file));
         }
         common::oci::LayerOptions lo;
         lo.mtime = options_.source_date_epoch;
-        ASSIGN_OR_RETURN(layer, common::oci::WriteLayer(stage, dir + "/layer.tar.gz", lo));
+        ASSIGN_OR_RETURN(
+            layer, common::oci::WriteLayer(stage, dir + "/layer.tar.gz", lo));
         ASSIGN_OR_RETURN(layer.digest, executor::UploadFile(layer.path, cas_));
-        ASSIGN_OR_RETURN(Digest diff_blob,
-                         cache::WriteBlob(cas_, absl::StrCat("sha256:", layer.diff_id.hash())));
+        ASSIGN_OR_RETURN(
+            Digest diff_blob,
+            cache::WriteBlob(cas_,
+                             absl::StrCat("sha256:", layer.diff_id.hash())));
         re::ActionResult r;
         auto* f = r.add_output_files();
         f->set_path("layer.tar.gz");
@@ -318,9 +351,9 @@ class BuildRun {
       executor::RemoveTree(dir).IgnoreError();
       RETURN_IF_ERROR(st);
     }
-    report.steps.push_back(StepReport{"python-layer", name, cached,
-                                      absl::ToDoubleSeconds(absl::Now() - start),
-                                      action_digest.ToString()});
+    report.steps.push_back(StepReport{
+        "python-layer", name, cached,
+        absl::ToDoubleSeconds(absl::Now() - start), action_digest.ToString()});
     return layer;
   }
 
@@ -335,26 +368,31 @@ class BuildRun {
 absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                                                   const BuildOptions& options) {
   BuildRun b(cas_, ac_, runner_, options);
-  ASSIGN_OR_RETURN(common::project::Project project, common::project::LoadProject(dir));
+  ASSIGN_OR_RETURN(common::project::Project project,
+                   common::project::LoadProject(dir));
 
   // 1. Base and probe.
   executor::DebianBaseSpec base_spec;
   base_spec.mtime = options.source_date_epoch;
   absl::Time t = absl::Now();
-  ASSIGN_OR_RETURN(executor::BaseImage base,
-                   executor::EnsureDebianBase(base_spec, *cas_, *ac_, options.scratch_dir));
+  ASSIGN_OR_RETURN(
+      executor::BaseImage base,
+      executor::EnsureDebianBase(base_spec, *cas_, *ac_, options.scratch_dir));
   b.report.steps.push_back(StepReport{"base", "debian:bookworm", base.cached,
-                                      absl::ToDoubleSeconds(absl::Now() - t), base.key.ToString()});
+                                      absl::ToDoubleSeconds(absl::Now() - t),
+                                      base.key.ToString()});
   std::string base_rootfs = base.layer.ToString();
   ActionSpec probe;
   probe.argv = {"python3", "-c", executor::kBaseProbeScript};
   ASSIGN_OR_RETURN(probe.input_root, b.EmptyDir());
   probe.output_files = {"probe.json"};
   probe.platform = {{"rootfs", base_rootfs}};
-  ASSIGN_OR_RETURN(re::ActionResult probe_result, b.Step("base-probe", "base", probe));
+  ASSIGN_OR_RETURN(re::ActionResult probe_result,
+                   b.Step("base-probe", "base", probe));
   ASSIGN_OR_RETURN(Digest probe_json, b.OutputFile(probe_result, "probe.json"));
   ASSIGN_OR_RETURN(std::string probe_text, cache::ReadBlob(*cas_, probe_json));
-  ASSIGN_OR_RETURN(google::protobuf::Struct info, ParseJson(probe_text, "probe.json"));
+  ASSIGN_OR_RETURN(google::protobuf::Struct info,
+                   ParseJson(probe_text, "probe.json"));
   Scheme scheme;
   scheme.python = Str(info, "python");
   if (const auto* paths = Obj(info, "paths")) {
@@ -364,8 +402,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     scheme.data = Str(*paths, "data");
     scheme.include = Str(*paths, "include");
   }
-  if (scheme.python.empty() || scheme.purelib.empty() || scheme.scripts.empty()) {
-    return absl::FailedPreconditionError("the base probe found no usable Python in the base");
+  if (scheme.python.empty() || scheme.purelib.empty() ||
+      scheme.scripts.empty()) {
+    return absl::FailedPreconditionError(
+        "the base probe found no usable Python in the base");
   }
   std::string os_release;
   if (const auto* osr = Obj(info, "os_release")) {
@@ -376,7 +416,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   auto fields = common::bindep::ParseOsRelease(os_release, "base os-release");
   if (!fields.ok()) return fields.status();
   ASSIGN_OR_RETURN(common::bindep::Platform platform,
-                   common::bindep::PlatformFromDistro(common::bindep::DistroFromOsRelease(*fields)));
+                   common::bindep::PlatformFromDistro(
+                       common::bindep::DistroFromOsRelease(*fields)));
 
   // 2. Distro packages for this platform.
   std::optional<common::bindep::BindepFile> bindep;
@@ -384,8 +425,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     std::ifstream f(dir + "/" + project.bindep_file);
     std::stringstream ss;
     ss << f.rdbuf();
-    ASSIGN_OR_RETURN(bindep,
-                     common::bindep::ParseBindepFile(ss.str(), dir + "/" + project.bindep_file));
+    ASSIGN_OR_RETURN(bindep, common::bindep::ParseBindepFile(
+                                 ss.str(), dir + "/" + project.bindep_file));
   }
   PlanOptions plan_options;
   plan_options.platform_atoms = platform.atoms;
@@ -400,25 +441,33 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     build_packages.push_back("python3-pbr");
     build_packages.push_back("git");
   }
-  ASSIGN_OR_RETURN(common::oci::Layer builder, b.AptLayer("builder", base_rootfs, build_packages));
-  std::string builder_rootfs = absl::StrCat(base_rootfs, ",", builder.digest.ToString());
+  ASSIGN_OR_RETURN(common::oci::Layer builder,
+                   b.AptLayer("builder", base_rootfs, build_packages));
+  std::string builder_rootfs =
+      absl::StrCat(base_rootfs, ",", builder.digest.ToString());
 
   // 4. Project wheel.
-  ASSIGN_OR_RETURN(executor::UploadedTree src, executor::UploadDirectory(dir, *cas_));
+  ASSIGN_OR_RETURN(executor::UploadedTree src,
+                   executor::UploadDirectory(dir, *cas_));
   ActionSpec wheel;
-  wheel.argv = {"python3", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                "--no-index", "--disable-pip-version-check", "--wheel-dir", "/work/dist",
+  wheel.argv = {"python3",     "-m",
+                "pip",         "wheel",
+                "--no-deps",   "--no-build-isolation",
+                "--no-index",  "--disable-pip-version-check",
+                "--wheel-dir", "/work/dist",
                 "/work/src"};
   ASSIGN_OR_RETURN(wheel.input_root, b.Wrap("src", src.root));
   wheel.output_dirs = {"dist"};
   wheel.platform = {{"rootfs", builder_rootfs}};
   ASSIGN_OR_RETURN(re::ActionResult wheel_result,
-                   b.Step("project-wheel", project.name.empty() ? dir : project.name, wheel));
+                   b.Step("project-wheel",
+                          project.name.empty() ? dir : project.name, wheel));
   if (wheel_result.output_directories_size() != 1) {
     return absl::InternalError("project-wheel produced no dist directory");
   }
-  ASSIGN_OR_RETURN(Digest tree_digest,
-                   Digest::FromProto(wheel_result.output_directories(0).tree_digest()));
+  ASSIGN_OR_RETURN(
+      Digest tree_digest,
+      Digest::FromProto(wheel_result.output_directories(0).tree_digest()));
   ASSIGN_OR_RETURN(std::string tree_bytes, cache::ReadBlob(*cas_, tree_digest));
   re::Tree tree;
   tree.ParseFromString(tree_bytes);
@@ -430,8 +479,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       ASSIGN_OR_RETURN(wheel_digest, Digest::FromProto(f.digest()));
     }
   }
-  if (wheel_file.empty()) return absl::InternalError("project-wheel produced no .whl");
-  std::string wheel_path = absl::StrCat(options.scratch_dir, "/", getpid(), "-", wheel_file);
+  if (wheel_file.empty())
+    return absl::InternalError("project-wheel produced no .whl");
+  std::string wheel_path =
+      absl::StrCat(options.scratch_dir, "/", getpid(), "-", wheel_file);
   RETURN_IF_ERROR(BlobToFile(*cas_, wheel_digest, wheel_path));
   absl::StatusOr<WheelMeta> meta = ReadWheelMeta(wheel_path);
   unlink(wheel_path.c_str());
@@ -444,9 +495,11 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   if (!meta->requires_dist.empty()) {
     if (options.find_links.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          meta->name, " has requirements; give --find-links DIR (index URLs come later)"));
+          meta->name,
+          " has requirements; give --find-links DIR (index URLs come later)"));
     }
-    ASSIGN_OR_RETURN(executor::UploadedTree links, executor::UploadDirectory(options.find_links, *cas_));
+    ASSIGN_OR_RETURN(executor::UploadedTree links,
+                     executor::UploadDirectory(options.find_links, *cas_));
     re::Directory inputs;
     auto* l = inputs.add_directories();
     l->set_name("links");
@@ -455,29 +508,39 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     auto* wf = dist.add_files();
     wf->set_name(wheel_file);
     *wf->mutable_digest() = wheel_digest.ToProto();
-    ASSIGN_OR_RETURN(Digest dist_digest, cache::WriteBlob(*cas_, dist.SerializeAsString()));
+    ASSIGN_OR_RETURN(Digest dist_digest,
+                     cache::WriteBlob(*cas_, dist.SerializeAsString()));
     auto* dd = inputs.add_directories();
     dd->set_name("dist");
     *dd->mutable_digest() = dist_digest.ToProto();
-    std::sort(inputs.mutable_directories()->begin(), inputs.mutable_directories()->end(),
+    std::sort(inputs.mutable_directories()->begin(),
+              inputs.mutable_directories()->end(),
               [](const auto& a, const auto& b) { return a.name() < b.name(); });
     ActionSpec resolve;
-    ASSIGN_OR_RETURN(resolve.input_root, cache::WriteBlob(*cas_, inputs.SerializeAsString()));
+    ASSIGN_OR_RETURN(resolve.input_root,
+                     cache::WriteBlob(*cas_, inputs.SerializeAsString()));
     std::vector<std::string> extras;
     for (const ImagePlan& img : plan.images) {
       extras.insert(extras.end(), img.extras.begin(), img.extras.end());
     }
     std::string req = "/work/dist/" + wheel_file;
     if (!extras.empty()) req += "[" + absl::StrJoin(extras, ",") + "]";
-    resolve.argv = {"python3", "-m", "pip", "install", "--dry-run", "--ignore-installed",
-                    "--report", "/work/report.json", "--no-index", "--find-links", "/work/links",
-                    "--disable-pip-version-check", "--quiet", req};
+    resolve.argv = {"python3",     "-m",
+                    "pip",         "install",
+                    "--dry-run",   "--ignore-installed",
+                    "--report",    "/work/report.json",
+                    "--no-index",  "--find-links",
+                    "/work/links", "--disable-pip-version-check",
+                    "--quiet",     req};
     resolve.output_files = {"report.json"};
     resolve.platform = {{"rootfs", builder_rootfs}};
-    ASSIGN_OR_RETURN(re::ActionResult rr, b.Step("resolve", meta->name, resolve));
+    ASSIGN_OR_RETURN(re::ActionResult rr,
+                     b.Step("resolve", meta->name, resolve));
     ASSIGN_OR_RETURN(Digest report_digest, b.OutputFile(rr, "report.json"));
-    ASSIGN_OR_RETURN(std::string report_text, cache::ReadBlob(*cas_, report_digest));
-    ASSIGN_OR_RETURN(google::protobuf::Struct report, ParseJson(report_text, "resolve report"));
+    ASSIGN_OR_RETURN(std::string report_text,
+                     cache::ReadBlob(*cas_, report_digest));
+    ASSIGN_OR_RETURN(google::protobuf::Struct report,
+                     ParseJson(report_text, "resolve report"));
     std::map<std::string, Digest> link_files;
     for (const auto& f : links.tree.root().files()) {
       link_files.emplace(f.name(), Digest::FromProto(f.digest()).value());
@@ -489,14 +552,17 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
         const auto* di = Obj(s, "download_info");
         std::string url = di != nullptr ? Str(*di, "url") : "";
         std::string file = url.substr(url.rfind('/') + 1);
-        if (absl::StartsWith(url, "file:///work/dist/")) continue;  // the project itself
+        if (absl::StartsWith(url, "file:///work/dist/"))
+          continue;  // the project itself
         if (!absl::EndsWith(file, ".whl")) {
           return absl::UnimplementedError(absl::StrCat(
-              "dependency ", file, " is an sdist; building sdists into wheels comes next"));
+              "dependency ", file,
+              " is an sdist; building sdists into wheels comes next"));
         }
         auto lf = link_files.find(file);
         if (lf == link_files.end()) {
-          return absl::InternalError(absl::StrCat("resolve chose ", url, ", not in --find-links"));
+          return absl::InternalError(
+              absl::StrCat("resolve chose ", url, ", not in --find-links"));
         }
         dep_wheels.emplace_back(file, lf->second);
       }
@@ -516,13 +582,15 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   }
   std::vector<std::pair<std::string, Digest>> all_wheels = dep_wheels;
   all_wheels.emplace_back(wheel_file, wheel_digest);
-  ASSIGN_OR_RETURN(common::oci::Layer python, b.PythonLayer("base", scheme, all_wheels));
+  ASSIGN_OR_RETURN(common::oci::Layer python,
+                   b.PythonLayer("base", scheme, all_wheels));
   layers.push_back(python);
 
   ASSIGN_OR_RETURN(common::oci::OciLayout layout,
                    common::oci::OciLayout::Open(options.output_layout));
   for (const auto& l : layers) {
-    std::string tmp = absl::StrCat(options.scratch_dir, "/", getpid(), "-layer.tar.gz");
+    std::string tmp =
+        absl::StrCat(options.scratch_dir, "/", getpid(), "-layer.tar.gz");
     RETURN_IF_ERROR(BlobToFile(*cas_, l.digest, tmp));
     absl::Status s = layout.AddBlobFile(tmp, l.digest);
     unlink(tmp.c_str());
@@ -530,13 +598,16 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   }
   std::vector<std::string> tags = {"latest"};
   for (const std::string& tg : options.tags) {
-    if (std::find(tags.begin(), tags.end(), tg) == tags.end()) tags.push_back(tg);
+    if (std::find(tags.begin(), tags.end(), tg) == tags.end())
+      tags.push_back(tg);
   }
   std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
-  std::vector<std::pair<std::string, std::vector<std::string>>> images;  // name, cmd
+  std::vector<std::pair<std::string, std::vector<std::string>>>
+      images;  // name, cmd
   images.push_back({prefix + ImageNameComponent(meta->name) + "-base", {}});
   for (const auto& [script, target] : meta->console_scripts) {
-    images.push_back({prefix + ImageNameComponent(script), {scheme.scripts + "/" + script}});
+    images.push_back(
+        {prefix + ImageNameComponent(script), {scheme.scripts + "/" + script}});
   }
   for (const auto& [name, cmd] : images) {
     common::oci::ImageConfig config;
@@ -544,19 +615,23 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     config.cmd = cmd;
     config.env = {absl::StrCat("PATH=", kPath), "LANG=C.UTF-8"};
     config.working_dir = "/";
-    config.labels = {{"org.opencontainers.image.title", meta->name},
-                     {"org.opencontainers.image.version", meta->version},
-                     {"org.opencontainers.image.base.digest", "sha256:" + base.layer.hash()},
-                     {"org.opencontainers.image.base.name", "debian:bookworm"}};
+    config.labels = {
+        {"org.opencontainers.image.title", meta->name},
+        {"org.opencontainers.image.version", meta->version},
+        {"org.opencontainers.image.base.digest", "sha256:" + base.layer.hash()},
+        {"org.opencontainers.image.base.name", "debian:bookworm"}};
     std::vector<std::string> refs;
-    for (const std::string& tg : tags) refs.push_back(absl::StrCat(name, ":", tg));
+    for (const std::string& tg : tags)
+      refs.push_back(absl::StrCat(name, ":", tg));
     absl::Time ta = absl::Now();
-    ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc, layout.WriteImage(layers, config, refs));
+    ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc,
+                     layout.WriteImage(layers, config, refs));
     b.report.steps.push_back(StepReport{"image-assembly", name, false,
                                         absl::ToDoubleSeconds(absl::Now() - ta),
                                         desc.manifest.ToString()});
     for (const std::string& ref : refs) {
-      b.report.images.push_back(BuiltImage{ref, "sha256:" + desc.manifest.hash(), desc.size});
+      b.report.images.push_back(
+          BuiltImage{ref, "sha256:" + desc.manifest.hash(), desc.size});
     }
   }
   return b.report;

@@ -29,8 +29,8 @@ struct BuildOptions {
   std::string prefix;
   std::vector<std::string> tags;  // besides "latest"
   std::string output_layout;      // OCI layout directory
-  std::string find_links;         // local directory of wheels/sdists ("" = none)
-  std::string scratch_dir;        // host scratch space
+  std::string find_links;   // local directory of wheels/sdists ("" = none)
+  std::string scratch_dir;  // host scratch space
   int64_t source_date_epoch = 0;
 };
 
@@ -57,13 +57,15 @@ struct ProjectBuild {
 
 class ImagePipeline {
  public:
-  ImagePipeline(cache::BlobStore* cas, cache::ActionCache* ac, executor::ActionRunner* runner)
+  ImagePipeline(cache::BlobStore* cas, cache::ActionCache* ac,
+                executor::ActionRunner* runner)
       : cas_(cas), ac_(ac), runner_(runner) {}
 
   // Builds the images of the project in `dir`. A failed step is an error
   // naming the step, its command and the tail of its log; nothing is tagged
   // for the project then.
-  absl::StatusOr<ProjectBuild> Build(const std::string& dir, const BuildOptions& options);
+  absl::StatusOr<ProjectBuild> Build(const std::string& dir,
+                                     const BuildOptions& options);
 
  private:
   cache::BlobStore* cas_;

@@ -15,7 +15,8 @@ Project Sample() {
   p.dir = "proj";
   p.name = "my-app";
   p.version = "1.0";
-  p.scripts = {ConsoleScript{"my-cli", "my_app.cli:main"}, ConsoleScript{"Other", "m:f"}};
+  p.scripts = {ConsoleScript{"my-cli", "my_app.cli:main"},
+               ConsoleScript{"Other", "m:f"}};
   p.extras["My.App-Base"] = {"rich"};  // PEP 685 spelling of my_app_base
   p.extras["my_cli"] = {"click"};
   return p;
@@ -28,7 +29,8 @@ TEST(PlannerTest, NamesExtrasAndCmds) {
   ProjectPlan plan = PlanProject(Sample(), std::nullopt, o);
   ASSERT_EQ(plan.images.size(), 3u);
   EXPECT_EQ(plan.images[0].name, "team/my-app-base");
-  EXPECT_THAT(plan.images[0].refs, ElementsAre("team/my-app-base:latest", "team/my-app-base:v2"));
+  EXPECT_THAT(plan.images[0].refs,
+              ElementsAre("team/my-app-base:latest", "team/my-app-base:v2"));
   EXPECT_EQ(plan.images[0].wanted_extra, "my_app_base");
   EXPECT_THAT(plan.images[0].extras, ElementsAre("My.App-Base"));
   EXPECT_EQ(plan.images[1].name, "team/my-cli");
@@ -36,8 +38,10 @@ TEST(PlannerTest, NamesExtrasAndCmds) {
   EXPECT_THAT(plan.images[1].extras, ElementsAre("my_cli"));
   EXPECT_EQ(plan.images[2].name, "team/other");  // image names are lower case
   EXPECT_THAT(plan.images[2].cmd, ElementsAre("/usr/local/bin/Other"));
-  EXPECT_THAT(plan.warnings,
-              ElementsAre("my-app 1.0 does not provide the extra 'Other' (image team/other)"));
+  EXPECT_THAT(
+      plan.warnings,
+      ElementsAre(
+          "my-app 1.0 does not provide the extra 'Other' (image team/other)"));
 }
 
 TEST(PlannerTest, NoWarningWhenExtrasAreDynamic) {
@@ -49,25 +53,30 @@ TEST(PlannerTest, NoWarningWhenExtrasAreDynamic) {
 
 TEST(PlannerTest, CompileAndRuntimeSplit) {
   auto bindep = common::bindep::ParseBindepFile(
-      "gcc [compile]\nlibfoo-dev [compile platform:dpkg]\nlibfoo1 [platform:dpkg]\n"
+      "gcc [compile]\nlibfoo-dev [compile platform:dpkg]\nlibfoo1 "
+      "[platform:dpkg]\n"
       "tool [!compile]\ndup\ndup [compile]\n",
       "bindep.txt");
   ASSERT_TRUE(bindep.ok());
   PlanOptions o;
   o.platform_atoms = {"platform:debian", "platform:dpkg"};
   ProjectPlan plan = PlanProject(Sample(), *bindep, o);
-  EXPECT_THAT(plan.compile_packages, ElementsAre("gcc", "libfoo-dev", "libfoo1", "dup"));
+  EXPECT_THAT(plan.compile_packages,
+              ElementsAre("gcc", "libfoo-dev", "libfoo1", "dup"));
   EXPECT_THAT(plan.runtime_packages, ElementsAre("libfoo1", "tool", "dup"));
 }
 
 TEST(PlannerTest, ValidateOptions) {
-  EXPECT_TRUE(ValidatePlanOptions(PlanOptions{"localhost:5000/a/b", {"1.0_rc-1"}, {}}).ok());
+  EXPECT_TRUE(
+      ValidatePlanOptions(PlanOptions{"localhost:5000/a/b", {"1.0_rc-1"}, {}})
+          .ok());
   EXPECT_TRUE(ValidatePlanOptions(PlanOptions{"quay.io/org", {}, {}}).ok());
   EXPECT_FALSE(ValidatePlanOptions(PlanOptions{"Org", {}, {}}).ok());
   EXPECT_FALSE(ValidatePlanOptions(PlanOptions{"a//b", {}, {}}).ok());
   EXPECT_FALSE(ValidatePlanOptions(PlanOptions{"a/", {}, {}}).ok());
   EXPECT_FALSE(ValidatePlanOptions(PlanOptions{"", {".x"}, {}}).ok());
-  EXPECT_FALSE(ValidatePlanOptions(PlanOptions{"", {std::string(129, 'a')}, {}}).ok());
+  EXPECT_FALSE(
+      ValidatePlanOptions(PlanOptions{"", {std::string(129, 'a')}, {}}).ok());
 }
 
 TEST(PlannerTest, Clashes) {
@@ -75,13 +84,15 @@ TEST(PlannerTest, Clashes) {
   Project b = Sample();
   b.dir = "other";
   b.name = "different";
-  std::vector<ProjectPlan> plans = {PlanProject(a, std::nullopt, PlanOptions{}),
-                                    PlanProject(b, std::nullopt, PlanOptions{})};
-  EXPECT_THAT(FindImageClashes(plans),
-              ElementsAre("image 'my-cli' of project other clashes with project proj "
-                          "(duplicate script name 'my-cli')",
-                          "image 'other' of project other clashes with project proj "
-                          "(duplicate script name 'Other')"));
+  std::vector<ProjectPlan> plans = {
+      PlanProject(a, std::nullopt, PlanOptions{}),
+      PlanProject(b, std::nullopt, PlanOptions{})};
+  EXPECT_THAT(
+      FindImageClashes(plans),
+      ElementsAre("image 'my-cli' of project other clashes with project proj "
+                  "(duplicate script name 'my-cli')",
+                  "image 'other' of project other clashes with project proj "
+                  "(duplicate script name 'Other')"));
 }
 
 }  // namespace

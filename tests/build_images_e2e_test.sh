@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End to end: `pbrx build-images` (embedded mode) on examples/pep621-hello,
+# checked with skopeo and umoci, the images' CMDs run under bubblewrap, and a
+# second build that executes zero steps. The cache is the machine-wide test
+# cache (/var/tmp/pbrx-test-cache) so the Debian base is built once per
+# machine.
+set -euo pipefail
+PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
+EXAMPLE="$TEST_SRCDIR/pbrx/examples/pep621-hello"
+T="$TEST_TMPDIR"
+CACHE=/var/tmp/pbrx-test-cache
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# The example is copied: runfiles are symlinks, and builds must not write
+# into the source tree.
+cp -rL "$EXAMPLE" "$T/src"
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images" --tag v0.3 "$T/src" \
+  >"$T/out1" 2>"$T/err1" || { cat "$T/err1"; fail "first build"; }
+cat "$T/out1"
+[[ $(wc -l <"$T/out1") == 6 ]] || fail "want 6 refs (3 images x 2 tags)"
+for ref in hello-pbrx-base:latest hello-pbrx:latest hello-pbrx-info:v0.3; do
+  grep -q "^$ref sha256:[0-9a-f]\{64\}$" "$T/out1" || fail "no line for $ref"
+done
+
+# skopeo sees the refs, CMDs and labels.
+skopeo inspect --config "oci:$T/images:hello-pbrx:latest" >"$T/config.json"
+grep -q '"/usr/local/bin/hello-pbrx"' "$T/config.json" || fail "CMD of hello-pbrx"
+grep -q '"org.opencontainers.image.version": "0.3.0"' "$T/config.json" || fail "version label"
+digest=$(skopeo inspect "oci:$T/images:hello-pbrx:latest" | sed -n 's/.*"Digest": "\(sha256:[0-9a-f]*\)".*/\1/p')
+grep -q "^hello-pbrx:latest $digest$" "$T/out1" || fail "skopeo digest $digest differs from the CLI's"
+
+# Each script image runs its CMD.
+run_cmd() {  # run_cmd REF ARGS...: unpack with umoci, run the CMD under bwrap
+  local ref="$1"; shift
+  rm -rf "$T/bundle"
+  umoci unpack --image "$T/images:$ref" "$T/bundle" >/dev/null
+  local cmd
+  cmd=$(skopeo inspect --config "oci:$T/images:$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["Cmd"][0])')
+  bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL \
+    --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin -- "$cmd" "$@"
+}
+[[ "$(run_cmd hello-pbrx:latest --help)" == "usage: hello-pbrx [--help] [NAME]" ]] || fail "hello-pbrx --help"
+[[ "$(run_cmd hello-pbrx:latest pbrx)" == "hello, pbrx, from hello-pbrx 0.3.0" ]] || fail "hello-pbrx run"
+[[ "$(run_cmd hello-pbrx-info:latest)" == "hello-pbrx 0.3.0 on Python 3.11."* ]] || fail "info"
+# Base, runtime packages and the Python layer; the builder layer is not there.
+layers=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rootfs"]["diff_ids"]))' "$T/config.json")
+[[ "$layers" == 3 ]] || fail "want 3 layers (base, runtime, python), got $layers"
+[[ ! -e "$T/bundle/rootfs/usr/bin/gcc" ]] || fail "a compiler in the image"
+[[ -e "$T/bundle/rootfs/etc/ssl/certs/ca-certificates.crt" ]] || fail "runtime package missing"
+[[ -z "$(ls "$T/bundle/rootfs/var/lib/apt/lists/" 2>/dev/null | grep -v lock || true)" ]] || fail "apt lists in the image"
+
+# A second build executes nothing and gives the same digests.
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images2" --tag v0.3 "$T/src" \
+  >"$T/out2" 2>"$T/err2" || { cat "$T/err2"; fail "second build"; }
+cat "$T/err2"
+grep -q "steps: [0-9]* cached, 0 run" "$T/err2" || fail "second build ran steps"
+diff "$T/out1" "$T/out2" || fail "digests differ between builds"
+
+# --json report and usage errors.
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images3" --json "$T/src" >"$T/report.json"
+python3 - "$T/report.json" <<'PY' || fail "json report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+p = r["projects"][0]
+assert r["schema"] == "pbrx.build/v1"
+assert p["name"] == "hello-pbrx" and p["version"] == "0.3.0", p
+assert len(p["images"]) == 3, p["images"]
+assert all(s["cached"] for s in p["steps"] if s["kind"] != "image-assembly"), p["steps"]
+PY
+set +e
+"$PBRX" build-images --bogus >/dev/null 2>&1; [[ $? == 2 ]] || fail "usage error exit code"
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images4" /nonexistent/project >/dev/null 2>"$T/err4"
+[[ $? == 1 ]] || fail "missing project exit code"
+grep -q "/nonexistent/project: no such directory" "$T/err4" || fail "missing project message"
+echo PASS
