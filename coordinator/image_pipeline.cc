@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -357,6 +358,28 @@ class BuildRun {
     return layer;
   }
 
+  // The one .whl in a step's single output directory: (file name, digest).
+  absl::StatusOr<std::pair<std::string, Digest>> SingleWheel(
+      const re::ActionResult& r) {
+    if (r.output_directories_size() != 1) {
+      return absl::InternalError("the wheel step produced no output directory");
+    }
+    ASSIGN_OR_RETURN(Digest tree_digest,
+                     Digest::FromProto(r.output_directories(0).tree_digest()));
+    ASSIGN_OR_RETURN(std::string tree_bytes,
+                     cache::ReadBlob(cas_, tree_digest));
+    re::Tree tree;
+    if (!tree.ParseFromString(tree_bytes))
+      return absl::InternalError("malformed output tree");
+    for (const auto& f : tree.root().files()) {
+      if (absl::EndsWith(f.name(), ".whl")) {
+        ASSIGN_OR_RETURN(Digest d, Digest::FromProto(f.digest()));
+        return std::make_pair(f.name(), d);
+      }
+    }
+    return absl::InternalError("the wheel step produced no .whl");
+  }
+
   cache::BlobStore& cas_;
   cache::ActionCache& ac_;
   executor::ActionRunner& runner_;
@@ -459,28 +482,29 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   ASSIGN_OR_RETURN(wheel.input_root, b.Wrap("src", src.root));
   wheel.output_dirs = {"dist"};
   wheel.platform = {{"rootfs", builder_rootfs}};
+  if (project.backend == "pbr") {
+    // pbr takes the version from git; without a checkout it needs
+    // PBR_VERSION: the caller's, else the static [metadata] version.
+    struct stat st;
+    bool has_git = stat((dir + "/.git").c_str(), &st) == 0;
+    const char* env_version = std::getenv("PBR_VERSION");
+    if (env_version != nullptr && *env_version != '\0') {
+      wheel.env["PBR_VERSION"] = env_version;
+    } else if (!has_git && project.version.has_value()) {
+      wheel.env["PBR_VERSION"] = *project.version;
+    } else if (!has_git) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(dir,
+                       " is a pbr project outside a git checkout: set "
+                       "PBR_VERSION or [metadata] version"));
+    }
+  }
   ASSIGN_OR_RETURN(re::ActionResult wheel_result,
                    b.Step("project-wheel",
                           project.name.empty() ? dir : project.name, wheel));
-  if (wheel_result.output_directories_size() != 1) {
-    return absl::InternalError("project-wheel produced no dist directory");
-  }
-  ASSIGN_OR_RETURN(
-      Digest tree_digest,
-      Digest::FromProto(wheel_result.output_directories(0).tree_digest()));
-  ASSIGN_OR_RETURN(std::string tree_bytes, cache::ReadBlob(*cas_, tree_digest));
-  re::Tree tree;
-  tree.ParseFromString(tree_bytes);
-  std::string wheel_file;
-  Digest wheel_digest = Digest::Empty();
-  for (const auto& f : tree.root().files()) {
-    if (absl::EndsWith(f.name(), ".whl")) {
-      wheel_file = f.name();
-      ASSIGN_OR_RETURN(wheel_digest, Digest::FromProto(f.digest()));
-    }
-  }
-  if (wheel_file.empty())
-    return absl::InternalError("project-wheel produced no .whl");
+  ASSIGN_OR_RETURN(auto project_wheel, b.SingleWheel(wheel_result));
+  std::string wheel_file = project_wheel.first;
+  Digest wheel_digest = project_wheel.second;
   std::string wheel_path =
       absl::StrCat(options.scratch_dir, "/", getpid(), "-", wheel_file);
   RETURN_IF_ERROR(BlobToFile(*cas_, wheel_digest, wheel_path));
@@ -490,9 +514,32 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   b.report.name = meta->name;
   b.report.version = meta->version;
 
-  // 5. Dependencies (wheels from --find-links only, for now).
-  std::vector<std::pair<std::string, Digest>> dep_wheels;
-  if (!meta->requires_dist.empty()) {
+  // 5. Dependencies: one resolution per image (the base with its extra,
+  // each script with the base extra and its own), sdists built into wheels.
+  std::string base_extra;
+  std::map<std::string, std::string> script_extra;  // script -> matched extra
+  for (const ImagePlan& img : plan.images) {
+    if (img.extras.empty()) continue;
+    if (img.kind == "base") base_extra = img.extras[0];
+    if (img.kind == "script") script_extra[img.script] = img.extras[0];
+  }
+  // Extras the wheel itself declares win over the static model's spelling.
+  auto wheel_extra = [&](const std::string& wanted) -> std::string {
+    for (const std::string& e : meta->extras) {
+      if (common::project::NormalizeName(e) ==
+          common::project::NormalizeName(wanted))
+        return e;
+    }
+    return "";
+  };
+  std::string wheel_base_extra =
+      wheel_extra(absl::StrReplaceAll(meta->name, {{"-", "_"}}) + "_base");
+  if (wheel_base_extra.empty()) wheel_base_extra = wheel_extra(base_extra);
+  using WheelList = std::vector<std::pair<std::string, Digest>>;
+  WheelList base_wheels;
+  std::map<std::string, WheelList> script_wheels;
+  bool has_requirements = !meta->requires_dist.empty();
+  if (has_requirements) {
     if (options.find_links.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           meta->name,
@@ -500,76 +547,122 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     }
     ASSIGN_OR_RETURN(executor::UploadedTree links,
                      executor::UploadDirectory(options.find_links, *cas_));
-    re::Directory inputs;
-    auto* l = inputs.add_directories();
-    l->set_name("links");
-    *l->mutable_digest() = links.root.ToProto();
+    std::map<std::string, Digest> link_files;
+    for (const auto& f : links.tree.root().files()) {
+      link_files.emplace(f.name(), Digest::FromProto(f.digest()).value());
+    }
     re::Directory dist;
     auto* wf = dist.add_files();
     wf->set_name(wheel_file);
     *wf->mutable_digest() = wheel_digest.ToProto();
     ASSIGN_OR_RETURN(Digest dist_digest,
                      cache::WriteBlob(*cas_, dist.SerializeAsString()));
+    re::Directory inputs;
     auto* dd = inputs.add_directories();
     dd->set_name("dist");
     *dd->mutable_digest() = dist_digest.ToProto();
-    std::sort(inputs.mutable_directories()->begin(),
-              inputs.mutable_directories()->end(),
-              [](const auto& a, const auto& b) { return a.name() < b.name(); });
-    ActionSpec resolve;
-    ASSIGN_OR_RETURN(resolve.input_root,
+    auto* l = inputs.add_directories();
+    l->set_name("links");
+    *l->mutable_digest() = links.root.ToProto();
+    ASSIGN_OR_RETURN(Digest resolve_root,
                      cache::WriteBlob(*cas_, inputs.SerializeAsString()));
-    std::vector<std::string> extras;
-    for (const ImagePlan& img : plan.images) {
-      extras.insert(extras.end(), img.extras.begin(), img.extras.end());
-    }
-    std::string req = "/work/dist/" + wheel_file;
-    if (!extras.empty()) req += "[" + absl::StrJoin(extras, ",") + "]";
-    resolve.argv = {"python3",     "-m",
-                    "pip",         "install",
-                    "--dry-run",   "--ignore-installed",
-                    "--report",    "/work/report.json",
-                    "--no-index",  "--find-links",
-                    "/work/links", "--disable-pip-version-check",
-                    "--quiet",     req};
-    resolve.output_files = {"report.json"};
-    resolve.platform = {{"rootfs", builder_rootfs}};
-    ASSIGN_OR_RETURN(re::ActionResult rr,
-                     b.Step("resolve", meta->name, resolve));
-    ASSIGN_OR_RETURN(Digest report_digest, b.OutputFile(rr, "report.json"));
-    ASSIGN_OR_RETURN(std::string report_text,
-                     cache::ReadBlob(*cas_, report_digest));
-    ASSIGN_OR_RETURN(google::protobuf::Struct report,
-                     ParseJson(report_text, "resolve report"));
-    std::map<std::string, Digest> link_files;
-    for (const auto& f : links.tree.root().files()) {
-      link_files.emplace(f.name(), Digest::FromProto(f.digest()).value());
-    }
-    auto it = report.fields().find("install");
-    if (it != report.fields().end()) {
+
+    std::map<std::string, Digest> built;  // sdist file -> wheel built from it
+    std::map<std::string, std::string>
+        built_names;  // sdist file -> wheel file name
+    auto resolve = [&](const std::string& name,
+                       const std::vector<std::string>& extras)
+        -> absl::StatusOr<WheelList> {
+      ActionSpec r;
+      r.input_root = resolve_root;
+      std::string req = "/work/dist/" + wheel_file;
+      if (!extras.empty()) req += "[" + absl::StrJoin(extras, ",") + "]";
+      r.argv = {"python3",     "-m",
+                "pip",         "install",
+                "--dry-run",   "--ignore-installed",
+                "--report",    "/work/report.json",
+                "--no-index",  "--find-links",
+                "/work/links", "--disable-pip-version-check",
+                "--quiet",     req};
+      r.output_files = {"report.json"};
+      r.platform = {{"rootfs", builder_rootfs}};
+      ASSIGN_OR_RETURN(re::ActionResult rr, b.Step("resolve", name, r));
+      ASSIGN_OR_RETURN(Digest report_digest, b.OutputFile(rr, "report.json"));
+      ASSIGN_OR_RETURN(std::string report_text,
+                       cache::ReadBlob(*cas_, report_digest));
+      ASSIGN_OR_RETURN(google::protobuf::Struct report,
+                       ParseJson(report_text, "resolve report"));
+      WheelList out;
+      auto it = report.fields().find("install");
+      if (it == report.fields().end()) return out;
       for (const auto& item : it->second.list_value().values()) {
-        const auto& s = item.struct_value();
-        const auto* di = Obj(s, "download_info");
+        const auto* di = Obj(item.struct_value(), "download_info");
         std::string url = di != nullptr ? Str(*di, "url") : "";
         std::string file = url.substr(url.rfind('/') + 1);
         if (absl::StartsWith(url, "file:///work/dist/"))
           continue;  // the project itself
-        if (!absl::EndsWith(file, ".whl")) {
-          return absl::UnimplementedError(absl::StrCat(
-              "dependency ", file,
-              " is an sdist; building sdists into wheels comes next"));
-        }
         auto lf = link_files.find(file);
         if (lf == link_files.end()) {
           return absl::InternalError(
               absl::StrCat("resolve chose ", url, ", not in --find-links"));
         }
-        dep_wheels.emplace_back(file, lf->second);
+        if (absl::EndsWith(file, ".whl")) {
+          out.emplace_back(file, lf->second);
+          continue;
+        }
+        // An sdist: build its wheel in the builder, without network.
+        auto done = built.find(file);
+        if (done == built.end()) {
+          re::Directory sd;
+          auto* f = sd.add_files();
+          f->set_name(file);
+          *f->mutable_digest() = lf->second.ToProto();
+          ASSIGN_OR_RETURN(Digest sd_digest,
+                           cache::WriteBlob(*cas_, sd.SerializeAsString()));
+          ActionSpec w;
+          ASSIGN_OR_RETURN(w.input_root, b.Wrap("sdist", sd_digest));
+          w.argv = {"python3",
+                    "-m",
+                    "pip",
+                    "wheel",
+                    "--no-deps",
+                    "--no-build-isolation",
+                    "--no-index",
+                    "--disable-pip-version-check",
+                    "--wheel-dir",
+                    "/work/out",
+                    "/work/sdist/" + file};
+          w.output_dirs = {"out"};
+          w.platform = {{"rootfs", builder_rootfs}};
+          ASSIGN_OR_RETURN(re::ActionResult wr, b.Step("wheel-build", file, w));
+          ASSIGN_OR_RETURN(auto wheel, b.SingleWheel(wr));
+          done = built.emplace(file, wheel.second).first;
+          built_names[file] = wheel.first;
+        }
+        out.emplace_back(built_names[file], done->second);
       }
+      return out;
+    };
+    std::vector<std::string> base_extras;
+    if (!wheel_base_extra.empty()) base_extras.push_back(wheel_base_extra);
+    ASSIGN_OR_RETURN(base_wheels, resolve("base", base_extras));
+    for (const auto& [script, extra] : script_extra) {
+      std::string e = wheel_extra(extra);
+      if (e.empty()) continue;
+      std::vector<std::string> extras = base_extras;
+      extras.push_back(e);
+      ASSIGN_OR_RETURN(WheelList all, resolve(script, extras));
+      std::set<std::string> in_base;
+      for (const auto& [f, d] : base_wheels) in_base.insert(f);
+      WheelList extra_only;
+      for (const auto& w : all) {
+        if (in_base.count(w.first) == 0) extra_only.push_back(w);
+      }
+      script_wheels[script] = extra_only;
     }
   }
 
-  // 6. Runtime layer, python layer, images.
+  // 6. Runtime layer, python layers, images.
   std::vector<common::oci::Layer> layers;
   common::oci::Layer base_layer;
   base_layer.digest = base.layer;
@@ -580,15 +673,23 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                      b.AptLayer("runtime", base_rootfs, plan.runtime_packages));
     layers.push_back(runtime);
   }
-  std::vector<std::pair<std::string, Digest>> all_wheels = dep_wheels;
+  WheelList all_wheels = base_wheels;
   all_wheels.emplace_back(wheel_file, wheel_digest);
   ASSIGN_OR_RETURN(common::oci::Layer python,
                    b.PythonLayer("base", scheme, all_wheels));
   layers.push_back(python);
+  std::map<std::string, common::oci::Layer> script_layers;
+  for (const auto& [script, wheels] : script_wheels) {
+    if (wheels.empty()) continue;
+    ASSIGN_OR_RETURN(script_layers[script],
+                     b.PythonLayer(script, scheme, wheels));
+  }
 
   ASSIGN_OR_RETURN(common::oci::OciLayout layout,
                    common::oci::OciLayout::Open(options.output_layout));
-  for (const auto& l : layers) {
+  std::vector<common::oci::Layer> every_layer = layers;
+  for (const auto& [script, l] : script_layers) every_layer.push_back(l);
+  for (const auto& l : every_layer) {
     std::string tmp =
         absl::StrCat(options.scratch_dir, "/", getpid(), "-layer.tar.gz");
     RETURN_IF_ERROR(BlobToFile(*cas_, l.digest, tmp));
@@ -602,17 +703,27 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       tags.push_back(tg);
   }
   std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
-  std::vector<std::pair<std::string, std::vector<std::string>>>
-      images;  // name, cmd
-  images.push_back({prefix + ImageNameComponent(meta->name) + "-base", {}});
+  struct ImageSpec {
+    std::string name;
+    std::vector<std::string> cmd;
+    std::string script;
+  };
+  std::vector<ImageSpec> images;
+  images.push_back({prefix + ImageNameComponent(meta->name) + "-base", {}, ""});
   for (const auto& [script, target] : meta->console_scripts) {
-    images.push_back(
-        {prefix + ImageNameComponent(script), {scheme.scripts + "/" + script}});
+    images.push_back({prefix + ImageNameComponent(script),
+                      {scheme.scripts + "/" + script},
+                      script});
   }
-  for (const auto& [name, cmd] : images) {
+  for (const ImageSpec& image : images) {
+    const std::string& name = image.name;
+    std::vector<common::oci::Layer> image_layers = layers;
+    auto sl = script_layers.find(image.script);
+    if (!image.script.empty() && sl != script_layers.end())
+      image_layers.push_back(sl->second);
     common::oci::ImageConfig config;
     config.created = options.source_date_epoch;
-    config.cmd = cmd;
+    config.cmd = image.cmd;
     config.env = {absl::StrCat("PATH=", kPath), "LANG=C.UTF-8"};
     config.working_dir = "/";
     config.labels = {
@@ -625,7 +736,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       refs.push_back(absl::StrCat(name, ":", tg));
     absl::Time ta = absl::Now();
     ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc,
-                     layout.WriteImage(layers, config, refs));
+                     layout.WriteImage(image_layers, config, refs));
     b.report.steps.push_back(StepReport{"image-assembly", name, false,
                                         absl::ToDoubleSeconds(absl::Now() - ta),
                                         desc.manifest.ToString()});

@@ -1,0 +1,1 @@
+"""pbrx-service: an example service for pbrx farm."""

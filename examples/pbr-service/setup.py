@@ -1,0 +1,5 @@
+import setuptools
+
+setuptools.setup(
+    setup_requires=['pbr'],
+    pbr=True)

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# End to end on example (a), examples/pbr-service: a pbr project with a C
+# extension dependency (ffibridge, linking libffi) built from an sdist, a
+# base extra and a script extra, all served from a --find-links directory.
+# Checks the images with skopeo, umoci and bwrap: the C extension runs
+# against libffi8; no compiler or -dev package reaches the images; the
+# script extra is only in its script's image; a rebuild executes nothing;
+# a new version of the script extra's dependency rebuilds only that
+# script's layer and image.
+set -euo pipefail
+PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
+REPO="$TEST_SRCDIR/pbrx"
+T="$TEST_TMPDIR"
+CACHE=/var/tmp/pbrx-test-cache
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+cp -rL "$REPO/examples/pbr-service" "$T/src"
+mkdir -p "$T/tests/fixtures"
+cp -rL "$REPO/tests/fixtures/dists" "$T/tests/fixtures/dists"
+mkdir -p "$T/tools" && cp -L "$REPO/tools/make-fixture-dists" "$T/tools/"
+"$T/tools/make-fixture-dists" "$T/links"
+
+build() {  # build NAME: builds into oci:$T/NAME, output in $T/NAME.out/.err
+  "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/$1" --find-links "$T/links" \
+    "$T/src" >"$T/$1.out" 2>"$T/$1.err" || { cat "$T/$1.err"; fail "build $1"; }
+  cat "$T/$1.out" "$T/$1.err"
+}
+run_cmd() {  # run_cmd LAYOUT REF ARGS...
+  local layout="$1" ref="$2"; shift 2
+  rm -rf "$T/bundle"
+  umoci unpack --image "$T/$layout:$ref" "$T/bundle" >/dev/null
+  local cmd
+  cmd=$(skopeo inspect --config "oci:$T/$layout:$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["Cmd"][0])')
+  bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL \
+    --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin -- "$cmd" "$@"
+}
+digest_of() { grep "^$2 " "$T/$1.out" | cut -d' ' -f2; }
+
+build one
+[[ "$(run_cmd one pbrx-service-api:latest)" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "api"
+[[ "$(run_cmd one pbrx-service-api:latest --help)" == "usage: pbrx-service-api [--help]" ]] || fail "api --help"
+root="$T/bundle/rootfs"
+[[ -e "$root/usr/lib/x86_64-linux-gnu/libffi.so.8" ]] || fail "libffi8 missing at runtime"
+[[ ! -e "$root/usr/bin/gcc" && ! -e "$root/usr/bin/x86_64-linux-gnu-gcc-12" ]] || fail "compiler in the image"
+[[ ! -e "$root/usr/include/x86_64-linux-gnu/ffi.h" && ! -e "$root/usr/include/zlib.h" ]] || fail "-dev headers in the image"
+if ls "$root/var/lib/dpkg/info/" | grep -q -- '-dev\.list$'; then fail "a -dev package is installed in the image"; fi
+[[ ! -e "$root/usr/local/lib/python3.11/dist-packages/pbrxdemo_table" ]] || fail "script extra leaked into the api image"
+[[ -e "$root/usr/local/lib/python3.11/dist-packages/pbrxdemo_colors" ]] || fail "base extra missing"
+[[ "$(run_cmd one pbrx-service-manage:latest)" == "manage | 7" ]] || fail "manage"
+[[ -e "$T/bundle/rootfs/usr/local/lib/python3.11/dist-packages/pbrxdemo_table" ]] || fail "script extra missing from its image"
+skopeo inspect --config "oci:$T/one:pbrx-service-base:latest" | grep -q '"org.opencontainers.image.version": "1.2.0"' || fail "version label"
+
+build two
+grep -q "steps: [0-9]* cached, 0 run" "$T/two.err" || fail "rebuild ran steps"
+diff "$T/one.out" "$T/two.out" || fail "rebuild changed digests"
+
+# pbrxdemo_table 0.5 appears: only the manage image changes.
+sed 's/0\.4/0.5/' -i "$T/tests/fixtures/dists/pbrxdemo_table-0.4/setup.py" "$T/tests/fixtures/dists/pbrxdemo_table-0.4/PKG-INFO"
+mv "$T/tests/fixtures/dists/pbrxdemo_table-0.4" "$T/tests/fixtures/dists/pbrxdemo_table-0.5"
+"$T/tools/make-fixture-dists" "$T/links"
+build three
+for img in pbrx-service-base pbrx-service-api; do
+  [[ "$(digest_of one "$img:latest")" == "$(digest_of three "$img:latest")" ]] || fail "$img changed"
+done
+[[ "$(digest_of one pbrx-service-manage:latest)" != "$(digest_of three pbrx-service-manage:latest)" ]] || fail "manage did not change"
+python3 - "$T/three.err" <<'PY' || true
+PY
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/four" --find-links "$T/links" --json "$T/src" >"$T/four.json"
+python3 - "$T/four.json" <<'PY' || fail "step accounting"
+import json, sys
+steps = json.load(open(sys.argv[1]))["projects"][0]["steps"]
+assert all(s["cached"] for s in steps if s["kind"] != "image-assembly"), steps
+PY
+echo PASS
