@@ -358,6 +358,19 @@ class BuildRun {
     return layer;
   }
 
+  // Compiles the .py files below `dirs` (present in `rootfs`) into a layer.
+  absl::StatusOr<common::oci::Layer> BytecodeLayer(const std::string& name,
+                                                   const std::string& rootfs,
+                                                   const std::vector<std::string>& dirs) {
+    ActionSpec s;
+    s.argv = {"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"};
+    s.argv.insert(s.argv.end(), dirs.begin(), dirs.end());
+    ASSIGN_OR_RETURN(s.input_root, EmptyDir());
+    s.platform = {{"rootfs", rootfs}, {"capture", "rootfs-diff"}};
+    ASSIGN_OR_RETURN(re::ActionResult r, Step("bytecode", name, s));
+    return CapturedLayer(r);
+  }
+
   // The one .whl in a step's single output directory: (file name, digest).
   absl::StatusOr<std::pair<std::string, Digest>> SingleWheel(
       const re::ActionResult& r) {
@@ -678,17 +691,34 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   ASSIGN_OR_RETURN(common::oci::Layer python,
                    b.PythonLayer("base", scheme, all_wheels));
   layers.push_back(python);
-  std::map<std::string, common::oci::Layer> script_layers;
+  // Byte-code, compiled by the base's Python into its own layer
+  // (hash-based .pyc files: deterministic, valid whatever the mtimes).
+  std::vector<std::string> lib_dirs = {scheme.purelib};
+  if (scheme.platlib != scheme.purelib) lib_dirs.push_back(scheme.platlib);
+  auto rootfs_of = [](const std::vector<common::oci::Layer>& ls) {
+    std::vector<std::string> ds;
+    for (const auto& l : ls) ds.push_back(l.digest.ToString());
+    return absl::StrJoin(ds, ",");
+  };
+  ASSIGN_OR_RETURN(common::oci::Layer python_pyc,
+                   b.BytecodeLayer("base", rootfs_of({base_layer, python}), lib_dirs));
+  layers.push_back(python_pyc);
+  std::map<std::string, std::vector<common::oci::Layer>> script_layers;
   for (const auto& [script, wheels] : script_wheels) {
     if (wheels.empty()) continue;
-    ASSIGN_OR_RETURN(script_layers[script],
-                     b.PythonLayer(script, scheme, wheels));
+    ASSIGN_OR_RETURN(common::oci::Layer sl, b.PythonLayer(script, scheme, wheels));
+    ASSIGN_OR_RETURN(common::oci::Layer spyc,
+                     b.BytecodeLayer(script, rootfs_of({base_layer, python, python_pyc, sl}),
+                                     lib_dirs));
+    script_layers[script] = {sl, spyc};
   }
 
   ASSIGN_OR_RETURN(common::oci::OciLayout layout,
                    common::oci::OciLayout::Open(options.output_layout));
   std::vector<common::oci::Layer> every_layer = layers;
-  for (const auto& [script, l] : script_layers) every_layer.push_back(l);
+  for (const auto& [script, ls] : script_layers) {
+    every_layer.insert(every_layer.end(), ls.begin(), ls.end());
+  }
   for (const auto& l : every_layer) {
     std::string tmp =
         absl::StrCat(options.scratch_dir, "/", getpid(), "-layer.tar.gz");
@@ -719,8 +749,9 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     const std::string& name = image.name;
     std::vector<common::oci::Layer> image_layers = layers;
     auto sl = script_layers.find(image.script);
-    if (!image.script.empty() && sl != script_layers.end())
-      image_layers.push_back(sl->second);
+    if (!image.script.empty() && sl != script_layers.end()) {
+      image_layers.insert(image_layers.end(), sl->second.begin(), sl->second.end());
+    }
     common::oci::ImageConfig config;
     config.created = options.source_date_epoch;
     config.cmd = image.cmd;
