@@ -186,8 +186,11 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
         pipeline.Build(Absolute(dir), options);
     if (!build.ok()) {
       failed = true;
-      *io.err << "pbrx build-images: " << dir << ": "
-              << build.status().message() << "\n";
+      std::string message(build.status().message());
+      // Project-loading errors already start with the directory.
+      if (!absl::StartsWith(message, Absolute(dir)))
+        message = absl::StrCat(dir, ": ", message);
+      *io.err << "pbrx build-images: " << message << "\n";
       w.BeginObject().Key("dir").String(dir).Key("error").String(
           build.status().message());
       w.EndObject();

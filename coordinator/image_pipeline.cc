@@ -359,11 +359,12 @@ class BuildRun {
   }
 
   // Compiles the .py files below `dirs` (present in `rootfs`) into a layer.
-  absl::StatusOr<common::oci::Layer> BytecodeLayer(const std::string& name,
-                                                   const std::string& rootfs,
-                                                   const std::vector<std::string>& dirs) {
+  absl::StatusOr<common::oci::Layer> BytecodeLayer(
+      const std::string& name, const std::string& rootfs,
+      const std::vector<std::string>& dirs) {
     ActionSpec s;
-    s.argv = {"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"};
+    s.argv = {"python3",       "-m", "compileall", "-q", "--invalidation-mode",
+              "unchecked-hash"};
     s.argv.insert(s.argv.end(), dirs.begin(), dirs.end());
     ASSIGN_OR_RETURN(s.input_root, EmptyDir());
     s.platform = {{"rootfs", rootfs}, {"capture", "rootfs-diff"}};
@@ -634,17 +635,16 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                            cache::WriteBlob(*cas_, sd.SerializeAsString()));
           ActionSpec w;
           ASSIGN_OR_RETURN(w.input_root, b.Wrap("sdist", sd_digest));
-          w.argv = {"python3",
-                    "-m",
-                    "pip",
-                    "wheel",
-                    "--no-deps",
-                    "--no-build-isolation",
-                    "--no-index",
-                    "--disable-pip-version-check",
-                    "--wheel-dir",
-                    "/work/out",
-                    "/work/sdist/" + file};
+          w.argv = {
+              "sh", "-c",
+              // Unpacked at a fixed path so compiled code (debug info,
+              // build ids) does not depend on a random build dir.
+              "mkdir -p /work/build && python3 -c 'import shutil, sys; "
+              "shutil.unpack_archive(sys.argv[1], \"/work/build\")' \"$1\" && "
+              "python3 -m pip wheel --no-deps --no-build-isolation --no-index "
+              "--disable-pip-version-check --wheel-dir /work/out "
+              "/work/build/*/",
+              "wheel-build", "/work/sdist/" + file};
           w.output_dirs = {"out"};
           w.platform = {{"rootfs", builder_rootfs}};
           ASSIGN_OR_RETURN(re::ActionResult wr, b.Step("wheel-build", file, w));
@@ -700,16 +700,19 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     for (const auto& l : ls) ds.push_back(l.digest.ToString());
     return absl::StrJoin(ds, ",");
   };
-  ASSIGN_OR_RETURN(common::oci::Layer python_pyc,
-                   b.BytecodeLayer("base", rootfs_of({base_layer, python}), lib_dirs));
+  ASSIGN_OR_RETURN(
+      common::oci::Layer python_pyc,
+      b.BytecodeLayer("base", rootfs_of({base_layer, python}), lib_dirs));
   layers.push_back(python_pyc);
   std::map<std::string, std::vector<common::oci::Layer>> script_layers;
   for (const auto& [script, wheels] : script_wheels) {
     if (wheels.empty()) continue;
-    ASSIGN_OR_RETURN(common::oci::Layer sl, b.PythonLayer(script, scheme, wheels));
-    ASSIGN_OR_RETURN(common::oci::Layer spyc,
-                     b.BytecodeLayer(script, rootfs_of({base_layer, python, python_pyc, sl}),
-                                     lib_dirs));
+    ASSIGN_OR_RETURN(common::oci::Layer sl,
+                     b.PythonLayer(script, scheme, wheels));
+    ASSIGN_OR_RETURN(
+        common::oci::Layer spyc,
+        b.BytecodeLayer(script, rootfs_of({base_layer, python, python_pyc, sl}),
+                        lib_dirs));
     script_layers[script] = {sl, spyc};
   }
 
@@ -750,7 +753,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     std::vector<common::oci::Layer> image_layers = layers;
     auto sl = script_layers.find(image.script);
     if (!image.script.empty() && sl != script_layers.end()) {
-      image_layers.insert(image_layers.end(), sl->second.begin(), sl->second.end());
+      image_layers.insert(image_layers.end(), sl->second.begin(),
+                          sl->second.end());
     }
     common::oci::ImageConfig config;
     config.created = options.source_date_epoch;
