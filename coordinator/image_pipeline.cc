@@ -366,6 +366,9 @@ class BuildRun {
     s.argv = {"python3",       "-m", "compileall", "-q", "--invalidation-mode",
               "unchecked-hash"};
     s.argv.insert(s.argv.end(), dirs.begin(), dirs.end());
+    // Only the requested files: importing compileall must not leave
+    // stdlib .pyc files in the layer.
+    s.env = {{"PYTHONDONTWRITEBYTECODE", "1"}};
     ASSIGN_OR_RETURN(s.input_root, EmptyDir());
     s.platform = {{"rootfs", rootfs}, {"capture", "rootfs-diff"}};
     ASSIGN_OR_RETURN(re::ActionResult r, Step("bytecode", name, s));

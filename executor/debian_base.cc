@@ -49,7 +49,7 @@ absl::StatusOr<Digest> KeyAction(const DebianBaseSpec& spec,
   re::Command cmd;
   for (const std::string& a :
        {std::string("pbrx-base"), std::string("mmdebstrap"),
-        "--variant=" + spec.variant,
+        std::string("pyc=unchecked-hash"), "--variant=" + spec.variant,
         "--include=" + absl::StrJoin(spec.include, ","), spec.suite,
         absl::StrCat("--mtime=", spec.mtime)}) {
     cmd.add_arguments(a);
@@ -108,6 +108,17 @@ absl::StatusOr<BaseImage> EnsureDebianBase(const DebianBaseSpec& spec,
       return absl::UnavailableError(
           absl::StrCat("building the ", spec.suite,
                        " base with mmdebstrap failed: ", cmd, "\n", tail));
+    }
+    // Byte-code that does not depend on file times: the layer's mtimes are
+    // fixed, which would make the timestamp-based .pyc files stale.
+    std::string compile = absl::StrCat(
+        "chroot ", rootfs,
+        " python3 -m compileall -q -f --invalidation-mode unchecked-hash "
+        "/usr/lib/python3.11 /usr/lib/python3/dist-packages >> ",
+        log, " 2>&1");
+    if (std::system(compile.c_str()) != 0) {
+      return absl::UnavailableError(
+          absl::StrCat("byte-compiling the base failed: ", compile));
     }
     // Device nodes are provided by the sandbox; /work is its mount point.
     RETURN_IF_ERROR(RemoveTree(rootfs + "/dev"));
