@@ -42,9 +42,9 @@ run_cmd() {  # run_cmd REF ARGS...: unpack with umoci, run the CMD under bwrap
 [[ "$(run_cmd hello-pbrx:latest --help)" == "usage: hello-pbrx [--help] [NAME]" ]] || fail "hello-pbrx --help"
 [[ "$(run_cmd hello-pbrx:latest pbrx)" == "hello, pbrx, from hello-pbrx 0.3.0" ]] || fail "hello-pbrx run"
 [[ "$(run_cmd hello-pbrx-info:latest)" == "hello-pbrx 0.3.0 on Python 3.11."* ]] || fail "info"
-# Base, runtime packages and the Python layer; the builder layer is not there.
+# Base, runtime packages, the Python layer and its byte-code; not the builder.
 layers=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rootfs"]["diff_ids"]))' "$T/config.json")
-[[ "$layers" == 3 ]] || fail "want 3 layers (base, runtime, python), got $layers"
+[[ "$layers" == 4 ]] || fail "want 4 layers (base, runtime, python, bytecode), got $layers"
 [[ ! -e "$T/bundle/rootfs/usr/bin/gcc" ]] || fail "a compiler in the image"
 [[ -e "$T/bundle/rootfs/etc/ssl/certs/ca-certificates.crt" ]] || fail "runtime package missing"
 [[ -z "$(ls "$T/bundle/rootfs/var/lib/apt/lists/" 2>/dev/null | grep -v lock || true)" ]] || fail "apt lists in the image"
