@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cache/completeness_checking_action_cache.h"
 #include "cache/rocksdb_action_cache.h"
 #include "cache/rocksdb_blob_store.h"
@@ -15,6 +18,7 @@
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/oci/layer.h"
+#include "common/project/ini_file.h"
 #include "coordinator/image_pipeline.h"
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
@@ -26,8 +30,9 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: pbrx build-images [--prefix P] [--tag T]... [--base debian:SUITE] "
-    "[--output oci:DIR] [--find-links DIR] [--cache-dir DIR] [--jobs N] "
-    "[--json] [DIR...]\n";
+    "[--output oci:DIR] [--find-links DIR] [--index-url URL] "
+    "[--extra-index-url URL]... "
+    "[--cache-dir DIR] [--jobs N] [--json] [DIR...]\n";
 
 int UsageError(BuildImagesIo& io, const std::string& message) {
   *io.err << "pbrx build-images: " << message << "\n" << kUsage;
@@ -42,6 +47,37 @@ bool MkdirP(const std::string& path) {
     }
   }
   return true;
+}
+
+// index-url / extra-index-url from [global] of the pip configuration files
+// pip reads ($PIP_CONFIG_FILE, /etc/pip.conf, ~/.config/pip/pip.conf,
+// ~/.pip/pip.conf; later files win).
+void ReadPipConf(std::string* index_url, std::vector<std::string>* extra) {
+  std::vector<std::string> files = {"/etc/pip.conf"};
+  if (const char* home = std::getenv("HOME")) {
+    files.push_back(std::string(home) + "/.pip/pip.conf");
+    files.push_back(std::string(home) + "/.config/pip/pip.conf");
+  }
+  if (const char* env = std::getenv("PIP_CONFIG_FILE")) files.push_back(env);
+  for (const std::string& f : files) {
+    std::ifstream in(f);
+    if (!in) continue;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    absl::StatusOr<common::project::IniFile> ini =
+        common::project::ParseIni(ss.str(), f);
+    if (!ini.ok()) continue;
+    const common::project::IniSection* global = ini->Find("global");
+    if (global == nullptr) continue;
+    if (const auto* e = global->Find("index-url")) *index_url = e->value;
+    if (const auto* e = global->Find("extra-index-url")) {
+      extra->clear();
+      for (absl::string_view u : absl::StrSplit(
+               e->value, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
+        extra->push_back(std::string(u));
+      }
+    }
+  }
 }
 
 std::string Absolute(const std::string& p) {
@@ -97,6 +133,12 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       if (!take(&base)) return UsageError(io, "--base needs a value");
     } else if (a == "--output") {
       if (!take(&output)) return UsageError(io, "--output needs a value");
+    } else if (a == "--index-url") {
+      if (!take(&options.index_url))
+        return UsageError(io, "--index-url needs a value");
+    } else if (a == "--extra-index-url") {
+      if (!take(&v)) return UsageError(io, "--extra-index-url needs a value");
+      options.extra_index_urls.push_back(v);
     } else if (a == "--find-links") {
       if (!take(&options.find_links))
         return UsageError(io, "--find-links needs a value");
@@ -128,6 +170,19 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   plan_check.tags = options.tags;
   if (absl::Status s = coordinator::ValidatePlanOptions(plan_check); !s.ok()) {
     return UsageError(io, std::string(s.message()));
+  }
+  if (options.index_url.empty() && options.extra_index_urls.empty()) {
+    // As pip itself would: the index settings of the user's pip.conf.
+    ReadPipConf(&options.index_url, &options.extra_index_urls);
+  }
+  if (!options.extra_index_urls.empty() && options.index_url.empty()) {
+    return UsageError(
+        io, "--extra-index-url needs --index-url (or index-url in pip.conf)");
+  }
+  if (!options.index_url.empty() &&
+      !absl::StartsWith(options.index_url, "http://") &&
+      !absl::StartsWith(options.index_url, "https://")) {
+    return UsageError(io, "--index-url must be an http:// or https:// URL");
   }
   options.output_layout = Absolute(output.substr(4));
   if (!options.find_links.empty())

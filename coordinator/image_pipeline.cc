@@ -42,7 +42,23 @@ using common::Digest;
 constexpr char kPath[] =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+// The fetch step: download URL to out/NAME, verify its sha256 when known.
+constexpr char kFetchScript[] = R"PY(
+import hashlib, os, sys, urllib.request
+url, sha, name = sys.argv[1:4]
+os.makedirs("out", exist_ok=True)
+h = hashlib.sha256()
+with urllib.request.urlopen(url, timeout=120) as r, open("out/" + name, "wb") as f:
+    for chunk in iter(lambda: r.read(1 << 20), b""):
+        h.update(chunk)
+        f.write(chunk)
+if sha and h.hexdigest() != sha:
+    sys.exit("sha256 mismatch for %s: got %s, expected %s" % (url, h.hexdigest(), sha))
+print("fetched %s sha256=%s" % (url, h.hexdigest()))
+)PY";
+
 struct ActionSpec {
+  bool do_not_cache = false;
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
   Digest input_root = Digest::Empty();
@@ -196,6 +212,7 @@ class BuildRun {
     re::Action action;
     *action.mutable_command_digest() = c.ToProto();
     *action.mutable_input_root_digest() = spec.input_root.ToProto();
+    action.set_do_not_cache(spec.do_not_cache);
     auto props = spec.platform;
     std::sort(props.begin(), props.end());
     for (const auto& [k, v] : props) {
@@ -557,13 +574,18 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   std::map<std::string, WheelList> script_wheels;
   bool has_requirements = !meta->requires_dist.empty();
   if (has_requirements) {
-    if (options.find_links.empty()) {
+    if (options.find_links.empty() && options.index_url.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           meta->name,
-          " has requirements; give --find-links DIR (index URLs come later)"));
+          " has requirements; give --find-links DIR or --index-url URL"));
     }
-    ASSIGN_OR_RETURN(executor::UploadedTree links,
-                     executor::UploadDirectory(options.find_links, *cas_));
+    executor::UploadedTree links;
+    if (!options.find_links.empty()) {
+      ASSIGN_OR_RETURN(links,
+                       executor::UploadDirectory(options.find_links, *cas_));
+    } else {
+      ASSIGN_OR_RETURN(links.root, b.EmptyDir());
+    }
     std::map<std::string, Digest> link_files;
     for (const auto& f : links.tree.root().files()) {
       link_files.emplace(f.name(), Digest::FromProto(f.digest()).value());
@@ -594,15 +616,31 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       r.input_root = resolve_root;
       std::string req = "/work/dist/" + wheel_file;
       if (!extras.empty()) req += "[" + absl::StrJoin(extras, ",") + "]";
-      r.argv = {"python3",     "-m",
-                "pip",         "install",
-                "--dry-run",   "--ignore-installed",
-                "--report",    "/work/report.json",
-                "--no-index",  "--find-links",
-                "/work/links", "--disable-pip-version-check",
-                "--quiet",     req};
-      r.output_files = {"report.json"};
+      r.argv = {"python3",
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--report",
+                "/work/report.json",
+                "--find-links",
+                "/work/links",
+                "--disable-pip-version-check",
+                "--quiet"};
       r.platform = {{"rootfs", builder_rootfs}};
+      if (options.index_url.empty()) {
+        r.argv.push_back("--no-index");
+      } else {
+        r.argv.insert(r.argv.end(), {"--index-url", options.index_url});
+        for (const std::string& u : options.extra_index_urls) {
+          r.argv.insert(r.argv.end(), {"--extra-index-url", u});
+        }
+        r.platform.emplace_back("network", "egress");
+        r.do_not_cache = true;  // the index may have changed since
+      }
+      r.argv.push_back(req);
+      r.output_files = {"report.json"};
       ASSIGN_OR_RETURN(re::ActionResult rr, b.Step("resolve", name, r));
       ASSIGN_OR_RETURN(Digest report_digest, b.OutputFile(rr, "report.json"));
       ASSIGN_OR_RETURN(std::string report_text,
@@ -618,13 +656,37 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
         std::string file = url.substr(url.rfind('/') + 1);
         if (absl::StartsWith(url, "file:///work/dist/"))
           continue;  // the project itself
+        Digest dist_digest = Digest::Empty();
         auto lf = link_files.find(file);
-        if (lf == link_files.end()) {
-          return absl::InternalError(
-              absl::StrCat("resolve chose ", url, ", not in --find-links"));
+        if (absl::StartsWith(url, "file:///work/links/") &&
+            lf != link_files.end()) {
+          dist_digest = lf->second;
+        } else if (absl::StartsWith(url, "http://") ||
+                   absl::StartsWith(url, "https://")) {
+          // From an index: fetched by URL, verified by sha256, cached.
+          std::string sha;
+          if (const auto* ai = Obj(*di, "archive_info")) {
+            if (const auto* hs = Obj(*ai, "hashes")) sha = Str(*hs, "sha256");
+            std::string h = Str(*ai, "hash");
+            if (sha.empty() && absl::StartsWith(h, "sha256="))
+              sha = h.substr(7);
+          }
+          std::string clean = url.substr(0, url.find_first_of("#?"));
+          file = clean.substr(clean.rfind('/') + 1);
+          ActionSpec f;
+          ASSIGN_OR_RETURN(f.input_root, b.EmptyDir());
+          f.argv = {"python3", "-c", kFetchScript, clean, sha, file};
+          f.output_files = {"out/" + file};
+          f.platform = {{"rootfs", builder_rootfs}, {"network", "egress"}};
+          ASSIGN_OR_RETURN(re::ActionResult fr, b.Step("fetch", file, f));
+          ASSIGN_OR_RETURN(dist_digest, b.OutputFile(fr, "out/" + file));
+        } else {
+          return absl::InternalError(absl::StrCat(
+              "resolve chose ", url,
+              ", which is neither in --find-links nor on an index"));
         }
         if (absl::EndsWith(file, ".whl")) {
-          out.emplace_back(file, lf->second);
+          out.emplace_back(file, dist_digest);
           continue;
         }
         // An sdist: build its wheel in the builder, without network.
@@ -633,7 +695,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
           re::Directory sd;
           auto* f = sd.add_files();
           f->set_name(file);
-          *f->mutable_digest() = lf->second.ToProto();
+          *f->mutable_digest() = dist_digest.ToProto();
           ASSIGN_OR_RETURN(Digest sd_digest,
                            cache::WriteBlob(*cas_, sd.SerializeAsString()));
           ActionSpec w;

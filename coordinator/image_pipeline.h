@@ -5,12 +5,11 @@
 //   base (mmdebstrap, cached) -> base probe -> builder layer (compile
 //   packages + build tools, apt in the sandbox) -> project wheel (PEP 517
 //   via pip, network none) -> resolve (pip --dry-run --report against
-//   --find-links; only when the project has requirements) -> runtime layer
+//   --find-links and/or an index) -> fetch (by URL + sha256) -> wheel builds
+//   for sdists -> runtime layer
 //   (runtime packages) -> python layers (native installer, keyed by the
 //   wheels and the scheme) -> image assembly (OCI layout).
-// Not yet: sdist wheel builds, index URLs, per-script dependency layers
-// (script extras are installed into the script's own layer with the base's
-// requirements) and .pyc compilation.
+// Not yet: other bases than debian:bookworm, lock/constraints files.
 #ifndef PBRX_COORDINATOR_IMAGE_PIPELINE_H_
 #define PBRX_COORDINATOR_IMAGE_PIPELINE_H_
 
@@ -29,7 +28,11 @@ struct BuildOptions {
   std::string prefix;
   std::vector<std::string> tags;  // besides "latest"
   std::string output_layout;      // OCI layout directory
-  std::string find_links;   // local directory of wheels/sdists ("" = none)
+  std::string find_links;  // local directory of wheels/sdists ("" = none)
+  // A PEP 503 index (and extra ones). Resolutions against an index are
+  // never cached (an index changes); fetched files are, by URL and sha256.
+  std::string index_url;
+  std::vector<std::string> extra_index_urls;
   std::string scratch_dir;  // host scratch space
   int64_t source_date_epoch = 0;
 };

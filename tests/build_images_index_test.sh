@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Dependencies from a PEP 503 index on loopback (python3 -m http.server):
+# resolve runs against the index (never cached), fetch steps download by URL
+# and verify sha256 (cached), sdists are built into wheels; the index is
+# also found through pip.conf as pip would. Only 127.0.0.1 is contacted
+# (besides Debian's mirror for distro layers).
+set -euo pipefail
+PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
+REPO="$TEST_SRCDIR/pbrx"
+T="$TEST_TMPDIR"
+CACHE=/var/tmp/pbrx-test-cache
+fail() { echo "FAIL: $*" >&2; exit 1; }
+SERVER=""
+trap '[[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null || true' EXIT
+
+cp -rL "$REPO/examples/pbr-service" "$T/src"
+mkdir -p "$T/tests/fixtures" "$T/tools"
+cp -rL "$REPO/tests/fixtures/dists" "$T/tests/fixtures/dists"
+cp -L "$REPO/tools/make-fixture-dists" "$REPO/tools/make-test-index" "$T/tools/"
+"$T/tools/make-fixture-dists" "$T/dists"
+"$T/tools/make-test-index" "$T/dists" "$T/index"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 "$PORT" --directory "$T/index" >"$T/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do curl -sf --noproxy '*' "http://127.0.0.1:$PORT/simple/" >/dev/null && break; sleep 0.1; done
+URL="http://127.0.0.1:$PORT/simple"
+
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/one" --index-url "$URL" --json "$T/src" \
+  >"$T/one.json" 2>"$T/one.err" || { cat "$T/one.err"; fail "build from the index"; }
+python3 - "$T/one.json" <<'PY' || fail "report of the first build"
+import json, sys
+p = json.load(open(sys.argv[1]))["projects"][0]
+kinds = [s["kind"] for s in p["steps"]]
+assert kinds.count("fetch") >= 3, kinds
+assert len(p["images"]) == 3, p["images"]
+PY
+grep -q 'GET /files/ffibridge-1.0.tar.gz' "$T/server.log" || fail "ffibridge was not fetched from the index"
+rm -rf "$T/bundle"
+umoci unpack --image "$T/one:pbrx-service-api:latest" "$T/bundle" >/dev/null
+out=$(bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL \
+  --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin -- /usr/local/bin/pbrx-service-api)
+[[ "$out" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "api from index deps: $out"
+
+# Again, with the index from pip.conf: only the resolutions run.
+printf '[global]\nindex-url = %s\n' "$URL" >"$T/pip.conf"
+PIP_CONFIG_FILE="$T/pip.conf" "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/two" \
+  --json "$T/src" >"$T/two.json" 2>"$T/two.err" || { cat "$T/two.err"; fail "build via pip.conf"; }
+python3 - "$T/two.json" <<'PY' || fail "second build ran more than the resolutions"
+import json, sys
+p = json.load(open(sys.argv[1]))["projects"][0]
+ran = sorted(s["kind"] for s in p["steps"] if not s["cached"] and s["kind"] != "image-assembly")
+assert ran == ["resolve", "resolve"], ran
+PY
+# Same images both ways.
+a=$(python3 -c 'import json,sys; print([i["digest"] for i in json.load(open(sys.argv[1]))["projects"][0]["images"]])' "$T/one.json")
+b=$(python3 -c 'import json,sys; print([i["digest"] for i in json.load(open(sys.argv[1]))["projects"][0]["images"]])' "$T/two.json")
+[[ "$a" == "$b" ]] || fail "digests differ: $a vs $b"
+
+# A file whose bytes do not match the index's sha256 fails the build with
+# a precise message, and nothing is tagged.
+cp "$T/index/files/pbrxdemo_table-0.4.tar.gz" "$T/index/files/pbrxdemo_table-0.6.tar.gz"
+echo "<a href=\"../../files/pbrxdemo_table-0.6.tar.gz#sha256=$(printf '0%.0s' $(seq 64))\">pbrxdemo_table-0.6.tar.gz</a><br>" \
+  >>"$T/index/simple/pbrxdemo-table/index.html"
+set +e
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/three" --index-url "$URL" \
+  "$T/src" >"$T/three.out" 2>"$T/three.err"
+rc=$?
+set -e
+cat "$T/three.err"
+[[ $rc == 1 ]] || fail "tampered index: want exit 1, got $rc"
+grep -qi "hash" "$T/three.err" || fail "no hash mismatch message"
+[[ ! -s "$T/three.out" ]] || fail "images were tagged despite the failure"
+echo PASS
