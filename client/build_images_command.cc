@@ -156,12 +156,18 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     }
   }
   if (dirs.empty()) dirs.push_back(".");
-  if (base != "debian:bookworm") {
-    return UsageError(
-        io,
-        "--base: only debian:bookworm is supported so far (oci: and docker:// "
-        "bases come later)");
+  if (absl::StartsWith(base, "debian:")) {
+    std::string suite = base.substr(7);
+    if (suite.empty() || suite.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != std::string::npos) {
+      return UsageError(io, "--base debian:SUITE needs a suite name such as bookworm");
+    }
+  } else if (absl::StartsWith(base, "oci:") && base.size() > 4) {
+    std::string rest = base.substr(4);
+    if (rest[0] != '/') base = "oci:" + Absolute(rest);
+  } else {
+    return UsageError(io, "--base must be debian:SUITE or oci:DIR[:REF] (docker:// comes later)");
   }
+  options.base = base;
   if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {
     return UsageError(io, "--output must be oci:DIR");
   }

@@ -422,6 +422,132 @@ class BuildRun {
 
 }  // namespace
 
+namespace {
+
+std::string RootfsOf(const std::vector<common::oci::Layer>& layers) {
+  std::vector<std::string> ds;
+  for (const auto& l : layers) ds.push_back(l.digest.ToString());
+  return absl::StrJoin(ds, ",");
+}
+
+struct BaseImageLayers {
+  std::vector<common::oci::Layer> layers;  // what the images contain
+  std::vector<common::oci::Layer>
+      step_layers;     // the rootfs of steps on the base
+  std::string name;    // for the base.name label
+  std::string digest;  // for the base.digest label
+  bool cached = false;
+  std::string key;
+};
+
+absl::StatusOr<google::protobuf::Struct> ReadJsonFile(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return absl::NotFoundError(absl::StrCat(path, " is missing"));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ParseJson(ss.str(), path);
+}
+
+// An image from an OCI layout: its layers are imported into the CAS, each
+// verified against its digest.
+absl::StatusOr<BaseImageLayers> ImportOciBase(const std::string& spec,
+                                              cache::BlobStore& cas,
+                                              const std::string& scratch) {
+  std::string rest = spec.substr(4);
+  std::string dir = rest, ref;
+  // As skopeo reads oci:PATH[:REF]: the path ends at the first ':'.
+  size_t colon = rest.find(':');
+  if (colon != std::string::npos) {
+    dir = rest.substr(0, colon);
+    ref = rest.substr(colon + 1);
+  }
+  ASSIGN_OR_RETURN(google::protobuf::Struct index,
+                   ReadJsonFile(dir + "/index.json"));
+  const google::protobuf::Struct* chosen = nullptr;
+  std::vector<std::string> refs;
+  auto mit = index.fields().find("manifests");
+  if (mit != index.fields().end()) {
+    for (const auto& v : mit->second.list_value().values()) {
+      const auto& m = v.struct_value();
+      std::string r;
+      if (const auto* ann = Obj(m, "annotations"))
+        r = Str(*ann, "org.opencontainers.image.ref.name");
+      refs.push_back(r);
+      if ((ref.empty() && mit->second.list_value().values_size() == 1) ||
+          (!ref.empty() && r == ref)) {
+        chosen = &m;
+      }
+    }
+  }
+  if (chosen == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("--base ", spec, ": no image ",
+                     ref.empty() ? "(give :REF)" : "'" + ref + "'", " in ", dir,
+                     " (refs: ", absl::StrJoin(refs, ", "), ")"));
+  }
+  auto blob_path = [&](const std::string& digest) {
+    return absl::StrCat(dir, "/blobs/sha256/",
+                        digest.substr(digest.find(':') + 1));
+  };
+  std::string manifest_digest = Str(*chosen, "digest");
+  ASSIGN_OR_RETURN(google::protobuf::Struct manifest,
+                   ReadJsonFile(blob_path(manifest_digest)));
+  const auto* config_desc = Obj(manifest, "config");
+  if (config_desc == nullptr)
+    return absl::InvalidArgumentError(spec + ": manifest without config");
+  ASSIGN_OR_RETURN(google::protobuf::Struct config,
+                   ReadJsonFile(blob_path(Str(*config_desc, "digest"))));
+  std::vector<std::string> diff_ids;
+  if (const auto* rootfs = Obj(config, "rootfs")) {
+    auto d = rootfs->fields().find("diff_ids");
+    if (d != rootfs->fields().end()) {
+      for (const auto& v : d->second.list_value().values())
+        diff_ids.push_back(v.string_value());
+    }
+  }
+  BaseImageLayers base;
+  base.name = spec;
+  base.digest = manifest_digest;
+  base.key = manifest_digest;
+  auto lit = manifest.fields().find("layers");
+  int i = 0;
+  if (lit != manifest.fields().end()) {
+    for (const auto& v : lit->second.list_value().values()) {
+      const auto& l = v.struct_value();
+      std::string digest = Str(l, "digest"), media = Str(l, "mediaType");
+      common::oci::Layer layer;
+      ASSIGN_OR_RETURN(layer.digest,
+                       executor::UploadFile(blob_path(digest), cas));
+      if ("sha256:" + layer.digest.hash() != digest) {
+        return absl::DataLossError(absl::StrCat(spec, ": blob ", digest,
+                                                " does not match its digest"));
+      }
+      if (absl::StrContains(media, "gzip")) {
+        layer.media_type = common::oci::kGzipLayerMediaType;
+      } else if (absl::EndsWith(media, ".tar") ||
+                 absl::EndsWith(media, "tar")) {
+        layer.media_type = common::oci::kTarLayerMediaType;
+      } else {
+        return absl::UnimplementedError(absl::StrCat(
+            spec, ": layer media type ", media, " is not supported"));
+      }
+      if (i >= static_cast<int>(diff_ids.size()) || diff_ids[i].size() != 71) {
+        return absl::InvalidArgumentError(
+            spec + ": config diff_ids do not match the layers");
+      }
+      ASSIGN_OR_RETURN(layer.diff_id, Digest::Create(diff_ids[i].substr(7), 0));
+      base.layers.push_back(layer);
+      ++i;
+    }
+  }
+  if (base.layers.empty())
+    return absl::InvalidArgumentError(spec + ": the image has no layers");
+  base.step_layers = base.layers;
+  return base;
+}
+
+}  // namespace
+
 absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                                                   const BuildOptions& options) {
   BuildRun b(cas_, ac_, runner_, options);
@@ -429,16 +555,35 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                    common::project::LoadProject(dir));
 
   // 1. Base and probe.
-  executor::DebianBaseSpec base_spec;
-  base_spec.mtime = options.source_date_epoch;
   absl::Time t = absl::Now();
-  ASSIGN_OR_RETURN(
-      executor::BaseImage base,
-      executor::EnsureDebianBase(base_spec, *cas_, *ac_, options.scratch_dir));
-  b.report.steps.push_back(StepReport{"base", "debian:bookworm", base.cached,
+  BaseImageLayers base;
+  if (absl::StartsWith(options.base, "oci:")) {
+    ASSIGN_OR_RETURN(base,
+                     ImportOciBase(options.base, *cas_, options.scratch_dir));
+  } else if (absl::StartsWith(options.base, "debian:")) {
+    executor::DebianBaseSpec base_spec;
+    base_spec.suite = options.base.substr(7);
+    base_spec.mtime = options.source_date_epoch;
+    ASSIGN_OR_RETURN(executor::BaseImage debian,
+                     executor::EnsureDebianBase(base_spec, *cas_, *ac_,
+                                                options.scratch_dir));
+    common::oci::Layer l;
+    l.digest = debian.layer;
+    l.diff_id = debian.diff_id;
+    base.layers = {l};
+    base.step_layers = {l};
+    base.name = options.base;
+    base.digest = "sha256:" + debian.layer.hash();
+    base.cached = debian.cached;
+    base.key = debian.key.ToString();
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--base ", options.base, ": expected debian:SUITE or oci:DIR[:REF]"));
+  }
+  b.report.steps.push_back(StepReport{"base", base.name, base.cached,
                                       absl::ToDoubleSeconds(absl::Now() - t),
-                                      base.key.ToString()});
-  std::string base_rootfs = base.layer.ToString();
+                                      base.key});
+  std::string base_rootfs = RootfsOf(base.step_layers);
   ActionSpec probe;
   probe.argv = {"python3", "-c", executor::kBaseProbeScript};
   ASSIGN_OR_RETURN(probe.input_root, b.EmptyDir());
@@ -742,10 +887,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
 
   // 6. Runtime layer, python layers, images.
   std::vector<common::oci::Layer> layers;
-  common::oci::Layer base_layer;
-  base_layer.digest = base.layer;
-  base_layer.diff_id = base.diff_id;
-  layers.push_back(base_layer);
+  layers.insert(layers.end(), base.layers.begin(), base.layers.end());
   if (!plan.runtime_packages.empty()) {
     ASSIGN_OR_RETURN(common::oci::Layer runtime,
                      b.AptLayer("runtime", base_rootfs, plan.runtime_packages));
@@ -760,14 +902,13 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   // (hash-based .pyc files: deterministic, valid whatever the mtimes).
   std::vector<std::string> lib_dirs = {scheme.purelib};
   if (scheme.platlib != scheme.purelib) lib_dirs.push_back(scheme.platlib);
-  auto rootfs_of = [](const std::vector<common::oci::Layer>& ls) {
-    std::vector<std::string> ds;
-    for (const auto& l : ls) ds.push_back(l.digest.ToString());
-    return absl::StrJoin(ds, ",");
+  auto rootfs_of = [&](const std::vector<common::oci::Layer>& extra) {
+    std::vector<common::oci::Layer> all = base.step_layers;
+    all.insert(all.end(), extra.begin(), extra.end());
+    return RootfsOf(all);
   };
-  ASSIGN_OR_RETURN(
-      common::oci::Layer python_pyc,
-      b.BytecodeLayer("base", rootfs_of({base_layer, python}), lib_dirs));
+  ASSIGN_OR_RETURN(common::oci::Layer python_pyc,
+                   b.BytecodeLayer("base", rootfs_of({python}), lib_dirs));
   layers.push_back(python_pyc);
   std::map<std::string, std::vector<common::oci::Layer>> script_layers;
   for (const auto& [script, wheels] : script_wheels) {
@@ -776,8 +917,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                      b.PythonLayer(script, scheme, wheels));
     ASSIGN_OR_RETURN(
         common::oci::Layer spyc,
-        b.BytecodeLayer(script, rootfs_of({base_layer, python, python_pyc, sl}),
-                        lib_dirs));
+        b.BytecodeLayer(script, rootfs_of({python, python_pyc, sl}), lib_dirs));
     script_layers[script] = {sl, spyc};
   }
 
@@ -826,11 +966,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     config.cmd = image.cmd;
     config.env = {absl::StrCat("PATH=", kPath), "LANG=C.UTF-8"};
     config.working_dir = "/";
-    config.labels = {
-        {"org.opencontainers.image.title", meta->name},
-        {"org.opencontainers.image.version", meta->version},
-        {"org.opencontainers.image.base.digest", "sha256:" + base.layer.hash()},
-        {"org.opencontainers.image.base.name", "debian:bookworm"}};
+    config.labels = {{"org.opencontainers.image.title", meta->name},
+                     {"org.opencontainers.image.version", meta->version},
+                     {"org.opencontainers.image.base.digest", base.digest},
+                     {"org.opencontainers.image.base.name", base.name}};
     std::vector<std::string> refs;
     for (const std::string& tg : tags)
       refs.push_back(absl::StrCat(name, ":", tg));

@@ -28,6 +28,8 @@ struct BuildOptions {
   std::string prefix;
   std::vector<std::string> tags;  // besides "latest"
   std::string output_layout;      // OCI layout directory
+  // "debian:SUITE" (built with mmdebstrap) or "oci:DIR[:REF]".
+  std::string base = "debian:bookworm";
   std::string find_links;  // local directory of wheels/sdists ("" = none)
   // A PEP 503 index (and extra ones). Resolutions against an index are
   // never cached (an index changes); fetched files are, by URL and sha256.

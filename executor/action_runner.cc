@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -175,10 +176,22 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
     std::string upper = run_dir + "/upper";
     if (!rootfs_layers.empty()) {
       std::vector<std::string> dirs;
-      for (const Digest& l : rootfs_layers) {
+      // overlayfs cannot stack one directory twice. A layer that appears
+      // again higher up re-applies the same content there, so only its
+      // topmost occurrence is mounted (e.g. two empty layers).
+      std::vector<Digest> unique;
+      for (auto it = rootfs_layers.rbegin(); it != rootfs_layers.rend(); ++it) {
+        if (std::find(unique.begin(), unique.end(), *it) == unique.end())
+          unique.push_back(*it);
+      }
+      std::reverse(unique.begin(), unique.end());
+      for (const Digest& l : unique) {
         ASSIGN_OR_RETURN(std::string dir, options_.layers->Get(l));
         dirs.push_back(dir);
       }
+      ASSIGN_OR_RETURN(std::string mount_points,
+                       options_.layers->MountPoints());
+      dirs.push_back(mount_points);
       std::string root = run_dir + "/root",
                   overlay_work = run_dir + "/overlay-work";
       for (const std::string& d : {root, upper, overlay_work}) {

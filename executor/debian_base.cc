@@ -49,7 +49,8 @@ absl::StatusOr<Digest> KeyAction(const DebianBaseSpec& spec,
   re::Command cmd;
   for (const std::string& a :
        {std::string("pbrx-base"), std::string("mmdebstrap"),
-        std::string("pyc=unchecked-hash"), "--variant=" + spec.variant,
+        std::string("pyc=unchecked-hash"), std::string("no-work-dir"),
+        "--variant=" + spec.variant,
         "--include=" + absl::StrJoin(spec.include, ","), spec.suite,
         absl::StrCat("--mtime=", spec.mtime)}) {
     cmd.add_arguments(a);
@@ -120,10 +121,9 @@ absl::StatusOr<BaseImage> EnsureDebianBase(const DebianBaseSpec& spec,
       return absl::UnavailableError(
           absl::StrCat("byte-compiling the base failed: ", compile));
     }
-    // Device nodes are provided by the sandbox; /work is its mount point.
+    // Device nodes are provided by the sandbox (and by container runtimes).
     RETURN_IF_ERROR(RemoveTree(rootfs + "/dev"));
     mkdir((rootfs + "/dev").c_str(), 0755);
-    mkdir((rootfs + "/work").c_str(), 0755);
     common::oci::LayerOptions lo;
     lo.mtime = spec.mtime;
     lo.exclude_prefixes = common::oci::AptNoisePrefixes();

@@ -76,6 +76,19 @@ absl::StatusOr<std::string> LayerStore::Get(const Digest& digest) {
   return dest;
 }
 
+absl::StatusOr<std::string> LayerStore::MountPoints() {
+  std::string dir = dir_ + "/mountpoints";
+  absl::MutexLock lock(&mu_);
+  if (Exists(dir + "/dev")) return dir;
+  for (const char* d : {"", "/work", "/tmp", "/proc", "/dev"}) {
+    std::string p = dir + d;
+    if (mkdir(p.c_str(), 0755) != 0 && errno != EEXIST)
+      return Errno("cannot create", p);
+  }
+  chmod((dir + "/tmp").c_str(), 01777);
+  return dir;
+}
+
 absl::Status LayerStore::Extract(const Digest& digest,
                                  const std::string& dest) {
   // Copy the blob to a file libarchive can read (blobs stream from the CAS).

@@ -35,6 +35,11 @@ class LayerStore {
   // INVALID_ARGUMENT for an unsafe or malformed layer. Thread-safe.
   absl::StatusOr<std::string> Get(const common::Digest& digest);
 
+  // A directory holding only the mount points the sandbox needs (/work,
+  // /tmp, /proc, /dev). Stacked as the topmost read-only layer of every
+  // rootfs, so images need not contain them. Thread-safe.
+  absl::StatusOr<std::string> MountPoints();
+
  private:
   LayerStore(std::string dir, cache::BlobStore* cas)
       : dir_(std::move(dir)), cas_(cas) {}

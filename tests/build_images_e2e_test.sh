@@ -31,11 +31,14 @@ grep -q "^hello-pbrx:latest $digest$" "$T/out1" || fail "skopeo digest $digest d
 
 # Each script image runs its CMD.
 run_cmd() {  # run_cmd REF ARGS...: unpack with umoci, run the CMD under bwrap
-  local ref="$1"; shift
+  run_cmd_in images "$@"
+}
+run_cmd_in() {  # run_cmd_in LAYOUT REF ARGS...
+  local layout="$1" ref="$2"; shift 2
   rm -rf "$T/bundle"
-  umoci unpack --image "$T/images:$ref" "$T/bundle" >/dev/null
+  umoci unpack --image "$T/$layout:$ref" "$T/bundle" >/dev/null
   local cmd
-  cmd=$(skopeo inspect --config "oci:$T/images:$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["Cmd"][0])')
+  cmd=$(skopeo inspect --config "oci:$T/$layout:$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["Cmd"][0])')
   bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL \
     --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin -- "$cmd" "$@"
 }
@@ -55,6 +58,25 @@ layers=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["ro
 cat "$T/err2"
 grep -q "steps: [0-9]* cached, 0 run" "$T/err2" || fail "second build ran steps"
 diff "$T/out1" "$T/out2" || fail "digests differ between builds"
+
+# An OCI image as the base (--base oci:DIR:REF): here the base image just
+# built; the new images stack on its layers and still run their CMD.
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/on-oci" \
+  --base "oci:$T/images:hello-pbrx-base:latest" "$T/src" >"$T/oci.out" 2>"$T/oci.err" \
+  || { cat "$T/oci.err"; fail "build on an OCI base"; }
+skopeo inspect --config "oci:$T/on-oci:hello-pbrx:latest" >"$T/oci-config.json"
+grep -q "\"org.opencontainers.image.base.name\": \"oci:$T/images:hello-pbrx-base:latest\"" "$T/oci-config.json" \
+  || fail "base.name label"
+base_manifest=$(grep "^hello-pbrx-base:latest " "$T/out1" | cut -d' ' -f2)
+grep -q "\"org.opencontainers.image.base.digest\": \"$base_manifest\"" "$T/oci-config.json" || fail "base.digest label"
+[[ "$(run_cmd_in on-oci hello-pbrx:latest oci)" == "hello, oci, from hello-pbrx 0.3.0" ]] || fail "CMD on an OCI base"
+[[ ! -e "$T/bundle/rootfs/work" ]] || fail "the sandbox's mount points leaked into the image"
+set +e
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/x" --base "oci:$T/images:nope" "$T/src" \
+  >/dev/null 2>"$T/nope.err"
+[[ $? == 1 ]] || fail "unknown base ref exit code"
+set -e
+grep -q "no image 'nope' in $T/images (refs: " "$T/nope.err" || fail "unknown base ref message"
 
 # --json report and usage errors.
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images3" --json "$T/src" >"$T/report.json"

@@ -213,7 +213,7 @@ absl::StatusOr<ImageDescriptor> OciLayout::WriteImage(
   m.Key("config");
   Descriptor(m, kConfigMediaType, config_digest);
   m.Key("layers").BeginArray();
-  for (const Layer& l : layers) Descriptor(m, kLayerMediaType, l.digest);
+  for (const Layer& l : layers) Descriptor(m, l.media_type.c_str(), l.digest);
   m.EndArray();
   m.EndObject();
   ASSIGN_OR_RETURN(Digest manifest_digest, AddBlob(m.str()));

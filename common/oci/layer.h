@@ -34,11 +34,15 @@ struct LayerOptions {
   std::vector<std::string> exclude_prefixes;
 };
 
+inline constexpr char kGzipLayerMediaType[] = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr char kTarLayerMediaType[] = "application/vnd.oci.image.layer.v1.tar";
+
 struct Layer {
   std::string path;                  // the .tar.gz written
   Digest digest = Digest::Empty();   // of the compressed blob
   Digest diff_id = Digest::Empty();  // of the uncompressed tar
   int64_t entries = 0;
+  std::string media_type = kGzipLayerMediaType;  // layers we write are gzip
 };
 
 // Writes the layer for `root` to `out_path` (a temporary file next to it is
