@@ -50,6 +50,28 @@ if ls "$root/var/lib/dpkg/info/" | grep -q -- '-dev\.list$'; then fail "a -dev p
 [[ -e "$T/bundle/rootfs/usr/local/lib/python3.11/dist-packages/pbrxdemo_table" ]] || fail "script extra missing from its image"
 skopeo inspect --config "oci:$T/one:pbrx-service-base:latest" | grep -q '"org.opencontainers.image.version": "1.2.0"' || fail "version label"
 
+# A real container runtime: podman with runc (crun does not work here), its
+# own storage under the test's temp dir, no network.
+cat >"$T/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+CONF
+# (podman wants a runroot path shorter than 50 characters.)
+# podman also derives an image name from the layout path, which must then be
+# a valid reference: copy the layout to a short, plain path.
+PODMAN_RUN="/tmp/pbrx-podman-$$-$RANDOM"  # lower case: it becomes an image name
+mkdir "$PODMAN_RUN"
+# vfs storage: podman's overlay driver leaves a mount behind in its root.
+trap 'umount -R "$PODMAN_RUN/root" 2>/dev/null || true; rm -rf "$PODMAN_RUN" || true' EXIT
+mkdir "$PODMAN_RUN/run" && cp -r "$T/one" "$PODMAN_RUN/layout"
+out=$(CONTAINERS_CONF="$T/containers.conf" podman --root "$PODMAN_RUN/root" --runroot "$PODMAN_RUN/run" --storage-driver vfs \
+  run --rm --network none "oci:$PODMAN_RUN/layout:pbrx-service-api:latest" 2>"$T/podman.err") \
+  || { cat "$T/podman.err"; fail "podman run"; }
+[[ "$out" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "podman output: $out"
+
 build two
 grep -q "steps: [0-9]* cached, 0 run" "$T/two.err" || fail "rebuild ran steps"
 diff "$T/one.out" "$T/two.out" || fail "rebuild changed digests"
