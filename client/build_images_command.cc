@@ -158,14 +158,19 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   if (dirs.empty()) dirs.push_back(".");
   if (absl::StartsWith(base, "debian:")) {
     std::string suite = base.substr(7);
-    if (suite.empty() || suite.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != std::string::npos) {
-      return UsageError(io, "--base debian:SUITE needs a suite name such as bookworm");
+    if (suite.empty() ||
+        suite.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") !=
+            std::string::npos) {
+      return UsageError(
+          io, "--base debian:SUITE needs a suite name such as bookworm");
     }
   } else if (absl::StartsWith(base, "oci:") && base.size() > 4) {
     std::string rest = base.substr(4);
     if (rest[0] != '/') base = "oci:" + Absolute(rest);
   } else {
-    return UsageError(io, "--base must be debian:SUITE or oci:DIR[:REF] (docker:// comes later)");
+    return UsageError(
+        io,
+        "--base must be debian:SUITE or oci:DIR[:REF] (docker:// comes later)");
   }
   options.base = base;
   if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {
@@ -283,7 +288,17 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       w.BeginObject().Key("kind").String(s.kind).Key("name").String(s.name);
       w.Key("cached").Bool(s.cached).Key("seconds").String(
           absl::StrCat(s.seconds));
-      w.Key("key").String(s.action).EndObject();
+      w.Key("key").String(s.action);
+      if (!s.cached && s.kind != "image-assembly") {
+        // Why this step was not a hit: everything its cache key is made of.
+        w.Key("key_inputs").BeginObject().Key("argv").StringArray(s.argv);
+        w.Key("platform").BeginObject();
+        for (const auto& [k, v] : s.platform) w.Key(k).String(v);
+        w.EndObject();
+        if (!s.input_root.empty()) w.Key("input_root").String(s.input_root);
+        w.EndObject();
+      }
+      w.EndObject();
     }
     w.EndArray().EndObject();
   }

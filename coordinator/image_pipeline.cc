@@ -229,9 +229,13 @@ class BuildRun {
     ASSIGN_OR_RETURN(Digest action, PutAction(spec));
     absl::Time start = absl::Now();
     ASSIGN_OR_RETURN(executor::ActionOutcome out, runner_.Execute(action));
-    report.steps.push_back(StepReport{
-        kind, name, out.cached, absl::ToDoubleSeconds(absl::Now() - start),
-        action.ToString()});
+    StepReport step{kind, name, out.cached,
+                    absl::ToDoubleSeconds(absl::Now() - start),
+                    action.ToString()};
+    step.argv = spec.argv;
+    step.platform = spec.platform;
+    step.input_root = spec.input_root.ToString();
+    report.steps.push_back(std::move(step));
     if (!out.status.ok() || out.result.exit_code() != 0) {
       std::string log;
       for (const re::Digest* d :
@@ -369,9 +373,11 @@ class BuildRun {
       executor::RemoveTree(dir).IgnoreError();
       RETURN_IF_ERROR(st);
     }
-    report.steps.push_back(StepReport{
-        "python-layer", name, cached,
-        absl::ToDoubleSeconds(absl::Now() - start), action_digest.ToString()});
+    StepReport step{"python-layer", name, cached,
+                    absl::ToDoubleSeconds(absl::Now() - start),
+                    action_digest.ToString()};
+    step.argv.assign(key.arguments().begin(), key.arguments().end());
+    report.steps.push_back(std::move(step));
     return layer;
   }
 
@@ -583,6 +589,13 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   b.report.steps.push_back(StepReport{"base", base.name, base.cached,
                                       absl::ToDoubleSeconds(absl::Now() - t),
                                       base.key});
+  b.report.steps.back().argv =
+      absl::StartsWith(options.base, "oci:")
+          ? std::vector<std::string>{"import", options.base}
+          : std::vector<std::string>{
+                "mmdebstrap", "--variant=minbase",
+                "--include=python3,python3-pip,python3-venv",
+                options.base.substr(7)};
   std::string base_rootfs = RootfsOf(base.step_layers);
   ActionSpec probe;
   probe.argv = {"python3", "-c", executor::kBaseProbeScript};

@@ -45,6 +45,11 @@ struct StepReport {
   bool cached = false;
   double seconds = 0;
   std::string action;  // action digest "hash/size"
+  // What the cache key is made of, so a miss can be explained: the command
+  // line, the platform properties and the input root digest.
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> platform;
+  std::string input_root;
 };
 
 struct BuiltImage {

@@ -88,6 +88,19 @@ assert r["schema"] == "pbrx.build/v1"
 assert p["name"] == "hello-pbrx" and p["version"] == "0.3.0", p
 assert len(p["images"]) == 3, p["images"]
 assert all(s["cached"] for s in p["steps"] if s["kind"] != "image-assembly"), p["steps"]
+assert all("key_inputs" not in s for s in p["steps"]), "hits need no explanation"
+PY
+# A changed project: the steps that ran say what their keys were made of.
+echo "# touched" >>"$T/src/src/hello_pbrx/cli.py"
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images5" --json "$T/src" >"$T/report5.json"
+python3 - "$T/report5.json" <<'PY' || fail "json key inputs"
+import json, sys
+steps = json.load(open(sys.argv[1]))["projects"][0]["steps"]
+ran = {s["kind"]: s for s in steps if not s["cached"] and s["kind"] != "image-assembly"}
+assert set(ran) == {"project-wheel", "python-layer", "bytecode"}, sorted(ran)
+w = ran["project-wheel"]["key_inputs"]
+assert w["argv"][:4] == ["python3", "-m", "pip", "wheel"], w
+assert "rootfs" in w["platform"] and "/" in w["input_root"], w
 PY
 set +e
 "$PBRX" build-images --bogus >/dev/null 2>&1; [[ $? == 2 ]] || fail "usage error exit code"
