@@ -239,6 +239,13 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   ro.layer_mtime = options.source_date_epoch;
   executor::ActionRunner runner(cas->get(), &ac, sandbox->get(), &clock, ro);
   coordinator::ImagePipeline pipeline(cas->get(), &ac, &runner);
+  // On a terminal: one status line, rewritten as steps run.
+  bool tty = !json && isatty(STDERR_FILENO) == 1;
+  if (tty) {
+    options.progress = [&io](const std::string& line) {
+      *io.err << "\r\033[K" << line.substr(0, 150) << std::flush;
+    };
+  }
 
   bool failed = false;
   common::JsonWriter w;
@@ -250,6 +257,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   for (const std::string& dir : dirs) {
     absl::StatusOr<coordinator::ProjectBuild> build =
         pipeline.Build(Absolute(dir), options);
+    if (tty) *io.err << "\r\033[K" << std::flush;  // clear the status line
     if (!build.ok()) {
       failed = true;
       std::string message(build.status().message());

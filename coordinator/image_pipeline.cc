@@ -192,6 +192,17 @@ class BuildRun {
       : cas_(*cas), ac_(*ac), runner_(*runner), options_(options) {}
 
   ProjectBuild report;
+  std::string project_label;
+
+  void Progress(const std::string& what) {
+    if (!options_.progress) return;
+    int cached = 0, run = 0;
+    for (const auto& s : report.steps) {
+      if (s.kind != "image-assembly") (s.cached ? cached : run)++;
+    }
+    options_.progress(absl::StrCat(project_label, ": ", cached, " cached, ",
+                                   run, " run; ", what));
+  }
 
   absl::StatusOr<Digest> PutAction(const ActionSpec& spec) {
     re::Command cmd;
@@ -228,6 +239,7 @@ class BuildRun {
                                         const ActionSpec& spec) {
     ASSIGN_OR_RETURN(Digest action, PutAction(spec));
     absl::Time start = absl::Now();
+    Progress(absl::StrCat("running ", kind, " ", name));
     ASSIGN_OR_RETURN(executor::ActionOutcome out, runner_.Execute(action));
     StepReport step{kind, name, out.cached,
                     absl::ToDoubleSeconds(absl::Now() - start),
@@ -557,6 +569,7 @@ absl::StatusOr<BaseImageLayers> ImportOciBase(const std::string& spec,
 absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                                                   const BuildOptions& options) {
   BuildRun b(cas_, ac_, runner_, options);
+  b.project_label = dir.substr(dir.rfind('/') + 1);
   ASSIGN_OR_RETURN(common::project::Project project,
                    common::project::LoadProject(dir));
 

@@ -13,6 +13,7 @@
 #ifndef PBRX_COORDINATOR_IMAGE_PIPELINE_H_
 #define PBRX_COORDINATOR_IMAGE_PIPELINE_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct BuildOptions {
   std::vector<std::string> extra_index_urls;
   std::string scratch_dir;  // host scratch space
   int64_t source_date_epoch = 0;
+  // Called as steps start and finish with a one-line status such as
+  // "pbrx-service: 5 cached, 2 run; running wheel-build ffibridge-1.0.tar.gz".
+  std::function<void(const std::string&)> progress;
 };
 
 struct StepReport {
