@@ -15,6 +15,7 @@
 #include "cache/rocksdb_action_cache.h"
 #include "cache/rocksdb_blob_store.h"
 #include "cache/rocksdb_storage.h"
+#include "client/arg_cursor.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/oci/layer.h"
@@ -99,24 +100,10 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       absl::StrCat(home != nullptr ? home : "/root", "/.cache/pbrx");
   bool json = false;
   std::vector<std::string> dirs;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i], value;
-    bool has_value = false;
-    size_t eq = a.find('=');
-    if (absl::StartsWith(a, "--") && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      has_value = true;
-    }
-    auto take = [&](std::string* out) -> bool {
-      if (has_value) {
-        *out = value;
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
+  ArgCursor cursor(args);
+  while (cursor.Next()) {
+    const std::string a = cursor.name();
+    auto take = [&](std::string* out) { return cursor.Value(out); };
     std::string v;
     if (a == "-h" || a == "--help") {
       *io.out << kUsage;
@@ -152,7 +139,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     } else if (absl::StartsWith(a, "-")) {
       return UsageError(io, "unknown option " + a);
     } else {
-      dirs.push_back(args[i]);
+      dirs.push_back(cursor.raw());
     }
   }
   if (dirs.empty()) dirs.push_back(".");

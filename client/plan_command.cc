@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/arg_cursor.h"
 #include "common/bindep/bindep_file.h"
 #include "common/bindep/platform.h"
 #include "common/json_writer.h"
@@ -166,24 +167,10 @@ int RunPlanCommand(const std::vector<std::string>& args, PlanCommandIo& io) {
   std::vector<std::string> platforms;
   bool json = false;
   std::vector<std::string> dirs;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i], value;
-    bool has_value = false;
-    size_t eq = a.find('=');
-    if (absl::StartsWith(a, "--") && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      has_value = true;
-    }
-    auto take = [&](std::string* out) -> bool {
-      if (has_value) {
-        *out = value;
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
+  ArgCursor cursor(args);
+  while (cursor.Next()) {
+    const std::string a = cursor.name();
+    auto take = [&](std::string* out) { return cursor.Value(out); };
     if (a == "-h" || a == "--help") {
       *io.out << kUsage;
       return 0;
@@ -206,7 +193,7 @@ int RunPlanCommand(const std::vector<std::string>& args, PlanCommandIo& io) {
     } else if (absl::StartsWith(a, "-") && a != "-") {
       return UsageError(io, absl::StrCat("unknown option ", a));
     } else {
-      dirs.push_back(args[i]);
+      dirs.push_back(cursor.raw());
     }
   }
   if (dirs.empty()) return UsageError(io, "no project directory given");
