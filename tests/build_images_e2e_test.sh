@@ -91,7 +91,8 @@ assert all(s["cached"] for s in p["steps"] if s["kind"] != "image-assembly"), p[
 assert all("key_inputs" not in s for s in p["steps"]), "hits need no explanation"
 PY
 # A changed project: the steps that ran say what their keys were made of.
-echo "# touched" >>"$T/src/src/hello_pbrx/cli.py"
+# (a unique change: the machine-wide cache has seen earlier runs)
+echo "# touched $(date +%s%N)" >>"$T/src/src/hello_pbrx/cli.py"
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images5" --json "$T/src" >"$T/report5.json"
 python3 - "$T/report5.json" <<'PY' || fail "json key inputs"
 import json, sys
