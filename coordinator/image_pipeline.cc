@@ -76,7 +76,30 @@ struct WheelMeta {
   std::vector<std::string> requires_dist;
   std::vector<std::string> extras;
   std::vector<std::pair<std::string, std::string>> console_scripts;
+  std::string source;  // Project-URL "Source"/"Repository", else Home-page
 };
+
+// The commit checked out in `dir` if it is the top of a git checkout ("" if
+// not, or if HEAD cannot be read): .git/HEAD, its ref file or packed-refs.
+std::string GitRevision(const std::string& dir) {
+  auto read = [](const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return std::string(absl::StripAsciiWhitespace(ss.str()));
+  };
+  std::string head = read(dir + "/.git/HEAD");
+  if (!absl::StartsWith(head, "ref: ")) return head.size() == 40 ? head : "";
+  std::string ref = head.substr(5);
+  std::string sha = read(dir + "/.git/" + ref);
+  if (sha.size() == 40) return sha;
+  for (absl::string_view line :
+       absl::StrSplit(read(dir + "/.git/packed-refs"), '\n')) {
+    if (absl::EndsWith(line, " " + ref) && line.size() > 40)
+      return std::string(line.substr(0, 40));
+  }
+  return "";
+}
 
 std::string Tail(const std::string& text, size_t lines) {
   std::vector<absl::string_view> all = absl::StrSplit(text, '\n');
@@ -160,6 +183,16 @@ absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
     if (key == "Version") m.version = value;
     if (key == "Requires-Dist") m.requires_dist.push_back(value);
     if (key == "Provides-Extra") m.extras.push_back(value);
+    if (key == "Home-page" && m.source.empty()) m.source = value;
+    if (key == "Project-URL") {
+      size_t comma = value.find(',');
+      std::string label = absl::AsciiStrToLower(value.substr(0, comma));
+      if (comma != std::string::npos &&
+          (label == "source" || label == "repository")) {
+        m.source =
+            std::string(absl::StripAsciiWhitespace(value.substr(comma + 1)));
+      }
+    }
   }
   std::string section;
   for (absl::string_view line : absl::StrSplit(entry_points, '\n')) {
@@ -967,6 +1000,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       tags.push_back(tg);
   }
   std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
+  const std::string revision = GitRevision(dir);
   struct ImageSpec {
     std::string name;
     std::vector<std::string> cmd;
@@ -996,6 +1030,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                      {"org.opencontainers.image.version", meta->version},
                      {"org.opencontainers.image.base.digest", base.digest},
                      {"org.opencontainers.image.base.name", base.name}};
+    if (!meta->source.empty())
+      config.labels["org.opencontainers.image.source"] = meta->source;
+    if (!revision.empty())
+      config.labels["org.opencontainers.image.revision"] = revision;
     std::vector<std::string> refs;
     for (const std::string& tg : tags)
       refs.push_back(absl::StrCat(name, ":", tg));

@@ -59,6 +59,21 @@ cat "$T/err2"
 grep -q "steps: [0-9]* cached, 0 run" "$T/err2" || fail "second build ran steps"
 diff "$T/out1" "$T/out2" || fail "digests differ between builds"
 
+# Labels: the source URL from the project's metadata; the git revision when
+# the project is a git checkout.
+grep -q '"org.opencontainers.image.source": "https://example.org/pbrx-farm/hello-pbrx"' "$T/config.json" \
+  || fail "source label"
+grep -q 'org.opencontainers.image.revision' "$T/config.json" && fail "revision label without git"
+cp -r "$T/src" "$T/src-git"
+git -C "$T/src-git" init -q
+git -C "$T/src-git" add -A
+git -C "$T/src-git" -c user.name=pbrx -c user.email=pbrx@example.org commit -qm "test commit"
+head=$(git -C "$T/src-git" rev-parse HEAD)
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/git" "$T/src-git" >/dev/null 2>"$T/git.err" \
+  || { cat "$T/git.err"; fail "build of a git checkout"; }
+skopeo inspect --config "oci:$T/git:hello-pbrx:latest" \
+  | grep -q "\"org.opencontainers.image.revision\": \"$head\"" || fail "revision label"
+
 # An OCI image as the base (--base oci:DIR:REF): here the base image just
 # built; the new images stack on its layers and still run their CMD.
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/on-oci" \
