@@ -306,14 +306,21 @@ class BuildRun {
     return absl::InternalError(absl::StrCat("step produced no ", path));
   }
 
-  // A layer made by a rootfs-diff step: (blob, diff_id).
-  absl::StatusOr<common::oci::Layer> CapturedLayer(const re::ActionResult& r) {
+  // A layer a step produced as two outputs: the blob and its diff_id text.
+  absl::StatusOr<common::oci::Layer> LayerOutputs(
+      const re::ActionResult& r, const std::string& blob_path,
+      const std::string& diff_id_path) {
     common::oci::Layer layer;
-    ASSIGN_OR_RETURN(layer.digest, OutputFile(r, "rootfs-diff.tar.gz"));
-    ASSIGN_OR_RETURN(Digest diff_blob, OutputFile(r, "rootfs-diff.diff_id"));
+    ASSIGN_OR_RETURN(layer.digest, OutputFile(r, blob_path));
+    ASSIGN_OR_RETURN(Digest diff_blob, OutputFile(r, diff_id_path));
     ASSIGN_OR_RETURN(std::string diff, cache::ReadBlob(cas_, diff_blob));
-    ASSIGN_OR_RETURN(layer.diff_id, Digest::Create(diff.substr(7), 0));
+    ASSIGN_OR_RETURN(layer.diff_id, common::oci::ParseDiffId(diff));
     return layer;
+  }
+
+  // A layer made by a rootfs-diff step.
+  absl::StatusOr<common::oci::Layer> CapturedLayer(const re::ActionResult& r) {
+    return LayerOutputs(r, "rootfs-diff.tar.gz", "rootfs-diff.diff_id");
   }
 
   absl::StatusOr<common::oci::Layer> AptLayer(
@@ -373,10 +380,8 @@ class BuildRun {
     absl::StatusOr<re::ActionResult> hit = ac_.Get(action_digest);
     bool cached = hit.ok();
     if (cached) {
-      ASSIGN_OR_RETURN(layer.digest, OutputFile(*hit, "layer.tar.gz"));
-      ASSIGN_OR_RETURN(Digest diff_blob, OutputFile(*hit, "layer.diff_id"));
-      ASSIGN_OR_RETURN(std::string diff, cache::ReadBlob(cas_, diff_blob));
-      ASSIGN_OR_RETURN(layer.diff_id, Digest::Create(diff.substr(7), 0));
+      ASSIGN_OR_RETURN(layer,
+                       LayerOutputs(*hit, "layer.tar.gz", "layer.diff_id"));
     } else {
       std::string dir =
           absl::StrCat(options_.scratch_dir, "/pylayer-", getpid(), "-", name);
@@ -404,8 +409,7 @@ class BuildRun {
         ASSIGN_OR_RETURN(layer.digest, executor::UploadFile(layer.path, cas_));
         ASSIGN_OR_RETURN(
             Digest diff_blob,
-            cache::WriteBlob(cas_,
-                             absl::StrCat("sha256:", layer.diff_id.hash())));
+            cache::WriteBlob(cas_, common::oci::DiffIdText(layer.diff_id)));
         re::ActionResult r;
         auto* f = r.add_output_files();
         f->set_path("layer.tar.gz");
@@ -582,11 +586,11 @@ absl::StatusOr<BaseImageLayers> ImportOciBase(const std::string& spec,
         return absl::UnimplementedError(absl::StrCat(
             spec, ": layer media type ", media, " is not supported"));
       }
-      if (i >= static_cast<int>(diff_ids.size()) || diff_ids[i].size() != 71) {
+      if (i >= static_cast<int>(diff_ids.size())) {
         return absl::InvalidArgumentError(
             spec + ": config diff_ids do not match the layers");
       }
-      ASSIGN_OR_RETURN(layer.diff_id, Digest::Create(diff_ids[i].substr(7), 0));
+      ASSIGN_OR_RETURN(layer.diff_id, common::oci::ParseDiffId(diff_ids[i]));
       base.layers.push_back(layer);
       ++i;
     }

@@ -277,8 +277,8 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
       f->set_path("rootfs-diff.tar.gz");
       *f->mutable_digest() = ld.ToProto();
       ASSIGN_OR_RETURN(
-          Digest dd, cache::WriteBlob(
-                         *cas_, absl::StrCat("sha256:", layer.diff_id.hash())));
+          Digest dd,
+          cache::WriteBlob(*cas_, common::oci::DiffIdText(layer.diff_id)));
       auto* g = result.add_output_files();
       g->set_path("rootfs-diff.diff_id");
       *g->mutable_digest() = dd.ToProto();

@@ -82,7 +82,7 @@ absl::StatusOr<BaseImage> EnsureDebianBase(const DebianBaseSpec& spec,
     ASSIGN_OR_RETURN(Digest diff_blob,
                      Digest::FromProto(hit->output_files(1).digest()));
     ASSIGN_OR_RETURN(std::string diff_text, cache::ReadBlob(cas, diff_blob));
-    ASSIGN_OR_RETURN(base.diff_id, Digest::Create(diff_text.substr(7), 0));
+    ASSIGN_OR_RETURN(base.diff_id, common::oci::ParseDiffId(diff_text));
     // diff_id sizes are not recorded; only the hash is used in configs.
     base.cached = true;
     return base;
@@ -133,7 +133,7 @@ absl::StatusOr<BaseImage> EnsureDebianBase(const DebianBaseSpec& spec,
     base.diff_id = layer.diff_id;
     ASSIGN_OR_RETURN(
         Digest diff_blob,
-        cache::WriteBlob(cas, absl::StrCat("sha256:", layer.diff_id.hash())));
+        cache::WriteBlob(cas, common::oci::DiffIdText(layer.diff_id)));
     re::ActionResult result;
     auto* f = result.add_output_files();
     f->set_path("base.tar.gz");

@@ -8,8 +8,9 @@ set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 EXAMPLE="$TEST_SRCDIR/pbrx/examples/pep621-hello"
 T="$TEST_TMPDIR"
+REPO="$TEST_SRCDIR/pbrx"
+source "$REPO/tests/e2e_lib.sh"
 CACHE=/var/tmp/pbrx-test-cache
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The example is copied: runfiles are symlinks, and builds must not write
 # into the source tree.
@@ -30,18 +31,7 @@ digest=$(skopeo inspect "oci:$T/images:hello-pbrx:latest" | sed -n 's/.*"Digest"
 grep -q "^hello-pbrx:latest $digest$" "$T/out1" || fail "skopeo digest $digest differs from the CLI's"
 
 # Each script image runs its CMD.
-run_cmd() {  # run_cmd REF ARGS...: unpack with umoci, run the CMD under bwrap
-  run_cmd_in images "$@"
-}
-run_cmd_in() {  # run_cmd_in LAYOUT REF ARGS...
-  local layout="$1" ref="$2"; shift 2
-  rm -rf "$T/bundle"
-  umoci unpack --image "$T/$layout:$ref" "$T/bundle" >/dev/null
-  local cmd
-  cmd=$(skopeo inspect --config "oci:$T/$layout:$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["Cmd"][0])')
-  bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL \
-    --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin -- "$cmd" "$@"
-}
+run_cmd() { run_image images "$@"; }
 [[ "$(run_cmd hello-pbrx:latest --help)" == "usage: hello-pbrx [--help] [NAME]" ]] || fail "hello-pbrx --help"
 [[ "$(run_cmd hello-pbrx:latest pbrx)" == "hello, pbrx, from hello-pbrx 0.3.0" ]] || fail "hello-pbrx run"
 [[ "$(run_cmd hello-pbrx-info:latest)" == "hello-pbrx 0.3.0 on Python 3.11."* ]] || fail "info"
@@ -84,7 +74,7 @@ grep -q "\"org.opencontainers.image.base.name\": \"oci:$T/images:hello-pbrx-base
   || fail "base.name label"
 base_manifest=$(grep "^hello-pbrx-base:latest " "$T/out1" | cut -d' ' -f2)
 grep -q "\"org.opencontainers.image.base.digest\": \"$base_manifest\"" "$T/oci-config.json" || fail "base.digest label"
-[[ "$(run_cmd_in on-oci hello-pbrx:latest oci)" == "hello, oci, from hello-pbrx 0.3.0" ]] || fail "CMD on an OCI base"
+[[ "$(run_image on-oci hello-pbrx:latest oci)" == "hello, oci, from hello-pbrx 0.3.0" ]] || fail "CMD on an OCI base"
 [[ ! -e "$T/bundle/rootfs/work" ]] || fail "the sandbox's mount points leaked into the image"
 set +e
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/x" --base "oci:$T/images:nope" "$T/src" \

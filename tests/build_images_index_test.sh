@@ -9,15 +9,12 @@ PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
 CACHE=/var/tmp/pbrx-test-cache
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$REPO/tests/e2e_lib.sh"
 SERVER=""
 trap '[[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null || true' EXIT
 
 cp -rL "$REPO/examples/pbr-service" "$T/src"
-mkdir -p "$T/tests/fixtures" "$T/tools"
-cp -rL "$REPO/tests/fixtures/dists" "$T/tests/fixtures/dists"
-cp -L "$REPO/tools/make-fixture-dists" "$REPO/tools/make-test-index" "$T/tools/"
-"$T/tools/make-fixture-dists" "$T/dists"
+stage_dists "$T/dists"
 "$T/tools/make-test-index" "$T/dists" "$T/index"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 "$PORT" --directory "$T/index" >"$T/server.log" 2>&1 &
@@ -35,10 +32,7 @@ assert kinds.count("fetch") >= 3, kinds
 assert len(p["images"]) == 3, p["images"]
 PY
 grep -q 'GET /files/ffibridge-1.0.tar.gz' "$T/server.log" || fail "ffibridge was not fetched from the index"
-rm -rf "$T/bundle"
-umoci unpack --image "$T/one:pbrx-service-api:latest" "$T/bundle" >/dev/null
-out=$(bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL \
-  --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin -- /usr/local/bin/pbrx-service-api)
+out=$(run_image one pbrx-service-api:latest)
 [[ "$out" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "api from index deps: $out"
 
 # Again, with the index from pip.conf: only the resolutions run.

@@ -12,28 +12,17 @@ PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
 CACHE=/var/tmp/pbrx-test-cache
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$REPO/tests/e2e_lib.sh"
 
 cp -rL "$REPO/examples/pbr-service" "$T/src"
-mkdir -p "$T/tests/fixtures"
-cp -rL "$REPO/tests/fixtures/dists" "$T/tests/fixtures/dists"
-mkdir -p "$T/tools" && cp -L "$REPO/tools/make-fixture-dists" "$T/tools/"
-"$T/tools/make-fixture-dists" "$T/links"
+stage_dists "$T/links"
 
 build() {  # build NAME: builds into oci:$T/NAME, output in $T/NAME.out/.err
   "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/$1" --find-links "$T/links" \
     "$T/src" >"$T/$1.out" 2>"$T/$1.err" || { cat "$T/$1.err"; fail "build $1"; }
   cat "$T/$1.out" "$T/$1.err"
 }
-run_cmd() {  # run_cmd LAYOUT REF ARGS...
-  local layout="$1" ref="$2"; shift 2
-  rm -rf "$T/bundle"
-  umoci unpack --image "$T/$layout:$ref" "$T/bundle" >/dev/null
-  local cmd
-  cmd=$(skopeo inspect --config "oci:$T/$layout:$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["Cmd"][0])')
-  bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL \
-    --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin -- "$cmd" "$@"
-}
+run_cmd() { run_image "$@"; }
 digest_of() { grep "^$2 " "$T/$1.out" | cut -d' ' -f2; }
 
 build one

@@ -6,12 +6,9 @@ set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$REPO/tests/e2e_lib.sh"
 cp -rL "$REPO/examples/pbr-service" "$T/src"
-mkdir -p "$T/tests/fixtures" "$T/tools"
-cp -rL "$REPO/tests/fixtures/dists" "$T/tests/fixtures/dists"
-cp -L "$REPO/tools/make-fixture-dists" "$T/tools/"
-"$T/tools/make-fixture-dists" "$T/links"
+stage_dists "$T/links"
 for n in 1 2; do
   "$PBRX" build-images --cache-dir "$T/cache$n" --output "oci:$T/images$n" --find-links "$T/links" \
     "$T/src" >"$T/out$n" 2>"$T/err$n" || { cat "$T/err$n"; fail "build $n"; }

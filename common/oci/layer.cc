@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
@@ -291,6 +292,19 @@ absl::Status Gzip(const std::string& tar_path, const std::string& gz_path,
 }
 
 }  // namespace
+
+std::string DiffIdText(const Digest& diff_id) {
+  return absl::StrCat("sha256:", diff_id.hash());
+}
+
+absl::StatusOr<Digest> ParseDiffId(absl::string_view text) {
+  absl::string_view hash = absl::StripAsciiWhitespace(text);
+  if (!absl::ConsumePrefix(&hash, "sha256:")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("diff_id '", text, "' is not sha256:<hex>"));
+  }
+  return Digest::Create(hash, 0);
+}
 
 int64_t SourceDateEpoch() {
   const char* v = std::getenv("SOURCE_DATE_EPOCH");

@@ -34,8 +34,10 @@ struct LayerOptions {
   std::vector<std::string> exclude_prefixes;
 };
 
-inline constexpr char kGzipLayerMediaType[] = "application/vnd.oci.image.layer.v1.tar+gzip";
-inline constexpr char kTarLayerMediaType[] = "application/vnd.oci.image.layer.v1.tar";
+inline constexpr char kGzipLayerMediaType[] =
+    "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr char kTarLayerMediaType[] =
+    "application/vnd.oci.image.layer.v1.tar";
 
 struct Layer {
   std::string path;                  // the .tar.gz written
@@ -51,6 +53,12 @@ struct Layer {
 absl::StatusOr<Layer> WriteLayer(const std::string& root,
                                  const std::string& out_path,
                                  const LayerOptions& options);
+
+// A diff_id as OCI configs spell it ("sha256:<hex>"), and back. Only the
+// hash matters for a diff_id; the parsed Digest has size 0.
+// INVALID_ARGUMENT for anything else.
+std::string DiffIdText(const Digest& diff_id);
+absl::StatusOr<Digest> ParseDiffId(absl::string_view text);
 
 // The noise apt/dpkg steps leave that never belongs in a layer.
 std::vector<std::string> AptNoisePrefixes();
