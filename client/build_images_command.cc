@@ -3,14 +3,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "cache/completeness_checking_action_cache.h"
 #include "cache/rocksdb_action_cache.h"
 #include "cache/rocksdb_blob_store.h"
@@ -19,12 +23,14 @@
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/oci/layer.h"
+#include "common/parallel.h"
 #include "common/project/ini_file.h"
 #include "coordinator/image_pipeline.h"
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
 #include "executor/layer_store.h"
+#include "executor/shared_executor.h"
 
 namespace pbrx::client {
 namespace {
@@ -32,7 +38,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: pbrx build-images [--prefix P] [--tag T]... [--base debian:SUITE] "
     "[--output oci:DIR] [--find-links DIR] [--index-url URL] "
-    "[--extra-index-url URL]... "
+    "[--extra-index-url URL]... [--constraint FILE]... "
     "[--cache-dir DIR] [--jobs N] [--json] [DIR...]\n";
 
 int UsageError(BuildImagesIo& io, const std::string& message) {
@@ -99,6 +105,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   std::string cache_dir =
       absl::StrCat(home != nullptr ? home : "/root", "/.cache/pbrx");
   bool json = false;
+  int jobs = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> dirs;
   ArgCursor cursor(args);
   while (cursor.Next()) {
@@ -131,8 +138,10 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
         return UsageError(io, "--find-links needs a value");
     } else if (a == "--cache-dir") {
       if (!take(&cache_dir)) return UsageError(io, "--cache-dir needs a value");
-    } else if (a == "--jobs") {
-      int jobs = 0;
+    } else if (a == "--constraint" || a == "-c") {
+      if (!take(&v)) return UsageError(io, a + " needs a file");
+      options.constraints.push_back(v);
+    } else if (a == "--jobs" || a == "-j") {
       if (!take(&v) || !absl::SimpleAtoi(v, &jobs) || jobs < 1) {
         return UsageError(io, "--jobs needs a positive number");
       }
@@ -182,6 +191,12 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       !absl::StartsWith(options.index_url, "https://")) {
     return UsageError(io, "--index-url must be an http:// or https:// URL");
   }
+  for (std::string& c : options.constraints) {
+    c = Absolute(c);
+    if (access(c.c_str(), R_OK) != 0) {
+      return UsageError(io, "constraints file " + c + " cannot be read");
+    }
+  }
   options.output_layout = Absolute(output.substr(4));
   if (!options.find_links.empty())
     options.find_links = Absolute(options.find_links);
@@ -225,13 +240,62 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   ro.layers = layers->get();
   ro.layer_mtime = options.source_date_epoch;
   executor::ActionRunner runner(cas->get(), &ac, sandbox->get(), &clock, ro);
-  coordinator::ImagePipeline pipeline(cas->get(), &ac, &runner);
+  // At most --jobs steps run at once; projects building the same step at
+  // the same moment share one run.
+  executor::BoundedExecutor bounded(&runner, jobs);
+  executor::InflightDedupExecutor shared(&bounded);
+  coordinator::ImagePipeline pipeline(cas->get(), &ac, &shared);
   // On a terminal: one status line, rewritten as steps run.
   bool tty = !json && isatty(STDERR_FILENO) == 1;
+  absl::Mutex io_mu;
   if (tty) {
-    options.progress = [&io](const std::string& line) {
+    options.progress = [&io, &io_mu](const std::string& line) {
+      absl::MutexLock lock(&io_mu);
       *io.err << "\r\033[K" << line.substr(0, 150) << std::flush;
     };
+  }
+
+  // Up to --jobs projects at once; each reports as it finishes, the JSON
+  // report keeps the order of the command line.
+  std::vector<absl::StatusOr<coordinator::ProjectBuild>> builds(
+      dirs.size(), absl::UnknownError("not built"));
+  std::atomic<size_t> next_project{0};
+  auto report_text = [&](size_t i) {
+    const std::string& dir = dirs[i];
+    const auto& build = builds[i];
+    absl::MutexLock lock(&io_mu);
+    if (tty) *io.err << "\r\033[K" << std::flush;  // clear the status line
+    if (!build.ok()) {
+      std::string message(build.status().message());
+      // Project-loading errors already start with the directory.
+      if (!absl::StartsWith(message, Absolute(dir)))
+        message = absl::StrCat(dir, ": ", message);
+      *io.err << "pbrx build-images: " << message << "\n";
+      return;
+    }
+    if (json) return;
+    int cached = 0, executed = 0;
+    for (const auto& s : build->steps) {
+      if (s.kind == "image-assembly") continue;
+      (s.cached ? cached : executed)++;
+    }
+    for (const auto& img : build->images)
+      *io.out << img.ref << " " << img.manifest_digest << "\n";
+    *io.err << "pbrx build-images: " << build->name << " " << build->version
+            << ": " << build->images.size()
+            << " image ref(s), steps: " << cached << " cached, " << executed
+            << " run\n";
+  };
+  {
+    std::vector<common::ScopedThread> workers;
+    for (int t = 0; t < std::min<int>(jobs, dirs.size()); ++t) {
+      workers.emplace_back([&] {
+        for (size_t i = next_project++; i < dirs.size(); i = next_project++) {
+          builds[i] = pipeline.Build(Absolute(dirs[i]), options);
+          report_text(i);
+        }
+      });
+    }
   }
 
   bool failed = false;
@@ -241,34 +305,15 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       .String("pbrx.build/v1")
       .Key("projects")
       .BeginArray();
-  for (const std::string& dir : dirs) {
-    absl::StatusOr<coordinator::ProjectBuild> build =
-        pipeline.Build(Absolute(dir), options);
-    if (tty) *io.err << "\r\033[K" << std::flush;  // clear the status line
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    const std::string& dir = dirs[i];
+    const auto& build = builds[i];
     if (!build.ok()) {
       failed = true;
-      std::string message(build.status().message());
-      // Project-loading errors already start with the directory.
-      if (!absl::StartsWith(message, Absolute(dir)))
-        message = absl::StrCat(dir, ": ", message);
-      *io.err << "pbrx build-images: " << message << "\n";
       w.BeginObject().Key("dir").String(dir).Key("error").String(
           build.status().message());
       w.EndObject();
       continue;
-    }
-    int cached = 0, executed = 0;
-    for (const auto& s : build->steps) {
-      if (s.kind == "image-assembly") continue;
-      (s.cached ? cached : executed)++;
-    }
-    if (!json) {
-      for (const auto& img : build->images)
-        *io.out << img.ref << " " << img.manifest_digest << "\n";
-      *io.err << "pbrx build-images: " << build->name << " " << build->version
-              << ": " << build->images.size()
-              << " image ref(s), steps: " << cached << " cached, " << executed
-              << " run\n";
     }
     w.BeginObject().Key("dir").String(dir).Key("name").String(build->name);
     w.Key("version").String(build->version);

@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -23,11 +25,14 @@
 #include "common/bindep/platform.h"
 #include "common/oci/image_layout.h"
 #include "common/oci/layer.h"
+#include "common/parallel.h"
 #include "common/project/project.h"
 #include "common/project/python_names.h"
 #include "common/status_macros.h"
 #include "common/wheel/wheel_installer.h"
+#include "coordinator/distro_packages.h"
 #include "coordinator/planner.h"
+#include "executor/action_runner.h"
 #include "executor/debian_base.h"
 #include "executor/input_tree.h"
 #include "google/protobuf/struct.pb.h"
@@ -220,18 +225,33 @@ absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
 // One build's state and step runner.
 class BuildRun {
  public:
-  BuildRun(cache::BlobStore* cas, cache::ActionCache* ac,
-           executor::ActionRunner* runner, const BuildOptions& options)
-      : cas_(*cas), ac_(*ac), runner_(*runner), options_(options) {}
+  BuildRun(ImagePipeline* pipeline, cache::BlobStore* cas,
+           cache::ActionCache* ac, executor::ActionExecutor* runner,
+           const BuildOptions& options)
+      : pipeline_(*pipeline),
+        cas_(*cas),
+        ac_(*ac),
+        runner_(*runner),
+        options_(options) {}
 
+  // Steps are added from several threads; read `report` only when they
+  // have all finished.
   ProjectBuild report;
   std::string project_label;
+
+  void AddStep(StepReport step) {
+    absl::MutexLock lock(&mu_);
+    report.steps.push_back(std::move(step));
+  }
 
   void Progress(const std::string& what) {
     if (!options_.progress) return;
     int cached = 0, run = 0;
-    for (const auto& s : report.steps) {
-      if (s.kind != "image-assembly") (s.cached ? cached : run)++;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& s : report.steps) {
+        if (s.kind != "image-assembly") (s.cached ? cached : run)++;
+      }
     }
     options_.progress(absl::StrCat(project_label, ": ", cached, " cached, ",
                                    run, " run; ", what));
@@ -280,7 +300,7 @@ class BuildRun {
     step.argv = spec.argv;
     step.platform = spec.platform;
     step.input_root = spec.input_root.ToString();
-    report.steps.push_back(std::move(step));
+    AddStep(std::move(step));
     if (!out.status.ok() || out.result.exit_code() != 0) {
       std::string log;
       for (const re::Digest* d :
@@ -323,16 +343,17 @@ class BuildRun {
     return LayerOutputs(r, "rootfs-diff.tar.gz", "rootfs-diff.diff_id");
   }
 
-  absl::StatusOr<common::oci::Layer> AptLayer(
+  // Distro packages installed with the base's package manager (apt or
+  // apk) into a layer of their own.
+  absl::StatusOr<common::oci::Layer> PackageLayer(
       const std::string& name, const std::string& rootfs,
+      common::bindep::PackageManager manager,
       const std::vector<std::string>& packages) {
+    ASSIGN_OR_RETURN(PackageInstall install,
+                     InstallPackagesCommand(manager, packages));
     ActionSpec s;
-    s.argv = {"sh", "-c",
-              absl::StrCat("apt-get update -qq && apt-get install -y -qq "
-                           "--no-install-recommends ",
-                           absl::StrJoin(packages, " "),
-                           " >/dev/null && apt-get clean")};
-    s.env = {{"DEBIAN_FRONTEND", "noninteractive"}};
+    s.argv = install.argv;
+    s.env = install.env;
     ASSIGN_OR_RETURN(s.input_root, EmptyDir());
     s.platform = {
         {"rootfs", rootfs}, {"capture", "rootfs-diff"}, {"network", "egress"}};
@@ -383,8 +404,7 @@ class BuildRun {
       ASSIGN_OR_RETURN(layer,
                        LayerOutputs(*hit, "layer.tar.gz", "layer.diff_id"));
     } else {
-      std::string dir =
-          absl::StrCat(options_.scratch_dir, "/pylayer-", getpid(), "-", name);
+      std::string dir = pipeline_.ScratchPath(options_, "pylayer-" + name);
       executor::RemoveTree(dir).IgnoreError();
       mkdir(dir.c_str(), 0755);
       std::string stage = dir + "/root";
@@ -426,7 +446,7 @@ class BuildRun {
                     absl::ToDoubleSeconds(absl::Now() - start),
                     action_digest.ToString()};
     step.argv.assign(key.arguments().begin(), key.arguments().end());
-    report.steps.push_back(std::move(step));
+    AddStep(std::move(step));
     return layer;
   }
 
@@ -469,10 +489,12 @@ class BuildRun {
     return absl::InternalError("the wheel step produced no .whl");
   }
 
+  ImagePipeline& pipeline_;
   cache::BlobStore& cas_;
   cache::ActionCache& ac_;
-  executor::ActionRunner& runner_;
+  executor::ActionExecutor& runner_;
   const BuildOptions& options_;
+  absl::Mutex mu_;
 };
 
 }  // namespace
@@ -603,9 +625,15 @@ absl::StatusOr<BaseImageLayers> ImportOciBase(const std::string& spec,
 
 }  // namespace
 
+std::string ImagePipeline::ScratchPath(const BuildOptions& options,
+                                       const std::string& what) {
+  return absl::StrCat(options.scratch_dir, "/", getpid(), "-", scratch_seq_++,
+                      "-", what);
+}
+
 absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                                                   const BuildOptions& options) {
-  BuildRun b(cas_, ac_, runner_, options);
+  BuildRun b(this, cas_, ac_, runner_, options);
   b.project_label = dir.substr(dir.rfind('/') + 1);
   ASSIGN_OR_RETURN(common::project::Project project,
                    common::project::LoadProject(dir));
@@ -620,6 +648,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     executor::DebianBaseSpec base_spec;
     base_spec.suite = options.base.substr(7);
     base_spec.mtime = options.source_date_epoch;
+    absl::MutexLock base_lock(&base_mu_);
     ASSIGN_OR_RETURN(executor::BaseImage debian,
                      executor::EnsureDebianBase(base_spec, *cas_, *ac_,
                                                 options.scratch_dir));
@@ -636,16 +665,15 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     return absl::InvalidArgumentError(absl::StrCat(
         "--base ", options.base, ": expected debian:SUITE or oci:DIR[:REF]"));
   }
-  b.report.steps.push_back(StepReport{"base", base.name, base.cached,
-                                      absl::ToDoubleSeconds(absl::Now() - t),
-                                      base.key});
-  b.report.steps.back().argv =
-      absl::StartsWith(options.base, "oci:")
-          ? std::vector<std::string>{"import", options.base}
-          : std::vector<std::string>{
-                "mmdebstrap", "--variant=minbase",
-                "--include=python3,python3-pip,python3-venv",
-                options.base.substr(7)};
+  StepReport base_step{"base", base.name, base.cached,
+                       absl::ToDoubleSeconds(absl::Now() - t), base.key};
+  base_step.argv = absl::StartsWith(options.base, "oci:")
+                       ? std::vector<std::string>{"import", options.base}
+                       : std::vector<std::string>{
+                             "mmdebstrap", "--variant=minbase",
+                             "--include=python3,python3-pip,python3-venv",
+                             options.base.substr(7)};
+  b.AddStep(std::move(base_step));
   std::string base_rootfs = RootfsOf(base.step_layers);
   ActionSpec probe;
   probe.argv = {"python3", "-c", executor::kBaseProbeScript};
@@ -697,17 +725,33 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   plan_options.platform_atoms = platform.atoms;
   ProjectPlan plan = PlanProject(project, bindep, plan_options);
 
+  // The runtime layer needs only the base: it is made while the builder
+  // chain runs.
+  std::optional<common::oci::Layer> runtime_layer;
+  absl::Status runtime_status;
+  common::ScopedThread runtime_thread;
+  if (!plan.runtime_packages.empty()) {
+    runtime_thread = common::ScopedThread([&] {
+      absl::StatusOr<common::oci::Layer> l =
+          b.PackageLayer("runtime", base_rootfs, platform.package_manager,
+                         plan.runtime_packages);
+      if (l.ok()) {
+        runtime_layer = *l;
+      } else {
+        runtime_status = l.status();
+      }
+    });
+  }
+
   // 3. Builder: compile packages + build tools.
   std::vector<std::string> build_packages = plan.compile_packages;
-  for (const char* p : {"python3-pip", "python3-setuptools", "python3-wheel"}) {
-    build_packages.push_back(p);
-  }
-  if (project.backend == "pbr") {
-    build_packages.push_back("python3-pbr");
-    build_packages.push_back("git");
-  }
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> tools,
+      BuildToolPackages(platform.package_manager, project.backend == "pbr"));
+  build_packages.insert(build_packages.end(), tools.begin(), tools.end());
   ASSIGN_OR_RETURN(common::oci::Layer builder,
-                   b.AptLayer("builder", base_rootfs, build_packages));
+                   b.PackageLayer("builder", base_rootfs,
+                                  platform.package_manager, build_packages));
   std::string builder_rootfs =
       absl::StrCat(base_rootfs, ",", builder.digest.ToString());
 
@@ -747,8 +791,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   ASSIGN_OR_RETURN(auto project_wheel, b.SingleWheel(wheel_result));
   std::string wheel_file = project_wheel.first;
   Digest wheel_digest = project_wheel.second;
-  std::string wheel_path =
-      absl::StrCat(options.scratch_dir, "/", getpid(), "-", wheel_file);
+  std::string wheel_path = ScratchPath(options, wheel_file);
   RETURN_IF_ERROR(BlobToFile(*cas_, wheel_digest, wheel_path));
   absl::StatusOr<WheelMeta> meta = ReadWheelMeta(wheel_path);
   unlink(wheel_path.c_str());
@@ -811,12 +854,46 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     auto* l = inputs.add_directories();
     l->set_name("links");
     *l->mutable_digest() = links.root.ToProto();
+    // Constraints files by content, as constraints/c1.txt, c2.txt, ...
+    std::vector<std::string> constraint_args;
+    if (!options.constraints.empty()) {
+      re::Directory cdir;
+      for (size_t i = 0; i < options.constraints.size(); ++i) {
+        std::ifstream cf(options.constraints[i]);
+        if (!cf) {
+          return absl::NotFoundError(absl::StrCat(
+              "constraints file ", options.constraints[i], " cannot be read"));
+        }
+        std::stringstream cs;
+        cs << cf.rdbuf();
+        ASSIGN_OR_RETURN(Digest cd, cache::WriteBlob(*cas_, cs.str()));
+        auto* f = cdir.add_files();
+        f->set_name(absl::StrCat("c", i + 1, ".txt"));
+        *f->mutable_digest() = cd.ToProto();
+        constraint_args.push_back("--constraint");
+        constraint_args.push_back(
+            absl::StrCat("/work/constraints/c", i + 1, ".txt"));
+      }
+      // Keep the Directory's entries sorted by name: constraints < dist.
+      re::Directory sorted;
+      ASSIGN_OR_RETURN(Digest cdir_digest,
+                       cache::WriteBlob(*cas_, cdir.SerializeAsString()));
+      auto* c = sorted.add_directories();
+      c->set_name("constraints");
+      *c->mutable_digest() = cdir_digest.ToProto();
+      for (const auto& d : inputs.directories()) *sorted.add_directories() = d;
+      inputs = sorted;
+    }
     ASSIGN_OR_RETURN(Digest resolve_root,
                      cache::WriteBlob(*cas_, inputs.SerializeAsString()));
 
+    // Resolutions run concurrently and may share sdists: each sdist's
+    // wheel is built once, under its own lock.
+    absl::Mutex built_mu;
     std::map<std::string, Digest> built;  // sdist file -> wheel built from it
     std::map<std::string, std::string>
         built_names;  // sdist file -> wheel file name
+    std::map<std::string, std::shared_ptr<absl::Mutex>> sdist_locks;
     auto resolve = [&](const std::string& name,
                        const std::vector<std::string>& extras)
         -> absl::StatusOr<WheelList> {
@@ -824,18 +901,13 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       r.input_root = resolve_root;
       std::string req = "/work/dist/" + wheel_file;
       if (!extras.empty()) req += "[" + absl::StrJoin(extras, ",") + "]";
-      r.argv = {"python3",
-                "-m",
-                "pip",
-                "install",
-                "--dry-run",
-                "--ignore-installed",
-                "--report",
-                "/work/report.json",
-                "--find-links",
-                "/work/links",
-                "--disable-pip-version-check",
-                "--quiet"};
+      r.argv = {"python3", "-m", "pip", "install", "--dry-run",
+                "--ignore-installed", "--report", "/work/report.json",
+                "--find-links", "/work/links",
+                // Not --quiet: on a conflict pip explains it at INFO level.
+                "--disable-pip-version-check"};
+      r.argv.insert(r.argv.end(), constraint_args.begin(),
+                    constraint_args.end());
       r.platform = {{"rootfs", builder_rootfs}};
       if (options.index_url.empty()) {
         r.argv.push_back("--no-index");
@@ -898,8 +970,20 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
           continue;
         }
         // An sdist: build its wheel in the builder, without network.
-        auto done = built.find(file);
-        if (done == built.end()) {
+        std::shared_ptr<absl::Mutex> file_lock;
+        {
+          absl::MutexLock lock(&built_mu);
+          auto& l = sdist_locks[file];
+          if (l == nullptr) l = std::make_shared<absl::Mutex>();
+          file_lock = l;
+        }
+        absl::MutexLock sdist_lock(file_lock.get());
+        bool have = false;
+        {
+          absl::MutexLock lock(&built_mu);
+          have = built.count(file) != 0;
+        }
+        if (!have) {
           re::Directory sd;
           auto* f = sd.add_files();
           f->set_name(file);
@@ -922,40 +1006,51 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
           w.platform = {{"rootfs", builder_rootfs}};
           ASSIGN_OR_RETURN(re::ActionResult wr, b.Step("wheel-build", file, w));
           ASSIGN_OR_RETURN(auto wheel, b.SingleWheel(wr));
-          done = built.emplace(file, wheel.second).first;
+          absl::MutexLock lock(&built_mu);
+          built.emplace(file, wheel.second);
           built_names[file] = wheel.first;
         }
-        out.emplace_back(built_names[file], done->second);
+        absl::MutexLock lock(&built_mu);
+        out.emplace_back(built_names[file], built.at(file));
       }
       return out;
     };
     std::vector<std::string> base_extras;
     if (!wheel_base_extra.empty()) base_extras.push_back(wheel_base_extra);
-    ASSIGN_OR_RETURN(base_wheels, resolve("base", base_extras));
+    // One resolution per image, all at once.
+    std::vector<std::pair<std::string, std::vector<std::string>>> todo = {
+        {"base", base_extras}};
     for (const auto& [script, extra] : script_extra) {
       std::string e = wheel_extra(extra);
       if (e.empty()) continue;
       std::vector<std::string> extras = base_extras;
       extras.push_back(e);
-      ASSIGN_OR_RETURN(WheelList all, resolve(script, extras));
-      std::set<std::string> in_base;
-      for (const auto& [f, d] : base_wheels) in_base.insert(f);
+      todo.emplace_back(script, extras);
+    }
+    std::vector<WheelList> resolved(todo.size());
+    RETURN_IF_ERROR(
+        common::ParallelFor(todo.size(), [&](size_t i) -> absl::Status {
+          ASSIGN_OR_RETURN(resolved[i], resolve(todo[i].first, todo[i].second));
+          return absl::OkStatus();
+        }));
+    base_wheels = resolved[0];
+    std::set<std::string> in_base;
+    for (const auto& [f, d] : base_wheels) in_base.insert(f);
+    for (size_t i = 1; i < todo.size(); ++i) {
       WheelList extra_only;
-      for (const auto& w : all) {
+      for (const auto& w : resolved[i]) {
         if (in_base.count(w.first) == 0) extra_only.push_back(w);
       }
-      script_wheels[script] = extra_only;
+      script_wheels[todo[i].first] = extra_only;
     }
   }
 
   // 6. Runtime layer, python layers, images.
   std::vector<common::oci::Layer> layers;
   layers.insert(layers.end(), base.layers.begin(), base.layers.end());
-  if (!plan.runtime_packages.empty()) {
-    ASSIGN_OR_RETURN(common::oci::Layer runtime,
-                     b.AptLayer("runtime", base_rootfs, plan.runtime_packages));
-    layers.push_back(runtime);
-  }
+  runtime_thread.Join();
+  RETURN_IF_ERROR(runtime_status);
+  if (runtime_layer.has_value()) layers.push_back(*runtime_layer);
   WheelList all_wheels = base_wheels;
   all_wheels.emplace_back(wheel_file, wheel_digest);
   ASSIGN_OR_RETURN(common::oci::Layer python,
@@ -973,17 +1068,30 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   ASSIGN_OR_RETURN(common::oci::Layer python_pyc,
                    b.BytecodeLayer("base", rootfs_of({python}), lib_dirs));
   layers.push_back(python_pyc);
-  std::map<std::string, std::vector<common::oci::Layer>> script_layers;
+  std::vector<std::string> layered_scripts;
   for (const auto& [script, wheels] : script_wheels) {
-    if (wheels.empty()) continue;
-    ASSIGN_OR_RETURN(common::oci::Layer sl,
-                     b.PythonLayer(script, scheme, wheels));
-    ASSIGN_OR_RETURN(
-        common::oci::Layer spyc,
-        b.BytecodeLayer(script, rootfs_of({python, python_pyc, sl}), lib_dirs));
-    script_layers[script] = {sl, spyc};
+    if (!wheels.empty()) layered_scripts.push_back(script);
   }
+  std::vector<std::vector<common::oci::Layer>> per_script(
+      layered_scripts.size());
+  RETURN_IF_ERROR(common::ParallelFor(
+      layered_scripts.size(), [&](size_t i) -> absl::Status {
+        const std::string& script = layered_scripts[i];
+        ASSIGN_OR_RETURN(
+            common::oci::Layer sl,
+            b.PythonLayer(script, scheme, script_wheels.at(script)));
+        ASSIGN_OR_RETURN(
+            common::oci::Layer spyc,
+            b.BytecodeLayer(script, rootfs_of({python, python_pyc, sl}),
+                            lib_dirs));
+        per_script[i] = {sl, spyc};
+        return absl::OkStatus();
+      }));
+  std::map<std::string, std::vector<common::oci::Layer>> script_layers;
+  for (size_t i = 0; i < layered_scripts.size(); ++i)
+    script_layers[layered_scripts[i]] = per_script[i];
 
+  absl::MutexLock layout_lock(&layout_mu_);
   ASSIGN_OR_RETURN(common::oci::OciLayout layout,
                    common::oci::OciLayout::Open(options.output_layout));
   std::vector<common::oci::Layer> every_layer = layers;
@@ -991,8 +1099,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     every_layer.insert(every_layer.end(), ls.begin(), ls.end());
   }
   for (const auto& l : every_layer) {
-    std::string tmp =
-        absl::StrCat(options.scratch_dir, "/", getpid(), "-layer.tar.gz");
+    std::string tmp = ScratchPath(options, "layer.tar.gz");
     RETURN_IF_ERROR(BlobToFile(*cas_, l.digest, tmp));
     absl::Status s = layout.AddBlobFile(tmp, l.digest);
     unlink(tmp.c_str());
@@ -1044,9 +1151,9 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     absl::Time ta = absl::Now();
     ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc,
                      layout.WriteImage(image_layers, config, refs));
-    b.report.steps.push_back(StepReport{"image-assembly", name, false,
-                                        absl::ToDoubleSeconds(absl::Now() - ta),
-                                        desc.manifest.ToString()});
+    b.AddStep(StepReport{"image-assembly", name, false,
+                         absl::ToDoubleSeconds(absl::Now() - ta),
+                         desc.manifest.ToString()});
     for (const std::string& ref : refs) {
       b.report.images.push_back(
           BuiltImage{ref, "sha256:" + desc.manifest.hash(), desc.size});

@@ -9,19 +9,25 @@
 //   for sdists -> runtime layer
 //   (runtime packages) -> python layers (native installer, keyed by the
 //   wheels and the scheme) -> image assembly (OCI layout).
-// Not yet: other bases than debian:bookworm, lock/constraints files.
+// Independent steps of a build run concurrently (the runtime layer beside
+// the builder chain, the per-image resolutions, the per-script layers), and
+// Build may be called from several threads at once for different projects:
+// bound and deduplicate the step runs with the decorators in
+// executor/shared_executor.h.
 #ifndef PBRX_COORDINATOR_IMAGE_PIPELINE_H_
 #define PBRX_COORDINATOR_IMAGE_PIPELINE_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
-#include "executor/action_runner.h"
+#include "executor/action_executor.h"
 
 namespace pbrx::coordinator {
 
@@ -36,6 +42,9 @@ struct BuildOptions {
   // never cached (an index changes); fetched files are, by URL and sha256.
   std::string index_url;
   std::vector<std::string> extra_index_urls;
+  // pip constraints files (`-c`), e.g. a lock file of `name==version` pins:
+  // their contents are inputs of every resolution.
+  std::vector<std::string> constraints;
   std::string scratch_dir;  // host scratch space
   int64_t source_date_epoch = 0;
   // Called as steps start and finish with a one-line status such as
@@ -72,19 +81,28 @@ struct ProjectBuild {
 class ImagePipeline {
  public:
   ImagePipeline(cache::BlobStore* cas, cache::ActionCache* ac,
-                executor::ActionRunner* runner)
+                executor::ActionExecutor* runner)
       : cas_(cas), ac_(ac), runner_(runner) {}
 
   // Builds the images of the project in `dir`. A failed step is an error
   // naming the step, its command and the tail of its log; nothing is tagged
-  // for the project then.
+  // for the project then. Thread-safe.
   absl::StatusOr<ProjectBuild> Build(const std::string& dir,
                                      const BuildOptions& options);
+
+  // A fresh scratch path below `options.scratch_dir`, unique in this process.
+  std::string ScratchPath(const BuildOptions& options, const std::string& what);
 
  private:
   cache::BlobStore* cas_;
   cache::ActionCache* ac_;
-  executor::ActionRunner* runner_;
+  executor::ActionExecutor* runner_;
+  std::atomic<int64_t> scratch_seq_{0};
+  // One base build at a time (concurrent builds of the same base wait for
+  // the first and then hit the cache).
+  absl::Mutex base_mu_;
+  // One writer of the output layout at a time.
+  absl::Mutex layout_mu_;
 };
 
 }  // namespace pbrx::coordinator

@@ -266,7 +266,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
       common::oci::LayerOptions lo;
       lo.mtime = options_.layer_mtime;
       lo.overlay_upper = true;
-      lo.exclude_prefixes = common::oci::AptNoisePrefixes();
+      lo.exclude_prefixes = common::oci::PackageNoisePrefixes();
       lo.exclude_prefixes.push_back("work");
       lo.exclude_prefixes.push_back("etc/resolv.conf");  // bound in for egress
       ASSIGN_OR_RETURN(
@@ -300,7 +300,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
     }
     // Only clean, successful runs become cache entries.
     if (outcome.status.ok() && result.exit_code() == 0 &&
-        !action.do_not_cache()) {
+        !action.do_not_cache() && options_.record_in_action_cache) {
       RETURN_IF_ERROR(ac_->Update(action_digest, result));
     }
     return absl::OkStatus();

@@ -28,6 +28,7 @@
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
 #include "common/clock.h"
+#include "executor/action_executor.h"
 #include "executor/sandbox.h"
 
 namespace pbrx::executor {
@@ -45,17 +46,13 @@ struct ActionRunnerOptions {
   LayerStore* layers = nullptr;
   // mtime of captured layers.
   int64_t layer_mtime = 0;
+  // Whether successful results are written to the Action Cache here. A farm
+  // executor leaves that to the coordinator, which checks that every output
+  // blob reached the CAS first.
+  bool record_in_action_cache = true;
 };
 
-struct ActionOutcome {
-  build::bazel::remote::execution::v2::ActionResult result;
-  bool cached = false;
-  // OK, or DEADLINE_EXCEEDED (timeout) / RESOURCE_EXHAUSTED (memory) with
-  // the partial result above, as REAPI's ExecuteResponse.status carries it.
-  absl::Status status;
-};
-
-class ActionRunner {
+class ActionRunner : public ActionExecutor {
  public:
   // All pointers must outlive the runner.
   ActionRunner(cache::BlobStore* cas, cache::ActionCache* action_cache,
@@ -70,8 +67,9 @@ class ActionRunner {
   // FAILED_PRECONDITION with MISSING details when the Action, Command or
   // inputs are not in the CAS; INVALID_ARGUMENT for malformed messages or
   // unsupported platform properties.
-  absl::StatusOr<ActionOutcome> Execute(const common::Digest& action_digest,
-                                        bool skip_cache_lookup = false);
+  absl::StatusOr<ActionOutcome> Execute(
+      const common::Digest& action_digest,
+      bool skip_cache_lookup = false) override;
 
  private:
   cache::BlobStore* cas_;

@@ -126,7 +126,7 @@ absl::StatusOr<BaseImage> EnsureDebianBase(const DebianBaseSpec& spec,
     mkdir((rootfs + "/dev").c_str(), 0755);
     common::oci::LayerOptions lo;
     lo.mtime = spec.mtime;
-    lo.exclude_prefixes = common::oci::AptNoisePrefixes();
+    lo.exclude_prefixes = common::oci::PackageNoisePrefixes();
     ASSIGN_OR_RETURN(common::oci::Layer layer,
                      common::oci::WriteLayer(rootfs, dir + "/base.tar.gz", lo));
     ASSIGN_OR_RETURN(base.layer, UploadFile(layer.path, cas));

@@ -64,4 +64,33 @@ cat "$T/three.err"
 [[ $rc == 1 ]] || fail "tampered index: want exit 1, got $rc"
 grep -qi "hash" "$T/three.err" || fail "no hash mismatch message"
 [[ ! -s "$T/three.out" ]] || fail "images were tagged despite the failure"
+
+# A constraints file (a lock of pins) steers the resolver around the bad
+# 0.6: the build succeeds with the same digests as the first one.
+printf 'pbrxdemo-table==0.4\n' >"$T/lock.txt"
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/four" --index-url "$URL" \
+  --constraint "$T/lock.txt" --json "$T/src" >"$T/four.json" 2>"$T/four.err" \
+  || { cat "$T/four.err"; fail "build with a constraints file"; }
+c=$(python3 -c 'import json,sys; print([i["digest"] for i in json.load(open(sys.argv[1]))["projects"][0]["images"]])' "$T/four.json")
+[[ "$a" == "$c" ]] || fail "constrained build differs: $a vs $c"
+grep -q -- '--constraint' "$T/four.json" || fail "the constraint is not among the resolve key inputs"
+# An unsatisfiable pin: exit 1, the resolve step named, nothing tagged.
+printf 'pbrxdemo-colors==9.9\n' >"$T/bad-lock.txt"
+set +e
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/five" --index-url "$URL" \
+  -c "$T/bad-lock.txt" "$T/src" >"$T/five.out" 2>"$T/five.err"
+rc=$?
+set -e
+cat "$T/five.err"
+[[ $rc == 1 ]] || fail "unsatisfiable constraint: want exit 1, got $rc"
+grep -q "step resolve" "$T/five.err" || fail "the failing resolve step is not named"
+grep -q "pbrxdemo-colors==9.9\|pbrxdemo_colors==9.9\|9.9" "$T/five.err" || fail "the conflicting pin is not shown"
+[[ ! -s "$T/five.out" ]] || fail "images were tagged despite the failure"
+# A missing constraints file is a usage error.
+set +e
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/six" -c "$T/nope.txt" "$T/src" 2>"$T/six.err"
+rc=$?
+set -e
+[[ $rc == 2 ]] || fail "missing constraints file: want exit 2, got $rc"
+grep -q "constraints file .*nope.txt cannot be read" "$T/six.err" || fail "missing constraints message"
 echo PASS

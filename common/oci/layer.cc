@@ -313,7 +313,7 @@ int64_t SourceDateEpoch() {
   return 0;
 }
 
-std::vector<std::string> AptNoisePrefixes() {
+std::vector<std::string> PackageNoisePrefixes() {
   return {"var/lib/apt/lists/",
           "var/cache/apt/",
           "var/log/",
@@ -325,6 +325,8 @@ std::vector<std::string> AptNoisePrefixes() {
           "var/lib/dpkg/lock-frontend",
           "var/cache/ldconfig/aux-cache",
           "var/lib/apt/extended_states",
+          "var/cache/apk/",
+          "lib/apk/db/lock",
           "tmp/",
           "root/.cache"};
 }

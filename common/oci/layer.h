@@ -60,8 +60,9 @@ absl::StatusOr<Layer> WriteLayer(const std::string& root,
 std::string DiffIdText(const Digest& diff_id);
 absl::StatusOr<Digest> ParseDiffId(absl::string_view text);
 
-// The noise apt/dpkg steps leave that never belongs in a layer.
-std::vector<std::string> AptNoisePrefixes();
+// The noise package managers (apt/dpkg, apk) leave that never belongs in a
+// layer: indexes, caches, logs, locks, backup files.
+std::vector<std::string> PackageNoisePrefixes();
 
 // SOURCE_DATE_EPOCH from the environment if set and valid, else 0.
 int64_t SourceDateEpoch();

@@ -1,0 +1,324 @@
+#include "cache/grpc_cache_client.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/grpc_status.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "grpcpp/client_context.h"
+
+namespace pbrx::cache {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+namespace bs = google::bytestream;
+
+// FindMissingBlobs requests stay well below gRPC's 4 MiB message limit.
+constexpr size_t kMaxDigestsPerRequest = 10000;
+
+void SetDeadline(grpc::ClientContext* ctx, absl::Duration d) {
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + d));
+}
+
+std::string ResourcePrefix(const std::string& instance) {
+  return instance.empty() ? "" : instance + "/";
+}
+
+absl::Status Remote(const grpc::Status& s, absl::string_view what) {
+  absl::Status st = common::FromGrpcStatus(s);
+  if (st.ok()) return st;
+  return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
+}
+
+class GrpcBlobReader : public BlobReader {
+ public:
+  GrpcBlobReader(std::unique_ptr<grpc::ClientContext> ctx,
+                 std::unique_ptr<grpc::ClientReader<bs::ReadResponse>> reader,
+                 std::string first, bool more)
+      : ctx_(std::move(ctx)),
+        reader_(std::move(reader)),
+        pending_(std::move(first)),
+        more_(more) {}
+
+  absl::StatusOr<bool> Next(std::string* out) override {
+    out->clear();
+    if (!pending_.empty()) {
+      out->swap(pending_);
+      return true;
+    }
+    while (more_) {
+      bs::ReadResponse r;
+      if (!reader_->Read(&r)) {
+        more_ = false;
+        grpc::Status s = reader_->Finish();
+        if (!s.ok()) return Remote(s, "ByteStream.Read");
+        return false;
+      }
+      if (!r.data().empty()) {
+        *out = std::move(*r.mutable_data());
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReader<bs::ReadResponse>> reader_;
+  std::string pending_;
+  bool more_;
+};
+
+// Reads nothing (the empty blob, or an empty range).
+class EmptyReader : public BlobReader {
+ public:
+  absl::StatusOr<bool> Next(std::string* out) override {
+    out->clear();
+    return false;
+  }
+};
+
+class GrpcBlobWriter : public BlobWriter {
+ public:
+  GrpcBlobWriter(bs::ByteStream::Stub* stub, const Digest& digest,
+                 const GrpcCacheOptions& options)
+      : digest_(digest), options_(options) {
+    absl::BitGen gen;
+    resource_ = absl::StrFormat(
+        "%suploads/%016x%016x/blobs/%s/%d",
+        ResourcePrefix(options.instance_name), absl::Uniform<uint64_t>(gen),
+        absl::Uniform<uint64_t>(gen), digest.hash(), digest.size());
+    SetDeadline(&ctx_, options.stream_timeout);
+    stream_ = stub->Write(&ctx_, &response_);
+  }
+
+  ~GrpcBlobWriter() override {
+    if (!finished_) {
+      // Abandoned: the server must not commit a partial upload.
+      ctx_.TryCancel();
+      stream_->Finish().ok();
+    }
+  }
+
+  absl::Status Append(absl::string_view data) override {
+    if (broken_) return absl::FailedPreconditionError("the writer failed");
+    if (written_ + static_cast<int64_t>(data.size()) > digest_.size()) {
+      broken_ = true;
+      return absl::InvalidArgumentError(
+          absl::StrCat("blob ", digest_.ToString(), ": more than ",
+                       digest_.size(), " bytes written"));
+    }
+    sha_.Update(data);
+    written_ += data.size();
+    buffer_.append(data.data(), data.size());
+    while (static_cast<int64_t>(buffer_.size()) >= options_.chunk_size) {
+      RETURN_IF_ERROR(Send(buffer_.substr(0, options_.chunk_size), false));
+      buffer_.erase(0, options_.chunk_size);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit() override {
+    if (broken_) return absl::FailedPreconditionError("the writer failed");
+    if (written_ != digest_.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("blob ", digest_.ToString(), ": received ", written_,
+                       " of ", digest_.size(), " bytes"));
+    }
+    if (sha_.FinishHex() != digest_.hash()) {
+      broken_ = true;
+      return absl::InvalidArgumentError(absl::StrCat(
+          "blob ", digest_.ToString(), ": content does not match the hash"));
+    }
+    RETURN_IF_ERROR(Send(buffer_, true));
+    buffer_.clear();
+    if (!server_closed_) stream_->WritesDone();
+    grpc::Status s = stream_->Finish();
+    finished_ = true;
+    if (!s.ok()) return Remote(s, "ByteStream.Write");
+    if (response_.committed_size() != digest_.size()) {
+      return absl::DataLossError(absl::StrCat(
+          "ByteStream.Write of ", digest_.ToString(), ": server committed ",
+          response_.committed_size(), " bytes"));
+    }
+    return absl::OkStatus();
+  }
+
+  int64_t bytes_written() const override { return written_; }
+
+ private:
+  absl::Status Send(const std::string& data, bool finish) {
+    // The server ends the stream early when the blob already exists: the
+    // rest is not needed, Finish() reports the committed size.
+    if (server_closed_) return absl::OkStatus();
+    bs::WriteRequest req;
+    if (sent_ == 0) req.set_resource_name(resource_);
+    req.set_write_offset(sent_);
+    req.set_data(data);
+    req.set_finish_write(finish);
+    if (!stream_->Write(req)) {
+      server_closed_ = true;
+      return absl::OkStatus();
+    }
+    sent_ += data.size();
+    return absl::OkStatus();
+  }
+
+  Digest digest_;
+  GrpcCacheOptions options_;
+  std::string resource_;
+  grpc::ClientContext ctx_;
+  bs::WriteResponse response_;
+  std::unique_ptr<grpc::ClientWriter<bs::WriteRequest>> stream_;
+  common::Sha256 sha_;
+  std::string buffer_;
+  int64_t written_ = 0;
+  int64_t sent_ = 0;
+  bool server_closed_ = false;
+  bool finished_ = false;
+  bool broken_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> ChannelTarget(const std::string& url) {
+  std::string rest = url;
+  if (absl::StartsWith(url, "grpc://")) {
+    rest = url.substr(7);
+  } else if (absl::StrContains(url, "://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(url, ": expected grpc://HOST:PORT"));
+  }
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (rest.empty() || rest.find(':') == std::string::npos ||
+      rest.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(url, ": expected grpc://HOST:PORT"));
+  }
+  return rest;
+}
+
+GrpcBlobStore::GrpcBlobStore(std::shared_ptr<grpc::Channel> channel,
+                             const GrpcCacheOptions& options)
+    : cas_(re::ContentAddressableStorage::NewStub(channel)),
+      bytestream_(bs::ByteStream::NewStub(channel)),
+      options_(options) {}
+
+absl::StatusOr<std::vector<Digest>> GrpcBlobStore::FindMissing(
+    absl::Span<const Digest> digests) {
+  std::vector<Digest> missing;
+  std::vector<Digest> ask;
+  for (const Digest& d : digests) {
+    if (d.size() == 0) continue;  // the empty blob is always present
+    if (std::find(ask.begin(), ask.end(), d) == ask.end()) ask.push_back(d);
+  }
+  for (size_t start = 0; start < ask.size(); start += kMaxDigestsPerRequest) {
+    re::FindMissingBlobsRequest req;
+    req.set_instance_name(options_.instance_name);
+    size_t end = std::min(ask.size(), start + kMaxDigestsPerRequest);
+    for (size_t i = start; i < end; ++i)
+      *req.add_blob_digests() = ask[i].ToProto();
+    re::FindMissingBlobsResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, options_.call_timeout);
+    grpc::Status s = cas_->FindMissingBlobs(&ctx, req, &resp);
+    if (!s.ok()) return Remote(s, "FindMissingBlobs");
+    for (const auto& m : resp.missing_blob_digests()) {
+      absl::StatusOr<Digest> d = Digest::FromProto(m);
+      if (!d.ok()) return d.status();
+      missing.push_back(*d);
+    }
+  }
+  // In input order, as the contract says.
+  std::vector<Digest> ordered;
+  for (const Digest& d : ask) {
+    if (std::find(missing.begin(), missing.end(), d) != missing.end())
+      ordered.push_back(d);
+  }
+  return ordered;
+}
+
+absl::StatusOr<std::unique_ptr<BlobReader>> GrpcBlobStore::OpenRead(
+    const Digest& digest, int64_t offset, int64_t limit) {
+  if (offset < 0 || limit < 0)
+    return absl::InvalidArgumentError("negative offset or limit");
+  if (digest.size() == 0) {
+    if (offset > 0) return absl::OutOfRangeError("offset past the end");
+    return std::unique_ptr<BlobReader>(new EmptyReader());
+  }
+  bs::ReadRequest req;
+  req.set_resource_name(absl::StrCat(ResourcePrefix(options_.instance_name),
+                                     "blobs/", digest.hash(), "/",
+                                     digest.size()));
+  req.set_read_offset(offset);
+  req.set_read_limit(limit);
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  SetDeadline(ctx.get(), options_.stream_timeout);
+  std::unique_ptr<grpc::ClientReader<bs::ReadResponse>> reader =
+      bytestream_->Read(ctx.get(), req);
+  // The first message (or the error) decides NOT_FOUND / OUT_OF_RANGE here.
+  bs::ReadResponse first;
+  bool more = reader->Read(&first);
+  if (!more) {
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) return Remote(s, "ByteStream.Read");
+    return std::unique_ptr<BlobReader>(new EmptyReader());
+  }
+  return std::unique_ptr<BlobReader>(
+      new GrpcBlobReader(std::move(ctx), std::move(reader),
+                         std::move(*first.mutable_data()), true));
+}
+
+absl::StatusOr<std::unique_ptr<BlobWriter>> GrpcBlobStore::OpenWrite(
+    const Digest& digest) {
+  return std::unique_ptr<BlobWriter>(
+      new GrpcBlobWriter(bytestream_.get(), digest, options_));
+}
+
+absl::Status GrpcBlobStore::Delete(const Digest& digest) {
+  return absl::UnimplementedError(absl::StrCat("a remote cache cannot delete ",
+                                               digest.ToString(),
+                                               " (REAPI has no delete)"));
+}
+
+GrpcActionCache::GrpcActionCache(std::shared_ptr<grpc::Channel> channel,
+                                 const GrpcCacheOptions& options)
+    : ac_(re::ActionCache::NewStub(channel)), options_(options) {}
+
+absl::StatusOr<ActionResult> GrpcActionCache::Get(
+    const common::Digest& action) {
+  re::GetActionResultRequest req;
+  req.set_instance_name(options_.instance_name);
+  *req.mutable_action_digest() = action.ToProto();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, options_.call_timeout);
+  ActionResult result;
+  grpc::Status s = ac_->GetActionResult(&ctx, req, &result);
+  if (!s.ok()) return Remote(s, "GetActionResult");
+  return result;
+}
+
+absl::Status GrpcActionCache::Update(const common::Digest& action,
+                                     const ActionResult& result) {
+  re::UpdateActionResultRequest req;
+  req.set_instance_name(options_.instance_name);
+  *req.mutable_action_digest() = action.ToProto();
+  *req.mutable_action_result() = result;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, options_.call_timeout);
+  ActionResult stored;
+  return Remote(ac_->UpdateActionResult(&ctx, req, &stored),
+                "UpdateActionResult");
+}
+
+absl::Status GrpcActionCache::Remove(const common::Digest& action) {
+  return absl::UnimplementedError(
+      absl::StrCat("a remote Action Cache cannot remove ", action.ToString()));
+}
+
+}  // namespace pbrx::cache

@@ -1,0 +1,75 @@
+#include "coordinator/distro_packages.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+using common::bindep::PackageManager;
+using ::testing::ElementsAre;
+
+TEST(InstallPackagesCommandTest, AptInstallsWithoutRecommendsAndCleans) {
+  auto c = InstallPackagesCommand(PackageManager::kDpkg, {"gcc", "libffi-dev"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(c->argv,
+              ElementsAre("sh", "-c",
+                          "apt-get update -qq && apt-get install -y -qq "
+                          "--no-install-recommends gcc libffi-dev >/dev/null "
+                          "&& apt-get clean"));
+  EXPECT_EQ(c->env.at("DEBIAN_FRONTEND"), "noninteractive");
+}
+
+TEST(InstallPackagesCommandTest, ApkKeepsNoIndex) {
+  auto c = InstallPackagesCommand(PackageManager::kApk,
+                                  {"gcc", "musl-dev", "libffi-dev"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(
+      c->argv,
+      ElementsAre("sh", "-c",
+                  "apk add --no-cache --quiet gcc musl-dev libffi-dev"));
+  EXPECT_TRUE(c->env.empty());
+}
+
+TEST(InstallPackagesCommandTest, VersionAndArchQualifiersPass) {
+  EXPECT_TRUE(InstallPackagesCommand(PackageManager::kDpkg,
+                                     {"libc6:amd64", "zlib1g=1:1.2"})
+                  .ok());
+  EXPECT_TRUE(InstallPackagesCommand(PackageManager::kApk, {"g++"}).ok());
+}
+
+TEST(InstallPackagesCommandTest, RefusesShellMetacharactersAndEmptyLists) {
+  auto c = InstallPackagesCommand(PackageManager::kDpkg, {"gcc;rm -rf /"});
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "'gcc;rm -rf /' is not a distro package name");
+  EXPECT_EQ(
+      InstallPackagesCommand(PackageManager::kDpkg, {"-y"}).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(InstallPackagesCommand(PackageManager::kApk, {}).status().message(),
+            "no packages to install");
+}
+
+TEST(InstallPackagesCommandTest, OtherPackageManagersAreUnimplemented) {
+  auto c = InstallPackagesCommand(PackageManager::kRpm, {"gcc"});
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(c.status().message(),
+            "the base's package manager is neither apt (dpkg) nor apk");
+}
+
+TEST(BuildToolPackagesTest, DistroNames) {
+  EXPECT_THAT(
+      *BuildToolPackages(PackageManager::kDpkg, false),
+      ElementsAre("python3-pip", "python3-setuptools", "python3-wheel"));
+  EXPECT_THAT(*BuildToolPackages(PackageManager::kDpkg, true),
+              ElementsAre("python3-pip", "python3-setuptools", "python3-wheel",
+                          "python3-pbr", "git"));
+  EXPECT_THAT(
+      *BuildToolPackages(PackageManager::kApk, true),
+      ElementsAre("py3-pip", "py3-setuptools", "py3-wheel", "py3-pbr", "git"));
+  EXPECT_EQ(BuildToolPackages(PackageManager::kPacman, false).status().code(),
+            absl::StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace pbrx::coordinator

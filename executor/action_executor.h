@@ -1,0 +1,37 @@
+// ActionExecutor: anything that turns an Action digest (Action, Command and
+// inputs already in the CAS) into an ActionResult — the local ActionRunner,
+// the decorators below (in-flight dedup, a bound on concurrent runs) and,
+// in the farm, the coordinator's scheduler. The image pipeline only sees
+// this interface, so embedded mode and the farm run the same steps.
+#ifndef PBRX_EXECUTOR_ACTION_EXECUTOR_H_
+#define PBRX_EXECUTOR_ACTION_EXECUTOR_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "build/bazel/remote/execution/v2/remote_execution.pb.h"
+#include "common/digest.h"
+
+namespace pbrx::executor {
+
+struct ActionOutcome {
+  build::bazel::remote::execution::v2::ActionResult result;
+  bool cached = false;
+  // OK, or DEADLINE_EXCEEDED (timeout) / RESOURCE_EXHAUSTED (memory) with
+  // the partial result above, as REAPI's ExecuteResponse.status carries it.
+  absl::Status status;
+};
+
+class ActionExecutor {
+ public:
+  virtual ~ActionExecutor() = default;
+
+  // FAILED_PRECONDITION with MISSING details when the Action, Command or
+  // inputs are not in the CAS; INVALID_ARGUMENT for malformed messages or
+  // unsupported platform properties. Thread-safe.
+  virtual absl::StatusOr<ActionOutcome> Execute(
+      const common::Digest& action_digest, bool skip_cache_lookup = false) = 0;
+};
+
+}  // namespace pbrx::executor
+
+#endif  // PBRX_EXECUTOR_ACTION_EXECUTOR_H_
