@@ -1,0 +1,387 @@
+#include "coordinator/scheduler.h"
+
+#include <algorithm>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace pbrx::coordinator {
+
+bool PlatformMatches(const Properties& wanted, const Properties& offered) {
+  for (const auto& [name, value] : wanted) {
+    bool ok = false;
+    for (const auto& [n, v] : offered) {
+      if (n == name && (v == value || v == "*")) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string PropertiesText(const Properties& p) {
+  if (p.empty()) return "(none)";
+  std::vector<std::string> parts;
+  for (const auto& [n, v] : p) parts.push_back(absl::StrCat(n, "=", v));
+  return absl::StrJoin(parts, ",");
+}
+
+Stage Operation::stage() const {
+  absl::MutexLock lock(&mu_);
+  return stage_;
+}
+
+Stage Operation::WaitForChange(Stage seen, absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto changed = [this, seen]()
+                     ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stage_ != seen; };
+  mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
+  return stage_;
+}
+
+absl::StatusOr<executor::ActionOutcome> Operation::Wait(
+    absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return stage_ == Stage::kCompleted;
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&done), deadline)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("operation ", name_, " did not finish in time"));
+  }
+  return outcome_;
+}
+
+absl::StatusOr<executor::ActionOutcome> Operation::outcome() const {
+  absl::MutexLock lock(&mu_);
+  return outcome_;
+}
+
+void Operation::SetStage(Stage s) {
+  absl::MutexLock lock(&mu_);
+  stage_ = s;
+}
+
+void Operation::Finish(absl::StatusOr<executor::ActionOutcome> outcome) {
+  absl::MutexLock lock(&mu_);
+  outcome_ = std::move(outcome);
+  stage_ = Stage::kCompleted;
+}
+
+Scheduler::Scheduler(common::Clock* clock, const SchedulerOptions& options,
+                     SchedulerObserver* observer)
+    : clock_(clock),
+      options_(options),
+      observer_(observer != nullptr ? observer : &null_observer_) {
+  absl::BitGen gen;
+  salt_ = absl::StrFormat("%08x", absl::Uniform<uint32_t>(gen));
+}
+
+Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
+                                       const Properties& platform,
+                                       const std::string& group,
+                                       bool skip_cache_lookup,
+                                       absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  // Joined only with an execution of the same kind (a forced re-run is not
+  // answered by a run that may have been a cache hit, and vice versa).
+  std::string key =
+      absl::StrCat(action.ToString(), skip_cache_lookup ? "!" : "");
+  auto it = inflight_.find(key);
+  if (it != inflight_.end()) {
+    it->second->waiters++;
+    observer_->Joined();
+    return {it->second->op, true};
+  }
+  auto e = std::make_shared<Entry>();
+  e->op = std::make_shared<Operation>(
+      absl::StrCat("operations/", salt_, "-", next_id_++), action);
+  e->key = key;
+  e->platform = platform;
+  std::sort(e->platform.begin(), e->platform.end());
+  e->group = group;
+  e->timeout = timeout;
+  e->waiters = 1;
+  e->queued_at = clock_->Now();
+  inflight_[key] = e;
+  ops_[e->op->name()] = e->op;
+  queues_[group].push_back(e);
+  observer_->Queued();
+  ++version_;
+  return {e->op, false};
+}
+
+void Scheduler::Release(const std::shared_ptr<Operation>& op) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [key, e] : inflight_) {
+    if (e->op != op) continue;
+    if (--e->waiters > 0) return;
+    if (e->lease_id.empty()) {
+      RemoveFromQueueLocked(e);
+      FinishLocked(e, absl::CancelledError("no caller waits for it any more"));
+    } else {
+      // Running: ask its executor to stop; the lease ends with its result.
+      e->cancelled = true;
+      auto w = workers_.find(e->worker_id);
+      if (w != workers_.end()) w->second.cancels.push_back(e->lease_id);
+      ++version_;
+    }
+    return;
+  }
+}
+
+std::shared_ptr<Operation> Scheduler::Find(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = ops_.find(name);
+  return it == ops_.end() ? nullptr : it->second;
+}
+
+std::string Scheduler::AddWorker(const std::string& name,
+                                 const Properties& properties, int slots,
+                                 const std::string& peer) {
+  absl::MutexLock lock(&mu_);
+  std::string id = absl::StrCat("worker-", salt_, "-", next_id_++);
+  Worker w;
+  w.info.id = id;
+  w.info.name = name;
+  w.info.peer = peer;
+  w.info.properties = properties;
+  w.info.slots = std::max(1, slots);
+  w.info.connected = clock_->Now();
+  w.last_seen = clock_->Now();
+  workers_[id] = std::move(w);
+  ++version_;
+  return id;
+}
+
+void Scheduler::RemoveWorker(const std::string& worker_id,
+                             const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  std::set<std::string> leases = it->second.leases;
+  std::string name = it->second.info.name;
+  workers_.erase(it);
+  for (const std::string& l : leases) {
+    auto le = leases_.find(l);
+    if (le == leases_.end()) continue;
+    std::shared_ptr<Entry> e = le->second;
+    leases_.erase(le);
+    RequeueLocked(e,
+                  absl::StrCat("executor ", name, " was lost (", reason, ")"));
+  }
+  ++version_;
+}
+
+void Scheduler::Heartbeat(const std::string& worker_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = workers_.find(worker_id);
+  if (it != workers_.end()) it->second.last_seen = clock_->Now();
+}
+
+void Scheduler::RequeueLocked(const std::shared_ptr<Entry>& e,
+                              const std::string& why) {
+  e->lease_id.clear();
+  e->worker_id.clear();
+  if (e->cancelled) {
+    FinishLocked(e, absl::CancelledError("no caller waits for it any more"));
+    return;
+  }
+  if (e->attempts >= options_.max_attempts) {
+    FinishLocked(e, absl::UnavailableError(absl::StrCat(
+                        why, "; gave up after ", e->attempts,
+                        " attempts (retry cap ", options_.max_attempts, ")")));
+    return;
+  }
+  observer_->Retried();
+  e->op->SetStage(Stage::kQueued);
+  e->queued_at = clock_->Now();
+  queues_[e->group].push_front(e);
+  ++version_;
+}
+
+void Scheduler::FinishLocked(const std::shared_ptr<Entry>& e,
+                             absl::StatusOr<executor::ActionOutcome> outcome) {
+  auto it = inflight_.find(e->key);
+  if (it != inflight_.end() && it->second == e) inflight_.erase(it);
+  completed_.emplace_back(clock_->Now(), e->op->name());
+  e->op->Finish(std::move(outcome));
+  ++version_;
+}
+
+void Scheduler::RemoveFromQueueLocked(const std::shared_ptr<Entry>& e) {
+  auto q = queues_.find(e->group);
+  if (q == queues_.end()) return;
+  auto& dq = q->second;
+  dq.erase(std::remove(dq.begin(), dq.end(), e), dq.end());
+  if (dq.empty()) queues_.erase(q);
+}
+
+std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
+  if (!w.cancels.empty()) {
+    WorkItem item;
+    item.kind = WorkItem::Kind::kCancel;
+    item.lease_id = w.cancels.front();
+    w.cancels.pop_front();
+    return item;
+  }
+  if (static_cast<int>(w.leases.size()) >= w.info.slots || queues_.empty())
+    return std::nullopt;
+  // Round-robin over groups, starting after the last one served.
+  std::vector<std::string> order;
+  for (auto it = queues_.upper_bound(last_group_); it != queues_.end(); ++it)
+    order.push_back(it->first);
+  for (auto it = queues_.begin();
+       it != queues_.end() && it->first <= last_group_; ++it)
+    order.push_back(it->first);
+  for (const std::string& group : order) {
+    auto& dq = queues_[group];
+    for (auto it = dq.begin(); it != dq.end(); ++it) {
+      std::shared_ptr<Entry> e = *it;
+      if (!PlatformMatches(e->platform, w.info.properties)) continue;
+      dq.erase(it);
+      if (dq.empty()) queues_.erase(group);
+      last_group_ = group;
+      e->attempts++;
+      e->lease_id = absl::StrCat("lease-", salt_, "-", next_id_++);
+      e->worker_id = w.info.id;
+      e->leased_at = clock_->Now();
+      leases_[e->lease_id] = e;
+      w.leases.insert(e->lease_id);
+      e->op->SetStage(Stage::kExecuting);
+      observer_->Leased(e->leased_at - e->queued_at);
+      WorkItem item;
+      item.lease_id = e->lease_id;
+      item.action = e->op->action();
+      item.attempt = e->attempts;
+      item.timeout = e->timeout;
+      return item;
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<WorkItem>> Scheduler::NextWork(
+    const std::string& worker_id, absl::Duration max_wait) {
+  absl::Time deadline = absl::Now() + max_wait;
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    auto it = workers_.find(worker_id);
+    if (it == workers_.end()) {
+      return absl::UnavailableError(
+          absl::StrCat(worker_id, " is not registered"));
+    }
+    std::optional<WorkItem> item = TakeWorkLocked(it->second);
+    if (item.has_value()) return item;
+    int64_t seen = version_;
+    auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return version_ != seen;
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&changed), deadline)) {
+      return std::optional<WorkItem>();
+    }
+  }
+}
+
+absl::Status Scheduler::Complete(
+    const std::string& worker_id, const std::string& lease_id,
+    absl::StatusOr<executor::ActionOutcome> outcome, bool retryable) {
+  absl::MutexLock lock(&mu_);
+  auto le = leases_.find(lease_id);
+  if (le == leases_.end() || le->second->worker_id != worker_id) {
+    return absl::NotFoundError(
+        absl::StrCat("lease ", lease_id, " is not held by ", worker_id,
+                     " (it was requeued or finished); the result is ignored"));
+  }
+  std::shared_ptr<Entry> e = le->second;
+  leases_.erase(le);
+  auto w = workers_.find(worker_id);
+  std::string worker_name = worker_id;
+  if (w != workers_.end()) {
+    w->second.leases.erase(lease_id);
+    worker_name = w->second.info.name;
+  }
+  absl::Duration run_time = clock_->Now() - e->leased_at;
+  if (!outcome.ok() && retryable) {
+    observer_->Finished("failed", run_time);
+    RequeueLocked(e, absl::StrCat("executor ", worker_name,
+                                  " failed it: ", outcome.status().message()));
+    return absl::OkStatus();
+  }
+  observer_->Finished(outcome.ok() ? "executed" : "failed", run_time);
+  FinishLocked(e, std::move(outcome));
+  return absl::OkStatus();
+}
+
+bool Scheduler::AnyWorkerMatchesLocked(const Properties& platform) {
+  for (const auto& [id, w] : workers_) {
+    if (PlatformMatches(platform, w.info.properties)) return true;
+  }
+  return false;
+}
+
+void Scheduler::Tick() {
+  absl::Time now = clock_->Now();
+  std::vector<std::string> silent;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, w] : workers_) {
+      if (now - w.last_seen > options_.worker_timeout) silent.push_back(id);
+    }
+  }
+  for (const std::string& id : silent) {
+    RemoveWorker(id,
+                 absl::StrCat("no heartbeat for ",
+                              absl::FormatDuration(options_.worker_timeout)));
+  }
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<Entry>> unmatched;
+  for (const auto& [group, dq] : queues_) {
+    for (const auto& e : dq) {
+      if (now - e->queued_at > options_.unmatched_timeout &&
+          !AnyWorkerMatchesLocked(e->platform)) {
+        unmatched.push_back(e);
+      }
+    }
+  }
+  for (const auto& e : unmatched) {
+    RemoveFromQueueLocked(e);
+    FinishLocked(
+        e, absl::FailedPreconditionError(absl::StrCat(
+               "no executor offers platform ", PropertiesText(e->platform),
+               " (waited ", absl::FormatDuration(options_.unmatched_timeout),
+               ")")));
+  }
+  while (!completed_.empty() &&
+         now - completed_.front().first > options_.completed_retention) {
+    auto it = ops_.find(completed_.front().second);
+    if (it != ops_.end() && it->second->stage() == Stage::kCompleted)
+      ops_.erase(it);
+    completed_.pop_front();
+  }
+}
+
+SchedulerStats Scheduler::Stats() {
+  absl::MutexLock lock(&mu_);
+  SchedulerStats s;
+  std::set<std::string> groups;
+  for (const auto& [g, dq] : queues_) {
+    s.queued += dq.size();
+    groups.insert(g);
+  }
+  s.running = leases_.size();
+  for (const auto& [l, e] : leases_) groups.insert(e->group);
+  s.groups = groups.size();
+  for (const auto& [id, w] : workers_) {
+    WorkerInfo info = w.info;
+    info.busy = w.leases.size();
+    s.workers.push_back(info);
+  }
+  return s;
+}
+
+}  // namespace pbrx::coordinator

@@ -1,0 +1,232 @@
+// Scheduler: the coordinator's queue of actions waiting for executors.
+//
+// - Submit: an action already queued or running (from any build or client)
+//   is joined: every caller shares one Operation. Otherwise it is queued in
+//   its caller's group.
+// - Fairness: one FIFO per group (a build, or a REAPI client); executors are
+//   served round-robin over the groups, so one huge fan-out cannot starve a
+//   small build.
+// - Matching: an action's platform property (name, value) matches an
+//   executor offering that pair or (name, "*").
+// - Leases: NextWork hands an executor the first matching action of the
+//   next group while it has free slots. An executor that disconnects
+//   (RemoveWorker) or stops sending heartbeats (Tick) loses its leases: they
+//   are requeued, at most `max_attempts` leases per action, after which the
+//   action fails with UNAVAILABLE.
+// - An action no registered executor can ever run fails with
+//   FAILED_PRECONDITION after `unmatched_timeout` instead of waiting forever.
+// - Release: when the last caller of a queued action goes away it is
+//   dropped; a running one is cancelled on its executor.
+// Time comes from an injected Clock; Tick(now-driven) is called by a thread
+// of the server. Thread-safe.
+#ifndef PBRX_COORDINATOR_SCHEDULER_H_
+#define PBRX_COORDINATOR_SCHEDULER_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/digest.h"
+#include "executor/action_executor.h"
+
+namespace pbrx::coordinator {
+
+using Properties = std::vector<std::pair<std::string, std::string>>;
+
+// Whether an executor offering `offered` can run an action asking `wanted`.
+bool PlatformMatches(const Properties& wanted, const Properties& offered);
+
+// "name=value,name=value" for messages.
+std::string PropertiesText(const Properties& p);
+
+enum class Stage { kQueued, kExecuting, kCompleted };
+
+// One action's execution, shared by every caller that asked for it while it
+// was in flight.
+class Operation {
+ public:
+  Operation(std::string name, common::Digest action)
+      : name_(std::move(name)), action_(std::move(action)) {}
+
+  const std::string& name() const { return name_; }
+  const common::Digest& action() const { return action_; }
+
+  Stage stage() const;
+  // Blocks until the stage is no longer `seen` or `deadline` passes (real
+  // time); returns the stage then.
+  Stage WaitForChange(Stage seen, absl::Time deadline) const;
+  // Blocks until completed (or deadline: then DEADLINE_EXCEEDED).
+  absl::StatusOr<executor::ActionOutcome> Wait(absl::Time deadline) const;
+  // The outcome; only meaningful once completed.
+  absl::StatusOr<executor::ActionOutcome> outcome() const;
+
+ private:
+  friend class Scheduler;
+  void SetStage(Stage s);
+  void Finish(absl::StatusOr<executor::ActionOutcome> outcome);
+
+  const std::string name_;
+  const common::Digest action_;
+  mutable absl::Mutex mu_;
+  Stage stage_ ABSL_GUARDED_BY(mu_) = Stage::kQueued;
+  absl::StatusOr<executor::ActionOutcome> outcome_ ABSL_GUARDED_BY(mu_) =
+      absl::UnknownError("not finished");
+};
+
+// Receives scheduling events (for metrics). Called with the scheduler's lock
+// held: must be quick and must not call back.
+class SchedulerObserver {
+ public:
+  virtual ~SchedulerObserver() = default;
+  virtual void Queued() {}
+  virtual void Joined() {}
+  virtual void Leased(absl::Duration queue_wait) {}
+  virtual void Retried() {}
+  // outcome: "executed" (the command ran, any exit code) or "failed".
+  virtual void Finished(const std::string& outcome, absl::Duration run_time) {}
+};
+
+struct SchedulerOptions {
+  int max_attempts = 3;
+  // An executor not heard from for this long is considered lost.
+  absl::Duration worker_timeout = absl::Seconds(30);
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  // A queued action that no registered executor matches fails after this.
+  absl::Duration unmatched_timeout = absl::Seconds(60);
+  // Completed operations stay findable by name (WaitExecution) this long.
+  absl::Duration completed_retention = absl::Minutes(10);
+};
+
+struct WorkItem {
+  enum class Kind { kLease, kCancel } kind = Kind::kLease;
+  std::string lease_id;
+  common::Digest action = common::Digest::Empty();
+  int attempt = 0;
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+struct WorkerInfo {
+  std::string id, name, peer;
+  Properties properties;
+  int slots = 0;
+  int busy = 0;
+  absl::Time connected;
+};
+
+struct SchedulerStats {
+  int64_t queued = 0;
+  int64_t running = 0;
+  int64_t groups = 0;  // groups with queued or running actions
+  std::vector<WorkerInfo> workers;
+};
+
+class Scheduler {
+ public:
+  Scheduler(common::Clock* clock, const SchedulerOptions& options,
+            SchedulerObserver* observer = nullptr);
+
+  struct Submitted {
+    std::shared_ptr<Operation> op;
+    bool joined = false;
+  };
+  // Queues `action` (or joins it). Every Submit must be paired with a
+  // Release once the caller no longer waits.
+  Submitted Submit(const common::Digest& action, const Properties& platform,
+                   const std::string& group, bool skip_cache_lookup,
+                   absl::Duration timeout);
+  void Release(const std::shared_ptr<Operation>& op);
+
+  // An operation by name (in flight, or completed recently).
+  std::shared_ptr<Operation> Find(const std::string& name);
+
+  std::string AddWorker(const std::string& name, const Properties& properties,
+                        int slots, const std::string& peer);
+  // Requeues the worker's leases; its NextWork calls return UNAVAILABLE.
+  void RemoveWorker(const std::string& worker_id, const std::string& reason);
+  void Heartbeat(const std::string& worker_id);
+  // Waits up to `max_wait` (real time) for work for this worker: a lease
+  // (when it has a free slot) or a cancellation. nullopt on timeout;
+  // UNAVAILABLE once the worker was removed.
+  absl::StatusOr<std::optional<WorkItem>> NextWork(const std::string& worker_id,
+                                                   absl::Duration max_wait);
+  // The result of a lease. `retryable`: the executor failed, not the
+  // action (lost inputs, full disk, unverifiable result): the action is
+  // requeued within the retry cap. NOT_FOUND for a lease that is no longer
+  // this worker's (requeued after a timeout; the late result is ignored).
+  absl::Status Complete(const std::string& worker_id,
+                        const std::string& lease_id,
+                        absl::StatusOr<executor::ActionOutcome> outcome,
+                        bool retryable);
+
+  // Expires silent workers, unmatched actions and old operations.
+  void Tick();
+
+  SchedulerStats Stats();
+
+ private:
+  struct Entry {
+    std::shared_ptr<Operation> op;
+    std::string key;
+    Properties platform;
+    std::string group;
+    absl::Duration timeout;
+    int attempts = 0;
+    int waiters = 0;
+    absl::Time queued_at;
+    absl::Time leased_at;
+    std::string lease_id;
+    std::string worker_id;
+    bool cancelled = false;
+  };
+  struct Worker {
+    WorkerInfo info;
+    std::set<std::string> leases;
+    std::deque<std::string> cancels;  // lease ids to cancel
+    absl::Time last_seen;
+  };
+
+  void RequeueLocked(const std::shared_ptr<Entry>& e, const std::string& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(const std::shared_ptr<Entry>& e,
+                    absl::StatusOr<executor::ActionOutcome> outcome)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveFromQueueLocked(const std::shared_ptr<Entry>& e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<WorkItem> TakeWorkLocked(Worker& w)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool AnyWorkerMatchesLocked(const Properties& platform)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  common::Clock* clock_;
+  const SchedulerOptions options_;
+  SchedulerObserver* observer_;
+  SchedulerObserver null_observer_;
+
+  absl::Mutex mu_;
+  int64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string salt_;
+  std::map<std::string, std::shared_ptr<Entry>> inflight_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::deque<std::shared_ptr<Entry>>> queues_
+      ABSL_GUARDED_BY(mu_);
+  std::string last_group_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<Entry>> leases_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Worker> workers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<Operation>> ops_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> completed_
+      ABSL_GUARDED_BY(mu_);
+  int64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // bumped on every change
+};
+
+}  // namespace pbrx::coordinator
+
+#endif  // PBRX_COORDINATOR_SCHEDULER_H_

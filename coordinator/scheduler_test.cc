@@ -1,0 +1,258 @@
+#include "coordinator/scheduler.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+using common::Digest;
+using ::testing::HasSubstr;
+
+class CountingObserver : public SchedulerObserver {
+ public:
+  void Queued() override { ++queued; }
+  void Joined() override { ++joined; }
+  void Leased(absl::Duration) override { ++leased; }
+  void Retried() override { ++retried; }
+  void Finished(const std::string& o, absl::Duration) override {
+    ++finished[o];
+  }
+  int queued = 0, joined = 0, leased = 0, retried = 0;
+  std::map<std::string, int> finished;
+};
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SchedulerTest() : scheduler_(&clock_, Options(), &observer_) {}
+  static SchedulerOptions Options() {
+    SchedulerOptions o;
+    o.max_attempts = 3;
+    o.worker_timeout = absl::Seconds(30);
+    o.unmatched_timeout = absl::Seconds(60);
+    return o;
+  }
+  Scheduler::Submitted Submit(const std::string& name,
+                              const std::string& group = "g",
+                              Properties platform = {}) {
+    return scheduler_.Submit(Digest::Of(name), platform, group, false,
+                             absl::ZeroDuration());
+  }
+  std::optional<WorkItem> Next(const std::string& worker) {
+    auto r = scheduler_.NextWork(worker, absl::Milliseconds(10));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : std::nullopt;
+  }
+  static executor::ActionOutcome Exit(int code) {
+    executor::ActionOutcome o;
+    o.result.set_exit_code(code);
+    return o;
+  }
+
+  common::FakeClock clock_;
+  CountingObserver observer_;
+  Scheduler scheduler_;
+};
+
+TEST(PlatformMatchesTest, ExactOrWildcard) {
+  Properties offered = {
+      {"network", "none"}, {"network", "egress"}, {"rootfs", "*"}};
+  EXPECT_TRUE(PlatformMatches({}, offered));
+  EXPECT_TRUE(
+      PlatformMatches({{"network", "egress"}, {"rootfs", "a,b"}}, offered));
+  EXPECT_FALSE(PlatformMatches({{"capture", "rootfs-diff"}}, offered));
+  EXPECT_FALSE(PlatformMatches({{"network", "host"}}, offered));
+  EXPECT_EQ(PropertiesText({{"a", "1"}, {"b", "2"}}), "a=1,b=2");
+}
+
+TEST_F(SchedulerTest, SameActionIsJoinedAndRunsOnce) {
+  auto a = Submit("x", "build-1");
+  auto b = Submit("x", "build-2");
+  EXPECT_FALSE(a.joined);
+  EXPECT_TRUE(b.joined);
+  EXPECT_EQ(a.op, b.op);
+  std::string w = scheduler_.AddWorker("e1", {}, 4, "peer");
+  auto item = Next(w);
+  ASSERT_TRUE(item.has_value());
+  EXPECT_EQ(item->action, Digest::Of("x"));
+  EXPECT_EQ(item->attempt, 1);
+  EXPECT_FALSE(Next(w).has_value());  // nothing else queued
+  EXPECT_EQ(a.op->stage(), Stage::kExecuting);
+  ASSERT_TRUE(scheduler_.Complete(w, item->lease_id, Exit(7), false).ok());
+  auto out = b.op->Wait(absl::Now() + absl::Seconds(1));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->result.exit_code(), 7);
+  EXPECT_EQ(observer_.queued, 1);
+  EXPECT_EQ(observer_.joined, 1);
+  EXPECT_EQ(observer_.finished["executed"], 1);
+  // After completion the same digest is a new execution.
+  EXPECT_FALSE(Submit("x").joined);
+  // Found by name for WaitExecution.
+  EXPECT_EQ(scheduler_.Find(a.op->name()), a.op);
+}
+
+TEST_F(SchedulerTest, RoundRobinBetweenGroupsIsFair) {
+  for (int i = 0; i < 100; ++i) Submit(absl::StrCat("big-", i), "big");
+  Submit("small-0", "small");
+  Submit("small-1", "small");
+  std::string w = scheduler_.AddWorker("e1", {}, 1000, "peer");
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    auto item = Next(w);
+    ASSERT_TRUE(item.has_value());
+    order.push_back(item->action == Digest::Of("small-0")   ? "s0"
+                    : item->action == Digest::Of("small-1") ? "s1"
+                                                            : "big");
+  }
+  // The small build gets every other lease, not the 101st and 102nd.
+  EXPECT_EQ(order, (std::vector<std::string>{"big", "s0", "big", "s1"}));
+  EXPECT_EQ(scheduler_.Stats().queued, 98);
+  EXPECT_EQ(scheduler_.Stats().running, 4);
+}
+
+TEST_F(SchedulerTest, SlotsAndPlatformAreRespected) {
+  Submit("egress", "g", {{"network", "egress"}});
+  Submit("a");
+  Submit("b");
+  std::string plain =
+      scheduler_.AddWorker("plain", {{"network", "none"}}, 1, "p");
+  auto first = Next(plain);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->action, Digest::Of("a"));  // egress skipped: no match
+  EXPECT_FALSE(Next(plain).has_value());      // its one slot is busy
+  std::string net = scheduler_.AddWorker(
+      "net", {{"network", "none"}, {"network", "egress"}}, 1, "n");
+  auto second = Next(net);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->action, Digest::Of("egress"));
+  ASSERT_TRUE(scheduler_.Complete(plain, first->lease_id, Exit(0), false).ok());
+  auto third = Next(plain);
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(third->action, Digest::Of("b"));
+}
+
+TEST_F(SchedulerTest, LostExecutorsLeasesAreRequeuedUpToTheCap) {
+  auto s = Submit("wheel");
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    std::string w =
+        scheduler_.AddWorker(absl::StrCat("e", attempt), {}, 1, "p");
+    auto item = Next(w);
+    ASSERT_TRUE(item.has_value());
+    EXPECT_EQ(item->attempt, attempt);
+    scheduler_.RemoveWorker(w, "stream closed");
+    EXPECT_EQ(scheduler_.NextWork(w, absl::Milliseconds(1)).status().code(),
+              absl::StatusCode::kUnavailable);
+  }
+  auto out = s.op->Wait(absl::Now() + absl::Seconds(1));
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("executor e3 was lost (stream closed); gave up after 3 "
+                        "attempts (retry cap 3)"));
+  EXPECT_EQ(observer_.retried, 2);
+}
+
+TEST_F(SchedulerTest, SilentExecutorIsExpiredAndItsWorkMoves) {
+  auto s = Submit("wheel");
+  std::string silent = scheduler_.AddWorker("silent", {}, 1, "p");
+  auto item = Next(silent);
+  ASSERT_TRUE(item.has_value());
+  std::string alive = scheduler_.AddWorker("alive", {}, 1, "p");
+  clock_.Advance(absl::Seconds(20));
+  scheduler_.Heartbeat(alive);
+  clock_.Advance(absl::Seconds(11));
+  scheduler_.Tick();  // silent: 31 s without a word
+  auto again = Next(alive);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->action, Digest::Of("wheel"));
+  EXPECT_EQ(again->attempt, 2);
+  // The late result of the lost lease is refused, the new one counts.
+  absl::Status late =
+      scheduler_.Complete(silent, item->lease_id, Exit(1), false);
+  EXPECT_EQ(late.code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(scheduler_.Complete(alive, again->lease_id, Exit(0), false).ok());
+  EXPECT_EQ(s.op->Wait(absl::Now())->result.exit_code(), 0);
+}
+
+TEST_F(SchedulerTest, RetryableFailureRequeues) {
+  auto s = Submit("x");
+  std::string w = scheduler_.AddWorker("e", {}, 1, "p");
+  auto item = Next(w);
+  ASSERT_TRUE(scheduler_
+                  .Complete(w, item->lease_id,
+                            absl::ResourceExhaustedError("disk full"), true)
+                  .ok());
+  EXPECT_EQ(s.op->stage(), Stage::kQueued);
+  auto retry = Next(w);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->attempt, 2);
+  // A non-retryable error ends the operation with it.
+  ASSERT_TRUE(scheduler_
+                  .Complete(w, retry->lease_id,
+                            absl::InvalidArgumentError("bad action"), false)
+                  .ok());
+  EXPECT_EQ(s.op->Wait(absl::Now()).status().message(), "bad action");
+}
+
+TEST_F(SchedulerTest, UnmatchableActionFailsAfterTimeout) {
+  auto s = Submit("gpu", "g", {{"gpu", "yes"}});
+  auto ok = Submit("fine");
+  std::string w = scheduler_.AddWorker("e", {{"gpu", "no"}}, 1, "p");
+  clock_.Advance(absl::Seconds(29));
+  scheduler_.Heartbeat(w);
+  clock_.Advance(absl::Seconds(29));
+  scheduler_.Heartbeat(w);
+  scheduler_.Tick();
+  EXPECT_EQ(s.op->stage(), Stage::kQueued);
+  clock_.Advance(absl::Seconds(3));
+  scheduler_.Heartbeat(w);
+  scheduler_.Tick();
+  auto out = s.op->Wait(absl::Now());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(out.status().message(),
+            "no executor offers platform gpu=yes (waited 1m)");
+  // A matchable action keeps waiting even when it is old.
+  EXPECT_EQ(ok.op->stage(), Stage::kQueued);
+}
+
+TEST_F(SchedulerTest, ReleasedQueuedActionIsDroppedRunningOneCancelled) {
+  auto queued = Submit("q");
+  auto joined = Submit("q");
+  scheduler_.Release(queued.op);
+  EXPECT_EQ(queued.op->stage(), Stage::kQueued);  // still one waiter
+  scheduler_.Release(joined.op);
+  EXPECT_EQ(queued.op->Wait(absl::Now()).status().code(),
+            absl::StatusCode::kCancelled);
+  auto running = Submit("r");
+  std::string w = scheduler_.AddWorker("e", {}, 2, "p");
+  auto item = Next(w);
+  ASSERT_TRUE(item.has_value());
+  scheduler_.Release(running.op);
+  auto cancel = Next(w);
+  ASSERT_TRUE(cancel.has_value());
+  EXPECT_EQ(cancel->kind, WorkItem::Kind::kCancel);
+  EXPECT_EQ(cancel->lease_id, item->lease_id);
+  ASSERT_TRUE(
+      scheduler_
+          .Complete(w, item->lease_id, absl::CancelledError("killed"), false)
+          .ok());
+  EXPECT_EQ(running.op->stage(), Stage::kCompleted);
+}
+
+TEST_F(SchedulerTest, NextWorkWakesWhenWorkArrives) {
+  std::string w = scheduler_.AddWorker("e", {}, 1, "p");
+  std::thread submitter([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    Submit("late");
+  });
+  auto r = scheduler_.NextWork(w, absl::Seconds(10));
+  submitter.join();
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->action, Digest::Of("late"));
+}
+
+}  // namespace
+}  // namespace pbrx::coordinator
