@@ -45,24 +45,25 @@ absl::string_view StatusCodeName(absl::StatusCode code) {
   }
 }
 
-CacheMetrics::CacheMetrics(prometheus::Registry& registry)
+CacheMetrics::CacheMetrics(prometheus::Registry& registry,
+                           const std::string& prefix)
     : requests_(prometheus::BuildCounter()
-                    .Name("pbrx_cache_requests_total")
+                    .Name(prefix + "_requests_total")
                     .Help("gRPC requests handled, by method and status code")
                     .Register(registry)),
       ac_lookups_(prometheus::BuildCounter()
-                      .Name("pbrx_cache_action_cache_lookups_total")
+                      .Name(prefix + "_action_cache_lookups_total")
                       .Help("GetActionResult lookups by result")
                       .Register(registry)),
       ac_hits_(ac_lookups_.Add({{"result", "hit"}})),
       ac_misses_(ac_lookups_.Add({{"result", "miss"}})),
       bytes_read_(prometheus::BuildCounter()
-                      .Name("pbrx_cache_read_bytes_total")
+                      .Name(prefix + "_read_bytes_total")
                       .Help("Blob bytes sent to clients")
                       .Register(registry)
                       .Add({})),
       bytes_written_(prometheus::BuildCounter()
-                         .Name("pbrx_cache_written_bytes_total")
+                         .Name(prefix + "_written_bytes_total")
                          .Help("Blob bytes received from clients and stored")
                          .Register(registry)
                          .Add({})) {}

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "cache/blob_store.h"
@@ -25,7 +27,10 @@ namespace pbrx::cache {
 
 class CacheMetrics {
  public:
-  explicit CacheMetrics(prometheus::Registry& registry);
+  // Metric names start with `prefix` ("pbrx_cache"; the coordinator's
+  // proxied cache services use "pbrx_coordinator_cache").
+  explicit CacheMetrics(prometheus::Registry& registry,
+                        const std::string& prefix = "pbrx_cache");
 
   void RecordRequest(absl::string_view method, absl::StatusCode code);
   void RecordActionCacheLookup(bool hit);

@@ -72,6 +72,30 @@ void FlagParser::AddByteSize(std::string name, int64_t* target,
                         }});
 }
 
+void FlagParser::AddStringList(std::string name,
+                               std::vector<std::string>* target,
+                               std::string help) {
+  flags_.push_back(Flag{std::move(name), std::move(help), "", false, false,
+                        false, [target](absl::string_view v) -> absl::Status {
+                          target->push_back(std::string(v));
+                          return absl::OkStatus();
+                        }});
+}
+
+void FlagParser::AddInt(std::string name, int64_t* target, std::string help) {
+  flags_.push_back(Flag{std::move(name), std::move(help), absl::StrCat(*target),
+                        false, false, false,
+                        [target](absl::string_view v) -> absl::Status {
+                          int64_t n = 0;
+                          if (!absl::SimpleAtoi(v, &n)) {
+                            return absl::InvalidArgumentError(absl::StrCat(
+                                "expected an integer, got '", v, "'"));
+                          }
+                          *target = n;
+                          return absl::OkStatus();
+                        }});
+}
+
 void FlagParser::AddDuration(std::string name, absl::Duration* target,
                              std::string help) {
   flags_.push_back(

@@ -27,6 +27,11 @@ class FlagParser {
 
   void AddString(std::string name, std::string* target, std::string help);
   void AddByteSize(std::string name, int64_t* target, std::string help);
+  // May be given several times; each value is appended.
+  void AddStringList(std::string name, std::vector<std::string>* target,
+                     std::string help);
+  // A decimal integer (may be negative).
+  void AddInt(std::string name, int64_t* target, std::string help);
   void AddDuration(std::string name, absl::Duration* target, std::string help);
   void AddBool(std::string name, bool* target, std::string help);
   // Marks a flag as required: Parse() fails if it is absent.

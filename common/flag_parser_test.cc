@@ -84,6 +84,23 @@ TEST_F(FlagParserTest, Errors) {
               HasSubstr("expected true or false"));
 }
 
+TEST(FlagParserListTest, RepeatedListAndIntegers) {
+  FlagParser p("prog");
+  std::vector<std::string> platform;
+  int64_t slots = 1;
+  p.AddStringList("platform", &platform, "properties");
+  p.AddInt("slots", &slots, "slots");
+  bool help = false;
+  ASSERT_TRUE(ParseArgs(p,
+                        {"--platform", "a=1", "--slots=-3", "--platform=b=2"},
+                        &help)
+                  .ok());
+  EXPECT_EQ(platform, (std::vector<std::string>{"a=1", "b=2"}));
+  EXPECT_EQ(slots, -3);
+  absl::Status bad = ParseArgs(p, {"--slots=two"}, &help);
+  EXPECT_EQ(bad.message(), "--slots: expected an integer, got 'two'");
+}
+
 TEST_F(FlagParserTest, Help) {
   ASSERT_TRUE(ParseArgs(parser_, {"--help"}, &help_).ok());
   EXPECT_TRUE(help_);

@@ -6,12 +6,18 @@
 #define PBRX_COMMON_GRPC_STATUS_H_
 
 #include "absl/status/status.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/support/status.h"
 
 namespace pbrx::common {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The same for a google.rpc.Status message (REAPI's ExecuteResponse.status,
+// the worker API's Completion.status).
+google::rpc::Status ToRpcStatus(const absl::Status& status);
+absl::Status FromRpcStatus(const google::rpc::Status& status);
 
 }  // namespace pbrx::common
 

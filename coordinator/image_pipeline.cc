@@ -293,7 +293,8 @@ class BuildRun {
     ASSIGN_OR_RETURN(Digest action, PutAction(spec));
     absl::Time start = absl::Now();
     Progress(absl::StrCat("running ", kind, " ", name));
-    ASSIGN_OR_RETURN(executor::ActionOutcome out, runner_.Execute(action));
+    ASSIGN_OR_RETURN(executor::ActionOutcome out,
+                     runner_.Run(action, {false, kind}));
     StepReport step{kind, name, out.cached,
                     absl::ToDoubleSeconds(absl::Now() - start),
                     action.ToString()};

@@ -85,7 +85,8 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
                                        const Properties& platform,
                                        const std::string& group,
                                        bool skip_cache_lookup,
-                                       absl::Duration timeout) {
+                                       absl::Duration timeout,
+                                       const std::string& kind) {
   absl::MutexLock lock(&mu_);
   // Joined only with an execution of the same kind (a forced re-run is not
   // answered by a run that may have been a cache hit, and vice versa).
@@ -94,7 +95,7 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
   auto it = inflight_.find(key);
   if (it != inflight_.end()) {
     it->second->waiters++;
-    observer_->Joined();
+    observer_->Joined(kind);
     return {it->second->op, true};
   }
   auto e = std::make_shared<Entry>();
@@ -104,13 +105,14 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
   e->platform = platform;
   std::sort(e->platform.begin(), e->platform.end());
   e->group = group;
+  e->kind = kind;
   e->timeout = timeout;
   e->waiters = 1;
   e->queued_at = clock_->Now();
   inflight_[key] = e;
   ops_[e->op->name()] = e->op;
   queues_[group].push_back(e);
-  observer_->Queued();
+  observer_->Queued(kind);
   ++version_;
   return {e->op, false};
 }
@@ -197,7 +199,7 @@ void Scheduler::RequeueLocked(const std::shared_ptr<Entry>& e,
                         " attempts (retry cap ", options_.max_attempts, ")")));
     return;
   }
-  observer_->Retried();
+  observer_->Retried(e->kind);
   e->op->SetStage(Stage::kQueued);
   e->queued_at = clock_->Now();
   queues_[e->group].push_front(e);
@@ -253,7 +255,7 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
       leases_[e->lease_id] = e;
       w.leases.insert(e->lease_id);
       e->op->SetStage(Stage::kExecuting);
-      observer_->Leased(e->leased_at - e->queued_at);
+      observer_->Leased(e->kind, e->leased_at - e->queued_at);
       WorkItem item;
       item.lease_id = e->lease_id;
       item.action = e->op->action();
@@ -307,14 +309,22 @@ absl::Status Scheduler::Complete(
   }
   absl::Duration run_time = clock_->Now() - e->leased_at;
   if (!outcome.ok() && retryable) {
-    observer_->Finished("failed", run_time);
+    observer_->Finished(e->kind, "failed", run_time);
     RequeueLocked(e, absl::StrCat("executor ", worker_name,
                                   " failed it: ", outcome.status().message()));
     return absl::OkStatus();
   }
-  observer_->Finished(outcome.ok() ? "executed" : "failed", run_time);
+  observer_->Finished(e->kind, outcome.ok() ? "executed" : "failed", run_time);
   FinishLocked(e, std::move(outcome));
   return absl::OkStatus();
+}
+
+std::optional<common::Digest> Scheduler::LeasedAction(
+    const std::string& lease_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end()) return std::nullopt;
+  return it->second->op->action();
 }
 
 bool Scheduler::AnyWorkerMatchesLocked(const Properties& platform) {

@@ -88,12 +88,14 @@ class Operation {
 class SchedulerObserver {
  public:
   virtual ~SchedulerObserver() = default;
-  virtual void Queued() {}
-  virtual void Joined() {}
-  virtual void Leased(absl::Duration queue_wait) {}
-  virtual void Retried() {}
+  // `kind` is the step kind given to Submit ("" for plain REAPI actions).
+  virtual void Queued(const std::string& kind) {}
+  virtual void Joined(const std::string& kind) {}
+  virtual void Leased(const std::string& kind, absl::Duration queue_wait) {}
+  virtual void Retried(const std::string& kind) {}
   // outcome: "executed" (the command ran, any exit code) or "failed".
-  virtual void Finished(const std::string& outcome, absl::Duration run_time) {}
+  virtual void Finished(const std::string& kind, const std::string& outcome,
+                        absl::Duration run_time) {}
 };
 
 struct SchedulerOptions {
@@ -143,7 +145,7 @@ class Scheduler {
   // Release once the caller no longer waits.
   Submitted Submit(const common::Digest& action, const Properties& platform,
                    const std::string& group, bool skip_cache_lookup,
-                   absl::Duration timeout);
+                   absl::Duration timeout, const std::string& kind);
   void Release(const std::shared_ptr<Operation>& op);
 
   // An operation by name (in flight, or completed recently).
@@ -168,6 +170,9 @@ class Scheduler {
                         absl::StatusOr<executor::ActionOutcome> outcome,
                         bool retryable);
 
+  // The action a lease is for (nullopt if the lease is unknown).
+  std::optional<common::Digest> LeasedAction(const std::string& lease_id);
+
   // Expires silent workers, unmatched actions and old operations.
   void Tick();
 
@@ -179,6 +184,7 @@ class Scheduler {
     std::string key;
     Properties platform;
     std::string group;
+    std::string kind;
     absl::Duration timeout;
     int attempts = 0;
     int waiters = 0;

@@ -14,13 +14,18 @@ using ::testing::HasSubstr;
 
 class CountingObserver : public SchedulerObserver {
  public:
-  void Queued() override { ++queued; }
-  void Joined() override { ++joined; }
-  void Leased(absl::Duration) override { ++leased; }
-  void Retried() override { ++retried; }
-  void Finished(const std::string& o, absl::Duration) override {
+  void Queued(const std::string&) override { ++queued; }
+  void Joined(const std::string&) override { ++joined; }
+  void Leased(const std::string&, absl::Duration) override { ++leased; }
+  void Retried(const std::string& kind) override {
+    ++retried;
+    last_kind = kind;
+  }
+  void Finished(const std::string&, const std::string& o,
+                absl::Duration) override {
     ++finished[o];
   }
+  std::string last_kind;
   int queued = 0, joined = 0, leased = 0, retried = 0;
   std::map<std::string, int> finished;
 };
@@ -39,7 +44,7 @@ class SchedulerTest : public ::testing::Test {
                               const std::string& group = "g",
                               Properties platform = {}) {
     return scheduler_.Submit(Digest::Of(name), platform, group, false,
-                             absl::ZeroDuration());
+                             absl::ZeroDuration(), "wheel-build");
   }
   std::optional<WorkItem> Next(const std::string& worker) {
     auto r = scheduler_.NextWork(worker, absl::Milliseconds(10));
@@ -152,6 +157,7 @@ TEST_F(SchedulerTest, LostExecutorsLeasesAreRequeuedUpToTheCap) {
               HasSubstr("executor e3 was lost (stream closed); gave up after 3 "
                         "attempts (retry cap 3)"));
   EXPECT_EQ(observer_.retried, 2);
+  EXPECT_EQ(observer_.last_kind, "wheel-build");
 }
 
 TEST_F(SchedulerTest, SilentExecutorIsExpiredAndItsWorkMoves) {

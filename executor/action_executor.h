@@ -6,6 +6,8 @@
 #ifndef PBRX_EXECUTOR_ACTION_EXECUTOR_H_
 #define PBRX_EXECUTOR_ACTION_EXECUTOR_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
@@ -21,6 +23,13 @@ struct ActionOutcome {
   absl::Status status;
 };
 
+struct ExecuteOptions {
+  bool skip_cache_lookup = false;
+  // The step kind ("wheel-build", "distro-layer", ...; empty for plain
+  // REAPI actions), for metrics and logs only: never part of the key.
+  std::string kind;
+};
+
 class ActionExecutor {
  public:
   virtual ~ActionExecutor() = default;
@@ -28,8 +37,15 @@ class ActionExecutor {
   // FAILED_PRECONDITION with MISSING details when the Action, Command or
   // inputs are not in the CAS; INVALID_ARGUMENT for malformed messages or
   // unsupported platform properties. Thread-safe.
-  virtual absl::StatusOr<ActionOutcome> Execute(
-      const common::Digest& action_digest, bool skip_cache_lookup = false) = 0;
+  virtual absl::StatusOr<ActionOutcome> Run(const common::Digest& action_digest,
+                                            const ExecuteOptions& options) = 0;
+
+  absl::StatusOr<ActionOutcome> Execute(const common::Digest& action_digest,
+                                        bool skip_cache_lookup = false) {
+    ExecuteOptions options;
+    options.skip_cache_lookup = skip_cache_lookup;
+    return Run(action_digest, options);
+  }
 };
 
 }  // namespace pbrx::executor

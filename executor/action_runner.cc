@@ -86,8 +86,9 @@ absl::Status RemoveTree(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ActionOutcome> ActionRunner::Execute(const Digest& action_digest,
-                                                    bool skip_cache_lookup) {
+absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
+                                                const ExecuteOptions& options) {
+  const bool skip_cache_lookup = options.skip_cache_lookup;
   absl::Time queued = clock_->Now();
   ASSIGN_OR_RETURN(
       re::Action action,

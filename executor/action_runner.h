@@ -67,9 +67,8 @@ class ActionRunner : public ActionExecutor {
   // FAILED_PRECONDITION with MISSING details when the Action, Command or
   // inputs are not in the CAS; INVALID_ARGUMENT for malformed messages or
   // unsupported platform properties.
-  absl::StatusOr<ActionOutcome> Execute(
-      const common::Digest& action_digest,
-      bool skip_cache_lookup = false) override;
+  absl::StatusOr<ActionOutcome> Run(const common::Digest& action_digest,
+                                    const ExecuteOptions& options) override;
 
  private:
   cache::BlobStore* cas_;

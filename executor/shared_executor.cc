@@ -4,8 +4,9 @@
 
 namespace pbrx::executor {
 
-absl::StatusOr<ActionOutcome> InflightDedupExecutor::Execute(
-    const common::Digest& action_digest, bool skip_cache_lookup) {
+absl::StatusOr<ActionOutcome> InflightDedupExecutor::Run(
+    const common::Digest& action_digest, const ExecuteOptions& options) {
+  const bool skip_cache_lookup = options.skip_cache_lookup;
   const std::string key =
       absl::StrCat(action_digest.ToString(), skip_cache_lookup ? "!" : "");
   std::shared_ptr<Call> call;
@@ -23,8 +24,7 @@ absl::StatusOr<ActionOutcome> InflightDedupExecutor::Execute(
     }
   }
   if (owner) {
-    absl::StatusOr<ActionOutcome> outcome =
-        inner_->Execute(action_digest, skip_cache_lookup);
+    absl::StatusOr<ActionOutcome> outcome = inner_->Run(action_digest, options);
     absl::MutexLock lock(&mu_);
     call->outcome = outcome;
     call->done = true;
@@ -41,8 +41,8 @@ int64_t InflightDedupExecutor::joined() const {
   return joined_;
 }
 
-absl::StatusOr<ActionOutcome> BoundedExecutor::Execute(
-    const common::Digest& action_digest, bool skip_cache_lookup) {
+absl::StatusOr<ActionOutcome> BoundedExecutor::Run(
+    const common::Digest& action_digest, const ExecuteOptions& options) {
   {
     absl::MutexLock lock(&mu_);
     const int64_t ticket = next_ticket_++;
@@ -54,8 +54,7 @@ absl::StatusOr<ActionOutcome> BoundedExecutor::Execute(
     ++running_;
     if (running_ > peak_) peak_ = running_;
   }
-  absl::StatusOr<ActionOutcome> outcome =
-      inner_->Execute(action_digest, skip_cache_lookup);
+  absl::StatusOr<ActionOutcome> outcome = inner_->Run(action_digest, options);
   absl::MutexLock lock(&mu_);
   --running_;
   return outcome;

@@ -24,8 +24,8 @@ class InflightDedupExecutor : public ActionExecutor {
  public:
   explicit InflightDedupExecutor(ActionExecutor* inner) : inner_(inner) {}
 
-  absl::StatusOr<ActionOutcome> Execute(const common::Digest& action_digest,
-                                        bool skip_cache_lookup) override;
+  absl::StatusOr<ActionOutcome> Run(const common::Digest& action_digest,
+                                    const ExecuteOptions& options) override;
 
   // Calls answered by joining another call's execution.
   int64_t joined() const;
@@ -46,8 +46,8 @@ class BoundedExecutor : public ActionExecutor {
   BoundedExecutor(ActionExecutor* inner, int limit)
       : inner_(inner), limit_(limit < 1 ? 1 : limit) {}
 
-  absl::StatusOr<ActionOutcome> Execute(const common::Digest& action_digest,
-                                        bool skip_cache_lookup) override;
+  absl::StatusOr<ActionOutcome> Run(const common::Digest& action_digest,
+                                    const ExecuteOptions& options) override;
 
   // Most executions seen running at once.
   int peak() const;

@@ -15,7 +15,8 @@ using common::Digest;
 // Counts executions per digest; each blocks until released.
 class GateExecutor : public ActionExecutor {
  public:
-  absl::StatusOr<ActionOutcome> Execute(const Digest& d, bool) override {
+  absl::StatusOr<ActionOutcome> Run(const Digest& d,
+                                    const ExecuteOptions&) override {
     {
       absl::MutexLock lock(&mu_);
       ++calls_[d.ToString()];

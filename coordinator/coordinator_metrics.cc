@@ -1,0 +1,128 @@
+#include "coordinator/coordinator_metrics.h"
+
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_family.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+std::string KindLabel(const std::string& kind) {
+  return kind.empty() ? "action" : kind;
+}
+
+prometheus::Histogram::BucketBoundaries SecondsBuckets() {
+  return {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800};
+}
+
+prometheus::MetricFamily Gauge(
+    const std::string& name, const std::string& help,
+    std::vector<std::pair<std::string, double>> values_by_state) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = prometheus::MetricType::Gauge;
+  for (const auto& [state, v] : values_by_state) {
+    prometheus::ClientMetric m;
+    if (!state.empty()) m.label.push_back({"state", state});
+    m.gauge.value = v;
+    f.metric.push_back(m);
+  }
+  return f;
+}
+
+}  // namespace
+
+CoordinatorMetrics::CoordinatorMetrics(prometheus::Registry& registry)
+    : steps_(prometheus::BuildCounter()
+                 .Name("pbrx_coordinator_steps_total")
+                 .Help("Steps (REAPI actions) by kind and outcome: cache_hit, "
+                       "joined, queued, executed, failed, retried")
+                 .Register(registry)),
+      queue_wait_(prometheus::BuildHistogram()
+                      .Name("pbrx_coordinator_queue_wait_seconds")
+                      .Help("Time from queueing to a lease, by step kind")
+                      .Register(registry)),
+      duration_(prometheus::BuildHistogram()
+                    .Name("pbrx_coordinator_step_duration_seconds")
+                    .Help("Time from lease to result, by step kind")
+                    .Register(registry)),
+      dedup_bytes_(prometheus::BuildCounter()
+                       .Name("pbrx_coordinator_deduplicated_bytes_total")
+                       .Help("Output bytes answered without running anything "
+                             "(cache hits, joined executions)")
+                       .Register(registry)
+                       .Add({})) {}
+
+prometheus::Counter& CoordinatorMetrics::Step(const std::string& kind,
+                                              const std::string& outcome) {
+  {
+    absl::MutexLock lock(&mu_);
+    totals_[outcome] += 1;
+  }
+  return steps_.Add({{"kind", KindLabel(kind)}, {"outcome", outcome}});
+}
+
+void CoordinatorMetrics::Queued(const std::string& kind) {
+  Step(kind, "queued").Increment();
+}
+void CoordinatorMetrics::Joined(const std::string& kind) {
+  Step(kind, "joined").Increment();
+}
+void CoordinatorMetrics::Leased(const std::string& kind, absl::Duration wait) {
+  queue_wait_.Add({{"kind", KindLabel(kind)}}, SecondsBuckets())
+      .Observe(absl::ToDoubleSeconds(wait));
+}
+void CoordinatorMetrics::Retried(const std::string& kind) {
+  Step(kind, "retried").Increment();
+}
+void CoordinatorMetrics::Finished(const std::string& kind,
+                                  const std::string& outcome,
+                                  absl::Duration run_time) {
+  Step(kind, outcome).Increment();
+  duration_.Add({{"kind", KindLabel(kind)}}, SecondsBuckets())
+      .Observe(absl::ToDoubleSeconds(run_time));
+}
+void CoordinatorMetrics::CacheHit(const std::string& kind,
+                                  int64_t output_bytes) {
+  Step(kind, "cache_hit").Increment();
+  AddDeduplicatedBytes(output_bytes);
+}
+void CoordinatorMetrics::AddDeduplicatedBytes(int64_t n) {
+  dedup_bytes_.Increment(static_cast<double>(n));
+}
+
+double CoordinatorMetrics::StepCount(const std::string& outcome) const {
+  absl::MutexLock lock(&mu_);
+  auto it = totals_.find(outcome);
+  return it == totals_.end() ? 0 : it->second;
+}
+
+std::vector<prometheus::MetricFamily> SchedulerCollector::Collect() const {
+  SchedulerStats s = scheduler_->Stats();
+  int busy = 0;
+  for (const WorkerInfo& w : s.workers) busy += w.busy > 0 ? 1 : 0;
+  return {
+      Gauge("pbrx_coordinator_queue_depth", "Actions waiting for an executor",
+            {{"", static_cast<double>(s.queued)}}),
+      Gauge("pbrx_coordinator_running", "Actions leased to executors",
+            {{"", static_cast<double>(s.running)}}),
+      Gauge("pbrx_coordinator_builds_in_flight",
+            "pbrx builds the coordinator is running",
+            {{"", static_cast<double>(metrics_->builds_in_flight())}}),
+      Gauge("pbrx_coordinator_executors",
+            "Executors connected, and those running at least one action",
+            {{"connected", static_cast<double>(s.workers.size())},
+             {"busy", static_cast<double>(busy)}}),
+  };
+}
+
+int64_t ResultBytes(
+    const build::bazel::remote::execution::v2::ActionResult& r) {
+  int64_t n = r.stdout_digest().size_bytes() + r.stderr_digest().size_bytes();
+  for (const auto& f : r.output_files()) n += f.digest().size_bytes();
+  for (const auto& d : r.output_directories())
+    n += d.tree_digest().size_bytes();
+  return n;
+}
+
+}  // namespace pbrx::coordinator

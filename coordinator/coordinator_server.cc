@@ -1,0 +1,202 @@
+#include "coordinator/coordinator_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "cache/action_cache_service.h"
+#include "cache/bytestream_service.h"
+#include "cache/cache_metrics.h"
+#include "cache/capabilities_service.h"
+#include "cache/cas_service.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "coordinator/execution_service.h"
+#include "coordinator/worker_service.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "proto/farm.grpc.pb.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+namespace fv = pbrx::farm::v1;
+
+std::string HostOf(absl::string_view address) {
+  return std::string(address.substr(0, address.rfind(':')));
+}
+
+constexpr int kMaxMessageBytes = 5 << 20;
+
+class StatusService final : public fv::FarmStatus::Service {
+ public:
+  StatusService(Scheduler* scheduler, CoordinatorMetrics* metrics,
+                common::Clock* clock, std::string cache)
+      : scheduler_(scheduler),
+        metrics_(metrics),
+        clock_(clock),
+        cache_(std::move(cache)) {}
+
+  grpc::Status GetStatus(grpc::ServerContext*, const fv::GetStatusRequest*,
+                         fv::GetStatusResponse* out) override {
+    SchedulerStats s = scheduler_->Stats();
+    for (const WorkerInfo& w : s.workers) {
+      fv::ExecutorStatus* e = out->add_executors();
+      e->set_worker_id(w.id);
+      e->set_name(w.name);
+      e->set_peer(w.peer);
+      e->set_slots(w.slots);
+      e->set_busy(w.busy);
+      for (const auto& [n, v] : w.properties) {
+        auto* p = e->add_properties();
+        p->set_name(n);
+        p->set_value(v);
+      }
+      e->set_connected_seconds(
+          absl::ToInt64Seconds(clock_->Now() - w.connected));
+    }
+    out->set_queued(s.queued);
+    out->set_running(s.running);
+    out->set_builds_in_flight(metrics_->builds_in_flight());
+    out->set_actions_cache_hits(metrics_->StepCount("cache_hit"));
+    out->set_actions_joined(metrics_->StepCount("joined"));
+    out->set_actions_executed(metrics_->StepCount("executed"));
+    out->set_actions_failed(metrics_->StepCount("failed"));
+    out->set_actions_retried(metrics_->StepCount("retried"));
+    out->set_cache(cache_);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Scheduler* scheduler_;
+  CoordinatorMetrics* metrics_;
+  common::Clock* clock_;
+  std::string cache_;
+};
+
+}  // namespace
+
+struct CoordinatorServer::Services {
+  std::unique_ptr<cache::CacheMetrics> proxy_metrics;
+  std::unique_ptr<cache::CapabilitiesService> capabilities;
+  std::unique_ptr<cache::CasService> cas;
+  std::unique_ptr<cache::ActionCacheService> ac;
+  std::unique_ptr<cache::ByteStreamService> bytestream;
+  std::unique_ptr<ExecutionService> execution;
+  std::unique_ptr<WorkerService> worker;
+  std::unique_ptr<StatusService> status;
+};
+
+absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
+    const CoordinatorServerOptions& options, common::Clock* clock) {
+  ASSIGN_OR_RETURN(std::string target, cache::ChannelTarget(options.cache));
+  std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
+  s->options_ = options;
+  s->clock_ = clock;
+  s->registry_ = std::make_shared<prometheus::Registry>();
+  s->metrics_ = std::make_unique<CoordinatorMetrics>(*s->registry_);
+  s->scheduler_ =
+      std::make_unique<Scheduler>(clock, options.scheduler, s->metrics_.get());
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  auto channel = grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args);
+  cache::GrpcCacheOptions co;
+  s->cas_ = std::make_unique<cache::GrpcBlobStore>(channel, co);
+  s->ac_ = std::make_unique<cache::GrpcActionCache>(channel, co);
+
+  auto sv = std::make_unique<Services>();
+  sv->proxy_metrics = std::make_unique<cache::CacheMetrics>(
+      *s->registry_, "pbrx_coordinator_cache");
+  cache::CapabilitiesOptions caps;
+  caps.exec_enabled = true;
+  sv->capabilities = std::make_unique<cache::CapabilitiesService>(
+      caps, sv->proxy_metrics.get());
+  sv->cas = std::make_unique<cache::CasService>(
+      s->cas_.get(), sv->proxy_metrics.get(), cache::CasServiceOptions{});
+  sv->ac = std::make_unique<cache::ActionCacheService>(
+      s->ac_.get(), sv->proxy_metrics.get(),
+      cache::ActionCacheServiceOptions{});
+  sv->bytestream = std::make_unique<cache::ByteStreamService>(
+      s->cas_.get(), sv->proxy_metrics.get(), clock,
+      cache::ByteStreamServiceOptions{});
+  sv->execution = std::make_unique<ExecutionService>(
+      s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get());
+  sv->worker = std::make_unique<WorkerService>(
+      s->scheduler_.get(), s->cas_.get(), s->ac_.get(),
+      options.scheduler.heartbeat_interval);
+  sv->status = std::make_unique<StatusService>(
+      s->scheduler_.get(), s->metrics_.get(), clock, options.cache);
+  s->services_ = std::move(sv);
+  return s;
+}
+
+absl::Status CoordinatorServer::Start() {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
+  builder.RegisterService(services_->capabilities.get());
+  builder.RegisterService(services_->cas.get());
+  builder.RegisterService(services_->ac.get());
+  builder.RegisterService(services_->bytestream.get());
+  builder.RegisterService(services_->execution.get());
+  builder.RegisterService(services_->worker.get());
+  builder.RegisterService(services_->status.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port == 0) {
+    server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen));
+  }
+  address_ = absl::StrCat(HostOf(options_.listen), ":", port);
+  if (!options_.metrics_listen.empty()) {
+    // civetweb reports bind failures by throwing.
+    try {
+      exposer_ =
+          std::make_unique<prometheus::Exposer>(options_.metrics_listen, 2);
+    } catch (const std::exception& e) {
+      server_->Shutdown();
+      server_.reset();
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on --metrics-listen ",
+                       options_.metrics_listen, ": ", e.what()));
+    }
+    exposer_->RegisterCollectable(registry_);
+    collector_ =
+        std::make_shared<SchedulerCollector>(scheduler_.get(), metrics_.get());
+    exposer_->RegisterCollectable(collector_);
+    std::vector<int> ports = exposer_->GetListeningPorts();
+    metrics_address_ = absl::StrCat(HostOf(options_.metrics_listen), ":",
+                                    ports.empty() ? 0 : ports.front());
+  }
+  ticker_ = std::thread([this] {
+    while (!stop_ticking_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      scheduler_->Tick();
+    }
+  });
+  return absl::OkStatus();
+}
+
+void CoordinatorServer::Shutdown(absl::Duration deadline) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+    server_->Wait();
+  }
+  stop_ticking_.Notify();
+  if (ticker_.joinable()) ticker_.join();
+  exposer_.reset();
+  collector_.reset();
+  server_.reset();
+  services_.reset();
+}
+
+CoordinatorServer::~CoordinatorServer() { Shutdown(absl::Seconds(5)); }
+
+}  // namespace pbrx::coordinator

@@ -1,0 +1,77 @@
+// CoordinatorServer wires the farm's coordinator on one gRPC endpoint:
+//   - REAPI Execution (Execute, WaitExecution) over the Scheduler,
+//   - REAPI Capabilities (execution enabled),
+//   - REAPI ContentAddressableStorage, ActionCache and ByteStream, proxied
+//     to the cache server (so a REAPI client needs only this address),
+//   - the Worker API for executors and the FarmStatus API,
+// plus Prometheus metrics and a ticker thread that expires silent executors
+// and unmatchable actions. Lifecycle as CacheServer: Create, Start,
+// Shutdown. Nothing is stored here: results live in the cache, so a
+// restart loses no cached result.
+#ifndef PBRX_COORDINATOR_COORDINATOR_SERVER_H_
+#define PBRX_COORDINATOR_COORDINATOR_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "cache/grpc_cache_client.h"
+#include "common/clock.h"
+#include "coordinator/coordinator_metrics.h"
+#include "coordinator/scheduler.h"
+#include "grpcpp/server.h"
+#include "prometheus/exposer.h"
+#include "prometheus/registry.h"
+
+namespace pbrx::coordinator {
+
+struct CoordinatorServerOptions {
+  std::string listen = "127.0.0.1:0";
+  std::string cache;  // grpc://HOST:PORT of the cache server
+  std::string metrics_listen;
+  SchedulerOptions scheduler;
+};
+
+class CoordinatorServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Create(
+      const CoordinatorServerOptions& options, common::Clock* clock);
+  ~CoordinatorServer();
+
+  absl::Status Start();
+  const std::string& address() const { return address_; }
+  const std::string& metrics_address() const { return metrics_address_; }
+  void Shutdown(absl::Duration deadline);
+
+  Scheduler& scheduler() { return *scheduler_; }
+  cache::BlobStore& cas() { return *cas_; }
+  cache::ActionCache& action_cache() { return *ac_; }
+  CoordinatorMetrics& metrics() { return *metrics_; }
+
+ private:
+  CoordinatorServer() = default;
+  struct Services;
+
+  CoordinatorServerOptions options_;
+  common::Clock* clock_ = nullptr;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<CoordinatorMetrics> metrics_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<cache::GrpcBlobStore> cas_;
+  std::unique_ptr<cache::GrpcActionCache> ac_;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::shared_ptr<SchedulerCollector> collector_;
+  absl::Notification stop_ticking_;
+  std::thread ticker_;
+  std::string address_;
+  std::string metrics_address_;
+  bool shut_down_ = false;
+};
+
+}  // namespace pbrx::coordinator
+
+#endif  // PBRX_COORDINATOR_COORDINATOR_SERVER_H_

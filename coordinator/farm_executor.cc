@@ -1,0 +1,131 @@
+#include "coordinator/farm_executor.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "common/missing_blobs.h"
+#include "common/status_macros.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+using common::Digest;
+
+// Reads and parses a message blob; a missing blob is a MISSING violation.
+template <typename M>
+absl::StatusOr<M> ReadMessage(cache::BlobStore& cas, const re::Digest& proto,
+                              const std::string& what) {
+  absl::StatusOr<Digest> parsed = Digest::FromProto(proto);
+  if (!parsed.ok()) return common::Annotate(parsed.status(), what);
+  Digest d = *parsed;
+  absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, d);
+  if (bytes.status().code() == absl::StatusCode::kNotFound) {
+    return common::MissingBlobsError({d}, absl::StrCat("reading the ", what));
+  }
+  if (!bytes.ok()) return bytes.status();
+  M m;
+  if (!m.ParseFromString(*bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", d.ToString(), " does not parse"));
+  }
+  return m;
+}
+
+}  // namespace
+
+absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
+                                           const Digest& action_digest) {
+  AdmittedAction out;
+  ASSIGN_OR_RETURN(out.action, ReadMessage<re::Action>(
+                                   cas, action_digest.ToProto(), "action"));
+  ASSIGN_OR_RETURN(
+      re::Command command,
+      ReadMessage<re::Command>(cas, out.action.command_digest(), "command"));
+  if (command.arguments_size() == 0) {
+    return absl::InvalidArgumentError("the command has no arguments");
+  }
+  // REAPI >= 2.2 puts the platform on the Action; older clients on the
+  // Command.
+  const re::Platform& platform =
+      out.action.has_platform() ? out.action.platform() : command.platform();
+  for (const auto& p : platform.properties())
+    out.platform.emplace_back(p.name(), p.value());
+  if (out.action.has_timeout()) {
+    out.timeout = absl::Seconds(out.action.timeout().seconds()) +
+                  absl::Nanoseconds(out.action.timeout().nanos());
+  }
+  // The input tree: every Directory readable, every file present.
+  std::vector<Digest> missing;
+  std::vector<Digest> files;
+  std::deque<re::Digest> todo = {out.action.input_root_digest()};
+  std::vector<std::string> seen;
+  while (!todo.empty()) {
+    re::Digest next = todo.front();
+    todo.pop_front();
+    absl::StatusOr<Digest> parsed = Digest::FromProto(next);
+    if (!parsed.ok()) return common::Annotate(parsed.status(), "input root");
+    Digest d = *parsed;
+    if (std::find(seen.begin(), seen.end(), d.ToString()) != seen.end())
+      continue;
+    seen.push_back(d.ToString());
+    absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, d);
+    if (bytes.status().code() == absl::StatusCode::kNotFound) {
+      missing.push_back(d);
+      continue;
+    }
+    if (!bytes.ok()) return bytes.status();
+    re::Directory dir;
+    if (!dir.ParseFromString(*bytes)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input directory ", d.ToString(), " does not parse"));
+    }
+    for (const auto& f : dir.files()) {
+      absl::StatusOr<Digest> fd = Digest::FromProto(f.digest());
+      if (!fd.ok()) {
+        return common::Annotate(fd.status(),
+                                absl::StrCat("input file ", f.name()));
+      }
+      files.push_back(*fd);
+    }
+    for (const auto& sub : dir.directories()) todo.push_back(sub.digest());
+  }
+  ASSIGN_OR_RETURN(std::vector<Digest> absent, cas.FindMissing(files));
+  missing.insert(missing.end(), absent.begin(), absent.end());
+  if (!missing.empty()) {
+    return common::MissingBlobsError(missing, "the action's inputs");
+  }
+  return out;
+}
+
+executor::ActionOutcome CachedOutcome(const re::ActionResult& result) {
+  executor::ActionOutcome o;
+  o.result = result;
+  o.cached = true;
+  return o;
+}
+
+absl::StatusOr<executor::ActionOutcome> FarmExecutor::Run(
+    const Digest& action_digest, const executor::ExecuteOptions& options) {
+  if (!options.skip_cache_lookup) {
+    absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
+    if (hit.ok()) {
+      metrics_->CacheHit(options.kind, ResultBytes(*hit));
+      return CachedOutcome(*hit);
+    }
+    if (hit.status().code() != absl::StatusCode::kNotFound) return hit.status();
+  }
+  ASSIGN_OR_RETURN(AdmittedAction admitted, AdmitAction(*cas_, action_digest));
+  Scheduler::Submitted s = scheduler_->Submit(action_digest, admitted.platform,
+                                              group_, options.skip_cache_lookup,
+                                              admitted.timeout, options.kind);
+  absl::StatusOr<executor::ActionOutcome> out =
+      s.op->Wait(absl::InfiniteFuture());
+  scheduler_->Release(s.op);
+  if (s.joined && out.ok())
+    metrics_->AddDeduplicatedBytes(ResultBytes(out->result));
+  return out;
+}
+
+}  // namespace pbrx::coordinator

@@ -1,0 +1,66 @@
+// Running actions on the farm from inside the coordinator.
+//
+// AdmitAction: what the coordinator checks before queueing an action: the
+// Action and Command parse, and the Action, Command and every input blob are
+// in the CAS (else FAILED_PRECONDITION with MISSING violations, as REAPI's
+// Execute reports them). Returns the platform and timeout to schedule with.
+//
+// FarmExecutor: an ActionExecutor whose actions run on executors through
+// the Scheduler: Action Cache first, then admission, then queue (or join)
+// and wait. The coordinator's builds run the image pipeline over it, so a
+// farm build runs exactly the steps of an embedded one.
+#ifndef PBRX_COORDINATOR_FARM_EXECUTOR_H_
+#define PBRX_COORDINATOR_FARM_EXECUTOR_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "cache/action_cache.h"
+#include "cache/blob_store.h"
+#include "coordinator/coordinator_metrics.h"
+#include "coordinator/scheduler.h"
+#include "executor/action_executor.h"
+
+namespace pbrx::coordinator {
+
+struct AdmittedAction {
+  build::bazel::remote::execution::v2::Action action;
+  Properties platform;
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
+                                           const common::Digest& action);
+
+// A cached result as an outcome (and the metrics for it).
+executor::ActionOutcome CachedOutcome(
+    const build::bazel::remote::execution::v2::ActionResult& result);
+
+class FarmExecutor : public executor::ActionExecutor {
+ public:
+  // `group` is the fairness group of every action run through this object
+  // (one build). All pointers must outlive it.
+  FarmExecutor(Scheduler* scheduler, cache::BlobStore* cas,
+               cache::ActionCache* ac, CoordinatorMetrics* metrics,
+               std::string group)
+      : scheduler_(scheduler),
+        cas_(cas),
+        ac_(ac),
+        metrics_(metrics),
+        group_(std::move(group)) {}
+
+  absl::StatusOr<executor::ActionOutcome> Run(
+      const common::Digest& action_digest,
+      const executor::ExecuteOptions& options) override;
+
+ private:
+  Scheduler* scheduler_;
+  cache::BlobStore* cas_;
+  cache::ActionCache* ac_;
+  CoordinatorMetrics* metrics_;
+  std::string group_;
+};
+
+}  // namespace pbrx::coordinator
+
+#endif  // PBRX_COORDINATOR_FARM_EXECUTOR_H_

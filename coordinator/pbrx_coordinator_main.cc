@@ -1,0 +1,102 @@
+// pbrx-coordinator: schedules REAPI actions (pbrx build steps and standard
+// REAPI clients' actions) onto pbrx-executor daemons, sharing one cache.
+//
+// Prints the bound "HOST:PORT" as one line on stdout once it serves. Stops
+// gracefully on SIGINT/SIGTERM. Exit codes: 0 clean shutdown, 1 runtime
+// failure (bind), 2 invalid flags.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "client/version.h"
+#include "common/clock.h"
+#include "common/flag_parser.h"
+#include "common/logging.h"
+#include "coordinator/coordinator_server.h"
+
+int main(int argc, char** argv) {
+  pbrx::coordinator::CoordinatorServerOptions options;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  int64_t max_attempts = 3;
+  bool version = false;
+  bool quiet = false;
+  pbrx::common::FlagParser flags("pbrx-coordinator");
+  flags.AddString("listen", &options.listen,
+                  "gRPC address HOST:PORT (port 0 picks a free port)");
+  flags.AddString("cache", &options.cache,
+                  "the cache server, grpc://HOST:PORT");
+  flags.AddString("metrics-listen", &options.metrics_listen,
+                  "Prometheus /metrics address HOST:PORT (empty = off)");
+  flags.AddInt("max-attempts", &max_attempts,
+               "leases per action before it fails when executors are lost");
+  flags.AddDuration("executor-timeout", &options.scheduler.worker_timeout,
+                    "an executor silent this long is considered lost");
+  flags.AddDuration("unmatched-timeout", &options.scheduler.unmatched_timeout,
+                    "an action no executor can run fails after this");
+  flags.AddDuration("shutdown-grace", &shutdown_grace,
+                    "how long in-flight RPCs may run after SIGTERM");
+  flags.AddBool("quiet", &quiet, "log only warnings and errors");
+  flags.AddBool("version", &version, "print the version and exit");
+  flags.Require("cache");
+
+  bool help = false;
+  absl::Status parsed = flags.Parse(argc, argv, &help);
+  if (help) {
+    std::fputs(flags.Usage().c_str(), stdout);
+    return 0;
+  }
+  if (version) {
+    std::printf("pbrx-coordinator %s\n", pbrx::kVersion);
+    return 0;
+  }
+  if (parsed.ok() && (max_attempts < 1 || max_attempts > 100)) {
+    parsed = absl::InvalidArgumentError("--max-attempts must be 1..100");
+  }
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "pbrx-coordinator: %s (see --help)\n",
+                 std::string(parsed.message()).c_str());
+    return 2;
+  }
+  options.scheduler.max_attempts = static_cast<int>(max_attempts);
+  options.scheduler.heartbeat_interval =
+      std::min(absl::Seconds(5), options.scheduler.worker_timeout / 4);
+  pbrx::common::SetInfoLogging(!quiet);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  pbrx::common::RealClock clock;
+  auto server = pbrx::coordinator::CoordinatorServer::Create(options, &clock);
+  if (!server.ok()) {
+    std::fprintf(stderr, "pbrx-coordinator: %s\n",
+                 std::string(server.status().message()).c_str());
+    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  absl::Status started = (*server)->Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "pbrx-coordinator: %s\n",
+                 std::string(started.message()).c_str());
+    return 1;
+  }
+  std::printf("%s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+  pbrx::common::LogInfo(
+      "pbrx-coordinator ", pbrx::kVersion, " serving on ", (*server)->address(),
+      ", cache ", options.cache,
+      (*server)->metrics_address().empty()
+          ? std::string()
+          : absl::StrCat(", metrics on http://", (*server)->metrics_address(),
+                         "/metrics"));
+  int sig = 0;
+  sigwait(&signals, &sig);
+  pbrx::common::LogInfo("pbrx-coordinator: received signal ", sig,
+                        ", shutting down");
+  (*server)->Shutdown(shutdown_grace);
+  server->reset();
+  pbrx::common::LogInfo("pbrx-coordinator: stopped cleanly");
+  return 0;
+}

@@ -1,0 +1,157 @@
+#include "coordinator/worker_service.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cache/completeness_checking_action_cache.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+#include "common/logging.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+namespace fv = pbrx::farm::v1;
+using common::Digest;
+
+// Executor faults worth another executor's try; the rest are the action's
+// own errors (bad action, missing inputs, cancelled).
+bool Retryable(absl::StatusCode code) {
+  return code != absl::StatusCode::kInvalidArgument &&
+         code != absl::StatusCode::kFailedPrecondition &&
+         code != absl::StatusCode::kCancelled;
+}
+
+}  // namespace
+
+void WorkerService::HandleCompletion(const std::string& worker_id,
+                                     const std::string& worker_name,
+                                     const fv::Completion& c) {
+  std::optional<Digest> action = scheduler_->LeasedAction(c.lease_id());
+  if (!action.has_value()) {
+    common::LogInfo("worker ", worker_name, ": result for unknown lease ",
+                    c.lease_id(), " ignored");
+    return;
+  }
+  absl::Status status = common::FromRpcStatus(c.status());
+  auto complete = [&](absl::StatusOr<executor::ActionOutcome> outcome,
+                      bool retryable) {
+    absl::Status s = scheduler_->Complete(worker_id, c.lease_id(),
+                                          std::move(outcome), retryable);
+    if (!s.ok()) common::LogInfo("worker ", worker_name, ": ", s.message());
+  };
+  if (!c.has_result()) {
+    // The executor could not run the action at all.
+    if (status.ok()) status = absl::InternalError("completion without result");
+    complete(common::Annotate(status, absl::StrCat("executor ", worker_name)),
+             Retryable(status.code()));
+    return;
+  }
+  // Never trust a result naming blobs that are not in the CAS.
+  absl::StatusOr<std::vector<Digest>> referenced =
+      cache::ReferencedBlobs(c.result(), *cas_);
+  absl::StatusOr<std::vector<Digest>> missing =
+      referenced.ok()
+          ? cas_->FindMissing(*referenced)
+          : absl::StatusOr<std::vector<Digest>>(referenced.status());
+  if (!missing.ok() || !missing->empty()) {
+    std::string what = !missing.ok()
+                           ? std::string(missing.status().message())
+                           : absl::StrCat(missing->size(), " blob(s) such as ",
+                                          missing->front().ToString());
+    complete(absl::DataLossError(absl::StrCat(
+                 "executor ", worker_name,
+                 " reported outputs that are not in the CAS: ", what)),
+             true);
+    return;
+  }
+  executor::ActionOutcome outcome;
+  outcome.result = c.result();
+  outcome.status = status;
+  if (status.ok() && c.result().exit_code() == 0) {
+    absl::StatusOr<std::string> bytes = cache::ReadBlob(*cas_, *action);
+    re::Action a;
+    if (bytes.ok() && a.ParseFromString(*bytes) && !a.do_not_cache()) {
+      absl::Status u = ac_->Update(*action, c.result());
+      if (!u.ok()) {
+        complete(common::Annotate(u, "recording the result"), true);
+        return;
+      }
+    }
+  }
+  complete(outcome, false);
+}
+
+grpc::Status WorkerService::Work(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<fv::CoordinatorMessage, fv::WorkerMessage>*
+        stream) {
+  fv::WorkerMessage first;
+  if (!stream->Read(&first)) return grpc::Status::OK;
+  if (!first.has_register_()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the first message of Work must be Register");
+  }
+  const fv::Register& reg = first.register_();
+  if (reg.slots() < 1 || reg.slots() > 1024) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("Register.slots must be 1..1024, got ", reg.slots()));
+  }
+  Properties props;
+  for (const auto& p : reg.properties()) {
+    if (p.name().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "Register.properties: empty property name");
+    }
+    props.emplace_back(p.name(), p.value());
+  }
+  const std::string name = reg.name().empty() ? context->peer() : reg.name();
+  const std::string id =
+      scheduler_->AddWorker(name, props, reg.slots(), context->peer());
+  common::LogInfo("executor ", name, " (", id, ") registered from ",
+                  context->peer(), " with ", reg.slots(), " slot(s), ",
+                  PropertiesText(props));
+  fv::CoordinatorMessage hello;
+  hello.mutable_registered()->set_worker_id(id);
+  hello.mutable_registered()->set_heartbeat_interval_ms(
+      absl::ToInt64Milliseconds(heartbeat_interval_));
+  if (!stream->Write(hello)) {
+    scheduler_->RemoveWorker(id, "stream closed");
+    return grpc::Status::OK;
+  }
+  std::thread reader([&] {
+    fv::WorkerMessage m;
+    while (stream->Read(&m)) {
+      scheduler_->Heartbeat(id);
+      if (m.has_completion()) HandleCompletion(id, name, m.completion());
+    }
+    scheduler_->RemoveWorker(id, "stream closed");
+  });
+  while (!context->IsCancelled()) {
+    absl::StatusOr<std::optional<WorkItem>> item =
+        scheduler_->NextWork(id, absl::Seconds(1));
+    if (!item.ok()) break;  // removed: closed, or silent too long
+    if (!item->has_value()) continue;
+    fv::CoordinatorMessage out;
+    if ((*item)->kind == WorkItem::Kind::kCancel) {
+      out.mutable_cancel()->set_lease_id((*item)->lease_id);
+    } else {
+      fv::Lease* lease = out.mutable_lease();
+      lease->set_lease_id((*item)->lease_id);
+      *lease->mutable_action_digest() = (*item)->action.ToProto();
+      lease->set_attempt((*item)->attempt);
+      lease->set_timeout_seconds(absl::ToInt64Seconds((*item)->timeout));
+    }
+    if (!stream->Write(out)) break;
+  }
+  scheduler_->RemoveWorker(id, "stream closed");
+  context->TryCancel();  // unblocks the reader
+  reader.join();
+  common::LogInfo("executor ", name, " (", id, ") disconnected");
+  return grpc::Status::OK;
+}
+
+}  // namespace pbrx::coordinator

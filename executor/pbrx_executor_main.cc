@@ -1,0 +1,154 @@
+// pbrx-executor: runs the coordinator's leased actions in bubblewrap
+// sandboxes, with inputs and outputs in the shared cache.
+//
+//   pbrx-executor --coordinator grpc://HOST:PORT --cache grpc://HOST:PORT
+//       [--slots N] [--work-dir DIR] [--name NAME] [--platform KEY=VALUE]...
+//
+// Offers by default: network=none, network=egress, capture=outputs,
+// capture=rootfs-diff and rootfs=* (any layer stack), plus --platform pairs.
+// Exit codes: 0 stopped by SIGINT/SIGTERM, 1 runtime failure (work dir,
+// sandbox), 2 invalid flags.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cache/grpc_cache_client.h"
+#include "client/version.h"
+#include "common/clock.h"
+#include "common/flag_parser.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "executor/action_runner.h"
+#include "executor/bubblewrap_sandbox.h"
+#include "executor/layer_store.h"
+#include "executor/worker_client.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "pbrx-executor: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string coordinator, cache, work_dir = "/var/tmp/pbrx-executor", name;
+  std::vector<std::string> platform;
+  int64_t slots = 1;
+  bool version = false, quiet = false;
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  name = host;
+  pbrx::common::FlagParser flags("pbrx-executor");
+  flags.AddString("coordinator", &coordinator,
+                  "the coordinator, grpc://HOST:PORT");
+  flags.AddString("cache", &cache, "the cache server, grpc://HOST:PORT");
+  flags.AddInt("slots", &slots, "actions run at once");
+  flags.AddString("work-dir", &work_dir,
+                  "local layers and per-action work directories");
+  flags.AddString("name", &name, "name shown by the coordinator");
+  flags.AddStringList("platform", &platform,
+                      "extra platform property KEY=VALUE offered (repeat)");
+  flags.AddBool("quiet", &quiet, "log only warnings and errors");
+  flags.AddBool("version", &version, "print the version and exit");
+  flags.Require("coordinator");
+  flags.Require("cache");
+  bool help = false;
+  absl::Status parsed = flags.Parse(argc, argv, &help);
+  if (help) {
+    std::fputs(flags.Usage().c_str(), stdout);
+    return 0;
+  }
+  if (version) {
+    std::printf("pbrx-executor %s\n", pbrx::kVersion);
+    return 0;
+  }
+  std::vector<std::pair<std::string, std::string>> properties = {
+      {"capture", "outputs"},
+      {"capture", "rootfs-diff"},
+      {"network", "egress"},
+      {"network", "none"},
+      {"rootfs", "*"}};
+  for (const std::string& p : platform) {
+    std::vector<std::string> kv = absl::StrSplit(p, absl::MaxSplits('=', 1));
+    if (kv.size() != 2 || kv[0].empty()) {
+      parsed = absl::InvalidArgumentError(
+          absl::StrCat("--platform ", p, ": expected KEY=VALUE"));
+      break;
+    }
+    properties.emplace_back(kv[0], kv[1]);
+  }
+  if (parsed.ok() && (slots < 1 || slots > 256))
+    parsed = absl::InvalidArgumentError("--slots must be 1..256");
+  absl::StatusOr<std::string> coordinator_target =
+      pbrx::cache::ChannelTarget(coordinator);
+  absl::StatusOr<std::string> cache_target = pbrx::cache::ChannelTarget(cache);
+  if (parsed.ok() && !coordinator_target.ok())
+    parsed =
+        pbrx::common::Annotate(coordinator_target.status(), "--coordinator");
+  if (parsed.ok() && !cache_target.ok())
+    parsed = pbrx::common::Annotate(cache_target.status(), "--cache");
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "pbrx-executor: %s (see --help)\n",
+                 std::string(parsed.message()).c_str());
+    return 2;
+  }
+  pbrx::common::SetInfoLogging(!quiet);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  for (const std::string& d : {work_dir, work_dir + "/runs"}) {
+    if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+      return Fail(absl::StrCat("cannot create ", d));
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(5 << 20);
+  args.SetMaxSendMessageSize(5 << 20);
+  auto cache_channel = grpc::CreateCustomChannel(
+      *cache_target, grpc::InsecureChannelCredentials(), args);
+  pbrx::cache::GrpcCacheOptions co;
+  pbrx::cache::GrpcBlobStore cas(cache_channel, co);
+  pbrx::cache::GrpcActionCache ac(cache_channel, co);
+  auto layers = pbrx::executor::LayerStore::Create(work_dir + "/layers", &cas);
+  if (!layers.ok()) return Fail(std::string(layers.status().message()));
+  auto sandbox = pbrx::executor::BubblewrapSandbox::Create({});
+  if (!sandbox.ok()) return Fail(std::string(sandbox.status().message()));
+  pbrx::common::RealClock clock;
+  pbrx::executor::ActionRunnerOptions ro;
+  ro.work_root = work_dir + "/runs";
+  ro.worker_name = name;
+  ro.layers = layers->get();
+  ro.record_in_action_cache = false;  // the coordinator checks and records
+  pbrx::executor::ActionRunner runner(&cas, &ac, sandbox->get(), &clock, ro);
+
+  pbrx::executor::WorkerClientOptions wo;
+  wo.name = name;
+  wo.properties = properties;
+  wo.slots = static_cast<int>(slots);
+  pbrx::executor::WorkerClient client(
+      grpc::CreateCustomChannel(*coordinator_target,
+                                grpc::InsecureChannelCredentials(), args),
+      &runner, wo);
+  pbrx::common::LogInfo("pbrx-executor ", pbrx::kVersion, " ", name, ": ",
+                        slots, " slot(s), coordinator ", coordinator,
+                        ", cache ", cache, ", work dir ", work_dir);
+  std::thread serve([&] { client.Run(); });
+  int sig = 0;
+  sigwait(&signals, &sig);
+  pbrx::common::LogInfo("pbrx-executor: received signal ", sig, ", stopping");
+  client.Stop();
+  serve.join();
+  return 0;
+}

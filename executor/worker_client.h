@@ -1,0 +1,64 @@
+// WorkerClient: the pbrx-executor side of the Worker API. Connects to the
+// coordinator, registers its platform properties and slots, runs each
+// leased action with an ActionExecutor (the ActionRunner over the shared
+// cache, with its own Action Cache writes turned off: the coordinator
+// records results after checking them), sends heartbeats, and reports each
+// result only after the runner uploaded every output. When the stream
+// breaks (coordinator restart, network) it waits for its running actions,
+// then reconnects with exponential backoff.
+#ifndef PBRX_EXECUTOR_WORKER_CLIENT_H_
+#define PBRX_EXECUTOR_WORKER_CLIENT_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "executor/action_executor.h"
+#include "grpcpp/channel.h"
+#include "proto/farm.grpc.pb.h"
+
+namespace pbrx::executor {
+
+struct WorkerClientOptions {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> properties;
+  int slots = 1;
+  absl::Duration min_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(10);
+};
+
+class WorkerClient {
+ public:
+  WorkerClient(std::shared_ptr<grpc::Channel> coordinator,
+               ActionExecutor* runner, const WorkerClientOptions& options);
+
+  // Serves until Stop(). Thread-safe with respect to Stop().
+  void Run();
+  void Stop();
+
+  // Sessions that ended (for tests and logs).
+  int64_t sessions() const { return sessions_; }
+  int64_t completed() const { return completed_; }
+
+ private:
+  // One connection: returns when the stream ends.
+  void Session();
+
+  std::unique_ptr<pbrx::farm::v1::Worker::Stub> stub_;
+  ActionExecutor* runner_;
+  WorkerClientOptions options_;
+  absl::Notification stop_;
+  absl::Mutex ctx_mu_;
+  grpc::ClientContext* current_ ABSL_GUARDED_BY(ctx_mu_) = nullptr;
+  std::atomic<int64_t> sessions_{0};
+  std::atomic<int64_t> completed_{0};
+};
+
+}  // namespace pbrx::executor
+
+#endif  // PBRX_EXECUTOR_WORKER_CLIENT_H_

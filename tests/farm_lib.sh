@@ -1,0 +1,55 @@
+# Helpers for farm tests: start pbrx-coordinator and pbrx-executor processes
+# (sourced after bazel_client_lib.sh or e2e_lib.sh; expects T and
+# TEST_SRCDIR).
+COORD_BIN="$TEST_SRCDIR/pbrx/coordinator/pbrx-coordinator"
+EXEC_BIN="$TEST_SRCDIR/pbrx/executor/pbrx-executor"
+COORD_PID=""
+EXEC_PIDS=()
+
+# start_coordinator CACHE_ADDR [FLAGS...]: sets COORD_ADDR, COORD_PID.
+start_coordinator() {
+  local cache="$1"; shift
+  : >"$T/coord.out"
+  "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" "$@" >"$T/coord.out" 2>>"$T/coord.err" &
+  COORD_PID=$!
+  for _ in $(seq 1 300); do
+    if [[ -s "$T/coord.out" ]]; then COORD_ADDR="$(head -n1 "$T/coord.out")"; return 0; fi
+    kill -0 "$COORD_PID" 2>/dev/null || { cat "$T/coord.err" >&2; fail "pbrx-coordinator exited"; }
+    sleep 0.1
+  done
+  fail "pbrx-coordinator printed no address within 30 s"
+}
+
+# start_executor NAME COORD_ADDR CACHE_ADDR [FLAGS...]: appends to EXEC_PIDS.
+start_executor() {
+  local name="$1" coord="$2" cache="$3"; shift 3
+  "$EXEC_BIN" --name="$name" --coordinator="grpc://$coord" --cache="grpc://$cache" \
+    --work-dir="$T/exec-$name" "$@" >>"$T/exec-$name.log" 2>&1 &
+  EXEC_PIDS+=($!)
+}
+
+# wait_executors N: until the coordinator's metrics show N executors
+# (needs --metrics-listen; METRICS_ADDR set by the caller).
+wait_executors() {
+  for _ in $(seq 1 300); do
+    local n
+    n=$(curl -sf --noproxy '*' "http://$METRICS_ADDR/metrics" | awk '/^pbrx_coordinator_executors\{state="connected"\}/ {print int($2)}')
+    [[ "${n:-0}" -ge "$1" ]] && return 0
+    sleep 0.1
+  done
+  fail "fewer than $1 executors registered within 30 s"
+}
+
+# metric NAME_WITH_LABELS: its value from the coordinator (0 if absent).
+metric() {
+  curl -sf --noproxy '*' "http://$METRICS_ADDR/metrics" \
+    | awk -v m="$1" 'index($0, m" ") == 1 {print $2; found=1} END {if (!found) print 0}'
+}
+
+stop_farm() {
+  for p in "${EXEC_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${EXEC_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  EXEC_PIDS=()
+  if [[ -n "$COORD_PID" ]]; then kill -TERM "$COORD_PID" 2>/dev/null || true; wait "$COORD_PID" 2>/dev/null || true; fi
+  COORD_PID=""
+}
