@@ -1,0 +1,361 @@
+// The coordinator's gRPC surface with real servers on loopback: a
+// CacheServer (RocksDB on disk), the CoordinatorServer, REAPI clients and
+// executors speaking the Worker API (the executors' behaviour is scripted
+// here, so faults can be injected).
+#include "coordinator/coordinator_server.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
+#include "cache/cache_server.h"
+#include "common/grpc_status.h"
+#include "common/missing_blobs.h"
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/farm.grpc.pb.h"
+#include "tests/test_util.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+namespace fv = pbrx::farm::v1;
+namespace lr = google::longrunning;
+using common::Digest;
+using ::testing::HasSubstr;
+
+// An executor whose every move is the test's.
+class ScriptedWorker {
+ public:
+  ScriptedWorker(std::shared_ptr<grpc::Channel> channel,
+                 const std::string& name, int slots = 1)
+      : stub_(fv::Worker::NewStub(channel)) {
+    ctx_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    stream_ = stub_->Work(&ctx_);
+    fv::WorkerMessage m;
+    m.mutable_register_()->set_name(name);
+    m.mutable_register_()->set_slots(slots);
+    EXPECT_TRUE(stream_->Write(m));
+    fv::CoordinatorMessage hello;
+    EXPECT_TRUE(stream_->Read(&hello));
+    EXPECT_TRUE(hello.has_registered());
+    id_ = hello.registered().worker_id();
+  }
+  fv::Lease NextLease() {
+    fv::CoordinatorMessage m;
+    while (stream_->Read(&m)) {
+      if (m.has_lease()) return m.lease();
+    }
+    ADD_FAILURE() << "stream ended before a lease";
+    return {};
+  }
+  void Complete(const fv::Lease& lease, const re::ActionResult& result) {
+    fv::WorkerMessage m;
+    m.mutable_completion()->set_lease_id(lease.lease_id());
+    *m.mutable_completion()->mutable_result() = result;
+    EXPECT_TRUE(stream_->Write(m));
+  }
+  void Fail(const fv::Lease& lease, const absl::Status& status) {
+    fv::WorkerMessage m;
+    m.mutable_completion()->set_lease_id(lease.lease_id());
+    *m.mutable_completion()->mutable_status() = common::ToRpcStatus(status);
+    EXPECT_TRUE(stream_->Write(m));
+  }
+  void Vanish() { ctx_.TryCancel(); }
+  const std::string& id() const { return id_; }
+
+ private:
+  std::unique_ptr<fv::Worker::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<
+      grpc::ClientReaderWriter<fv::WorkerMessage, fv::CoordinatorMessage>>
+      stream_;
+  std::string id_;
+};
+
+class CoordinatorServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cache::CacheServerOptions co;
+    co.data_dir = testing_util::NewTempDir("coord-cache");
+    cache_ = std::move(cache::CacheServer::Create(co, &clock_)).value();
+    ASSERT_TRUE(cache_->Start().ok());
+    CoordinatorServerOptions o;
+    o.cache = "grpc://" + cache_->address();
+    o.scheduler.max_attempts = 2;
+    o.scheduler.unmatched_timeout = absl::Seconds(2);
+    coord_ = std::move(CoordinatorServer::Create(o, &clock_)).value();
+    ASSERT_TRUE(coord_->Start().ok());
+    channel_ = grpc::CreateChannel(coord_->address(),
+                                   grpc::InsecureChannelCredentials());
+    exec_ = re::Execution::NewStub(channel_);
+  }
+  void TearDown() override {
+    coord_->Shutdown(absl::Seconds(1));
+    cache_->Shutdown(absl::Seconds(1));
+  }
+
+  Digest Put(const std::string& bytes) {
+    return *cache::WriteBlob(cache_->blob_store(), bytes);
+  }
+  // An action "echo" with one input file; returns its digest.
+  Digest MakeAction(const std::string& tag, bool upload_input = true) {
+    re::Command cmd;
+    cmd.add_arguments("echo");
+    cmd.add_arguments(tag);
+    cmd.add_output_files("out.txt");
+    std::string input = "input of " + tag;
+    Digest in = upload_input ? Put(input) : Digest::Of(input);
+    re::Directory root;
+    auto* f = root.add_files();
+    f->set_name("in.txt");
+    *f->mutable_digest() = in.ToProto();
+    re::Action a;
+    *a.mutable_command_digest() = Put(cmd.SerializeAsString()).ToProto();
+    *a.mutable_input_root_digest() = Put(root.SerializeAsString()).ToProto();
+    return Put(a.SerializeAsString());
+  }
+  re::ActionResult Result(const std::string& output, bool upload) {
+    Digest d = upload ? Put(output) : Digest::Of(output);
+    re::ActionResult r;
+    auto* f = r.add_output_files();
+    f->set_path("out.txt");
+    *f->mutable_digest() = d.ToProto();
+    return r;
+  }
+
+  // Runs Execute to the end; returns the stages seen and the response.
+  struct Executed {
+    std::vector<re::ExecutionStage::Value> stages;
+    re::ExecuteResponse response;
+    grpc::Status status;
+    std::string name;
+  };
+  Executed Execute(const Digest& action, bool skip_cache_lookup = false) {
+    re::ExecuteRequest req;
+    *req.mutable_action_digest() = action.ToProto();
+    req.set_skip_cache_lookup(skip_cache_lookup);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    auto reader = exec_->Execute(&ctx, req);
+    Executed out;
+    lr::Operation op;
+    while (reader->Read(&op)) {
+      out.name = op.name();
+      re::ExecuteOperationMetadata md;
+      op.metadata().UnpackTo(&md);
+      out.stages.push_back(md.stage());
+      if (op.done()) op.response().UnpackTo(&out.response);
+    }
+    out.status = reader->Finish();
+    return out;
+  }
+
+  common::RealClock clock_;
+  std::unique_ptr<cache::CacheServer> cache_;
+  std::unique_ptr<CoordinatorServer> coord_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<re::Execution::Stub> exec_;
+};
+
+TEST_F(CoordinatorServerTest, ExecutesOnAWorkerRecordsAndThenHits) {
+  Digest action = MakeAction("a");
+  Executed done;
+  std::thread client([&] { done = Execute(action); });
+  // Queued before any executor exists, so QUEUED is seen first.
+  for (int i = 0; i < 100 && coord_->scheduler().Stats().queued == 0; ++i)
+    absl::SleepFor(absl::Milliseconds(20));
+  ScriptedWorker w(channel_, "w1");
+  fv::Lease lease = w.NextLease();
+  EXPECT_EQ(lease.action_digest().hash(), action.hash());
+  EXPECT_EQ(lease.attempt(), 1);
+  w.Complete(lease, Result("a\n", true));
+  client.join();
+  ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  EXPECT_EQ(done.stages.back(), re::ExecutionStage::COMPLETED);
+  EXPECT_EQ(done.stages.front(), re::ExecutionStage::QUEUED);
+  EXPECT_FALSE(done.response.cached_result());
+  EXPECT_EQ(done.response.status().code(), 0);
+  EXPECT_EQ(done.response.result().output_files(0).digest().hash(),
+            Digest::Of("a\n").hash());
+  // Recorded by the coordinator: the next Execute is a hit.
+  Executed again = Execute(action);
+  EXPECT_TRUE(again.response.cached_result());
+  EXPECT_EQ(coord_->metrics().StepCount("cache_hit"), 1);
+  EXPECT_EQ(coord_->metrics().StepCount("executed"), 1);
+}
+
+TEST_F(CoordinatorServerTest, ResultNamingUnuploadedBlobsNeverReachesTheCache) {
+  Digest action = MakeAction("b");
+  Executed done;
+  std::thread client([&] { done = Execute(action); });
+  ScriptedWorker liar(channel_, "liar");
+  fv::Lease first = liar.NextLease();
+  liar.Complete(first, Result("never uploaded", false));
+  // Retried (the executor was at fault); the second try lies again: the
+  // retry cap (2) ends it.
+  fv::Lease second = liar.NextLease();
+  EXPECT_EQ(second.attempt(), 2);
+  liar.Complete(second, Result("never uploaded either", false));
+  client.join();
+  ASSERT_TRUE(done.status.ok());
+  EXPECT_EQ(done.response.status().code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(done.response.status().message(),
+              HasSubstr("reported outputs that are not in the CAS"));
+  EXPECT_THAT(done.response.status().message(), HasSubstr("retry cap 2"));
+  EXPECT_EQ(coord_->action_cache().Get(action).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(coord_->metrics().StepCount("retried"), 1);
+}
+
+TEST_F(CoordinatorServerTest, LostExecutorsLeaseMovesToAnother) {
+  Digest action = MakeAction("c");
+  Executed done;
+  std::thread client([&] { done = Execute(action); });
+  auto a = std::make_unique<ScriptedWorker>(channel_, "a");
+  fv::Lease lost = a->NextLease();
+  ScriptedWorker b(channel_, "b");
+  a->Vanish();
+  fv::Lease moved = b.NextLease();
+  EXPECT_EQ(moved.action_digest().hash(), action.hash());
+  EXPECT_EQ(moved.attempt(), 2);
+  EXPECT_NE(moved.lease_id(), lost.lease_id());
+  b.Complete(moved, Result("c\n", true));
+  client.join();
+  EXPECT_EQ(done.response.status().code(), 0);
+  EXPECT_EQ(done.response.result().output_files(0).digest().hash(),
+            Digest::Of("c\n").hash());
+}
+
+TEST_F(CoordinatorServerTest, ExecutorErrorsAreRetriedOrReported) {
+  Digest action = MakeAction("d");
+  Executed done;
+  std::thread client([&] { done = Execute(action); });
+  ScriptedWorker w(channel_, "w");
+  w.Fail(w.NextLease(), absl::ResourceExhaustedError("disk full"));
+  // Not the action's fault: retried; an INVALID_ARGUMENT is the action's.
+  w.Fail(w.NextLease(), absl::InvalidArgumentError("unsupported property"));
+  client.join();
+  EXPECT_EQ(done.response.status().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(done.response.status().message(),
+              HasSubstr("executor w: unsupported property"));
+}
+
+TEST_F(CoordinatorServerTest,
+       MissingInputsAreFailedPreconditionWithViolations) {
+  Digest action = MakeAction("e", /*upload_input=*/false);
+  Executed done = Execute(action);
+  EXPECT_EQ(done.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  std::vector<Digest> missing =
+      common::MissingBlobsOf(common::FromGrpcStatus(done.status));
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(missing[0], Digest::Of("input of e"));
+  // The Action itself missing: the same, naming the action.
+  Executed none = Execute(Digest::Of("no such action"));
+  EXPECT_EQ(none.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(common::MissingBlobsOf(common::FromGrpcStatus(none.status))[0],
+            Digest::Of("no such action"));
+}
+
+TEST_F(CoordinatorServerTest, MalformedRequestsAreRefused) {
+  re::ExecuteRequest bad;
+  bad.mutable_action_digest()->set_hash("xyz");
+  grpc::ClientContext c1;
+  auto r1 = exec_->Execute(&c1, bad);
+  lr::Operation op;
+  while (r1->Read(&op)) {
+  }
+  grpc::Status s1 = r1->Finish();
+  EXPECT_EQ(s1.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s1.error_message(), HasSubstr("action_digest"));
+
+  re::ExecuteRequest bad_instance;
+  bad_instance.set_instance_name("a/../b");
+  *bad_instance.mutable_action_digest() = MakeAction("f").ToProto();
+  grpc::ClientContext c2;
+  auto r2 = exec_->Execute(&c2, bad_instance);
+  while (r2->Read(&op)) {
+  }
+  EXPECT_EQ(r2->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  re::WaitExecutionRequest wait;
+  wait.set_name("operations/nope");
+  grpc::ClientContext c3;
+  auto r3 = exec_->WaitExecution(&c3, wait);
+  while (r3->Read(&op)) {
+  }
+  EXPECT_EQ(r3->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+
+  auto worker = fv::Worker::NewStub(channel_);
+  for (int slots : {1, 0}) {
+    grpc::ClientContext c;
+    auto stream = worker->Work(&c);
+    fv::WorkerMessage m;
+    if (slots == 1) {
+      m.mutable_heartbeat();  // not Register
+    } else {
+      m.mutable_register_()->set_slots(0);
+    }
+    stream->Write(m);
+    stream->WritesDone();
+    fv::CoordinatorMessage reply;
+    EXPECT_FALSE(stream->Read(&reply));
+    grpc::Status s = stream->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), slots == 1 ? HasSubstr("must be Register")
+                                              : HasSubstr("slots must be"));
+  }
+}
+
+TEST_F(CoordinatorServerTest, UnmatchablePlatformFailsAndClientLeavingDrops) {
+  // No executor at all: after --unmatched-timeout (2 s here) the action
+  // fails with a message naming its platform.
+  re::Command cmd;
+  cmd.add_arguments("true");
+  re::Action a;
+  *a.mutable_command_digest() = Put(cmd.SerializeAsString()).ToProto();
+  *a.mutable_input_root_digest() =
+      Put(re::Directory().SerializeAsString()).ToProto();
+  auto* p = a.mutable_platform()->add_properties();
+  p->set_name("arch");
+  p->set_value("riscv");
+  Digest action = Put(a.SerializeAsString());
+  Executed done = Execute(action);
+  EXPECT_EQ(done.response.status().code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(done.response.status().message(),
+              HasSubstr("no executor offers platform arch=riscv"));
+
+  // A client that goes away while its action is queued: dropped.
+  Digest other = MakeAction("g");
+  re::ExecuteRequest req;
+  *req.mutable_action_digest() = other.ToProto();
+  grpc::ClientContext ctx;
+  auto reader = exec_->Execute(&ctx, req);
+  lr::Operation op;
+  ASSERT_TRUE(reader->Read(&op));  // queued
+  EXPECT_EQ(coord_->scheduler().Stats().queued, 1);
+  ctx.TryCancel();
+  reader->Finish();
+  for (int i = 0; i < 50 && coord_->scheduler().Stats().queued > 0; ++i)
+    absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(coord_->scheduler().Stats().queued, 0);
+}
+
+TEST_F(CoordinatorServerTest, FarmStatusListsExecutors) {
+  ScriptedWorker w(channel_, "status-worker", 3);
+  auto stub = fv::FarmStatus::NewStub(channel_);
+  grpc::ClientContext ctx;
+  fv::GetStatusResponse resp;
+  ASSERT_TRUE(stub->GetStatus(&ctx, fv::GetStatusRequest(), &resp).ok());
+  ASSERT_EQ(resp.executors_size(), 1);
+  EXPECT_EQ(resp.executors(0).name(), "status-worker");
+  EXPECT_EQ(resp.executors(0).slots(), 3);
+  EXPECT_EQ(resp.cache(), "grpc://" + cache_->address());
+}
+
+}  // namespace
+}  // namespace pbrx::coordinator
