@@ -6,7 +6,8 @@ namespace pbrx::client {
 namespace {
 
 TEST(ArgCursorTest, BothOptionFormsAndPositionals) {
-  std::vector<std::string> args = {"--tag=v1", "dir1", "--prefix", "p/q", "--json", "-x=y", "--last"};
+  std::vector<std::string> args = {"--tag=v1", "dir1", "--prefix", "p/q",
+                                   "--json",   "-x=y", "--last"};
   ArgCursor c(args);
   std::string v;
   ASSERT_TRUE(c.Next());

@@ -16,15 +16,18 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "cache/completeness_checking_action_cache.h"
+#include "cache/grpc_cache_client.h"
 #include "cache/rocksdb_action_cache.h"
 #include "cache/rocksdb_blob_store.h"
 #include "cache/rocksdb_storage.h"
 #include "client/arg_cursor.h"
+#include "client/farm_client.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/oci/layer.h"
 #include "common/parallel.h"
 #include "common/project/ini_file.h"
+#include "coordinator/build_report.h"
 #include "coordinator/image_pipeline.h"
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
@@ -39,7 +42,8 @@ constexpr char kUsage[] =
     "usage: pbrx build-images [--prefix P] [--tag T]... [--base debian:SUITE] "
     "[--output oci:DIR] [--find-links DIR] [--index-url URL] "
     "[--extra-index-url URL]... [--constraint FILE]... "
-    "[--cache-dir DIR] [--jobs N] [--json] [DIR...]\n";
+    "[--cache-dir DIR] [--jobs N] [--farm grpc://HOST:PORT] [--json] "
+    "[DIR...]\n";
 
 int UsageError(BuildImagesIo& io, const std::string& message) {
   *io.err << "pbrx build-images: " << message << "\n" << kUsage;
@@ -105,6 +109,9 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   std::string cache_dir =
       absl::StrCat(home != nullptr ? home : "/root", "/.cache/pbrx");
   bool json = false;
+  std::string farm;
+  if (const char* env = std::getenv("PBRX_FARM")) farm = env;
+  bool jobs_given = false;
   int jobs = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> dirs;
   ArgCursor cursor(args);
@@ -138,6 +145,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
         return UsageError(io, "--find-links needs a value");
     } else if (a == "--cache-dir") {
       if (!take(&cache_dir)) return UsageError(io, "--cache-dir needs a value");
+    } else if (a == "--farm") {
+      if (!take(&farm)) return UsageError(io, "--farm needs grpc://HOST:PORT");
     } else if (a == "--constraint" || a == "-c") {
       if (!take(&v)) return UsageError(io, a + " needs a file");
       options.constraints.push_back(v);
@@ -145,6 +154,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       if (!take(&v) || !absl::SimpleAtoi(v, &jobs) || jobs < 1) {
         return UsageError(io, "--jobs needs a positive number");
       }
+      jobs_given = true;
     } else if (absl::StartsWith(a, "-")) {
       return UsageError(io, "unknown option " + a);
     } else {
@@ -201,6 +211,19 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   if (!options.find_links.empty())
     options.find_links = Absolute(options.find_links);
   options.source_date_epoch = common::oci::SourceDateEpoch();
+  if (const char* v = std::getenv("PBR_VERSION")) options.pbr_version = v;
+  if (!farm.empty()) {
+    if (!cache::ChannelTarget(farm).ok())
+      return UsageError(io, "--farm " + farm + ": expected grpc://HOST:PORT");
+    FarmBuild fb;
+    fb.farm = farm;
+    fb.dirs = dirs;
+    fb.options = options;
+    fb.json = json;
+    fb.tty = !json && isatty(STDERR_FILENO) == 1;
+    fb.jobs = jobs_given ? jobs : 0;
+    return RunFarmBuild(fb, io);
+  }
   cache_dir = Absolute(cache_dir);
   options.scratch_dir = cache_dir + "/tmp";
   if (!MkdirP(options.scratch_dir) || !MkdirP(cache_dir + "/runs")) {
@@ -274,11 +297,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       return;
     }
     if (json) return;
-    int cached = 0, executed = 0;
-    for (const auto& s : build->steps) {
-      if (s.kind == "image-assembly") continue;
-      (s.cached ? cached : executed)++;
-    }
+    auto [cached, executed] = coordinator::StepCounts(*build);
     for (const auto& img : build->images)
       *io.out << img.ref << " " << img.manifest_digest << "\n";
     *io.err << "pbrx build-images: " << build->name << " " << build->version
@@ -299,51 +318,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   }
 
   bool failed = false;
-  common::JsonWriter w;
-  w.BeginObject()
-      .Key("schema")
-      .String("pbrx.build/v1")
-      .Key("projects")
-      .BeginArray();
-  for (size_t i = 0; i < dirs.size(); ++i) {
-    const std::string& dir = dirs[i];
-    const auto& build = builds[i];
-    if (!build.ok()) {
-      failed = true;
-      w.BeginObject().Key("dir").String(dir).Key("error").String(
-          build.status().message());
-      w.EndObject();
-      continue;
-    }
-    w.BeginObject().Key("dir").String(dir).Key("name").String(build->name);
-    w.Key("version").String(build->version);
-    w.Key("images").BeginArray();
-    for (const auto& img : build->images) {
-      w.BeginObject().Key("ref").String(img.ref).Key("digest").String(
-          img.manifest_digest);
-      w.Key("size").Int(img.size).EndObject();
-    }
-    w.EndArray().Key("steps").BeginArray();
-    for (const auto& s : build->steps) {
-      w.BeginObject().Key("kind").String(s.kind).Key("name").String(s.name);
-      w.Key("cached").Bool(s.cached).Key("seconds").String(
-          absl::StrCat(s.seconds));
-      w.Key("key").String(s.action);
-      if (!s.cached && s.kind != "image-assembly") {
-        // Why this step was not a hit: everything its cache key is made of.
-        w.Key("key_inputs").BeginObject().Key("argv").StringArray(s.argv);
-        w.Key("platform").BeginObject();
-        for (const auto& [k, v] : s.platform) w.Key(k).String(v);
-        w.EndObject();
-        if (!s.input_root.empty()) w.Key("input_root").String(s.input_root);
-        w.EndObject();
-      }
-      w.EndObject();
-    }
-    w.EndArray().EndObject();
-  }
-  w.EndArray().EndObject();
-  if (json) *io.out << w.str();
+  for (const auto& b : builds) failed = failed || !b.ok();
+  if (json) *io.out << coordinator::BuildReportJson(dirs, builds);
   return failed ? 1 : 0;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/bindep_command.h"
 #include "client/build_images_command.h"
+#include "client/farm_client.h"
 #include "client/plan_command.h"
 #include "client/version.h"
 
@@ -26,12 +27,17 @@ commands:
                  (pbrx bindep --help)
   plan           show the images and build steps for project directories
                  (pbrx plan --help)
+  farm status    executors, queue and step counts of a farm
+                 (--farm grpc://HOST:PORT or PBRX_FARM)
   version        print the pbrx version and exit
   help           show this help
 
-Coming next (see the issues): farm mode (--farm), farm status.
+build-images runs everything in this process (embedded mode), or on a farm
+with --farm grpc://HOST:PORT (or PBRX_FARM): a pbrx-coordinator with
+pbrx-executor daemons sharing a pbrx-cache.
 
-exit codes: 0 success, 1 failure, 2 usage error
+exit codes: 0 success, 1 failure, 2 usage error, 3 the farm is unreachable
+or failed
 )";
 
 int Usage(FILE* out, int code) {
@@ -60,6 +66,11 @@ int main(int argc, char** argv) {
   if (cmd == "build-images") {
     pbrx::client::BuildImagesIo io;
     return pbrx::client::RunBuildImagesCommand(
+        std::vector<std::string>(args.begin() + 1, args.end()), io);
+  }
+  if (cmd == "farm") {
+    pbrx::client::BuildImagesIo io;
+    return pbrx::client::RunFarmCommand(
         std::vector<std::string>(args.begin() + 1, args.end()), io);
   }
   if (cmd == "plan") {

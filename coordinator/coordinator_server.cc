@@ -1,5 +1,7 @@
 #include "coordinator/coordinator_server.h"
 
+#include <sys/stat.h>
+
 #include "absl/strings/str_cat.h"
 #include "cache/action_cache_service.h"
 #include "cache/bytestream_service.h"
@@ -8,6 +10,7 @@
 #include "cache/cas_service.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "coordinator/build_service.h"
 #include "coordinator/execution_service.h"
 #include "coordinator/worker_service.h"
 #include "grpcpp/create_channel.h"
@@ -84,6 +87,7 @@ struct CoordinatorServer::Services {
   std::unique_ptr<ExecutionService> execution;
   std::unique_ptr<WorkerService> worker;
   std::unique_ptr<StatusService> status;
+  std::unique_ptr<BuildService> build;
 };
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
@@ -127,6 +131,15 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
       options.scheduler.heartbeat_interval);
   sv->status = std::make_unique<StatusService>(
       s->scheduler_.get(), s->metrics_.get(), clock, options.cache);
+  if (mkdir(options.work_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create --work-dir ", options.work_dir));
+  }
+  BuildServiceOptions bo;
+  bo.work_dir = options.work_dir;
+  bo.max_parallel_projects = options.max_parallel_projects;
+  sv->build = std::make_unique<BuildService>(
+      s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get(), bo);
   s->services_ = std::move(sv);
   return s;
 }
@@ -147,6 +160,7 @@ absl::Status CoordinatorServer::Start() {
   builder.RegisterService(services_->execution.get());
   builder.RegisterService(services_->worker.get());
   builder.RegisterService(services_->status.get());
+  builder.RegisterService(services_->build.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     server_.reset();

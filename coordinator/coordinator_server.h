@@ -3,7 +3,8 @@
 //   - REAPI Capabilities (execution enabled),
 //   - REAPI ContentAddressableStorage, ActionCache and ByteStream, proxied
 //     to the cache server (so a REAPI client needs only this address),
-//   - the Worker API for executors and the FarmStatus API,
+//   - the Build API (`pbrx build-images --farm`), the Worker API for
+//     executors and the FarmStatus API,
 // plus Prometheus metrics and a ticker thread that expires silent executors
 // and unmatchable actions. Lifecycle as CacheServer: Create, Start,
 // Shutdown. Nothing is stored here: results live in the cache, so a
@@ -31,6 +32,9 @@ struct CoordinatorServerOptions {
   std::string listen = "127.0.0.1:0";
   std::string cache;  // grpc://HOST:PORT of the cache server
   std::string metrics_listen;
+  // Builds' staged sources, scratch space and output layouts.
+  std::string work_dir = "/var/tmp/pbrx-coordinator";
+  int max_parallel_projects = 8;
   SchedulerOptions scheduler;
 };
 

@@ -85,6 +85,7 @@ class CoordinatorServerTest : public ::testing::Test {
     ASSERT_TRUE(cache_->Start().ok());
     CoordinatorServerOptions o;
     o.cache = "grpc://" + cache_->address();
+    o.work_dir = testing_util::NewTempDir("coord-work");
     o.scheduler.max_attempts = 2;
     o.scheduler.unmatched_timeout = absl::Seconds(2);
     coord_ = std::move(CoordinatorServer::Create(o, &clock_)).value();

@@ -121,7 +121,17 @@ absl::StatusOr<executor::ActionOutcome> FarmExecutor::Run(
                                               group_, options.skip_cache_lookup,
                                               admitted.timeout, options.kind);
   absl::StatusOr<executor::ActionOutcome> out =
-      s.op->Wait(absl::InfiniteFuture());
+      absl::CancelledError("the build was cancelled");
+  while (true) {
+    if (cancelled_ && cancelled_()) break;
+    out = s.op->Wait(absl::Now() + absl::Seconds(1));
+    if (out.ok() ||
+        out.status().code() != absl::StatusCode::kDeadlineExceeded ||
+        s.op->stage() == Stage::kCompleted) {
+      break;
+    }
+    out = absl::CancelledError("the build was cancelled");
+  }
   scheduler_->Release(s.op);
   if (s.joined && out.ok())
     metrics_->AddDeduplicatedBytes(ResultBytes(out->result));

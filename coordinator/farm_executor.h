@@ -12,6 +12,7 @@
 #ifndef PBRX_COORDINATOR_FARM_EXECUTOR_H_
 #define PBRX_COORDINATOR_FARM_EXECUTOR_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -40,14 +41,18 @@ class FarmExecutor : public executor::ActionExecutor {
  public:
   // `group` is the fairness group of every action run through this object
   // (one build). All pointers must outlive it.
+  // `cancelled` (optional) is polled while waiting: once true, the wait
+  // ends with CANCELLED and the action is released (dropped if no other
+  // build wants it).
   FarmExecutor(Scheduler* scheduler, cache::BlobStore* cas,
                cache::ActionCache* ac, CoordinatorMetrics* metrics,
-               std::string group)
+               std::string group, std::function<bool()> cancelled = nullptr)
       : scheduler_(scheduler),
         cas_(cas),
         ac_(ac),
         metrics_(metrics),
-        group_(std::move(group)) {}
+        group_(std::move(group)),
+        cancelled_(std::move(cancelled)) {}
 
   absl::StatusOr<executor::ActionOutcome> Run(
       const common::Digest& action_digest,
@@ -59,6 +64,7 @@ class FarmExecutor : public executor::ActionExecutor {
   cache::ActionCache* ac_;
   CoordinatorMetrics* metrics_;
   std::string group_;
+  std::function<bool()> cancelled_;
 };
 
 }  // namespace pbrx::coordinator

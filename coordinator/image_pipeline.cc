@@ -136,22 +136,6 @@ const google::protobuf::Struct* Obj(const google::protobuf::Struct& s,
              : &it->second.struct_value();
 }
 
-// Copies a CAS blob to a file.
-absl::Status BlobToFile(cache::BlobStore& cas, const Digest& d,
-                        const std::string& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<cache::BlobReader> r, cas.OpenRead(d, 0, 0));
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  std::string piece;
-  while (true) {
-    ASSIGN_OR_RETURN(bool more, r->Next(&piece));
-    if (!more) break;
-    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
-  }
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
-
 absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
   archive* a = archive_read_new();
   archive_read_support_format_zip_seekable(a);
@@ -240,6 +224,7 @@ class BuildRun {
   std::string project_label;
 
   void AddStep(StepReport step) {
+    if (options_.on_step) options_.on_step(step);
     absl::MutexLock lock(&mu_);
     report.steps.push_back(std::move(step));
   }
@@ -416,7 +401,7 @@ class BuildRun {
                                         scheme.data,    scheme.python};
         for (const auto& [file, d] : wheels) {
           std::string path = dir + "/" + file;
-          RETURN_IF_ERROR(BlobToFile(cas_, d, path));
+          RETURN_IF_ERROR(executor::BlobToFile(cas_, d, path));
           absl::StatusOr<common::wheel::InstalledWheel> w =
               common::wheel::InstallWheel(path, ws, stage);
           if (!w.ok())
@@ -634,7 +619,8 @@ std::string ImagePipeline::ScratchPath(const BuildOptions& options,
 
 absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                                                   const BuildOptions& options) {
-  BuildRun b(this, cas_, ac_, runner_, options);
+  BuildRun b(this, cas_, ac_,
+             options.executor != nullptr ? options.executor : runner_, options);
   b.project_label = dir.substr(dir.rfind('/') + 1);
   ASSIGN_OR_RETURN(common::project::Project project,
                    common::project::LoadProject(dir));
@@ -774,9 +760,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     // PBR_VERSION: the caller's, else the static [metadata] version.
     struct stat st;
     bool has_git = stat((dir + "/.git").c_str(), &st) == 0;
-    const char* env_version = std::getenv("PBR_VERSION");
-    if (env_version != nullptr && *env_version != '\0') {
-      wheel.env["PBR_VERSION"] = env_version;
+    if (!options.pbr_version.empty()) {
+      wheel.env["PBR_VERSION"] = options.pbr_version;
     } else if (!has_git && project.version.has_value()) {
       wheel.env["PBR_VERSION"] = *project.version;
     } else if (!has_git) {
@@ -793,7 +778,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   std::string wheel_file = project_wheel.first;
   Digest wheel_digest = project_wheel.second;
   std::string wheel_path = ScratchPath(options, wheel_file);
-  RETURN_IF_ERROR(BlobToFile(*cas_, wheel_digest, wheel_path));
+  RETURN_IF_ERROR(executor::BlobToFile(*cas_, wheel_digest, wheel_path));
   absl::StatusOr<WheelMeta> meta = ReadWheelMeta(wheel_path);
   unlink(wheel_path.c_str());
   if (!meta.ok()) return meta.status();
@@ -1101,7 +1086,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   }
   for (const auto& l : every_layer) {
     std::string tmp = ScratchPath(options, "layer.tar.gz");
-    RETURN_IF_ERROR(BlobToFile(*cas_, l.digest, tmp));
+    RETURN_IF_ERROR(executor::BlobToFile(*cas_, l.digest, tmp));
     absl::Status s = layout.AddBlobFile(tmp, l.digest);
     unlink(tmp.c_str());
     RETURN_IF_ERROR(s);

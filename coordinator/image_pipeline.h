@@ -31,6 +31,8 @@
 
 namespace pbrx::coordinator {
 
+struct StepReport;
+
 struct BuildOptions {
   std::string prefix;
   std::vector<std::string> tags;  // besides "latest"
@@ -46,10 +48,18 @@ struct BuildOptions {
   // their contents are inputs of every resolution.
   std::vector<std::string> constraints;
   std::string scratch_dir;  // host scratch space
+  // The version of pbr projects when set (the user's PBR_VERSION); else git,
+  // else the static [metadata] version.
+  std::string pbr_version;
   int64_t source_date_epoch = 0;
   // Called as steps start and finish with a one-line status such as
   // "pbrx-service: 5 cached, 2 run; running wheel-build ffibridge-1.0.tar.gz".
   std::function<void(const std::string&)> progress;
+  // Runs this build's steps instead of the pipeline's own executor (the
+  // farm: one executor per build, for fairness and cancellation).
+  executor::ActionExecutor* executor = nullptr;
+  // Called (from any thread) as each step finishes.
+  std::function<void(const StepReport&)> on_step;
 };
 
 struct StepReport {

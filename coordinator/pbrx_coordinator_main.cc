@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
                   "gRPC address HOST:PORT (port 0 picks a free port)");
   flags.AddString("cache", &options.cache,
                   "the cache server, grpc://HOST:PORT");
+  flags.AddString("work-dir", &options.work_dir,
+                  "staged sources, scratch space and output layouts of builds");
   flags.AddString("metrics-listen", &options.metrics_listen,
                   "Prometheus /metrics address HOST:PORT (empty = off)");
   flags.AddInt("max-attempts", &max_attempts,

@@ -6,8 +6,8 @@
 #include "absl/strings/str_join.h"
 #include "cache/completeness_checking_action_cache.h"
 #include "common/grpc_status.h"
-#include "common/status_macros.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 
 namespace pbrx::coordinator {
 namespace {

@@ -1,5 +1,7 @@
 #include "executor/input_tree.h"
 
+#include <fstream>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -240,6 +242,21 @@ absl::Status StageDirectory(const Digest& root, cache::BlobStore& cas,
         absl::StrCat("blob ", root.ToString(), " is not a Directory"));
   }
   return StageRec(dir, cas, dest, 0);
+}
+
+absl::Status BlobToFile(cache::BlobStore& cas, const Digest& d,
+                        const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<cache::BlobReader> r, cas.OpenRead(d, 0, 0));
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::string piece;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, r->Next(&piece));
+    if (!more) break;
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+  }
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
 }
 
 }  // namespace pbrx::executor

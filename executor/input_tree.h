@@ -37,6 +37,10 @@ absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
 absl::Status StageDirectory(const common::Digest& root, cache::BlobStore& cas,
                             const std::string& dest);
 
+// Copies one CAS blob to a file (streamed; replaces the file).
+absl::Status BlobToFile(cache::BlobStore& cas, const common::Digest& digest,
+                        const std::string& path);
+
 // Uploads one local file; returns its digest.
 absl::StatusOr<common::Digest> UploadFile(const std::string& path,
                                           cache::BlobStore& cas);

@@ -166,6 +166,68 @@ absl::StatusOr<Digest> OciLayout::AddBlob(absl::string_view bytes) {
   return d;
 }
 
+absl::Status OciLayout::Tag(const Digest& manifest_digest,
+                            const std::vector<std::string>& refs) {
+  if (!Exists(BlobPath(manifest_digest))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "manifest ", manifest_digest.ToString(), " is not in ", dir_));
+  }
+  // index.json: keep other refs, replace ours.
+  std::ifstream in(dir_ + "/index.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  google::protobuf::Struct index;
+  if (!google::protobuf::util::JsonStringToMessage(ss.str(), &index).ok()) {
+    return absl::DataLossError(
+        absl::StrCat(dir_, "/index.json is not valid JSON"));
+  }
+  std::vector<std::string> entries;
+  auto it = index.fields().find("manifests");
+  if (it != index.fields().end() && it->second.has_list_value()) {
+    for (const auto& v : it->second.list_value().values()) {
+      std::string ref;
+      if (v.has_struct_value()) {
+        auto ann = v.struct_value().fields().find("annotations");
+        if (ann != v.struct_value().fields().end() &&
+            ann->second.has_struct_value()) {
+          auto r = ann->second.struct_value().fields().find(kRefAnnotation);
+          if (r != ann->second.struct_value().fields().end())
+            ref = r->second.string_value();
+        }
+      }
+      if (!ref.empty() &&
+          std::find(refs.begin(), refs.end(), ref) != refs.end())
+        continue;
+      std::string json;
+      google::protobuf::util::MessageToJsonString(v, &json);
+      entries.push_back(json);
+    }
+  }
+  for (const std::string& ref : refs) {
+    JsonWriter e(/*pretty=*/false);
+    e.BeginObject()
+        .Key("mediaType")
+        .String(kManifestMediaType)
+        .Key("digest")
+        .String(DigestString(manifest_digest))
+        .Key("size")
+        .Int(manifest_digest.size())
+        .Key("annotations")
+        .BeginObject()
+        .Key(kRefAnnotation)
+        .String(ref)
+        .EndObject()
+        .EndObject();
+    entries.push_back(e.str());
+  }
+  return WriteAtomically(
+      dir_ + "/index.json",
+      absl::StrCat("{\"schemaVersion\":2,\"mediaType\":\"application/"
+                   "vnd.oci.image.index.v1+json\","
+                   "\"manifests\":[",
+                   absl::StrJoin(entries, ","), "]}"));
+}
+
 absl::StatusOr<ImageDescriptor> OciLayout::WriteImage(
     const std::vector<Layer>& layers, const ImageConfig& config,
     const std::vector<std::string>& refs) {
@@ -218,60 +280,7 @@ absl::StatusOr<ImageDescriptor> OciLayout::WriteImage(
   m.EndObject();
   ASSIGN_OR_RETURN(Digest manifest_digest, AddBlob(m.str()));
 
-  // index.json: keep other refs, replace ours.
-  std::ifstream in(dir_ + "/index.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  google::protobuf::Struct index;
-  if (!google::protobuf::util::JsonStringToMessage(ss.str(), &index).ok()) {
-    return absl::DataLossError(
-        absl::StrCat(dir_, "/index.json is not valid JSON"));
-  }
-  std::vector<std::string> entries;
-  auto it = index.fields().find("manifests");
-  if (it != index.fields().end() && it->second.has_list_value()) {
-    for (const auto& v : it->second.list_value().values()) {
-      std::string ref;
-      if (v.has_struct_value()) {
-        auto ann = v.struct_value().fields().find("annotations");
-        if (ann != v.struct_value().fields().end() &&
-            ann->second.has_struct_value()) {
-          auto r = ann->second.struct_value().fields().find(kRefAnnotation);
-          if (r != ann->second.struct_value().fields().end())
-            ref = r->second.string_value();
-        }
-      }
-      if (!ref.empty() &&
-          std::find(refs.begin(), refs.end(), ref) != refs.end())
-        continue;
-      std::string json;
-      google::protobuf::util::MessageToJsonString(v, &json);
-      entries.push_back(json);
-    }
-  }
-  for (const std::string& ref : refs) {
-    JsonWriter e(/*pretty=*/false);
-    e.BeginObject()
-        .Key("mediaType")
-        .String(kManifestMediaType)
-        .Key("digest")
-        .String(DigestString(manifest_digest))
-        .Key("size")
-        .Int(manifest_digest.size())
-        .Key("annotations")
-        .BeginObject()
-        .Key(kRefAnnotation)
-        .String(ref)
-        .EndObject()
-        .EndObject();
-    entries.push_back(e.str());
-  }
-  RETURN_IF_ERROR(WriteAtomically(
-      dir_ + "/index.json",
-      absl::StrCat("{\"schemaVersion\":2,\"mediaType\":\"application/"
-                   "vnd.oci.image.index.v1+json\","
-                   "\"manifests\":[",
-                   absl::StrJoin(entries, ","), "]}")));
+  RETURN_IF_ERROR(Tag(manifest_digest, refs));
 
   ImageDescriptor desc;
   desc.manifest = manifest_digest;

@@ -62,6 +62,11 @@ class OciLayout {
       const std::vector<Layer>& layers, const ImageConfig& config,
       const std::vector<std::string>& refs);
 
+  // Points every ref at the manifest (whose blob must be in the layout),
+  // replacing earlier images of those refs; other refs are kept.
+  absl::Status Tag(const Digest& manifest,
+                   const std::vector<std::string>& refs);
+
   // Blob path for a digest.
   std::string BlobPath(const Digest& d) const;
 

@@ -1,0 +1,308 @@
+#include "client/farm_client.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cache/grpc_cache_client.h"
+#include "common/oci/image_layout.h"
+#include "common/status_macros.h"
+#include "executor/input_tree.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "proto/farm.grpc.pb.h"
+
+namespace pbrx::client {
+namespace {
+
+namespace fv = pbrx::farm::v1;
+using common::Digest;
+
+constexpr int kMaxMessageBytes = 5 << 20;
+
+std::string Absolute(const std::string& p) {
+  if (!p.empty() && p[0] == '/') return p;
+  char buf[4096];
+  std::string cwd = getcwd(buf, sizeof(buf)) != nullptr ? buf : ".";
+  return p == "." ? cwd : cwd + "/" + p;
+}
+
+// A channel to the farm, or a one-line reason why there is none.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& url,
+                                                       absl::Duration timeout) {
+  ASSIGN_OR_RETURN(std::string target, cache::ChannelTarget(url));
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  auto channel = grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach the farm at ", url, " (no answer within ",
+                     absl::FormatDuration(timeout), ")"));
+  }
+  return channel;
+}
+
+absl::StatusOr<Digest> DigestOfJson(const google::protobuf::Struct& s) {
+  auto d = s.fields().find("digest");
+  auto z = s.fields().find("size");
+  if (d == s.fields().end() || z == s.fields().end())
+    return absl::DataLossError("descriptor without digest or size");
+  std::string text = d->second.string_value();
+  if (!absl::StartsWith(text, "sha256:"))
+    return absl::DataLossError("descriptor digest is not sha256");
+  return Digest::Create(text.substr(7),
+                        static_cast<int64_t>(z->second.number_value()));
+}
+
+// Copies one image (manifest, config, layers) from the CAS into the layout
+// and points `ref` at it.
+absl::Status FetchImage(cache::BlobStore& cas, common::oci::OciLayout& layout,
+                        const Digest& manifest, const std::string& ref) {
+  ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(cas, manifest));
+  google::protobuf::Struct m;
+  if (!google::protobuf::util::JsonStringToMessage(bytes, &m).ok())
+    return absl::DataLossError(
+        absl::StrCat("manifest ", manifest.ToString(), " is not JSON"));
+  std::vector<Digest> blobs;
+  auto c = m.fields().find("config");
+  if (c == m.fields().end())
+    return absl::DataLossError("manifest without config");
+  ASSIGN_OR_RETURN(Digest config, DigestOfJson(c->second.struct_value()));
+  blobs.push_back(config);
+  auto l = m.fields().find("layers");
+  if (l != m.fields().end()) {
+    for (const auto& v : l->second.list_value().values()) {
+      ASSIGN_OR_RETURN(Digest d, DigestOfJson(v.struct_value()));
+      blobs.push_back(d);
+    }
+  }
+  for (const Digest& d : blobs) {
+    struct stat st;
+    if (stat(layout.BlobPath(d).c_str(), &st) == 0) continue;
+    std::string tmp = layout.dir() + "/.pbrx-fetch-" + d.hash();
+    absl::Status s = executor::BlobToFile(cas, d, tmp);
+    if (s.ok()) s = layout.AddBlobFile(tmp, d);
+    unlink(tmp.c_str());
+    RETURN_IF_ERROR(s);
+  }
+  ASSIGN_OR_RETURN(Digest stored, layout.AddBlob(bytes));
+  (void)stored;
+  return layout.Tag(manifest, {ref});
+}
+
+}  // namespace
+
+int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
+  auto channel = Connect(b.farm, b.connect_timeout);
+  if (!channel.ok()) {
+    *io.err << "pbrx build-images: " << channel.status().message() << "\n";
+    return 3;
+  }
+  cache::GrpcBlobStore cas(*channel, cache::GrpcCacheOptions{});
+  fv::BuildRequest req;
+  for (const std::string& dir : b.dirs) {
+    std::string path = Absolute(dir);
+    absl::StatusOr<executor::UploadedTree> up =
+        executor::UploadDirectory(path, cas);
+    if (!up.ok()) {
+      *io.err << "pbrx build-images: " << dir
+              << ": cannot upload: " << up.status().message() << "\n";
+      return up.status().code() == absl::StatusCode::kUnavailable ? 3 : 1;
+    }
+    fv::ProjectSource* p = req.add_projects();
+    p->set_dir(dir);
+    p->set_path(path);
+    *p->mutable_root() = up->root.ToProto();
+  }
+  const coordinator::BuildOptions& o = b.options;
+  req.set_prefix(o.prefix);
+  for (const auto& t : o.tags) req.add_tags(t);
+  req.set_index_url(o.index_url);
+  for (const auto& u : o.extra_index_urls) req.add_extra_index_urls(u);
+  req.set_source_date_epoch(o.source_date_epoch);
+  req.set_pbr_version(o.pbr_version);
+  req.set_jobs(b.jobs);
+  absl::Status uploads = [&]() -> absl::Status {
+    if (!o.find_links.empty()) {
+      ASSIGN_OR_RETURN(executor::UploadedTree links,
+                       executor::UploadDirectory(o.find_links, cas));
+      *req.mutable_find_links() = links.root.ToProto();
+    }
+    for (const std::string& c : o.constraints) {
+      std::ifstream in(c);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      ASSIGN_OR_RETURN(Digest d, cache::WriteBlob(cas, ss.str()));
+      fv::NamedBlob* nb = req.add_constraints();
+      nb->set_name(c);
+      *nb->mutable_digest() = d.ToProto();
+    }
+    if (absl::StartsWith(o.base, "oci:")) {
+      std::string rest = o.base.substr(4), ref;
+      size_t colon = rest.find(':');
+      if (colon != std::string::npos) {
+        ref = rest.substr(colon + 1);
+        rest = rest.substr(0, colon);
+      }
+      ASSIGN_OR_RETURN(executor::UploadedTree layout,
+                       executor::UploadDirectory(rest, cas));
+      req.set_base("oci:");
+      *req.mutable_base_layout() = layout.root.ToProto();
+      req.set_base_ref(ref);
+    } else {
+      req.set_base(o.base);
+    }
+    return absl::OkStatus();
+  }();
+  if (!uploads.ok()) {
+    *io.err << "pbrx build-images: uploading to the farm: " << uploads.message()
+            << "\n";
+    return 3;
+  }
+
+  auto layout = common::oci::OciLayout::Open(o.output_layout);
+  if (!layout.ok()) {
+    *io.err << "pbrx build-images: " << layout.status().message() << "\n";
+    return 1;
+  }
+  auto stub = fv::Build::NewStub(*channel);
+  grpc::ClientContext ctx;
+  auto stream = stub->BuildImages(&ctx, req);
+  fv::BuildEvent e;
+  bool failed = false;
+  int done = 0, cached = 0, run = 0;
+  std::string report;
+  const int n = req.projects_size();
+  while (stream->Read(&e)) {
+    if (e.has_step()) {
+      (e.step().cached() ? cached : run)++;
+      if (b.tty) {
+        *io.err << "\r\033[K"
+                << absl::StrCat("farm: ", done, "/", n, " projects done; ",
+                                cached, " steps cached, ", run, " run; ",
+                                b.dirs[e.step().project()], ": ",
+                                e.step().kind(), " ", e.step().name())
+                       .substr(0, 150)
+                << std::flush;
+      }
+    } else if (e.has_project()) {
+      ++done;
+      const fv::ProjectDone& p = e.project();
+      if (b.tty) *io.err << "\r\033[K" << std::flush;
+      const std::string& dir = b.dirs[p.project()];
+      if (!p.error().empty()) {
+        failed = true;
+        std::string message = p.error();
+        if (!absl::StartsWith(message, Absolute(dir)))
+          message = absl::StrCat(dir, ": ", message);
+        *io.err << "pbrx build-images: " << message << "\n";
+        continue;
+      }
+      absl::Status fetched;
+      for (const fv::BuiltImage& img : p.images()) {
+        absl::StatusOr<Digest> md = Digest::FromProto(img.manifest());
+        fetched =
+            md.ok() ? FetchImage(cas, *layout, *md, img.ref()) : md.status();
+        if (!fetched.ok()) break;
+      }
+      if (!fetched.ok()) {
+        failed = true;
+        *io.err << "pbrx build-images: " << dir
+                << ": fetching the images from the farm: " << fetched.message()
+                << "\n";
+        continue;
+      }
+      if (b.json) continue;
+      for (const fv::BuiltImage& img : p.images())
+        *io.out << img.ref() << " sha256:" << img.manifest().hash() << "\n";
+      *io.err << "pbrx build-images: " << p.name() << " " << p.version() << ": "
+              << p.images_size() << " image ref(s), steps: " << p.steps_cached()
+              << " cached, " << p.steps_run() << " run\n";
+    } else if (e.has_done()) {
+      report = e.done().report_json();
+    }
+  }
+  grpc::Status s = stream->Finish();
+  if (!s.ok()) {
+    if (b.tty) *io.err << "\r\033[K";
+    *io.err << "pbrx build-images: the farm at " << b.farm
+            << " failed: " << s.error_message() << "\n";
+    return 3;
+  }
+  if (b.json) *io.out << report;
+  return failed ? 1 : 0;
+}
+
+int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
+  const char* usage = "usage: pbrx farm status [--farm grpc://HOST:PORT]\n";
+  std::string farm;
+  if (const char* env = std::getenv("PBRX_FARM")) farm = env;
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+    *(args.empty() ? io.err : io.out) << usage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] != "status") {
+    *io.err << "pbrx farm: unknown subcommand " << args[0] << "\n" << usage;
+    return 2;
+  }
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--farm" && i + 1 < args.size()) {
+      farm = args[++i];
+    } else if (absl::StartsWith(args[i], "--farm=")) {
+      farm = args[i].substr(7);
+    } else {
+      *io.err << "pbrx farm: unexpected argument " << args[i] << "\n" << usage;
+      return 2;
+    }
+  }
+  if (farm.empty()) {
+    *io.err << "pbrx farm: give --farm grpc://HOST:PORT or set PBRX_FARM\n";
+    return 2;
+  }
+  if (!cache::ChannelTarget(farm).ok()) {
+    *io.err << "pbrx farm: --farm " << farm << ": expected grpc://HOST:PORT\n";
+    return 2;
+  }
+  auto channel = Connect(farm, absl::Seconds(10));
+  if (!channel.ok()) {
+    *io.err << "pbrx farm: " << channel.status().message() << "\n";
+    return 3;
+  }
+  auto stub = fv::FarmStatus::NewStub(*channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  fv::GetStatusResponse st;
+  grpc::Status s = stub->GetStatus(&ctx, fv::GetStatusRequest(), &st);
+  if (!s.ok()) {
+    *io.err << "pbrx farm: status from " << farm
+            << " failed: " << s.error_message() << "\n";
+    return 3;
+  }
+  *io.out << "farm " << farm << ": " << st.executors_size() << " executor(s), "
+          << st.queued() << " queued, " << st.running() << " running, "
+          << st.builds_in_flight() << " build(s) in flight\n";
+  *io.out << "cache: " << st.cache() << "\n";
+  for (const auto& e : st.executors()) {
+    *io.out << absl::StrFormat("  %-20s %d/%d busy  up %ds  %s\n", e.name(),
+                               e.busy(), e.slots(), e.connected_seconds(),
+                               e.peer());
+  }
+  *io.out << "steps since start: " << st.actions_cache_hits() << " cache hits, "
+          << st.actions_joined() << " joined, " << st.actions_executed()
+          << " executed, " << st.actions_failed() << " failed, "
+          << st.actions_retried() << " retried\n";
+  return 0;
+}
+
+}  // namespace pbrx::client

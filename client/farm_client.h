@@ -1,0 +1,43 @@
+// The client side of the farm (proto/farm.proto):
+//
+// RunFarmBuild: `pbrx build-images --farm URL`: uploads each project (and
+// the --find-links directory, constraints files, an oci: base layout) to
+// the CAS through the coordinator (missing blobs only), submits one build,
+// shows progress (a status line on a TTY), and as each project finishes
+// copies its images' blobs from the CAS into the local OCI layout and
+// prints the same lines as embedded mode. --json prints the coordinator's
+// report, which is embedded mode's byte for byte.
+//
+// RunFarmStatus: `pbrx farm status`: executors, queue and step counters.
+//
+// Exit codes: 0 all built; 1 a project failed; 2 usage; 3 the farm could
+// not be reached or failed mid-build (one line says which).
+#ifndef PBRX_CLIENT_FARM_CLIENT_H_
+#define PBRX_CLIENT_FARM_CLIENT_H_
+
+#include <string>
+#include <vector>
+
+#include "client/build_images_command.h"
+#include "coordinator/image_pipeline.h"
+
+namespace pbrx::client {
+
+struct FarmBuild {
+  std::string farm;                   // grpc://HOST:PORT
+  std::vector<std::string> dirs;      // as the user named them
+  coordinator::BuildOptions options;  // output_layout, base, ... resolved
+  bool json = false;
+  bool tty = false;
+  int jobs = 0;
+  absl::Duration connect_timeout = absl::Seconds(10);
+};
+
+int RunFarmBuild(const FarmBuild& build, BuildImagesIo& io);
+
+// `pbrx farm status [--farm URL]` (URL also from PBRX_FARM).
+int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io);
+
+}  // namespace pbrx::client
+
+#endif  // PBRX_CLIENT_FARM_CLIENT_H_

@@ -1,0 +1,28 @@
+// The report of `pbrx build-images --json` (schema pbrx.build/v1, see
+// docs/plan-json.md): per project its images and steps with cache hits,
+// keys and, for executed steps, the inputs of the key. Embedded mode and
+// the farm's coordinator write it with this one function, so both modes
+// report byte for byte alike.
+#ifndef PBRX_COORDINATOR_BUILD_REPORT_H_
+#define PBRX_COORDINATOR_BUILD_REPORT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "coordinator/image_pipeline.h"
+
+namespace pbrx::coordinator {
+
+// `dirs` as the user named them; `builds[i]` is dirs[i]'s outcome.
+std::string BuildReportJson(
+    const std::vector<std::string>& dirs,
+    const std::vector<absl::StatusOr<ProjectBuild>>& builds);
+
+// (cached, run) steps of a build; image assembly is not counted.
+std::pair<int, int> StepCounts(const ProjectBuild& build);
+
+}  // namespace pbrx::coordinator
+
+#endif  // PBRX_COORDINATOR_BUILD_REPORT_H_

@@ -1,0 +1,259 @@
+#include "coordinator/build_service.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+#include "common/grpc_status.h"
+#include "common/logging.h"
+#include "common/parallel.h"
+#include "common/status_macros.h"
+#include "coordinator/build_report.h"
+#include "coordinator/farm_executor.h"
+#include "executor/action_runner.h"
+#include "executor/input_tree.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+namespace fv = pbrx::farm::v1;
+using common::Digest;
+
+absl::Status MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(
+        absl::StrCat("cannot create ", path, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> StageTree(
+    const fv::BuildRequest& req,
+    const build::bazel::remote::execution::v2::Digest& proto,
+    cache::BlobStore& cas, const std::string& dest, const std::string& what) {
+  (void)req;
+  absl::StatusOr<Digest> d = Digest::FromProto(proto);
+  if (!d.ok()) return common::Annotate(d.status(), what);
+  RETURN_IF_ERROR(MakeDir(dest));
+  RETURN_IF_ERROR(common::Annotate(executor::StageDirectory(*d, cas, dest),
+                                   absl::StrCat("staging ", what)));
+  return dest;
+}
+
+// Every blob of an OCI layout that the CAS lacks (manifests and configs;
+// layers are step outputs and already there) is uploaded.
+absl::Status UploadLayoutBlobs(const std::string& layout,
+                               cache::BlobStore& cas) {
+  std::string dir = layout + "/blobs/sha256";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return absl::OkStatus();
+  std::vector<std::pair<Digest, std::string>> blobs;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() != 64) continue;
+    struct stat st;
+    std::string path = dir + "/" + name;
+    if (stat(path.c_str(), &st) != 0) continue;
+    absl::StatusOr<Digest> digest = Digest::Create(name, st.st_size);
+    if (digest.ok()) blobs.emplace_back(*digest, path);
+  }
+  closedir(d);
+  std::vector<Digest> digests;
+  for (const auto& [dg, p] : blobs) digests.push_back(dg);
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing(digests));
+  for (const auto& [dg, p] : blobs) {
+    if (std::find(missing.begin(), missing.end(), dg) == missing.end())
+      continue;
+    ASSIGN_OR_RETURN(Digest up, executor::UploadFile(p, cas));
+    if (!(up == dg))
+      return absl::DataLossError(absl::StrCat(p, " does not match its name"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
+                                       const fv::BuildRequest* request,
+                                       grpc::ServerWriter<fv::BuildEvent>* w) {
+  if (request->projects_size() == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "BuildRequest names no project");
+  }
+  for (const auto& p : request->projects()) {
+    if (!Digest::FromProto(p.root()).ok() || p.dir().empty()) {
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("project '", p.dir(), "': missing dir or bad root"));
+    }
+  }
+  const std::string id = absl::StrCat("build-", getpid(), "-", next_build_++);
+  const std::string root = absl::StrCat(options_.work_dir, "/", id);
+  metrics_->BuildStarted();
+  struct Finish {
+    CoordinatorMetrics* m;
+    std::string root;
+    ~Finish() {
+      m->BuildFinished();
+      executor::RemoveTree(root).IgnoreError();
+    }
+  } finish{metrics_, root};
+
+  absl::Mutex write_mu;
+  auto send = [&](const fv::BuildEvent& e) {
+    absl::MutexLock lock(&write_mu);
+    w->Write(e);
+  };
+
+  BuildOptions options;
+  options.prefix = request->prefix();
+  options.tags.assign(request->tags().begin(), request->tags().end());
+  options.index_url = request->index_url();
+  options.extra_index_urls.assign(request->extra_index_urls().begin(),
+                                  request->extra_index_urls().end());
+  options.source_date_epoch = request->source_date_epoch();
+  options.pbr_version = request->pbr_version();
+  options.output_layout = root + "/out";
+  options.scratch_dir = root + "/tmp";
+  options.base = request->base().empty() ? "debian:bookworm" : request->base();
+  absl::Status setup = [&]() -> absl::Status {
+    RETURN_IF_ERROR(MakeDir(root));
+    RETURN_IF_ERROR(MakeDir(options.scratch_dir));
+    if (request->has_find_links()) {
+      ASSIGN_OR_RETURN(options.find_links,
+                       StageTree(*request, request->find_links(), *cas_,
+                                 root + "/links", "find-links"));
+    }
+    if (request->constraints_size() > 0) {
+      RETURN_IF_ERROR(MakeDir(root + "/constraints"));
+      int i = 0;
+      for (const auto& c : request->constraints()) {
+        ASSIGN_OR_RETURN(Digest d, Digest::FromProto(c.digest()));
+        std::string path = absl::StrCat(root, "/constraints/", ++i, ".txt");
+        RETURN_IF_ERROR(
+            common::Annotate(executor::BlobToFile(*cas_, d, path),
+                             absl::StrCat("constraints file ", c.name())));
+        options.constraints.push_back(path);
+      }
+    }
+    if (absl::StartsWith(options.base, "oci:")) {
+      if (!request->has_base_layout()) {
+        return absl::InvalidArgumentError(
+            "an oci: base needs its layout uploaded (base_layout)");
+      }
+      ASSIGN_OR_RETURN(std::string base_dir,
+                       StageTree(*request, request->base_layout(), *cas_,
+                                 root + "/base", "the base layout"));
+      options.base = "oci:" + base_dir;
+      if (!request->base_ref().empty())
+        options.base += ":" + request->base_ref();
+    } else if (!absl::StartsWith(options.base, "debian:")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "base ", options.base, ": expected debian:SUITE or oci:"));
+    }
+    return absl::OkStatus();
+  }();
+  if (!setup.ok()) return common::ToGrpcStatus(setup);
+
+  FarmExecutor executor(scheduler_, cas_, ac_, metrics_, id,
+                        [context] { return context->IsCancelled(); });
+  options.executor = &executor;
+  const int n = request->projects_size();
+  std::vector<std::string> dirs(n);
+  std::vector<absl::StatusOr<ProjectBuild>> builds(
+      n, absl::UnknownError("not built"));
+  std::atomic<int> next{0};
+  auto build_one = [&](int i) {
+    const fv::ProjectSource& p = request->projects(i);
+    dirs[i] = p.dir();
+    const std::string client_path = p.path().empty() ? p.dir() : p.path();
+    BuildOptions o = options;
+    o.on_step = [&send, i](const StepReport& s) {
+      fv::BuildEvent e;
+      fv::StepEvent* st = e.mutable_step();
+      st->set_project(i);
+      st->set_kind(s.kind);
+      st->set_name(s.name);
+      st->set_cached(s.cached);
+      st->set_seconds(s.seconds);
+      send(e);
+    };
+    std::string src = absl::StrCat(root, "/src-", i);
+    absl::StatusOr<ProjectBuild> b = [&]() -> absl::StatusOr<ProjectBuild> {
+      ASSIGN_OR_RETURN(std::string staged,
+                       StageTree(*request, p.root(), *cas_, src, p.dir()));
+      ASSIGN_OR_RETURN(ProjectBuild built, pipeline_.Build(staged, o));
+      absl::Status up;
+      {
+        // One layout writer at a time (the pipeline's own lock covers its
+        // writes; uploads read the same directory).
+        up = UploadLayoutBlobs(options.output_layout, *cas_);
+      }
+      RETURN_IF_ERROR(up);
+      return built;
+    }();
+    if (!b.ok()) {
+      // Messages name the client's directory, not the staging one.
+      b = absl::Status(
+          b.status().code(),
+          absl::StrReplaceAll(b.status().message(), {{src, client_path}}));
+    }
+    builds[i] = b;
+    fv::BuildEvent e;
+    fv::ProjectDone* d = e.mutable_project();
+    d->set_project(i);
+    if (!b.ok()) {
+      d->set_error(std::string(b.status().message()));
+    } else {
+      d->set_name(b->name);
+      d->set_version(b->version);
+      auto [cached, run] = StepCounts(*b);
+      d->set_steps_cached(cached);
+      d->set_steps_run(run);
+      for (const BuiltImage& img : b->images) {
+        fv::BuiltImage* out = d->add_images();
+        out->set_ref(img.ref);
+        absl::StatusOr<Digest> md = Digest::Create(
+            img.manifest_digest.substr(img.manifest_digest.find(':') + 1), 0);
+        std::string path = absl::StrCat(
+            options.output_layout, "/blobs/sha256/",
+            img.manifest_digest.substr(img.manifest_digest.find(':') + 1));
+        struct stat st;
+        if (md.ok() && stat(path.c_str(), &st) == 0) {
+          *out->mutable_manifest() =
+              Digest::Create(md->hash(), st.st_size)->ToProto();
+        }
+        out->set_size(img.size);
+      }
+    }
+    send(e);
+  };
+  int parallel = request->jobs() > 0
+                     ? std::min(request->jobs(), options_.max_parallel_projects)
+                     : options_.max_parallel_projects;
+  {
+    std::vector<common::ScopedThread> threads;
+    for (int t = 0; t < std::min(parallel, n); ++t) {
+      threads.emplace_back([&] {
+        for (int i = next++; i < n; i = next++) build_one(i);
+      });
+    }
+  }
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+  }
+  fv::BuildEvent done;
+  done.mutable_done()->set_report_json(BuildReportJson(dirs, builds));
+  send(done);
+  return grpc::Status::OK;
+}
+
+}  // namespace pbrx::coordinator

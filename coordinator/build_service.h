@@ -1,0 +1,56 @@
+// The Build API of the coordinator (proto/farm.proto): stages the uploaded
+// projects, runs the image pipeline for each over a FarmExecutor (so every
+// step is queued, joined or answered from the cache like any REAPI action),
+// streams step and project events, keeps every image's blobs in the CAS and
+// ends with the same JSON report as embedded mode. A client that goes away
+// cancels its build: its queued steps are dropped unless another build
+// waits for them too.
+#ifndef PBRX_COORDINATOR_BUILD_SERVICE_H_
+#define PBRX_COORDINATOR_BUILD_SERVICE_H_
+
+#include <atomic>
+#include <string>
+
+#include "cache/action_cache.h"
+#include "cache/blob_store.h"
+#include "coordinator/coordinator_metrics.h"
+#include "coordinator/image_pipeline.h"
+#include "coordinator/scheduler.h"
+#include "proto/farm.grpc.pb.h"
+
+namespace pbrx::coordinator {
+
+struct BuildServiceOptions {
+  std::string work_dir;  // staged sources, scratch and output layouts
+  int max_parallel_projects = 8;
+};
+
+class BuildService final : public pbrx::farm::v1::Build::Service {
+ public:
+  BuildService(Scheduler* scheduler, cache::BlobStore* cas,
+               cache::ActionCache* ac, CoordinatorMetrics* metrics,
+               const BuildServiceOptions& options)
+      : scheduler_(scheduler),
+        cas_(cas),
+        ac_(ac),
+        metrics_(metrics),
+        options_(options),
+        pipeline_(cas, ac, nullptr) {}
+
+  grpc::Status BuildImages(
+      grpc::ServerContext* context, const pbrx::farm::v1::BuildRequest* request,
+      grpc::ServerWriter<pbrx::farm::v1::BuildEvent>* writer) override;
+
+ private:
+  Scheduler* scheduler_;
+  cache::BlobStore* cas_;
+  cache::ActionCache* ac_;
+  CoordinatorMetrics* metrics_;
+  BuildServiceOptions options_;
+  ImagePipeline pipeline_;
+  std::atomic<int64_t> next_build_{0};
+};
+
+}  // namespace pbrx::coordinator
+
+#endif  // PBRX_COORDINATOR_BUILD_SERVICE_H_

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# pbrx build-images --farm end to end: pbrx-cache, pbrx-coordinator and two
+# pbrx-executor daemons as separate processes on loopback. Both examples
+# build on the farm with the same image digests as embedded mode; the
+# images are usable (run with the C extension); a second farm build runs
+# nothing; the --json report has embedded mode's form; `pbrx farm status`
+# shows the executors; each sdist's wheel was built exactly once;
+# an unreachable farm is one line and exit 3.
+set -euo pipefail
+PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
+REPO="$TEST_SRCDIR/pbrx"
+T="$TEST_TMPDIR"
+CACHE=/var/tmp/pbrx-test-cache
+source "$REPO/tests/e2e_lib.sh"
+CACHE_BIN="$REPO/cache/pbrx-cache"
+source "$REPO/tests/farm_lib.sh"
+CACHE_PID=""
+trap 'stop_farm; [[ -n "$CACHE_PID" ]] && kill "$CACHE_PID" 2>/dev/null; true' EXIT
+
+cp -rL "$REPO/examples/pbr-service" "$T/svc"
+cp -rL "$REPO/examples/pep621-hello" "$T/hello"
+stage_dists "$T/links"
+
+# Embedded reference (the machine-wide test cache keeps this cheap).
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/embedded" --find-links "$T/links" \
+  "$T/svc" "$T/hello" >"$T/embedded.out" 2>"$T/embedded.err" || { cat "$T/embedded.err"; fail "embedded build"; }
+sort -o "$T/embedded.out" "$T/embedded.out"
+
+"$CACHE_BIN" --listen=127.0.0.1:0 --data-dir="$T/farm-cache" >"$T/cache.out" 2>"$T/cache.err" &
+CACHE_PID=$!
+for _ in $(seq 1 300); do [[ -s "$T/cache.out" ]] && break; sleep 0.1; done
+CACHE_ADDR=$(head -n1 "$T/cache.out")
+METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+METRICS_ADDR="127.0.0.1:$METRICS_PORT"
+start_coordinator "$CACHE_ADDR" --metrics-listen="$METRICS_ADDR" --work-dir="$T/coord-work"
+start_executor e1 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
+start_executor e2 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
+wait_executors 2
+FARM="grpc://$COORD_ADDR"
+
+"$PBRX" build-images --farm "$FARM" --output "oci:$T/farm" --find-links "$T/links" \
+  "$T/svc" "$T/hello" >"$T/farm.out" 2>"$T/farm.err" \
+  || { cat "$T/farm.err" "$T/coord.err" "$T/exec-e1.log"; fail "farm build"; }
+cat "$T/farm.err"
+sort -o "$T/farm.out" "$T/farm.out"
+[[ $(wc -l <"$T/farm.out") == 6 ]] || fail "want 6 image refs from the farm"
+diff "$T/embedded.out" "$T/farm.out" || fail "farm digests differ from embedded mode"
+out=$(run_image farm pbrx-service-api:latest)
+[[ "$out" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "api image from the farm: $out"
+skopeo inspect "oci:$T/farm:hello-pbrx:latest" >/dev/null || fail "hello image missing"
+
+wheel_builds=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="executed"}')
+echo "wheel builds executed: $wheel_builds"
+# One wheel build per distinct sdist (ffibridge, pbrxdemo_colors,
+# pbrxdemo_table), although the base and the manage image resolve some of
+# them twice.
+sdists=$(ls "$T/links"/*.tar.gz | wc -l)
+[[ "${wheel_builds%.*}" == "$sdists" ]] || fail "want $sdists wheel builds (one per sdist), got $wheel_builds"
+grep -q "registered as" "$T/exec-e1.log" && grep -q "registered as" "$T/exec-e2.log" || fail "executors did not register"
+
+# Again: every step is a cache hit; the report has embedded mode's form.
+PBRX_FARM="$FARM" "$PBRX" build-images --output "oci:$T/farm2" --find-links "$T/links" --json \
+  "$T/svc" "$T/hello" >"$T/farm2.json" 2>"$T/farm2.err" || { cat "$T/farm2.err"; fail "second farm build"; }
+python3 - "$T/farm2.json" <<'PY' || fail "second farm build report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["schema"] == "pbrx.build/v1", r
+assert [len(p["images"]) for p in r["projects"]] == [3, 3], r
+ran = [s for p in r["projects"] for s in p["steps"] if not s["cached"] and s["kind"] != "image-assembly"]
+assert ran == [], ran
+PY
+
+"$PBRX" farm status --farm "$FARM" >"$T/status.out" || fail "farm status"
+cat "$T/status.out"
+grep -q "2 executor(s)" "$T/status.out" || fail "status does not show 2 executors"
+grep -qE "^  e1 " "$T/status.out" || fail "status does not list e1"
+
+# Unreachable farm: one clear line, exit 3.
+set +e
+"$PBRX" build-images --farm grpc://127.0.0.1:1 --output "oci:$T/x" "$T/hello" >/dev/null 2>"$T/down.err"
+rc=$?
+set -e
+[[ $rc == 3 ]] || fail "unreachable farm: want exit 3, got $rc"
+[[ $(wc -l <"$T/down.err") == 1 ]] && grep -q "cannot reach the farm at grpc://127.0.0.1:1" "$T/down.err" \
+  || { cat "$T/down.err"; fail "unreachable farm message"; }
+echo PASS
