@@ -181,32 +181,81 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   auto stream = stub->BuildImages(&ctx, req);
   fv::BuildEvent e;
   bool failed = false;
-  int done = 0, cached = 0, run = 0;
   std::string report;
   const int n = req.projects_size();
+  // On a terminal: one status line per project (at most kMaxLines, then a
+  // count), redrawn in place; results are printed once the block is gone.
+  constexpr int kMaxLines = 20;
+  std::vector<std::string> status(n, "waiting");
+  std::vector<int> step_cached(n, 0), step_run(n, 0);
+  int drawn = 0;
+  std::string out_text, err_text;  // deferred on a terminal
+  auto redraw = [&]() {
+    if (!b.tty) return;
+    std::string block;
+    if (drawn > 0) block += absl::StrCat("\033[", drawn, "F");
+    int lines = 0;
+    for (int i = 0; i < n && i < kMaxLines; ++i, ++lines) {
+      block += absl::StrCat(
+          "\033[K", absl::StrCat(b.dirs[i], ": ", status[i]).substr(0, 150),
+          "\n");
+    }
+    if (n > kMaxLines) {
+      int finished = 0;
+      for (const auto& st : status)
+        finished +=
+            absl::StartsWith(st, "done") || absl::StartsWith(st, "FAILED");
+      block += absl::StrCat("\033[K... and ", n - kMaxLines, " more projects (",
+                            finished, "/", n, " done)\n");
+      ++lines;
+    }
+    drawn = lines;
+    *io.err << block << std::flush;
+  };
+  auto clear = [&]() {
+    if (!b.tty || drawn == 0) return;
+    std::string block = absl::StrCat("\033[", drawn, "F");
+    for (int i = 0; i < drawn; ++i) block += "\033[K\n";
+    block += absl::StrCat("\033[", drawn, "F");
+    *io.err << block << std::flush;
+    drawn = 0;
+  };
+  auto emit_err = [&](const std::string& line) {
+    if (b.tty) {
+      err_text += line;
+    } else {
+      *io.err << line;
+    }
+  };
+  auto emit_out = [&](const std::string& line) {
+    if (b.tty) {
+      out_text += line;
+    } else {
+      *io.out << line;
+    }
+  };
+  redraw();
   while (stream->Read(&e)) {
     if (e.has_step()) {
-      (e.step().cached() ? cached : run)++;
-      if (b.tty) {
-        *io.err << "\r\033[K"
-                << absl::StrCat("farm: ", done, "/", n, " projects done; ",
-                                cached, " steps cached, ", run, " run; ",
-                                b.dirs[e.step().project()], ": ",
-                                e.step().kind(), " ", e.step().name())
-                       .substr(0, 150)
-                << std::flush;
-      }
+      int i = e.step().project();
+      if (i < 0 || i >= n) continue;
+      (e.step().cached() ? step_cached[i] : step_run[i])++;
+      status[i] =
+          absl::StrCat(step_cached[i], " cached, ", step_run[i], " run; last ",
+                       e.step().kind(), " ", e.step().name());
+      redraw();
     } else if (e.has_project()) {
-      ++done;
       const fv::ProjectDone& p = e.project();
-      if (b.tty) *io.err << "\r\033[K" << std::flush;
+      if (p.project() < 0 || p.project() >= n) continue;
       const std::string& dir = b.dirs[p.project()];
       if (!p.error().empty()) {
         failed = true;
         std::string message = p.error();
         if (!absl::StartsWith(message, Absolute(dir)))
           message = absl::StrCat(dir, ": ", message);
-        *io.err << "pbrx build-images: " << message << "\n";
+        emit_err("pbrx build-images: " + message + "\n");
+        status[p.project()] = "FAILED";
+        redraw();
         continue;
       }
       absl::Status fetched;
@@ -218,24 +267,34 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
       }
       if (!fetched.ok()) {
         failed = true;
-        *io.err << "pbrx build-images: " << dir
-                << ": fetching the images from the farm: " << fetched.message()
-                << "\n";
+        emit_err(absl::StrCat(
+            "pbrx build-images: ", dir,
+            ": fetching the images from the farm: ", fetched.message(), "\n"));
+        status[p.project()] = "FAILED (fetching images)";
+        redraw();
         continue;
       }
+      status[p.project()] =
+          absl::StrCat("done: ", p.name(), " ", p.version(), ", ",
+                       p.images_size(), " image ref(s)");
+      redraw();
       if (b.json) continue;
       for (const fv::BuiltImage& img : p.images())
-        *io.out << img.ref() << " sha256:" << img.manifest().hash() << "\n";
-      *io.err << "pbrx build-images: " << p.name() << " " << p.version() << ": "
-              << p.images_size() << " image ref(s), steps: " << p.steps_cached()
-              << " cached, " << p.steps_run() << " run\n";
+        emit_out(
+            absl::StrCat(img.ref(), " sha256:", img.manifest().hash(), "\n"));
+      emit_err(absl::StrCat("pbrx build-images: ", p.name(), " ", p.version(),
+                            ": ", p.images_size(),
+                            " image ref(s), steps: ", p.steps_cached(),
+                            " cached, ", p.steps_run(), " run\n"));
     } else if (e.has_done()) {
       report = e.done().report_json();
     }
   }
   grpc::Status s = stream->Finish();
+  clear();
+  *io.out << out_text;
+  *io.err << err_text;
   if (!s.ok()) {
-    if (b.tty) *io.err << "\r\033[K";
     *io.err << "pbrx build-images: the farm at " << b.farm
             << " failed: " << s.error_message() << "\n";
     return 3;

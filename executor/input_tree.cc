@@ -1,7 +1,5 @@
 #include "executor/input_tree.h"
 
-#include <fstream>
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <set>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -61,16 +61,30 @@ absl::StatusOr<Digest> PutFile(const std::string& path, cache::BlobStore& cas) {
   return d;
 }
 
-absl::StatusOr<Digest> PutMessage(const google::protobuf::Message& m,
-                                  cache::BlobStore& cas) {
-  std::string bytes = m.SerializeAsString();
-  Digest d = Digest::Of(bytes);
-  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing({d}));
-  if (!missing.empty()) RETURN_IF_ERROR(cache::WriteBlob(cas, d, bytes));
-  return d;
+// What a tree upload will send: every blob by digest, with its source.
+struct PendingBlobs {
+  std::vector<std::pair<Digest, std::string>> files;     // digest, path
+  std::vector<std::pair<Digest, std::string>> messages;  // digest, bytes
+};
+
+// Hashes a file without uploading it.
+absl::StatusOr<Digest> HashFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  common::Sha256 sha;
+  int64_t size = 0;
+  std::vector<char> buf(1 << 20);
+  ssize_t n;
+  while ((n = read(fd, buf.data(), buf.size())) > 0) {
+    sha.Update(absl::string_view(buf.data(), static_cast<size_t>(n)));
+    size += n;
+  }
+  close(fd);
+  if (n < 0) return Errno("cannot read", path);
+  return Digest::Create(sha.FinishHex(), size);
 }
 
-absl::StatusOr<Digest> UploadRec(const std::string& dir, cache::BlobStore& cas,
+absl::StatusOr<Digest> UploadRec(const std::string& dir, PendingBlobs& pending,
                                  UploadedTree* out, re::Directory* self) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return Errno("cannot list", dir);
@@ -88,13 +102,14 @@ absl::StatusOr<Digest> UploadRec(const std::string& dir, cache::BlobStore& cas,
     if (lstat(path.c_str(), &st) != 0) return Errno("cannot stat", path);
     if (S_ISDIR(st.st_mode)) {
       re::Directory child;
-      ASSIGN_OR_RETURN(Digest cd, UploadRec(path, cas, out, &child));
+      ASSIGN_OR_RETURN(Digest cd, UploadRec(path, pending, out, &child));
       auto* node = directory.add_directories();
       node->set_name(n);
       *node->mutable_digest() = cd.ToProto();
       *out->tree.add_children() = child;
     } else if (S_ISREG(st.st_mode)) {
-      ASSIGN_OR_RETURN(Digest fd, PutFile(path, cas));
+      ASSIGN_OR_RETURN(Digest fd, HashFile(path));
+      pending.files.emplace_back(fd, path);
       auto* node = directory.add_files();
       node->set_name(n);
       *node->mutable_digest() = fd.ToProto();
@@ -115,7 +130,10 @@ absl::StatusOr<Digest> UploadRec(const std::string& dir, cache::BlobStore& cas,
     }
   }
   *self = directory;
-  return PutMessage(directory, cas);
+  std::string bytes = directory.SerializeAsString();
+  Digest digest = Digest::Of(bytes);
+  pending.messages.emplace_back(digest, std::move(bytes));
+  return digest;
 }
 
 bool SafeName(const std::string& n) {
@@ -222,8 +240,29 @@ absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
                                              cache::BlobStore& cas) {
   UploadedTree out;
   re::Directory root;
-  ASSIGN_OR_RETURN(out.root, UploadRec(dir, cas, &out, &root));
+  PendingBlobs pending;
+  ASSIGN_OR_RETURN(out.root, UploadRec(dir, pending, &out, &root));
   *out.tree.mutable_root() = root;
+  // One FindMissing for the whole tree (a remote cache gets one round trip
+  // for an unchanged project), then only the missing blobs are sent.
+  std::vector<Digest> all;
+  for (const auto& [d, path] : pending.files) all.push_back(d);
+  for (const auto& [d, bytes] : pending.messages) all.push_back(d);
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing(all));
+  std::set<std::string> wanted;
+  for (const Digest& d : missing) wanted.insert(d.ToString());
+  for (const auto& [d, path] : pending.files) {
+    if (wanted.erase(d.ToString()) == 0) continue;
+    ASSIGN_OR_RETURN(Digest put, PutFile(path, cas));
+    if (!(put == d)) {
+      return absl::AbortedError(
+          absl::StrCat(path, " changed while it was being uploaded"));
+    }
+  }
+  for (const auto& [d, bytes] : pending.messages) {
+    if (wanted.erase(d.ToString()) == 0) continue;
+    RETURN_IF_ERROR(cache::WriteBlob(cas, d, bytes));
+  }
   return out;
 }
 

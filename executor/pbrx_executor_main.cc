@@ -4,15 +4,20 @@
 //   pbrx-executor --coordinator grpc://HOST:PORT --cache grpc://HOST:PORT
 //       [--slots N] [--work-dir DIR] [--name NAME] [--platform KEY=VALUE]...
 //
-// Offers by default: network=none, network=egress, capture=outputs,
-// capture=rootfs-diff and rootfs=* (any layer stack), plus --platform pairs.
+// Offers by default: network=none, network=egress (unless --egress=false),
+// capture=outputs, capture=rootfs-diff and rootfs=* (any layer stack), plus
+// --platform pairs.
 // Exit codes: 0 stopped by SIGINT/SIGTERM, 1 runtime failure (work dir,
 // sandbox), 2 invalid flags.
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -43,7 +48,7 @@ int main(int argc, char** argv) {
   std::string coordinator, cache, work_dir = "/var/tmp/pbrx-executor", name;
   std::vector<std::string> platform;
   int64_t slots = 1;
-  bool version = false, quiet = false;
+  bool version = false, quiet = false, egress = true;
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   name = host;
@@ -57,6 +62,10 @@ int main(int argc, char** argv) {
   flags.AddString("name", &name, "name shown by the coordinator");
   flags.AddStringList("platform", &platform,
                       "extra platform property KEY=VALUE offered (repeat)");
+  flags.AddBool(
+      "egress", &egress,
+      "offer network=egress (steps that download: distro packages, "
+      "index resolution); --egress=false on hosts without a route out");
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
   flags.AddBool("version", &version, "print the version and exit");
   flags.Require("coordinator");
@@ -74,9 +83,9 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> properties = {
       {"capture", "outputs"},
       {"capture", "rootfs-diff"},
-      {"network", "egress"},
       {"network", "none"},
       {"rootfs", "*"}};
+  if (egress) properties.emplace_back("network", "egress");
   for (const std::string& p : platform) {
     std::vector<std::string> kv = absl::StrSplit(p, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty()) {
@@ -109,6 +118,13 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Overlay mounts of rootfs stacks live in a mount namespace of our own:
+  // if this process dies (even by kill -9), they go with it.
+  if (unshare(CLONE_NEWNS) != 0 ||
+      mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return Fail(absl::StrCat("cannot make a private mount namespace: ",
+                             strerror(errno), " (pbrx-executor needs root)"));
+  }
   for (const std::string& d : {work_dir, work_dir + "/runs"}) {
     if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
       return Fail(absl::StrCat("cannot create ", d));

@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# The farm across hosts: the cache and the coordinator in one network
+# namespace, three executors each on its own "host" (a network namespace
+# with a veth to the coordinator's), five projects that share two sdists:
+#   - one fan-out request: the images equal embedded mode's digest for
+#     digest, each shared wheel is built once (coordinator metrics);
+#   - kill -9 of the executor in the middle of a (slow) wheel build: the
+#     build still succeeds, the step ran again elsewhere, the retry counted;
+#   - five concurrent clients (new versions of the shared sdists): each
+#     shared wheel again built once;
+#   - kill -9 and restart of the coordinator between builds: the next build
+#     is all cache hits;
+#   - a real prometheus server scrapes the coordinator and the cache and
+#     returns the cache-hit ratio the test expects.
+# The namespaced hosts have no route out: a warm-up on loopback (an executor
+# with egress) first puts the Debian base and the builder layer in the cache.
+set -euo pipefail
+PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
+REPO="$TEST_SRCDIR/pbrx"
+T="$TEST_TMPDIR"
+source "$REPO/tests/e2e_lib.sh"
+CACHE_BIN="$REPO/cache/pbrx-cache"
+COORD_BIN="$REPO/coordinator/pbrx-coordinator"
+EXEC_BIN="$REPO/executor/pbrx-executor"
+DB=/var/tmp/pbrx-test-cache/db   # the machine-wide test cache (test is exclusive)
+mkdir -p /var/tmp/pbrx-test-cache
+NS="pbrx$$"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  for n in c e1 e2 e3; do ip netns del "$NS$n" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+# Runs a command in the coordinator's namespace. Background servers are
+# started with `ip netns exec` directly, so $! is the server itself.
+inc() { ip netns exec "${NS}c" "$@"; }
+wait_line() {  # wait_line FILE: the first line once written
+  for _ in $(seq 1 300); do [[ -s "$1" ]] && { head -n1 "$1"; return 0; }; sleep 0.1; done
+  fail "nothing in $1 after 30 s"
+}
+port_of() { echo "${1##*:}"; }
+metric() {  # metric NAME{LABELS}: the coordinator's value (0 when absent)
+  inc curl -sf --noproxy '*' "http://127.0.0.1:$COORD_METRICS/metrics" \
+    | awk -v m="$1" 'index($0, m" ") == 1 {v=$2} END {print v+0}'
+}
+
+# --- fixtures: two shared sdists (one slow to build) and five projects ----
+RUN="$(date +%s%N)-$$"
+make_sdist() {  # make_sdist DIR NAME VERSION SLEEP
+  local d="$T/sd/$2-$3"
+  mkdir -p "$d"
+  cat >"$d/setup.py" <<PY
+import sys, time
+from setuptools import setup
+if "bdist_wheel" in sys.argv:
+    time.sleep($4)
+setup(name="$2", version="$3", py_modules=["$2"])
+PY
+  # A token unique to this run: the machine-wide cache must not know these
+  # sdists (their wheels have to be built here).
+  printf "VALUE = '%s %s'\nRUN = '%s'\n" "$2" "$3" "$RUN" >"$d/$2.py"
+  mkdir -p "$1"
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$T/sd" -cf - "$2-$3" | gzip -n >"$1/$2-$3.tar.gz"
+}
+make_sdist "$T/links1" pbrxshared 1.0 0
+make_sdist "$T/links1" pbrxslow 1.0 8
+make_sdist "$T/links2" pbrxshared 1.1 0
+make_sdist "$T/links2" pbrxslow 1.1 0
+for i in 1 2 3 4 5; do
+  p="$T/projects/farmdemo$i"
+  mkdir -p "$p/farmdemo$i"
+  cat >"$p/pyproject.toml" <<TOML
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+[project]
+name = "farmdemo$i"
+version = "1.$i"
+dependencies = ["pbrxshared>=1.0", "pbrxslow>=1.0"]
+[project.scripts]
+farmdemo$i = "farmdemo$i.cli:main"
+TOML
+  cat >"$p/farmdemo$i/cli.py" <<PY
+import pbrxshared, pbrxslow
+def main():
+    print("farmdemo$i", pbrxshared.VALUE, pbrxslow.VALUE)
+PY
+  : >"$p/farmdemo$i/__init__.py"
+done
+PROJECTS=("$T"/projects/farmdemo{1,2,3,4,5})
+
+# --- warm-up on loopback: base and builder layer into the cache ----------
+"$CACHE_BIN" --listen=127.0.0.1:0 --data-dir="$DB" >"$T/wcache.out" 2>"$T/wcache.err" & PIDS+=($!)
+WCACHE=$(wait_line "$T/wcache.out")
+"$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$WCACHE" --work-dir="$T/wcoord" >"$T/wcoord.out" 2>"$T/wcoord.err" & PIDS+=($!)
+WCOORD=$(wait_line "$T/wcoord.out")
+"$EXEC_BIN" --name=warm --coordinator="grpc://$WCOORD" --cache="grpc://$WCACHE" --work-dir="$T/exec-warm" \
+  >"$T/exec-warm.log" 2>&1 & PIDS+=($!)
+cp -rL "$REPO/examples/pep621-hello" "$T/hello"
+"$PBRX" build-images --farm "grpc://$WCOORD" --output "oci:$T/warm" "$T/hello" >/dev/null 2>"$T/warm.err" \
+  || { cat "$T/warm.err" "$T/wcoord.err"; fail "warm-up build"; }
+for p in "${PIDS[@]}"; do kill -TERM "$p"; done
+for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+PIDS=()
+
+# --- the hosts ------------------------------------------------------------
+ip netns add "${NS}c"
+ip -n "${NS}c" link set lo up
+for i in 1 2 3; do
+  ip netns add "${NS}e$i"
+  ip -n "${NS}e$i" link set lo up
+  ip link add "${NS}v$i" type veth peer name "${NS}p$i"
+  ip link set "${NS}v$i" netns "${NS}c"
+  ip link set "${NS}p$i" netns "${NS}e$i"
+  ip -n "${NS}c" addr add "10.77.$i.1/24" dev "${NS}v$i"
+  ip -n "${NS}c" link set "${NS}v$i" up
+  ip -n "${NS}e$i" addr add "10.77.$i.2/24" dev "${NS}p$i"
+  ip -n "${NS}e$i" link set "${NS}p$i" up
+done
+
+ip netns exec "${NS}c" "$CACHE_BIN" --listen=0.0.0.0:0 --data-dir="$DB" --metrics-listen=127.0.0.1:0 \
+  >"$T/cache.out" 2>"$T/cache.err" & PIDS+=($!)
+CACHE_PORT=$(port_of "$(wait_line "$T/cache.out")")
+for _ in $(seq 1 100); do grep -q 'metrics on http://' "$T/cache.err" && break; sleep 0.1; done
+CACHE_METRICS=$(grep -o 'metrics on http://[^/]*' "$T/cache.err" | head -n1 | sed 's|.*:||')
+COORD_METRICS=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_coord() {
+  ip netns exec "${NS}c" "$COORD_BIN" --listen="0.0.0.0:${COORD_PORT:-0}" --cache="grpc://127.0.0.1:$CACHE_PORT" \
+    --metrics-listen="127.0.0.1:$COORD_METRICS" --work-dir="$T/coord" \
+    >"$T/coord.out" 2>>"$T/coord.err" &
+  COORD_PID=$!
+  PIDS+=($COORD_PID)
+  COORD_PORT=$(port_of "$(wait_line "$T/coord.out")")
+}
+start_coord
+declare -A EXEC_PID
+start_exec() {  # start_exec I
+  ip netns exec "${NS}e$1" "$EXEC_BIN" --name="e$1" --slots=2 --egress=false \
+    --coordinator="grpc://10.77.$1.1:$COORD_PORT" --cache="grpc://10.77.$1.1:$CACHE_PORT" \
+    --work-dir="$T/exec-e$1" >>"$T/exec-e$1.log" 2>&1 &
+  EXEC_PID[$1]=$!
+  PIDS+=($!)
+}
+for i in 1 2 3; do start_exec "$i"; done
+wait_executors() {
+  for _ in $(seq 1 300); do
+    [[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" -ge "$1" ]] && return 0
+    sleep 0.1
+  done
+  fail "fewer than $1 executors connected"
+}
+wait_executors 3
+FARM="grpc://127.0.0.1:$COORD_PORT"
+# Each executor reaches the farm only through its own veth.
+ip netns exec "${NS}e1" curl -s --max-time 2 "http://10.77.2.1:$CACHE_PORT" >/dev/null 2>&1 \
+  && fail "executor host 1 should not reach 10.77.2.1" || true
+
+# --- 1. one fan-out of five projects, an executor killed mid wheel build --
+inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/fan" --find-links "$T/links1" --json \
+  "${PROJECTS[@]}" >"$T/fan.json" 2>"$T/fan.err" &
+CLIENT=$!
+victim=""
+for _ in $(seq 1 600); do
+  for i in 1 2 3; do
+    if find "$T/exec-e$i/runs" -path '*sdist/pbrxslow-1.0.tar.gz' 2>/dev/null | grep -q .; then victim=$i; break 2; fi
+  done
+  sleep 0.1
+done
+[[ -n "$victim" ]] || fail "the slow wheel build never started"
+sleep 1
+kill -9 "${EXEC_PID[$victim]}"
+echo "killed executor e$victim during the pbrxslow wheel build"
+wait "$CLIENT" || { cat "$T/fan.err" "$T/coord.err"; fail "fan-out build after the executor was killed"; }
+retried=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="retried"}')
+built=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="executed"}')
+echo "fan-out: wheel builds executed $built, retried $retried"
+[[ "$retried" == 1 ]] || fail "want 1 retried wheel build, got $retried"
+[[ "$built" == 2 ]] || fail "want 2 wheel builds (pbrxshared, pbrxslow) for 5 projects, got $built"
+python3 - "$T/fan.json" <<'PY' || fail "fan-out report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert len(r["projects"]) == 5 and all(len(p["images"]) == 2 for p in r["projects"]), r
+PY
+start_exec "$victim"
+wait_executors 3
+
+# --- 2. five concurrent clients, new versions of the shared sdists --------
+before=$built
+CLIENTS=()
+for i in 1 2 3 4 5; do
+  inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/conc$i" --find-links "$T/links2" \
+    "${PROJECTS[i-1]}" >"$T/conc$i.out" 2>"$T/conc$i.err" &
+  CLIENTS+=($!)
+done
+for i in 1 2 3 4 5; do wait "${CLIENTS[i-1]}" || { cat "$T/conc$i.err"; fail "concurrent client $i"; }; done
+built=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="executed"}')
+echo "concurrent clients: wheel builds executed $((built - before))"
+[[ $((built - before)) == 2 ]] || fail "want 2 new wheel builds for 5 concurrent clients, got $((built - before))"
+out=$(run_image conc3 farmdemo3:latest)
+[[ "$out" == "farmdemo3 pbrxshared 1.1 pbrxslow 1.1" ]] || fail "farmdemo3 image runs: $out"
+
+# --- 3. kill -9 and restart of the coordinator: all cache hits ------------
+kill -9 "$COORD_PID"
+wait "$COORD_PID" 2>/dev/null || true
+: >"$T/coord.out"
+start_coord
+wait_executors 3
+inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/again" --find-links "$T/links1" --json \
+  "${PROJECTS[@]}" >"$T/again.json" 2>"$T/again.err" || { cat "$T/again.err"; fail "build after the coordinator restart"; }
+python3 - "$T/again.json" "$T/fan.json" <<'PY' || fail "after the restart"
+import json, sys
+again, fan = (json.load(open(p)) for p in sys.argv[1:3])
+ran = [s for p in again["projects"] for s in p["steps"] if not s["cached"] and s["kind"] != "image-assembly"]
+assert ran == [], ran
+digests = lambda r: [[i["digest"] for i in p["images"]] for p in r["projects"]]
+assert digests(again) == digests(fan), "digests changed"
+PY
+[[ "$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="executed"}')" == 0 ]] || fail "the restarted coordinator executed steps"
+
+# --- 4. prometheus scrapes both; the cache-hit ratio ----------------------
+PROM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$T/prom.yml" <<YML
+global: {scrape_interval: 1s}
+scrape_configs:
+  - job_name: coordinator
+    static_configs: [{targets: ["127.0.0.1:$COORD_METRICS"]}]
+  - job_name: cache
+    static_configs: [{targets: ["127.0.0.1:$CACHE_METRICS"]}]
+YML
+ip netns exec "${NS}c" prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/prom" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" >"$T/prom.log" 2>&1 & PIDS+=($!)
+query() {
+  inc curl -sf --noproxy '*' --data-urlencode "query=$1" "http://127.0.0.1:$PROM_PORT/api/v1/query" \
+    | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")'
+}
+# (A series appears with its first increment: "or vector(0)" for none yet.)
+ratio_q='sum(pbrx_coordinator_steps_total{outcome="cache_hit"}) / (sum(pbrx_coordinator_steps_total{outcome="cache_hit"}) + (sum(pbrx_coordinator_steps_total{outcome="executed"}) or vector(0)))'
+ratio=none
+for _ in $(seq 1 300); do
+  ratio=$(query "$ratio_q" 2>/dev/null || echo none)
+  up=$(query 'sum(up)' 2>/dev/null || echo none)
+  [[ "$ratio" != none && "$up" == 2 ]] && break
+  sleep 0.2
+done
+echo "prometheus: coordinator cache-hit ratio $ratio"
+# Since the restart every step was a hit: the ratio is exactly 1.
+[[ "$ratio" == 1 ]] || fail "want a cache-hit ratio of 1, prometheus says $ratio"
+# The cache's own Action Cache hit ratio, as prometheus computes it, equals
+# the one computed from its /metrics directly.
+cache_q='sum(pbrx_cache_action_cache_lookups_total{result="hit"}) / sum(pbrx_cache_action_cache_lookups_total)'
+want=$(inc curl -sf --noproxy '*' "http://127.0.0.1:$CACHE_METRICS/metrics" \
+  | awk '/^pbrx_cache_action_cache_lookups_total\{result="hit"\}/ {h=$2} /^pbrx_cache_action_cache_lookups_total\{/ {t+=$2} END {printf "%.6f", h/t}')
+got=$(query "$cache_q")
+echo "prometheus: cache hit ratio $got (from /metrics: $want)"
+python3 -c "import sys; sys.exit(0 if abs(float('$got') - float('$want')) < 1e-6 else 1)" || fail "cache hit ratio $got != $want"
+
+# --- 5. the same images as embedded mode ----------------------------------
+for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+PIDS=()
+"$PBRX" build-images --cache-dir /var/tmp/pbrx-test-cache --output "oci:$T/embedded" --find-links "$T/links1" \
+  --json "${PROJECTS[@]}" >"$T/embedded.json" 2>"$T/embedded.err" || { cat "$T/embedded.err"; fail "embedded build"; }
+python3 - "$T/embedded.json" "$T/fan.json" <<'PY' || fail "farm and embedded digests differ"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+digests = lambda r: [[(i["ref"], i["digest"]) for i in p["images"]] for p in r["projects"]]
+assert digests(a) == digests(b), (digests(a), digests(b))
+PY
+echo PASS
