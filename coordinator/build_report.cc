@@ -34,10 +34,11 @@ std::string BuildReportJson(
     w.EndArray().Key("steps").BeginArray();
     for (const auto& s : build->steps) {
       w.BeginObject().Key("kind").String(s.kind).Key("name").String(s.name);
-      w.Key("cached").Bool(s.cached).Key("seconds").String(
-          absl::StrCat(s.seconds));
+      w.Key("cached").Bool(s.cached);
+      if (s.joined) w.Key("joined").Bool(true);
+      w.Key("seconds").String(absl::StrCat(s.seconds));
       w.Key("key").String(s.action);
-      if (!s.cached && s.kind != "image-assembly") {
+      if (!s.cached && !s.joined && s.kind != "image-assembly") {
         // Why this step was not a hit: everything its cache key is made of.
         w.Key("key_inputs").BeginObject().Key("argv").StringArray(s.argv);
         w.Key("platform").BeginObject();
@@ -58,6 +59,7 @@ std::pair<int, int> StepCounts(const ProjectBuild& build) {
   int cached = 0, run = 0;
   for (const auto& s : build.steps) {
     if (s.kind == "image-assembly") continue;
+    if (s.joined) continue;
     (s.cached ? cached : run)++;
   }
   return {cached, run};

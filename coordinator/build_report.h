@@ -20,7 +20,8 @@ std::string BuildReportJson(
     const std::vector<std::string>& dirs,
     const std::vector<absl::StatusOr<ProjectBuild>>& builds);
 
-// (cached, run) steps of a build; image assembly is not counted.
+// (cached, run) steps of a build; image assembly and steps joined to
+// another build's run are not counted.
 std::pair<int, int> StepCounts(const ProjectBuild& build);
 
 }  // namespace pbrx::coordinator

@@ -1,6 +1,7 @@
 #include "coordinator/distro_packages.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -56,17 +57,34 @@ absl::StatusOr<PackageInstall> InstallPackagesCommand(
 }
 
 absl::StatusOr<std::vector<std::string>> BuildToolPackages(
-    PackageManager manager, bool pbr) {
+    PackageManager manager, const std::string& backend) {
+  // backend module prefix -> (Debian packages, Alpine packages)
+  struct Backend {
+    const char* prefix;
+    std::vector<std::string> dpkg, apk;
+  };
+  static const auto* kBackends = new std::vector<Backend>{
+      {"pbr", {"python3-pbr", "git"}, {"py3-pbr", "git"}},
+      {"hatchling", {"python3-hatchling"}, {"py3-hatchling"}},
+      {"flit_core", {"flit"}, {"py3-flit-core"}},
+      {"poetry.core", {"python3-poetry-core"}, {"py3-poetry-core"}},
+  };
+  const Backend* extra = nullptr;
+  for (const Backend& b : *kBackends) {
+    if (absl::StartsWith(backend, b.prefix)) extra = &b;
+  }
   switch (manager) {
     case PackageManager::kDpkg: {
       std::vector<std::string> p = {"python3-pip", "python3-setuptools",
                                     "python3-wheel"};
-      if (pbr) p.insert(p.end(), {"python3-pbr", "git"});
+      if (extra != nullptr)
+        p.insert(p.end(), extra->dpkg.begin(), extra->dpkg.end());
       return p;
     }
     case PackageManager::kApk: {
       std::vector<std::string> p = {"py3-pip", "py3-setuptools", "py3-wheel"};
-      if (pbr) p.insert(p.end(), {"py3-pbr", "git"});
+      if (extra != nullptr)
+        p.insert(p.end(), extra->apk.begin(), extra->apk.end());
       return p;
     }
     default:

@@ -27,10 +27,13 @@ absl::StatusOr<PackageInstall> InstallPackagesCommand(
     const std::vector<std::string>& packages);
 
 // What the builder needs besides the bindep compile packages to build
-// wheels: pip, setuptools, wheel (+ pbr and git for pbr projects), in the
-// distro's own package names.
+// wheels, in the distro's own package names: pip, setuptools, wheel, plus
+// the project's build backend: pbr (+ git), hatchling, flit_core or
+// poetry-core. `backend` is the project model's ("pbr", "setuptools", a
+// PEP 517 build-backend such as "hatchling.build", or "unknown"). Other
+// backends get no extra package (the wheel step then names what it missed).
 absl::StatusOr<std::vector<std::string>> BuildToolPackages(
-    common::bindep::PackageManager manager, bool pbr);
+    common::bindep::PackageManager manager, const std::string& backend);
 
 }  // namespace pbrx::coordinator
 

@@ -57,18 +57,31 @@ TEST(InstallPackagesCommandTest, OtherPackageManagersAreUnimplemented) {
             "the base's package manager is neither apt (dpkg) nor apk");
 }
 
-TEST(BuildToolPackagesTest, DistroNames) {
+TEST(BuildToolPackagesTest, DistroNamesPerBackend) {
   EXPECT_THAT(
-      *BuildToolPackages(PackageManager::kDpkg, false),
+      *BuildToolPackages(PackageManager::kDpkg, "setuptools"),
       ElementsAre("python3-pip", "python3-setuptools", "python3-wheel"));
-  EXPECT_THAT(*BuildToolPackages(PackageManager::kDpkg, true),
+  EXPECT_THAT(*BuildToolPackages(PackageManager::kDpkg, "pbr"),
               ElementsAre("python3-pip", "python3-setuptools", "python3-wheel",
                           "python3-pbr", "git"));
   EXPECT_THAT(
-      *BuildToolPackages(PackageManager::kApk, true),
+      *BuildToolPackages(PackageManager::kApk, "pbr"),
       ElementsAre("py3-pip", "py3-setuptools", "py3-wheel", "py3-pbr", "git"));
-  EXPECT_EQ(BuildToolPackages(PackageManager::kPacman, false).status().code(),
-            absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(*BuildToolPackages(PackageManager::kDpkg, "hatchling.build"),
+              ElementsAre("python3-pip", "python3-setuptools", "python3-wheel",
+                          "python3-hatchling"));
+  EXPECT_THAT(*BuildToolPackages(PackageManager::kDpkg, "flit_core.buildapi"),
+              ElementsAre("python3-pip", "python3-setuptools", "python3-wheel",
+                          "flit"));
+  EXPECT_THAT(
+      *BuildToolPackages(PackageManager::kApk, "poetry.core.masonry.api"),
+      ElementsAre("py3-pip", "py3-setuptools", "py3-wheel", "py3-poetry-core"));
+  EXPECT_THAT(
+      *BuildToolPackages(PackageManager::kDpkg, "mystery.backend"),
+      ElementsAre("python3-pip", "python3-setuptools", "python3-wheel"));
+  EXPECT_EQ(
+      BuildToolPackages(PackageManager::kPacman, "setuptools").status().code(),
+      absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace

@@ -133,8 +133,10 @@ absl::StatusOr<executor::ActionOutcome> FarmExecutor::Run(
     out = absl::CancelledError("the build was cancelled");
   }
   scheduler_->Release(s.op);
-  if (s.joined && out.ok())
+  if (s.joined && out.ok()) {
+    out->joined = true;
     metrics_->AddDeduplicatedBytes(ResultBytes(out->result));
+  }
   return out;
 }
 

@@ -249,7 +249,11 @@ class BuildRun {
     env.emplace("PATH", kPath);
     env.emplace("HOME", "/tmp");
     env.emplace("LANG", "C.UTF-8");
-    env["SOURCE_DATE_EPOCH"] = absl::StrCat(options_.source_date_epoch);
+    // Wheels are ZIP files, which cannot hold times before 1980: build
+    // backends (hatchling, flit) refuse an earlier SOURCE_DATE_EPOCH.
+    constexpr int64_t kZipEpoch = 315532800;  // 1980-01-01T00:00:00Z
+    env["SOURCE_DATE_EPOCH"] =
+        absl::StrCat(std::max(options_.source_date_epoch, kZipEpoch));
     for (const auto& [k, v] : env) {
       auto* ev = cmd.add_environment_variables();
       ev->set_name(k);
@@ -283,6 +287,7 @@ class BuildRun {
     StepReport step{kind, name, out.cached,
                     absl::ToDoubleSeconds(absl::Now() - start),
                     action.ToString()};
+    step.joined = out.joined;
     step.argv = spec.argv;
     step.platform = spec.platform;
     step.input_root = spec.input_root.ToString();
@@ -734,7 +739,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   std::vector<std::string> build_packages = plan.compile_packages;
   ASSIGN_OR_RETURN(
       std::vector<std::string> tools,
-      BuildToolPackages(platform.package_manager, project.backend == "pbr"));
+      BuildToolPackages(platform.package_manager, project.backend));
   build_packages.insert(build_packages.end(), tools.begin(), tools.end());
   ASSIGN_OR_RETURN(common::oci::Layer builder,
                    b.PackageLayer("builder", base_rootfs,

@@ -68,6 +68,9 @@ struct StepReport {
   bool cached = false;
   double seconds = 0;
   std::string action;  // action digest "hash/size"
+  // Another build ran the same step at the same moment; this one waited for
+  // it (not cached, not run on this build's behalf).
+  bool joined = false;
   // What the cache key is made of, so a miss can be explained: the command
   // line, the platform properties and the input root digest.
   std::vector<std::string> argv;

@@ -18,6 +18,9 @@ namespace pbrx::executor {
 struct ActionOutcome {
   build::bazel::remote::execution::v2::ActionResult result;
   bool cached = false;
+  // Answered by an execution another caller started (in-flight dedup): run
+  // once, but not on this caller's behalf.
+  bool joined = false;
   // OK, or DEADLINE_EXCEEDED (timeout) / RESOURCE_EXHAUSTED (memory) with
   // the partial result above, as REAPI's ExecuteResponse.status carries it.
   absl::Status status;

@@ -33,7 +33,9 @@ absl::StatusOr<ActionOutcome> InflightDedupExecutor::Run(
   }
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(&call->done));
-  return call->outcome;
+  absl::StatusOr<ActionOutcome> shared = call->outcome;
+  if (shared.ok()) shared->joined = true;
+  return shared;
 }
 
 int64_t InflightDedupExecutor::joined() const {

@@ -71,6 +71,9 @@ TEST(InflightDedupExecutorTest, ConcurrentCallsForOneDigestRunOnce) {
   EXPECT_EQ(gate.calls(a), 1);
   EXPECT_EQ(gate.calls(b), 1);
   EXPECT_EQ(dedup.joined(), 4);
+  int joined = 0;
+  for (const auto& r : results) joined += r.ok() && r->joined;
+  EXPECT_EQ(joined, 4);  // the two owners report a run of their own
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(results[i].ok());
     EXPECT_EQ(results[i]->result.exit_code(), (i < 4 ? a : b).size());

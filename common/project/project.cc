@@ -308,6 +308,9 @@ absl::StatusOr<Project> ProjectFromFiles(const std::string& dir,
   } else if (files.has_other_requirements_txt) {
     p.bindep_file = "other-requirements.txt";
   }
+  // A build-backend declared without a [project] table (poetry-core 1.x
+  // keeps its metadata in [tool.poetry]): the wheel build still needs it.
+  std::string declared_backend;
   if (files.pyproject_toml.has_value()) {
     toml::parse_result doc =
         toml::parse(std::string_view(*files.pyproject_toml),
@@ -318,6 +321,9 @@ absl::StatusOr<Project> ProjectFromFiles(const std::string& dir,
           "pyproject.toml:", e.source().begin.line, ":",
           e.source().begin.column, ": ", std::string(e.description())));
     }
+    declared_backend = doc.table()["build-system"]["build-backend"]
+                           .value<std::string>()
+                           .value_or("");
     if (doc.table()["project"].as_table() != nullptr) {
       absl::Status st = FromPyproject(files, doc.table(), &p);
       if (!st.ok()) return st;
@@ -341,7 +347,7 @@ absl::StatusOr<Project> ProjectFromFiles(const std::string& dir,
   if (files.setup_py.has_value() || files.pyproject_toml.has_value()) {
     p.metadata_source =
         files.setup_py.has_value() ? "setup.py" : "pyproject.toml";
-    p.backend = "unknown";
+    p.backend = declared_backend.empty() ? "unknown" : declared_backend;
     p.dynamic = {"all"};
     p.warnings.push_back(
         "no static metadata: name, version, scripts and requirements will come "

@@ -21,6 +21,7 @@
 #include "cache/cache_server.h"
 #include "common/clock.h"
 #include "common/flag_parser.h"
+#include "common/logging.h"
 #include "coordinator/coordinator_server.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/farm.grpc.pb.h"
@@ -57,6 +58,7 @@ int Run(int argc, char** argv) {
                  flags.Usage().c_str());
     return help ? 0 : 2;
   }
+  common::SetInfoLogging(false);
   common::RealClock clock;
   cache::CacheServerOptions co;
   co.data_dir = TempDir("cache");
