@@ -87,6 +87,7 @@ class CoordinatorServerTest : public ::testing::Test {
     o.cache = "grpc://" + cache_->address();
     o.work_dir = testing_util::NewTempDir("coord-work");
     o.scheduler.max_attempts = 2;
+    o.scheduler.fault_cooldown = absl::Milliseconds(200);
     o.scheduler.unmatched_timeout = absl::Seconds(2);
     coord_ = std::move(CoordinatorServer::Create(o, &clock_)).value();
     ASSERT_TRUE(coord_->Start().ok());

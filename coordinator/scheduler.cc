@@ -231,7 +231,8 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
     w.cancels.pop_front();
     return item;
   }
-  if (static_cast<int>(w.leases.size()) >= w.info.slots || queues_.empty())
+  if (static_cast<int>(w.leases.size()) >= w.info.slots || queues_.empty() ||
+      clock_->Now() < w.cooldown_until)
     return std::nullopt;
   // Round-robin over groups, starting after the last one served.
   std::vector<std::string> order;
@@ -245,6 +246,17 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
     for (auto it = dq.begin(); it != dq.end(); ++it) {
       std::shared_ptr<Entry> e = *it;
       if (!PlatformMatches(e->platform, w.info.properties)) continue;
+      if (e->failed_on.count(w.info.id) != 0) {
+        bool elsewhere = false;
+        for (const auto& [id, other] : workers_) {
+          if (e->failed_on.count(id) == 0 &&
+              PlatformMatches(e->platform, other.info.properties)) {
+            elsewhere = true;
+            break;
+          }
+        }
+        if (elsewhere) continue;
+      }
       dq.erase(it);
       if (dq.empty()) queues_.erase(group);
       last_group_ = group;
@@ -310,6 +322,9 @@ absl::Status Scheduler::Complete(
   absl::Duration run_time = clock_->Now() - e->leased_at;
   if (!outcome.ok() && retryable) {
     observer_->Finished(e->kind, "failed", run_time);
+    e->failed_on.insert(worker_id);
+    if (w != workers_.end())
+      w->second.cooldown_until = clock_->Now() + options_.fault_cooldown;
     RequeueLocked(e, absl::StrCat("executor ", worker_name,
                                   " failed it: ", outcome.status().message()));
     return absl::OkStatus();

@@ -12,7 +12,9 @@
 //   next group while it has free slots. An executor that disconnects
 //   (RemoveWorker) or stops sending heartbeats (Tick) loses its leases: they
 //   are requeued, at most `max_attempts` leases per action, after which the
-//   action fails with UNAVAILABLE.
+//   action fails with UNAVAILABLE. An action an executor failed (a fault of
+//   the executor, such as a full disk) is not leased to that executor again
+//   while another matching executor is registered.
 // - An action no registered executor can ever run fails with
 //   FAILED_PRECONDITION after `unmatched_timeout` instead of waiting forever.
 // - Release: when the last caller of a queued action goes away it is
@@ -107,6 +109,9 @@ struct SchedulerOptions {
   absl::Duration unmatched_timeout = absl::Seconds(60);
   // Completed operations stay findable by name (WaitExecution) this long.
   absl::Duration completed_retention = absl::Minutes(10);
+  // An executor that reported a fault of its own (full disk, lost inputs)
+  // gets no new leases for this long, so the retry goes elsewhere.
+  absl::Duration fault_cooldown = absl::Seconds(10);
 };
 
 struct WorkItem {
@@ -193,12 +198,16 @@ class Scheduler {
     std::string lease_id;
     std::string worker_id;
     bool cancelled = false;
+    // Executors that failed it (retryable faults): it goes elsewhere while
+    // another matching executor is registered.
+    std::set<std::string> failed_on;
   };
   struct Worker {
     WorkerInfo info;
     std::set<std::string> leases;
     std::deque<std::string> cancels;  // lease ids to cancel
     absl::Time last_seen;
+    absl::Time cooldown_until = absl::InfinitePast();
   };
 
   void RequeueLocked(const std::shared_ptr<Entry>& e, const std::string& why)

@@ -191,6 +191,10 @@ TEST_F(SchedulerTest, RetryableFailureRequeues) {
                             absl::ResourceExhaustedError("disk full"), true)
                   .ok());
   EXPECT_EQ(s.op->stage(), Stage::kQueued);
+  // The executor sits out its fault cooldown first.
+  EXPECT_FALSE(Next(w).has_value());
+  clock_.Advance(absl::Seconds(11));
+  scheduler_.Heartbeat(w);
   auto retry = Next(w);
   ASSERT_TRUE(retry.has_value());
   EXPECT_EQ(retry->attempt, 2);
@@ -200,6 +204,33 @@ TEST_F(SchedulerTest, RetryableFailureRequeues) {
                             absl::InvalidArgumentError("bad action"), false)
                   .ok());
   EXPECT_EQ(s.op->Wait(absl::Now()).status().message(), "bad action");
+}
+
+TEST_F(SchedulerTest, RetryAvoidsTheExecutorThatFailed) {
+  auto s = Submit("x");
+  std::string sick = scheduler_.AddWorker("sick", {}, 2, "p");
+  auto first = Next(sick);
+  ASSERT_TRUE(first.has_value());
+  std::string healthy = scheduler_.AddWorker("healthy", {}, 1, "p");
+  ASSERT_TRUE(scheduler_
+                  .Complete(sick, first->lease_id,
+                            absl::ResourceExhaustedError("No space left"), true)
+                  .ok());
+  EXPECT_FALSE(Next(sick).has_value());  // not back to the sick one
+  auto second = Next(healthy);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->attempt, 2);
+  // With no other executor left, the sick one may try again.
+  ASSERT_TRUE(scheduler_
+                  .Complete(healthy, second->lease_id,
+                            absl::UnavailableError("lost inputs"), true)
+                  .ok());
+  scheduler_.RemoveWorker(healthy, "gone");
+  clock_.Advance(absl::Seconds(11));  // past the sick one's cooldown
+  scheduler_.Heartbeat(sick);
+  auto third = Next(sick);
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(third->attempt, 3);
 }
 
 TEST_F(SchedulerTest, UnmatchableActionFailsAfterTimeout) {

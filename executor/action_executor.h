@@ -6,6 +6,7 @@
 #ifndef PBRX_EXECUTOR_ACTION_EXECUTOR_H_
 #define PBRX_EXECUTOR_ACTION_EXECUTOR_H_
 
+#include <atomic>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,9 @@ struct ExecuteOptions {
   // The step kind ("wheel-build", "distro-layer", ...; empty for plain
   // REAPI actions), for metrics and logs only: never part of the key.
   std::string kind;
+  // When it turns true, a running command is killed and the execution
+  // ends with CANCELLED. Optional; must outlive the call.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class ActionExecutor {

@@ -2,11 +2,13 @@
 
 #include <ftw.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -42,6 +44,14 @@ absl::StatusOr<M> ReadMessage(cache::BlobStore& cas, const re::Digest& proto,
         absl::StrCat(what, " ", d->ToString(), " does not parse"));
   }
   return m;
+}
+
+// Bytes available to unprivileged writers under `path` (-1 if unknown).
+int64_t FreeBytes(const std::string& path) {
+  struct statvfs vfs;
+  if (statvfs(path.c_str(), &vfs) != 0) return -1;
+  return static_cast<int64_t>(vfs.f_bavail) *
+         static_cast<int64_t>(vfs.f_frsize);
 }
 
 bool SafeRelativePath(const std::string& p) {
@@ -108,6 +118,15 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
       ReadMessage<re::Command>(*cas_, action.command_digest(), "command"));
   if (command.arguments().empty())
     return absl::InvalidArgumentError("command has no arguments");
+  if (options_.min_free_bytes > 0) {
+    int64_t free_bytes = FreeBytes(options_.work_root);
+    if (free_bytes >= 0 && free_bytes < options_.min_free_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the work dir ", options_.work_root, " has ", free_bytes >> 20,
+          " MiB free, less than the ", options_.min_free_bytes >> 20,
+          " MiB required"));
+    }
+  }
   ASSIGN_OR_RETURN(Digest input_root,
                    Digest::FromProto(action.input_root_digest()));
 
@@ -173,6 +192,9 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
     if (!command.working_directory().empty())
       cwd += "/" + command.working_directory();
     for (const std::string& o : outputs) RETURN_IF_ERROR(MkdirParents(cwd, o));
+    // Declared before the mount: the layers stay pinned until it is gone.
+    std::optional<LayerPins> pins;
+    if (options_.layers != nullptr) pins.emplace(options_.layers);
     std::unique_ptr<RootfsMount> rootfs;
     std::string upper = run_dir + "/upper";
     if (!rootfs_layers.empty()) {
@@ -187,7 +209,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
       }
       std::reverse(unique.begin(), unique.end());
       for (const Digest& l : unique) {
-        ASSIGN_OR_RETURN(std::string dir, options_.layers->Get(l));
+        ASSIGN_OR_RETURN(std::string dir, options_.layers->Get(l, &*pins));
         dirs.push_back(dir);
       }
       ASSIGN_OR_RETURN(std::string mount_points,
@@ -224,9 +246,22 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
                        : options_.default_timeout;
     spec.memory_bytes = options_.memory_bytes;
     spec.max_pids = options_.max_pids;
+    spec.cancel = options.cancel;
     ASSIGN_OR_RETURN(SandboxResult run, sandbox_->Run(spec));
     absl::Time executed = clock_->Now();
     if (rootfs != nullptr) RETURN_IF_ERROR(rootfs->Unmount());
+    if (run.cancelled) {
+      return absl::CancelledError("the execution was cancelled");
+    }
+    if (!run.ok() && options_.min_free_bytes > 0) {
+      // A command that failed on a full disk says nothing about the action.
+      int64_t free_bytes = FreeBytes(options_.work_root);
+      if (free_bytes >= 0 && free_bytes < (int64_t{1} << 20)) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the work dir ", options_.work_root,
+            " filled up while the command ran (", run.Describe(), ")"));
+      }
+    }
 
     re::ActionResult& result = outcome.result;
     result.set_exit_code(run.exit_code >= 0 ? run.exit_code

@@ -50,6 +50,11 @@ struct ActionRunnerOptions {
   // executor leaves that to the coordinator, which checks that every output
   // blob reached the CAS first.
   bool record_in_action_cache = true;
+  // Free space the work root must have before an action is staged (0: no
+  // check). Below it, or when a failed command left the filesystem full,
+  // the execution fails with RESOURCE_EXHAUSTED (the executor's fault, not
+  // the action's: a farm retries it elsewhere).
+  int64_t min_free_bytes = 0;
 };
 
 class ActionRunner : public ActionExecutor {

@@ -312,8 +312,9 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   while (true) {
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) break;
-    if (absl::Now() > deadline) {
-      result.timed_out = true;
+    bool cancelled = spec.cancel != nullptr && spec.cancel->load();
+    if (cancelled || absl::Now() > deadline) {
+      (cancelled ? result.cancelled : result.timed_out) = true;
       kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);

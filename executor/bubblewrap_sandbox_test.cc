@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -171,6 +173,23 @@ TEST_F(SandboxTest, WallTimeLimit) {
   EXPECT_TRUE(r.timed_out);
   EXPECT_LT(r.wall_time, absl::Seconds(10));
   EXPECT_THAT(r.Describe(), HasSubstr("killed: wall-time limit exceeded"));
+}
+
+TEST_F(SandboxTest, CancelKillsTheCommand) {
+  SandboxSpec spec = Spec({"sleep", "30"});
+  std::atomic<bool> cancel{false};
+  spec.cancel = &cancel;
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(200));
+    cancel = true;
+  });
+  SandboxResult r = Run(spec);
+  canceller.join();
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(r.wall_time, absl::Seconds(10));
+  EXPECT_EQ(r.Describe(), "killed: cancelled");
 }
 
 TEST_F(SandboxTest, SeccompRefusesNamespaceAndMountCalls) {

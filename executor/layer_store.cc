@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <sys/mount.h>
@@ -10,8 +11,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -46,6 +50,32 @@ bool SafeEntry(absl::string_view p) {
   return true;
 }
 
+// Bytes a tree takes on disk (allocated blocks; hard links counted once).
+int64_t DiskUsage(const std::string& path) {
+  int64_t total = 0;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<std::string> todo = {path};
+  while (!todo.empty()) {
+    std::string p = todo.back();
+    todo.pop_back();
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) continue;
+    if (st.st_nlink > 1 && !S_ISDIR(st.st_mode) &&
+        !seen.insert({st.st_dev, st.st_ino}).second)
+      continue;
+    total += static_cast<int64_t>(st.st_blocks) * 512;
+    if (!S_ISDIR(st.st_mode)) continue;
+    DIR* d = opendir(p.c_str());
+    if (d == nullptr) continue;
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") todo.push_back(p + "/" + n);
+    }
+    closedir(d);
+  }
+  return total;
+}
+
 struct ReadDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -53,27 +83,108 @@ struct ReadDeleter {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LayerStore>> LayerStore::Create(
-    const std::string& dir, cache::BlobStore* cas) {
+    const std::string& dir, cache::BlobStore* cas, int64_t max_bytes) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return Errno("cannot create", dir);
-  return std::unique_ptr<LayerStore>(new LayerStore(dir, cas));
+  std::unique_ptr<LayerStore> store(new LayerStore(dir, cas, max_bytes));
+  // Layers a previous process extracted (complete ones only: a crash
+  // leaves ".tmp" directories, removed here).
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Errno("cannot list", dir);
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) names.push_back(e->d_name);
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  absl::MutexLock lock(&store->mu_);
+  for (const std::string& n : names) {
+    std::string path = dir + "/" + n;
+    if (absl::EndsWith(n, ".tmp") || absl::EndsWith(n, ".tmp.blob")) {
+      RemoveTree(path).IgnoreError();
+      continue;
+    }
+    if (n.size() != 64 ||
+        n.find_first_not_of("0123456789abcdef") != std::string::npos)
+      continue;
+    Entry e;
+    e.bytes = DiskUsage(path);
+    e.last_used = store->uses_++;
+    store->bytes_ += e.bytes;
+    store->entries_[n] = e;
+  }
+  store->EvictLocked();
+  return store;
 }
 
-absl::StatusOr<std::string> LayerStore::Get(const Digest& digest) {
-  std::string dest = absl::StrCat(dir_, "/", digest.hash());
+absl::StatusOr<std::string> LayerStore::Get(const Digest& digest,
+                                            LayerPins* pins) {
+  const std::string& hash = digest.hash();
+  std::string dest = absl::StrCat(dir_, "/", hash);
   absl::MutexLock lock(&mu_);
-  if (Exists(dest)) return dest;
-  std::string tmp = absl::StrCat(dest, ".tmp");
-  RemoveTree(tmp).IgnoreError();
-  if (mkdir(tmp.c_str(), 0755) != 0) return Errno("cannot create", tmp);
-  absl::Status s = Extract(digest, tmp);
-  if (!s.ok()) {
+  auto it = entries_.find(hash);
+  if (it == entries_.end() || !Exists(dest)) {
+    if (it != entries_.end()) {  // removed behind our back
+      bytes_ -= it->second.bytes;
+      entries_.erase(it);
+    }
+    std::string tmp = absl::StrCat(dest, ".tmp");
     RemoveTree(tmp).IgnoreError();
-    return s;
+    if (mkdir(tmp.c_str(), 0755) != 0) return Errno("cannot create", tmp);
+    absl::Status s = Extract(digest, tmp);
+    if (!s.ok()) {
+      RemoveTree(tmp).IgnoreError();
+      return s;
+    }
+    if (rename(tmp.c_str(), dest.c_str()) != 0)
+      return Errno("cannot rename", tmp);
+    Entry e;
+    e.bytes = DiskUsage(dest);
+    bytes_ += e.bytes;
+    it = entries_.emplace(hash, e).first;
   }
-  if (rename(tmp.c_str(), dest.c_str()) != 0)
-    return Errno("cannot rename", tmp);
+  it->second.last_used = uses_++;
+  // Pinned before eviction runs, so the layer just asked for stays.
+  it->second.pins++;
+  EvictLocked();
+  if (pins != nullptr) {
+    pins->hashes_.push_back(hash);
+  } else {
+    it->second.pins--;
+  }
   return dest;
+}
+
+void LayerStore::EvictLocked() {
+  if (max_bytes_ <= 0) return;
+  while (bytes_ > max_bytes_) {
+    auto victim = entries_.end();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->second.pins > 0) continue;
+      if (victim == entries_.end() ||
+          it->second.last_used < victim->second.last_used)
+        victim = it;
+    }
+    if (victim == entries_.end()) return;  // everything left is in use
+    RemoveTree(absl::StrCat(dir_, "/", victim->first)).IgnoreError();
+    bytes_ -= victim->second.bytes;
+    entries_.erase(victim);
+    ++evictions_;
+  }
+}
+
+void LayerStore::Unpin(const std::string& hash) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(hash);
+  if (it != entries_.end() && it->second.pins > 0) it->second.pins--;
+  EvictLocked();
+}
+
+LayerStoreStats LayerStore::Stats() {
+  absl::MutexLock lock(&mu_);
+  return {static_cast<int64_t>(entries_.size()), bytes_, evictions_};
+}
+
+LayerPins::~LayerPins() {
+  for (const std::string& h : hashes_) store_->Unpin(h);
 }
 
 absl::StatusOr<std::string> LayerStore::MountPoints() {

@@ -6,12 +6,19 @@
 // half-extracted layer that looks complete. Layer entries that are absolute,
 // contain "..", or are device nodes are refused.
 //
+// Bounded (executors): with max_bytes set, extracted layers beyond that many
+// bytes on disk are removed least recently used first, except layers pinned
+// by a LayerPins (those of running actions). Layers extracted by an earlier
+// process are found again on start.
+//
 // Mounting: RootfsMount stacks layers read-only (or with a writable upper
 // directory whose changes a step captures as a new layer) and unmounts on
 // destruction.
 #ifndef PBRX_EXECUTOR_LAYER_STORE_H_
 #define PBRX_EXECUTOR_LAYER_STORE_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,16 +31,43 @@
 
 namespace pbrx::executor {
 
+class LayerStore;
+
+// Layers in use: not evicted until this object is destroyed.
+class LayerPins {
+ public:
+  explicit LayerPins(LayerStore* store) : store_(store) {}
+  LayerPins(const LayerPins&) = delete;
+  LayerPins& operator=(const LayerPins&) = delete;
+  ~LayerPins();
+
+ private:
+  friend class LayerStore;
+  LayerStore* store_;
+  std::vector<std::string> hashes_;
+};
+
+struct LayerStoreStats {
+  int64_t layers = 0;
+  int64_t bytes = 0;  // on disk
+  int64_t evictions = 0;
+};
+
 class LayerStore {
  public:
-  // `dir` is created if missing; `cas` must outlive the store.
+  // `dir` is created if missing; `cas` must outlive the store. max_bytes 0:
+  // unbounded.
   static absl::StatusOr<std::unique_ptr<LayerStore>> Create(
-      const std::string& dir, cache::BlobStore* cas);
+      const std::string& dir, cache::BlobStore* cas, int64_t max_bytes = 0);
 
-  // The directory holding layer `digest`, extracting it first if needed.
-  // FAILED_PRECONDITION (MISSING details) if the blob is not in the CAS;
-  // INVALID_ARGUMENT for an unsafe or malformed layer. Thread-safe.
-  absl::StatusOr<std::string> Get(const common::Digest& digest);
+  // The directory holding layer `digest`, extracting it first if needed,
+  // pinned in `pins` when given. FAILED_PRECONDITION (MISSING details) if
+  // the blob is not in the CAS; INVALID_ARGUMENT for an unsafe or
+  // malformed layer. Thread-safe.
+  absl::StatusOr<std::string> Get(const common::Digest& digest,
+                                  LayerPins* pins = nullptr);
+
+  LayerStoreStats Stats();
 
   // A directory holding only the mount points the sandbox needs (/work,
   // /tmp, /proc, /dev). Stacked as the topmost read-only layer of every
@@ -41,13 +75,28 @@ class LayerStore {
   absl::StatusOr<std::string> MountPoints();
 
  private:
-  LayerStore(std::string dir, cache::BlobStore* cas)
-      : dir_(std::move(dir)), cas_(cas) {}
+  friend class LayerPins;
+  struct Entry {
+    int64_t bytes = 0;
+    int64_t last_used = 0;  // a use counter, not a time
+    int pins = 0;
+  };
+  LayerStore(std::string dir, cache::BlobStore* cas, int64_t max_bytes)
+      : dir_(std::move(dir)), cas_(cas), max_bytes_(max_bytes) {}
   absl::Status Extract(const common::Digest& digest, const std::string& dest);
+  void Unpin(const std::string& hash);
+  // Removes unpinned layers, least recently used first, until the store
+  // fits (or only pinned layers are left).
+  void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string dir_;
   cache::BlobStore* cas_;
+  const int64_t max_bytes_;
   absl::Mutex mu_;  // one extraction at a time per store (simple and bounded)
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  int64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t uses_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // An overlay mount of layer directories (bottom first). With `upper` and

@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   std::string coordinator, cache, work_dir = "/var/tmp/pbrx-executor", name;
   std::vector<std::string> platform;
   int64_t slots = 1;
+  int64_t layer_cache = int64_t{20} << 30;
+  int64_t min_free = int64_t{1} << 30;
   bool version = false, quiet = false, egress = true;
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
@@ -60,6 +62,13 @@ int main(int argc, char** argv) {
   flags.AddString("work-dir", &work_dir,
                   "local layers and per-action work directories");
   flags.AddString("name", &name, "name shown by the coordinator");
+  flags.AddByteSize("layer-cache-size", &layer_cache,
+                    "bound on extracted layers kept on disk, e.g. 20G "
+                    "(least recently used go first; 0 = unbounded)");
+  flags.AddByteSize("min-free-space", &min_free,
+                    "free space the work dir needs before an action starts; "
+                    "below it (or when a command fills the disk) the action "
+                    "is handed back to run elsewhere");
   flags.AddStringList("platform", &platform,
                       "extra platform property KEY=VALUE offered (repeat)");
   flags.AddBool(
@@ -137,7 +146,8 @@ int main(int argc, char** argv) {
   pbrx::cache::GrpcCacheOptions co;
   pbrx::cache::GrpcBlobStore cas(cache_channel, co);
   pbrx::cache::GrpcActionCache ac(cache_channel, co);
-  auto layers = pbrx::executor::LayerStore::Create(work_dir + "/layers", &cas);
+  auto layers = pbrx::executor::LayerStore::Create(work_dir + "/layers", &cas,
+                                                   layer_cache);
   if (!layers.ok()) return Fail(std::string(layers.status().message()));
   auto sandbox = pbrx::executor::BubblewrapSandbox::Create({});
   if (!sandbox.ok()) return Fail(std::string(sandbox.status().message()));
@@ -147,6 +157,7 @@ int main(int argc, char** argv) {
   ro.worker_name = name;
   ro.layers = layers->get();
   ro.record_in_action_cache = false;  // the coordinator checks and records
+  ro.min_free_bytes = min_free;
   pbrx::executor::ActionRunner runner(&cas, &ac, sandbox->get(), &clock, ro);
 
   pbrx::executor::WorkerClientOptions wo;

@@ -5,6 +5,7 @@
 namespace pbrx::executor {
 
 std::string SandboxResult::Describe() const {
+  if (cancelled) return "killed: cancelled";
   if (timed_out)
     return absl::StrCat("killed: wall-time limit exceeded after ",
                         absl::FormatDuration(wall_time));

@@ -7,6 +7,7 @@
 #ifndef PBRX_EXECUTOR_SANDBOX_H_
 #define PBRX_EXECUTOR_SANDBOX_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -45,12 +46,16 @@ struct SandboxSpec {
   // Where stdout and stderr go (files on the host); empty: discarded.
   std::string stdout_path;
   std::string stderr_path;
+  // Polled while the command runs: once it reads true, the command is
+  // killed (result.cancelled). Optional; must outlive Run().
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct SandboxResult {
   int exit_code = -1;   // valid when the command exited
   int term_signal = 0;  // when it was killed by a signal
   bool timed_out = false;
+  bool cancelled = false;
   bool memory_exceeded = false;
   bool pids_exceeded = false;
   absl::Duration wall_time;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -99,17 +101,37 @@ void WorkerClient::Session() {
   // more than the slots).
   std::deque<fv::Lease> queue;
   bool reading_done = false;
+  // Cancellation flags of the leases being run.
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> cancel_flags;
+  auto send_cancelled = [&](const std::string& lease_id) {
+    fv::WorkerMessage m;
+    m.mutable_completion()->set_lease_id(lease_id);
+    *m.mutable_completion()->mutable_status() = common::ToRpcStatus(
+        absl::CancelledError("cancelled before it started"));
+    absl::MutexLock lock(&write_mu);
+    stream->Write(m);
+  };
   auto run_one = [&](const fv::Lease& lease) {
     fv::WorkerMessage done;
     fv::Completion* c = done.mutable_completion();
     c->set_lease_id(lease.lease_id());
     absl::StatusOr<common::Digest> digest =
         common::Digest::FromProto(lease.action_digest());
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    {
+      absl::MutexLock lock(&leases_mu);
+      cancel_flags[lease.lease_id()] = flag;
+    }
     ExecuteOptions eo;
     eo.skip_cache_lookup = true;  // the coordinator looked already
+    eo.cancel = flag.get();
     absl::StatusOr<ActionOutcome> out =
         digest.ok() ? runner_->Run(*digest, eo)
                     : absl::StatusOr<ActionOutcome>(digest.status());
+    {
+      absl::MutexLock lock(&leases_mu);
+      cancel_flags.erase(lease.lease_id());
+    }
     if (out.ok()) {
       *c->mutable_result() = out->result;
       *c->mutable_status() = common::ToRpcStatus(out->status);
@@ -145,10 +167,25 @@ void WorkerClient::Session() {
   fv::CoordinatorMessage msg;
   while (stream->Read(&msg)) {
     if (msg.has_cancel()) {
-      // Actions run to their end (or timeout); the coordinator drops the
-      // result of a cancelled lease.
-      common::LogInfo("executor ", options_.name, ": lease ",
-                      msg.cancel().lease_id(), " cancelled");
+      // Not started: dropped and reported; running: its command is killed
+      // and the run reports CANCELLED.
+      const std::string& id = msg.cancel().lease_id();
+      bool dropped = false;
+      {
+        absl::MutexLock lock(&leases_mu);
+        for (auto it = queue.begin(); it != queue.end(); ++it) {
+          if (it->lease_id() == id) {
+            queue.erase(it);
+            running.erase(id);
+            dropped = true;
+            break;
+          }
+        }
+        auto f = cancel_flags.find(id);
+        if (f != cancel_flags.end()) f->second->store(true);
+      }
+      if (dropped) send_cancelled(id);
+      common::LogInfo("executor ", options_.name, ": lease ", id, " cancelled");
       continue;
     }
     if (!msg.has_lease()) continue;

@@ -3,7 +3,8 @@
 # at pbrx-coordinator (Execution + proxied CAS/ActionCache/ByteStream), the
 # actions run on a pbrx-executor in bubblewrap, the outputs match a local
 # build byte for byte, and a rebuild after `bazel clean` is all cache hits.
-# An action whose platform no executor offers fails with a clear message.
+# An action whose platform no executor offers fails with a clear message; an
+# executor whose disk fills up hands the action back and another one runs it.
 set -euo pipefail
 source "$TEST_SRCDIR/pbrx/tests/bazel_client_lib.sh"
 source "$TEST_SRCDIR/pbrx/tests/farm_lib.sh"
@@ -19,6 +20,11 @@ genrule(
 )
 cc_library(name = "lib", srcs = ["lib.cc"], hdrs = ["lib.h", "generated.h"])
 cc_binary(name = "hello", srcs = ["main.cc"], deps = [":lib"])
+genrule(
+    name = "big",
+    outs = ["big.bin"],
+    cmd = "head -c 12000000 /dev/zero > $@",
+)
 genrule(
     name = "gpu_only",
     outs = ["gpu.txt"],
@@ -80,4 +86,25 @@ rc=$?
 set -e
 [[ $rc != 0 ]] || fail "the gpu action should fail"
 grep -q "no executor offers platform gpu=yes" "$T/gpu.log" || { cat "$T/gpu.log"; fail "no clear message for an unmatchable platform"; }
+# A full disk on an executor: "tiny" works on an 8 MiB tmpfs. Its run of
+# a 12 MB output fails on the full disk: handed back as the executor's
+# fault (not the action's), it goes to the next executor; the build passes.
+kill -TERM "${EXEC_PIDS[0]}"; wait "${EXEC_PIDS[0]}" 2>/dev/null || true
+mkdir -p "$T/tiny"
+mount -t tmpfs -o size=8m tmpfs "$T/tiny"
+trap 'stop_farm; umount -l "$T/tiny" 2>/dev/null; cleanup' EXIT
+start_executor tiny "$COORD_ADDR" "$CACHE_ADDR" --work-dir="$T/tiny" --min-free-space=2M
+for _ in $(seq 1 100); do
+  [[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" == 1 ]] && break; sleep 0.1
+done
+run_bazel "$T/big.log" build "${REMOTE[@]}" //:big &
+BAZEL=$!
+for _ in $(seq 1 600); do
+  [[ "$(metric 'pbrx_coordinator_steps_total{kind="action",outcome="retried"}')" != 0 ]] && break; sleep 0.1
+done
+[[ "$(metric 'pbrx_coordinator_steps_total{kind="action",outcome="retried"}')" == 1 ]] || fail "the full-disk run was not handed back"
+start_executor two "$COORD_ADDR" "$CACHE_ADDR" --slots=1
+wait "$BAZEL" || { cat "$T/big.log" "$T/exec-tiny.log"; fail "the build with a full-disk executor"; }
+[[ $(stat -c %s "$WS/bazel-bin/big.bin") == 12000000 ]] || fail "big.bin has the wrong size"
+[[ "$(metric 'pbrx_coordinator_steps_total{kind="action",outcome="failed"}')" == 1 ]] || fail "want one failed attempt"
 echo PASS
