@@ -310,7 +310,19 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     for (int t = 0; t < std::min<int>(jobs, dirs.size()); ++t) {
       workers.emplace_back([&] {
         for (size_t i = next_project++; i < dirs.size(); i = next_project++) {
-          builds[i] = pipeline.Build(Absolute(dirs[i]), options);
+          coordinator::BuildOptions o = options;
+          if (json) {
+            // Progress as JSON lines on stderr; the report goes to stdout.
+            o.on_step = [&, i](const coordinator::StepReport& s) {
+              absl::MutexLock lock(&io_mu);
+              *io.err << coordinator::StepEventJson(dirs[i], s) << std::flush;
+            };
+          }
+          builds[i] = pipeline.Build(Absolute(dirs[i]), o);
+          if (json) {
+            absl::MutexLock lock(&io_mu);
+            *io.err << coordinator::ProjectEventJson(dirs[i], builds[i]);
+          }
           report_text(i);
         }
       });

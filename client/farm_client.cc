@@ -13,6 +13,7 @@
 #include "cache/grpc_cache_client.h"
 #include "common/oci/image_layout.h"
 #include "common/status_macros.h"
+#include "coordinator/build_report.h"
 #include "executor/input_tree.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -239,6 +240,15 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
     if (e.has_step()) {
       int i = e.step().project();
       if (i < 0 || i >= n) continue;
+      if (b.json) {
+        coordinator::StepReport st;
+        st.kind = e.step().kind();
+        st.name = e.step().name();
+        st.cached = e.step().cached();
+        st.joined = e.step().joined();
+        st.seconds = e.step().seconds();
+        *io.err << coordinator::StepEventJson(b.dirs[i], st) << std::flush;
+      }
       (e.step().cached() ? step_cached[i] : step_run[i])++;
       status[i] =
           absl::StrCat(step_cached[i], " cached, ", step_run[i], " run; last ",
@@ -248,6 +258,18 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
       const fv::ProjectDone& p = e.project();
       if (p.project() < 0 || p.project() >= n) continue;
       const std::string& dir = b.dirs[p.project()];
+      if (b.json) {
+        absl::StatusOr<coordinator::ProjectBuild> pb =
+            absl::UnknownError(p.error());
+        if (p.error().empty()) {
+          coordinator::ProjectBuild built;
+          built.name = p.name();
+          built.version = p.version();
+          built.images.resize(p.images_size());
+          pb = built;
+        }
+        *io.err << coordinator::ProjectEventJson(dir, pb) << std::flush;
+      }
       if (!p.error().empty()) {
         failed = true;
         std::string message = p.error();

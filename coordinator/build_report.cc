@@ -55,6 +55,29 @@ std::string BuildReportJson(
   return w.str();
 }
 
+std::string StepEventJson(const std::string& dir, const StepReport& s) {
+  common::JsonWriter w(/*pretty=*/false);
+  w.BeginObject().Key("event").String("step").Key("dir").String(dir);
+  w.Key("kind").String(s.kind).Key("name").String(s.name);
+  w.Key("cached").Bool(s.cached).Key("joined").Bool(s.joined);
+  w.Key("seconds").String(absl::StrCat(s.seconds)).EndObject();
+  return w.str() + "\n";
+}
+
+std::string ProjectEventJson(const std::string& dir,
+                             const absl::StatusOr<ProjectBuild>& build) {
+  common::JsonWriter w(/*pretty=*/false);
+  w.BeginObject().Key("event").String("project").Key("dir").String(dir);
+  if (!build.ok()) {
+    w.Key("error").String(build.status().message());
+  } else {
+    w.Key("name").String(build->name).Key("version").String(build->version);
+    w.Key("images").Int(static_cast<int64_t>(build->images.size()));
+  }
+  w.EndObject();
+  return w.str() + "\n";
+}
+
 std::pair<int, int> StepCounts(const ProjectBuild& build) {
   int cached = 0, run = 0;
   for (const auto& s : build.steps) {

@@ -20,6 +20,14 @@ std::string BuildReportJson(
     const std::vector<std::string>& dirs,
     const std::vector<absl::StatusOr<ProjectBuild>>& builds);
 
+// Progress events for --json (one compact JSON object per line on stderr):
+//   {"event":"step","dir":D,"kind":K,"name":N,"cached":B,"joined":B,"seconds":S}
+//   {"event":"project","dir":D,"name":N,"version":V,"images":I}
+//   {"event":"project","dir":D,"error":MESSAGE}
+std::string StepEventJson(const std::string& dir, const StepReport& step);
+std::string ProjectEventJson(const std::string& dir,
+                             const absl::StatusOr<ProjectBuild>& build);
+
 // (cached, run) steps of a build; image assembly and steps joined to
 // another build's run are not counted.
 std::pair<int, int> StepCounts(const ProjectBuild& build);

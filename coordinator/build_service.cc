@@ -183,6 +183,7 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
       st->set_kind(s.kind);
       st->set_name(s.name);
       st->set_cached(s.cached);
+      st->set_joined(s.joined);
       st->set_seconds(s.seconds);
       send(e);
     };

@@ -64,6 +64,12 @@ class ScriptedWorker {
     *m.mutable_completion()->mutable_status() = common::ToRpcStatus(status);
     EXPECT_TRUE(stream_->Write(m));
   }
+  // The next message of any kind.
+  fv::CoordinatorMessage NextMessage() {
+    fv::CoordinatorMessage m;
+    EXPECT_TRUE(stream_->Read(&m));
+    return m;
+  }
   void Vanish() { ctx_.TryCancel(); }
   const std::string& id() const { return id_; }
 
@@ -345,6 +351,52 @@ TEST_F(CoordinatorServerTest, UnmatchablePlatformFailsAndClientLeavingDrops) {
   for (int i = 0; i < 50 && coord_->scheduler().Stats().queued > 0; ++i)
     absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(coord_->scheduler().Stats().queued, 0);
+}
+
+TEST_F(CoordinatorServerTest, RunningActionIsCancelledOnlyWhenNobodyWaits) {
+  Digest action = MakeAction("h");
+  re::ExecuteRequest req;
+  *req.mutable_action_digest() = action.ToProto();
+  // Two clients want the same action; a worker runs it.
+  grpc::ClientContext leaving_ctx;
+  auto leaving = exec_->Execute(&leaving_ctx, req);
+  lr::Operation op;
+  ASSERT_TRUE(leaving->Read(&op));
+  Executed staying;
+  std::thread other([&] { staying = Execute(action); });
+  for (int i = 0; i < 100 && coord_->metrics().StepCount("joined") < 1; ++i)
+    absl::SleepFor(absl::Milliseconds(20));
+  ScriptedWorker w(channel_, "w", 2);
+  fv::Lease lease = w.NextLease();
+  // One client leaves: the other still waits, nothing is cancelled.
+  leaving_ctx.TryCancel();
+  leaving->Finish();
+  absl::SleepFor(absl::Milliseconds(300));
+  w.Complete(lease, Result("h\n", true));
+  other.join();
+  EXPECT_EQ(staying.response.status().code(), 0);
+  EXPECT_EQ(staying.response.result().output_files(0).digest().hash(),
+            Digest::Of("h\n").hash());
+
+  // A single client leaves while its action runs: the executor is told.
+  Digest lone = MakeAction("i");
+  *req.mutable_action_digest() = lone.ToProto();
+  grpc::ClientContext ctx;
+  auto reader = exec_->Execute(&ctx, req);
+  ASSERT_TRUE(reader->Read(&op));
+  fv::Lease running = w.NextLease();
+  EXPECT_EQ(running.action_digest().hash(), lone.hash());
+  ctx.TryCancel();
+  reader->Finish();
+  fv::CoordinatorMessage cancel = w.NextMessage();
+  ASSERT_TRUE(cancel.has_cancel());
+  EXPECT_EQ(cancel.cancel().lease_id(), running.lease_id());
+  w.Fail(running, absl::CancelledError("killed"));
+  for (int i = 0; i < 100 && coord_->scheduler().Stats().running > 0; ++i)
+    absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(coord_->scheduler().Stats().running, 0);
+  EXPECT_EQ(coord_->action_cache().Get(lone).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(CoordinatorServerTest, FarmStatusListsExecutors) {

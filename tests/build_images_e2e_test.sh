@@ -84,10 +84,16 @@ set -e
 grep -q "no image 'nope' in $T/images (refs: " "$T/nope.err" || fail "unknown base ref message"
 
 # --json report and usage errors.
-"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images3" --json "$T/src" >"$T/report.json"
-python3 - "$T/report.json" <<'PY' || fail "json report"
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images3" --json "$T/src" >"$T/report.json" 2>"$T/events"
+python3 - "$T/report.json" "$T/events" <<'PY' || fail "json report"
 import json, sys
 r = json.load(open(sys.argv[1]))
+# Progress events on stderr, one JSON object per line: one per step, then
+# the project's.
+events = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+assert [e["event"] for e in events] == ["step"] * len(r["projects"][0]["steps"]) + ["project"], events
+assert events[-1] == {"event": "project", "dir": r["projects"][0]["dir"], "name": "hello-pbrx",
+                      "version": "0.3.0", "images": 3}, events[-1]
 p = r["projects"][0]
 assert r["schema"] == "pbrx.build/v1"
 assert p["name"] == "hello-pbrx" and p["version"] == "0.3.0", p

@@ -61,13 +61,18 @@ grep -q "registered as" "$T/exec-e1.log" && grep -q "registered as" "$T/exec-e2.
 # Again: every step is a cache hit; the report has embedded mode's form.
 PBRX_FARM="$FARM" "$PBRX" build-images --output "oci:$T/farm2" --find-links "$T/links" --json \
   "$T/svc" "$T/hello" >"$T/farm2.json" 2>"$T/farm2.err" || { cat "$T/farm2.err"; fail "second farm build"; }
-python3 - "$T/farm2.json" <<'PY' || fail "second farm build report"
+python3 - "$T/farm2.json" "$T/farm2.err" <<'PY' || fail "second farm build report"
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["schema"] == "pbrx.build/v1", r
 assert [len(p["images"]) for p in r["projects"]] == [3, 3], r
 ran = [s for p in r["projects"] for s in p["steps"] if not s["cached"] and s["kind"] != "image-assembly"]
 assert ran == [], ran
+# Progress events on stderr as JSON lines, as in embedded mode.
+events = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]
+steps = sum(len(p["steps"]) for p in r["projects"])
+assert sum(e["event"] == "step" for e in events) == steps, (len(events), steps)
+assert sorted(e["name"] for e in events if e["event"] == "project") == ["hello-pbrx", "pbrx-service"]
 PY
 
 "$PBRX" farm status --farm "$FARM" >"$T/status.out" || fail "farm status"
