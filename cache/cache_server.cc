@@ -1,6 +1,7 @@
 #include "cache/cache_server.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/daemon.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "grpcpp/server_builder.h"
@@ -26,10 +27,6 @@ absl::Status CheckHostPort(absl::string_view address, absl::string_view flag) {
     }
   }
   return absl::OkStatus();
-}
-
-std::string HostOf(absl::string_view address) {
-  return std::string(address.substr(0, address.rfind(':')));
 }
 
 }  // namespace
@@ -109,27 +106,21 @@ absl::Status CacheServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen));
   }
-  address_ = absl::StrCat(HostOf(options_.listen), ":", port);
+  address_ = absl::StrCat(common::HostOf(options_.listen), ":", port);
 
   if (!options_.metrics_listen.empty()) {
-    // civetweb (inside prometheus-cpp) reports bind failures by throwing;
-    // this is the one place where a foreign exception is turned into a status.
-    try {
-      exposer_ =
-          std::make_unique<prometheus::Exposer>(options_.metrics_listen, 2);
-    } catch (const std::exception& e) {
+    absl::StatusOr<common::MetricsEndpoint> metrics =
+        common::StartMetricsEndpoint(options_.metrics_listen);
+    if (!metrics.ok()) {
       server_->Shutdown();
       server_.reset();
-      return absl::UnavailableError(
-          absl::StrCat("cannot listen on --metrics-listen ",
-                       options_.metrics_listen, ": ", e.what()));
+      return metrics.status();
     }
+    exposer_ = std::move(metrics->exposer);
+    metrics_address_ = metrics->address;
     exposer_->RegisterCollectable(registry_);
     store_stats_ = std::make_shared<StoreStatsCollector>(blob_store_.get());
     exposer_->RegisterCollectable(store_stats_);
-    std::vector<int> ports = exposer_->GetListeningPorts();
-    metrics_address_ = absl::StrCat(HostOf(options_.metrics_listen), ":",
-                                    ports.empty() ? 0 : ports.front());
   }
   return absl::OkStatus();
 }

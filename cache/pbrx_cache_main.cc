@@ -14,6 +14,7 @@
 #include "cache/cache_server.h"
 #include "client/version.h"
 #include "common/clock.h"
+#include "common/daemon.h"
 #include "common/flag_parser.h"
 #include "common/logging.h"
 
@@ -66,11 +67,7 @@ int main(int argc, char** argv) {
 
   // Signals are taken synchronously by this thread; block them everywhere
   // before any other thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = pbrx::common::BlockStopSignals();
 
   pbrx::common::RealClock clock;
   auto server = pbrx::cache::CacheServer::Create(options, &clock);
@@ -85,8 +82,7 @@ int main(int argc, char** argv) {
                  std::string(started.message()).c_str());
     return 1;
   }
-  std::printf("%s\n", (*server)->address().c_str());
-  std::fflush(stdout);
+  pbrx::common::AnnounceAddress((*server)->address());
   pbrx::common::LogInfo(
       "pbrx-cache ", pbrx::kVersion, " serving on ", (*server)->address(),
       " with data in ", options.data_dir,
@@ -95,8 +91,7 @@ int main(int argc, char** argv) {
           : absl::StrCat(", metrics on http://", (*server)->metrics_address(),
                          "/metrics"));
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = pbrx::common::WaitForStopSignal(signals);
   pbrx::common::LogInfo("pbrx-cache: received signal ", sig, ", shutting down");
   (*server)->Shutdown(shutdown_grace);
   server->reset();

@@ -8,6 +8,7 @@
 #include "cache/cache_metrics.h"
 #include "cache/capabilities_service.h"
 #include "cache/cas_service.h"
+#include "common/daemon.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "coordinator/build_service.h"
@@ -23,10 +24,6 @@ namespace pbrx::coordinator {
 namespace {
 
 namespace fv = pbrx::farm::v1;
-
-std::string HostOf(absl::string_view address) {
-  return std::string(address.substr(0, address.rfind(':')));
-}
 
 constexpr int kMaxMessageBytes = 5 << 20;
 
@@ -167,26 +164,21 @@ absl::Status CoordinatorServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen));
   }
-  address_ = absl::StrCat(HostOf(options_.listen), ":", port);
+  address_ = absl::StrCat(common::HostOf(options_.listen), ":", port);
   if (!options_.metrics_listen.empty()) {
-    // civetweb reports bind failures by throwing.
-    try {
-      exposer_ =
-          std::make_unique<prometheus::Exposer>(options_.metrics_listen, 2);
-    } catch (const std::exception& e) {
+    absl::StatusOr<common::MetricsEndpoint> metrics =
+        common::StartMetricsEndpoint(options_.metrics_listen);
+    if (!metrics.ok()) {
       server_->Shutdown();
       server_.reset();
-      return absl::UnavailableError(
-          absl::StrCat("cannot listen on --metrics-listen ",
-                       options_.metrics_listen, ": ", e.what()));
+      return metrics.status();
     }
+    exposer_ = std::move(metrics->exposer);
+    metrics_address_ = metrics->address;
     exposer_->RegisterCollectable(registry_);
     collector_ =
         std::make_shared<SchedulerCollector>(scheduler_.get(), metrics_.get());
     exposer_->RegisterCollectable(collector_);
-    std::vector<int> ports = exposer_->GetListeningPorts();
-    metrics_address_ = absl::StrCat(HostOf(options_.metrics_listen), ":",
-                                    ports.empty() ? 0 : ports.front());
   }
   ticker_ = std::thread([this] {
     while (!stop_ticking_.WaitForNotificationWithTimeout(absl::Seconds(1))) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/version.h"
 #include "common/clock.h"
+#include "common/daemon.h"
 #include "common/flag_parser.h"
 #include "common/logging.h"
 #include "coordinator/coordinator_server.h"
@@ -65,11 +66,7 @@ int main(int argc, char** argv) {
       std::min(absl::Seconds(5), options.scheduler.worker_timeout / 4);
   pbrx::common::SetInfoLogging(!quiet);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = pbrx::common::BlockStopSignals();
 
   pbrx::common::RealClock clock;
   auto server = pbrx::coordinator::CoordinatorServer::Create(options, &clock);
@@ -84,8 +81,7 @@ int main(int argc, char** argv) {
                  std::string(started.message()).c_str());
     return 1;
   }
-  std::printf("%s\n", (*server)->address().c_str());
-  std::fflush(stdout);
+  pbrx::common::AnnounceAddress((*server)->address());
   pbrx::common::LogInfo(
       "pbrx-coordinator ", pbrx::kVersion, " serving on ", (*server)->address(),
       ", cache ", options.cache,
@@ -93,8 +89,7 @@ int main(int argc, char** argv) {
           ? std::string()
           : absl::StrCat(", metrics on http://", (*server)->metrics_address(),
                          "/metrics"));
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = pbrx::common::WaitForStopSignal(signals);
   pbrx::common::LogInfo("pbrx-coordinator: received signal ", sig,
                         ", shutting down");
   (*server)->Shutdown(shutdown_grace);

@@ -121,10 +121,10 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   if (options_.min_free_bytes > 0) {
     int64_t free_bytes = FreeBytes(options_.work_root);
     if (free_bytes >= 0 && free_bytes < options_.min_free_bytes) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "the work dir ", options_.work_root, " has ", free_bytes >> 20,
-          " MiB free, less than the ", options_.min_free_bytes >> 20,
-          " MiB required"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the work dir ", options_.work_root, " has ",
+                       free_bytes >> 20, " MiB free, less than the ",
+                       options_.min_free_bytes >> 20, " MiB required"));
     }
   }
   ASSIGN_OR_RETURN(Digest input_root,

@@ -25,6 +25,7 @@
 #include "cache/grpc_cache_client.h"
 #include "client/version.h"
 #include "common/clock.h"
+#include "common/daemon.h"
 #include "common/flag_parser.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -121,11 +122,7 @@ int main(int argc, char** argv) {
   }
   pbrx::common::SetInfoLogging(!quiet);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = pbrx::common::BlockStopSignals();
 
   // Overlay mounts of rootfs stacks live in a mount namespace of our own:
   // if this process dies (even by kill -9), they go with it.
@@ -172,8 +169,7 @@ int main(int argc, char** argv) {
                         slots, " slot(s), coordinator ", coordinator,
                         ", cache ", cache, ", work dir ", work_dir);
   std::thread serve([&] { client.Run(); });
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = pbrx::common::WaitForStopSignal(signals);
   pbrx::common::LogInfo("pbrx-executor: received signal ", sig, ", stopping");
   client.Stop();
   serve.join();

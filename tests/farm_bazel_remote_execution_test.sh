@@ -107,4 +107,14 @@ start_executor two "$COORD_ADDR" "$CACHE_ADDR" --slots=1
 wait "$BAZEL" || { cat "$T/big.log" "$T/exec-tiny.log"; fail "the build with a full-disk executor"; }
 [[ $(stat -c %s "$WS/bazel-bin/big.bin") == 12000000 ]] || fail "big.bin has the wrong size"
 [[ "$(metric 'pbrx_coordinator_steps_total{kind="action",outcome="failed"}')" == 1 ]] || fail "want one failed attempt"
+
+# Graceful stop: SIGTERM, exit 0, connected executors let go.
+kill -TERM "$COORD_PID"
+set +e
+wait "$COORD_PID"
+rc=$?
+set -e
+COORD_PID=""
+[[ $rc == 0 ]] || fail "pbrx-coordinator exited $rc after SIGTERM"
+grep -q "pbrx-coordinator: stopped cleanly" "$T/coord.err" || fail "no clean stop in the log"
 echo PASS

@@ -88,15 +88,15 @@ run_embedded() {  # run_embedded JOBS
   end=$(date +%s.%N)
   echo "$(echo "$end - $start" | bc) $(steps_run "$dir/report.json") -"
 }
-steps_run() {
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(1 for p in r["projects"] for s in p["steps"] if not s["cached"] and s["kind"] != "image-assembly"))' "$1"
+steps_run() {  # "RUN JOINED": steps run, and steps joined to another project's run
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); st=[s for p in r["projects"] for s in p["steps"] if s["kind"] != "image-assembly"]; print(sum(1 for s in st if not s["cached"] and not s.get("joined")), sum(1 for s in st if s.get("joined")))' "$1"
 }
 
-printf '| %-28s | %8s | %9s | %12s |\n| --- | --- | --- | --- |\n' "run ($n projects)" "wall s" "steps run" "wheel builds"
+printf '| %-28s | %8s | %9s | %6s | %12s |\n| --- | --- | --- | --- | --- |\n' "run ($n projects)" "wall s" "steps run" "joined" "wheel builds"
 for label in "embedded --jobs 1:emb 1" "embedded --jobs 3:emb 3" "farm, 1 executor:farm 1" "farm, 3 executors:farm 3"; do
   name="${label%%:*}"; spec="${label#*:}"
   set -- $spec
   if [[ "$1" == emb ]]; then r=$(run_embedded "$2"); else r=$(run_farm "$2"); fi
   set -- $r
-  printf '| %-28s | %8.1f | %9s | %12s |\n' "$name" "$1" "$2" "$3"
+  printf '| %-28s | %8.1f | %9s | %6s | %12s |\n' "$name" "$1" "$2" "$3" "$4"
 done

@@ -1,0 +1,52 @@
+#include "common/daemon.h"
+
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace pbrx::common {
+
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int WaitForStopSignal(const sigset_t& signals) {
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return sig;
+}
+
+void AnnounceAddress(const std::string& address) {
+  std::printf("%s\n", address.c_str());
+  std::fflush(stdout);
+}
+
+std::string HostOf(absl::string_view address) {
+  return std::string(address.substr(0, address.rfind(':')));
+}
+
+absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(
+    const std::string& listen) {
+  MetricsEndpoint out;
+  // civetweb (inside prometheus-cpp) reports bind failures by throwing;
+  // this is the one place where a foreign exception becomes a status.
+  try {
+    out.exposer = std::make_unique<prometheus::Exposer>(listen, 2);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on --metrics-listen ", listen, ": ", e.what()));
+  }
+  std::vector<int> ports = out.exposer->GetListeningPorts();
+  out.address =
+      absl::StrCat(HostOf(listen), ":", ports.empty() ? 0 : ports.front());
+  return out;
+}
+
+}  // namespace pbrx::common
