@@ -83,30 +83,16 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
 }
 
 absl::Status CacheServer::Start() {
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
-                           &port);
   // Batches are bounded by max_batch_total_size_bytes; leave room for framing.
-  builder.SetMaxReceiveMessageSize(
-      static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20)));
-  builder.SetMaxSendMessageSize(
-      static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20)));
-  // Idle sync-server threads wake up this often; it bounds how long a
-  // graceful shutdown waits for them.
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
-  builder.RegisterService(capabilities_service_.get());
-  builder.RegisterService(cas_service_.get());
-  builder.RegisterService(action_cache_service_.get());
-  builder.RegisterService(bytestream_service_.get());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port == 0) {
-    server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.listen));
-  }
-  address_ = absl::StrCat(common::HostOf(options_.listen), ":", port);
+  ASSIGN_OR_RETURN(
+      common::GrpcEndpoint endpoint,
+      common::StartGrpcServer(
+          options_.listen,
+          {capabilities_service_.get(), cas_service_.get(),
+           action_cache_service_.get(), bytestream_service_.get()},
+          static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20))));
+  server_ = std::move(endpoint.server);
+  address_ = endpoint.address;
 
   if (!options_.metrics_listen.empty()) {
     absl::StatusOr<common::MetricsEndpoint> metrics =

@@ -70,31 +70,15 @@ int main(int argc, char** argv) {
   const sigset_t signals = pbrx::common::BlockStopSignals();
 
   pbrx::common::RealClock clock;
-  auto server = pbrx::cache::CacheServer::Create(options, &clock);
-  if (!server.ok()) {
-    std::fprintf(stderr, "pbrx-cache: %s\n",
-                 std::string(server.status().message()).c_str());
-    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  absl::Status started = (*server)->Start();
-  if (!started.ok()) {
-    std::fprintf(stderr, "pbrx-cache: %s\n",
-                 std::string(started.message()).c_str());
-    return 1;
-  }
-  pbrx::common::AnnounceAddress((*server)->address());
-  pbrx::common::LogInfo(
-      "pbrx-cache ", pbrx::kVersion, " serving on ", (*server)->address(),
-      " with data in ", options.data_dir,
-      (*server)->metrics_address().empty()
-          ? std::string()
-          : absl::StrCat(", metrics on http://", (*server)->metrics_address(),
-                         "/metrics"));
-
-  int sig = pbrx::common::WaitForStopSignal(signals);
-  pbrx::common::LogInfo("pbrx-cache: received signal ", sig, ", shutting down");
-  (*server)->Shutdown(shutdown_grace);
-  server->reset();
-  pbrx::common::LogInfo("pbrx-cache: stopped cleanly");
-  return 0;
+  return pbrx::common::ServeUntilStopped(
+      "pbrx-cache", signals, pbrx::cache::CacheServer::Create(options, &clock),
+      shutdown_grace, [&](pbrx::cache::CacheServer& s) {
+        return absl::StrCat(
+            "pbrx-cache ", pbrx::kVersion, " serving on ", s.address(),
+            " with data in ", options.data_dir,
+            s.metrics_address().empty()
+                ? std::string()
+                : absl::StrCat(", metrics on http://", s.metrics_address(),
+                               "/metrics"));
+      });
 }

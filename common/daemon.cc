@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
 
 namespace pbrx::common {
 
@@ -30,6 +32,26 @@ void AnnounceAddress(const std::string& address) {
 
 std::string HostOf(absl::string_view address) {
   return std::string(address.substr(0, address.rfind(':')));
+}
+
+absl::StatusOr<GrpcEndpoint> StartGrpcServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    int max_message_bytes) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxSendMessageSize(max_message_bytes);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  GrpcEndpoint out;
+  out.server = builder.BuildAndStart();
+  if (out.server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
+  }
+  out.address = absl::StrCat(HostOf(listen), ":", port);
+  return out;
 }
 
 absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(

@@ -1,17 +1,23 @@
 // What pbrx-cache, pbrx-coordinator and pbrx-executor share as daemons:
 // SIGINT/SIGTERM taken synchronously (blocked in every thread, waited for
-// by main), the bound address printed as the one stdout line, and the
-// Prometheus exposer on --metrics-listen.
+// by main), the gRPC endpoint, the bound address printed as the one stdout
+// line, and the Prometheus exposer on --metrics-listen.
 #ifndef PBRX_COMMON_DAEMON_H_
 #define PBRX_COMMON_DAEMON_H_
 
 #include <signal.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/logging.h"
+#include "grpcpp/impl/codegen/service_type.h"
+#include "grpcpp/server.h"
 #include "prometheus/exposer.h"
 
 namespace pbrx::common {
@@ -29,6 +35,48 @@ void AnnounceAddress(const std::string& address);
 
 // "HOST" of "HOST:PORT".
 std::string HostOf(absl::string_view address);
+
+struct GrpcEndpoint {
+  std::unique_ptr<grpc::Server> server;
+  std::string address;  // HOST:PORT actually bound
+};
+
+// Builds and starts an insecure gRPC server on `listen` (port 0 allowed)
+// with `services`, messages up to `max_message_bytes`, and idle sync
+// threads waking every 200 ms (which bounds a graceful shutdown's wait).
+// UNAVAILABLE naming the address when it cannot bind.
+absl::StatusOr<GrpcEndpoint> StartGrpcServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    int max_message_bytes);
+
+// The life of a daemon after its server is created: on a creation or
+// start error prints "PROGRAM: message" and returns 2 (INVALID_ARGUMENT
+// from creation) or 1; else announces the address, logs `describe()`,
+// waits for SIGINT/SIGTERM, shuts the server down with `grace` and
+// returns 0. Server needs Start(), address(), Shutdown(absl::Duration).
+template <typename Server, typename Describe>
+int ServeUntilStopped(const char* program, const sigset_t& signals,
+                      absl::StatusOr<std::unique_ptr<Server>> server,
+                      absl::Duration grace, Describe describe) {
+  if (!server.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program,
+                 std::string(server.status().message()).c_str());
+    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (absl::Status started = (*server)->Start(); !started.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program,
+                 std::string(started.message()).c_str());
+    return 1;
+  }
+  AnnounceAddress((*server)->address());
+  LogInfo(describe(**server));
+  int sig = WaitForStopSignal(signals);
+  LogInfo(program, ": received signal ", sig, ", shutting down");
+  (*server)->Shutdown(grace);
+  server->reset();
+  LogInfo(program, ": stopped cleanly");
+  return 0;
+}
 
 struct MetricsEndpoint {
   std::unique_ptr<prometheus::Exposer> exposer;

@@ -142,29 +142,16 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
 }
 
 absl::Status CoordinatorServer::Start() {
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
-                           &port);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
-  builder.RegisterService(services_->capabilities.get());
-  builder.RegisterService(services_->cas.get());
-  builder.RegisterService(services_->ac.get());
-  builder.RegisterService(services_->bytestream.get());
-  builder.RegisterService(services_->execution.get());
-  builder.RegisterService(services_->worker.get());
-  builder.RegisterService(services_->status.get());
-  builder.RegisterService(services_->build.get());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port == 0) {
-    server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.listen));
-  }
-  address_ = absl::StrCat(common::HostOf(options_.listen), ":", port);
+  ASSIGN_OR_RETURN(common::GrpcEndpoint endpoint,
+                   common::StartGrpcServer(
+                       options_.listen,
+                       {services_->capabilities.get(), services_->cas.get(),
+                        services_->ac.get(), services_->bytestream.get(),
+                        services_->execution.get(), services_->worker.get(),
+                        services_->status.get(), services_->build.get()},
+                       kMaxMessageBytes));
+  server_ = std::move(endpoint.server);
+  address_ = endpoint.address;
   if (!options_.metrics_listen.empty()) {
     absl::StatusOr<common::MetricsEndpoint> metrics =
         common::StartMetricsEndpoint(options_.metrics_listen);

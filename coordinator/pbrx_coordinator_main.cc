@@ -69,31 +69,16 @@ int main(int argc, char** argv) {
   const sigset_t signals = pbrx::common::BlockStopSignals();
 
   pbrx::common::RealClock clock;
-  auto server = pbrx::coordinator::CoordinatorServer::Create(options, &clock);
-  if (!server.ok()) {
-    std::fprintf(stderr, "pbrx-coordinator: %s\n",
-                 std::string(server.status().message()).c_str());
-    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  absl::Status started = (*server)->Start();
-  if (!started.ok()) {
-    std::fprintf(stderr, "pbrx-coordinator: %s\n",
-                 std::string(started.message()).c_str());
-    return 1;
-  }
-  pbrx::common::AnnounceAddress((*server)->address());
-  pbrx::common::LogInfo(
-      "pbrx-coordinator ", pbrx::kVersion, " serving on ", (*server)->address(),
-      ", cache ", options.cache,
-      (*server)->metrics_address().empty()
-          ? std::string()
-          : absl::StrCat(", metrics on http://", (*server)->metrics_address(),
-                         "/metrics"));
-  int sig = pbrx::common::WaitForStopSignal(signals);
-  pbrx::common::LogInfo("pbrx-coordinator: received signal ", sig,
-                        ", shutting down");
-  (*server)->Shutdown(shutdown_grace);
-  server->reset();
-  pbrx::common::LogInfo("pbrx-coordinator: stopped cleanly");
-  return 0;
+  return pbrx::common::ServeUntilStopped(
+      "pbrx-coordinator", signals,
+      pbrx::coordinator::CoordinatorServer::Create(options, &clock),
+      shutdown_grace, [&](pbrx::coordinator::CoordinatorServer& s) {
+        return absl::StrCat(
+            "pbrx-coordinator ", pbrx::kVersion, " serving on ", s.address(),
+            ", cache ", options.cache,
+            s.metrics_address().empty()
+                ? std::string()
+                : absl::StrCat(", metrics on http://", s.metrics_address(),
+                               "/metrics"));
+      });
 }
