@@ -176,7 +176,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   } else {
     return UsageError(
         io,
-        "--base must be debian:SUITE or oci:DIR[:REF] (docker:// comes later)");
+        "--base must be debian:SUITE or oci:DIR[:REF] (docker:// bases are not supported yet)");
   }
   options.base = base;
   if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {
