@@ -249,7 +249,8 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
         st.seconds = e.step().seconds();
         *io.err << coordinator::StepEventJson(b.dirs[i], st) << std::flush;
       }
-      (e.step().cached() ? step_cached[i] : step_run[i])++;
+      if (e.step().kind() != "image-assembly" && !e.step().joined())
+        (e.step().cached() ? step_cached[i] : step_run[i])++;
       status[i] =
           absl::StrCat(step_cached[i], " cached, ", step_run[i], " run; last ",
                        e.step().kind(), " ", e.step().name());
