@@ -399,6 +399,43 @@ TEST_F(CoordinatorServerTest, RunningActionIsCancelledOnlyWhenNobodyWaits) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(CoordinatorServerTest, WaitExecutionFollowsAnOperationByName) {
+  Digest action = MakeAction("j");
+  re::ExecuteRequest req;
+  *req.mutable_action_digest() = action.ToProto();
+  grpc::ClientContext first_ctx;
+  auto first = exec_->Execute(&first_ctx, req);
+  lr::Operation op;
+  ASSERT_TRUE(first->Read(&op));
+  ASSERT_FALSE(op.done());
+  const std::string name = op.name();
+  // Another connection picks the operation up by name (a client that
+  // reconnects), then the executor finishes it.
+  re::WaitExecutionRequest wait;
+  wait.set_name(name);
+  grpc::ClientContext wait_ctx;
+  wait_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto waiter = exec_->WaitExecution(&wait_ctx, wait);
+  ASSERT_TRUE(waiter->Read(&op));
+  EXPECT_EQ(op.name(), name);
+  ScriptedWorker w(channel_, "w");
+  w.Complete(w.NextLease(), Result("j\n", true));
+  bool done = false;
+  re::ExecuteResponse resp;
+  while (waiter->Read(&op)) {
+    if (op.done()) {
+      done = true;
+      op.response().UnpackTo(&resp);
+    }
+  }
+  EXPECT_TRUE(waiter->Finish().ok());
+  ASSERT_TRUE(done);
+  EXPECT_EQ(resp.result().output_files(0).digest().hash(),
+            Digest::Of("j\n").hash());
+  first_ctx.TryCancel();
+  first->Finish();
+}
+
 TEST_F(CoordinatorServerTest, FarmStatusListsExecutors) {
   ScriptedWorker w(channel_, "status-worker", 3);
   auto stub = fv::FarmStatus::NewStub(channel_);
