@@ -175,7 +175,9 @@ wait "$CLIENT" || { cat "$T/fan.err" "$T/coord.err"; fail "fan-out build after t
 retried=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="retried"}')
 built=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="executed"}')
 echo "fan-out: wheel builds executed $built, retried $retried"
-[[ "$retried" == 1 ]] || fail "want 1 retried wheel build, got $retried"
+# At least the slow build was retried (the killed executor's second slot
+# may have held another wheel build too).
+[[ "$retried" -ge 1 ]] || fail "want a retried wheel build, got $retried"
 [[ "$built" == 2 ]] || fail "want 2 wheel builds (pbrxshared, pbrxslow) for 5 projects, got $built"
 python3 - "$T/fan.json" <<'PY' || fail "fan-out report"
 import json, sys
