@@ -10,7 +10,8 @@ EXEC_PIDS=()
 start_coordinator() {
   local cache="$1"; shift
   : >"$T/coord.out"
-  "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" "$@" >"$T/coord.out" 2>>"$T/coord.err" &
+  "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" --work-dir="$T/coord-work" "$@" \
+    >"$T/coord.out" 2>>"$T/coord.err" &
   COORD_PID=$!
   for _ in $(seq 1 300); do
     if [[ -s "$T/coord.out" ]]; then COORD_ADDR="$(head -n1 "$T/coord.out")"; return 0; fi
