@@ -327,8 +327,10 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
 }
 
 int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
-  const char* usage = "usage: pbrx farm status [--farm grpc://HOST:PORT]\n";
+  const char* usage =
+      "usage: pbrx farm status [--farm grpc://HOST:PORT] [--json]\n";
   std::string farm;
+  bool json = false;
   if (const char* env = std::getenv("PBRX_FARM")) farm = env;
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     *(args.empty() ? io.err : io.out) << usage;
@@ -343,6 +345,8 @@ int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
       farm = args[++i];
     } else if (absl::StartsWith(args[i], "--farm=")) {
       farm = args[i].substr(7);
+    } else if (args[i] == "--json") {
+      json = true;
     } else {
       *io.err << "pbrx farm: unexpected argument " << args[i] << "\n" << usage;
       return 2;
@@ -370,6 +374,19 @@ int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
     *io.err << "pbrx farm: status from " << farm
             << " failed: " << s.error_message() << "\n";
     return 3;
+  }
+  if (json) {
+    // The FarmStatus message itself, in proto3's JSON mapping.
+    std::string text;
+    google::protobuf::util::JsonPrintOptions jo;
+    jo.add_whitespace = true;
+    jo.always_print_primitive_fields = true;
+    if (!google::protobuf::util::MessageToJsonString(st, &text, jo).ok()) {
+      *io.err << "pbrx farm: cannot print the status as JSON\n";
+      return 1;
+    }
+    *io.out << text;
+    return 0;
   }
   *io.out << "farm " << farm << ": " << st.executors_size() << " executor(s), "
           << st.queued() << " queued, " << st.running() << " running, "

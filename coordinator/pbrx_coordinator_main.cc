@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   pbrx::coordinator::CoordinatorServerOptions options;
   absl::Duration shutdown_grace = absl::Seconds(10);
   int64_t max_attempts = 3;
+  int64_t max_projects = 8;
   bool version = false;
   bool quiet = false;
   pbrx::common::FlagParser flags("pbrx-coordinator");
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
                   "staged sources, scratch space and output layouts of builds");
   flags.AddString("metrics-listen", &options.metrics_listen,
                   "Prometheus /metrics address HOST:PORT (empty = off)");
+  flags.AddInt("max-parallel-projects", &max_projects,
+               "projects of one build request built at once");
   flags.AddInt("max-attempts", &max_attempts,
                "leases per action before it fails when executors are lost");
   flags.AddDuration("executor-timeout", &options.scheduler.worker_timeout,
@@ -56,12 +59,17 @@ int main(int argc, char** argv) {
   if (parsed.ok() && (max_attempts < 1 || max_attempts > 100)) {
     parsed = absl::InvalidArgumentError("--max-attempts must be 1..100");
   }
+  if (parsed.ok() && (max_projects < 1 || max_projects > 256)) {
+    parsed =
+        absl::InvalidArgumentError("--max-parallel-projects must be 1..256");
+  }
   if (!parsed.ok()) {
     std::fprintf(stderr, "pbrx-coordinator: %s (see --help)\n",
                  std::string(parsed.message()).c_str());
     return 2;
   }
   options.scheduler.max_attempts = static_cast<int>(max_attempts);
+  options.max_parallel_projects = static_cast<int>(max_projects);
   options.scheduler.heartbeat_interval =
       std::min(absl::Seconds(5), options.scheduler.worker_timeout / 4);
   pbrx::common::SetInfoLogging(!quiet);

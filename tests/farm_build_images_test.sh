@@ -79,6 +79,14 @@ PY
 cat "$T/status.out"
 grep -q "2 executor(s)" "$T/status.out" || fail "status does not show 2 executors"
 grep -qE "^  e1 " "$T/status.out" || fail "status does not list e1"
+"$PBRX" farm status --farm "$FARM" --json >"$T/status.json" || fail "farm status --json"
+python3 - "$T/status.json" <<'PY' || fail "farm status --json content"
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert sorted(e["name"] for e in st["executors"]) == ["e1", "e2"], st
+assert all(e["slots"] == 2 for e in st["executors"]), st
+assert int(st["actionsCacheHits"]) > 0 and st["queued"] == "0", st
+PY
 
 # Unreachable farm: one clear line, exit 3.
 set +e
