@@ -11,7 +11,6 @@
 #define PBRX_CACHE_CACHE_METRICS_H_
 
 #include <cstdint>
-
 #include <string>
 
 #include "absl/status/status.h"

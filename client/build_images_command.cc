@@ -174,9 +174,9 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     std::string rest = base.substr(4);
     if (rest[0] != '/') base = "oci:" + Absolute(rest);
   } else {
-    return UsageError(
-        io,
-        "--base must be debian:SUITE or oci:DIR[:REF] (docker:// bases are not supported yet)");
+    return UsageError(io,
+                      "--base must be debian:SUITE or oci:DIR[:REF] (docker:// "
+                      "bases are not supported yet)");
   }
   options.base = base;
   if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {

@@ -91,10 +91,9 @@ TEST(FlagParserListTest, RepeatedListAndIntegers) {
   p.AddStringList("platform", &platform, "properties");
   p.AddInt("slots", &slots, "slots");
   bool help = false;
-  ASSERT_TRUE(ParseArgs(p,
-                        {"--platform", "a=1", "--slots=-3", "--platform=b=2"},
-                        &help)
-                  .ok());
+  ASSERT_TRUE(
+      ParseArgs(p, {"--platform", "a=1", "--slots=-3", "--platform=b=2"}, &help)
+          .ok());
   EXPECT_EQ(platform, (std::vector<std::string>{"a=1", "b=2"}));
   EXPECT_EQ(slots, -3);
   absl::Status bad = ParseArgs(p, {"--slots=two"}, &help);

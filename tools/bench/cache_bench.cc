@@ -384,7 +384,8 @@ int Run(int argc, char** argv) {
                 peak / 1024.0, idle / 1024.0, "(idle)");
     proc.Stop(SIGTERM, absl::Seconds(120)).IgnoreError();
   }
-  return std::system(absl::StrCat("rm -rf '", work_dir, "'").c_str()) == 0 ? 0 : 1;
+  return std::system(absl::StrCat("rm -rf '", work_dir, "'").c_str()) == 0 ? 0
+                                                                           : 1;
 }
 
 }  // namespace

@@ -26,18 +26,25 @@ void MakeWheel(const std::string& path, int index, int modules) {
   for (int m = 0; m < modules; ++m) {
     std::string body;
     for (int l = 0; l < 40; ++l) {
-      absl::StrAppend(&body, "def f", m, "_", l, "(x):\n    return x * ", l, " + ", m, "\n\n");
+      absl::StrAppend(&body, "def f", m, "_", l, "(x):\n    return x * ", l,
+                      " + ", m, "\n\n");
     }
     files.emplace_back(absl::StrCat(name, "/mod", m, ".py"), body);
   }
-  files.emplace_back(absl::StrCat(name, "/__init__.py"), "def main():\n    return 0\n");
-  files.emplace_back(dist + "/METADATA",
-                     absl::StrCat("Metadata-Version: 2.1\nName: ", name, "\nVersion: 1.0\n"));
-  files.emplace_back(dist + "/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
-  files.emplace_back(dist + "/entry_points.txt",
-                     absl::StrCat("[console_scripts]\n", name, "-cli = ", name, ":main\n"));
+  files.emplace_back(absl::StrCat(name, "/__init__.py"),
+                     "def main():\n    return 0\n");
+  files.emplace_back(
+      dist + "/METADATA",
+      absl::StrCat("Metadata-Version: 2.1\nName: ", name, "\nVersion: 1.0\n"));
+  files.emplace_back(
+      dist + "/WHEEL",
+      "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
+  files.emplace_back(
+      dist + "/entry_points.txt",
+      absl::StrCat("[console_scripts]\n", name, "-cli = ", name, ":main\n"));
   std::string record;
-  for (const auto& [p, c] : files) absl::StrAppend(&record, p, ",", RecordHash(c), ",", c.size(), "\n");
+  for (const auto& [p, c] : files)
+    absl::StrAppend(&record, p, ",", RecordHash(c), ",", c.size(), "\n");
   absl::StrAppend(&record, dist, "/RECORD,,\n");
   files.emplace_back(dist + "/RECORD", record);
   archive* a = archive_write_new();
@@ -68,8 +75,9 @@ int main(int argc, char** argv) {
     std::fputs(flags.Usage().c_str(), help ? stdout : stderr);
     return help ? 0 : 2;
   }
-  if (std::system(absl::StrCat("rm -rf '", work, "' && mkdir -p '", work, "/wheels'").c_str()) !=
-      0) {
+  if (std::system(
+          absl::StrCat("rm -rf '", work, "' && mkdir -p '", work, "/wheels'")
+              .c_str()) != 0) {
     return 1;
   }
   std::vector<std::string> wheels;
@@ -77,11 +85,13 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 50; ++i) {
     int modules = 20 + (i * 37) % 181;
     total_files += modules + 1;
-    std::string p = absl::StrCat(work, "/wheels/benchpkg", i, "-1.0-py3-none-any.whl");
+    std::string p =
+        absl::StrCat(work, "/wheels/benchpkg", i, "-1.0-py3-none-any.whl");
     MakeWheel(p, i, modules);
     wheels.push_back(p);
   }
-  pbrx::common::wheel::InstallScheme scheme{"/lib", "/lib", "/include", "/bin", "/", "/usr/bin/python3"};
+  pbrx::common::wheel::InstallScheme scheme{"/lib", "/lib", "/include",
+                                            "/bin", "/",    "/usr/bin/python3"};
   absl::Time t0 = absl::Now();
   for (const std::string& w : wheels) {
     auto r = pbrx::common::wheel::InstallWheel(w, scheme, work + "/native");
@@ -92,15 +102,19 @@ int main(int argc, char** argv) {
   }
   double native = absl::ToDoubleSeconds(absl::Now() - t0);
   std::string cmd = absl::StrCat(
-      "/usr/bin/python3 -m pip install --quiet --no-deps --no-compile --no-index "
-      "--disable-pip-version-check --root-user-action=ignore --target ", work, "/pip");
+      "/usr/bin/python3 -m pip install --quiet --no-deps --no-compile "
+      "--no-index "
+      "--disable-pip-version-check --root-user-action=ignore --target ",
+      work, "/pip");
   for (const std::string& w : wheels) absl::StrAppend(&cmd, " ", w);
   t0 = absl::Now();
   if (std::system(cmd.c_str()) != 0) return 1;
   double pip = absl::ToDoubleSeconds(absl::Now() - t0);
   std::printf("%-50s %12s %12s %8s\n", "benchmark", "native", "pip", "speedup");
   std::printf("%-50s %10.2f s %10.2f s %7.1fx\n",
-              absl::StrCat("install 50 wheels (", total_files, " modules), no deps/compile").c_str(),
+              absl::StrCat("install 50 wheels (", total_files,
+                           " modules), no deps/compile")
+                  .c_str(),
               native, pip, pip / native);
   return std::system(absl::StrCat("rm -rf '", work, "'").c_str()) == 0 ? 0 : 1;
 }

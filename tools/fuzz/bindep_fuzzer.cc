@@ -26,13 +26,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     last_line = r.line;
     for (const bd::VersionConstraint& c : r.versions) {
       bool ok = false;
-      if (bd::CompareDebianVersions(c.version, c.version, &ok) != 0 || !ok) std::abort();
+      if (bd::CompareDebianVersions(c.version, c.version, &ok) != 0 || !ok)
+        std::abort();
       if (!bd::SatisfiesConstraint(c.version, ">=", c.version)) std::abort();
       if (bd::SatisfiesConstraint(c.version, "<", c.version)) std::abort();
     }
   }
-  absl::flat_hash_set<std::string> profiles = {"default", "test", "platform:dpkg"};
-  if (bd::ActiveRules(*file, profiles).size() > file->rules.size()) std::abort();
+  absl::flat_hash_set<std::string> profiles = {"default", "test",
+                                               "platform:dpkg"};
+  if (bd::ActiveRules(*file, profiles).size() > file->rules.size())
+    std::abort();
   bd::ConfigurationProfiles(*file);
   return 0;
 }
