@@ -22,6 +22,7 @@
 #include "cache/rocksdb_storage.h"
 #include "client/arg_cursor.h"
 #include "client/farm_client.h"
+#include "client/paths.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/oci/layer.h"
@@ -89,13 +90,6 @@ void ReadPipConf(std::string* index_url, std::vector<std::string>* extra) {
       }
     }
   }
-}
-
-std::string Absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return p;
-  char buf[4096];
-  std::string cwd = getcwd(buf, sizeof(buf)) != nullptr ? buf : ".";
-  return p == "." ? cwd : cwd + "/" + p;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cache/grpc_cache_client.h"
+#include "client/paths.h"
 #include "common/oci/image_layout.h"
 #include "common/status_macros.h"
 #include "coordinator/build_report.h"
@@ -28,13 +29,6 @@ namespace fv = pbrx::farm::v1;
 using common::Digest;
 
 constexpr int kMaxMessageBytes = 5 << 20;
-
-std::string Absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return p;
-  char buf[4096];
-  std::string cwd = getcwd(buf, sizeof(buf)) != nullptr ? buf : ".";
-  return p == "." ? cwd : cwd + "/" + p;
-}
 
 // A channel to the farm, or a one-line reason why there is none.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& url,

@@ -1,12 +1,7 @@
 #include "coordinator/build_service.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fstream>
-#include <map>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
+#include "common/oci/image_layout.h"
 #include "common/parallel.h"
 #include "common/status_macros.h"
 #include "coordinator/build_report.h"
@@ -36,10 +32,8 @@ absl::Status MakeDir(const std::string& path) {
 }
 
 absl::StatusOr<std::string> StageTree(
-    const fv::BuildRequest& req,
     const build::bazel::remote::execution::v2::Digest& proto,
     cache::BlobStore& cas, const std::string& dest, const std::string& what) {
-  (void)req;
   absl::StatusOr<Digest> d = Digest::FromProto(proto);
   if (!d.ok()) return common::Annotate(d.status(), what);
   RETURN_IF_ERROR(MakeDir(dest));
@@ -48,33 +42,16 @@ absl::StatusOr<std::string> StageTree(
   return dest;
 }
 
-// Every blob of an OCI layout that the CAS lacks (manifests and configs;
-// layers are step outputs and already there) is uploaded.
-absl::Status UploadLayoutBlobs(const std::string& layout,
-                               cache::BlobStore& cas) {
-  std::string dir = layout + "/blobs/sha256";
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return absl::OkStatus();
-  std::vector<std::pair<Digest, std::string>> blobs;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name.size() != 64) continue;
-    struct stat st;
-    std::string path = dir + "/" + name;
-    if (stat(path.c_str(), &st) != 0) continue;
-    absl::StatusOr<Digest> digest = Digest::Create(name, st.st_size);
-    if (digest.ok()) blobs.emplace_back(*digest, path);
-  }
-  closedir(d);
-  std::vector<Digest> digests;
-  for (const auto& [dg, p] : blobs) digests.push_back(dg);
-  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing(digests));
-  for (const auto& [dg, p] : blobs) {
-    if (std::find(missing.begin(), missing.end(), dg) == missing.end())
-      continue;
-    ASSIGN_OR_RETURN(Digest up, executor::UploadFile(p, cas));
-    if (!(up == dg))
-      return absl::DataLossError(absl::StrCat(p, " does not match its name"));
+// Puts an image's manifest and config (written by the pipeline into the
+// output layout) into the CAS; its layers are step outputs, already there.
+absl::Status UploadImageBlobs(const common::oci::OciLayout& layout,
+                              const BuiltImage& image, cache::BlobStore& cas) {
+  for (const Digest& d : {image.manifest, image.config}) {
+    ASSIGN_OR_RETURN(Digest up, executor::UploadFile(layout.BlobPath(d), cas));
+    if (!(up == d)) {
+      return absl::DataLossError(
+          absl::StrCat(layout.BlobPath(d), " does not match its name"));
+    }
   }
   return absl::OkStatus();
 }
@@ -129,8 +106,8 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
     RETURN_IF_ERROR(MakeDir(options.scratch_dir));
     if (request->has_find_links()) {
       ASSIGN_OR_RETURN(options.find_links,
-                       StageTree(*request, request->find_links(), *cas_,
-                                 root + "/links", "find-links"));
+                       StageTree(request->find_links(), *cas_, root + "/links",
+                                 "find-links"));
     }
     if (request->constraints_size() > 0) {
       RETURN_IF_ERROR(MakeDir(root + "/constraints"));
@@ -150,8 +127,8 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
             "an oci: base needs its layout uploaded (base_layout)");
       }
       ASSIGN_OR_RETURN(std::string base_dir,
-                       StageTree(*request, request->base_layout(), *cas_,
-                                 root + "/base", "the base layout"));
+                       StageTree(request->base_layout(), *cas_, root + "/base",
+                                 "the base layout"));
       options.base = "oci:" + base_dir;
       if (!request->base_ref().empty())
         options.base += ":" + request->base_ref();
@@ -190,15 +167,12 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
     std::string src = absl::StrCat(root, "/src-", i);
     absl::StatusOr<ProjectBuild> b = [&]() -> absl::StatusOr<ProjectBuild> {
       ASSIGN_OR_RETURN(std::string staged,
-                       StageTree(*request, p.root(), *cas_, src, p.dir()));
+                       StageTree(p.root(), *cas_, src, p.dir()));
       ASSIGN_OR_RETURN(ProjectBuild built, pipeline_.Build(staged, o));
-      absl::Status up;
-      {
-        // One layout writer at a time (the pipeline's own lock covers its
-        // writes; uploads read the same directory).
-        up = UploadLayoutBlobs(options.output_layout, *cas_);
-      }
-      RETURN_IF_ERROR(up);
+      ASSIGN_OR_RETURN(common::oci::OciLayout layout,
+                       common::oci::OciLayout::Open(options.output_layout));
+      for (const BuiltImage& img : built.images)
+        RETURN_IF_ERROR(UploadImageBlobs(layout, img, *cas_));
       return built;
     }();
     if (!b.ok()) {
@@ -222,16 +196,7 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
       for (const BuiltImage& img : b->images) {
         fv::BuiltImage* out = d->add_images();
         out->set_ref(img.ref);
-        absl::StatusOr<Digest> md = Digest::Create(
-            img.manifest_digest.substr(img.manifest_digest.find(':') + 1), 0);
-        std::string path = absl::StrCat(
-            options.output_layout, "/blobs/sha256/",
-            img.manifest_digest.substr(img.manifest_digest.find(':') + 1));
-        struct stat st;
-        if (md.ok() && stat(path.c_str(), &st) == 0) {
-          *out->mutable_manifest() =
-              Digest::Create(md->hash(), st.st_size)->ToProto();
-        }
+        *out->mutable_manifest() = img.manifest.ToProto();
         out->set_size(img.size);
       }
     }

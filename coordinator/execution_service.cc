@@ -84,9 +84,10 @@ grpc::Status ExecutionService::Execute(grpc::ServerContext* context,
   }
   absl::StatusOr<AdmittedAction> admitted = AdmitAction(*cas_, *action);
   if (!admitted.ok()) return common::ToGrpcStatus(admitted.status());
-  Scheduler::Submitted s =
-      scheduler_->Submit(*action, admitted->platform, GroupOf(context),
-                         request->skip_cache_lookup(), admitted->timeout, "");
+  SubmitOptions submit = admitted->submit;
+  submit.group = GroupOf(context);
+  submit.skip_cache_lookup = request->skip_cache_lookup();
+  Scheduler::Submitted s = scheduler_->Submit(*action, submit);
   grpc::Status status = Follow(context, s.op, w);
   scheduler_->Release(s.op);
   if (s.joined && s.op->stage() == Stage::kCompleted) {

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <deque>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/missing_blobs.h"
 #include "common/status_macros.h"
+#include "executor/input_tree.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -13,36 +15,16 @@ namespace {
 namespace re = build::bazel::remote::execution::v2;
 using common::Digest;
 
-// Reads and parses a message blob; a missing blob is a MISSING violation.
-template <typename M>
-absl::StatusOr<M> ReadMessage(cache::BlobStore& cas, const re::Digest& proto,
-                              const std::string& what) {
-  absl::StatusOr<Digest> parsed = Digest::FromProto(proto);
-  if (!parsed.ok()) return common::Annotate(parsed.status(), what);
-  Digest d = *parsed;
-  absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, d);
-  if (bytes.status().code() == absl::StatusCode::kNotFound) {
-    return common::MissingBlobsError({d}, absl::StrCat("reading the ", what));
-  }
-  if (!bytes.ok()) return bytes.status();
-  M m;
-  if (!m.ParseFromString(*bytes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", d.ToString(), " does not parse"));
-  }
-  return m;
-}
-
 }  // namespace
 
 absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
                                            const Digest& action_digest) {
   AdmittedAction out;
-  ASSIGN_OR_RETURN(out.action, ReadMessage<re::Action>(
+  ASSIGN_OR_RETURN(out.action, executor::ReadProtoBlob<re::Action>(
                                    cas, action_digest.ToProto(), "action"));
-  ASSIGN_OR_RETURN(
-      re::Command command,
-      ReadMessage<re::Command>(cas, out.action.command_digest(), "command"));
+  ASSIGN_OR_RETURN(re::Command command,
+                   executor::ReadProtoBlob<re::Command>(
+                       cas, out.action.command_digest(), "command"));
   if (command.arguments_size() == 0) {
     return absl::InvalidArgumentError("the command has no arguments");
   }
@@ -51,25 +33,24 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
   const re::Platform& platform =
       out.action.has_platform() ? out.action.platform() : command.platform();
   for (const auto& p : platform.properties())
-    out.platform.emplace_back(p.name(), p.value());
+    out.submit.platform.emplace_back(p.name(), p.value());
   if (out.action.has_timeout()) {
-    out.timeout = absl::Seconds(out.action.timeout().seconds()) +
-                  absl::Nanoseconds(out.action.timeout().nanos());
+    out.submit.timeout = absl::Seconds(out.action.timeout().seconds()) +
+                         absl::Nanoseconds(out.action.timeout().nanos());
   }
+  out.submit.do_not_cache = out.action.do_not_cache();
   // The input tree: every Directory readable, every file present.
   std::vector<Digest> missing;
   std::vector<Digest> files;
   std::deque<re::Digest> todo = {out.action.input_root_digest()};
-  std::vector<std::string> seen;
+  std::set<std::string> seen;
   while (!todo.empty()) {
     re::Digest next = todo.front();
     todo.pop_front();
     absl::StatusOr<Digest> parsed = Digest::FromProto(next);
     if (!parsed.ok()) return common::Annotate(parsed.status(), "input root");
     Digest d = *parsed;
-    if (std::find(seen.begin(), seen.end(), d.ToString()) != seen.end())
-      continue;
-    seen.push_back(d.ToString());
+    if (!seen.insert(d.ToString()).second) continue;
     absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, d);
     if (bytes.status().code() == absl::StatusCode::kNotFound) {
       missing.push_back(d);
@@ -117,22 +98,23 @@ absl::StatusOr<executor::ActionOutcome> FarmExecutor::Run(
     if (hit.status().code() != absl::StatusCode::kNotFound) return hit.status();
   }
   ASSIGN_OR_RETURN(AdmittedAction admitted, AdmitAction(*cas_, action_digest));
-  Scheduler::Submitted s = scheduler_->Submit(action_digest, admitted.platform,
-                                              group_, options.skip_cache_lookup,
-                                              admitted.timeout, options.kind);
-  absl::StatusOr<executor::ActionOutcome> out =
-      absl::CancelledError("the build was cancelled");
-  while (true) {
-    if (cancelled_ && cancelled_()) break;
-    out = s.op->Wait(absl::Now() + absl::Seconds(1));
-    if (out.ok() ||
-        out.status().code() != absl::StatusCode::kDeadlineExceeded ||
-        s.op->stage() == Stage::kCompleted) {
+  SubmitOptions submit = admitted.submit;
+  submit.group = group_;
+  submit.skip_cache_lookup = options.skip_cache_lookup;
+  submit.kind = options.kind;
+  Scheduler::Submitted s = scheduler_->Submit(action_digest, submit);
+  // Wait in one-second slices, so a cancelled build stops waiting.
+  bool cancelled = false;
+  while (s.op->stage() != Stage::kCompleted) {
+    if (cancelled_ && cancelled_()) {
+      cancelled = true;
       break;
     }
-    out = absl::CancelledError("the build was cancelled");
+    s.op->Wait(absl::Now() + absl::Seconds(1)).status().IgnoreError();
   }
   scheduler_->Release(s.op);
+  if (cancelled) return absl::CancelledError("the build was cancelled");
+  absl::StatusOr<executor::ActionOutcome> out = s.op->outcome();
   if (s.joined && out.ok()) {
     out->joined = true;
     metrics_->AddDeduplicatedBytes(ResultBytes(out->result));

@@ -26,8 +26,9 @@ namespace pbrx::coordinator {
 
 struct AdmittedAction {
   build::bazel::remote::execution::v2::Action action;
-  Properties platform;
-  absl::Duration timeout = absl::ZeroDuration();
+  // Platform, timeout and do_not_cache from the Action (and Command);
+  // the caller adds the group, kind and skip_cache_lookup.
+  SubmitOptions submit;
 };
 
 absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,

@@ -838,43 +838,40 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     *wf->mutable_digest() = wheel_digest.ToProto();
     ASSIGN_OR_RETURN(Digest dist_digest,
                      cache::WriteBlob(*cas_, dist.SerializeAsString()));
+    // Constraints files by content, as constraints/c1.txt, c2.txt, ...
+    std::vector<std::string> constraint_args;
+    re::Directory cdir;
+    for (size_t i = 0; i < options.constraints.size(); ++i) {
+      std::ifstream cf(options.constraints[i]);
+      if (!cf) {
+        return absl::NotFoundError(absl::StrCat(
+            "constraints file ", options.constraints[i], " cannot be read"));
+      }
+      std::stringstream cs;
+      cs << cf.rdbuf();
+      ASSIGN_OR_RETURN(Digest cd, cache::WriteBlob(*cas_, cs.str()));
+      auto* f = cdir.add_files();
+      f->set_name(absl::StrCat("c", i + 1, ".txt"));
+      *f->mutable_digest() = cd.ToProto();
+      constraint_args.push_back("--constraint");
+      constraint_args.push_back(
+          absl::StrCat("/work/constraints/c", i + 1, ".txt"));
+    }
+    // The input root's entries, sorted by name as a Directory's must be.
     re::Directory inputs;
+    if (!options.constraints.empty()) {
+      ASSIGN_OR_RETURN(Digest cdir_digest,
+                       cache::WriteBlob(*cas_, cdir.SerializeAsString()));
+      auto* c = inputs.add_directories();
+      c->set_name("constraints");
+      *c->mutable_digest() = cdir_digest.ToProto();
+    }
     auto* dd = inputs.add_directories();
     dd->set_name("dist");
     *dd->mutable_digest() = dist_digest.ToProto();
     auto* l = inputs.add_directories();
     l->set_name("links");
     *l->mutable_digest() = links.root.ToProto();
-    // Constraints files by content, as constraints/c1.txt, c2.txt, ...
-    std::vector<std::string> constraint_args;
-    if (!options.constraints.empty()) {
-      re::Directory cdir;
-      for (size_t i = 0; i < options.constraints.size(); ++i) {
-        std::ifstream cf(options.constraints[i]);
-        if (!cf) {
-          return absl::NotFoundError(absl::StrCat(
-              "constraints file ", options.constraints[i], " cannot be read"));
-        }
-        std::stringstream cs;
-        cs << cf.rdbuf();
-        ASSIGN_OR_RETURN(Digest cd, cache::WriteBlob(*cas_, cs.str()));
-        auto* f = cdir.add_files();
-        f->set_name(absl::StrCat("c", i + 1, ".txt"));
-        *f->mutable_digest() = cd.ToProto();
-        constraint_args.push_back("--constraint");
-        constraint_args.push_back(
-            absl::StrCat("/work/constraints/c", i + 1, ".txt"));
-      }
-      // Keep the Directory's entries sorted by name: constraints < dist.
-      re::Directory sorted;
-      ASSIGN_OR_RETURN(Digest cdir_digest,
-                       cache::WriteBlob(*cas_, cdir.SerializeAsString()));
-      auto* c = sorted.add_directories();
-      c->set_name("constraints");
-      *c->mutable_digest() = cdir_digest.ToProto();
-      for (const auto& d : inputs.directories()) *sorted.add_directories() = d;
-      inputs = sorted;
-    }
     ASSIGN_OR_RETURN(Digest resolve_root,
                      cache::WriteBlob(*cas_, inputs.SerializeAsString()));
 
@@ -1147,7 +1144,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                          desc.manifest.ToString()});
     for (const std::string& ref : refs) {
       b.report.images.push_back(
-          BuiltImage{ref, "sha256:" + desc.manifest.hash(), desc.size});
+          BuiltImage{ref, "sha256:" + desc.manifest.hash(), desc.size,
+                     desc.manifest, desc.config});
     }
   }
   return b.report;

@@ -82,16 +82,13 @@ Scheduler::Scheduler(common::Clock* clock, const SchedulerOptions& options,
 }
 
 Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
-                                       const Properties& platform,
-                                       const std::string& group,
-                                       bool skip_cache_lookup,
-                                       absl::Duration timeout,
-                                       const std::string& kind) {
+                                       const SubmitOptions& options) {
+  const std::string& kind = options.kind;
   absl::MutexLock lock(&mu_);
   // Joined only with an execution of the same kind (a forced re-run is not
   // answered by a run that may have been a cache hit, and vice versa).
   std::string key =
-      absl::StrCat(action.ToString(), skip_cache_lookup ? "!" : "");
+      absl::StrCat(action.ToString(), options.skip_cache_lookup ? "!" : "");
   auto it = inflight_.find(key);
   if (it != inflight_.end()) {
     it->second->waiters++;
@@ -101,17 +98,18 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
   auto e = std::make_shared<Entry>();
   e->op = std::make_shared<Operation>(
       absl::StrCat("operations/", salt_, "-", next_id_++), action);
-  e->key = key;
-  e->platform = platform;
+  e->op->key_ = key;
+  e->platform = options.platform;
   std::sort(e->platform.begin(), e->platform.end());
-  e->group = group;
+  e->group = options.group;
   e->kind = kind;
-  e->timeout = timeout;
+  e->do_not_cache = options.do_not_cache;
+  e->timeout = options.timeout;
   e->waiters = 1;
   e->queued_at = clock_->Now();
   inflight_[key] = e;
   ops_[e->op->name()] = e->op;
-  queues_[group].push_back(e);
+  queues_[options.group].push_back(e);
   observer_->Queued(kind);
   ++version_;
   return {e->op, false};
@@ -119,20 +117,19 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
 
 void Scheduler::Release(const std::shared_ptr<Operation>& op) {
   absl::MutexLock lock(&mu_);
-  for (auto& [key, e] : inflight_) {
-    if (e->op != op) continue;
-    if (--e->waiters > 0) return;
-    if (e->lease_id.empty()) {
-      RemoveFromQueueLocked(e);
-      FinishLocked(e, absl::CancelledError("no caller waits for it any more"));
-    } else {
-      // Running: ask its executor to stop; the lease ends with its result.
-      e->cancelled = true;
-      auto w = workers_.find(e->worker_id);
-      if (w != workers_.end()) w->second.cancels.push_back(e->lease_id);
-      ++version_;
-    }
-    return;
+  auto it = inflight_.find(op->key_);
+  if (it == inflight_.end() || it->second->op != op) return;  // finished
+  std::shared_ptr<Entry> e = it->second;
+  if (--e->waiters > 0) return;
+  if (e->lease_id.empty()) {
+    RemoveFromQueueLocked(e);
+    FinishLocked(e, absl::CancelledError("no caller waits for it any more"));
+  } else {
+    // Running: ask its executor to stop; the lease ends with its result.
+    e->cancelled = true;
+    auto w = workers_.find(e->worker_id);
+    if (w != workers_.end()) w->second.cancels.push_back(e->lease_id);
+    ++version_;
   }
 }
 
@@ -208,7 +205,7 @@ void Scheduler::RequeueLocked(const std::shared_ptr<Entry>& e,
 
 void Scheduler::FinishLocked(const std::shared_ptr<Entry>& e,
                              absl::StatusOr<executor::ActionOutcome> outcome) {
-  auto it = inflight_.find(e->key);
+  auto it = inflight_.find(e->op->key_);
   if (it != inflight_.end() && it->second == e) inflight_.erase(it);
   completed_.emplace_back(clock_->Now(), e->op->name());
   e->op->Finish(std::move(outcome));
@@ -334,12 +331,12 @@ absl::Status Scheduler::Complete(
   return absl::OkStatus();
 }
 
-std::optional<common::Digest> Scheduler::LeasedAction(
+std::optional<LeasedActionInfo> Scheduler::LeasedAction(
     const std::string& lease_id) {
   absl::MutexLock lock(&mu_);
   auto it = leases_.find(lease_id);
   if (it == leases_.end()) return std::nullopt;
-  return it->second->op->action();
+  return LeasedActionInfo{it->second->op->action(), it->second->do_not_cache};
 }
 
 bool Scheduler::AnyWorkerMatchesLocked(const Properties& platform) {

@@ -79,6 +79,7 @@ class Operation {
 
   const std::string name_;
   const common::Digest action_;
+  std::string key_;  // the scheduler's in-flight key (set at Submit)
   mutable absl::Mutex mu_;
   Stage stage_ ABSL_GUARDED_BY(mu_) = Stage::kQueued;
   absl::StatusOr<executor::ActionOutcome> outcome_ ABSL_GUARDED_BY(mu_) =
@@ -98,6 +99,22 @@ class SchedulerObserver {
   // outcome: "executed" (the command ran, any exit code) or "failed".
   virtual void Finished(const std::string& kind, const std::string& outcome,
                         absl::Duration run_time) {}
+};
+
+// How an action is queued.
+struct SubmitOptions {
+  Properties platform;
+  std::string group;  // fairness group: a build, or a REAPI client
+  bool skip_cache_lookup = false;
+  absl::Duration timeout = absl::ZeroDuration();  // 0: the executor's default
+  std::string kind;                               // for metrics ("" = action)
+  bool do_not_cache = false;  // its result must not reach the Action Cache
+};
+
+// What a lease is for.
+struct LeasedActionInfo {
+  common::Digest action;
+  bool do_not_cache = false;
 };
 
 struct SchedulerOptions {
@@ -148,9 +165,7 @@ class Scheduler {
   };
   // Queues `action` (or joins it). Every Submit must be paired with a
   // Release once the caller no longer waits.
-  Submitted Submit(const common::Digest& action, const Properties& platform,
-                   const std::string& group, bool skip_cache_lookup,
-                   absl::Duration timeout, const std::string& kind);
+  Submitted Submit(const common::Digest& action, const SubmitOptions& options);
   void Release(const std::shared_ptr<Operation>& op);
 
   // An operation by name (in flight, or completed recently).
@@ -176,7 +191,7 @@ class Scheduler {
                         bool retryable);
 
   // The action a lease is for (nullopt if the lease is unknown).
-  std::optional<common::Digest> LeasedAction(const std::string& lease_id);
+  std::optional<LeasedActionInfo> LeasedAction(const std::string& lease_id);
 
   // Expires silent workers, unmatched actions and old operations.
   void Tick();
@@ -186,10 +201,10 @@ class Scheduler {
  private:
   struct Entry {
     std::shared_ptr<Operation> op;
-    std::string key;
     Properties platform;
     std::string group;
     std::string kind;
+    bool do_not_cache = false;
     absl::Duration timeout;
     int attempts = 0;
     int waiters = 0;

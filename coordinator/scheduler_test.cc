@@ -43,8 +43,11 @@ class SchedulerTest : public ::testing::Test {
   Scheduler::Submitted Submit(const std::string& name,
                               const std::string& group = "g",
                               Properties platform = {}) {
-    return scheduler_.Submit(Digest::Of(name), platform, group, false,
-                             absl::ZeroDuration(), "wheel-build");
+    SubmitOptions o;
+    o.platform = platform;
+    o.group = group;
+    o.kind = "wheel-build";
+    return scheduler_.Submit(Digest::Of(name), o);
   }
   std::optional<WorkItem> Next(const std::string& worker) {
     auto r = scheduler_.NextWork(worker, absl::Milliseconds(10));

@@ -29,8 +29,9 @@ bool Retryable(absl::StatusCode code) {
 void WorkerService::HandleCompletion(const std::string& worker_id,
                                      const std::string& worker_name,
                                      const fv::Completion& c) {
-  std::optional<Digest> action = scheduler_->LeasedAction(c.lease_id());
-  if (!action.has_value()) {
+  std::optional<LeasedActionInfo> leased =
+      scheduler_->LeasedAction(c.lease_id());
+  if (!leased.has_value()) {
     common::LogInfo("worker ", worker_name, ": result for unknown lease ",
                     c.lease_id(), " ignored");
     return;
@@ -70,15 +71,11 @@ void WorkerService::HandleCompletion(const std::string& worker_id,
   executor::ActionOutcome outcome;
   outcome.result = c.result();
   outcome.status = status;
-  if (status.ok() && c.result().exit_code() == 0) {
-    absl::StatusOr<std::string> bytes = cache::ReadBlob(*cas_, *action);
-    re::Action a;
-    if (bytes.ok() && a.ParseFromString(*bytes) && !a.do_not_cache()) {
-      absl::Status u = ac_->Update(*action, c.result());
-      if (!u.ok()) {
-        complete(common::Annotate(u, "recording the result"), true);
-        return;
-      }
+  if (status.ok() && c.result().exit_code() == 0 && !leased->do_not_cache) {
+    absl::Status u = ac_->Update(leased->action, c.result());
+    if (!u.ok()) {
+      complete(common::Annotate(u, "recording the result"), true);
+      return;
     }
   }
   complete(outcome, false);

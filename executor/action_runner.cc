@@ -25,27 +25,6 @@ namespace {
 namespace re = build::bazel::remote::execution::v2;
 using common::Digest;
 
-template <typename M>
-absl::StatusOr<M> ReadMessage(cache::BlobStore& cas, const re::Digest& proto,
-                              absl::string_view what) {
-  absl::StatusOr<Digest> d = Digest::FromProto(proto);
-  if (!d.ok()) return common::Annotate(d.status(), what);
-  absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, *d);
-  if (!bytes.ok()) {
-    if (bytes.status().code() == absl::StatusCode::kNotFound) {
-      return common::MissingBlobsError({*d},
-                                       absl::StrCat("reading the ", what));
-    }
-    return bytes.status();
-  }
-  M m;
-  if (!m.ParseFromString(*bytes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", d->ToString(), " does not parse"));
-  }
-  return m;
-}
-
 // Bytes available to unprivileged writers under `path` (-1 if unknown).
 int64_t FreeBytes(const std::string& path) {
   struct statvfs vfs;
@@ -102,7 +81,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   absl::Time queued = clock_->Now();
   ASSIGN_OR_RETURN(
       re::Action action,
-      ReadMessage<re::Action>(*cas_, action_digest.ToProto(), "action"));
+      ReadProtoBlob<re::Action>(*cas_, action_digest.ToProto(), "action"));
   ActionOutcome outcome;
   if (!skip_cache_lookup && !action.do_not_cache()) {
     absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
@@ -115,7 +94,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   }
   ASSIGN_OR_RETURN(
       re::Command command,
-      ReadMessage<re::Command>(*cas_, action.command_digest(), "command"));
+      ReadProtoBlob<re::Command>(*cas_, action.command_digest(), "command"));
   if (command.arguments().empty())
     return absl::InvalidArgumentError("command has no arguments");
   if (options_.min_free_bytes > 0) {

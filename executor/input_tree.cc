@@ -30,37 +30,6 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-// Hashes a file, then streams it into the CAS if missing.
-absl::StatusOr<Digest> PutFile(const std::string& path, cache::BlobStore& cas) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", path);
-  common::Sha256 sha;
-  int64_t size = 0;
-  std::vector<char> buf(1 << 20);
-  ssize_t n;
-  while ((n = read(fd, buf.data(), buf.size())) > 0) {
-    sha.Update(absl::string_view(buf.data(), static_cast<size_t>(n)));
-    size += n;
-  }
-  if (n < 0) {
-    close(fd);
-    return Errno("cannot read", path);
-  }
-  ASSIGN_OR_RETURN(Digest d, Digest::Create(sha.FinishHex(), size));
-  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing({d}));
-  if (!missing.empty()) {
-    ASSIGN_OR_RETURN(std::unique_ptr<cache::BlobWriter> w, cas.OpenWrite(d));
-    lseek(fd, 0, SEEK_SET);
-    while ((n = read(fd, buf.data(), buf.size())) > 0) {
-      RETURN_IF_ERROR(
-          w->Append(absl::string_view(buf.data(), static_cast<size_t>(n))));
-    }
-    RETURN_IF_ERROR(w->Commit());
-  }
-  close(fd);
-  return d;
-}
-
 // What a tree upload will send: every blob by digest, with its source.
 struct PendingBlobs {
   std::vector<std::pair<Digest, std::string>> files;     // digest, path
@@ -82,6 +51,28 @@ absl::StatusOr<Digest> HashFile(const std::string& path) {
   close(fd);
   if (n < 0) return Errno("cannot read", path);
   return Digest::Create(sha.FinishHex(), size);
+}
+
+// Streams a file whose digest is known into the CAS (the writer's Commit
+// verifies size and hash: a file that changed since it was hashed fails).
+absl::Status WriteFileBlob(const std::string& path, const Digest& digest,
+                           cache::BlobStore& cas) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  absl::Status st = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::unique_ptr<cache::BlobWriter> w,
+                     cas.OpenWrite(digest));
+    std::vector<char> buf(1 << 20);
+    ssize_t n;
+    while ((n = read(fd, buf.data(), buf.size())) > 0) {
+      RETURN_IF_ERROR(
+          w->Append(absl::string_view(buf.data(), static_cast<size_t>(n))));
+    }
+    if (n < 0) return Errno("cannot read", path);
+    return w->Commit();
+  }();
+  close(fd);
+  return common::Annotate(st, absl::StrCat("uploading ", path));
 }
 
 absl::StatusOr<Digest> UploadRec(const std::string& dir, PendingBlobs& pending,
@@ -209,19 +200,9 @@ absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
       return absl::InvalidArgumentError(
           absl::StrCat("unsafe directory name '", sub.name(), "'"));
     }
-    ASSIGN_OR_RETURN(Digest d, Digest::FromProto(sub.digest()));
-    absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, d);
-    if (!bytes.ok()) {
-      if (bytes.status().code() == absl::StatusCode::kNotFound) {
-        return common::MissingBlobsError({d}, "staging the input root");
-      }
-      return bytes.status();
-    }
-    re::Directory child;
-    if (!child.ParseFromString(*bytes)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("blob ", d.ToString(), " is not a Directory"));
-    }
+    ASSIGN_OR_RETURN(
+        re::Directory child,
+        ReadProtoBlob<re::Directory>(cas, sub.digest(), "input directory"));
     std::string path = dest + "/" + sub.name();
     if (mkdir(path.c_str(), 0755) != 0) return Errno("cannot create", path);
     RETURN_IF_ERROR(StageRec(child, cas, path, depth + 1));
@@ -233,7 +214,10 @@ absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
 
 absl::StatusOr<Digest> UploadFile(const std::string& path,
                                   cache::BlobStore& cas) {
-  return PutFile(path, cas);
+  ASSIGN_OR_RETURN(Digest d, HashFile(path));
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing({d}));
+  if (!missing.empty()) RETURN_IF_ERROR(WriteFileBlob(path, d, cas));
+  return d;
 }
 
 absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
@@ -253,11 +237,7 @@ absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
   for (const Digest& d : missing) wanted.insert(d.ToString());
   for (const auto& [d, path] : pending.files) {
     if (wanted.erase(d.ToString()) == 0) continue;
-    ASSIGN_OR_RETURN(Digest put, PutFile(path, cas));
-    if (!(put == d)) {
-      return absl::AbortedError(
-          absl::StrCat(path, " changed while it was being uploaded"));
-    }
+    RETURN_IF_ERROR(WriteFileBlob(path, d, cas));
   }
   for (const auto& [d, bytes] : pending.messages) {
     if (wanted.erase(d.ToString()) == 0) continue;
@@ -268,18 +248,8 @@ absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
 
 absl::Status StageDirectory(const Digest& root, cache::BlobStore& cas,
                             const std::string& dest) {
-  absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, root);
-  if (!bytes.ok()) {
-    if (bytes.status().code() == absl::StatusCode::kNotFound) {
-      return common::MissingBlobsError({root}, "staging the input root");
-    }
-    return bytes.status();
-  }
-  re::Directory dir;
-  if (!dir.ParseFromString(*bytes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("blob ", root.ToString(), " is not a Directory"));
-  }
+  ASSIGN_OR_RETURN(re::Directory dir, ReadProtoBlob<re::Directory>(
+                                          cas, root.ToProto(), "input root"));
   return StageRec(dir, cas, dest, 0);
 }
 

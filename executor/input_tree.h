@@ -13,8 +13,12 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cache/blob_store.h"
+#include "common/missing_blobs.h"
+#include "common/status_macros.h"
 
 namespace pbrx::executor {
 
@@ -36,6 +40,28 @@ absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
 // INVALID_ARGUMENT for unsafe names or symlinks.
 absl::Status StageDirectory(const common::Digest& root, cache::BlobStore& cas,
                             const std::string& dest);
+
+// Reads and parses a small message blob (Action, Command, Directory, ...).
+// A missing blob is FAILED_PRECONDITION with a MISSING violation ("reading
+// the WHAT"); bytes that do not parse are INVALID_ARGUMENT.
+template <typename M>
+absl::StatusOr<M> ReadProtoBlob(
+    cache::BlobStore& cas,
+    const build::bazel::remote::execution::v2::Digest& proto,
+    absl::string_view what) {
+  absl::StatusOr<common::Digest> d = common::Digest::FromProto(proto);
+  if (!d.ok()) return common::Annotate(d.status(), what);
+  absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, *d);
+  if (bytes.status().code() == absl::StatusCode::kNotFound)
+    return common::MissingBlobsError({*d}, absl::StrCat("reading the ", what));
+  if (!bytes.ok()) return bytes.status();
+  M m;
+  if (!m.ParseFromString(*bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", d->ToString(), " does not parse"));
+  }
+  return m;
+}
 
 // Copies one CAS blob to a file (streamed; replaces the file).
 absl::Status BlobToFile(cache::BlobStore& cas, const common::Digest& digest,
