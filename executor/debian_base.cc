@@ -39,13 +39,11 @@ except Exception as e:
 json.dump(info, open("probe.json", "w"), indent=1, sort_keys=True)
 )PY";
 
-namespace {
-
 namespace re = build::bazel::remote::execution::v2;
 using common::Digest;
 
-absl::StatusOr<Digest> KeyAction(const DebianBaseSpec& spec,
-                                 cache::BlobStore& cas) {
+absl::StatusOr<Digest> DebianBaseKey(const DebianBaseSpec& spec,
+                                     cache::BlobStore& cas) {
   re::Command cmd;
   for (const std::string& a :
        {std::string("pbrx-base"), std::string("mmdebstrap"),
@@ -67,14 +65,12 @@ absl::StatusOr<Digest> KeyAction(const DebianBaseSpec& spec,
   return cache::WriteBlob(cas, action.SerializeAsString());
 }
 
-}  // namespace
-
 absl::StatusOr<BaseImage> EnsureDebianBase(const DebianBaseSpec& spec,
                                            cache::BlobStore& cas,
                                            cache::ActionCache& ac,
                                            const std::string& scratch_dir) {
   BaseImage base;
-  ASSIGN_OR_RETURN(base.key, KeyAction(spec, cas));
+  ASSIGN_OR_RETURN(base.key, DebianBaseKey(spec, cas));
   absl::StatusOr<re::ActionResult> hit = ac.Get(base.key);
   if (hit.ok() && hit->output_files_size() == 2) {
     ASSIGN_OR_RETURN(base.layer,

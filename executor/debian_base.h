@@ -34,6 +34,12 @@ struct BaseImage {
   bool cached = false;
 };
 
+// The Action Cache key of the base for `spec` (a synthetic Action whose
+// Command names every input of the build); writes its Action and Command
+// blobs to `cas`.
+absl::StatusOr<common::Digest> DebianBaseKey(const DebianBaseSpec& spec,
+                                             cache::BlobStore& cas);
+
 // The base for `spec`: from the Action Cache, else built with mmdebstrap in
 // `scratch_dir` (removed afterwards). UNAVAILABLE with mmdebstrap's log tail
 // if the build fails.

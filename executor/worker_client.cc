@@ -27,8 +27,8 @@ WorkerClient::WorkerClient(std::shared_ptr<grpc::Channel> coordinator,
       options_(options) {}
 
 void WorkerClient::Stop() {
-  stop_.Notify();
   absl::MutexLock lock(&ctx_mu_);
+  if (!stop_.HasBeenNotified()) stop_.Notify();  // Stop() may come twice
   if (current_ != nullptr) current_->TryCancel();
 }
 
@@ -121,6 +121,7 @@ void WorkerClient::Session() {
     {
       absl::MutexLock lock(&leases_mu);
       cancel_flags[lease.lease_id()] = flag;
+      if (reading_done) flag->store(true);
     }
     ExecuteOptions eo;
     eo.skip_cache_lookup = true;  // the coordinator looked already
@@ -198,9 +199,13 @@ void WorkerClient::Session() {
     absl::MutexLock lock(&leases_mu);
     reading_done = true;
     queue.clear();
+    // Running commands are killed rather than waited for: their results
+    // cannot be reported on another stream (the coordinator has requeued
+    // their leases, or a restarted one never knew them), and a long run
+    // would keep this executor from the farm (and SIGTERM from ending it).
+    for (auto& [id, flag] : cancel_flags) flag->store(true);
   }
-  // The stream ended: let running actions finish (their results cannot be
-  // reported on this stream; the coordinator requeued them), then go.
+  // The stream ended: wait for the cancelled runs to wind down, then go.
   for (std::thread& t : runners) t.join();
   session_over.Notify();
   beat.join();

@@ -4,8 +4,11 @@
 // cache, with its own Action Cache writes turned off: the coordinator
 // records results after checking them), sends heartbeats, and reports each
 // result only after the runner uploaded every output. When the stream
-// breaks (coordinator restart, network) it waits for its running actions,
-// then reconnects with exponential backoff.
+// breaks (coordinator restart, network) or Stop() is called (SIGTERM), the
+// running actions are cancelled (their sandboxed commands killed: their
+// results could not be reported any more, and the coordinator requeues
+// their leases elsewhere); then it reconnects with exponential backoff, or
+// returns.
 #ifndef PBRX_EXECUTOR_WORKER_CLIENT_H_
 #define PBRX_EXECUTOR_WORKER_CLIENT_H_
 
@@ -39,6 +42,8 @@ class WorkerClient {
 
   // Serves until Stop(). Thread-safe with respect to Stop().
   void Run();
+  // Ends Run(): closes the stream, cancels running actions (ExecuteOptions::
+  // cancel), and lets Run() return once their runners have returned.
   void Stop();
 
   // Sessions that ended (for tests and logs).

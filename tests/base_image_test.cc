@@ -1,8 +1,9 @@
 // The default base (Debian bookworm + Python via mmdebstrap) as a cached
 // layer, the base-probe step run on it, and a rootfs-diff capture step.
-// The base is built once per machine: the cache lives in
-// /var/tmp/pbrx-test-cache and is reused by later runs (content-keyed like
-// any step).
+// This test exercises the mirror path: it builds the base with mmdebstrap
+// in a cache of its own on every run (never from an earlier run's cache),
+// and fails with one "MIRROR UNREACHABLE" line when Debian's mirror does
+// not answer.
 #include <sys/stat.h>
 
 #include <array>
@@ -31,7 +32,8 @@ using common::Digest;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kShared[] = "/var/tmp/pbrx-test-cache";
+constexpr char kReleaseUrl[] =
+    "http://deb.debian.org/debian/dists/bookworm/InRelease";
 
 std::string Sh(const std::string& cmd) {
   std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>&1").c_str(), "r"),
@@ -47,23 +49,30 @@ std::string Sh(const std::string& cmd) {
 class BaseImageTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    mkdir(kShared, 0755);
+    mirror_ok_ = Sh(std::string("curl -sf --max-time 30 -o /dev/null ") +
+                    kReleaseUrl + " && echo ok") == "ok\n";
+    std::string shared = testing_util::NewTempDir("base-cache");
     cache::RocksDbStorageOptions so;
-    so.path = std::string(kShared) + "/db";
+    so.path = shared + "/db";
     storage_ = std::move(cache::RocksDbStorage::Open(so)).value().release();
     cas_ = std::move(cache::RocksDbBlobStore::Create(storage_, &clock_, {}))
                .value()
                .release();
     raw_ac_ = new cache::RocksDbActionCache(storage_);
     ac_ = new cache::CompletenessCheckingActionCache(raw_ac_, cas_);
-    layers_ = std::move(executor::LayerStore::Create(
-                            std::string(kShared) + "/layers", cas_))
+    layers_ = std::move(executor::LayerStore::Create(shared + "/layers", cas_))
                   .value()
                   .release();
     sandbox_ =
         std::move(executor::BubblewrapSandbox::Create({})).value().release();
+    if (mirror_ok_) {
+      built_ = new absl::StatusOr<executor::BaseImage>(
+          executor::EnsureDebianBase(executor::DebianBaseSpec{}, *cas_, *ac_,
+                                     testing_util::NewTempDir("base-build")));
+    }
   }
   static void TearDownTestSuite() {
+    delete built_;
     delete sandbox_;
     delete layers_;
     delete ac_;
@@ -81,10 +90,11 @@ class BaseImageTest : public ::testing::Test {
     o.layer_mtime = 1700000000;
     runner_ = std::make_unique<executor::ActionRunner>(cas_, ac_, sandbox_,
                                                        &clock_, o);
-    auto base = executor::EnsureDebianBase(executor::DebianBaseSpec{}, *cas_,
-                                           *ac_, dir_);
-    ASSERT_TRUE(base.ok()) << base.status();
-    base_ = *base;
+    ASSERT_TRUE(mirror_ok_) << "MIRROR UNREACHABLE: " << kReleaseUrl
+                            << ": this test needs Debian's mirror; not a pbrx "
+                               "failure";
+    ASSERT_TRUE(built_->ok()) << built_->status();
+    base_ = **built_;
   }
 
   Digest Action(const std::string& script, std::vector<std::string> outputs,
@@ -118,6 +128,9 @@ class BaseImageTest : public ::testing::Test {
     return cache::ReadBlob(*cas_, Digest::FromProto(d).value()).value();
   }
 
+  static inline bool mirror_ok_ = false;
+  // The suite's one mmdebstrap build, in an empty cache.
+  static inline absl::StatusOr<executor::BaseImage>* built_ = nullptr;
   static inline common::RealClock clock_;
   static inline cache::RocksDbStorage* storage_;
   static inline cache::RocksDbBlobStore* cas_;
@@ -131,12 +144,29 @@ class BaseImageTest : public ::testing::Test {
 };
 
 TEST_F(BaseImageTest, BaseIsCachedByItsInputs) {
+  // The suite's cache started empty: the first build ran mmdebstrap.
+  EXPECT_FALSE(base_.cached);
   auto again =
       executor::EnsureDebianBase(executor::DebianBaseSpec{}, *cas_, *ac_, dir_);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->cached);
+  EXPECT_EQ(again->key, base_.key);
   EXPECT_EQ(again->layer, base_.layer);
   EXPECT_EQ(again->diff_id.hash(), base_.diff_id.hash());
+  // Every input is in the key: a different suite, variant, package list or
+  // mtime is another key, and nothing is cached under it.
+  std::vector<executor::DebianBaseSpec> others(4);
+  others[0].suite = "trixie";
+  others[1].variant = "apt";
+  others[2].include.push_back("git");
+  others[3].mtime = 1;
+  for (const auto& spec : others) {
+    auto key = executor::DebianBaseKey(spec, *cas_);
+    ASSERT_TRUE(key.ok()) << key.status();
+    EXPECT_NE(*key, base_.key) << spec.suite << " " << spec.variant;
+    EXPECT_EQ(ac_->Get(*key).status().code(), absl::StatusCode::kNotFound)
+        << spec.suite << " " << spec.variant;
+  }
 }
 
 TEST_F(BaseImageTest, ProbeReadsTheBase) {

@@ -8,17 +8,25 @@ CACHE_BIN="$TEST_SRCDIR/pbrx/cache/pbrx-cache"
 CACHE_PID=""
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$TEST_SRCDIR/pbrx/tests/daemon_lib.sh"
 
 # start_cache DATA_DIR [FLAGS...]: starts pbrx-cache on port 0, sets
-# CACHE_ADDR and CACHE_PID. Waits (bounded) for the address line.
+# CACHE_ADDR and CACHE_PID, and CACHE_METRICS_ADDR when a --metrics-listen
+# flag is given (port 0 too: the daemon logs the port it took). Waits
+# (bounded) for the address line.
 start_cache() {
   local data="$1"; shift
   : > "$T/cache.out"
+  local from
+  from=$(next_line "$T/cache.err")
   "$CACHE_BIN" --listen=127.0.0.1:0 --data-dir="$data" "$@" >"$T/cache.out" 2>>"$T/cache.err" &
   CACHE_PID=$!
   for _ in $(seq 1 300); do
     if [[ -s "$T/cache.out" ]]; then
       CACHE_ADDR="$(head -n1 "$T/cache.out")"
+      if [[ " $* " == *" --metrics-listen="* ]]; then
+        CACHE_METRICS_ADDR=$(metrics_addr "$T/cache.err" "$from")
+      fi
       return 0
     fi
     kill -0 "$CACHE_PID" 2>/dev/null || { cat "$T/cache.err" >&2; fail "pbrx-cache exited"; }

@@ -24,8 +24,7 @@ G
 } >"$WS/BUILD"
 
 MAX=204800
-METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-start_cache "$T/data" --max-size=$MAX --min-age=0s --metrics-listen=127.0.0.1:$METRICS_PORT
+start_cache "$T/data" --max-size=$MAX --min-age=0s --metrics-listen=127.0.0.1:0
 REMOTE=(--remote_cache="grpc://$CACHE_ADDR" --spawn_strategy=local --remote_timeout=60 --jobs=1)
 
 run_bazel "$T/b1.log" build "${REMOTE[@]}" //:all || { cat "$T/b1.log"; fail "first build"; }
@@ -33,7 +32,7 @@ for i in 1 2 3 4 5 6; do
   [[ $(stat -c %s "$WS/bazel-bin/blob$i.bin") == 65536 ]] || fail "blob$i size"
 done
 
-metrics=$(curl -sf --noproxy '*' "http://127.0.0.1:$METRICS_PORT/metrics") || fail "metrics scrape"
+metrics=$(curl -sf --noproxy '*' "http://$CACHE_METRICS_ADDR/metrics") || fail "metrics scrape"
 evictions=$(echo "$metrics" | sed -nE 's/^pbrx_cache_evictions_total ([0-9.e+]+)$/\1/p')
 stored=$(echo "$metrics" | sed -nE 's/^pbrx_cache_stored_bytes ([0-9.e+]+)$/\1/p')
 echo "after the first build: evictions=$evictions stored_bytes=$stored (bound $MAX)"
@@ -54,7 +53,7 @@ echo "second build: $hits remote cache hits, $ran executed again"
 for i in 1 2 3 4 5 6; do
   [[ $(tr -d "$i" <"$WS/bazel-bin/blob$i.bin" | wc -c) == 0 ]] || fail "blob$i content"
 done
-misses=$(curl -sf --noproxy '*' "http://127.0.0.1:$METRICS_PORT/metrics" \
+misses=$(curl -sf --noproxy '*' "http://$CACHE_METRICS_ADDR/metrics" \
   | sed -nE 's/^pbrx_cache_action_cache_lookups_total\{result="miss"\} ([0-9.e+]+)$/\1/p')
 echo "action cache misses in both builds: $misses"
 python3 -c "import sys; sys.exit(0 if float('$misses') == 6 + $ran else 1)" \

@@ -7,8 +7,10 @@ set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
-CACHE=/var/tmp/pbrx-test-cache
 source "$REPO/tests/e2e_lib.sh"
+source "$REPO/tests/seed_lib.sh"
+CACHE="$T/cache"
+seeded_cache "$CACHE"
 
 mkdir -p "$T/hatch/hatch_demo" "$T/flit/flit_demo" "$T/poetry/poetry_demo"
 cat >"$T/hatch/pyproject.toml" <<'TOML'
@@ -51,6 +53,7 @@ echo 'def main(): print("built by poetry-core")' >"$T/poetry/poetry_demo/__init_
 
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images" --jobs 3 --json \
   "$T/hatch" "$T/flit" "$T/poetry" >"$T/report.json" 2>"$T/err" || { cat "$T/err"; fail "build"; }
+save_seed "$CACHE"
 python3 - "$T/report.json" <<'PY' || fail "report"
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # End to end: `pbrx build-images` (embedded mode) on examples/pep621-hello,
 # checked with skopeo and umoci, the images' CMDs run under bubblewrap, and a
-# second build that executes zero steps. The cache is the machine-wide test
-# cache (/var/tmp/pbrx-test-cache) so the Debian base is built once per
-# machine.
+# second build that executes zero steps. The test's cache starts from the
+# machine-wide seed (Debian base and apt layers only, tests/seed_lib.sh):
+# every other step runs with the build under test.
 set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 EXAMPLE="$TEST_SRCDIR/pbrx/examples/pep621-hello"
 T="$TEST_TMPDIR"
 REPO="$TEST_SRCDIR/pbrx"
 source "$REPO/tests/e2e_lib.sh"
-CACHE=/var/tmp/pbrx-test-cache
+source "$REPO/tests/seed_lib.sh"
+CACHE="$T/cache"
+seeded_cache "$CACHE"
 
 # The example is copied: runfiles are symlinks, and builds must not write
 # into the source tree.
@@ -18,6 +20,7 @@ cp -rL "$EXAMPLE" "$T/src"
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images" --tag v0.3 "$T/src" \
   >"$T/out1" 2>"$T/err1" || { cat "$T/err1"; fail "first build"; }
 cat "$T/out1"
+save_seed "$CACHE"
 [[ $(wc -l <"$T/out1") == 6 ]] || fail "want 6 refs (3 images x 2 tags)"
 for ref in hello-pbrx-base:latest hello-pbrx:latest hello-pbrx-info:v0.3; do
   grep -q "^$ref sha256:[0-9a-f]\{64\}$" "$T/out1" || fail "no line for $ref"
@@ -102,7 +105,6 @@ assert all(s["cached"] for s in p["steps"] if s["kind"] != "image-assembly"), p[
 assert all("key_inputs" not in s for s in p["steps"]), "hits need no explanation"
 PY
 # A changed project: the steps that ran say what their keys were made of.
-# (a unique change: the machine-wide cache has seen earlier runs)
 echo "# touched $(date +%s%N)" >>"$T/src/src/hello_pbrx/cli.py"
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images5" --json "$T/src" >"$T/report5.json"
 python3 - "$T/report5.json" <<'PY' || fail "json key inputs"

@@ -6,8 +6,10 @@ set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
-CACHE=/var/tmp/pbrx-test-cache
 fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$REPO/tests/seed_lib.sh"
+CACHE="$T/cache"
+seeded_cache "$CACHE"
 for p in broken-c unknown-distro-pkg unsatisfiable; do
   cp -rL "$REPO/tests/fixtures/projects/$p" "$T/$p"
 done
@@ -22,6 +24,7 @@ rc=$?
 set -e
 cat "$T/stderr"
 [[ $rc == 1 ]] || fail "want exit 1, got $rc"
+save_seed "$CACHE"
 # The good project still built, and only it was tagged.
 grep -q "^hello-pbrx:latest sha256:" "$T/stdout" || fail "hello was not built"
 [[ $(wc -l <"$T/stdout") == 3 ]] || fail "only hello's 3 images may be tagged"
@@ -40,11 +43,20 @@ grep -q "^pbrx build-images: $T/not-python: not a Python project (no pyproject.t
 
 # The failed steps left no Action Cache entry: running again runs them again.
 set +e
-"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/out2" --json "$T/broken-c" >"$T/again.json" 2>/dev/null
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/out2" --json "$T/broken-c" \
+  >"$T/again.json" 2>"$T/again.events"
 set -e
-python3 - "$T/again.json" <<'PY' || fail "failed step was cached"
+python3 - "$T/again.json" "$T/again.events" <<'PY' || fail "failed step was cached"
 import json, sys
 p = json.load(open(sys.argv[1]))["projects"][0]
 assert "step project-wheel" in p["error"] and "broken.c:2" in p["error"], p
+# The progress events name every step with its cache outcome: the failed
+# step ran again (no Action Cache entry was left), the steps before it hit.
+events = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]
+steps = [e for e in events if e["event"] == "step"]
+wheel = [e for e in steps if e["kind"] == "project-wheel"]
+assert len(wheel) == 1 and wheel[0]["cached"] is False, wheel
+before = [e for e in steps if e["kind"] != "project-wheel"]
+assert before and all(e["cached"] for e in before), before
 PY
 echo PASS

@@ -8,18 +8,26 @@ set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
-CACHE=/var/tmp/pbrx-test-cache
 source "$REPO/tests/e2e_lib.sh"
+source "$REPO/tests/seed_lib.sh"
+CACHE="$T/cache"
+seeded_cache "$CACHE"
 SERVER=""
 trap '[[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null || true' EXIT
 
 cp -rL "$REPO/examples/pbr-service" "$T/src"
 stage_dists "$T/dists"
 "$T/tools/make-test-index" "$T/dists" "$T/index"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 "$PORT" --directory "$T/index" >"$T/server.log" 2>&1 &
+# The server takes its own port (0) and prints it.
+python3 -u -m http.server --bind 127.0.0.1 0 --directory "$T/index" >"$T/server.out" 2>"$T/server.log" &
 SERVER=$!
-for _ in $(seq 1 100); do curl -sf --noproxy '*' "http://127.0.0.1:$PORT/simple/" >/dev/null && break; sleep 0.1; done
+PORT=""
+for _ in $(seq 1 100); do
+  PORT=$(sed -n 's/^Serving HTTP on .* port \([0-9]*\) .*/\1/p' "$T/server.out")
+  [[ -n "$PORT" ]] && break
+  sleep 0.1
+done
+[[ -n "$PORT" ]] || fail "the index server printed no port"
 URL="http://127.0.0.1:$PORT/simple"
 
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/one" --index-url "$URL" --json "$T/src" \
@@ -32,6 +40,7 @@ assert kinds.count("fetch") >= 3, kinds
 assert len(p["images"]) == 3, p["images"]
 PY
 grep -q 'GET /files/ffibridge-1.0.tar.gz' "$T/server.log" || fail "ffibridge was not fetched from the index"
+save_seed "$CACHE"
 out=$(run_image one pbrx-service-api:latest)
 [[ "$out" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "api from index deps: $out"
 
@@ -62,7 +71,10 @@ rc=$?
 set -e
 cat "$T/three.err"
 [[ $rc == 1 ]] || fail "tampered index: want exit 1, got $rc"
-grep -qi "hash" "$T/three.err" || fail "no hash mismatch message"
+grep -qE "step resolve \((base|pbrx-service-manage)\) failed: exit 1" "$T/three.err" || fail "the failing resolve step is not named"
+grep -qF "Expected sha256 $(printf '0%.0s' $(seq 64))" "$T/three.err" || fail "the index's sha256 is not shown"
+got=$(sha256sum "$T/index/files/pbrxdemo_table-0.6.tar.gz" | cut -d' ' -f1)
+grep -qE "^ +Got +$got$" "$T/three.err" || fail "the served file's sha256 ($got) is not shown"
 [[ ! -s "$T/three.out" ]] || fail "images were tagged despite the failure"
 
 # A constraints file (a lock of pins) steers the resolver around the bad
@@ -73,7 +85,21 @@ printf 'pbrxdemo-table==0.4\n' >"$T/lock.txt"
   || { cat "$T/four.err"; fail "build with a constraints file"; }
 c=$(python3 -c 'import json,sys; print([i["digest"] for i in json.load(open(sys.argv[1]))["projects"][0]["images"]])' "$T/four.json")
 [[ "$a" == "$c" ]] || fail "constrained build differs: $a vs $c"
-grep -q -- '--constraint' "$T/four.json" || fail "the constraint is not among the resolve key inputs"
+python3 - "$T/one.json" "$T/four.json" <<'PY' || fail "the constraint is not among the resolve key inputs"
+import json, sys
+one, four = (json.load(open(p))["projects"][0] for p in sys.argv[1:3])
+def resolves(p):
+    return {s["name"]: s["key_inputs"] for s in p["steps"] if s["kind"] == "resolve"}
+a, b = resolves(one), resolves(four)
+assert sorted(a) == sorted(b) == ["base", "pbrx-service-manage"], (sorted(a), sorted(b))
+for name in a:
+    assert "--constraint" not in a[name]["argv"], a[name]["argv"]
+    argv = b[name]["argv"]
+    i = argv.index("--constraint")
+    assert argv[i + 1] == "/work/constraints/c1.txt", argv
+    # The file's content is in the input tree: the input roots differ.
+    assert a[name]["input_root"] != b[name]["input_root"], name
+PY
 # An unsatisfiable pin: exit 1, the resolve step named, nothing tagged.
 printf 'pbrxdemo-colors==9.9\n' >"$T/bad-lock.txt"
 set +e
@@ -84,7 +110,7 @@ set -e
 cat "$T/five.err"
 [[ $rc == 1 ]] || fail "unsatisfiable constraint: want exit 1, got $rc"
 grep -q "step resolve" "$T/five.err" || fail "the failing resolve step is not named"
-grep -q "pbrxdemo-colors==9.9\|pbrxdemo_colors==9.9\|9.9" "$T/five.err" || fail "the conflicting pin is not shown"
+grep -qF "pbrxdemo-colors==9.9" "$T/five.err" || fail "the conflicting pin is not shown"
 [[ ! -s "$T/five.out" ]] || fail "images were tagged despite the failure"
 # A missing constraints file is a usage error.
 set +e

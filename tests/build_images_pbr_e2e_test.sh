@@ -11,21 +11,25 @@ set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
-CACHE=/var/tmp/pbrx-test-cache
 source "$REPO/tests/e2e_lib.sh"
+source "$REPO/tests/seed_lib.sh"
+CACHE="$T/cache"
+seeded_cache "$CACHE"
 
 cp -rL "$REPO/examples/pbr-service" "$T/src"
 stage_dists "$T/links"
 
-build() {  # build NAME: builds into oci:$T/NAME, output in $T/NAME.out/.err
-  "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/$1" --find-links "$T/links" \
-    "$T/src" >"$T/$1.out" 2>"$T/$1.err" || { cat "$T/$1.err"; fail "build $1"; }
-  cat "$T/$1.out" "$T/$1.err"
+build() {  # build NAME [FLAGS]: builds into oci:$T/NAME, output in $T/NAME.out/.err
+  local name="$1"; shift
+  "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/$name" --find-links "$T/links" "$@" \
+    "$T/src" >"$T/$name.out" 2>"$T/$name.err" || { cat "$T/$name.err"; fail "build $name"; }
+  cat "$T/$name.out" "$T/$name.err"
 }
 run_cmd() { run_image "$@"; }
 digest_of() { grep "^$2 " "$T/$1.out" | cut -d' ' -f2; }
 
 build one
+save_seed "$CACHE"
 [[ "$(run_cmd one pbrx-service-api:latest)" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "api"
 [[ "$(run_cmd one pbrx-service-api:latest --help)" == "usage: pbrx-service-api [--help]" ]] || fail "api --help"
 root="$T/bundle/rootfs"
@@ -69,12 +73,24 @@ diff "$T/one.out" "$T/two.out" || fail "rebuild changed digests"
 sed 's/0\.4/0.5/' -i "$T/tests/fixtures/dists/pbrxdemo_table-0.4/setup.py" "$T/tests/fixtures/dists/pbrxdemo_table-0.4/PKG-INFO"
 mv "$T/tests/fixtures/dists/pbrxdemo_table-0.4" "$T/tests/fixtures/dists/pbrxdemo_table-0.5"
 "$T/tools/make-fixture-dists" "$T/links"
-build three
-for img in pbrx-service-base pbrx-service-api; do
-  [[ "$(digest_of one "$img:latest")" == "$(digest_of three "$img:latest")" ]] || fail "$img changed"
-done
-[[ "$(digest_of one pbrx-service-manage:latest)" != "$(digest_of three pbrx-service-manage:latest)" ]] || fail "manage did not change"
-python3 - "$T/three.err" <<'PY' || true
+build three --json
+python3 - "$T/three.out" "$T/one.out" <<'PY' || fail "script-extra-only rebuild"
+import json, sys
+r = json.load(open(sys.argv[1]))
+one = dict(l.split() for l in open(sys.argv[2]))
+p = r["projects"][0]
+now = {i["ref"]: i["digest"] for i in p["images"]}
+for img in ("pbrx-service-base:latest", "pbrx-service-api:latest"):
+    assert now[img] == one[img], (img, "changed")
+assert now["pbrx-service-manage:latest"] != one["pbrx-service-manage:latest"], "manage did not change"
+# Exactly the manage script's steps ran, plus the base resolution, whose
+# input (the --find-links listing) changed but whose result did not.
+ran = sorted((s["kind"], s["name"]) for s in p["steps"]
+             if not s["cached"] and s["kind"] != "image-assembly")
+want = [("bytecode", "pbrx-service-manage"), ("python-layer", "pbrx-service-manage"),
+        ("resolve", "base"), ("resolve", "pbrx-service-manage"),
+        ("wheel-build", "pbrxdemo_table-0.5.tar.gz")]
+assert ran == want, ran
 PY
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/four" --find-links "$T/links" --json "$T/src" >"$T/four.json"
 python3 - "$T/four.json" <<'PY' || fail "step accounting"

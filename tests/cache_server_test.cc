@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -67,21 +68,35 @@ class CacheServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_dir_ = testing_util::NewTempDir("cache-data");
-    metrics_address_ = absl::StrCat("127.0.0.1:", testing_util::FreeTcpPort());
     StartServer({});
   }
 
   void StartServer(std::vector<std::string> extra) {
     server_ = std::make_unique<Subprocess>();
+    // Both ports are taken by the server itself (port 0); the metrics
+    // address comes from its start-up log line.
     std::vector<std::string> argv = {
         testing_util::RunfilePath("cache/pbrx-cache"), "--listen=127.0.0.1:0",
-        "--data-dir=" + data_dir_, "--metrics-listen=" + metrics_address_,
-        "--quiet"};
+        "--data-dir=" + data_dir_, "--metrics-listen=127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    ASSERT_TRUE(server_->Start(argv).ok());
+    std::string log = testing_util::NewTempDir("cache-log") + "/stderr";
+    ASSERT_TRUE(server_->Start(argv, log).ok());
     auto line = server_->ReadLine(absl::Seconds(30));
     ASSERT_TRUE(line.ok()) << line.status();
     address_ = *line;
+    metrics_address_.clear();
+    for (int i = 0; i < 300 && metrics_address_.empty(); ++i) {
+      std::ifstream f(log);
+      std::string text((std::istreambuf_iterator<char>(f)),
+                       std::istreambuf_iterator<char>());
+      size_t at = text.find("metrics on http://");
+      size_t end = at == std::string::npos ? at : text.find('/', at + 18);
+      if (end != std::string::npos)
+        metrics_address_ = text.substr(at + 18, end - at - 18);
+      else
+        absl::SleepFor(absl::Milliseconds(100));
+    }
+    ASSERT_FALSE(metrics_address_.empty()) << "no metrics address in " << log;
     channel_ =
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     cas_ = re::ContentAddressableStorage::NewStub(channel_);
@@ -403,17 +418,24 @@ TEST_F(CacheServerTest, ActionCacheRequiresCompleteResults) {
     EXPECT_THAT(s.error_message(), HasSubstr("action_digest"));
   }
   std::string metrics = HttpGet("http://" + metrics_address_ + "/metrics");
-  EXPECT_THAT(
-      metrics,
-      HasSubstr("pbrx_cache_action_cache_lookups_total{result=\"hit\"} 1"));
-  EXPECT_THAT(
-      metrics,
-      HasSubstr("pbrx_cache_action_cache_lookups_total{result=\"miss\"} 1"));
-  EXPECT_THAT(metrics,
-              HasSubstr("pbrx_cache_requests_total{code=\"FAILED_"
-                        "PRECONDITION\",method=\"UpdateActionResult\"} 1"));
-  EXPECT_THAT(metrics, HasSubstr("pbrx_cache_requests_total{code=\"INVALID_"
-                                 "ARGUMENT\",method=\"GetActionResult\"} 1"));
+  EXPECT_EQ(
+      testing_util::MetricValue(
+          metrics, "pbrx_cache_action_cache_lookups_total{result=\"hit\"}"),
+      1);
+  EXPECT_EQ(
+      testing_util::MetricValue(
+          metrics, "pbrx_cache_action_cache_lookups_total{result=\"miss\"}"),
+      1);
+  EXPECT_EQ(testing_util::MetricValue(
+                metrics,
+                "pbrx_cache_requests_total{code=\"FAILED_PRECONDITION\","
+                "method=\"UpdateActionResult\"}"),
+            1);
+  EXPECT_EQ(testing_util::MetricValue(
+                metrics,
+                "pbrx_cache_requests_total{code=\"INVALID_ARGUMENT\","
+                "method=\"GetActionResult\"}"),
+            1);
 }
 
 TEST_F(CacheServerTest, GetTreeStreamsEveryDirectoryInPages) {

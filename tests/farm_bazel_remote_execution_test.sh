@@ -52,9 +52,7 @@ cp "$WS/bazel-bin/hello" "$T/hello.local"
 run_bazel "$T/clean0.log" clean || fail "clean"
 
 start_cache "$T/data"
-METRICS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-METRICS_ADDR="127.0.0.1:$METRICS_PORT"
-start_coordinator "$CACHE_ADDR" --metrics-listen="$METRICS_ADDR" --unmatched-timeout=3s
+start_coordinator "$CACHE_ADDR" --metrics-listen=127.0.0.1:0 --unmatched-timeout=3s
 start_executor one "$COORD_ADDR" "$CACHE_ADDR" --slots=2
 wait_executors 1
 REMOTE=(--remote_executor="grpc://$COORD_ADDR" --remote_timeout=120 --spawn_strategy=remote)

@@ -1,20 +1,29 @@
 # Helpers for farm tests: start pbrx-coordinator and pbrx-executor processes
 # (sourced after bazel_client_lib.sh or e2e_lib.sh; expects T and
 # TEST_SRCDIR).
+source "$TEST_SRCDIR/pbrx/tests/daemon_lib.sh"
 COORD_BIN="$TEST_SRCDIR/pbrx/coordinator/pbrx-coordinator"
 EXEC_BIN="$TEST_SRCDIR/pbrx/executor/pbrx-executor"
 COORD_PID=""
 EXEC_PIDS=()
 
-# start_coordinator CACHE_ADDR [FLAGS...]: sets COORD_ADDR, COORD_PID.
+# start_coordinator CACHE_ADDR [FLAGS...]: sets COORD_ADDR, COORD_PID, and
+# METRICS_ADDR when a --metrics-listen flag is given (port 0: the daemon
+# takes its own port and says which).
 start_coordinator() {
   local cache="$1"; shift
   : >"$T/coord.out"
+  local from
+  from=$(next_line "$T/coord.err")
   "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" --work-dir="$T/coord-work" "$@" \
     >"$T/coord.out" 2>>"$T/coord.err" &
   COORD_PID=$!
   for _ in $(seq 1 300); do
-    if [[ -s "$T/coord.out" ]]; then COORD_ADDR="$(head -n1 "$T/coord.out")"; return 0; fi
+    if [[ -s "$T/coord.out" ]]; then
+      COORD_ADDR="$(head -n1 "$T/coord.out")"
+      if [[ " $* " == *" --metrics-listen="* ]]; then METRICS_ADDR=$(metrics_addr "$T/coord.err" "$from"); fi
+      return 0
+    fi
     kill -0 "$COORD_PID" 2>/dev/null || { cat "$T/coord.err" >&2; fail "pbrx-coordinator exited"; }
     sleep 0.1
   done

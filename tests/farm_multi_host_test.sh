@@ -14,16 +14,20 @@
 #     returns the cache-hit ratio the test expects.
 # The namespaced hosts have no route out: a warm-up on loopback (an executor
 # with egress) first puts the Debian base and the builder layer in the cache.
+# The farm's cache starts from the test seed (bases and apt layers only,
+# tests/seed_lib.sh); embedded mode's reference build uses a cache of its own.
 set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
 source "$REPO/tests/e2e_lib.sh"
+source "$REPO/tests/seed_lib.sh"
+source "$REPO/tests/daemon_lib.sh"
 CACHE_BIN="$REPO/cache/pbrx-cache"
 COORD_BIN="$REPO/coordinator/pbrx-coordinator"
 EXEC_BIN="$REPO/executor/pbrx-executor"
-DB=/var/tmp/pbrx-test-cache/db   # the machine-wide test cache (test is exclusive)
-mkdir -p /var/tmp/pbrx-test-cache
+seeded_cache "$T/farm-cache"
+DB="$T/farm-cache/db"
 NS="pbrx$$"
 PIDS=()
 cleanup() {
@@ -57,8 +61,8 @@ if "bdist_wheel" in sys.argv:
     time.sleep($4)
 setup(name="$2", version="$3", py_modules=["$2"])
 PY
-  # A token unique to this run: the machine-wide cache must not know these
-  # sdists (their wheels have to be built here).
+  # A token unique to this run (the caches are the test's own; this keeps
+  # the sdists distinct from any other test's all the same).
   printf "VALUE = '%s %s'\nRUN = '%s'\n" "$2" "$3" "$RUN" >"$d/$2.py"
   mkdir -p "$1"
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$T/sd" -cf - "$2-$3" | gzip -n >"$1/$2-$3.tar.gz"
@@ -97,12 +101,25 @@ WCACHE=$(wait_line "$T/wcache.out")
 WCOORD=$(wait_line "$T/wcoord.out")
 "$EXEC_BIN" --name=warm --coordinator="grpc://$WCOORD" --cache="grpc://$WCACHE" --work-dir="$T/exec-warm" \
   >"$T/exec-warm.log" 2>&1 & PIDS+=($!)
-cp -rL "$REPO/examples/pep621-hello" "$T/hello"
-"$PBRX" build-images --farm "grpc://$WCOORD" --output "oci:$T/warm" "$T/hello" >/dev/null 2>"$T/warm.err" \
+# The warm-up project has the five projects' build system and distro
+# packages (none) but no dependencies: it makes their builder and runtime
+# layers, and none of their wheels.
+mkdir -p "$T/warm-src/farmwarm"
+cat >"$T/warm-src/pyproject.toml" <<TOML
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+[project]
+name = "farmwarm"
+version = "1.0"
+TOML
+: >"$T/warm-src/farmwarm/__init__.py"
+"$PBRX" build-images --farm "grpc://$WCOORD" --output "oci:$T/warm" "$T/warm-src" >/dev/null 2>"$T/warm.err" \
   || { cat "$T/warm.err" "$T/wcoord.err"; fail "warm-up build"; }
 for p in "${PIDS[@]}"; do kill -TERM "$p"; done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 PIDS=()
+save_seed "$T/farm-cache"
 
 # --- the hosts ------------------------------------------------------------
 ip netns add "${NS}c"
@@ -122,16 +139,22 @@ done
 ip netns exec "${NS}c" "$CACHE_BIN" --listen=0.0.0.0:0 --data-dir="$DB" --metrics-listen=127.0.0.1:0 \
   >"$T/cache.out" 2>"$T/cache.err" & PIDS+=($!)
 CACHE_PORT=$(port_of "$(wait_line "$T/cache.out")")
-for _ in $(seq 1 100); do grep -q 'metrics on http://' "$T/cache.err" && break; sleep 0.1; done
-CACHE_METRICS=$(grep -o 'metrics on http://[^/]*' "$T/cache.err" | head -n1 | sed 's|.*:||')
-COORD_METRICS=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+addr=$(metrics_addr "$T/cache.err")
+CACHE_METRICS=$(port_of "$addr")
+# The coordinator takes its own ports; a restart keeps its gRPC port (the
+# executors' address) and logs the metrics port it took this time.
 start_coord() {
+  local from
+  from=$(next_line "$T/coord.err")
   ip netns exec "${NS}c" "$COORD_BIN" --listen="0.0.0.0:${COORD_PORT:-0}" --cache="grpc://127.0.0.1:$CACHE_PORT" \
-    --metrics-listen="127.0.0.1:$COORD_METRICS" --work-dir="$T/coord" \
+    --metrics-listen=127.0.0.1:0 --work-dir="$T/coord" \
     >"$T/coord.out" 2>>"$T/coord.err" &
   COORD_PID=$!
   PIDS+=($COORD_PID)
   COORD_PORT=$(port_of "$(wait_line "$T/coord.out")")
+  local addr
+  addr=$(metrics_addr "$T/coord.err" "$from")
+  COORD_METRICS=$(port_of "$addr")
 }
 start_coord
 declare -A EXEC_PID
@@ -152,9 +175,18 @@ wait_executors() {
 }
 wait_executors 3
 FARM="grpc://127.0.0.1:$COORD_PORT"
-# Each executor reaches the farm only through its own veth.
-ip netns exec "${NS}e1" curl -s --max-time 2 "http://10.77.2.1:$CACHE_PORT" >/dev/null 2>&1 \
-  && fail "executor host 1 should not reach 10.77.2.1" || true
+# Each executor reaches the farm only through its own veth. probe NS HOST
+# PORT prints curl's exit code for a connection attempt: 7 is "could not
+# connect"; a gRPC port that answers an HTTP/2 request gives anything else.
+probe() {
+  local rc=0
+  ip netns exec "$1" curl -s -o /dev/null --max-time 3 --http2-prior-knowledge "http://$2:$3/" || rc=$?
+  echo "$rc"
+}
+rc=$(probe "${NS}e1" 10.77.1.1 "$CACHE_PORT")
+[[ $rc != 7 && $rc != 28 ]] || fail "executor host 1 cannot reach the cache on its own link (curl exit $rc)"
+rc=$(probe "${NS}e1" 10.77.2.1 "$CACHE_PORT")
+[[ $rc == 7 ]] || fail "executor host 1 reached 10.77.2.1 (curl exit $rc; want 7, could not connect)"
 
 # --- 1. one fan-out of five projects, an executor killed mid wheel build --
 inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/fan" --find-links "$T/links1" --json \
@@ -168,7 +200,6 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 [[ -n "$victim" ]] || fail "the slow wheel build never started"
-sleep 1
 kill -9 "${EXEC_PID[$victim]}"
 echo "killed executor e$victim during the pbrxslow wheel build"
 wait "$CLIENT" || { cat "$T/fan.err" "$T/coord.err"; fail "fan-out build after the executor was killed"; }
@@ -221,7 +252,6 @@ PY
 [[ "$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="executed"}')" == 0 ]] || fail "the restarted coordinator executed steps"
 
 # --- 4. prometheus scrapes both; the cache-hit ratio ----------------------
-PROM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$T/prom.yml" <<YML
 global: {scrape_interval: 1s}
 scrape_configs:
@@ -231,7 +261,16 @@ scrape_configs:
     static_configs: [{targets: ["127.0.0.1:$CACHE_METRICS"]}]
 YML
 ip netns exec "${NS}c" prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/prom" \
-  --web.listen-address="127.0.0.1:$PROM_PORT" >"$T/prom.log" 2>&1 & PIDS+=($!)
+  --web.listen-address=127.0.0.1:0 >"$T/prom.log" 2>&1 & PROM_PID=$!
+PIDS+=($PROM_PID)
+# prometheus takes its own port too; it does not log which, its socket does.
+PROM_PORT=""
+for _ in $(seq 1 300); do
+  PROM_PORT=$(ip netns exec "${NS}c" ss -Hltnp | grep "pid=$PROM_PID," | awk '{print $4}' | sed 's|.*:||' | head -n1 || true)
+  [[ -n "$PROM_PORT" ]] && break
+  sleep 0.1
+done
+[[ -n "$PROM_PORT" ]] || fail "prometheus is not listening"
 query() {
   inc curl -sf --noproxy '*' --data-urlencode "query=$1" "http://127.0.0.1:$PROM_PORT/api/v1/query" \
     | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")'
@@ -261,7 +300,10 @@ python3 -c "import sys; sys.exit(0 if abs(float('$got') - float('$want')) < 1e-6
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 PIDS=()
-"$PBRX" build-images --cache-dir /var/tmp/pbrx-test-cache --output "oci:$T/embedded" --find-links "$T/links1" \
+# In a cache of its own (from the same seed, so on the same base): nothing
+# the farm recorded can stand in for an embedded step.
+seeded_cache "$T/embedded-cache"
+"$PBRX" build-images --cache-dir "$T/embedded-cache" --output "oci:$T/embedded" --find-links "$T/links1" \
   --json "${PROJECTS[@]}" >"$T/embedded.json" 2>"$T/embedded.err" || { cat "$T/embedded.err"; fail "embedded build"; }
 python3 - "$T/embedded.json" "$T/fan.json" <<'PY' || fail "farm and embedded digests differ"
 import json, sys

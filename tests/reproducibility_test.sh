@@ -9,6 +9,8 @@ PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
 source "$REPO/tests/e2e_lib.sh"
+source "$REPO/tests/seed_lib.sh"
+require_mirror >/dev/null  # both builds run mmdebstrap and apt
 cp -rL "$REPO/examples/pbr-service" "$T/src"
 cp -rL "$REPO/examples/pep621-hello" "$T/hello"
 stage_dists "$T/links"

@@ -1,10 +1,5 @@
 #include "tests/test_util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -24,21 +19,20 @@ std::string NewTempDir(const std::string& prefix) {
   return std::string(buf.data());
 }
 
-int FreeTcpPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (fd < 0 ||
-      bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    std::perror("FreeTcpPort");
-    std::abort();
+double MetricValue(const std::string& exposition, const std::string& series) {
+  size_t pos = 0;
+  while (pos < exposition.size()) {
+    size_t end = exposition.find('\n', pos);
+    if (end == std::string::npos) end = exposition.size();
+    std::string line = exposition.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.size() > series.size() &&
+        line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::strtod(line.c_str() + series.size() + 1, nullptr);
+    }
   }
-  close(fd);
-  return ntohs(addr.sin_port);
+  return -1;
 }
 
 }  // namespace pbrx::testing_util

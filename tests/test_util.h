@@ -10,9 +10,10 @@ namespace pbrx::testing_util {
 // starts with `prefix`, and returns its path. Aborts on failure.
 std::string NewTempDir(const std::string& prefix);
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, close).
-// For tools that cannot report the port they bound.
-int FreeTcpPort();
+// The value of the sample `series` (a metric name with its labels exactly as
+// exposed, e.g. `x_total{a="b"}`) in a Prometheus text exposition; -1 when
+// there is no such line. Matches whole series names, never prefixes.
+double MetricValue(const std::string& exposition, const std::string& series);
 
 }  // namespace pbrx::testing_util
 

@@ -29,13 +29,52 @@ struct Entry {
   bool symlink = false;
 };
 
+// RECORD hashes of the fixture contents, computed once with Python:
+// "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(c).digest())
+// without padding. Pinned here so that the fixtures do not depend on the
+// RecordHash under test.
+std::string PinnedRecordHash(const std::string& content) {
+  static const auto* kHashes = new std::map<std::string, std::string>{
+      {"VERSION = '1.2'\n",
+       "sha256=U2ZzCEVX74vb2alJqRatFWxgDdgP7zK33QTwRoRcyhM"},
+      {"import sys\nfrom demo_tool import VERSION\n\ndef main():\n    "
+       "print('demo', VERSION, sys.argv[1:])\n    return 0\n",
+       "sha256=sV-BcPxPxzQ_6k4Z-Zx8vxeo29MO7ccKMI5P5Hmdvy8"},
+      {"a,b\n", "sha256=W-CMloSh0l787gkxggSCQniwi7-0rvlz_-_QuddHgxM"},
+      {"#!python\nprint('legacy')\n",
+       "sha256=4RnRE3w8guHLcYve-2a_V50o2RXjz0fOBQKJI-BU6_E"},
+      {"shared data\n", "sha256=ssFDgsA1wCAGS7vbs6JjwDLSBooWouY-Q_ohSsBisN0"},
+      {"int demo(void);\n",
+       "sha256=lEFI_Y_qYu7W6gfT4RtfziYpp_YP4u9a6JUuhcBf5Dg"},
+      {"Metadata-Version: 2.1\nName: demo-tool\nVersion: 1.2\n",
+       "sha256=9cYSqvC3WTqSpev8R90emIHCnOjSPXRwVscNdhfGSew"},
+      {"Wheel-Version: 1.0\nGenerator: pbrx-test\nRoot-Is-Purelib: true\n"
+       "Tag: py3-none-any\n",
+       "sha256=aohRQt4jWOfjMB8lkHrQWN2rVGG9XfBaWC-OUDr7PZo"},
+      {"[console_scripts]\ndemo-tool = demo_tool.cli:main\n\n[gui_scripts]\n"
+       "demo-gui = demo_tool.cli:main [gui]\n\n[other.group]\nx = y:z\n",
+       "sha256=LQ0D7ziOXUFSosvyxJ5FInBAlOI7P-VBKXU_9Vo7cDU"},
+      {"other", "sha256=2SmKENGwc1g33EvYXaxkGw887yekfl1TpU8vP1svz_o"},
+      {"x", "sha256=LXEWQrcmsEQBYnyp-6wy9chTD7GQPMTbAiWHF5IaSIE"},
+      {"/etc/passwd", "sha256=dKzzGERTJnC-QSxluCUe5V0HJUkICxz_2-prGhkiMKA"},
+      {"Wheel-Version: 2.0\nRoot-Is-Purelib: true\n",
+       "sha256=3p5HogDRmmIZ_E9h99_N4oLXudEv13c6iUK9IdPQtCw"},
+  };
+  auto it = kHashes->find(content);
+  if (it == kHashes->end()) {
+    ADD_FAILURE() << "no pinned RECORD hash for fixture content: " << content;
+    return "sha256=unknown";
+  }
+  return it->second;
+}
+
 // Writes a wheel zip. RECORD is generated for every entry unless given.
 void MakeWheel(const std::string& path, const std::string& dist_info,
                std::map<std::string, Entry> entries, bool add_record = true) {
   if (add_record) {
     std::string record;
     for (const auto& [name, e] : entries) {
-      record += absl::StrCat(name, ",", RecordHash(e.content), ",",
+      record += absl::StrCat(name, ",", PinnedRecordHash(e.content), ",",
                              e.content.size(), "\n");
     }
     record += dist_info + "/RECORD,,\n";
@@ -141,7 +180,10 @@ TEST(WheelInstallerTest, InstallsLikePip) {
   EXPECT_EQ(st.st_mode & 0777, 0755u);
   std::string record = Read(lib + "/" + kDist + "/RECORD");
   EXPECT_THAT(record, HasSubstr("../../../bin/demo-tool,sha256="));
-  EXPECT_THAT(record, HasSubstr("demo_tool/cli.py,sha256="));
+  EXPECT_THAT(
+      record,
+      HasSubstr("\ndemo_tool/cli.py,"
+                "sha256=sV-BcPxPxzQ_6k4Z-Zx8vxeo29MO7ccKMI5P5Hmdvy8,108\n"));
   EXPECT_THAT(record, HasSubstr("demo_tool-1.2.dist-info/RECORD,,\n"));
 
   // The wrapper runs the entry point.
@@ -236,8 +278,8 @@ TEST(WheelInstallerTest, RecordMismatchesAreRefused) {
   std::string record;
   for (const auto& [name, e] : entries) {
     if (name == "demo_tool/data/table.txt") continue;
-    std::string hash = name == "demo_tool/cli.py" ? RecordHash("other")
-                                                  : RecordHash(e.content);
+    std::string hash = name == "demo_tool/cli.py" ? PinnedRecordHash("other")
+                                                  : PinnedRecordHash(e.content);
     record += absl::StrCat(name, ",", hash, ",", e.content.size(), "\n");
   }
   entries[std::string(kDist) + "/RECORD"] = Entry{record};
@@ -249,8 +291,8 @@ TEST(WheelInstallerTest, RecordMismatchesAreRefused) {
   entries = DemoEntries();
   record.clear();
   for (const auto& [name, e] : entries) {
-    std::string hash = name == "demo_tool/cli.py" ? RecordHash("other")
-                                                  : RecordHash(e.content);
+    std::string hash = name == "demo_tool/cli.py" ? PinnedRecordHash("other")
+                                                  : PinnedRecordHash(e.content);
     record += absl::StrCat(name, ",", hash, ",", e.content.size(), "\n");
   }
   entries[std::string(kDist) + "/RECORD"] = Entry{record};
@@ -264,6 +306,10 @@ TEST(WheelInstallerTest, RecordHashFormat) {
   // sha256 of "" in urlsafe base64 without padding, as pip writes it.
   EXPECT_EQ(RecordHash(""),
             "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+  EXPECT_EQ(RecordHash("a,b\n"),
+            "sha256=W-CMloSh0l787gkxggSCQniwi7-0rvlz_-_QuddHgxM");
+  EXPECT_EQ(RecordHash("other"),
+            "sha256=2SmKENGwc1g33EvYXaxkGw887yekfl1TpU8vP1svz_o");
 }
 
 }  // namespace

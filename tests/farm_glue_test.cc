@@ -1,0 +1,364 @@
+// The farm's glue under faults, with real servers on loopback: a
+// CacheServer (RocksDB on disk), the CoordinatorServer, and the real
+// WorkerClient (the pbrx-executor side of the Worker API) over an
+// ActionExecutor whose runs the test controls. Covers what the end-to-end
+// tests only pass through: reconnection with backoff after a coordinator
+// restart, heartbeats while every slot is busy, an executor stopped
+// (SIGTERM) with a lease in flight, the retry cap, a build whose client goes
+// away (FarmExecutor's cancellation), and an operation followed across a
+// coordinator restart.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
+#include "cache/cache_server.h"
+#include "coordinator/coordinator_server.h"
+#include "coordinator/farm_executor.h"
+#include "executor/action_executor.h"
+#include "executor/worker_client.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace pbrx {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+namespace lr = google::longrunning;
+using common::Digest;
+using ::testing::HasSubstr;
+
+// An ActionExecutor whose runs last `run_time` (or until cancelled) and
+// then produce out.txt = "<name>:<action hash prefix>", uploaded to the CAS.
+class ControlledRunner : public executor::ActionExecutor {
+ public:
+  ControlledRunner(std::string name, cache::BlobStore* cas)
+      : name_(std::move(name)), cas_(cas) {}
+
+  absl::StatusOr<executor::ActionOutcome> Run(
+      const Digest& action, const executor::ExecuteOptions& options) override {
+    started_++;
+    absl::Time until = absl::Now() + run_time;
+    while (absl::Now() < until) {
+      if (options.cancel != nullptr && options.cancel->load()) {
+        cancelled_++;
+        return absl::CancelledError("the execution was cancelled");
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    std::string out = absl::StrCat(name_, ":", action.hash().substr(0, 8));
+    absl::StatusOr<Digest> d = cache::WriteBlob(*cas_, out);
+    if (!d.ok()) return d.status();
+    executor::ActionOutcome o;
+    auto* f = o.result.add_output_files();
+    f->set_path("out.txt");
+    *f->mutable_digest() = d->ToProto();
+    finished_++;
+    return o;
+  }
+
+  absl::Duration run_time = absl::ZeroDuration();
+  std::atomic<int> started_{0}, finished_{0}, cancelled_{0};
+
+ private:
+  std::string name_;
+  cache::BlobStore* cas_;
+};
+
+// A WorkerClient serving on its own thread.
+class Executor {
+ public:
+  Executor(const std::string& coordinator, const std::string& name,
+           cache::BlobStore* cas, int slots = 1)
+      : runner(name, cas) {
+    executor::WorkerClientOptions o;
+    o.name = name;
+    o.slots = slots;
+    o.min_backoff = absl::Milliseconds(50);
+    o.max_backoff = absl::Milliseconds(400);
+    client_ = std::make_unique<executor::WorkerClient>(
+        grpc::CreateChannel(coordinator, grpc::InsecureChannelCredentials()),
+        &runner, o);
+    thread_ = std::thread([this] {
+      client_->Run();
+      returned_ = true;
+    });
+  }
+  ~Executor() { Stop(); }
+  void Stop() {
+    client_->Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool returned() const { return returned_; }
+  executor::WorkerClient& client() { return *client_; }
+
+  ControlledRunner runner;
+
+ private:
+  std::unique_ptr<executor::WorkerClient> client_;
+  std::thread thread_;
+  std::atomic<bool> returned_{false};
+};
+
+// Polls `done` every 20 ms for at most `limit`.
+bool Eventually(const std::function<bool()>& done,
+                absl::Duration limit = absl::Seconds(20)) {
+  absl::Time end = absl::Now() + limit;
+  while (absl::Now() < end) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return done();
+}
+
+class FarmGlueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cache::CacheServerOptions co;
+    co.data_dir = testing_util::NewTempDir("glue-cache");
+    cache_ = std::move(cache::CacheServer::Create(co, &clock_)).value();
+    ASSERT_TRUE(cache_->Start().ok());
+    StartCoordinator("127.0.0.1:0");
+  }
+  void TearDown() override {
+    if (coord_ != nullptr) coord_->Shutdown(absl::Seconds(1));
+    cache_->Shutdown(absl::Seconds(1));
+  }
+
+  void StartCoordinator(const std::string& listen) {
+    coordinator::CoordinatorServerOptions o;
+    o.listen = listen;
+    o.cache = "grpc://" + cache_->address();
+    o.work_dir = testing_util::NewTempDir("glue-coord");
+    o.scheduler.max_attempts = max_attempts_;
+    o.scheduler.worker_timeout = absl::Milliseconds(600);
+    o.scheduler.heartbeat_interval = absl::Milliseconds(100);
+    o.scheduler.fault_cooldown = absl::Milliseconds(100);
+    auto c = coordinator::CoordinatorServer::Create(o, &clock_);
+    ASSERT_TRUE(c.ok()) << c.status();
+    coord_ = std::move(*c);
+    ASSERT_TRUE(coord_->Start().ok());
+    channel_ = grpc::CreateChannel(coord_->address(),
+                                   grpc::InsecureChannelCredentials());
+    exec_ = re::Execution::NewStub(channel_);
+  }
+  void RestartCoordinator(absl::Duration down_for) {
+    std::string address = coord_->address();
+    coord_->Shutdown(absl::ZeroDuration());
+    coord_.reset();
+    absl::SleepFor(down_for);  // the outage under test, not a sync point
+    StartCoordinator(address);
+  }
+
+  Digest Put(const std::string& bytes) {
+    return *cache::WriteBlob(cache_->blob_store(), bytes);
+  }
+  Digest MakeAction(const std::string& tag) {
+    re::Command cmd;
+    cmd.add_arguments("echo");
+    cmd.add_arguments(tag);
+    cmd.add_output_files("out.txt");
+    re::Action a;
+    *a.mutable_command_digest() = Put(cmd.SerializeAsString()).ToProto();
+    *a.mutable_input_root_digest() =
+        Put(re::Directory().SerializeAsString()).ToProto();
+    return Put(a.SerializeAsString());
+  }
+  std::string OutputOf(const re::ActionResult& r) {
+    if (r.output_files_size() != 1) return "<no output>";
+    return cache::ReadBlob(cache_->blob_store(),
+                           *Digest::FromProto(r.output_files(0).digest()))
+        .value_or("<unreadable>");
+  }
+
+  struct Executed {
+    re::ExecuteResponse response;
+    grpc::Status status;
+    std::string name;
+  };
+  Executed Execute(const Digest& action) {
+    re::ExecuteRequest req;
+    *req.mutable_action_digest() = action.ToProto();
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    auto reader = exec_->Execute(&ctx, req);
+    Executed out;
+    lr::Operation op;
+    while (reader->Read(&op)) {
+      out.name = op.name();
+      if (op.done()) op.response().UnpackTo(&out.response);
+    }
+    out.status = reader->Finish();
+    return out;
+  }
+  int Workers() { return coord_->scheduler().Stats().workers.size(); }
+
+  int max_attempts_ = 3;
+  common::RealClock clock_;
+  std::unique_ptr<cache::CacheServer> cache_;
+  std::unique_ptr<coordinator::CoordinatorServer> coord_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<re::Execution::Stub> exec_;
+};
+
+TEST_F(FarmGlueTest, ExecutorReconnectsWithBackoffAfterACoordinatorRestart) {
+  Executor e(coord_->address(), "e1", &cache_->blob_store());
+  ASSERT_TRUE(Eventually([&] { return Workers() == 1; }));
+  // 1.5 s without a coordinator: with backoff 50 ms doubling to 400 ms the
+  // executor tries about 6 times (a tight loop would try hundreds).
+  int64_t sessions_before = e.client().sessions();
+  RestartCoordinator(absl::Milliseconds(1500));
+  int64_t attempts = e.client().sessions() - sessions_before;
+  EXPECT_GE(attempts, 3);
+  EXPECT_LE(attempts, 9);
+  // It registers with the new coordinator within one max backoff (+ slack)
+  // and runs work there.
+  ASSERT_TRUE(
+      Eventually([&] { return Workers() == 1; }, absl::Milliseconds(2000)));
+  Executed done = Execute(MakeAction("after-restart"));
+  ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  EXPECT_EQ(OutputOf(done.response.result()).substr(0, 3), "e1:");
+}
+
+TEST_F(FarmGlueTest, HeartbeatsKeepLeasesAliveWhileEverySlotIsBusy) {
+  // Each run takes 3 s, five times the coordinator's 600 ms executor
+  // timeout: only heartbeats sent while both slots are busy keep the
+  // leases from being requeued.
+  Executor e(coord_->address(), "busy", &cache_->blob_store(), /*slots=*/2);
+  e.runner.run_time = absl::Seconds(3);
+  ASSERT_TRUE(Eventually([&] { return Workers() == 1; }));
+  Executed a, b;
+  std::thread ta([&] { a = Execute(MakeAction("long-a")); });
+  std::thread tb([&] { b = Execute(MakeAction("long-b")); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  ASSERT_TRUE(b.status.ok()) << b.status.error_message();
+  EXPECT_EQ(a.response.status().code(), 0);
+  EXPECT_EQ(b.response.status().code(), 0);
+  EXPECT_EQ(e.runner.started_, 2);  // each ran once
+  EXPECT_EQ(coord_->metrics().StepCount("retried"), 0);
+  EXPECT_EQ(e.client().sessions(), 0);  // the stream never broke
+}
+
+TEST_F(FarmGlueTest, StoppedExecutorCancelsItsRunAndTheLeaseMoves) {
+  Executor first(coord_->address(), "first", &cache_->blob_store());
+  first.runner.run_time = absl::Seconds(60);
+  ASSERT_TRUE(Eventually([&] { return Workers() == 1; }));
+  Executed done;
+  std::thread client([&] { done = Execute(MakeAction("moved")); });
+  ASSERT_TRUE(Eventually([&] { return first.runner.started_ == 1; }));
+  Executor second(coord_->address(), "second", &cache_->blob_store());
+  ASSERT_TRUE(Eventually([&] { return Workers() == 2; }));
+  // SIGTERM on the first executor: Stop() returns once its run was
+  // cancelled, long before the 60 s run would have ended.
+  absl::Time t = absl::Now();
+  first.Stop();
+  EXPECT_LT(absl::Now() - t, absl::Seconds(5));
+  EXPECT_EQ(first.runner.cancelled_, 1);
+  EXPECT_EQ(first.runner.finished_, 0);
+  client.join();
+  ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  EXPECT_EQ(done.response.status().code(), 0);
+  EXPECT_EQ(OutputOf(done.response.result()).substr(0, 7), "second:");
+  EXPECT_EQ(coord_->metrics().StepCount("retried"), 1);
+}
+
+TEST_F(FarmGlueTest, RetryCapEndsAnActionWhoseExecutorsKeepVanishing) {
+  coord_->Shutdown(absl::ZeroDuration());
+  max_attempts_ = 1;
+  StartCoordinator("127.0.0.1:0");
+  auto e = std::make_unique<Executor>(coord_->address(), "vanishing",
+                                      &cache_->blob_store());
+  e->runner.run_time = absl::Seconds(60);
+  ASSERT_TRUE(Eventually([&] { return Workers() == 1; }));
+  Executed done;
+  std::thread client([&] { done = Execute(MakeAction("capped")); });
+  ASSERT_TRUE(Eventually([&] { return e->runner.started_ == 1; }));
+  e.reset();  // stops: the one allowed attempt is lost
+  client.join();
+  ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  EXPECT_EQ(done.response.status().code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(done.response.status().message(), HasSubstr("vanishing"));
+  EXPECT_THAT(done.response.status().message(), HasSubstr("1 attempt"));
+}
+
+TEST_F(FarmGlueTest, BuildWhoseClientLeavesDropsItsQueuedActions) {
+  // FarmExecutor is how a build (BuildService) runs its steps; `cancelled`
+  // is its client having gone away. No executor exists, so the steps wait
+  // in the queue: one only this build wants, one another build wants too.
+  coordinator::Scheduler& s = coord_->scheduler();
+  std::atomic<bool> gone{false};
+  coordinator::FarmExecutor leaving(
+      &s, &cache_->blob_store(), &coord_->action_cache(), &coord_->metrics(),
+      "build-leaving", [&] { return gone.load(); });
+  coordinator::FarmExecutor staying(&s, &cache_->blob_store(),
+                                    &coord_->action_cache(), &coord_->metrics(),
+                                    "build-staying");
+  Digest own = MakeAction("own"), shared = MakeAction("shared");
+  absl::StatusOr<executor::ActionOutcome> own_out, shared_out, stay_out;
+  std::thread t1([&] { own_out = leaving.Run(own, {}); });
+  std::thread t2([&] { shared_out = leaving.Run(shared, {}); });
+  ASSERT_TRUE(Eventually([&] { return s.Stats().queued == 2; }));
+  std::thread t3([&] { stay_out = staying.Run(shared, {}); });
+  ASSERT_TRUE(
+      Eventually([&] { return coord_->metrics().StepCount("joined") == 1; }));
+  gone = true;
+  t1.join();
+  t2.join();
+  EXPECT_EQ(own_out.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(shared_out.status().code(), absl::StatusCode::kCancelled);
+  // The other build's step stays queued; the leaving build's own is gone.
+  ASSERT_TRUE(Eventually([&] { return s.Stats().queued == 1; }));
+  Executor e(coord_->address(), "late", &cache_->blob_store());
+  t3.join();
+  ASSERT_TRUE(stay_out.ok()) << stay_out.status();
+  EXPECT_EQ(OutputOf(stay_out->result).substr(0, 5), "late:");
+  EXPECT_EQ(e.runner.started_, 1);  // the dropped one never ran
+}
+
+TEST_F(FarmGlueTest, OperationsDoNotSurviveACoordinatorRestart) {
+  // The coordinator keeps no state: an operation in flight when it stops is
+  // gone. WaitExecution on the new coordinator answers NOT_FOUND naming it
+  // (Bazel then executes again), and executing again runs the action.
+  Executor e(coord_->address(), "e", &cache_->blob_store());
+  e.runner.run_time = absl::Seconds(60);
+  ASSERT_TRUE(Eventually([&] { return Workers() == 1; }));
+  Digest action = MakeAction("in-flight");
+  Executed first;
+  std::thread client([&] { first = Execute(action); });
+  ASSERT_TRUE(Eventually([&] { return e.runner.started_ == 1; }));
+  ASSERT_EQ(coord_->scheduler().Stats().running, 1);
+  RestartCoordinator(absl::ZeroDuration());
+  client.join();
+  EXPECT_FALSE(first.status.ok());  // the stream broke
+  ASSERT_FALSE(first.name.empty());
+  re::WaitExecutionRequest wait;
+  wait.set_name(first.name);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auto reader = exec_->WaitExecution(&ctx, wait);
+  lr::Operation op;
+  while (reader->Read(&op)) {
+  }
+  grpc::Status st = reader->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "no operation " + first.name);
+  // The executor cancelled the run it could no longer report, reconnected,
+  // and takes the new lease when the client executes again.
+  EXPECT_TRUE(Eventually([&] { return e.runner.cancelled_ == 1; }));
+  e.runner.run_time = absl::ZeroDuration();
+  ASSERT_TRUE(Eventually([&] { return Workers() == 1; }));
+  Executed again = Execute(action);
+  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(OutputOf(again.response.result()).substr(0, 2), "e:");
+}
+
+}  // namespace
+}  // namespace pbrx
