@@ -35,17 +35,31 @@ seeded_cache "$T/farm-cache"
 CACHE_PID=$!
 for _ in $(seq 1 300); do [[ -s "$T/cache.out" ]] && break; sleep 0.1; done
 CACHE_ADDR=$(head -n1 "$T/cache.out")
-start_coordinator "$CACHE_ADDR" --metrics-listen=127.0.0.1:0 --work-dir="$T/coord-work"
+# One project at a time (--max-parallel-projects=1): checked below.
+start_coordinator "$CACHE_ADDR" --metrics-listen=127.0.0.1:0 --work-dir="$T/coord-work" --max-parallel-projects=1
 start_executor e1 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
 start_executor e2 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
 wait_executors 2
 FARM="grpc://$COORD_ADDR"
 
-"$PBRX" build-images --farm "$FARM" --output "oci:$T/farm" --find-links "$T/links" \
-  "$T/svc" "$T/hello" >"$T/farm.out" 2>"$T/farm.err" \
+"$PBRX" build-images --farm "$FARM" --output "oci:$T/farm" --find-links "$T/links" --json \
+  "$T/svc" "$T/hello" >"$T/farm.json" 2>"$T/farm.err" \
   || { cat "$T/farm.err" "$T/coord.err" "$T/exec-e1.log"; fail "farm build"; }
-cat "$T/farm.err"
+python3 - "$T/farm.json" >"$T/farm.out" <<'PY'
+import json, sys
+for p in json.load(open(sys.argv[1]))["projects"]:
+    for i in p["images"]:
+        print(i["ref"], i["digest"])
+PY
 sort -o "$T/farm.out" "$T/farm.out"
+# The coordinator built one project at a time: the progress events of the
+# two projects do not interleave (in parallel, both start with the base).
+python3 - "$T/farm.err" <<'PY' || fail "--max-parallel-projects=1 ran projects at once"
+import json, sys
+dirs = [e["dir"] for e in (json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))]
+switches = sum(a != b for a, b in zip(dirs, dirs[1:]))
+assert len(set(dirs)) == 2 and switches == 1, (switches, dirs)
+PY
 [[ $(wc -l <"$T/farm.out") == 6 ]] || fail "want 6 image refs from the farm"
 diff "$T/embedded.out" "$T/farm.out" || fail "farm digests differ from embedded mode"
 out=$(run_image farm pbrx-service-api:latest)
