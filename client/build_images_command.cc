@@ -28,6 +28,7 @@
 #include "common/oci/layer.h"
 #include "common/parallel.h"
 #include "common/project/ini_file.h"
+#include "coordinator/build_inputs.h"
 #include "coordinator/build_report.h"
 #include "coordinator/image_pipeline.h"
 #include "coordinator/planner.h"
@@ -156,31 +157,12 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     }
   }
   if (dirs.empty()) dirs.push_back(".");
-  if (absl::StartsWith(base, "debian:")) {
-    std::string suite = base.substr(7);
-    if (suite.empty() ||
-        suite.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") !=
-            std::string::npos) {
-      return UsageError(
-          io, "--base debian:SUITE needs a suite name such as bookworm");
-    }
-  } else if (absl::StartsWith(base, "oci:") && base.size() > 4) {
-    std::string rest = base.substr(4);
-    if (rest[0] != '/') base = "oci:" + Absolute(rest);
-  } else {
-    return UsageError(io,
-                      "--base must be debian:SUITE or oci:DIR[:REF] (docker:// "
-                      "bases are not supported yet)");
+  if (absl::StartsWith(base, "oci:") && base.size() > 4 && base[4] != '/') {
+    base = "oci:" + Absolute(base.substr(4));
   }
   options.base = base;
   if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {
     return UsageError(io, "--output must be oci:DIR");
-  }
-  coordinator::PlanOptions plan_check;
-  plan_check.prefix = options.prefix;
-  plan_check.tags = options.tags;
-  if (absl::Status s = coordinator::ValidatePlanOptions(plan_check); !s.ok()) {
-    return UsageError(io, std::string(s.message()));
   }
   if (options.index_url.empty() && options.extra_index_urls.empty()) {
     // As pip itself would: the index settings of the user's pip.conf.
@@ -189,11 +171,6 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   if (!options.extra_index_urls.empty() && options.index_url.empty()) {
     return UsageError(
         io, "--extra-index-url needs --index-url (or index-url in pip.conf)");
-  }
-  if (!options.index_url.empty() &&
-      !absl::StartsWith(options.index_url, "http://") &&
-      !absl::StartsWith(options.index_url, "https://")) {
-    return UsageError(io, "--index-url must be an http:// or https:// URL");
   }
   for (std::string& c : options.constraints) {
     c = Absolute(c);
@@ -206,6 +183,21 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     options.find_links = Absolute(options.find_links);
   options.source_date_epoch = common::oci::SourceDateEpoch();
   if (const char* v = std::getenv("PBR_VERSION")) options.pbr_version = v;
+  // Every value that will become an argument or a path, checked by the
+  // same function as a BuildRequest's fields (docker:// is refused there).
+  coordinator::BuildInputs inputs;
+  inputs.base = options.base;
+  inputs.prefix = options.prefix;
+  inputs.tags = options.tags;
+  inputs.index_url = options.index_url;
+  inputs.extra_index_urls = options.extra_index_urls;
+  inputs.pbr_version = options.pbr_version;
+  inputs.source_date_epoch = options.source_date_epoch;
+  if (absl::Status s = coordinator::ValidateBuildInputs(
+          inputs, coordinator::FieldNames::kFlags);
+      !s.ok()) {
+    return UsageError(io, std::string(s.message()));
+  }
   if (!farm.empty()) {
     if (!cache::ChannelTarget(farm).ok())
       return UsageError(io, "--farm " + farm + ": expected grpc://HOST:PORT");

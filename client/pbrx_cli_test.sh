@@ -27,4 +27,22 @@ out=$(cd "$work" && "$PBRX" bindep -f ok.txt); check bindep-ok 0 $?
 printf 'coreutils >=999\n' >"$work/bad.txt"
 out=$(cd "$work" && "$PBRX" bindep -f bad.txt); check bindep-badversion 1 $?
 [[ "$out" == $'Bad versions of installed packages:\n    coreutils version '*' does not match >=999' ]] || { echo "FAIL badversion: '$out'"; fail=1; }
+# Hostile flag values never reach a shell: each is a usage error (exit 2)
+# naming the flag, and the command it carries never runs.
+proj="$TEST_TMPDIR/proj"
+mkdir -p "$proj"
+printf '[project]\nname = "p"\nversion = "1"\n' >"$proj/pyproject.toml"
+canary="$TEST_TMPDIR/pwned"
+err=$("$PBRX" build-images --cache-dir "$TEST_TMPDIR/c" --output "oci:$TEST_TMPDIR/o" \
+  --base "debian:bookworm;touch $canary;#" "$proj" 2>&1 >/dev/null); check hostile-base 2 $?
+[[ "$err" == "pbrx build-images: --base 'debian:bookworm;touch $canary;#': Debian suite 'bookworm;touch $canary;#' is not a suite name ([a-z][a-z0-9.+-], at most 64)"* ]] \
+  || { echo "FAIL hostile base message: '$err'"; fail=1; }
+err=$("$PBRX" build-images --cache-dir "$TEST_TMPDIR/c" --output "oci:$TEST_TMPDIR/o" \
+  --tag "v1\$(touch $canary)" "$proj" 2>&1 >/dev/null); check hostile-tag 2 $?
+[[ "$err" == "pbrx build-images: --tag 'v1\$(touch $canary)': not a valid tag"* ]] \
+  || { echo "FAIL hostile tag message: '$err'"; fail=1; }
+err=$(PBR_VERSION=$'1.0\nPATH=/tmp' "$PBRX" build-images --cache-dir "$TEST_TMPDIR/c" \
+  --output "oci:$TEST_TMPDIR/o" "$proj" 2>&1 >/dev/null); check hostile-pbr-version 2 $?
+[[ "$err" == "pbrx build-images: PBR_VERSION '1.0"* ]] || { echo "FAIL hostile PBR_VERSION: '$err'"; fail=1; }
+[[ ! -e "$canary" ]] || { echo "FAIL a hostile value ran a command"; fail=1; }
 exit $fail

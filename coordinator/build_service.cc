@@ -12,6 +12,7 @@
 #include "common/oci/image_layout.h"
 #include "common/parallel.h"
 #include "common/status_macros.h"
+#include "coordinator/build_inputs.h"
 #include "coordinator/build_report.h"
 #include "coordinator/farm_executor.h"
 #include "executor/action_runner.h"
@@ -71,6 +72,22 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
           grpc::StatusCode::INVALID_ARGUMENT,
           absl::StrCat("project '", p.dir(), "': missing dir or bad root"));
     }
+  }
+  // The same checks as the CLI's flags, before any field becomes an
+  // argument or a path.
+  BuildInputs inputs;
+  inputs.base = request->base().empty() ? "debian:bookworm" : request->base();
+  inputs.base_ref = request->base_ref();
+  inputs.prefix = request->prefix();
+  inputs.tags.assign(request->tags().begin(), request->tags().end());
+  inputs.index_url = request->index_url();
+  inputs.extra_index_urls.assign(request->extra_index_urls().begin(),
+                                 request->extra_index_urls().end());
+  inputs.pbr_version = request->pbr_version();
+  inputs.source_date_epoch = request->source_date_epoch();
+  if (absl::Status s = ValidateBuildInputs(inputs, FieldNames::kBuildRequest);
+      !s.ok()) {
+    return common::ToGrpcStatus(s);
   }
   const std::string id = absl::StrCat("build-", getpid(), "-", next_build_++);
   const std::string root = absl::StrCat(options_.work_dir, "/", id);

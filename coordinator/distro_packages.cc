@@ -35,20 +35,24 @@ absl::StatusOr<PackageInstall> InstallPackagesCommand(
           absl::StrCat("'", p, "' is not a distro package name"));
     }
   }
-  const std::string list = absl::StrJoin(packages, " ");
+  // The script's text is fixed; the package names are its arguments ("$@"),
+  // never pasted into it.
   PackageInstall out;
   switch (manager) {
     case PackageManager::kDpkg:
       out.argv = {"sh", "-c",
-                  absl::StrCat("apt-get update -qq && apt-get install -y -qq "
-                               "--no-install-recommends ",
-                               list, " >/dev/null && apt-get clean")};
+                  "apt-get update -qq && apt-get install -y -qq "
+                  "--no-install-recommends \"$@\" >/dev/null && "
+                  "apt-get clean",
+                  "install-packages"};
+      out.argv.insert(out.argv.end(), packages.begin(), packages.end());
       out.env = {{"DEBIAN_FRONTEND", "noninteractive"}};
       return out;
     case PackageManager::kApk:
       // --no-cache: the index is fetched to a temporary place, never kept.
-      out.argv = {"sh", "-c",
-                  absl::StrCat("apk add --no-cache --quiet ", list)};
+      out.argv = {"sh", "-c", "apk add --no-cache --quiet \"$@\"",
+                  "install-packages"};
+      out.argv.insert(out.argv.end(), packages.begin(), packages.end());
       return out;
     default:
       return absl::UnimplementedError(

@@ -1,6 +1,5 @@
 #include "coordinator/planner.h"
 
-#include <regex>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/bindep/selection.h"
 #include "common/project/python_names.h"
+#include "coordinator/build_inputs.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -72,33 +72,7 @@ std::string ImageNameComponent(const std::string& name) {
 }
 
 absl::Status ValidatePlanOptions(const PlanOptions& options) {
-  static const std::regex kComponent("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
-  static const std::regex kHost("[A-Za-z0-9.-]+(?::[0-9]+)?");
-  static const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-  if (!options.prefix.empty()) {
-    std::vector<std::string> parts = absl::StrSplit(options.prefix, '/');
-    for (size_t i = 0; i < parts.size(); ++i) {
-      bool host_ok =
-          i == 0 && parts.size() > 1 && std::regex_match(parts[i], kHost) &&
-          (parts[i].find('.') != std::string::npos ||
-           parts[i].find(':') != std::string::npos || parts[i] == "localhost");
-      if (!host_ok && !std::regex_match(parts[i], kComponent)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--prefix '", options.prefix, "': '", parts[i],
-                         "' is not a valid image path component (lowercase "
-                         "letters, digits, separators . _ "
-                         "-)"));
-      }
-    }
-  }
-  for (const std::string& t : options.tags) {
-    if (!std::regex_match(t, kTag)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tag '", t,
-          "' is not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-], at most 128)"));
-    }
-  }
-  return absl::OkStatus();
+  return ValidateImageNaming(options.prefix, options.tags, FieldNames::kFlags);
 }
 
 ProjectPlan PlanProject(const Project& p,

@@ -3,14 +3,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
+#include <algorithm>
+#include <iterator>
 #include <memory>
+#include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "common/oci/layer.h"
+#include "common/process.h"
 #include "common/status_macros.h"
 #include "executor/action_runner.h"
 #include "executor/input_tree.h"
@@ -42,8 +44,34 @@ json.dump(info, open("probe.json", "w"), indent=1, sort_keys=True)
 namespace re = build::bazel::remote::execution::v2;
 using common::Digest;
 
+absl::Status ValidateDebianBaseSpec(const DebianBaseSpec& spec) {
+  static const std::regex kSuite("[a-z][a-z0-9.+-]{0,63}");
+  static const std::regex kPackage("[a-z0-9][a-z0-9+.-]{0,127}");
+  static const char* const kVariants[] = {
+      "extract", "custom", "essential", "apt",         "required",
+      "minbase", "buildd", "important", "debootstrap", "standard"};
+  if (!std::regex_match(spec.suite, kSuite)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Debian suite '", spec.suite,
+                     "' is not a suite name ([a-z][a-z0-9.+-], at most 64)"));
+  }
+  if (std::find(std::begin(kVariants), std::end(kVariants), spec.variant) ==
+      std::end(kVariants)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", spec.variant, "' is not an mmdebstrap variant"));
+  }
+  for (const std::string& p : spec.include) {
+    if (!std::regex_match(p, kPackage)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", p, "' is not a Debian package name"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Digest> DebianBaseKey(const DebianBaseSpec& spec,
                                      cache::BlobStore& cas) {
+  RETURN_IF_ERROR(ValidateDebianBaseSpec(spec));
   re::Command cmd;
   for (const std::string& a :
        {std::string("pbrx-base"), std::string("mmdebstrap"),
@@ -89,33 +117,49 @@ absl::StatusOr<BaseImage> EnsureDebianBase(const DebianBaseSpec& spec,
   if (mkdir(dir.c_str(), 0755) != 0) {
     return absl::InternalError(absl::StrCat("cannot create ", dir));
   }
-  std::string cmd =
-      absl::StrCat("mmdebstrap --quiet --variant=", spec.variant,
-                   " --include=", absl::StrJoin(spec.include, ","), " ",
-                   spec.suite, " ", rootfs, " > ", log, " 2>&1");
+  // Host tools run from argv vectors with a clean environment: no text
+  // from a request ever reaches a shell.
+  common::ProcessOptions po;
+  po.env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", "/root"},
+      {"LANG", "C.UTF-8"},
+      {"TMPDIR", dir}};
+  po.log_path = log;
+  po.timeout = absl::Minutes(30);
+  const std::vector<std::string> argv = {
+      "mmdebstrap",
+      "--quiet",
+      "--variant=" + spec.variant,
+      "--include=" + absl::StrJoin(spec.include, ","),
+      spec.suite,
+      rootfs};
   absl::Status status = [&]() -> absl::Status {
-    if (std::system(cmd.c_str()) != 0) {
-      std::string tail;
-      std::unique_ptr<FILE, int (*)(FILE*)> f(
-          popen(("tail -n 15 " + log).c_str(), "r"), pclose);
-      std::array<char, 4096> buf;
-      size_t n;
-      while ((n = fread(buf.data(), 1, buf.size(), f.get())) > 0)
-        tail.append(buf.data(), n);
-      return absl::UnavailableError(
-          absl::StrCat("building the ", spec.suite,
-                       " base with mmdebstrap failed: ", cmd, "\n", tail));
+    ASSIGN_OR_RETURN(common::ProcessResult run, common::RunProcess(argv, po));
+    if (!run.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "building the ", spec.suite, " base with mmdebstrap failed (",
+          run.Describe(), "): ", absl::StrJoin(argv, " "), "\n",
+          common::ReadTail(log, 15)));
     }
     // Byte-code that does not depend on file times: the layer's mtimes are
     // fixed, which would make the timestamp-based .pyc files stale.
-    std::string compile = absl::StrCat(
-        "chroot ", rootfs,
-        " python3 -m compileall -q -f --invalidation-mode unchecked-hash "
-        "/usr/lib/python3.11 /usr/lib/python3/dist-packages >> ",
-        log, " 2>&1");
-    if (std::system(compile.c_str()) != 0) {
-      return absl::UnavailableError(
-          absl::StrCat("byte-compiling the base failed: ", compile));
+    const std::vector<std::string> compile = {"chroot",
+                                              rootfs,
+                                              "python3",
+                                              "-m",
+                                              "compileall",
+                                              "-q",
+                                              "-f",
+                                              "--invalidation-mode",
+                                              "unchecked-hash",
+                                              "/usr/lib/python3.11",
+                                              "/usr/lib/python3/dist-packages"};
+    ASSIGN_OR_RETURN(run, common::RunProcess(compile, po));
+    if (!run.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "byte-compiling the base failed (", run.Describe(),
+          "): ", absl::StrJoin(compile, " "), "\n", common::ReadTail(log, 15)));
     }
     // Device nodes are provided by the sandbox (and by container runtimes).
     RETURN_IF_ERROR(RemoveTree(rootfs + "/dev"));

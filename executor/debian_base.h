@@ -6,8 +6,9 @@
 // per cache (machine or farm) and found again by its inputs.
 //
 // mmdebstrap needs privileges a sandboxed step does not have (it sets up its
-// own chroot); it runs on the host with fixed arguments, and only Debian's
-// mirror is contacted.
+// own chroot); it runs on the host from an argv vector (common/process: no
+// shell, a clean environment, a time limit) with a validated spec, and only
+// Debian's mirror is contacted.
 #ifndef PBRX_EXECUTOR_DEBIAN_BASE_H_
 #define PBRX_EXECUTOR_DEBIAN_BASE_H_
 
@@ -34,9 +35,15 @@ struct BaseImage {
   bool cached = false;
 };
 
+// OK when every field of `spec` can safely become an mmdebstrap argument:
+// the suite matches [a-z][a-z0-9.+-]{0,63}, the variant is one mmdebstrap
+// knows, the packages are Debian package names. INVALID_ARGUMENT naming the
+// field otherwise.
+absl::Status ValidateDebianBaseSpec(const DebianBaseSpec& spec);
+
 // The Action Cache key of the base for `spec` (a synthetic Action whose
 // Command names every input of the build); writes its Action and Command
-// blobs to `cas`.
+// blobs to `cas`. INVALID_ARGUMENT for a spec ValidateDebianBaseSpec refuses.
 absl::StatusOr<common::Digest> DebianBaseKey(const DebianBaseSpec& spec,
                                              cache::BlobStore& cas);
 

@@ -7,7 +7,10 @@
 // (SIGTERM) with a lease in flight, the retry cap, a build whose client goes
 // away (FarmExecutor's cancellation), and an operation followed across a
 // coordinator restart.
+#include <unistd.h>
+
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -24,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "proto/farm.grpc.pb.h"
 #include "tests/test_util.h"
 
 namespace pbrx {
@@ -358,6 +362,55 @@ TEST_F(FarmGlueTest, OperationsDoNotSurviveACoordinatorRestart) {
   Executed again = Execute(action);
   ASSERT_TRUE(again.status.ok()) << again.status.error_message();
   EXPECT_EQ(OutputOf(again.response.result()).substr(0, 2), "e:");
+}
+
+TEST_F(FarmGlueTest, HostileBuildRequestFieldsAreRefusedBeforeAnythingRuns) {
+  // A BuildRequest is any peer's text: the fields that become arguments
+  // are checked as the CLI's flags are, and nothing they carry runs.
+  namespace fv = pbrx::farm::v1;
+  auto build = fv::Build::NewStub(channel_);
+  std::string canary = testing_util::NewTempDir("canary") + "/pwned";
+  auto send = [&](const std::function<void(fv::BuildRequest&)>& edit) {
+    fv::BuildRequest req;
+    fv::ProjectSource* p = req.add_projects();
+    p->set_dir("proj");
+    *p->mutable_root() = Put(re::Directory().SerializeAsString()).ToProto();
+    edit(req);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    auto reader = build->BuildImages(&ctx, req);
+    fv::BuildEvent e;
+    while (reader->Read(&e)) {
+    }
+    return reader->Finish();
+  };
+  grpc::Status st = send([&](fv::BuildRequest& r) {
+    r.set_base("debian:bookworm;touch " + canary + ";#");
+  });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "BuildRequest.base 'debian:bookworm;touch " + canary +
+                ";#': Debian suite 'bookworm;touch " + canary +
+                ";#' is not a suite name ([a-z][a-z0-9.+-], at most 64)");
+  st = send([&](fv::BuildRequest& r) {
+    r.set_base("oci:");
+    r.set_base_ref("x;touch " + canary);
+  });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "BuildRequest.base_ref 'x;touch " + canary +
+                                    "': not an image reference name");
+  st =
+      send([&](fv::BuildRequest& r) { r.add_tags("$(touch " + canary + ")"); });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  st =
+      send([&](fv::BuildRequest& r) { r.set_index_url("file:///etc/shadow"); });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(access(canary.c_str(), F_OK), 0) << "a request field ran";
+  // The coordinator still serves.
+  Executor e(coord_->address(), "after", &cache_->blob_store());
+  Executed done = Execute(MakeAction("still-serving"));
+  ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  EXPECT_EQ(done.response.status().code(), 0);
 }
 
 }  // namespace

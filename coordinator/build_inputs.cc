@@ -1,0 +1,127 @@
+#include "coordinator/build_inputs.h"
+
+#include <regex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "executor/debian_base.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+std::string Field(FieldNames names, const char* flag, const char* field) {
+  return names == FieldNames::kFlags ? flag
+                                     : absl::StrCat("BuildRequest.", field);
+}
+
+absl::Status Refuse(const std::string& field, const std::string& value,
+                    absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " '", value, "': ", why));
+}
+
+absl::Status ValidateUrl(const std::string& field, const std::string& url) {
+  static const std::regex kUrl("https?://[\\x21-\\x7e]{1,2040}");
+  if (!std::regex_match(url, kUrl)) {
+    return Refuse(field, url,
+                  "expected an http:// or https:// URL (printable ASCII, no "
+                  "spaces, at most 2048 characters)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateImageNaming(const std::string& prefix,
+                                 const std::vector<std::string>& tags,
+                                 FieldNames names) {
+  static const std::regex kComponent("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
+  static const std::regex kHost("[A-Za-z0-9.-]+(?::[0-9]+)?");
+  static const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  if (!prefix.empty()) {
+    if (prefix.size() > 255) {
+      return Refuse(Field(names, "--prefix", "prefix"), prefix,
+                    "longer than 255 characters");
+    }
+    std::vector<std::string> parts = absl::StrSplit(prefix, '/');
+    for (size_t i = 0; i < parts.size(); ++i) {
+      bool host_ok =
+          i == 0 && parts.size() > 1 && std::regex_match(parts[i], kHost) &&
+          (parts[i].find('.') != std::string::npos ||
+           parts[i].find(':') != std::string::npos || parts[i] == "localhost");
+      if (!host_ok && !std::regex_match(parts[i], kComponent)) {
+        return Refuse(Field(names, "--prefix", "prefix"), prefix,
+                      absl::StrCat("'", parts[i],
+                                   "' is not a valid image path component "
+                                   "(lowercase letters, digits, separators "
+                                   ". _ -)"));
+      }
+    }
+  }
+  for (const std::string& t : tags) {
+    if (!std::regex_match(t, kTag)) {
+      return Refuse(Field(names, "--tag", "tags"), t,
+                    "not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-], at most "
+                    "128)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
+  const std::string base_field = Field(names, "--base", "base");
+  if (absl::StartsWith(in.base, "debian:")) {
+    executor::DebianBaseSpec spec;
+    spec.suite = in.base.substr(7);
+    if (absl::Status s = executor::ValidateDebianBaseSpec(spec); !s.ok()) {
+      return Refuse(base_field, in.base, s.message());
+    }
+  } else if (absl::StartsWith(in.base, "docker://")) {
+    return Refuse(base_field, in.base,
+                  "docker:// bases are not supported yet (use debian:SUITE or "
+                  "oci:DIR[:REF])");
+  } else if (names == FieldNames::kFlags) {
+    if (!absl::StartsWith(in.base, "oci:") || in.base.size() <= 4) {
+      return Refuse(base_field, in.base,
+                    "expected debian:SUITE or oci:DIR[:REF]");
+    }
+  } else if (in.base != "oci:") {
+    return Refuse(base_field, in.base,
+                  "expected debian:SUITE, or oci: with the layout uploaded as "
+                  "base_layout");
+  }
+  if (!in.base_ref.empty()) {
+    static const std::regex kRef("[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,254}");
+    if (!std::regex_match(in.base_ref, kRef)) {
+      return Refuse(Field(names, "--base", "base_ref"), in.base_ref,
+                    "not an image reference name");
+    }
+  }
+  absl::Status naming = ValidateImageNaming(in.prefix, in.tags, names);
+  if (!naming.ok()) return naming;
+  if (!in.index_url.empty()) {
+    absl::Status s =
+        ValidateUrl(Field(names, "--index-url", "index_url"), in.index_url);
+    if (!s.ok()) return s;
+  }
+  for (const std::string& u : in.extra_index_urls) {
+    absl::Status s =
+        ValidateUrl(Field(names, "--extra-index-url", "extra_index_urls"), u);
+    if (!s.ok()) return s;
+  }
+  static const std::regex kVersion("[A-Za-z0-9.+!_-]{0,64}");
+  if (!std::regex_match(in.pbr_version, kVersion)) {
+    return Refuse(Field(names, "PBR_VERSION", "pbr_version"), in.pbr_version,
+                  "not a version (letters, digits, . + ! _ -, at most 64)");
+  }
+  constexpr int64_t kYear9999 = 253402300799;
+  if (in.source_date_epoch < 0 || in.source_date_epoch > kYear9999) {
+    return Refuse(Field(names, "SOURCE_DATE_EPOCH", "source_date_epoch"),
+                  absl::StrCat(in.source_date_epoch),
+                  "expected seconds since 1970 up to the year 9999");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pbrx::coordinator

@@ -1,0 +1,43 @@
+// What a build may be asked, checked where it enters: the `pbrx` flags and
+// the fields of a BuildRequest go through the same function before any of
+// them becomes an argument, an environment variable or a path. Every refusal
+// is INVALID_ARGUMENT naming the field (the flag, or BuildRequest.FIELD),
+// the value and the rule.
+//
+// It checks shapes only: whether a layout or an index exists is found out
+// later, where they are used.
+#ifndef PBRX_COORDINATOR_BUILD_INPUTS_H_
+#define PBRX_COORDINATOR_BUILD_INPUTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace pbrx::coordinator {
+
+struct BuildInputs {
+  std::string base;      // debian:SUITE | oci:DIR[:REF] (CLI) | oci: (request)
+  std::string base_ref;  // a BuildRequest's ref into its uploaded layout
+  std::string prefix;
+  std::vector<std::string> tags;
+  std::string index_url;
+  std::vector<std::string> extra_index_urls;
+  std::string pbr_version;
+  int64_t source_date_epoch = 0;
+};
+
+// How refusals name the fields.
+enum class FieldNames { kFlags, kBuildRequest };
+
+absl::Status ValidateBuildInputs(const BuildInputs& inputs, FieldNames names);
+
+// The image-naming part alone (pbrx plan): prefix and tags.
+absl::Status ValidateImageNaming(const std::string& prefix,
+                                 const std::vector<std::string>& tags,
+                                 FieldNames names);
+
+}  // namespace pbrx::coordinator
+
+#endif  // PBRX_COORDINATOR_BUILD_INPUTS_H_

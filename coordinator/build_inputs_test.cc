@@ -1,0 +1,105 @@
+#include "coordinator/build_inputs.h"
+
+#include "gtest/gtest.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+absl::Status Check(BuildInputs in, FieldNames names = FieldNames::kFlags) {
+  if (in.base.empty()) in.base = "debian:bookworm";
+  return ValidateBuildInputs(in, names);
+}
+
+TEST(BuildInputsTest, GoodInputsPass) {
+  BuildInputs in;
+  in.base = "debian:trixie";
+  in.prefix = "registry.example.org:5000/team/sub";
+  in.tags = {"v1.2.3", "latest", "1.0_rc-1"};
+  in.index_url = "https://pypi.example.org/simple";
+  in.extra_index_urls = {"http://127.0.0.1:8080/simple"};
+  in.pbr_version = "1.2.0.dev3+g1234";
+  in.source_date_epoch = 1700000000;
+  EXPECT_TRUE(Check(in).ok()) << Check(in);
+  EXPECT_TRUE(Check(BuildInputs{"oci:/tmp/layout:ref"}).ok());
+  BuildInputs req{"oci:", "pbrx-base:latest"};
+  EXPECT_TRUE(Check(req, FieldNames::kBuildRequest).ok());
+}
+
+TEST(BuildInputsTest, AShellInjectionInTheSuiteIsRefusedNamingTheField) {
+  BuildInputs in{"debian:bookworm;touch /tmp/x;#"};
+  absl::Status s = Check(in);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "--base 'debian:bookworm;touch /tmp/x;#': Debian suite "
+            "'bookworm;touch /tmp/x;#' is not a suite name "
+            "([a-z][a-z0-9.+-], at most 64)");
+  s = Check(in, FieldNames::kBuildRequest);
+  EXPECT_EQ(s.message(),
+            "BuildRequest.base 'debian:bookworm;touch /tmp/x;#': Debian suite "
+            "'bookworm;touch /tmp/x;#' is not a suite name "
+            "([a-z][a-z0-9.+-], at most 64)");
+}
+
+TEST(BuildInputsTest, EachFieldHasItsRule) {
+  struct Case {
+    BuildInputs in;
+    FieldNames names;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"debian:"},
+       FieldNames::kFlags,
+       "--base 'debian:': Debian suite '' is not a suite name "
+       "([a-z][a-z0-9.+-], at most 64)"},
+      {{"debian:" + std::string(65, 'a')}, FieldNames::kFlags, ""},
+      {{"docker://registry/x"},
+       FieldNames::kFlags,
+       "--base 'docker://registry/x': docker:// bases are not supported yet "
+       "(use debian:SUITE or oci:DIR[:REF])"},
+      {{"ubuntu:jammy"},
+       FieldNames::kFlags,
+       "--base 'ubuntu:jammy': expected debian:SUITE or oci:DIR[:REF]"},
+      {{"oci:/srv/layout"},
+       FieldNames::kBuildRequest,
+       "BuildRequest.base 'oci:/srv/layout': expected debian:SUITE, or oci: "
+       "with the layout uploaded as base_layout"},
+      {{"oci:", "../../etc;x"},
+       FieldNames::kBuildRequest,
+       "BuildRequest.base_ref '../../etc;x': not an image reference name"},
+      {{"debian:bookworm", "", "Team/x"},
+       FieldNames::kBuildRequest,
+       "BuildRequest.prefix 'Team/x': 'Team' is not a valid image path "
+       "component (lowercase letters, digits, separators . _ -)"},
+      {{"debian:bookworm", "", "", {"ok", "$(id)"}},
+       FieldNames::kFlags,
+       "--tag '$(id)': not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-], at most "
+       "128)"},
+      {{"debian:bookworm", "", "", {}, "file:///etc/passwd"},
+       FieldNames::kBuildRequest,
+       "BuildRequest.index_url 'file:///etc/passwd': expected an http:// or "
+       "https:// URL (printable ASCII, no spaces, at most 2048 characters)"},
+      {{"debian:bookworm", "", "", {}, "https://x/simple", {"http://a b/"}},
+       FieldNames::kFlags,
+       "--extra-index-url 'http://a b/': expected an http:// or https:// URL "
+       "(printable ASCII, no spaces, at most 2048 characters)"},
+      {{"debian:bookworm", "", "", {}, "", {}, "1.0\nX=1"},
+       FieldNames::kBuildRequest,
+       "BuildRequest.pbr_version '1.0\nX=1': not a version (letters, digits, "
+       ". + ! _ -, at most 64)"},
+      {{"debian:bookworm", "", "", {}, "", {}, "", -5},
+       FieldNames::kFlags,
+       "SOURCE_DATE_EPOCH '-5': expected seconds since 1970 up to the year "
+       "9999"},
+  };
+  for (const Case& c : cases) {
+    absl::Status s = ValidateBuildInputs(c.in, c.names);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.in.base;
+    if (!c.message.empty()) EXPECT_EQ(s.message(), c.message);
+  }
+  BuildInputs long_prefix{"debian:bookworm", "", std::string(256, 'a')};
+  EXPECT_EQ(Check(long_prefix).message(), "--prefix '" + std::string(256, 'a') +
+                                              "': longer than 255 characters");
+}
+
+}  // namespace
+}  // namespace pbrx::coordinator
