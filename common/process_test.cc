@@ -15,13 +15,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Read(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 class ProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,7 +35,7 @@ TEST_F(ProcessTest, ArgumentsAreNeverInterpretedByAShell) {
   auto r = RunProcess({"echo", hostile}, options_);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->ok()) << r->Describe();
-  EXPECT_EQ(Read(options_.log_path), hostile + "\n");
+  EXPECT_EQ(testing_util::ReadFile(options_.log_path), hostile + "\n");
   EXPECT_NE(access(canary.c_str(), F_OK), 0);
 }
 
@@ -50,7 +43,8 @@ TEST_F(ProcessTest, ExitCodesSignalsAndTheCleanEnvironment) {
   options_.env["ONLY"] = "this";
   auto r = RunProcess({"env"}, options_);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(Read(options_.log_path), "ONLY=this\nPATH=/usr/bin:/bin\n");
+  EXPECT_EQ(testing_util::ReadFile(options_.log_path),
+            "ONLY=this\nPATH=/usr/bin:/bin\n");
   r = RunProcess({"false"}, options_);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 1);
@@ -65,7 +59,7 @@ TEST_F(ProcessTest, OnlyStandardDescriptorsAreInherited) {
   auto r = RunProcess({"ls", "/proc/self/fd"}, options_);
   ASSERT_TRUE(r.ok()) << r.status();
   // 0, 1, 2 and the directory ls itself opened (3).
-  EXPECT_EQ(Read(options_.log_path), "0\n1\n2\n3\n");
+  EXPECT_EQ(testing_util::ReadFile(options_.log_path), "0\n1\n2\n3\n");
 }
 
 TEST_F(ProcessTest, TimeoutKillsTheWholeGroup) {

@@ -20,13 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Read(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 class SandboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -53,8 +46,8 @@ class SandboxTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : SandboxResult{};
   }
-  std::string Out() { return Read(dir_ + "/out"); }
-  std::string Err() { return Read(dir_ + "/err"); }
+  std::string Out() { return testing_util::ReadFile(dir_ + "/out"); }
+  std::string Err() { return testing_util::ReadFile(dir_ + "/err"); }
 
   std::unique_ptr<BubblewrapSandbox> sandbox_;
   std::string dir_, work_;
@@ -67,7 +60,7 @@ TEST_F(SandboxTest, ExitCodeOutputAndWritableWork) {
   EXPECT_EQ(r.Describe(), "exit 3");
   EXPECT_EQ(Out(), "hello\n");
   EXPECT_EQ(Err(), "oops\n");
-  EXPECT_EQ(Read(work_ + "/out.txt"), "data\n");
+  EXPECT_EQ(testing_util::ReadFile(work_ + "/out.txt"), "data\n");
 }
 
 TEST_F(SandboxTest, HostFilesAreInvisibleAndRootIsReadOnly) {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 namespace pbrx::testing_util {
@@ -17,6 +19,13 @@ std::string NewTempDir(const std::string& prefix) {
     std::abort();
   }
   return std::string(buf.data());
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
 }
 
 double MetricValue(const std::string& exposition, const std::string& series) {

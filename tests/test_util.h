@@ -10,6 +10,9 @@ namespace pbrx::testing_util {
 // starts with `prefix`, and returns its path. Aborts on failure.
 std::string NewTempDir(const std::string& prefix);
 
+// The whole content of a file ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+
 // The value of the sample `series` (a metric name with its labels exactly as
 // exposed, e.g. `x_total{a="b"}`) in a Prometheus text exposition; -1 when
 // there is no such line. Matches whole series names, never prefixes.

@@ -103,13 +103,6 @@ void MakeWheel(const std::string& path, const std::string& dist_info,
   archive_write_free(a);
 }
 
-std::string Read(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 int Sh(const std::string& cmd, std::string* out) {
   std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>&1").c_str(), "r"),
                                           pclose);
@@ -168,17 +161,19 @@ TEST(WheelInstallerTest, InstallsLikePip) {
   EXPECT_THAT(r->scripts, ElementsAre("/usr/local/bin/demo-tool",
                                       "/usr/local/bin/demo-gui"));
   const std::string lib = root + "/usr/local/lib/python3.11/dist-packages";
-  EXPECT_EQ(Read(lib + "/demo_tool/data/table.txt"), "a,b\n");
-  EXPECT_EQ(Read(root + "/usr/local/share/demo/README"), "shared data\n");
-  EXPECT_EQ(Read(root + "/usr/local/include/python3.11/demo-tool/demo.h"),
+  EXPECT_EQ(testing_util::ReadFile(lib + "/demo_tool/data/table.txt"), "a,b\n");
+  EXPECT_EQ(testing_util::ReadFile(root + "/usr/local/share/demo/README"),
+            "shared data\n");
+  EXPECT_EQ(testing_util::ReadFile(
+                root + "/usr/local/include/python3.11/demo-tool/demo.h"),
             "int demo(void);\n");
-  EXPECT_EQ(Read(root + "/usr/local/bin/legacy-demo"),
+  EXPECT_EQ(testing_util::ReadFile(root + "/usr/local/bin/legacy-demo"),
             "#!/usr/bin/python3\nprint('legacy')\n");
-  EXPECT_EQ(Read(lib + "/" + kDist + "/INSTALLER"), "pbrx\n");
+  EXPECT_EQ(testing_util::ReadFile(lib + "/" + kDist + "/INSTALLER"), "pbrx\n");
   struct stat st;
   ASSERT_EQ(stat((root + "/usr/local/bin/demo-tool").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0755u);
-  std::string record = Read(lib + "/" + kDist + "/RECORD");
+  std::string record = testing_util::ReadFile(lib + "/" + kDist + "/RECORD");
   EXPECT_THAT(record, HasSubstr("../../../bin/demo-tool,sha256="));
   EXPECT_THAT(
       record,
@@ -207,10 +202,12 @@ TEST(WheelInstallerTest, InstallsLikePip) {
       << out;
   for (const char* f : {"demo_tool/__init__.py", "demo_tool/cli.py",
                         "demo_tool/data/table.txt"}) {
-    EXPECT_EQ(Read(target + "/" + f), Read(lib + "/" + f)) << f;
+    EXPECT_EQ(testing_util::ReadFile(target + "/" + f),
+              testing_util::ReadFile(lib + "/" + f))
+        << f;
   }
-  std::string pip_wrapper = Read(target + "/bin/demo-tool");
-  std::string ours = Read(root + "/usr/local/bin/demo-tool");
+  std::string pip_wrapper = testing_util::ReadFile(target + "/bin/demo-tool");
+  std::string ours = testing_util::ReadFile(root + "/usr/local/bin/demo-tool");
   EXPECT_EQ(pip_wrapper.substr(pip_wrapper.find('\n')),
             ours.substr(ours.find('\n')));
 }
