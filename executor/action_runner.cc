@@ -250,6 +250,17 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
     *result.mutable_stdout_digest() = out.ToProto();
     *result.mutable_stderr_digest() = err.ToProto();
     for (const std::string& o : outputs) {
+      // Never through a symlink the command made: `out -> /` with an output
+      // `out/etc/hostname` must not upload the host's file.
+      std::string rel = command.working_directory().empty()
+                            ? o
+                            : command.working_directory() + "/" + o;
+      absl::Status beneath = CheckBeneath(work, rel);
+      if (beneath.code() == absl::StatusCode::kNotFound) continue;
+      if (!beneath.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("output path '", o, "': ", beneath.message()));
+      }
       std::string path = cwd + "/" + o;
       struct stat st;
       if (lstat(path.c_str(), &st) != 0) continue;  // not produced

@@ -170,5 +170,36 @@ TEST_F(ActionRunnerTest, RefusesUnsupportedPlatformsAndUnsafeOutputs) {
   EXPECT_TRUE(r.ok()) << r.status();
 }
 
+TEST_F(ActionRunnerTest, OutputsAreNeverCollectedThroughASymlink) {
+  // The command replaces its output's parent with a symlink to the host's
+  // root (the sandbox's / is the host's, read-only, when no rootfs is
+  // given): collecting out/etc/hostname must not upload the host's file.
+  std::string host_file = testing_util::ReadFile("/etc/hostname");
+  ASSERT_FALSE(host_file.empty());
+  Digest host_digest = Digest::Of(host_file);
+  auto r = runner_->Execute(MakeAction({"sh", "-c", "rm -rf out; ln -s / out"},
+                                       Inputs({}), {"out/etc/hostname"}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "output path 'out/etc/hostname': 'out' is a symlink (paths are "
+            "never followed through one)");
+  // An output directory below a symlinked parent: refused the same way.
+  r = runner_->Execute(MakeAction({"sh", "-c", "rm -rf d/sub; ln -s /etc d/sub"},
+                                  Inputs({}), {}, {"d/sub/ssl"}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "output path 'd/sub/ssl': 'd/sub' is a symlink (paths are never "
+            "followed through one)");
+  // The output itself a symlink: recorded as a symlink, never read.
+  r = runner_->Execute(
+      MakeAction({"ln", "-s", "/etc", "out"}, Inputs({}), {}, {"out"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->result.output_symlinks_size(), 1);
+  EXPECT_EQ(r->result.output_symlinks(0).target(), "/etc");
+  EXPECT_EQ(r->result.output_directories_size(), 0);
+  EXPECT_EQ(*cas_.FindMissing({host_digest}), std::vector<Digest>{host_digest})
+      << "the host's /etc/hostname reached the CAS";
+}
+
 }  // namespace
 }  // namespace pbrx::executor

@@ -127,6 +127,50 @@ absl::StatusOr<Digest> UploadRec(const std::string& dir, PendingBlobs& pending,
   return digest;
 }
 
+}  // namespace
+
+absl::Status CheckBeneath(const std::string& root,
+                          const std::string& relative) {
+  std::vector<std::string> parts =
+      absl::StrSplit(relative, '/', absl::SkipEmpty());
+  int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", root);
+  std::string walked;
+  absl::Status status = absl::OkStatus();
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    walked += (walked.empty() ? "" : "/") + parts[i];
+    int next = openat(fd, parts[i].c_str(),
+                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      int e = errno;
+      struct stat st;
+      bool exists =
+          fstatat(fd, parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+      if (e == ENOENT || !exists) {
+        status =
+            absl::NotFoundError(absl::StrCat("'", walked, "' does not exist"));
+      } else if (S_ISLNK(st.st_mode)) {
+        status = absl::InvalidArgumentError(absl::StrCat(
+            "'", walked,
+            "' is a symlink (paths are never followed through one)"));
+      } else if (!S_ISDIR(st.st_mode)) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("'", walked, "' is not a directory"));
+      } else {
+        errno = e;
+        status = Errno("cannot open", root + "/" + walked);
+      }
+      break;
+    }
+    close(fd);
+    fd = next;
+  }
+  close(fd);
+  return status;
+}
+
+namespace {
+
 bool SafeName(const std::string& n) {
   return !n.empty() && n != "." && n != ".." &&
          n.find('/') == std::string::npos && n.find('\0') == std::string::npos;

@@ -63,6 +63,15 @@ absl::StatusOr<M> ReadProtoBlob(
   return m;
 }
 
+// Whether `relative` (a path already checked to be relative, without "."
+// or ".." components) can be reached beneath the directory `root` without
+// passing through a symlink: every component but the last is opened from
+// its parent's descriptor with O_NOFOLLOW. OK; NOT_FOUND when a component
+// does not exist; INVALID_ARGUMENT naming the first component that is a
+// symlink (or not a directory). The last component itself may be anything
+// (a symlink is then recorded as one, never followed).
+absl::Status CheckBeneath(const std::string& root, const std::string& relative);
+
 // Copies one CAS blob to a file (streamed; replaces the file).
 absl::Status BlobToFile(cache::BlobStore& cas, const common::Digest& digest,
                         const std::string& path);
