@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <set>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/missing_blobs.h"
 #include "common/sha256.h"
@@ -192,8 +194,67 @@ bool SafeSymlink(const std::string& target, int depth) {
   return true;
 }
 
+// Whether the symlink at `link` (relative to `root`, whose whole tree is
+// on disk) resolves beneath `root` when every symlink on the way is
+// followed as the kernel would inside the sandbox (chains such as
+// `a/up -> ..` then `esc -> a/up/..` included). Resolution is simulated
+// with lstat/readlink on components already known to be real directories,
+// so nothing outside `root` is ever touched. A dangling remainder stays
+// beneath. `via` names the symlink that made it leave.
+bool ResolvesBeneath(const std::string& root, const std::string& link,
+                     std::string* via) {
+  std::vector<std::string> stack = absl::StrSplit(link, '/');
+  stack.pop_back();  // the link's own name: resolution starts in its dir
+  std::string target;
+  {
+    std::string buf(4096, '\0');
+    ssize_t n = readlink((root + "/" + link).c_str(), buf.data(), buf.size());
+    if (n < 0) return false;
+    target.assign(buf.data(), static_cast<size_t>(n));
+  }
+  *via = link;
+  std::deque<std::string> todo;
+  if (!target.empty() && target.front() == '/') return false;
+  for (absl::string_view p : absl::StrSplit(target, '/', absl::SkipEmpty()))
+    todo.emplace_back(p);
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string c = todo.front();
+    todo.pop_front();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (stack.empty()) return false;
+      stack.pop_back();
+      continue;
+    }
+    std::string rel = absl::StrJoin(stack, "/");
+    rel = rel.empty() ? c : rel + "/" + c;
+    struct stat st;
+    if (lstat((root + "/" + rel).c_str(), &st) != 0) {
+      stack.push_back(c);  // dangling: whatever follows stays beneath
+      continue;
+    }
+    if (!S_ISLNK(st.st_mode)) {
+      stack.push_back(c);
+      continue;
+    }
+    if (++hops > 40) return false;  // as the kernel's ELOOP
+    std::string buf(4096, '\0');
+    ssize_t n = readlink((root + "/" + rel).c_str(), buf.data(), buf.size());
+    if (n < 0) return false;
+    std::string next(buf.data(), static_cast<size_t>(n));
+    *via = rel;
+    if (!next.empty() && next.front() == '/') return false;
+    std::vector<std::string> parts =
+        absl::StrSplit(next, '/', absl::SkipEmpty());
+    todo.insert(todo.begin(), parts.begin(), parts.end());
+  }
+  return true;
+}
+
 absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
-                      const std::string& dest, int depth) {
+                      const std::string& dest, int depth,
+                      const std::string& rel, std::vector<std::string>* links) {
   for (const auto& f : dir.files()) {
     if (!SafeName(f.name())) {
       return absl::InvalidArgumentError(
@@ -238,6 +299,7 @@ absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
     std::string path = dest + "/" + l.name();
     if (symlink(l.target().c_str(), path.c_str()) != 0)
       return Errno("cannot create", path);
+    links->push_back(rel.empty() ? l.name() : rel + "/" + l.name());
   }
   for (const auto& sub : dir.directories()) {
     if (!SafeName(sub.name())) {
@@ -249,7 +311,9 @@ absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
         ReadProtoBlob<re::Directory>(cas, sub.digest(), "input directory"));
     std::string path = dest + "/" + sub.name();
     if (mkdir(path.c_str(), 0755) != 0) return Errno("cannot create", path);
-    RETURN_IF_ERROR(StageRec(child, cas, path, depth + 1));
+    RETURN_IF_ERROR(StageRec(child, cas, path, depth + 1,
+                             rel.empty() ? sub.name() : rel + "/" + sub.name(),
+                             links));
   }
   return absl::OkStatus();
 }
@@ -294,7 +358,19 @@ absl::Status StageDirectory(const Digest& root, cache::BlobStore& cas,
                             const std::string& dest) {
   ASSIGN_OR_RETURN(re::Directory dir, ReadProtoBlob<re::Directory>(
                                           cas, root.ToProto(), "input root"));
-  return StageRec(dir, cas, dest, 0);
+  std::vector<std::string> links;
+  RETURN_IF_ERROR(StageRec(dir, cas, dest, 0, "", &links));
+  // Each link is safe on its own (checked above); chains are checked once
+  // the whole tree exists.
+  for (const std::string& link : links) {
+    std::string via;
+    if (!ResolvesBeneath(dest, link, &via)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "symlink '", link, "' leaves the tree when followed (through '", via,
+          "')"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status BlobToFile(cache::BlobStore& cas, const Digest& d,

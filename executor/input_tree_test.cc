@@ -90,5 +90,46 @@ TEST(InputTreeTest, RefusesUnsafeTreesAndReportsMissingBlobs) {
   EXPECT_THAT(common::MissingBlobsOf(s), ::testing::ElementsAre(gone));
 }
 
+TEST(InputTreeTest, RefusesSymlinkChainsThatLeaveTheTree) {
+  // Each link alone stays inside (a/up -> .. is the root), but followed
+  // through a/up, esc -> a/up/.. climbs above it.
+  cache::InMemoryBlobStore cas;
+  re::Directory a;
+  auto* up = a.add_symlinks();
+  up->set_name("up");
+  up->set_target("..");
+  re::Directory root;
+  auto* ad = root.add_directories();
+  ad->set_name("a");
+  *ad->mutable_digest() = PutDir(cas, a).ToProto();
+  re::Directory fine = root;
+  auto* ok = fine.add_symlinks();
+  ok->set_name("ok");
+  ok->set_target("a/up/a/up");  // the root again: allowed
+  EXPECT_TRUE(StageDirectory(PutDir(cas, fine), cas,
+                             testing_util::NewTempDir("chain-ok"))
+                  .ok());
+  auto* esc = root.add_symlinks();
+  esc->set_name("esc");
+  esc->set_target("a/up/..");
+  absl::Status s =
+      StageDirectory(PutDir(cas, root), cas, testing_util::NewTempDir("chain"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "symlink 'esc' leaves the tree when followed (through 'a/up')");
+  // A loop is refused too (as the kernel's ELOOP would).
+  re::Directory loop;
+  auto* x = loop.add_symlinks();
+  x->set_name("x");
+  x->set_target("y");
+  auto* y = loop.add_symlinks();
+  y->set_name("y");
+  y->set_target("x");
+  EXPECT_EQ(
+      StageDirectory(PutDir(cas, loop), cas, testing_util::NewTempDir("loop"))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace pbrx::executor
