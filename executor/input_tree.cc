@@ -20,6 +20,7 @@
 #include "common/missing_blobs.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "executor/beneath.h"
 
 namespace pbrx::executor {
 namespace {
@@ -133,42 +134,11 @@ absl::StatusOr<Digest> UploadRec(const std::string& dir, PendingBlobs& pending,
 
 absl::Status CheckBeneath(const std::string& root,
                           const std::string& relative) {
-  std::vector<std::string> parts =
-      absl::StrSplit(relative, '/', absl::SkipEmpty());
-  int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", root);
-  std::string walked;
-  absl::Status status = absl::OkStatus();
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    walked += (walked.empty() ? "" : "/") + parts[i];
-    int next = openat(fd, parts[i].c_str(),
-                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0) {
-      int e = errno;
-      struct stat st;
-      bool exists =
-          fstatat(fd, parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-      if (e == ENOENT || !exists) {
-        status =
-            absl::NotFoundError(absl::StrCat("'", walked, "' does not exist"));
-      } else if (S_ISLNK(st.st_mode)) {
-        status = absl::InvalidArgumentError(absl::StrCat(
-            "'", walked,
-            "' is a symlink (paths are never followed through one)"));
-      } else if (!S_ISDIR(st.st_mode)) {
-        status = absl::InvalidArgumentError(
-            absl::StrCat("'", walked, "' is not a directory"));
-      } else {
-        errno = e;
-        status = Errno("cannot open", root + "/" + walked);
-      }
-      break;
-    }
-    close(fd);
-    fd = next;
-  }
-  close(fd);
-  return status;
+  UniqueFd r(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (r.get() < 0) return Errno("cannot open", root);
+  size_t slash = relative.rfind('/');
+  if (slash == std::string::npos) return absl::OkStatus();
+  return OpenDirBeneath(r.get(), relative.substr(0, slash)).status();
 }
 
 namespace {

@@ -3,8 +3,19 @@
 // lower directories: ".wh.<name>" whiteouts become 0:0 character devices and
 // ".wh..wh..opq" becomes the trusted.overlay.opaque xattr. Extraction goes to
 // a temporary directory renamed into place, so a crash never leaves a
-// half-extracted layer that looks complete. Layer entries that are absolute,
-// contain "..", or are device nodes are refused.
+// half-extracted layer that looks complete.
+//
+// Layers are hostile input (a base image someone else built): every entry
+// is created from its parent directory's descriptor, reached from the
+// layer's root without following a symlink (executor/beneath.h), so a
+// symlink in the layer (`x -> /etc`, then `x/cron.d/p`), a whiteout or an
+// opaque marker below one, or a hard link to anything but an earlier
+// regular file of the same layer can never reach the host. Symlinks are
+// kept as symlinks (absolute targets are normal in a rootfs), never
+// followed. Absolute or ".." names, devices, FIFOs and sockets are refused,
+// and LayerLimits bound the uncompressed size, the entry count, the path
+// length and the compression ratio. Every refusal is INVALID_ARGUMENT
+// naming the layer and the entry.
 //
 // Bounded (executors): with max_bytes set, extracted layers beyond that many
 // bytes on disk are removed least recently used first, except layers pinned
@@ -47,6 +58,15 @@ class LayerPins {
   std::vector<std::string> hashes_;
 };
 
+// Bounds on one layer's extraction (a gzip bomb, a million-entry tar).
+struct LayerLimits {
+  int64_t max_bytes = int64_t{32} << 30;  // uncompressed tar stream
+  int64_t max_entries = 500000;
+  int max_path = 4096;  // bytes of an entry's name
+  // Uncompressed / compressed, checked once past 64 MiB uncompressed.
+  int64_t max_ratio = 250;
+};
+
 struct LayerStoreStats {
   int64_t layers = 0;
   int64_t bytes = 0;  // on disk
@@ -58,7 +78,8 @@ class LayerStore {
   // `dir` is created if missing; `cas` must outlive the store. max_bytes 0:
   // unbounded.
   static absl::StatusOr<std::unique_ptr<LayerStore>> Create(
-      const std::string& dir, cache::BlobStore* cas, int64_t max_bytes = 0);
+      const std::string& dir, cache::BlobStore* cas, int64_t max_bytes = 0,
+      const LayerLimits& limits = {});
 
   // The directory holding layer `digest`, extracting it first if needed,
   // pinned in `pins` when given. FAILED_PRECONDITION (MISSING details) if
@@ -81,8 +102,12 @@ class LayerStore {
     int64_t last_used = 0;  // a use counter, not a time
     int pins = 0;
   };
-  LayerStore(std::string dir, cache::BlobStore* cas, int64_t max_bytes)
-      : dir_(std::move(dir)), cas_(cas), max_bytes_(max_bytes) {}
+  LayerStore(std::string dir, cache::BlobStore* cas, int64_t max_bytes,
+             const LayerLimits& limits)
+      : dir_(std::move(dir)),
+        cas_(cas),
+        max_bytes_(max_bytes),
+        limits_(limits) {}
   absl::Status Extract(const common::Digest& digest, const std::string& dest);
   void Unpin(const std::string& hash);
   // Removes unpinned layers, least recently used first, until the store
@@ -92,6 +117,7 @@ class LayerStore {
   std::string dir_;
   cache::BlobStore* cas_;
   const int64_t max_bytes_;
+  const LayerLimits limits_;
   absl::Mutex mu_;  // one extraction at a time per store (simple and bounded)
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   int64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;

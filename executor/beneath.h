@@ -1,0 +1,54 @@
+// Paths beneath a directory descriptor, never through a symlink: what the
+// executor uses wherever a tree it did not write itself (a layer from a base
+// image, an action's work dir after the command ran) is read or changed.
+// Every component is opened from its parent's descriptor with O_NOFOLLOW,
+// so a symlink planted in the tree can never redirect an operation to the
+// host.
+#ifndef PBRX_EXECUTOR_BENEATH_H_
+#define PBRX_EXECUTOR_BENEATH_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace pbrx::executor {
+
+// An owned file descriptor (closed on destruction).
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Opens the directory `relative` ("" = `root_fd` itself; components split
+// on '/', empty ones skipped; "." and ".." refused) beneath `root_fd`.
+// NOT_FOUND "'a/b' does not exist"; INVALID_ARGUMENT "'a/b' is a symlink
+// (paths are never followed through one)" or "'a/b' is not a directory".
+// With `create`, missing directories are made (mode 0755), as tar does for
+// entries whose parents it was not given.
+absl::StatusOr<UniqueFd> OpenDirBeneath(int root_fd,
+                                        absl::string_view relative,
+                                        bool create = false);
+
+// Removes `name` in `dir_fd` (a directory recursively), never following a
+// symlink. OK when it does not exist.
+absl::Status RemoveAt(int dir_fd, const std::string& name);
+
+}  // namespace pbrx::executor
+
+#endif  // PBRX_EXECUTOR_BENEATH_H_
