@@ -14,8 +14,9 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string Fixture(const std::string& name) {
-  return std::string(std::getenv("TEST_SRCDIR")) +
-         "/pbrx/tests/fixtures/projects/" + name;
+  return testing_util::DereferencedCopy(
+      std::string(std::getenv("TEST_SRCDIR")) +
+      "/pbrx/tests/fixtures/projects/" + name);
 }
 
 class PlanCommandTest : public ::testing::Test {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -21,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
+#include "common/beneath.h"
 #include "common/bindep/bindep_file.h"
 #include "common/bindep/platform.h"
 #include "common/oci/image_layout.h"
@@ -85,22 +87,28 @@ struct WheelMeta {
 };
 
 // The commit checked out in `dir` if it is the top of a git checkout ("" if
-// not, or if HEAD cannot be read): .git/HEAD, its ref file or packed-refs.
+// not, or if HEAD cannot be read): .git/HEAD, its ref file or packed-refs,
+// each read beneath `dir` (never through a symlink) and capped, the ref
+// checked to be a plain refs/ path.
 std::string GitRevision(const std::string& dir) {
-  auto read = [](const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return std::string(absl::StripAsciiWhitespace(ss.str()));
+  auto read = [&](const std::string& rel, int64_t max) {
+    absl::StatusOr<std::string> r = common::ReadFileBeneath(dir, rel, max);
+    return r.ok() ? std::string(absl::StripAsciiWhitespace(*r)) : "";
   };
-  std::string head = read(dir + "/.git/HEAD");
-  if (!absl::StartsWith(head, "ref: ")) return head.size() == 40 ? head : "";
+  auto is_sha = [](absl::string_view s) {
+    return s.size() == 40 &&
+           s.find_first_not_of("0123456789abcdef") == absl::string_view::npos;
+  };
+  std::string head = read(".git/HEAD", 4096);
+  if (!absl::StartsWith(head, "ref: ")) return is_sha(head) ? head : "";
   std::string ref = head.substr(5);
-  std::string sha = read(dir + "/.git/" + ref);
-  if (sha.size() == 40) return sha;
+  static const std::regex kRef("refs/[A-Za-z0-9._/-]{1,200}");
+  if (!std::regex_match(ref, kRef) || absl::StrContains(ref, "..")) return "";
+  std::string sha = read(".git/" + ref, 4096);
+  if (is_sha(sha)) return sha;
   for (absl::string_view line :
-       absl::StrSplit(read(dir + "/.git/packed-refs"), '\n')) {
-    if (absl::EndsWith(line, " " + ref) && line.size() > 40)
+       absl::StrSplit(read(".git/packed-refs", 64 << 20), '\n')) {
+    if (absl::EndsWith(line, " " + ref) && is_sha(line.substr(0, 40)))
       return std::string(line.substr(0, 40));
   }
   return "";
@@ -707,11 +715,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   // 2. Distro packages for this platform.
   std::optional<common::bindep::BindepFile> bindep;
   if (!project.bindep_file.empty()) {
-    std::ifstream f(dir + "/" + project.bindep_file);
-    std::stringstream ss;
-    ss << f.rdbuf();
+    ASSIGN_OR_RETURN(std::string text, common::ReadFileBeneath(
+                                           dir, project.bindep_file, 16 << 20));
     ASSIGN_OR_RETURN(bindep, common::bindep::ParseBindepFile(
-                                 ss.str(), dir + "/" + project.bindep_file));
+                                 text, dir + "/" + project.bindep_file));
   }
   PlanOptions plan_options;
   plan_options.platform_atoms = platform.atoms;

@@ -17,10 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/beneath.h"
 #include "common/missing_blobs.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
-#include "executor/beneath.h"
 
 namespace pbrx::executor {
 namespace {
@@ -134,11 +134,11 @@ absl::StatusOr<Digest> UploadRec(const std::string& dir, PendingBlobs& pending,
 
 absl::Status CheckBeneath(const std::string& root,
                           const std::string& relative) {
-  UniqueFd r(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  common::UniqueFd r(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (r.get() < 0) return Errno("cannot open", root);
   size_t slash = relative.rfind('/');
   if (slash == std::string::npos) return absl::OkStatus();
-  return OpenDirBeneath(r.get(), relative.substr(0, slash)).status();
+  return common::OpenDirBeneath(r.get(), relative.substr(0, slash)).status();
 }
 
 namespace {

@@ -21,10 +21,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/beneath.h"
 #include "common/missing_blobs.h"
 #include "common/status_macros.h"
 #include "executor/action_runner.h"
-#include "executor/beneath.h"
 
 namespace pbrx::executor {
 namespace {
@@ -133,7 +133,7 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
     return absl::InvalidArgumentError(
         absl::StrCat("not a tar: ", archive_error_string(a)));
   }
-  UniqueFd root(open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  common::UniqueFd root(open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) return Errno("cannot open", dest);
   // Regular files extracted so far: the only things a hard link may name.
   std::set<std::string> files;
@@ -163,8 +163,8 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
     std::string parent_rel =
         slash == std::string::npos ? "" : name.substr(0, slash);
     std::string base = name.substr(slash == std::string::npos ? 0 : slash + 1);
-    absl::StatusOr<UniqueFd> parent =
-        OpenDirBeneath(root.get(), parent_rel, /*create=*/true);
+    absl::StatusOr<common::UniqueFd> parent =
+        common::OpenDirBeneath(root.get(), parent_rel, /*create=*/true);
     if (!parent.ok()) return EntryError(name, parent.status().message());
     int pfd = parent->get();
     if (base == ".wh..wh..opq") {
@@ -181,7 +181,7 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
           absl::StartsWith(target, ".wh.")) {
         return EntryError(name, "not a valid whiteout");
       }
-      RETURN_IF_ERROR(RemoveAt(pfd, target));
+      RETURN_IF_ERROR(common::RemoveAt(pfd, target));
       if (mknodat(pfd, target.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0) {
         return EntryError(name, absl::StrCat("cannot become a whiteout: ",
                                              std::strerror(errno)));
@@ -196,7 +196,7 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
     struct stat st;
     if (fstatat(pfd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         !(S_ISDIR(st.st_mode) && type == AE_IFDIR)) {
-      RETURN_IF_ERROR(RemoveAt(pfd, base));
+      RETURN_IF_ERROR(common::RemoveAt(pfd, base));
       files.erase(name);
     }
     if (const char* hardlink = archive_entry_hardlink(e)) {
@@ -212,7 +212,7 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
                                              "regular file of this layer"));
       }
       size_t hs = h.rfind('/');
-      absl::StatusOr<UniqueFd> hp = OpenDirBeneath(
+      absl::StatusOr<common::UniqueFd> hp = common::OpenDirBeneath(
           root.get(), hs == std::string::npos ? "" : h.substr(0, hs));
       if (!hp.ok()) return EntryError(name, hp.status().message());
       std::string hbase = h.substr(hs == std::string::npos ? 0 : hs + 1);
@@ -228,8 +228,8 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
         return EntryError(
             name, absl::StrCat("cannot be created: ", std::strerror(errno)));
       }
-      UniqueFd d(openat(pfd, base.c_str(),
-                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      common::UniqueFd d(openat(
+          pfd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (d.get() < 0) {
         return EntryError(
             name, absl::StrCat("cannot be opened: ", std::strerror(errno)));
@@ -247,9 +247,9 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
       }
       fchownat(pfd, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
     } else if (type == AE_IFREG) {
-      UniqueFd f(openat(pfd, base.c_str(),
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        0600));
+      common::UniqueFd f(
+          openat(pfd, base.c_str(),
+                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (f.get() < 0) {
         return EntryError(
             name, absl::StrCat("cannot be created: ", std::strerror(errno)));

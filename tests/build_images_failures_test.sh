@@ -15,10 +15,18 @@ for p in broken-c unknown-distro-pkg unsatisfiable; do
 done
 cp -rL "$REPO/examples/pep621-hello" "$T/hello"
 mkdir -p "$T/empty-links" "$T/not-python"
+# Hostile project files: a pyproject.toml that is a symlink to a host file,
+# and a .git/HEAD that is a symlink to /dev/zero, which a reader that
+# follows it would read forever.
+mkdir -p "$T/escape"
+ln -s /etc/passwd "$T/escape/pyproject.toml"
+cp -r "$T/hello" "$T/zero-head"
+mkdir -p "$T/zero-head/.git"
+ln -s /dev/zero "$T/zero-head/.git/HEAD"
 
 set +e
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/out" --find-links "$T/empty-links" \
-  "$T/broken-c" "$T/hello" "$T/unknown-distro-pkg" "$T/unsatisfiable" "$T/not-python" \
+  "$T/broken-c" "$T/hello" "$T/unknown-distro-pkg" "$T/unsatisfiable" "$T/not-python" "$T/escape" "$T/zero-head" \
   >"$T/stdout" 2>"$T/stderr"
 rc=$?
 set -e
@@ -40,6 +48,10 @@ grep -q "Unable to locate package pbrx-no-such-package-xyz" "$T/stderr" || fail 
 grep -q "unsatisfiable: step resolve (base) failed: exit 1" "$T/stderr" || fail "unsatisfiable requirement"
 grep -q "No matching distribution found for pbrx-nonexistent-dependency>=1.0" "$T/stderr" || fail "pip's message"
 grep -q "^pbrx build-images: $T/not-python: not a Python project (no pyproject.toml, setup.cfg or setup.py)$" "$T/stderr" || fail "not a python project"
+grep -qF "pbrx build-images: $T/escape/pyproject.toml: leaves $T/escape (through a symlink or '..'); files are read only beneath it" "$T/stderr" \
+  || fail "a pyproject.toml symlinked out of the project was not refused"
+grep -qF "pbrx build-images: $T/zero-head: symlink 'HEAD' -> '/dev/zero' is unsafe (absolute or leaves the tree)" "$T/stderr" \
+  || fail "a .git/HEAD symlinked to /dev/zero was not refused"
 
 # The failed steps left no Action Cache entry: running again runs them again.
 set +e

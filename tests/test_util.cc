@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -19,6 +21,19 @@ std::string NewTempDir(const std::string& prefix) {
     std::abort();
   }
   return std::string(buf.data());
+}
+
+std::string DereferencedCopy(const std::string& src) {
+  // One copy per source for the whole test process: a test that names the
+  // same fixture twice gets the same path twice.
+  static auto* copies = new std::map<std::string, std::string>;
+  auto it = copies->find(src);
+  if (it != copies->end()) return it->second;
+  std::string name = src.substr(src.find_last_of('/') + 1);
+  std::string dst = NewTempDir("copy") + "/" + name;
+  std::filesystem::copy(src, dst, std::filesystem::copy_options::recursive);
+  copies->emplace(src, dst);
+  return dst;
 }
 
 std::string ReadFile(const std::string& path) {

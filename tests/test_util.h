@@ -10,6 +10,12 @@ namespace pbrx::testing_util {
 // starts with `prefix`, and returns its path. Aborts on failure.
 std::string NewTempDir(const std::string& prefix);
 
+// A fresh directory under $TEST_TMPDIR holding a copy of the tree `src`
+// with every symlink replaced by what it points at (runfiles are symlinks
+// out of the tree, which project readers refuse). Returns its path; the
+// same path for the same `src` within one test process. Not thread-safe.
+std::string DereferencedCopy(const std::string& src);
+
 // The whole content of a file ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
 

@@ -14,8 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/beneath.h"
 #include "common/project/ini_file.h"
 #include "common/project/python_names.h"
+#include "common/status_macros.h"
 
 namespace pbrx::common::project {
 namespace {
@@ -24,12 +26,18 @@ absl::Status Invalid(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
 }
 
-std::optional<std::string> ReadIfExists(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return std::nullopt;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+// A project file is someone else's bytes (an uploaded tree on the farm):
+// read beneath the project directory only, never through a symlink, and
+// capped (a setup.cfg of several MB still parses).
+constexpr int64_t kMaxProjectFile = 16 << 20;
+
+absl::StatusOr<std::optional<std::string>> ReadIfExists(
+    const std::string& dir, const std::string& name) {
+  absl::StatusOr<std::string> r =
+      common::ReadFileBeneath(dir, name, kMaxProjectFile);
+  if (r.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
+  if (!r.ok()) return r.status();
+  return *r;
 }
 
 bool IsDir(const std::string& path) {
@@ -364,10 +372,11 @@ absl::StatusOr<Project> LoadProject(const std::string& dir) {
   if (!IsDir(dir))
     return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
   ProjectFiles files;
-  files.pyproject_toml = ReadIfExists(dir + "/pyproject.toml");
-  files.setup_cfg = ReadIfExists(dir + "/setup.cfg");
-  files.setup_py = ReadIfExists(dir + "/setup.py");
-  files.requirements_txt = ReadIfExists(dir + "/requirements.txt");
+  ASSIGN_OR_RETURN(files.pyproject_toml, ReadIfExists(dir, "pyproject.toml"));
+  ASSIGN_OR_RETURN(files.setup_cfg, ReadIfExists(dir, "setup.cfg"));
+  ASSIGN_OR_RETURN(files.setup_py, ReadIfExists(dir, "setup.py"));
+  ASSIGN_OR_RETURN(files.requirements_txt,
+                   ReadIfExists(dir, "requirements.txt"));
   files.has_bindep_txt = IsFile(dir + "/bindep.txt");
   files.has_other_requirements_txt = IsFile(dir + "/other-requirements.txt");
   absl::StatusOr<Project> p = ProjectFromFiles(dir, files);

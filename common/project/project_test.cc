@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace pbrx::common::project {
 namespace {
@@ -12,8 +13,9 @@ using ::testing::ElementsAre;
 using ::testing::Pair;
 
 std::string Fixture(const std::string& name) {
-  return std::string(std::getenv("TEST_SRCDIR")) +
-         "/pbrx/tests/fixtures/projects/" + name;
+  return testing_util::DereferencedCopy(
+      std::string(std::getenv("TEST_SRCDIR")) +
+      "/pbrx/tests/fixtures/projects/" + name);
 }
 
 std::vector<std::string> ScriptNames(const Project& p) {

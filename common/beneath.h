@@ -4,15 +4,16 @@
 // Every component is opened from its parent's descriptor with O_NOFOLLOW,
 // so a symlink planted in the tree can never redirect an operation to the
 // host.
-#ifndef PBRX_EXECUTOR_BENEATH_H_
-#define PBRX_EXECUTOR_BENEATH_H_
+#ifndef PBRX_COMMON_BENEATH_H_
+#define PBRX_COMMON_BENEATH_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace pbrx::executor {
+namespace pbrx::common {
 
 // An owned file descriptor (closed on destruction).
 class UniqueFd {
@@ -41,14 +42,24 @@ class UniqueFd {
 // (paths are never followed through one)" or "'a/b' is not a directory".
 // With `create`, missing directories are made (mode 0755), as tar does for
 // entries whose parents it was not given.
-absl::StatusOr<UniqueFd> OpenDirBeneath(int root_fd,
-                                        absl::string_view relative,
+absl::StatusOr<UniqueFd> OpenDirBeneath(int root_fd, absl::string_view relative,
                                         bool create = false);
+
+// The content of the regular file `relative` beneath the directory `root`,
+// resolved by the kernel confined to `root` (openat2 RESOLVE_BENEATH:
+// symlinks inside the tree are followed, one that leaves it, absolute or
+// through "..", is refused) and read through one descriptor. NOT_FOUND when
+// it does not exist; INVALID_ARGUMENT "ROOT/REL: ..." when it leaves the
+// tree, when it is not a regular file (a device such as /dev/zero, a FIFO),
+// or when it is larger than `max_bytes` (the limit named).
+absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
+                                            const std::string& relative,
+                                            int64_t max_bytes);
 
 // Removes `name` in `dir_fd` (a directory recursively), never following a
 // symlink. OK when it does not exist.
 absl::Status RemoveAt(int dir_fd, const std::string& name);
 
-}  // namespace pbrx::executor
+}  // namespace pbrx::common
 
-#endif  // PBRX_EXECUTOR_BENEATH_H_
+#endif  // PBRX_COMMON_BENEATH_H_

@@ -1,8 +1,10 @@
-#include "executor/beneath.h"
+#include "common/beneath.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace pbrx::executor {
+namespace pbrx::common {
 
 UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
   if (this != &o) {
@@ -71,6 +73,69 @@ absl::StatusOr<UniqueFd> OpenDirBeneath(int root_fd, absl::string_view relative,
   return fd;
 }
 
+absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
+                                            const std::string& relative,
+                                            int64_t max_bytes) {
+  const std::string where = root + "/" + relative;
+  UniqueFd r(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (r.get() < 0) {
+    return errno == ENOENT
+               ? absl::NotFoundError(absl::StrCat(root, " does not exist"))
+               : absl::InvalidArgumentError(absl::StrCat(
+                     "cannot open ", root, ": ", std::strerror(errno)));
+  }
+  // The kernel resolves the path confined to `root`: symlinks inside the
+  // tree are followed, anything that would leave it (an absolute symlink,
+  // "..") fails with EXDEV. O_NONBLOCK: a FIFO cannot stall the open.
+  struct open_how how = {};
+  how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  UniqueFd f(static_cast<int>(
+      syscall(SYS_openat2, r.get(), relative.c_str(), &how, sizeof(how))));
+  if (f.get() < 0) {
+    switch (errno) {
+      case ENOENT:
+      case ENOTDIR:
+        return absl::NotFoundError(absl::StrCat(where, " does not exist"));
+      case EXDEV:
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": leaves ", root,
+                         " (through a symlink or '..'); files are read only "
+                         "beneath it"));
+      case ELOOP:
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": too many symlinks"));
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot open ", where, ": ", std::strerror(errno)));
+    }
+  }
+  struct stat st;
+  if (fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": is not a regular file"));
+  }
+  if (st.st_size > max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": ", st.st_size, " bytes, more than the limit of ", max_bytes));
+  }
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(f.get(), buf, sizeof(buf))) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    if (static_cast<int64_t>(out.size()) > max_bytes) {  // grew meanwhile
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": more than the limit of ", max_bytes, " bytes"));
+    }
+  }
+  if (n < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", where, ": ", std::strerror(errno)));
+  }
+  return out;
+}
+
 absl::Status RemoveAt(int dir_fd, const std::string& name) {
   struct stat st;
   if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -116,4 +181,4 @@ absl::Status RemoveAt(int dir_fd, const std::string& name) {
   return absl::OkStatus();
 }
 
-}  // namespace pbrx::executor
+}  // namespace pbrx::common
