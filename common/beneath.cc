@@ -73,9 +73,8 @@ absl::StatusOr<UniqueFd> OpenDirBeneath(int root_fd, absl::string_view relative,
   return fd;
 }
 
-absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
-                                            const std::string& relative,
-                                            int64_t max_bytes) {
+absl::StatusOr<UniqueFd> OpenFileBeneath(const std::string& root,
+                                         const std::string& relative) {
   const std::string where = root + "/" + relative;
   UniqueFd r(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (r.get() < 0) {
@@ -115,6 +114,17 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": is not a regular file"));
   }
+  return f;
+}
+
+absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
+                                            const std::string& relative,
+                                            int64_t max_bytes) {
+  const std::string where = root + "/" + relative;
+  absl::StatusOr<UniqueFd> f = OpenFileBeneath(root, relative);
+  if (!f.ok()) return f.status();
+  struct stat st;
+  fstat(f->get(), &st);
   if (st.st_size > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": ", st.st_size, " bytes, more than the limit of ", max_bytes));
@@ -122,7 +132,7 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
   std::string out;
   char buf[65536];
   ssize_t n;
-  while ((n = read(f.get(), buf, sizeof(buf))) > 0) {
+  while ((n = read(f->get(), buf, sizeof(buf))) > 0) {
     out.append(buf, static_cast<size_t>(n));
     if (static_cast<int64_t>(out.size()) > max_bytes) {  // grew meanwhile
       return absl::InvalidArgumentError(absl::StrCat(

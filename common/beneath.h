@@ -56,6 +56,11 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
                                             const std::string& relative,
                                             int64_t max_bytes);
 
+// Opens the regular file `relative` beneath `root` as ReadFileBeneath
+// resolves it (same errors), for reading in a stream.
+absl::StatusOr<UniqueFd> OpenFileBeneath(const std::string& root,
+                                         const std::string& relative);
+
 // Removes `name` in `dir_fd` (a directory recursively), never following a
 // symlink. OK when it does not exist.
 absl::Status RemoveAt(int dir_fd, const std::string& name);

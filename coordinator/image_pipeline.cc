@@ -27,6 +27,7 @@
 #include "common/bindep/platform.h"
 #include "common/oci/image_layout.h"
 #include "common/oci/layer.h"
+#include "common/oci/layout_reader.h"
 #include "common/parallel.h"
 #include "common/project/project.h"
 #include "common/project/python_names.h"
@@ -516,19 +517,11 @@ struct BaseImageLayers {
   std::string key;
 };
 
-absl::StatusOr<google::protobuf::Struct> ReadJsonFile(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return absl::NotFoundError(absl::StrCat(path, " is missing"));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ParseJson(ss.str(), path);
-}
-
-// An image from an OCI layout: its layers are imported into the CAS, each
-// verified against its digest.
+// An image from an OCI layout (common/oci/layout_reader verifies every
+// digest, blob and diff_id, and picks the platform from an index); its
+// layers are imported into the CAS and checked again on the way in.
 absl::StatusOr<BaseImageLayers> ImportOciBase(const std::string& spec,
-                                              cache::BlobStore& cas,
-                                              const std::string& scratch) {
+                                              cache::BlobStore& cas) {
   std::string rest = spec.substr(4);
   std::string dir = rest, ref;
   // As skopeo reads oci:PATH[:REF]: the path ends at the first ':'.
@@ -537,87 +530,30 @@ absl::StatusOr<BaseImageLayers> ImportOciBase(const std::string& spec,
     dir = rest.substr(0, colon);
     ref = rest.substr(colon + 1);
   }
-  ASSIGN_OR_RETURN(google::protobuf::Struct index,
-                   ReadJsonFile(dir + "/index.json"));
-  const google::protobuf::Struct* chosen = nullptr;
-  std::vector<std::string> refs;
-  auto mit = index.fields().find("manifests");
-  if (mit != index.fields().end()) {
-    for (const auto& v : mit->second.list_value().values()) {
-      const auto& m = v.struct_value();
-      std::string r;
-      if (const auto* ann = Obj(m, "annotations"))
-        r = Str(*ann, "org.opencontainers.image.ref.name");
-      refs.push_back(r);
-      if ((ref.empty() && mit->second.list_value().values_size() == 1) ||
-          (!ref.empty() && r == ref)) {
-        chosen = &m;
-      }
-    }
-  }
-  if (chosen == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("--base ", spec, ": no image ",
-                     ref.empty() ? "(give :REF)" : "'" + ref + "'", " in ", dir,
-                     " (refs: ", absl::StrJoin(refs, ", "), ")"));
-  }
-  auto blob_path = [&](const std::string& digest) {
-    return absl::StrCat(dir, "/blobs/sha256/",
-                        digest.substr(digest.find(':') + 1));
-  };
-  std::string manifest_digest = Str(*chosen, "digest");
-  ASSIGN_OR_RETURN(google::protobuf::Struct manifest,
-                   ReadJsonFile(blob_path(manifest_digest)));
-  const auto* config_desc = Obj(manifest, "config");
-  if (config_desc == nullptr)
-    return absl::InvalidArgumentError(spec + ": manifest without config");
-  ASSIGN_OR_RETURN(google::protobuf::Struct config,
-                   ReadJsonFile(blob_path(Str(*config_desc, "digest"))));
-  std::vector<std::string> diff_ids;
-  if (const auto* rootfs = Obj(config, "rootfs")) {
-    auto d = rootfs->fields().find("diff_ids");
-    if (d != rootfs->fields().end()) {
-      for (const auto& v : d->second.list_value().values())
-        diff_ids.push_back(v.string_value());
-    }
+  absl::StatusOr<common::oci::OciImage> image =
+      common::oci::ReadOciImage(dir, ref);
+  if (!image.ok()) {
+    return absl::Status(
+        image.status().code(),
+        absl::StrCat("--base ", spec, ": ", image.status().message()));
   }
   BaseImageLayers base;
   base.name = spec;
-  base.digest = manifest_digest;
-  base.key = manifest_digest;
-  auto lit = manifest.fields().find("layers");
-  int i = 0;
-  if (lit != manifest.fields().end()) {
-    for (const auto& v : lit->second.list_value().values()) {
-      const auto& l = v.struct_value();
-      std::string digest = Str(l, "digest"), media = Str(l, "mediaType");
-      common::oci::Layer layer;
-      ASSIGN_OR_RETURN(layer.digest,
-                       executor::UploadFile(blob_path(digest), cas));
-      if ("sha256:" + layer.digest.hash() != digest) {
-        return absl::DataLossError(absl::StrCat(spec, ": blob ", digest,
-                                                " does not match its digest"));
-      }
-      if (absl::StrContains(media, "gzip")) {
-        layer.media_type = common::oci::kGzipLayerMediaType;
-      } else if (absl::EndsWith(media, ".tar") ||
-                 absl::EndsWith(media, "tar")) {
-        layer.media_type = common::oci::kTarLayerMediaType;
-      } else {
-        return absl::UnimplementedError(absl::StrCat(
-            spec, ": layer media type ", media, " is not supported"));
-      }
-      if (i >= static_cast<int>(diff_ids.size())) {
-        return absl::InvalidArgumentError(
-            spec + ": config diff_ids do not match the layers");
-      }
-      ASSIGN_OR_RETURN(layer.diff_id, common::oci::ParseDiffId(diff_ids[i]));
-      base.layers.push_back(layer);
-      ++i;
+  base.digest = "sha256:" + image->manifest.hash();
+  base.key = base.digest;
+  for (const common::oci::OciImageLayer& l : image->layers) {
+    common::oci::Layer layer;
+    ASSIGN_OR_RETURN(layer.digest, executor::UploadFile(l.path, cas));
+    if (layer.digest != l.digest) {
+      return absl::DataLossError(absl::StrCat(
+          spec, ": blob sha256:", l.digest.hash(), " changed while importing"));
     }
+    layer.media_type = absl::StrContains(l.media_type, "gzip")
+                           ? common::oci::kGzipLayerMediaType
+                           : common::oci::kTarLayerMediaType;
+    layer.diff_id = l.diff_id;
+    base.layers.push_back(layer);
   }
-  if (base.layers.empty())
-    return absl::InvalidArgumentError(spec + ": the image has no layers");
   base.step_layers = base.layers;
   return base;
 }
@@ -642,8 +578,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   absl::Time t = absl::Now();
   BaseImageLayers base;
   if (absl::StartsWith(options.base, "oci:")) {
-    ASSIGN_OR_RETURN(base,
-                     ImportOciBase(options.base, *cas_, options.scratch_dir));
+    ASSIGN_OR_RETURN(base, ImportOciBase(options.base, *cas_));
   } else if (absl::StartsWith(options.base, "debian:")) {
     executor::DebianBaseSpec base_spec;
     base_spec.suite = options.base.substr(7);

@@ -1,0 +1,312 @@
+#include "common/oci/layout_reader.h"
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <regex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/beneath.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace pbrx::common::oci {
+namespace {
+
+using google::protobuf::Struct;
+
+constexpr char kOciIndex[] = "application/vnd.oci.image.index.v1+json";
+constexpr char kDockerList[] =
+    "application/vnd.docker.distribution.manifest.list.v2+json";
+
+absl::StatusOr<Struct> ParseJson(const std::string& text,
+                                 const std::string& what) {
+  Struct s;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(text, &s, opts).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid JSON"));
+  }
+  return s;
+}
+
+std::string Str(const Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? "" : it->second.string_value();
+}
+
+const Struct* Obj(const Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() || !it->second.has_struct_value()
+             ? nullptr
+             : &it->second.struct_value();
+}
+
+std::vector<const Struct*> List(const Struct& s, const std::string& key) {
+  std::vector<const Struct*> out;
+  auto it = s.fields().find(key);
+  if (it == s.fields().end()) return out;
+  for (const auto& v : it->second.list_value().values())
+    if (v.has_struct_value()) out.push_back(&v.struct_value());
+  return out;
+}
+
+// A descriptor's digest and size, validated.
+absl::StatusOr<Digest> DescriptorDigest(const Struct& desc,
+                                        const std::string& what) {
+  auto size = desc.fields().find("size");
+  double n = size == desc.fields().end() ? -1 : size->second.number_value();
+  if (n < 0 || n > 9.0e15 ||
+      n != static_cast<double>(static_cast<int64_t>(n))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": descriptor without a valid size"));
+  }
+  return ParseDescriptorDigest(Str(desc, "digest"), static_cast<int64_t>(n),
+                               what);
+}
+
+std::string BlobRel(const Digest& d) { return "blobs/sha256/" + d.hash(); }
+
+// A small blob's bytes, verified against its descriptor.
+absl::StatusOr<std::string> ReadJsonBlob(const std::string& dir,
+                                         const Digest& d,
+                                         const std::string& what, int64_t max) {
+  if (d.size() > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " sha256:", d.hash(), ": ", d.size(),
+                     " bytes, more than the limit of ", max));
+  }
+  absl::StatusOr<std::string> bytes = ReadFileBeneath(dir, BlobRel(d), max);
+  if (bytes.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(
+        absl::StrCat(what, " sha256:", d.hash(), " is missing from ", dir));
+  }
+  if (!bytes.ok()) return bytes.status();
+  Digest got = Digest::Of(*bytes);
+  if (got != d) {
+    return absl::DataLossError(absl::StrCat(
+        what, " blob sha256:", d.hash(), " (", d.size(),
+        " bytes) does not match its digest: the file holds sha256:", got.hash(),
+        " (", got.size(), " bytes)"));
+  }
+  return bytes;
+}
+
+// Hashes a layer file and, for gzip layers, its uncompressed stream.
+absl::Status VerifyLayer(const std::string& dir, OciImageLayer& layer,
+                         bool gzip, const Digest& want_diff_id,
+                         const std::string& what) {
+  absl::StatusOr<UniqueFd> fd = OpenFileBeneath(dir, BlobRel(layer.digest));
+  if (fd.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat(
+        what, " sha256:", layer.digest.hash(), " is missing from ", dir));
+  }
+  if (!fd.ok()) return fd.status();
+  Sha256 blob_sha, diff_sha;
+  int64_t size = 0;
+  z_stream z{};
+  if (gzip && inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+    return absl::InternalError("zlib");
+  std::vector<unsigned char> in(1 << 20), out(1 << 20);
+  bool stream_end = false;
+  absl::Status status = absl::OkStatus();
+  ssize_t n;
+  while (status.ok() && (n = read(fd->get(), in.data(), in.size())) > 0) {
+    size += n;
+    if (size > layer.digest.size()) break;  // more bytes than described
+    blob_sha.Update(absl::string_view(reinterpret_cast<char*>(in.data()), n));
+    if (!gzip) {
+      diff_sha.Update(absl::string_view(reinterpret_cast<char*>(in.data()), n));
+      continue;
+    }
+    z.next_in = in.data();
+    z.avail_in = static_cast<uInt>(n);
+    while (z.avail_in > 0 && !stream_end) {
+      z.next_out = out.data();
+      z.avail_out = static_cast<uInt>(out.size());
+      int r = inflate(&z, Z_NO_FLUSH);
+      if (r != Z_OK && r != Z_STREAM_END) {
+        status = absl::DataLossError(absl::StrCat(
+            what, " sha256:", layer.digest.hash(), " is not valid gzip"));
+        break;
+      }
+      diff_sha.Update(absl::string_view(reinterpret_cast<char*>(out.data()),
+                                        out.size() - z.avail_out));
+      if (r == Z_STREAM_END) stream_end = true;
+    }
+  }
+  if (gzip) inflateEnd(&z);
+  RETURN_IF_ERROR(status);
+  std::string blob_hash = blob_sha.FinishHex();
+  if (size != layer.digest.size() || blob_hash != layer.digest.hash()) {
+    return absl::DataLossError(
+        absl::StrCat(what, " blob sha256:", layer.digest.hash(), " (",
+                     layer.digest.size(), " bytes) does not match its digest"));
+  }
+  if (gzip && !stream_end) {
+    return absl::DataLossError(absl::StrCat(
+        what, " sha256:", layer.digest.hash(), " is a truncated gzip stream"));
+  }
+  std::string diff_hash = diff_sha.FinishHex();
+  if (diff_hash != want_diff_id.hash()) {
+    return absl::DataLossError(absl::StrCat(
+        what, " sha256:", layer.digest.hash(),
+        ": its uncompressed tar is sha256:", diff_hash,
+        ", not the config's diff_id sha256:", want_diff_id.hash()));
+  }
+  layer.diff_id = want_diff_id;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
+                                             int64_t size,
+                                             const std::string& what) {
+  static const std::regex kDigest("sha256:[0-9a-f]{64}");
+  if (!std::regex_match(digest, kDigest)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": digest '", digest.substr(0, 100),
+                     "' is not sha256: followed by 64 lowercase hex digits"));
+  }
+  if (size < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": negative size"));
+  }
+  return Digest::Create(digest.substr(7), size);
+}
+
+absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
+                                      const std::string& ref,
+                                      const OciReadOptions& options) {
+  absl::StatusOr<std::string> index_text =
+      ReadFileBeneath(dir, "index.json", options.max_json_bytes);
+  if (index_text.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(
+        absl::StrCat(dir, " is not an OCI layout (no index.json)"));
+  }
+  if (!index_text.ok()) return index_text.status();
+  ASSIGN_OR_RETURN(Struct index, ParseJson(*index_text, dir + "/index.json"));
+  std::vector<const Struct*> manifests = List(index, "manifests");
+  const Struct* chosen = nullptr;
+  std::vector<std::string> refs;
+  for (const Struct* m : manifests) {
+    std::string r;
+    if (const Struct* ann = Obj(*m, "annotations"))
+      r = Str(*ann, "org.opencontainers.image.ref.name");
+    refs.push_back(r);
+    if ((ref.empty() && manifests.size() == 1) || (!ref.empty() && r == ref))
+      chosen = m;
+  }
+  if (chosen == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no image ", ref.empty() ? "(give :REF)" : "'" + ref + "'",
+                     " in ", dir, " (refs: ", absl::StrJoin(refs, ", "), ")"));
+  }
+  // Down through nested indexes to the manifest of the wanted platform.
+  Struct manifest;
+  Digest manifest_digest = Digest::Empty();
+  Struct holder;  // the descriptor chosen in an index, copied out of it
+  for (int depth = 0;; ++depth) {
+    if (depth > 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(dir, ": indexes nested more than 4 deep"));
+    }
+    ASSIGN_OR_RETURN(Digest d, DescriptorDigest(*chosen, "manifest"));
+    ASSIGN_OR_RETURN(std::string bytes,
+                     ReadJsonBlob(dir, d, "manifest", options.max_json_bytes));
+    ASSIGN_OR_RETURN(Struct doc,
+                     ParseJson(bytes, "manifest sha256:" + d.hash()));
+    std::string media = Str(doc, "mediaType");
+    if (media.empty()) media = Str(*chosen, "mediaType");
+    bool is_index = media == kOciIndex || media == kDockerList ||
+                    (media.empty() && doc.fields().count("manifests") != 0);
+    if (!is_index) {
+      manifest = std::move(doc);
+      manifest_digest = d;
+      break;
+    }
+    const Struct* next = nullptr;
+    std::vector<std::string> platforms;
+    for (const Struct* m : List(doc, "manifests")) {
+      const Struct* p = Obj(*m, "platform");
+      std::string os = p ? Str(*p, "os") : "",
+                  arch = p ? Str(*p, "architecture") : "";
+      platforms.push_back(os + "/" + arch);
+      if (next == nullptr && os == options.os && arch == options.architecture)
+        next = m;
+    }
+    if (next == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("index sha256:", d.hash(), " has no manifest for ",
+                       options.os, "/", options.architecture,
+                       " (platforms: ", absl::StrJoin(platforms, ", "), ")"));
+    }
+    holder = Struct(*next);
+    chosen = &holder;
+  }
+  OciImage image;
+  image.manifest = manifest_digest;
+  const Struct* config_desc = Obj(manifest, "config");
+  if (config_desc == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "manifest sha256:", manifest_digest.hash(), " has no config"));
+  }
+  ASSIGN_OR_RETURN(Digest config_digest,
+                   DescriptorDigest(*config_desc, "config"));
+  ASSIGN_OR_RETURN(image.config_json, ReadJsonBlob(dir, config_digest, "config",
+                                                   options.max_json_bytes));
+  ASSIGN_OR_RETURN(
+      Struct config,
+      ParseJson(image.config_json, "config sha256:" + config_digest.hash()));
+  std::vector<std::string> diff_ids;
+  if (const Struct* rootfs = Obj(config, "rootfs")) {
+    auto it = rootfs->fields().find("diff_ids");
+    if (it != rootfs->fields().end()) {
+      for (const auto& v : it->second.list_value().values())
+        diff_ids.push_back(v.string_value());
+    }
+  }
+  std::vector<const Struct*> layers = List(manifest, "layers");
+  if (layers.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "manifest sha256:", manifest_digest.hash(), " has no layers"));
+  }
+  if (layers.size() != diff_ids.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config sha256:", config_digest.hash(), " lists ", diff_ids.size(),
+        " diff_ids for ", layers.size(), " layers"));
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::string what = absl::StrCat("layer ", i);
+    OciImageLayer layer;
+    ASSIGN_OR_RETURN(layer.digest, DescriptorDigest(*layers[i], what));
+    if (layer.digest.size() > options.max_layer_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " sha256:", layer.digest.hash(), ": ", layer.digest.size(),
+          " bytes, more than the limit of ", options.max_layer_bytes));
+    }
+    ASSIGN_OR_RETURN(
+        Digest diff_id,
+        ParseDescriptorDigest(diff_ids[i], 0, "diff_id " + std::to_string(i)));
+    layer.media_type = Str(*layers[i], "mediaType");
+    bool gzip = absl::EndsWith(layer.media_type, "tar+gzip") ||
+                absl::EndsWith(layer.media_type, "tar.gzip");
+    bool tar = absl::EndsWith(layer.media_type, "image.layer.v1.tar") ||
+               absl::EndsWith(layer.media_type, "rootfs.diff.tar");
+    if (!gzip && !tar) {
+      return absl::UnimplementedError(absl::StrCat(
+          what, " sha256:", layer.digest.hash(), ": media type '",
+          layer.media_type, "' is not supported (tar or tar+gzip)"));
+    }
+    RETURN_IF_ERROR(VerifyLayer(dir, layer, gzip, diff_id, what));
+    layer.path = dir + "/" + BlobRel(layer.digest);
+    image.layers.push_back(std::move(layer));
+  }
+  return image;
+}
+
+}  // namespace pbrx::common::oci

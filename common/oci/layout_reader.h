@@ -1,0 +1,58 @@
+// Reading an image out of an OCI image layout someone else made (`--base
+// oci:DIR[:REF]`), trusting nothing in it: every digest is checked to be
+// `sha256:` + 64 hex digits before it becomes a file name; every blob is
+// read beneath DIR (never through a symlink out of it, common/beneath.h),
+// size-capped, and verified against its descriptor's digest and size; an
+// index (or a nested index / manifest list) is resolved to the manifest of
+// the wanted platform; the config's diff_ids are checked against the
+// uncompressed layers. A layout that lies fails naming the blob.
+//
+// It does not import anything: the caller uploads the verified layer files.
+#ifndef PBRX_COMMON_OCI_LAYOUT_READER_H_
+#define PBRX_COMMON_OCI_LAYOUT_READER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/digest.h"
+
+namespace pbrx::common::oci {
+
+struct OciImageLayer {
+  Digest digest = Digest::Empty();   // compressed (or plain tar) blob
+  Digest diff_id = Digest::Empty();  // verified against the uncompressed tar
+  std::string media_type;
+  std::string path;  // DIR/blobs/sha256/HEX (verified, a regular file)
+};
+
+struct OciImage {
+  Digest manifest = Digest::Empty();
+  std::string config_json;  // verified bytes
+  std::vector<OciImageLayer> layers;
+};
+
+struct OciReadOptions {
+  std::string os = "linux";
+  std::string architecture = "amd64";
+  int64_t max_json_bytes = 4 << 20;             // index, manifest, config
+  int64_t max_layer_bytes = int64_t{16} << 30;  // one layer blob
+};
+
+// "sha256:HEX" (64 lowercase hex digits) and a size >= 0; INVALID_ARGUMENT
+// naming `what` otherwise.
+absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
+                                             int64_t size,
+                                             const std::string& what);
+
+// The image `ref` (its org.opencontainers.image.ref.name; "" when the
+// layout holds exactly one) of the layout `dir`. NOT_FOUND naming the refs
+// when there is no such image; INVALID_ARGUMENT for malformed JSON or
+// digests; DATA_LOSS naming the blob whose bytes do not match.
+absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
+                                      const std::string& ref,
+                                      const OciReadOptions& options = {});
+
+}  // namespace pbrx::common::oci
+
+#endif  // PBRX_COMMON_OCI_LAYOUT_READER_H_
