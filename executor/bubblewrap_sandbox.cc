@@ -1,14 +1,17 @@
 #include "executor/bubblewrap_sandbox.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -96,6 +99,7 @@ void RemoveCgroup(const std::string& dir) {
 int SeccompFd() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (ctx == nullptr) return -1;
+  bool ok = true;
   static constexpr const char* kDenied[] = {"mount",
                                             "umount2",
                                             "unshare",
@@ -128,11 +132,46 @@ int SeccompFd() {
                                             "settimeofday",
                                             "clock_settime",
                                             "iopl",
-                                            "ioperm"};
+                                            "ioperm",
+                                            "fsconfig",
+                                            "fspick",
+                                            "mount_setattr",
+                                            "io_uring_setup",
+                                            "io_uring_enter",
+                                            "io_uring_register",
+                                            "userfaultfd"};
   for (const char* name : kDenied) {
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR) continue;
-    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+    ok &= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) == 0;
+  }
+  // New namespaces through clone: its flags are an argument a filter can
+  // see (one rule per flag: denied when the bit is set). clone3 passes them
+  // in memory a filter cannot read: ENOSYS makes the C library fall back
+  // to clone, so threads and fork keep working.
+  for (uint64_t flag :
+       {uint64_t{CLONE_NEWNS}, uint64_t{CLONE_NEWCGROUP},
+        uint64_t{CLONE_NEWUTS}, uint64_t{CLONE_NEWIPC}, uint64_t{CLONE_NEWUSER},
+        uint64_t{CLONE_NEWPID}, uint64_t{CLONE_NEWNET},
+        uint64_t{0x00000080} /* CLONE_NEWTIME */}) {
+    ok &= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                           SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)) == 0;
+  }
+  ok &= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0;
+  // personality: querying (0xffffffff) and the default persona only: a
+  // request with one of these flags is refused. Bit 31 is in the mask so
+  // the query, which sets every bit, never matches.
+  for (uint64_t flag : {uint64_t{0x0040000} /* ADDR_NO_RANDOMIZE */,
+                        uint64_t{0x0400000} /* READ_IMPLIES_EXEC */,
+                        uint64_t{0x0200000} /* ADDR_COMPAT_LAYOUT */,
+                        uint64_t{0x0100000} /* MMAP_PAGE_ZERO */}) {
+    ok &= seccomp_rule_add(
+              ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
+              SCMP_A0(SCMP_CMP_MASKED_EQ, flag | 0x80000000u, flag)) == 0;
+  }
+  if (!ok) {  // never a filter with a rule silently missing
+    seccomp_release(ctx);
+    return -1;
   }
   int fd = memfd_create("pbrx-seccomp", 0);
   if (fd >= 0 &&
@@ -303,6 +342,11 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     };
     redirect(spec.stdout_path, STDOUT_FILENO);
     redirect(spec.stderr_path, STDERR_FILENO);
+    // Nothing else of this process reaches the sandbox: every descriptor
+    // but 0-2 (and the seccomp program bwrap reads) is closed, whatever
+    // other threads had open without O_CLOEXEC.
+    if (seccomp_fd > 3) syscall(SYS_close_range, 3, seccomp_fd - 1, 0);
+    syscall(SYS_close_range, std::max(3, seccomp_fd + 1), ~0U, 0);
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -1,6 +1,7 @@
 #include "executor/bubblewrap_sandbox.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -206,6 +207,46 @@ TEST_F(SandboxTest, SeccompRefusesNamespaceAndMountCalls) {
   EXPECT_EQ(Out(), "unshare -1 1\nmount -1 1\n");  // EPERM twice
 }
 
+// Namespaces through clone, clone3, io_uring, userfaultfd and persona
+// changes: each refused with the errno the filter gives, while threads,
+// fork and a persona query still work.
+constexpr char kMoreSyscalls[] = R"PY(
+import ctypes, os, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def call(name, nr, *args):
+    ctypes.set_errno(0)
+    r = libc.syscall(nr, *args)
+    print(name, r, ctypes.get_errno())
+call("clone-newuser", 56, 0x10000000 | 17, 0, 0, 0, 0)
+call("clone-newnet", 56, 0x40000000 | 17, 0, 0, 0, 0)
+call("clone3", 435, 0, 0)
+call("io_uring_setup", 425, 1, 0)
+call("userfaultfd", 323, 0)
+call("personality-query", 135, ctypes.c_ulong(0xffffffff))
+call("personality-norandom", 135, 0x0040000)
+t = threading.Thread(target=lambda: print("thread ok"))
+t.start(); t.join()
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+print("fork", os.waitpid(pid, 0)[1] >> 8)
+)PY";
+
+TEST_F(SandboxTest, SeccompRefusesCloneNamespacesIoUringAndPersonas) {
+  SandboxResult r = Run(Spec({"python3", "-c", kMoreSyscalls}));
+  ASSERT_EQ(r.exit_code, 0) << Err();
+  EXPECT_EQ(Out(),
+            "clone-newuser -1 1\n"
+            "clone-newnet -1 1\n"
+            "clone3 -1 38\n"
+            "io_uring_setup -1 1\n"
+            "userfaultfd -1 1\n"
+            "personality-query 0 0\n"
+            "personality-norandom -1 1\n"
+            "thread ok\n"
+            "fork 7\n");
+}
+
 TEST_F(SandboxTest, WithoutSeccompTheSameCallsReachTheKernel) {
   // The control for the test above: the EPERMs come from the filter.
   BubblewrapOptions o;
@@ -216,6 +257,19 @@ TEST_F(SandboxTest, WithoutSeccompTheSameCallsReachTheKernel) {
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->exit_code, 0) << Err();
   EXPECT_EQ(Out(), "unshare 0 0\nmount -1 2\n");  // ENOENT
+}
+
+TEST_F(SandboxTest, OnlyStandardDescriptorsReachTheCommand) {
+  // Another thread of the executor holds files open without O_CLOEXEC (as
+  // std::ofstream does): none of them may reach the sandbox.
+  std::string leak = dir_ + "/leak";
+  int held = open(leak.c_str(), O_WRONLY | O_CREAT, 0600);
+  ASSERT_GE(held, 3);
+  SandboxResult r = Run(Spec({"ls", "/proc/self/fd"}));
+  close(held);
+  ASSERT_EQ(r.exit_code, 0) << testing_util::ReadFile(dir_ + "/err");
+  // 0, 1, 2 and the directory ls opened to list them.
+  EXPECT_EQ(testing_util::ReadFile(dir_ + "/out"), "0\n1\n2\n3\n");
 }
 
 TEST_F(SandboxTest, BadSpecs) {
