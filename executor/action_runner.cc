@@ -1,5 +1,6 @@
 #include "executor/action_runner.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -21,6 +22,28 @@
 
 namespace pbrx::executor {
 namespace {
+
+// Bytes of regular files at or below `path`, symlinks not followed.
+int64_t OutputBytes(const std::string& path) {
+  int64_t total = 0;
+  std::vector<std::string> todo = {path};
+  while (!todo.empty()) {
+    std::string p = todo.back();
+    todo.pop_back();
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISREG(st.st_mode)) total += st.st_size;
+    if (!S_ISDIR(st.st_mode)) continue;
+    DIR* d = opendir(p.c_str());
+    if (d == nullptr) continue;
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") todo.push_back(p + "/" + n);
+    }
+    closedir(d);
+  }
+  return total;
+}
 
 namespace re = build::bazel::remote::execution::v2;
 using common::Digest;
@@ -245,6 +268,22 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
     re::ActionResult& result = outcome.result;
     result.set_exit_code(run.exit_code >= 0 ? run.exit_code
                                             : 128 + run.term_signal);
+    if (options_.max_output_bytes > 0) {
+      int64_t total =
+          OutputBytes(spec.stdout_path) + OutputBytes(spec.stderr_path);
+      for (const std::string& o : outputs) {
+        std::string rel = command.working_directory().empty()
+                              ? o
+                              : command.working_directory() + "/" + o;
+        if (CheckBeneath(work, rel).ok()) total += OutputBytes(cwd + "/" + o);
+      }
+      if (total > options_.max_output_bytes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("the action's outputs are ", total,
+                         " bytes, more than the executor's limit of ",
+                         options_.max_output_bytes, " (--max-output-bytes)"));
+      }
+    }
     ASSIGN_OR_RETURN(Digest out, UploadFile(spec.stdout_path, *cas_));
     ASSIGN_OR_RETURN(Digest err, UploadFile(spec.stderr_path, *cas_));
     *result.mutable_stdout_digest() = out.ToProto();

@@ -55,6 +55,10 @@ struct ActionRunnerOptions {
   // the execution fails with RESOURCE_EXHAUSTED (the executor's fault, not
   // the action's: a farm retries it elsewhere).
   int64_t min_free_bytes = 0;
+  // Cap on the bytes of an execution's outputs (files, directories,
+  // stdout and stderr), checked before anything is uploaded (0: none).
+  // Over it the execution fails with INVALID_ARGUMENT naming the limit.
+  int64_t max_output_bytes = int64_t{16} << 30;
 };
 
 class ActionRunner : public ActionExecutor {

@@ -170,6 +170,25 @@ TEST_F(ActionRunnerTest, RefusesUnsupportedPlatformsAndUnsafeOutputs) {
   EXPECT_TRUE(r.ok()) << r.status();
 }
 
+TEST_F(ActionRunnerTest, OutputBytesAreCappedBeforeAnythingIsUploaded) {
+  ActionRunnerOptions o;
+  o.work_root = dir_ + "/runs";
+  o.max_output_bytes = 1 << 20;
+  ActionRunner capped(&cas_, &ac_, sandbox_.get(), &clock_, o);
+  auto r = capped.Execute(MakeAction(
+      {"sh", "-c", "mkdir -p d && head -c 2000000 /dev/zero > d/big"},
+      Inputs({}), {}, {"d"}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "the action's outputs are 2000000 bytes, more than the executor's "
+            "limit of 1048576 (--max-output-bytes)");
+  EXPECT_EQ(*cas_.FindMissing({Digest::Of(std::string(2000000, '\0'))}),
+            std::vector<Digest>{Digest::Of(std::string(2000000, '\0'))});
+  r = capped.Execute(MakeAction({"sh", "-c", "head -c 1000 /dev/zero > f"},
+                                Inputs({}), {"f"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+}
+
 TEST_F(ActionRunnerTest, OutputsAreNeverCollectedThroughASymlink) {
   // The command replaces its output's parent with a symlink to the host's
   // root (the sandbox's / is the host's, read-only, when no rootfs is
@@ -184,8 +203,9 @@ TEST_F(ActionRunnerTest, OutputsAreNeverCollectedThroughASymlink) {
             "output path 'out/etc/hostname': 'out' is a symlink (paths are "
             "never followed through one)");
   // An output directory below a symlinked parent: refused the same way.
-  r = runner_->Execute(MakeAction({"sh", "-c", "rm -rf d/sub; ln -s /etc d/sub"},
-                                  Inputs({}), {}, {"d/sub/ssl"}));
+  r = runner_->Execute(
+      MakeAction({"sh", "-c", "rm -rf d/sub; ln -s /etc d/sub"}, Inputs({}), {},
+                 {"d/sub/ssl"}));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
             "output path 'd/sub/ssl': 'd/sub' is a symlink (paths are never "

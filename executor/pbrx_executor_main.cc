@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   int64_t slots = 1;
   int64_t layer_cache = int64_t{20} << 30;
   int64_t min_free = int64_t{1} << 30;
+  int64_t max_output = int64_t{16} << 30;
   bool version = false, quiet = false, egress = true;
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
@@ -70,6 +71,10 @@ int main(int argc, char** argv) {
                     "free space the work dir needs before an action starts; "
                     "below it (or when a command fills the disk) the action "
                     "is handed back to run elsewhere");
+  flags.AddByteSize("max-output-bytes", &max_output,
+                    "cap on one action's outputs (files, directories, stdout "
+                    "and stderr), e.g. 16G; over it the action fails, naming "
+                    "the limit (0 = none)");
   flags.AddStringList("platform", &platform,
                       "extra platform property KEY=VALUE offered (repeat)");
   flags.AddBool(
@@ -155,6 +160,7 @@ int main(int argc, char** argv) {
   ro.layers = layers->get();
   ro.record_in_action_cache = false;  // the coordinator checks and records
   ro.min_free_bytes = min_free;
+  ro.max_output_bytes = max_output;
   pbrx::executor::ActionRunner runner(&cas, &ac, sandbox->get(), &clock, ro);
 
   pbrx::executor::WorkerClientOptions wo;
