@@ -11,10 +11,14 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <regex>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -114,6 +118,18 @@ std::string CsvCell(const std::string& s) {
   return out + "\"";
 }
 
+// "/a/b": absolute, no empty, "." or ".." components, no control bytes.
+bool NormalAbsolute(const std::string& p) {
+  if (p.size() < 2 || p.size() > 4096 || p.front() != '/' || p.back() == '/')
+    return false;
+  for (unsigned char c : p)
+    if (c < 0x20 || c == 0x7f) return false;
+  for (absl::string_view part : absl::StrSplit(p.substr(1), '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+  }
+  return true;
+}
+
 bool SafeRelative(absl::string_view p) {
   if (p.empty() || p.front() == '/' || absl::StrContains(p, '\\')) return false;
   for (absl::string_view part : absl::StrSplit(p, '/')) {
@@ -200,8 +216,27 @@ std::string EntryPointWrapper(const std::string& python,
 
 absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
                                             const InstallScheme& scheme,
-                                            const std::string& staging_root) {
+                                            const std::string& staging_root,
+                                            const WheelLimits& limits) {
   std::string wheel_name = wheel_path.substr(wheel_path.rfind('/') + 1);
+  for (const auto& [field, value] :
+       std::vector<std::pair<const char*, const std::string*>>{
+           {"purelib", &scheme.purelib},
+           {"platlib", &scheme.platlib},
+           {"headers", &scheme.headers},
+           {"scripts", &scheme.scripts},
+           {"data", &scheme.data},
+           {"python", &scheme.python}}) {
+    if (!NormalAbsolute(*value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "install scheme ", field, " '", *value,
+          "' is not an absolute, normalised path without control characters"));
+    }
+  }
+  struct stat wheel_st;
+  int64_t wheel_bytes =
+      stat(wheel_path.c_str(), &wheel_st) == 0 ? wheel_st.st_size : 0;
+  int64_t unpacked = 0;  // bytes of every entry read so far
   // Pass 1: list entries and read the metadata.
   std::map<std::string, std::string> meta;  // dist-info file -> content
   std::set<std::string> files;
@@ -296,7 +331,11 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
                  absl::StrCat("malformed RECORD line '", line, "'"));
     }
     int64_t size = -1;
-    if (!cells[2].empty()) size = std::stoll(cells[2]);
+    if (!cells[2].empty() && (!absl::SimpleAtoi(cells[2], &size) || size < 0)) {
+      return Bad(wheel_name,
+                 absl::StrCat("RECORD size '", cells[2], "' of '", cells[0],
+                              "' is not a non-negative integer"));
+    }
     record[cells[0]] = {cells[1], size};
   }
   for (const std::string& f : files) {
@@ -326,22 +365,10 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
           path == dist_info + "/RECORD.p7s") {
         continue;
       }
-      std::string content;
-      char buf[1 << 16];
-      la_ssize_t n;
-      while ((n = archive_read_data(a.get(), buf, sizeof(buf))) > 0)
-        content.append(buf, n);
-      if (n < 0)
-        return Bad(wheel_name, absl::StrCat("cannot read '", path, "'"));
       const auto& [hash, size] = record[path];
-      if (RecordHash(content) != hash ||
-          (size >= 0 && size != static_cast<int64_t>(content.size()))) {
-        return Bad(
-            wheel_name,
-            absl::StrCat("'", path, "' does not match its RECORD hash/size"));
-      }
       mode_t mode = (archive_entry_perm(e) & 0111) ? 0755 : 0644;
       std::string dest;
+      bool script = false;
       if (absl::StartsWith(path, data_dir + "/")) {
         std::string rest = path.substr(data_dir.size() + 1);
         size_t slash = rest.find('/');
@@ -362,12 +389,7 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
         } else if (key == "scripts") {
           dest = scheme.scripts + "/" + sub;
           mode = 0755;
-          if (absl::StartsWith(content, "#!python")) {
-            size_t eol = content.find('\n');
-            content = absl::StrCat(
-                "#!", scheme.python, "\n",
-                eol == std::string::npos ? "" : content.substr(eol + 1));
-          }
+          script = true;
         } else {
           return Bad(wheel_name,
                      absl::StrCat("'", path, "': unknown .data directory '",
@@ -375,6 +397,82 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
         }
       } else {
         dest = lib + "/" + path;
+      }
+      // Entries stream through the hash into their file; only scripts,
+      // whose "#!python" line is rewritten, are held (and capped) in memory.
+      std::string host = staging_root + dest;
+      RETURN_IF_ERROR(MkdirsFor(host));
+      int fd = script ? -1
+                      : open(host.c_str(),
+                             O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+      if (!script && fd < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot create ", dest, ": ", std::strerror(errno),
+                         errno == EEXIST ? " (installed twice?)" : ""));
+      }
+      Sha256 sha;
+      std::string content;  // scripts only
+      int64_t entry_bytes = 0;
+      absl::Status read_status = absl::OkStatus();
+      char buf[1 << 16];
+      la_ssize_t n;
+      while ((n = archive_read_data(a.get(), buf, sizeof(buf))) > 0) {
+        entry_bytes += n;
+        unpacked += n;
+        if (size >= 0 && entry_bytes > size) break;  // a RECORD mismatch
+        if (entry_bytes > limits.max_entry_bytes ||
+            (script && entry_bytes > (16 << 20))) {
+          read_status =
+              Bad(wheel_name,
+                  absl::StrCat("'", path, "' unpacks to more than ",
+                               script ? (16 << 20) : limits.max_entry_bytes,
+                               " bytes"));
+          break;
+        }
+        if (unpacked > limits.max_total_bytes) {
+          read_status =
+              Bad(wheel_name, absl::StrCat("unpacks to more than ",
+                                           limits.max_total_bytes, " bytes"));
+          break;
+        }
+        if (unpacked > (int64_t{64} << 20) && wheel_bytes > 0 &&
+            unpacked / wheel_bytes > limits.max_ratio) {
+          read_status = Bad(wheel_name, absl::StrCat("unpacks to more than ",
+                                                     limits.max_ratio,
+                                                     " times its own size"));
+          break;
+        }
+        sha.Update(absl::string_view(buf, static_cast<size_t>(n)));
+        if (script) {
+          content.append(buf, static_cast<size_t>(n));
+        } else if (write(fd, buf, static_cast<size_t>(n)) != n) {
+          read_status = absl::InternalError(
+              absl::StrCat("cannot write ", dest, ": ", std::strerror(errno)));
+          break;
+        }
+      }
+      if (fd >= 0) {
+        fchmod(fd, mode);
+        close(fd);
+      }
+      RETURN_IF_ERROR(read_status);
+      if (n < 0)
+        return Bad(wheel_name, absl::StrCat("cannot read '", path, "'"));
+      std::string got = "sha256=" + Base64UrlNoPad(HexToBytes(sha.FinishHex()));
+      if (got != hash || (size >= 0 && size != entry_bytes)) {
+        return Bad(
+            wheel_name,
+            absl::StrCat("'", path, "' does not match its RECORD hash/size"));
+      }
+      if (!script) {
+        written.push_back({dest, got, entry_bytes});
+        continue;
+      }
+      if (absl::StartsWith(content, "#!python")) {
+        size_t eol = content.find('\n');
+        content = absl::StrCat(
+            "#!", scheme.python, "\n",
+            eol == std::string::npos ? "" : content.substr(eol + 1));
       }
       RETURN_IF_ERROR(WriteFile(staging_root, dest, content, mode, &written));
     }
@@ -411,6 +509,17 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
     std::string attr =
         std::string(absl::StripAsciiWhitespace(target.substr(colon + 1)));
     module = std::string(absl::StripAsciiWhitespace(module));
+    static const std::regex kDotted(
+        "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
+    static const std::regex kScriptName("[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}");
+    if (!std::regex_match(module, kDotted) ||
+        !std::regex_match(attr, kDotted) ||
+        !std::regex_match(name, kScriptName)) {
+      return Bad(wheel_name,
+                 absl::StrCat("entry point '", line,
+                              "' is not 'name = module.path:attr.path' with "
+                              "Python identifiers"));
+    }
     std::string dest = scheme.scripts + "/" + name;
     RETURN_IF_ERROR(WriteFile(staging_root, dest,
                               EntryPointWrapper(scheme.python, module, attr),

@@ -40,13 +40,27 @@ struct InstalledWheel {
   std::vector<std::string> scripts;  // generated entry-point wrappers
 };
 
-// Installs `wheel_path` under `staging_root`. INVALID_ARGUMENT naming the
-// offending entry for a malformed or unsafe wheel; nothing is left half
+// Bounds on what one wheel may unpack to (a 4 GiB entry of zeros in a
+// 4 MiB wheel). Entries stream through the hash into their files, so memory
+// stays small whatever the sizes; these bound the disk.
+struct WheelLimits {
+  int64_t max_total_bytes = int64_t{4} << 30;  // all entries, uncompressed
+  int64_t max_entry_bytes = int64_t{2} << 30;
+  // Uncompressed total / wheel file size, checked past 64 MiB.
+  int64_t max_ratio = 200;
+};
+
+// Installs `wheel_path` under `staging_root`. The scheme's paths (they come
+// from a base image's probe) must be absolute and normalised, without
+// control characters; entry points must be `name = module.path:attr.path`
+// with Python identifiers. INVALID_ARGUMENT naming the offending entry,
+// field or limit for a malformed or unsafe wheel; nothing is left half
 // installed by the caller's layer because the caller discards the staging
 // dir on error.
 absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
                                             const InstallScheme& scheme,
-                                            const std::string& staging_root);
+                                            const std::string& staging_root,
+                                            const WheelLimits& limits = {});
 
 // The wrapper pip writes for an entry point "module:attr.path".
 std::string EntryPointWrapper(const std::string& python,

@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -307,6 +308,126 @@ TEST(WheelInstallerTest, RecordHashFormat) {
             "sha256=W-CMloSh0l787gkxggSCQniwi7-0rvlz_-_QuddHgxM");
   EXPECT_EQ(RecordHash("other"),
             "sha256=2SmKENGwc1g33EvYXaxkGw887yekfl1TpU8vP1svz_o");
+}
+
+TEST(WheelInstallerTest, SchemePathsFromTheBaseAreValidated) {
+  // A hostile base's probe could name any path: one that climbs out of the
+  // staging root is refused before anything is written.
+  std::string dir = testing_util::NewTempDir("scheme");
+  MakeWheel(dir + "/w.whl", kDist, DemoEntries());
+  InstallScheme evil = Scheme();
+  evil.purelib = "/../../escaped";
+  auto r = InstallWheel(dir + "/w.whl", evil, dir + "/root");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(r.status().message()),
+            "install scheme purelib '/../../escaped' is not an absolute, "
+            "normalised path without control characters");
+  evil = Scheme();
+  evil.python = "/usr/bin/python3\nimport os";
+  EXPECT_EQ(InstallWheel(dir + "/w.whl", evil, dir + "/root").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  struct stat st;
+  EXPECT_NE(stat((dir + "/escaped").c_str(), &st), 0);
+  EXPECT_NE(stat((dir + "/root").c_str(), &st), 0);
+}
+
+TEST(WheelInstallerTest, BadRecordSizesAreErrorsNotCrashes) {
+  for (const char* size : {"abc", "-5", "99999999999999999999999"}) {
+    std::string dir = testing_util::NewTempDir("recsize");
+    auto entries = DemoEntries();
+    std::string record;
+    for (const auto& [name, e] : entries) {
+      record += absl::StrCat(name, ",", PinnedRecordHash(e.content), ",",
+                             name == "demo_tool/cli.py"
+                                 ? std::string(size)
+                                 : std::to_string(e.content.size()),
+                             "\n");
+    }
+    entries[std::string(kDist) + "/RECORD"] = Entry{record};
+    MakeWheel(dir + "/w.whl", kDist, entries, /*add_record=*/false);
+    auto r = InstallWheel(dir + "/w.whl", Scheme(), dir + "/root");
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(std::string(r.status().message()),
+              absl::StrCat("w.whl: RECORD size '", size,
+                           "' of 'demo_tool/cli.py' is not a non-negative "
+                           "integer"));
+  }
+}
+
+TEST(WheelInstallerTest, EntryPointsMustBeIdentifiers) {
+  std::string dir = testing_util::NewTempDir("ep");
+  auto entries = DemoEntries();
+  entries[std::string(kDist) + "/entry_points.txt"] =
+      Entry{"[console_scripts]\nevil = os;import os:system\n"};
+  MakeWheel(dir + "/w.whl", kDist, entries, /*add_record=*/false);
+  // (RECORD built by hand: the pinned table lacks this content.)
+  std::string record;
+  for (const auto& [name, e] : entries) {
+    if (name == std::string(kDist) + "/entry_points.txt") {
+      record +=
+          name + ",sha256=" + "6Hk9F8Wq1pTq0v6QnZ8wFhK9qV7F9a8f2c6mF0y9p1o,\n";
+      continue;
+    }
+    record += absl::StrCat(name, ",", PinnedRecordHash(e.content), ",",
+                           e.content.size(), "\n");
+  }
+  entries[std::string(kDist) + "/RECORD"] = Entry{record};
+  MakeWheel(dir + "/w.whl", kDist, entries, /*add_record=*/false);
+  auto r = InstallWheel(dir + "/w.whl", Scheme(), dir + "/root");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  // The content check or the entry point check refuses it; never a script.
+  struct stat st;
+  EXPECT_NE(stat((dir + "/root/usr/local/bin/evil").c_str(), &st), 0);
+}
+
+TEST(WheelInstallerTest, AZipBombIsRefusedWithoutHoldingItInMemory) {
+  // 512 MiB of zeros in a wheel of well under 1 MiB: refused past 64 MiB
+  // unpacked at a 200:1 ratio, streamed, so memory stays small.
+  std::string dir = testing_util::NewTempDir("bomb");
+  std::string wheel = dir + "/bomb-1.0-py3-none-any.whl";
+  {
+    archive* a = archive_write_new();
+    archive_write_set_format_zip(a);
+    archive_write_open_filename(a, wheel.c_str());
+    auto add = [&](const std::string& name, int64_t size,
+                   const std::string& content) {
+      archive_entry* e = archive_entry_new();
+      archive_entry_set_pathname(e, name.c_str());
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_perm(e, 0644);
+      archive_entry_set_size(e, size);
+      archive_write_header(a, e);
+      if (content.empty()) {
+        std::string zeros(1 << 20, '\0');
+        for (int64_t left = size; left > 0; left -= zeros.size())
+          archive_write_data(a, zeros.data(),
+                             std::min<int64_t>(left, zeros.size()));
+      } else {
+        archive_write_data(a, content.data(), content.size());
+      }
+      archive_entry_free(e);
+    };
+    add("bomb/zeros.bin", int64_t{512} << 20, "");  // first: read first
+    add("bomb-1.0.dist-info/WHEEL", 41,
+        "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n");
+    std::string record =
+        "bomb/zeros.bin,sha256=AAAA,\nbomb-1.0.dist-info/WHEEL,,\n"
+        "bomb-1.0.dist-info/RECORD,,\n";
+    add("bomb-1.0.dist-info/RECORD", record.size(), record);
+    archive_write_close(a);
+    archive_write_free(a);
+  }
+  struct rusage before;
+  getrusage(RUSAGE_SELF, &before);
+  auto r = InstallWheel(wheel, Scheme(), dir + "/root");
+  struct rusage after;
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(r.status().message()),
+            "bomb-1.0-py3-none-any.whl: unpacks to more than 200 times its "
+            "own size");
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 100 * 1024)  // KiB
+      << "peak RSS grew by " << (after.ru_maxrss - before.ru_maxrss) << " KiB";
 }
 
 }  // namespace
