@@ -15,7 +15,8 @@ case "$name" in
           common/bindep/debian_version.cc common/bindep/selection.cc) ;;
   setup_cfg)
     srcs=(tools/fuzz/setup_cfg_fuzzer.cc common/project/ini_file.cc
-          common/project/python_names.cc common/project/project.cc) ;;
+          common/project/python_names.cc common/project/project.cc
+          common/beneath.cc common/status_macros.cc) ;;
   *) echo "unknown fuzzer $name" >&2; exit 2 ;;
 esac
 abs=()
