@@ -32,6 +32,7 @@
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
 #include "executor/layer_store.h"
+#include "executor/work_dir.h"
 #include "executor/worker_client.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -136,10 +137,9 @@ int main(int argc, char** argv) {
     return Fail(absl::StrCat("cannot make a private mount namespace: ",
                              strerror(errno), " (pbrx-executor needs root)"));
   }
-  for (const std::string& d : {work_dir, work_dir + "/runs"}) {
-    if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
-      return Fail(absl::StrCat("cannot create ", d));
-  }
+  // Private, ours, and without the run dirs a previous process left.
+  if (absl::Status s = pbrx::executor::PrepareWorkDir(work_dir); !s.ok())
+    return Fail(std::string(s.message()));
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(5 << 20);
   args.SetMaxSendMessageSize(5 << 20);
