@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   int64_t min_free = int64_t{1} << 30;
   int64_t max_output = int64_t{16} << 30;
   bool version = false, quiet = false, egress = true;
+  bool allow_no_cgroups = false;
+  std::string cgroup_root = "/sys/fs/cgroup";
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   name = host;
@@ -82,6 +84,12 @@ int main(int argc, char** argv) {
       "egress", &egress,
       "offer network=egress (steps that download: distro packages, "
       "index resolution); --egress=false on hosts without a route out");
+  flags.AddBool("allow-no-cgroups", &allow_no_cgroups,
+                "start even without writable memory and pids cgroups (limits "
+                "then fall back to rlimits, which a step can evade); without "
+                "it such a host is refused");
+  flags.AddString("cgroup-root", &cgroup_root,
+                  "where the cgroup v1 controllers are mounted");
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
   flags.AddBool("version", &version, "print the version and exit");
   flags.Require("coordinator");
@@ -151,8 +159,23 @@ int main(int argc, char** argv) {
   auto layers = pbrx::executor::LayerStore::Create(work_dir + "/layers", &cas,
                                                    layer_cache);
   if (!layers.ok()) return Fail(std::string(layers.status().message()));
-  auto sandbox = pbrx::executor::BubblewrapSandbox::Create({});
+  pbrx::executor::BubblewrapOptions bo;
+  bo.cgroup_root = cgroup_root;
+  auto sandbox = pbrx::executor::BubblewrapSandbox::Create(bo);
   if (!sandbox.ok()) return Fail(std::string(sandbox.status().message()));
+  // Never a silent fallback: without cgroups a step's memory and process
+  // limits are rlimits only.
+  if (!(*sandbox)->uses_cgroups()) {
+    if (!allow_no_cgroups) {
+      return Fail(absl::StrCat(
+          "no writable memory and pids cgroups under ", cgroup_root,
+          ": step limits would be rlimits only; give --allow-no-cgroups to "
+          "run like that"));
+    }
+    pbrx::common::LogWarning(
+        "pbrx-executor: running WITHOUT cgroups (--allow-no-cgroups): step "
+        "memory and process limits are rlimits only");
+  }
   pbrx::common::RealClock clock;
   pbrx::executor::ActionRunnerOptions ro;
   ro.work_root = work_dir + "/runs";
