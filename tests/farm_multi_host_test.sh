@@ -159,7 +159,9 @@ start_coord() {
 start_coord
 declare -A EXEC_PID
 start_exec() {  # start_exec I
-  ip netns exec "${NS}e$1" "$EXEC_BIN" --name="e$1" --slots=2 --egress=false \
+  # nsenter, not `ip netns exec`: the latter remounts /sys, which hides the
+  # cgroup mounts an executor needs for step limits (a real host has them).
+  nsenter --net="/run/netns/${NS}e$1" "$EXEC_BIN" --name="e$1" --slots=2 --egress=false \
     --coordinator="grpc://10.77.$1.1:$COORD_PORT" --cache="grpc://10.77.$1.1:$CACHE_PORT" \
     --work-dir="$T/exec-e$1" >>"$T/exec-e$1.log" 2>&1 &
   EXEC_PID[$1]=$!
