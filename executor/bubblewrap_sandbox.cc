@@ -1,12 +1,14 @@
 #include "executor/bubblewrap_sandbox.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,7 +41,7 @@ std::string ReadSmall(const std::string& path) {
 }
 
 bool WriteSmall(const std::string& path, const std::string& value) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return false;
   bool ok = write(fd, value.data(), value.size()) ==
             static_cast<ssize_t>(value.size());
@@ -80,9 +82,47 @@ std::string OwnCgroup(const std::string& root, const std::string& controller) {
   return "";
 }
 
-// Kills whatever is left in a cgroup and removes it (bounded).
+bool IsCgroupFs(const std::string& dir) {
+  struct statfs fs;
+  return statfs(dir.c_str(), &fs) == 0 &&
+         (fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC);
+}
+
+// This process's cgroup v2 directory when it delegates memory and pids to
+// its children (or can be made to), else "".
+std::string OwnCgroup2(const std::string& root, const std::string& listing) {
+  std::ifstream f(listing);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (!absl::StartsWith(line, "0::")) continue;
+    std::string dir = root + line.substr(3);
+    while (!dir.empty() && dir.back() == '/') dir.pop_back();
+    auto delegated = [&] {
+      std::vector<std::string> on =
+          absl::StrSplit(ReadSmall(dir + "/cgroup.subtree_control"),
+                         absl::ByAnyChar(" \n"), absl::SkipEmpty());
+      return std::count(on.begin(), on.end(), "memory") == 1 &&
+             std::count(on.begin(), on.end(), "pids") == 1;
+    };
+    if (!delegated())
+      WriteSmall(dir + "/cgroup.subtree_control", "+memory +pids");
+    if (!delegated()) return "";
+    std::string probe = absl::StrCat(dir, "/pbrx-probe-", getpid());
+    if (mkdir(probe.c_str(), 0755) != 0) return "";
+    rmdir(probe.c_str());
+    return dir;
+  }
+  return "";
+}
+
+// Kills whatever is left in a cgroup and removes it (bounded). Only in a
+// real cgroup filesystem are the listed pids killed.
 void RemoveCgroup(const std::string& dir) {
   if (dir.empty()) return;
+  if (!IsCgroupFs(dir)) {
+    rmdir(dir.c_str());
+    return;
+  }
   for (int i = 0; i < 200; ++i) {
     std::string procs = ReadSmall(dir + "/cgroup.procs");
     for (absl::string_view p : absl::StrSplit(procs, '\n', absl::SkipEmpty())) {
@@ -195,6 +235,11 @@ absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
   std::unique_ptr<BubblewrapSandbox> s(new BubblewrapSandbox(options));
   s->memory_cgroup_ = OwnCgroup(options.cgroup_root, "memory");
   s->pids_cgroup_ = OwnCgroup(options.cgroup_root, "pids");
+  if (s->memory_cgroup_.empty() || s->pids_cgroup_.empty()) {
+    s->memory_cgroup_.clear();
+    s->pids_cgroup_.clear();
+    s->cgroup2_ = OwnCgroup2(options.cgroup2_root, options.proc_self_cgroup);
+  }
   return s;
 }
 
@@ -284,6 +329,24 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   // Limits: one child cgroup per run.
   std::string id = absl::StrCat("pbrx-", getpid(), "-", next_id_.fetch_add(1));
   std::string mem_cg, pids_cg;
+  if (!cgroup2_.empty() && (spec.memory_bytes > 0 || spec.max_pids > 0)) {
+    // v2: one child cgroup holds both limits; no swap to escape into.
+    std::string cg = cgroup2_ + "/" + id;
+    bool ok = mkdir(cg.c_str(), 0755) == 0;
+    if (ok && spec.memory_bytes > 0) {
+      ok = WriteSmall(cg + "/memory.max", absl::StrCat(spec.memory_bytes));
+      WriteSmall(cg + "/memory.swap.max", "0");
+    }
+    if (ok && spec.max_pids > 0)
+      ok = WriteSmall(cg + "/pids.max", absl::StrCat(spec.max_pids));
+    if (!ok) {
+      RemoveCgroup(cg);
+      if (seccomp_fd >= 0) close(seccomp_fd);
+      return absl::UnavailableError(absl::StrCat("cannot set up cgroup ", cg));
+    }
+    if (spec.memory_bytes > 0) mem_cg = cg;
+    if (spec.max_pids > 0) pids_cg = cg;
+  }
   if (spec.memory_bytes > 0 && !memory_cgroup_.empty()) {
     mem_cg = memory_cgroup_ + "/" + id;
     if (mkdir(mem_cg.c_str(), 0755) != 0 ||
@@ -326,7 +389,8 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     setpgid(0, 0);
     std::string self = std::to_string(getpid());
     if (!mem_cg.empty()) WriteSmall(mem_cg + "/cgroup.procs", self);
-    if (!pids_cg.empty()) WriteSmall(pids_cg + "/cgroup.procs", self);
+    if (!pids_cg.empty() && pids_cg != mem_cg)
+      WriteSmall(pids_cg + "/cgroup.procs", self);
     if (spec.memory_bytes > 0 && mem_cg.empty()) {
       rlimit rl{static_cast<rlim_t>(spec.memory_bytes),
                 static_cast<rlim_t>(spec.memory_bytes)};
@@ -376,7 +440,10 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   } else if (WIFSIGNALED(status)) {
     result.term_signal = WTERMSIG(status);
   }
-  if (!mem_cg.empty()) {
+  if (!mem_cg.empty() && !cgroup2_.empty()) {
+    result.memory_exceeded =
+        StatValue(ReadSmall(mem_cg + "/memory.events"), "oom_kill") > 0;
+  } else if (!mem_cg.empty()) {
     result.memory_exceeded =
         StatValue(ReadSmall(mem_cg + "/memory.oom_control"), "oom_kill") > 0 ||
         (result.term_signal == SIGKILL &&
@@ -388,7 +455,7 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
         StatValue(ReadSmall(pids_cg + "/pids.events"), "max") > 0;
   }
   RemoveCgroup(mem_cg);
-  RemoveCgroup(pids_cg);
+  if (pids_cg != mem_cg) RemoveCgroup(pids_cg);
   return result;
 }
 

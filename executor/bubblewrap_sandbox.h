@@ -3,8 +3,12 @@
 // --die-with-parent, --new-session, a cleared environment, a seccomp filter
 // that refuses mount, unshare, setns, ptrace, bpf, kexec, module loading,
 // keyrings, reboot, swap and pivot_root. Limits: memory and pids through a
-// cgroup v1 child group of this process's own (when writable), else
-// RLIMIT_AS/RLIMIT_NPROC; wall time by killing the process group.
+// child cgroup of this process's own: cgroup v1 (the memory and pids
+// controllers, when writable), else cgroup v2 (memory.max, memory.swap.max,
+// pids.max, when this process's cgroup delegates the memory and pids
+// controllers to its children), else RLIMIT_AS/RLIMIT_NPROC (uses_cgroups()
+// tells; pbrx-executor refuses to start that way unless told); wall time by
+// killing the process group.
 #ifndef PBRX_EXECUTOR_BUBBLEWRAP_SANDBOX_H_
 #define PBRX_EXECUTOR_BUBBLEWRAP_SANDBOX_H_
 
@@ -21,6 +25,12 @@ struct BubblewrapOptions {
   // Root of the cgroup v1 hierarchy; tests point it elsewhere to force the
   // rlimit fallback.
   std::string cgroup_root = "/sys/fs/cgroup";
+  // The cgroup v2 mount ("/sys/fs/cgroup" on a unified host,
+  // "/sys/fs/cgroup/unified" on a hybrid one) and where this process's
+  // cgroups are listed; tests point both at a directory laid out like a
+  // cgroup2 mount.
+  std::string cgroup2_root = "/sys/fs/cgroup";
+  std::string proc_self_cgroup = "/proc/self/cgroup";
   bool seccomp = true;
 };
 
@@ -32,10 +42,12 @@ class BubblewrapSandbox : public Sandbox {
 
   absl::StatusOr<SandboxResult> Run(const SandboxSpec& spec) override;
 
-  // Whether memory/pids limits use cgroups (else rlimits).
+  // Whether memory/pids limits use cgroups (else rlimits), and which.
   bool uses_cgroups() const {
-    return !memory_cgroup_.empty() && !pids_cgroup_.empty();
+    return (!memory_cgroup_.empty() && !pids_cgroup_.empty()) ||
+           !cgroup2_.empty();
   }
+  bool uses_cgroup2() const { return !cgroup2_.empty(); }
 
  private:
   explicit BubblewrapSandbox(const BubblewrapOptions& options)
@@ -46,6 +58,7 @@ class BubblewrapSandbox : public Sandbox {
   BubblewrapOptions options_;
   std::string memory_cgroup_;  // this process's memory cgroup dir, if writable
   std::string pids_cgroup_;
+  std::string cgroup2_;  // this process's v2 cgroup, when v1 is not usable
   std::atomic<int64_t> next_id_{0};
 };
 

@@ -1,6 +1,7 @@
 #include "executor/bubblewrap_sandbox.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -270,6 +271,48 @@ TEST_F(SandboxTest, OnlyStandardDescriptorsReachTheCommand) {
   ASSERT_EQ(r.exit_code, 0) << testing_util::ReadFile(dir_ + "/err");
   // 0, 1, 2 and the directory ls opened to list them.
   EXPECT_EQ(testing_util::ReadFile(dir_ + "/out"), "0\n1\n2\n3\n");
+}
+
+TEST_F(SandboxTest, CgroupV2LimitsGoIntoAChildCgroup) {
+  // This machine's controllers are on cgroup v1; the v2 path runs against a
+  // directory laid out like a delegated cgroup2 mount (v1 made unusable).
+  std::string fake = testing_util::NewTempDir("cg2");
+  mkdir((fake + "/pbrx.slice").c_str(), 0755);
+  std::ofstream(fake + "/pbrx.slice/cgroup.subtree_control") << "memory pids\n";
+  std::ofstream(fake + "/self-cgroup") << "0::/pbrx.slice\n";
+  BubblewrapOptions o;
+  o.cgroup_root = testing_util::NewTempDir("no-v1");
+  o.cgroup2_root = fake;
+  o.proc_self_cgroup = fake + "/self-cgroup";
+  auto v2 = BubblewrapSandbox::Create(o);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_TRUE((*v2)->uses_cgroups());
+  EXPECT_TRUE((*v2)->uses_cgroup2());
+  SandboxSpec spec = Spec({"true"});
+  spec.memory_bytes = 64 << 20;
+  spec.max_pids = 77;
+  auto r = (*v2)->Run(spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0);
+  // The run's child cgroup got the limits (a fake dir keeps the files).
+  std::vector<std::string> children;
+  DIR* d = opendir((fake + "/pbrx.slice").c_str());
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.rfind("pbrx-", 0) == 0) children.push_back(n);
+  }
+  closedir(d);
+  ASSERT_EQ(children.size(), 1u);
+  std::string cg = fake + "/pbrx.slice/" + children[0];
+  EXPECT_EQ(testing_util::ReadFile(cg + "/memory.max"), "67108864");
+  EXPECT_EQ(testing_util::ReadFile(cg + "/memory.swap.max"), "0");
+  EXPECT_EQ(testing_util::ReadFile(cg + "/pids.max"), "77");
+  EXPECT_FALSE(testing_util::ReadFile(cg + "/cgroup.procs").empty());
+  // Without delegated controllers (and none to enable) there is no v2.
+  std::ofstream(fake + "/self-cgroup") << "0::/elsewhere\n";
+  auto none = BubblewrapSandbox::Create(o);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE((*none)->uses_cgroups());
 }
 
 TEST_F(SandboxTest, BadSpecs) {
