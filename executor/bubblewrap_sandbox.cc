@@ -40,8 +40,12 @@ std::string ReadSmall(const std::string& path) {
   return ss.str();
 }
 
-bool WriteSmall(const std::string& path, const std::string& value) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+// Writes a cgroup file. Files of a real cgroup filesystem always exist:
+// `create` is only for tests whose stand-in is a plain directory.
+bool WriteSmall(const std::string& path, const std::string& value,
+                bool create = false) {
+  int fd =
+      open(path.c_str(), O_WRONLY | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
   if (fd < 0) return false;
   bool ok = write(fd, value.data(), value.size()) ==
             static_cast<ssize_t>(value.size());
@@ -90,7 +94,14 @@ bool IsCgroupFs(const std::string& dir) {
 
 // This process's cgroup v2 directory when it delegates memory and pids to
 // its children (or can be made to), else "".
-std::string OwnCgroup2(const std::string& root, const std::string& listing) {
+std::string OwnCgroup2(const std::string& root, const std::string& listing,
+                       bool plain_dir_for_tests) {
+  struct statfs fs;
+  if (!plain_dir_for_tests &&
+      (statfs(root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
+    return "";  // not a cgroup2 mount: nothing to write into
+  }
+  const bool create = plain_dir_for_tests;
   std::ifstream f(listing);
   std::string line;
   while (std::getline(f, line)) {
@@ -104,8 +115,17 @@ std::string OwnCgroup2(const std::string& root, const std::string& listing) {
       return std::count(on.begin(), on.end(), "memory") == 1 &&
              std::count(on.begin(), on.end(), "pids") == 1;
     };
-    if (!delegated())
-      WriteSmall(dir + "/cgroup.subtree_control", "+memory +pids");
+    if (!delegated() &&
+        !WriteSmall(dir + "/cgroup.subtree_control", "+memory +pids", create)) {
+      // cgroup v2 lets a group hand controllers to children only while it
+      // holds no process itself (as under systemd's Delegate=yes): this
+      // process moves into a leaf of its own first.
+      std::string leaf = dir + "/pbrx-main";
+      if ((mkdir(leaf.c_str(), 0755) == 0 || errno == EEXIST) &&
+          WriteSmall(leaf + "/cgroup.procs", absl::StrCat(getpid()), create)) {
+        WriteSmall(dir + "/cgroup.subtree_control", "+memory +pids", create);
+      }
+    }
     if (!delegated()) return "";
     std::string probe = absl::StrCat(dir, "/pbrx-probe-", getpid());
     if (mkdir(probe.c_str(), 0755) != 0) return "";
@@ -238,7 +258,8 @@ absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
   if (s->memory_cgroup_.empty() || s->pids_cgroup_.empty()) {
     s->memory_cgroup_.clear();
     s->pids_cgroup_.clear();
-    s->cgroup2_ = OwnCgroup2(options.cgroup2_root, options.proc_self_cgroup);
+    s->cgroup2_ = OwnCgroup2(options.cgroup2_root, options.proc_self_cgroup,
+                             options.cgroup2_plain_dir_for_tests);
   }
   return s;
 }
@@ -329,16 +350,18 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   // Limits: one child cgroup per run.
   std::string id = absl::StrCat("pbrx-", getpid(), "-", next_id_.fetch_add(1));
   std::string mem_cg, pids_cg;
+  const bool create = !cgroup2_.empty() && options_.cgroup2_plain_dir_for_tests;
   if (!cgroup2_.empty() && (spec.memory_bytes > 0 || spec.max_pids > 0)) {
     // v2: one child cgroup holds both limits; no swap to escape into.
     std::string cg = cgroup2_ + "/" + id;
     bool ok = mkdir(cg.c_str(), 0755) == 0;
     if (ok && spec.memory_bytes > 0) {
-      ok = WriteSmall(cg + "/memory.max", absl::StrCat(spec.memory_bytes));
-      WriteSmall(cg + "/memory.swap.max", "0");
+      ok = WriteSmall(cg + "/memory.max", absl::StrCat(spec.memory_bytes),
+                      create);
+      WriteSmall(cg + "/memory.swap.max", "0", create);
     }
     if (ok && spec.max_pids > 0)
-      ok = WriteSmall(cg + "/pids.max", absl::StrCat(spec.max_pids));
+      ok = WriteSmall(cg + "/pids.max", absl::StrCat(spec.max_pids), create);
     if (!ok) {
       RemoveCgroup(cg);
       if (seccomp_fd >= 0) close(seccomp_fd);
@@ -388,9 +411,9 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   if (pid == 0) {
     setpgid(0, 0);
     std::string self = std::to_string(getpid());
-    if (!mem_cg.empty()) WriteSmall(mem_cg + "/cgroup.procs", self);
+    if (!mem_cg.empty()) WriteSmall(mem_cg + "/cgroup.procs", self, create);
     if (!pids_cg.empty() && pids_cg != mem_cg)
-      WriteSmall(pids_cg + "/cgroup.procs", self);
+      WriteSmall(pids_cg + "/cgroup.procs", self, create);
     if (spec.memory_bytes > 0 && mem_cg.empty()) {
       rlimit rl{static_cast<rlim_t>(spec.memory_bytes),
                 static_cast<rlim_t>(spec.memory_bytes)};

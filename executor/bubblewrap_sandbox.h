@@ -6,9 +6,10 @@
 // child cgroup of this process's own: cgroup v1 (the memory and pids
 // controllers, when writable), else cgroup v2 (memory.max, memory.swap.max,
 // pids.max, when this process's cgroup delegates the memory and pids
-// controllers to its children), else RLIMIT_AS/RLIMIT_NPROC (uses_cgroups()
-// tells; pbrx-executor refuses to start that way unless told); wall time by
-// killing the process group.
+// controllers to its children, after moving this process into a leaf
+// "pbrx-main" of its cgroup when that is what delegation needs), else
+// RLIMIT_AS/RLIMIT_NPROC (uses_cgroups() tells; pbrx-executor refuses to start
+// that way unless told); wall time by killing the process group.
 #ifndef PBRX_EXECUTOR_BUBBLEWRAP_SANDBOX_H_
 #define PBRX_EXECUTOR_BUBBLEWRAP_SANDBOX_H_
 
@@ -31,6 +32,10 @@ struct BubblewrapOptions {
   // cgroup2 mount.
   std::string cgroup2_root = "/sys/fs/cgroup";
   std::string proc_self_cgroup = "/proc/self/cgroup";
+  // Tests only: cgroup2_root is a plain directory standing in for a cgroup2
+  // mount (files are created; otherwise the root must be a real cgroup2
+  // filesystem and nothing is ever created in it).
+  bool cgroup2_plain_dir_for_tests = false;
   bool seccomp = true;
 };
 

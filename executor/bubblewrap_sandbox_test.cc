@@ -284,6 +284,7 @@ TEST_F(SandboxTest, CgroupV2LimitsGoIntoAChildCgroup) {
   o.cgroup_root = testing_util::NewTempDir("no-v1");
   o.cgroup2_root = fake;
   o.proc_self_cgroup = fake + "/self-cgroup";
+  o.cgroup2_plain_dir_for_tests = true;
   auto v2 = BubblewrapSandbox::Create(o);
   ASSERT_TRUE(v2.ok()) << v2.status();
   EXPECT_TRUE((*v2)->uses_cgroups());
@@ -308,11 +309,17 @@ TEST_F(SandboxTest, CgroupV2LimitsGoIntoAChildCgroup) {
   EXPECT_EQ(testing_util::ReadFile(cg + "/memory.swap.max"), "0");
   EXPECT_EQ(testing_util::ReadFile(cg + "/pids.max"), "77");
   EXPECT_FALSE(testing_util::ReadFile(cg + "/cgroup.procs").empty());
-  // Without delegated controllers (and none to enable) there is no v2.
+  // Without delegated controllers (and none to enable) there is no v2; nor
+  // on a root that is not a cgroup2 mount (without the test switch).
   std::ofstream(fake + "/self-cgroup") << "0::/elsewhere\n";
   auto none = BubblewrapSandbox::Create(o);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE((*none)->uses_cgroups());
+  std::ofstream(fake + "/self-cgroup") << "0::/pbrx.slice\n";
+  o.cgroup2_plain_dir_for_tests = false;
+  auto plain = BubblewrapSandbox::Create(o);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->uses_cgroups());
 }
 
 TEST_F(SandboxTest, BadSpecs) {
