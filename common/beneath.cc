@@ -146,6 +146,26 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
   return out;
 }
 
+void WalkTree(const std::string& path,
+              const std::function<void(const struct stat&)>& visit) {
+  std::vector<std::string> todo = {path};
+  while (!todo.empty()) {
+    std::string p = todo.back();
+    todo.pop_back();
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) continue;
+    visit(st);
+    if (!S_ISDIR(st.st_mode)) continue;
+    DIR* d = opendir(p.c_str());
+    if (d == nullptr) continue;
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") todo.push_back(p + "/" + n);
+    }
+    closedir(d);
+  }
+}
+
 absl::Status RemoveAt(int dir_fd, const std::string& name) {
   struct stat st;
   if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {

@@ -7,7 +7,10 @@
 #ifndef PBRX_COMMON_BENEATH_H_
 #define PBRX_COMMON_BENEATH_H_
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -60,6 +63,11 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
 // resolves it (same errors), for reading in a stream.
 absl::StatusOr<UniqueFd> OpenFileBeneath(const std::string& root,
                                          const std::string& relative);
+
+// Calls `visit` with the lstat of `path` and of everything below it
+// (symlinks are visited, never followed; unreadable entries skipped).
+void WalkTree(const std::string& path,
+              const std::function<void(const struct stat&)>& visit);
 
 // Removes `name` in `dir_fd` (a directory recursively), never following a
 // symlink. OK when it does not exist.

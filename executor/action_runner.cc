@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/beneath.h"
 #include "common/missing_blobs.h"
 #include "common/oci/layer.h"
 #include "common/status_macros.h"
@@ -26,22 +27,9 @@ namespace {
 // Bytes of regular files at or below `path`, symlinks not followed.
 int64_t OutputBytes(const std::string& path) {
   int64_t total = 0;
-  std::vector<std::string> todo = {path};
-  while (!todo.empty()) {
-    std::string p = todo.back();
-    todo.pop_back();
-    struct stat st;
-    if (lstat(p.c_str(), &st) != 0) continue;
+  common::WalkTree(path, [&](const struct stat& st) {
     if (S_ISREG(st.st_mode)) total += st.st_size;
-    if (!S_ISDIR(st.st_mode)) continue;
-    DIR* d = opendir(p.c_str());
-    if (d == nullptr) continue;
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") todo.push_back(p + "/" + n);
-    }
-    closedir(d);
-  }
+  });
   return total;
 }
 

@@ -55,25 +55,12 @@ bool SafeEntry(absl::string_view p) {
 int64_t DiskUsage(const std::string& path) {
   int64_t total = 0;
   std::set<std::pair<dev_t, ino_t>> seen;
-  std::vector<std::string> todo = {path};
-  while (!todo.empty()) {
-    std::string p = todo.back();
-    todo.pop_back();
-    struct stat st;
-    if (lstat(p.c_str(), &st) != 0) continue;
+  common::WalkTree(path, [&](const struct stat& st) {
     if (st.st_nlink > 1 && !S_ISDIR(st.st_mode) &&
         !seen.insert({st.st_dev, st.st_ino}).second)
-      continue;
+      return;
     total += static_cast<int64_t>(st.st_blocks) * 512;
-    if (!S_ISDIR(st.st_mode)) continue;
-    DIR* d = opendir(p.c_str());
-    if (d == nullptr) continue;
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") todo.push_back(p + "/" + n);
-    }
-    closedir(d);
-  }
+  });
   return total;
 }
 

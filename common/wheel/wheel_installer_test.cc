@@ -373,11 +373,12 @@ TEST(WheelInstallerTest, EntryPointsMustBeIdentifiers) {
   }
   entries[std::string(kDist) + "/RECORD"] = Entry{record};
   MakeWheel(dir + "/w.whl", kDist, entries, /*add_record=*/false);
-  auto r = InstallWheel(dir + "/w.whl", Scheme(), dir + "/root");
+  std::string staging = dir + "/staging";
+  auto r = InstallWheel(dir + "/w.whl", Scheme(), staging);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   // The content check or the entry point check refuses it; never a script.
   struct stat st;
-  EXPECT_NE(stat((dir + "/root/usr/local/bin/evil").c_str(), &st), 0);
+  EXPECT_NE(stat((staging + "/usr/local/bin/evil").c_str(), &st), 0);
 }
 
 TEST(WheelInstallerTest, AZipBombIsRefusedWithoutHoldingItInMemory) {
