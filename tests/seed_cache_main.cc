@@ -109,11 +109,8 @@ absl::StatusOr<bool> Reusable(Store& from, const re::Action& action) {
 }
 
 absl::Status CopyEntry(Store& from, Store& to, const Digest& action_digest,
+                       const re::Action& action,
                        const re::ActionResult& result) {
-  ASSIGN_OR_RETURN(std::string action_bytes,
-                   cache::ReadBlob(*from.cas, action_digest));
-  re::Action action;
-  action.ParseFromString(action_bytes);
   RETURN_IF_ERROR(CopyBlob(from, to, action_digest));
   RETURN_IF_ERROR(CopyProtoDigest(from, to, action.command_digest()));
   RETURN_IF_ERROR(CopyTree(from, to, action.input_root_digest()));
@@ -171,7 +168,7 @@ int Main(int argc, char** argv) {
       ++present;
       continue;
     }
-    absl::Status st = CopyEntry(*from, *to, *action, result);
+    absl::Status st = CopyEntry(*from, *to, *action, a, result);
     if (!st.ok()) {
       std::cerr << "seed_cache: copying " << action->ToString() << ": "
                 << st.message() << "\n";
