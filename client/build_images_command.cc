@@ -24,6 +24,7 @@
 #include "client/farm_client.h"
 #include "client/paths.h"
 #include "common/clock.h"
+#include "common/flag_parser.h"
 #include "common/json_writer.h"
 #include "common/oci/layer.h"
 #include "common/parallel.h"
@@ -45,7 +46,8 @@ constexpr char kUsage[] =
     "[--output oci:DIR] [--find-links DIR] [--index-url URL] "
     "[--extra-index-url URL]... [--constraint FILE]... "
     "[--cache-dir DIR] [--jobs N] [--farm grpc://HOST:PORT] [--json] "
-    "[DIR...]\n";
+    "[--action-memory SIZE] [--action-pids N] [--action-timeout-max D] "
+    "[--action-tmp-size SIZE] [--allow-no-cgroups] [DIR...]\n";
 
 int UsageError(BuildImagesIo& io, const std::string& message) {
   *io.err << "pbrx build-images: " << message << "\n" << kUsage;
@@ -107,6 +109,10 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   std::string farm;
   if (const char* env = std::getenv("PBRX_FARM")) farm = env;
   bool jobs_given = false;
+  // Step limits of embedded mode: pbrx-executor's flags and defaults.
+  executor::ActionRunnerOptions ro;
+  std::string limit_flag;  // the first --action-* given (refused with --farm)
+  bool allow_no_cgroups = false;
   int jobs = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> dirs;
   ArgCursor cursor(args);
@@ -145,6 +151,23 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     } else if (a == "--constraint" || a == "-c") {
       if (!take(&v)) return UsageError(io, a + " needs a file");
       options.constraints.push_back(v);
+    } else if (a == "--action-memory" || a == "--action-tmp-size") {
+      absl::StatusOr<int64_t> bytes = absl::InvalidArgumentError("missing");
+      if (take(&v)) bytes = common::ParseByteSize(v);
+      if (!bytes.ok()) return UsageError(io, a + " needs a size, e.g. 4G");
+      (a == "--action-memory" ? ro.memory_bytes : ro.tmp_bytes) = *bytes;
+      if (limit_flag.empty()) limit_flag = a;
+    } else if (a == "--action-pids") {
+      if (!take(&v) || !absl::SimpleAtoi(v, &ro.max_pids))
+        return UsageError(io, "--action-pids needs a number");
+      if (limit_flag.empty()) limit_flag = a;
+    } else if (a == "--action-timeout-max") {
+      if (!take(&v) || !absl::ParseDuration(v, &ro.max_timeout))
+        return UsageError(io, "--action-timeout-max needs a duration, e.g. 2h");
+      if (limit_flag.empty()) limit_flag = a;
+    } else if (a == "--allow-no-cgroups") {
+      allow_no_cgroups = true;
+      if (limit_flag.empty()) limit_flag = a;
     } else if (a == "--jobs" || a == "-j") {
       if (!take(&v) || !absl::SimpleAtoi(v, &jobs) || jobs < 1) {
         return UsageError(io, "--jobs needs a positive number");
@@ -198,6 +221,13 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       !s.ok()) {
     return UsageError(io, std::string(s.message()));
   }
+  if (absl::Status s = executor::ValidateLimitFlags(ro); !s.ok())
+    return UsageError(io, std::string(s.message()));
+  if (!farm.empty() && !limit_flag.empty()) {
+    return UsageError(io, limit_flag +
+                              " applies to embedded mode; a farm's executors "
+                              "set their own limits");
+  }
   if (!farm.empty()) {
     if (!cache::ChannelTarget(farm).ok())
       return UsageError(io, "--farm " + farm + ": expected grpc://HOST:PORT");
@@ -243,7 +273,19 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
             << "\n";
     return 1;
   }
-  executor::ActionRunnerOptions ro;
+  // Never a silent fallback: without cgroups a step's memory and process
+  // limits are rlimits only, which a step can evade.
+  if (!(*sandbox)->uses_cgroups()) {
+    if (!allow_no_cgroups) {
+      *io.err << "pbrx build-images: no writable memory and pids cgroups: "
+                 "step limits would be rlimits only; give --allow-no-cgroups "
+                 "to build like that\n";
+      return 1;
+    }
+    *io.err << "pbrx build-images: warning: running steps WITHOUT cgroups "
+               "(--allow-no-cgroups): memory and process limits are rlimits "
+               "only\n";
+  }
   ro.work_root = cache_dir + "/runs";
   ro.worker_name = "pbrx-embedded";
   ro.layers = layers->get();

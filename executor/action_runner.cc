@@ -86,6 +86,28 @@ absl::Status RemoveTree(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateLimitFlags(const ActionRunnerOptions& o) {
+  if (o.memory_bytes < (int64_t{16} << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--action-memory ", o.memory_bytes,
+                     " bytes is below the minimum 16M"));
+  }
+  if (o.max_pids < 16 || o.max_pids > 4194304) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--action-pids ", o.max_pids, " is outside 16..4194304"));
+  }
+  if (o.max_timeout < absl::Seconds(1) || o.max_timeout > absl::Hours(24 * 7)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--action-timeout-max ", absl::FormatDuration(o.max_timeout),
+                     " is outside 1s..168h"));
+  }
+  if (o.tmp_bytes < (int64_t{1} << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--action-tmp-size ", o.tmp_bytes, " bytes is below the minimum 1M"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
                                                 const ExecuteOptions& options) {
   const bool skip_cache_lookup = options.skip_cache_lookup;
@@ -230,12 +252,16 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
     spec.working_directory = command.working_directory();
     spec.stdout_path = run_dir + "/stdout";
     spec.stderr_path = run_dir + "/stderr";
-    spec.timeout = action.has_timeout()
-                       ? absl::Seconds(action.timeout().seconds()) +
-                             absl::Nanoseconds(action.timeout().nanos())
-                       : options_.default_timeout;
+    spec.timeout = std::min(
+        action.has_timeout() && (action.timeout().seconds() > 0 ||
+                                 action.timeout().nanos() > 0)
+            ? absl::Seconds(action.timeout().seconds()) +
+                  absl::Nanoseconds(action.timeout().nanos())
+            : options_.default_timeout,
+        options_.max_timeout);
     spec.memory_bytes = options_.memory_bytes;
     spec.max_pids = options_.max_pids;
+    spec.tmp_bytes = options_.tmp_bytes;
     spec.cancel = options.cancel;
     ASSIGN_OR_RETURN(SandboxResult run, sandbox_->Run(spec));
     absl::Time executed = clock_->Now();

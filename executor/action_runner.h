@@ -38,9 +38,14 @@ class LayerStore;
 struct ActionRunnerOptions {
   std::string work_root;  // per-execution directories are created below it
   std::string worker_name = "pbrx";
+  // Per-execution limits (pbrx-executor --action-*; the same defaults in
+  // embedded mode). An Action's own timeout is clamped to max_timeout; an
+  // Action without one gets default_timeout (also clamped).
   absl::Duration default_timeout = absl::Minutes(30);
-  int64_t memory_bytes = 0;
+  absl::Duration max_timeout = absl::Hours(2);
+  int64_t memory_bytes = int64_t{4} << 30;
   int64_t max_pids = 4096;
+  int64_t tmp_bytes = int64_t{2} << 30;  // the /tmp tmpfs
   bool keep_work_dirs = false;  // for debugging
   // Extracted layers for the "rootfs" property; nullptr: property refused.
   LayerStore* layers = nullptr;
@@ -60,6 +65,11 @@ struct ActionRunnerOptions {
   // Over it the execution fails with INVALID_ARGUMENT naming the limit.
   int64_t max_output_bytes = int64_t{16} << 30;
 };
+
+// INVALID_ARGUMENT naming the flag (--action-memory, --action-pids,
+// --action-timeout-max, --action-tmp-size) when a limit is out of range:
+// memory >= 16M, 16 <= pids <= 4194304, 1s <= timeout <= 7d, tmp >= 1M.
+absl::Status ValidateLimitFlags(const ActionRunnerOptions& options);
 
 class ActionRunner : public ActionExecutor {
  public:

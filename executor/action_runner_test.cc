@@ -33,6 +33,10 @@ class ActionRunnerTest : public ::testing::Test {
     ActionRunnerOptions o;
     o.work_root = work_root;
     o.worker_name = "test-worker";
+    UseOptions(o);
+  }
+
+  void UseOptions(const ActionRunnerOptions& o) {
     runner_ =
         std::make_unique<ActionRunner>(&cas_, &ac_, sandbox_.get(), &clock_, o);
   }
@@ -142,6 +146,71 @@ TEST_F(ActionRunnerTest, TimeoutIsDeadlineExceeded) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(raw_ac_.Get(action).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ActionRunnerTest, AnActionsOwnTimeoutIsClampedToTheMaximum) {
+  ActionRunnerOptions o;
+  o.work_root = dir_ + "/runs";
+  o.max_timeout = absl::Seconds(1);
+  UseOptions(o);
+  // Asks for an hour; without the clamp the sleep would end with exit 0.
+  Digest action =
+      MakeAction({"sleep", "20"}, Inputs({}), {}, {}, /*timeout_s=*/3600);
+  auto r = runner_->Execute(action);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded)
+      << r->status;
+  // No timeout in the Action: the default, clamped too.
+  Digest untimed = MakeAction({"sleep", "20"}, Inputs({}));
+  r = runner_->Execute(untimed);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded)
+      << r->status;
+}
+
+TEST_F(ActionRunnerTest, TmpIsATmpfsOfTheConfiguredSize) {
+  ActionRunnerOptions o;
+  o.work_root = dir_ + "/runs";
+  o.tmp_bytes = 4 << 20;
+  UseOptions(o);
+  Digest action = MakeAction(
+      {"sh", "-c",
+       "head -c 3M /dev/zero >/tmp/a && echo small-ok && "
+       "head -c 3M /dev/zero >/tmp/b"},
+      Inputs({}));
+  auto r = runner_->Execute(action);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->result.exit_code(), 1);
+  EXPECT_EQ(Blob(r->result.stdout_digest()), "small-ok\n");
+  EXPECT_THAT(Blob(r->result.stderr_digest()),
+              HasSubstr("No space left on device"));
+}
+
+TEST(ValidateLimitFlagsTest, NamesTheFlagAndTheRange) {
+  ActionRunnerOptions o;
+  EXPECT_TRUE(ValidateLimitFlags(o).ok());
+  EXPECT_EQ(o.memory_bytes, int64_t{4} << 30);  // the documented defaults
+  EXPECT_EQ(o.max_pids, 4096);
+  EXPECT_EQ(o.max_timeout, absl::Hours(2));
+  EXPECT_EQ(o.tmp_bytes, int64_t{2} << 30);
+  ActionRunnerOptions m = o;
+  m.memory_bytes = 1024;
+  EXPECT_EQ(ValidateLimitFlags(m).message(),
+            "--action-memory 1024 bytes is below the minimum 16M");
+  ActionRunnerOptions p = o;
+  p.max_pids = 0;
+  EXPECT_EQ(ValidateLimitFlags(p).message(),
+            "--action-pids 0 is outside 16..4194304");
+  ActionRunnerOptions t = o;
+  t.max_timeout = absl::Milliseconds(10);
+  EXPECT_EQ(ValidateLimitFlags(t).message(),
+            "--action-timeout-max 10ms is outside 1s..168h");
+  ActionRunnerOptions tmp = o;
+  tmp.tmp_bytes = 0;
+  EXPECT_EQ(ValidateLimitFlags(tmp).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateLimitFlags(tmp).message(),
+            "--action-tmp-size 0 bytes is below the minimum 1M");
 }
 
 TEST_F(ActionRunnerTest, MissingInputsAreFailedPreconditionWithDetails) {

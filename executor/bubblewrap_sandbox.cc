@@ -302,8 +302,10 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
   if (spec.network)
     a.insert(a.end(),
              {"--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"});
-  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--perms", "1777",
-                     "--tmpfs", "/tmp"});
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--perms", "1777"});
+  if (spec.tmp_bytes > 0)
+    a.insert(a.end(), {"--size", absl::StrCat(spec.tmp_bytes)});
+  a.insert(a.end(), {"--tmpfs", "/tmp"});
   for (const auto& [host, inside] : spec.ro_binds)
     a.insert(a.end(), {"--ro-bind", host, inside});
   if (!spec.work_dir.empty()) {

@@ -3,6 +3,8 @@
 //
 //   pbrx-executor --coordinator grpc://HOST:PORT --cache grpc://HOST:PORT
 //       [--slots N] [--work-dir DIR] [--name NAME] [--platform KEY=VALUE]...
+//       [--action-memory SIZE] [--action-pids N] [--action-timeout-max D]
+//       [--action-tmp-size SIZE] [--metrics-listen HOST:PORT]
 //
 // Offers by default: network=none, network=egress (unless --egress=false),
 // capture=outputs, capture=rootfs-diff and rootfs=* (any layer stack), plus
@@ -31,6 +33,7 @@
 #include "common/status_macros.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
+#include "executor/executor_metrics.h"
 #include "executor/layer_store.h"
 #include "executor/work_dir.h"
 #include "executor/worker_client.h"
@@ -53,6 +56,8 @@ int main(int argc, char** argv) {
   int64_t layer_cache = int64_t{20} << 30;
   int64_t min_free = int64_t{1} << 30;
   int64_t max_output = int64_t{16} << 30;
+  pbrx::executor::ActionRunnerOptions ro;
+  std::string metrics_listen;
   bool version = false, quiet = false, egress = true;
   bool allow_no_cgroups = false;
   std::string cgroup_root = "/sys/fs/cgroup";
@@ -78,6 +83,19 @@ int main(int argc, char** argv) {
                     "cap on one action's outputs (files, directories, stdout "
                     "and stderr), e.g. 16G; over it the action fails, naming "
                     "the limit (0 = none)");
+  flags.AddByteSize("action-memory", &ro.memory_bytes,
+                    "memory one action may use (cgroup memory.max, no swap), "
+                    "e.g. 4G");
+  flags.AddInt("action-pids", &ro.max_pids,
+               "processes and threads one action may have at once");
+  flags.AddDuration("action-timeout-max", &ro.max_timeout,
+                    "wall-time cap of one action; an Action's own timeout is "
+                    "clamped to it, e.g. 2h");
+  flags.AddByteSize("action-tmp-size", &ro.tmp_bytes,
+                    "size of an action's /tmp (a tmpfs, counted in its "
+                    "memory), e.g. 2G");
+  flags.AddString("metrics-listen", &metrics_listen,
+                  "Prometheus /metrics address HOST:PORT (empty = off)");
   flags.AddStringList("platform", &platform,
                       "extra platform property KEY=VALUE offered (repeat)");
   flags.AddBool(
@@ -121,6 +139,7 @@ int main(int argc, char** argv) {
   }
   if (parsed.ok() && (slots < 1 || slots > 256))
     parsed = absl::InvalidArgumentError("--slots must be 1..256");
+  if (parsed.ok()) parsed = pbrx::executor::ValidateLimitFlags(ro);
   absl::StatusOr<std::string> coordinator_target =
       pbrx::cache::ChannelTarget(coordinator);
   absl::StatusOr<std::string> cache_target = pbrx::cache::ChannelTarget(cache);
@@ -176,8 +195,25 @@ int main(int argc, char** argv) {
         "pbrx-executor: running WITHOUT cgroups (--allow-no-cgroups): step "
         "memory and process limits are rlimits only");
   }
+  pbrx::executor::ExecutorDescription description;
+  description.limits_mechanism = !(*sandbox)->uses_cgroups() ? "rlimit"
+                                 : (*sandbox)->uses_cgroup2() ? "cgroup_v2"
+                                                              : "cgroup_v1";
+  description.memory_bytes = ro.memory_bytes;
+  description.max_pids = ro.max_pids;
+  description.max_timeout = ro.max_timeout;
+  description.tmp_bytes = ro.tmp_bytes;
+  description.slots = slots;
+  auto registry = std::make_shared<prometheus::Registry>();
+  pbrx::executor::RegisterExecutorMetrics(*registry, description);
+  pbrx::common::MetricsEndpoint metrics;
+  if (!metrics_listen.empty()) {
+    auto endpoint = pbrx::common::StartMetricsEndpoint(metrics_listen);
+    if (!endpoint.ok()) return Fail(std::string(endpoint.status().message()));
+    metrics = std::move(*endpoint);
+    metrics.exposer->RegisterCollectable(registry);
+  }
   pbrx::common::RealClock clock;
-  pbrx::executor::ActionRunnerOptions ro;
   ro.work_root = work_dir + "/runs";
   ro.worker_name = name;
   ro.layers = layers->get();
@@ -194,9 +230,15 @@ int main(int argc, char** argv) {
       grpc::CreateCustomChannel(*coordinator_target,
                                 grpc::InsecureChannelCredentials(), args),
       &runner, wo);
-  pbrx::common::LogInfo("pbrx-executor ", pbrx::kVersion, " ", name, ": ",
-                        slots, " slot(s), coordinator ", coordinator,
-                        ", cache ", cache, ", work dir ", work_dir);
+  pbrx::common::LogInfo(
+      "pbrx-executor ", pbrx::kVersion, " ", name, ": ", slots,
+      " slot(s), coordinator ", coordinator, ", cache ", cache, ", work dir ",
+      work_dir, ", limits per action (", description.limits_mechanism,
+      "): memory ", ro.memory_bytes, " bytes, ", ro.max_pids, " pids, ",
+      absl::FormatDuration(ro.max_timeout), ", /tmp ", ro.tmp_bytes, " bytes",
+      metrics.address.empty()
+          ? ""
+          : absl::StrCat(", metrics on http://", metrics.address, "/metrics"));
   std::thread serve([&] { client.Run(); });
   int sig = pbrx::common::WaitForStopSignal(signals);
   pbrx::common::LogInfo("pbrx-executor: received signal ", sig, ", stopping");

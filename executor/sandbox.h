@@ -43,6 +43,7 @@ struct SandboxSpec {
   absl::Duration timeout = absl::Minutes(30);
   int64_t memory_bytes = 0;  // 0: no limit
   int64_t max_pids = 0;      // 0: no limit
+  int64_t tmp_bytes = 0;     // size of the /tmp tmpfs; 0: the kernel default
   // Where stdout and stderr go (files on the host); empty: discarded.
   std::string stdout_path;
   std::string stderr_path;

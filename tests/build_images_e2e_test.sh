@@ -118,6 +118,14 @@ assert "rootfs" in w["platform"] and "/" in w["input_root"], w
 PY
 set +e
 "$PBRX" build-images --bogus >/dev/null 2>&1; [[ $? == 2 ]] || fail "usage error exit code"
+"$PBRX" build-images --action-memory 1k "$T/src" >/dev/null 2>"$T/mem.err"
+[[ $? == 2 ]] || fail "--action-memory 1k exit code"
+grep -qxF "pbrx build-images: --action-memory 1024 bytes is below the minimum 16M" "$T/mem.err" \
+  || { cat "$T/mem.err"; fail "--action-memory message"; }
+"$PBRX" build-images --farm grpc://127.0.0.1:1 --action-pids 100 "$T/src" >/dev/null 2>"$T/farmlim.err"
+[[ $? == 2 ]] || fail "--action-pids with --farm exit code"
+grep -qxF "pbrx build-images: --action-pids applies to embedded mode; a farm's executors set their own limits" \
+  "$T/farmlim.err" || { cat "$T/farmlim.err"; fail "--action-pids with --farm message"; }
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images4" /nonexistent/project >/dev/null 2>"$T/err4"
 [[ $? == 1 ]] || fail "missing project exit code"
 grep -q "/nonexistent/project: no such directory" "$T/err4" || fail "missing project message"
