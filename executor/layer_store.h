@@ -5,17 +5,10 @@
 // a temporary directory renamed into place, so a crash never leaves a
 // half-extracted layer that looks complete.
 //
-// Layers are hostile input (a base image someone else built): every entry
-// is created from its parent directory's descriptor, reached from the
-// layer's root without following a symlink (executor/beneath.h), so a
-// symlink in the layer (`x -> /etc`, then `x/cron.d/p`), a whiteout or an
-// opaque marker below one, or a hard link to anything but an earlier
-// regular file of the same layer can never reach the host. Symlinks are
-// kept as symlinks (absolute targets are normal in a rootfs), never
-// followed. Absolute or ".." names, devices, FIFOs and sockets are refused,
-// and LayerLimits bound the uncompressed size, the entry count, the path
-// length and the compression ratio. Every refusal is INVALID_ARGUMENT
-// naming the layer and the entry.
+// Layers are hostile input: extraction (executor/layer_extract.h) never
+// follows a symlink, hard link, whiteout or opaque marker out of the layer
+// and is bounded by LayerLimits; every refusal is INVALID_ARGUMENT naming
+// the layer and the entry.
 //
 // Bounded (executors): with max_bytes set, extracted layers beyond that many
 // bytes on disk are removed least recently used first, except layers pinned
@@ -39,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "cache/blob_store.h"
+#include "executor/layer_extract.h"
 
 namespace pbrx::executor {
 
@@ -56,15 +50,6 @@ class LayerPins {
   friend class LayerStore;
   LayerStore* store_;
   std::vector<std::string> hashes_;
-};
-
-// Bounds on one layer's extraction (a gzip bomb, a million-entry tar).
-struct LayerLimits {
-  int64_t max_bytes = int64_t{32} << 30;  // uncompressed tar stream
-  int64_t max_entries = 500000;
-  int max_path = 4096;  // bytes of an entry's name
-  // Uncompressed / compressed, checked once past 64 MiB uncompressed.
-  int64_t max_ratio = 250;
 };
 
 struct LayerStoreStats {

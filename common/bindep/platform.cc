@@ -1,7 +1,8 @@
 #include "common/bindep/platform.h"
 
-#include <regex>
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -11,6 +12,46 @@
 
 namespace pbrx::common::bindep {
 namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+         c == '\f';
+}
+
+// What bindep's `re.search(r'\((\D+)\)|,\s*(\D+)', VERSION)` captures, in
+// one linear scan (a base image's VERSION may be huge; a backtracking regex
+// engine would recurse once per character): at the first position where
+// either alternative matches, "(" + the longest non-digit run ending in ")"
+// or "," + optional spaces + the non-digit run after them.
+std::string CodenameFromVersion(const std::string& v) {
+  const size_t n = v.size();
+  // run_end[i]: end of the non-digit run starting at i; last_paren[i]: the
+  // last ')' in [i, run_end[i]). Both from the right, so the scan is linear.
+  std::vector<size_t> run_end(n + 1, n);
+  std::vector<size_t> last_paren(n + 1, std::string::npos);
+  for (size_t i = n; i-- > 0;) {
+    run_end[i] = IsDigit(v[i]) ? i : run_end[i + 1];
+    last_paren[i] = IsDigit(v[i])        ? std::string::npos
+                    : last_paren[i + 1] != std::string::npos
+                        ? last_paren[i + 1]
+                        : (v[i] == ')' ? i : std::string::npos);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (v[i] == '(') {
+      // "(" then at least one non-digit, then ")" within the same run.
+      size_t k = last_paren[i + 1];
+      if (k != std::string::npos && k >= i + 2) return v.substr(i + 1, k - i - 1);
+    }
+    if (v[i] == ',') {
+      size_t w = i + 1;
+      while (w < n && IsSpace(v[w])) ++w;
+      if (run_end[w] > w) return v.substr(w, run_end[w] - w);
+      if (w > i + 1) return v.substr(w - 1, 1);  // \s* gave one back
+    }
+  }
+  return "";
+}
 
 // Splits one logical os-release text into shell words, honouring quotes and
 // backslashes like shlex in POSIX mode. Returns false on an unterminated
@@ -136,7 +177,13 @@ absl::StatusOr<std::map<std::string, std::string>> ParseOsRelease(
   std::map<std::string, std::string> fields;
   for (const std::string& w : words) {
     size_t eq = w.find('=');
-    if (eq == std::string::npos) continue;
+    // Only shell assignments (NAME=value, NAME an identifier) are fields.
+    if (eq == std::string::npos || eq == 0 || IsDigit(w[0]) ||
+        !std::all_of(w.begin(), w.begin() + eq, [](char c) {
+          return absl::ascii_isalnum(c) || c == '_';
+        })) {
+      continue;
+    }
     fields[absl::AsciiStrToLower(w.substr(0, eq))] = w.substr(eq + 1);
   }
   return fields;
@@ -167,11 +214,7 @@ DistroInfo DistroFromOsRelease(
   } else if (const std::string* u = get("ubuntu_codename")) {
     d.codename = *u;
   } else if (const std::string* version = get("version")) {
-    static const std::regex kCodename(R"(\((\D+)\)|,\s*(\D+))");
-    std::smatch m;
-    if (std::regex_search(*version, m, kCodename)) {
-      d.codename = m[1].matched ? m[1].str() : m[2].str();
-    }
+    d.codename = CodenameFromVersion(*version);
   }
   d.codename = absl::AsciiStrToLower(d.codename);
   if (const std::string* v = get("version_id"))

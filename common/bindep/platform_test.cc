@@ -130,6 +130,53 @@ TEST(PlatformTest, OsReleaseQuotingAndComments) {
   EXPECT_EQ(bad.status().message(), "etc/os-release:2: unterminated quote");
 }
 
+TEST(PlatformTest, CodenameFromVersionAsBindepsRegexFindsIt) {
+  // bindep: re.search(r'\((\D+)\)|,\s*(\D+)', VERSION), first match wins.
+  // (The expected values are what Python 3.11's re gives.)
+  struct Case {
+    std::string version, codename;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"12 (bookworm)", "bookworm"},
+           {"16.04.7 LTS (Xenial Xerus)", "xenial xerus"},
+           {"7.9 (Maipo) (x)", "maipo) (x"},  // greedy up to the last ')'
+           {"1 (a) 2 (b)", "a"},              // the run ends at the digit
+           {"()(x)", ")(x"},  // "(" then the longest run to a ")"
+           {"15 (1)", ""},
+           {"6, Tikanga", "tikanga"},
+           {"6,  \t", "\t"},  // \s* gives one back to \D+
+           {"6,7", ""},
+           {"(a, b)", "a, b"},
+           {"x, y (z)", "y (z)"},  // the comma comes first
+           {"", ""}}) {
+    auto fields = ParseOsRelease("ID=x\nVERSION='" + c.version + "'\n", "f");
+    ASSERT_TRUE(fields.ok()) << c.version;
+    EXPECT_EQ(DistroFromOsRelease(*fields).codename, c.codename) << c.version;
+  }
+}
+
+TEST(PlatformTest, HugeVersionIsScannedNotRecursed) {
+  // A base image author's 500 kB VERSION: a backtracking regex recursed
+  // once per character here and overflowed the stack.
+  std::string version = "(" + std::string(500 * 1024, 'a') + ")";
+  auto fields = ParseOsRelease("ID=debian\nVERSION=\"" + version + "\"\n", "f");
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(DistroFromOsRelease(*fields).codename.size(), 500u * 1024);
+  std::string comma = "1," + std::string(500 * 1024, ' ') + "x";
+  fields = ParseOsRelease("ID=debian\nVERSION=\"" + comma + "\"\n", "f");
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(DistroFromOsRelease(*fields).codename, "x");
+}
+
+TEST(PlatformTest, OnlyAssignmentsToIdentifiersAreFields) {
+  auto fields =
+      ParseOsRelease("=alpine\nID=debian\n1X=y\nA-B=z\nX_1=ok\n", "f");
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(fields->size(), 2u);
+  EXPECT_EQ(fields->at("id"), "debian");
+  EXPECT_EQ(fields->at("x_1"), "ok");
+}
+
 TEST(PlatformTest, ExplicitSelectors) {
   Platform p =
       PlatformFromSelectors({"platform:rpm", "centos", "platform:rpm"});

@@ -158,6 +158,17 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"TomlSyntax", Toml("[project\nname = 'x'\n"),
             "pyproject.toml:1:9: Error while parsing table header: expected "
             "']', saw '\\n'"},
+        // toml++ 3.3 asserted (abort) on these; now an error like any other.
+        Bad{"TomlHeaderStartsWithHash", Toml("[#]\n"),
+            "pyproject.toml:1:2: Error while parsing key: expected bare key "
+            "starting character or string delimiter, saw '#'"},
+        Bad{"TomlArrayHeaderStartsWithDot", Toml("[[ .a]]\n"),
+            "pyproject.toml:1:4: Error while parsing key: expected bare key "
+            "starting character or string delimiter, saw '.'"},
+        // Reached __builtin_unreachable() in toml++ 3.3's Unicode tables.
+        Bad{"TomlCyrillicInHeader", Toml("[build\xd1\x8c]\n"),
+            "pyproject.toml:1:7: Error while parsing table header: expected "
+            "']', saw '\xd1\x8c'"},
         Bad{"TomlNoName", Toml("[project]\nversion = '1'\n"),
             "pyproject.toml:1: [project] has no name (PEP 621 requires a "
             "static name)"},
