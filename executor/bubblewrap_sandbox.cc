@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -24,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "executor/seccomp_filter.h"
 
 namespace pbrx::executor {
 namespace {
@@ -154,95 +154,6 @@ void RemoveCgroup(const std::string& dir) {
   }
 }
 
-// The seccomp program refusing what a build step never needs, as a file
-// descriptor bwrap can read (not close-on-exec).
-int SeccompFd() {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (ctx == nullptr) return -1;
-  bool ok = true;
-  static constexpr const char* kDenied[] = {"mount",
-                                            "umount2",
-                                            "unshare",
-                                            "setns",
-                                            "ptrace",
-                                            "process_vm_readv",
-                                            "process_vm_writev",
-                                            "kexec_load",
-                                            "kexec_file_load",
-                                            "init_module",
-                                            "finit_module",
-                                            "delete_module",
-                                            "bpf",
-                                            "perf_event_open",
-                                            "add_key",
-                                            "request_key",
-                                            "keyctl",
-                                            "reboot",
-                                            "swapon",
-                                            "swapoff",
-                                            "pivot_root",
-                                            "open_by_handle_at",
-                                            "name_to_handle_at",
-                                            "fsopen",
-                                            "fsmount",
-                                            "move_mount",
-                                            "open_tree",
-                                            "syslog",
-                                            "acct",
-                                            "settimeofday",
-                                            "clock_settime",
-                                            "iopl",
-                                            "ioperm",
-                                            "fsconfig",
-                                            "fspick",
-                                            "mount_setattr",
-                                            "io_uring_setup",
-                                            "io_uring_enter",
-                                            "io_uring_register",
-                                            "userfaultfd"};
-  for (const char* name : kDenied) {
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR) continue;
-    ok &= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) == 0;
-  }
-  // New namespaces through clone: its flags are an argument a filter can
-  // see (one rule per flag: denied when the bit is set). clone3 passes them
-  // in memory a filter cannot read: ENOSYS makes the C library fall back
-  // to clone, so threads and fork keep working.
-  for (uint64_t flag :
-       {uint64_t{CLONE_NEWNS}, uint64_t{CLONE_NEWCGROUP},
-        uint64_t{CLONE_NEWUTS}, uint64_t{CLONE_NEWIPC}, uint64_t{CLONE_NEWUSER},
-        uint64_t{CLONE_NEWPID}, uint64_t{CLONE_NEWNET},
-        uint64_t{0x00000080} /* CLONE_NEWTIME */}) {
-    ok &= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                           SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)) == 0;
-  }
-  ok &= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0;
-  // personality: querying (0xffffffff) and the default persona only: a
-  // request with one of these flags is refused. Bit 31 is in the mask so
-  // the query, which sets every bit, never matches.
-  for (uint64_t flag : {uint64_t{0x0040000} /* ADDR_NO_RANDOMIZE */,
-                        uint64_t{0x0400000} /* READ_IMPLIES_EXEC */,
-                        uint64_t{0x0200000} /* ADDR_COMPAT_LAYOUT */,
-                        uint64_t{0x0100000} /* MMAP_PAGE_ZERO */}) {
-    ok &= seccomp_rule_add(
-              ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
-              SCMP_A0(SCMP_CMP_MASKED_EQ, flag | 0x80000000u, flag)) == 0;
-  }
-  if (!ok) {  // never a filter with a rule silently missing
-    seccomp_release(ctx);
-    return -1;
-  }
-  int fd = memfd_create("pbrx-seccomp", 0);
-  if (fd >= 0 &&
-      (seccomp_export_bpf(ctx, fd) != 0 || lseek(fd, 0, SEEK_SET) != 0)) {
-    close(fd);
-    fd = -1;
-  }
-  seccomp_release(ctx);
-  return fd;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
@@ -345,7 +256,7 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat("rootfs ", spec.rootfs, " does not exist"));
   }
-  int seccomp_fd = options_.seccomp ? SeccompFd() : -1;
+  int seccomp_fd = options_.seccomp ? SeccompProgramFd() : -1;
   if (options_.seccomp && seccomp_fd < 0) {
     return absl::UnavailableError("cannot build the seccomp filter");
   }

@@ -1,8 +1,8 @@
 // BubblewrapSandbox: the Sandbox on bubblewrap (bwrap). Isolation: all
 // namespaces unshared (network kept only when asked), --cap-drop ALL,
-// --die-with-parent, --new-session, a cleared environment, a seccomp filter
-// that refuses mount, unshare, setns, ptrace, bpf, kexec, module loading,
-// keyrings, reboot, swap and pivot_root. Limits: memory and pids through a
+// --die-with-parent, --new-session, a cleared environment, the seccomp filter
+// of executor/seccomp_filter.h (mounts, namespaces, ptrace, bpf, perf, kexec,
+// modules, keyrings, io_uring, userfaultfd, ... refused). Limits: memory and pids through a
 // child cgroup of this process's own: cgroup v1 (the memory and pids
 // controllers, when writable), else cgroup v2 (memory.max, memory.swap.max,
 // pids.max, when this process's cgroup delegates the memory and pids
