@@ -39,7 +39,7 @@ class Subprocess {
 };
 
 // Path of a data dependency inside the test's runfiles
-// ("pbrx/cache/pbrx-cache").
+// ("cache/pbrx-cache").
 std::string RunfilePath(const std::string& workspace_relative);
 
 }  // namespace pbrx::testing_util
