@@ -120,6 +120,8 @@ class Parser {
     if (!Ws()) pos_ = save;
   }
 
+  static constexpr size_t kMaxNameLength = 255;
+
   bool ParseName(std::string* name) {
     size_t start = pos_;
     if (AtEnd() || !IsAlnum(Cur())) {
@@ -132,6 +134,11 @@ class Parser {
       return false;
     }
     while (!AtEnd() && IsNameChar(Cur())) ++pos_;
+    if (pos_ - start > kMaxNameLength) {  // it becomes an argument
+      pos_ = start + kMaxNameLength;
+      Expect("the end of the package name (at most 255 characters)");
+      return false;
+    }
     *name = std::string(s_.substr(start, pos_ - start));
     return true;
   }

@@ -53,6 +53,82 @@ absl::Status Invalid(absl::string_view where, absl::string_view what) {
 // capped (a setup.cfg of several MB still parses).
 constexpr int64_t kMaxProjectFile = 16 << 20;
 
+// toml++ nests one table per segment of a dotted key ("a.b.c = 1",
+// "[a.b.c]") and both builds and frees them recursively, without a bound:
+// 200,000 segments overflow an 8 MiB stack. Keys (and inline tables, which
+// TOML 1.0 keeps on one line) never span lines, so the dots on one line
+// outside strings and comments bound the nesting any key can create; more
+// than kMaxTomlDotsPerLine is refused before toml++ sees the text.
+constexpr int kMaxTomlDotsPerLine = 256;
+
+absl::Status CheckTomlNesting(absl::string_view text) {
+  enum { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } state =
+      kCode;
+  int line = 1, dots = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    auto starts = [&](absl::string_view s) {
+      return text.substr(i, s.size()) == s;
+    };
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+      if (state != kMultiBasic && state != kMultiLiteral) state = kCode;
+      continue;
+    }
+    switch (state) {
+      case kCode:
+        if (c == '#') {
+          state = kComment;
+        } else if (starts("\"\"\"")) {
+          state = kMultiBasic;
+          i += 2;
+        } else if (starts("'''")) {
+          state = kMultiLiteral;
+          i += 2;
+        } else if (c == '"') {
+          state = kBasic;
+        } else if (c == '\'') {
+          state = kLiteral;
+        } else if (c == '.' && ++dots > kMaxTomlDotsPerLine) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "pyproject.toml:", line, ": more than ", kMaxTomlDotsPerLine,
+              " '.' outside strings on one line: keys nested that deep are "
+              "refused"));
+        }
+        break;
+      case kComment:
+        break;
+      case kBasic:
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          state = kCode;
+        }
+        break;
+      case kLiteral:
+        if (c == '\'') state = kCode;
+        break;
+      case kMultiBasic:
+        if (c == '\\') {
+          ++i;
+          if (i < text.size() && text[i] == '\n') ++line;
+        } else if (starts("\"\"\"")) {
+          state = kCode;
+          i += 2;
+        }
+        break;
+      case kMultiLiteral:
+        if (starts("'''")) {
+          state = kCode;
+          i += 2;
+        }
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<std::string>> ReadIfExists(
     const std::string& dir, const std::string& name) {
   absl::StatusOr<std::string> r =
@@ -103,12 +179,13 @@ absl::Status ParseConsoleScripts(const IniEntry& entry,
     }
     std::string name(absl::StripAsciiWhitespace(l.substr(0, eq)));
     std::string target(absl::StripAsciiWhitespace(l.substr(eq + 1)));
-    if (name.empty() || target.empty() || absl::StrContains(name, ' ') ||
-        absl::StrContains(name, '/')) {
+    if (name.empty() || target.empty()) {
       return Invalid(
           loc, absl::StrCat("console_scripts entry '", l,
                             "' is not of the form 'name = module:function'"));
     }
+    if (absl::Status st = CheckEntryPoint(name, target); !st.ok())
+      return Invalid(loc, st.message());
     for (const ConsoleScript& s : *out) {
       if (s.name == name) {
         return Invalid(
@@ -157,6 +234,12 @@ absl::Status FromSetupCfg(const std::string& dir, const ProjectFiles& files,
   if (version != nullptr && !version->value.empty() &&
       !absl::StartsWith(version->value, "attr:") &&
       !absl::StartsWith(version->value, "file:")) {
+    if (!IsVersionText(version->value)) {
+      return Invalid(absl::StrCat(where, ":", version->line),
+                     absl::StrCat("version '", version->value,
+                                  "' is not a version (letters, digits, . + ! "
+                                  "_ -, at most 64)"));
+    }
     p->version = version->value;
   } else {
     p->dynamic.push_back("version");
@@ -175,6 +258,11 @@ absl::Status FromSetupCfg(const std::string& dir, const ProjectFiles& files,
     const IniSection* s = ini->Find(section);
     if (s == nullptr) continue;
     for (const IniEntry& e : s->entries) {
+      if (!IsValidName(e.key)) {
+        return Invalid(absl::StrCat(where, ":", e.line),
+                       absl::StrCat("extra '", e.key,
+                                    "' is not a valid name (PEP 685)"));
+      }
       std::vector<std::string> reqs = ListValue(e.value, ';');
       absl::Status st =
           CheckRequirements(reqs, absl::StrCat(where, ":", e.line));
@@ -255,6 +343,12 @@ absl::Status FromPyproject(const ProjectFiles& files, const toml::table& doc,
   if (const toml::node* v = project->get("version")) {
     std::optional<std::string> s = v->value<std::string>();
     if (!s) return Invalid(line_of(v), "[project] version must be a string");
+    if (!IsVersionText(*s)) {
+      return Invalid(line_of(v),
+                     absl::StrCat("[project] version '", *s,
+                                  "' is not a version (letters, digits, . + ! "
+                                  "_ -, at most 64)"));
+    }
     p->version = *s;
   } else if (!p->IsDynamic("version")) {
     return Invalid(
@@ -272,6 +366,8 @@ absl::Status FromPyproject(const ProjectFiles& files, const toml::table& doc,
                        absl::StrCat("script '", std::string(key.str()),
                                     "' must be a string"));
       }
+      if (absl::Status st = CheckEntryPoint(std::string(key.str()), *target); !st.ok())
+        return Invalid(line_of(&value), st.message());
       p->scripts.push_back(ConsoleScript{std::string(key.str()), *target});
     }
     // toml++ tables iterate in key order; keep file order for output.
@@ -309,6 +405,11 @@ absl::Status FromPyproject(const ProjectFiles& files, const toml::table& doc,
                      "[project] optional-dependencies must be a table");
     }
     for (auto&& [key, value] : *t) {
+      if (!IsValidName(std::string(key.str()))) {
+        return Invalid(line_of(&value),
+                       absl::StrCat("extra '", std::string(key.str()),
+                                    "' is not a valid name (PEP 685)"));
+      }
       std::vector<std::string> reqs;
       absl::Status st = string_array(
           &value,
@@ -342,6 +443,7 @@ absl::StatusOr<Project> ProjectFromFiles(const std::string& dir,
   // keeps its metadata in [tool.poetry]): the wheel build still needs it.
   std::string declared_backend;
   if (files.pyproject_toml.has_value()) {
+    RETURN_IF_ERROR(CheckTomlNesting(*files.pyproject_toml));
     toml::parse_result doc =
         toml::parse(std::string_view(*files.pyproject_toml),
                     std::string_view("pyproject.toml"));

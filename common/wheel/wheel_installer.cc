@@ -11,7 +11,6 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <regex>
 #include <set>
 #include <utility>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/project/python_names.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
@@ -497,29 +497,15 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
     }
     std::string name(absl::StripAsciiWhitespace(line.substr(0, eq)));
     std::string target(absl::StripAsciiWhitespace(line.substr(eq + 1)));
-    target = target.substr(0, target.find('['));  // drop extras
-    target = std::string(absl::StripAsciiWhitespace(target));
+    if (absl::Status st = common::project::CheckEntryPoint(name, target);
+        !st.ok()) {
+      return Bad(wheel_name, st.message());
+    }
+    target = std::string(
+        absl::StripAsciiWhitespace(target.substr(0, target.find('['))));
     size_t colon = target.find(':');
-    if (name.empty() || absl::StrContains(name, '/') ||
-        colon == std::string::npos) {
-      return Bad(wheel_name, absl::StrCat("entry point '", line,
-                                          "' is not 'name = module:function'"));
-    }
-    std::string module = target.substr(0, colon);
-    std::string attr =
-        std::string(absl::StripAsciiWhitespace(target.substr(colon + 1)));
-    module = std::string(absl::StripAsciiWhitespace(module));
-    static const std::regex kDotted(
-        "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
-    static const std::regex kScriptName("[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}");
-    if (!std::regex_match(module, kDotted) ||
-        !std::regex_match(attr, kDotted) ||
-        !std::regex_match(name, kScriptName)) {
-      return Bad(wheel_name,
-                 absl::StrCat("entry point '", line,
-                              "' is not 'name = module.path:attr.path' with "
-                              "Python identifiers"));
-    }
+    std::string module(absl::StripAsciiWhitespace(target.substr(0, colon)));
+    std::string attr(absl::StripAsciiWhitespace(target.substr(colon + 1)));
     std::string dest = scheme.scripts + "/" + name;
     RETURN_IF_ERROR(WriteFile(staging_root, dest,
                               EntryPointWrapper(scheme.python, module, attr),

@@ -30,7 +30,7 @@ case "$name" in
   pyproject) srcs=(tools/fuzz/pyproject_fuzzer.cc "${project[@]}") ;;
   os_release) srcs=(tools/fuzz/os_release_fuzzer.cc common/bindep/platform.cc) ;;
   wheel)
-    srcs=(tools/fuzz/wheel_fuzzer.cc common/wheel/wheel_installer.cc common/sha256.cc
+    srcs=(tools/fuzz/wheel_fuzzer.cc common/wheel/wheel_installer.cc common/project/python_names.cc common/sha256.cc
           common/beneath.cc common/status_macros.cc)
     libs=(-larchive -lcrypto) ;;
   layer)

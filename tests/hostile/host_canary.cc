@@ -1,0 +1,89 @@
+#include "tests/hostile/host_canary.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "tests/test_util.h"
+
+namespace pbrx::hostile {
+namespace {
+
+void Walk(const std::string& path, const std::string& rel,
+          std::map<std::string, std::string>* out) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return;
+  std::string desc = absl::StrCat(st.st_mode, ":", st.st_uid, ":", st.st_size,
+                                   ":", st.st_mtim.tv_sec, ":");
+  if (S_ISLNK(st.st_mode)) {
+    char target[4096];
+    ssize_t n = readlink(path.c_str(), target, sizeof(target));
+    desc += std::string(target, n > 0 ? n : 0);
+  } else if (S_ISREG(st.st_mode)) {
+    desc += testing_util::ReadFile(path);
+  } else if (S_ISDIR(st.st_mode)) {
+    DIR* d = opendir(path.c_str());
+    if (d == nullptr) return;
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    closedir(d);
+    for (const std::string& n : names) Walk(path + "/" + n, rel + "/" + n, out);
+  }
+  (*out)[rel] = desc;
+}
+
+}  // namespace
+
+HostCanary::HostCanary() {
+  dir_ = testing_util::NewTempDir("hostile");
+  root_ = dir_ + "/root";
+  canary_ = dir_ + "/canary";
+  mkdir(root_.c_str(), 0755);
+  mkdir(canary_.c_str(), 0755);
+  mkdir((canary_ + "/etc").c_str(), 0755);
+  std::ofstream(secret_path()) << kSecret;
+  std::ofstream(canary_ + "/etc/passwd") << "root:x:0:0::/root:/bin/sh\n";
+  symlink("etc/passwd", (canary_ + "/link").c_str());
+  before_ = Snapshot();
+}
+
+std::map<std::string, std::string> HostCanary::Snapshot() const {
+  std::map<std::string, std::string> s;
+  Walk(canary_, "canary", &s);
+  return s;
+}
+
+::testing::AssertionResult HostCanary::Untouched(
+    const std::vector<std::string>& allowed) const {
+  if (Snapshot() != before_)
+    return ::testing::AssertionFailure() << "the canary tree changed";
+  DIR* d = opendir(dir_.c_str());
+  if (d == nullptr) return ::testing::AssertionFailure() << "case dir gone";
+  std::vector<std::string> extra;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == ".." || n == "root" || n == "canary") continue;
+    if (std::find(allowed.begin(), allowed.end(), n) == allowed.end())
+      extra.push_back(n);
+  }
+  closedir(d);
+  if (!extra.empty()) {
+    return ::testing::AssertionFailure()
+           << "new entry beside the tree: " << dir_ << "/" << extra.front();
+  }
+  for (const std::string& p : AimedAt()) {
+    struct stat st;
+    if (lstat(p.c_str(), &st) == 0)
+      return ::testing::AssertionFailure() << p << " exists";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace pbrx::hostile
