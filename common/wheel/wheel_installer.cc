@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -229,7 +230,7 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
            {"python", &scheme.python}}) {
     if (!NormalAbsolute(*value)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "install scheme ", field, " '", *value,
+          "install scheme ", field, " '", absl::CHexEscape(*value),
           "' is not an absolute, normalised path without control characters"));
     }
   }

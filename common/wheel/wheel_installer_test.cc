@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
+#include "tests/zip_writer.h"
 
 namespace pbrx::common::wheel {
 namespace {
@@ -81,27 +82,10 @@ void MakeWheel(const std::string& path, const std::string& dist_info,
     record += dist_info + "/RECORD,,\n";
     entries[dist_info + "/RECORD"] = Entry{record};
   }
-  archive* a = archive_write_new();
-  archive_write_set_format_zip(a);
-  archive_write_open_filename(a, path.c_str());
-  for (const auto& [name, e] : entries) {
-    archive_entry* ae = archive_entry_new();
-    archive_entry_set_pathname(ae, name.c_str());
-    if (e.symlink) {
-      archive_entry_set_filetype(ae, AE_IFLNK);
-      archive_entry_set_symlink(ae, e.content.c_str());
-      archive_entry_set_perm(ae, 0777);
-    } else {
-      archive_entry_set_filetype(ae, AE_IFREG);
-      archive_entry_set_perm(ae, e.perm);
-      archive_entry_set_size(ae, static_cast<la_int64_t>(e.content.size()));
-    }
-    archive_write_header(a, ae);
-    if (!e.symlink) archive_write_data(a, e.content.data(), e.content.size());
-    archive_entry_free(ae);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
+  std::vector<testing_util::ZipEntry> zip;
+  for (const auto& [name, e] : entries)
+    zip.push_back({name, e.content, e.perm, e.symlink});
+  ASSERT_TRUE(testing_util::WriteZip(path, zip));
 }
 
 int Sh(const std::string& cmd, std::string* out) {
