@@ -206,6 +206,17 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
         absl::StrCat("no image ", ref.empty() ? "(give :REF)" : "'" + ref + "'",
                      " in ", dir, " (refs: ", absl::StrJoin(refs, ", "), ")"));
   }
+  // An image whose descriptor names its platform must be the wanted one.
+  auto platform_of = [](const Struct& descriptor) -> std::string {
+    const Struct* p = Obj(descriptor, "platform");
+    if (p == nullptr) return "";
+    return Str(*p, "os") + "/" + Str(*p, "architecture");
+  };
+  const std::string wanted = options.os + "/" + options.architecture;
+  if (std::string p = platform_of(*chosen); !p.empty() && p != wanted) {
+    return absl::NotFoundError(absl::StrCat("the image in ", dir, " is for ",
+                                            p, ", not ", wanted));
+  }
   // Down through nested indexes to the manifest of the wanted platform.
   Struct manifest;
   Digest manifest_digest = Digest::Empty();
@@ -232,18 +243,15 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
     const Struct* next = nullptr;
     std::vector<std::string> platforms;
     for (const Struct* m : List(doc, "manifests")) {
-      const Struct* p = Obj(*m, "platform");
-      std::string os = p ? Str(*p, "os") : "",
-                  arch = p ? Str(*p, "architecture") : "";
-      platforms.push_back(os + "/" + arch);
-      if (next == nullptr && os == options.os && arch == options.architecture)
-        next = m;
+      std::string p = platform_of(*m);
+      platforms.push_back(p.empty() ? "unspecified" : p);
+      if (next == nullptr && p == wanted) next = m;
     }
     if (next == nullptr) {
       return absl::NotFoundError(
           absl::StrCat("index sha256:", d.hash(), " has no manifest for ",
-                       options.os, "/", options.architecture,
-                       " (platforms: ", absl::StrJoin(platforms, ", "), ")"));
+                       wanted, " (platforms: ", absl::StrJoin(platforms, ", "),
+                       ")"));
     }
     holder = Struct(*next);
     chosen = &holder;
@@ -262,6 +270,15 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
   ASSIGN_OR_RETURN(
       Struct config,
       ParseJson(image.config_json, "config sha256:" + config_digest.hash()));
+  // The config says what the image runs on; a mislabelled index does not
+  // make an arm64 image an amd64 base.
+  std::string config_platform = Str(config, "os") + "/" +
+                                Str(config, "architecture");
+  if (config_platform != wanted) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config sha256:", config_digest.hash(), " is for ",
+                     config_platform, ", not ", wanted));
+  }
   std::vector<std::string> diff_ids;
   if (const Struct* rootfs = Obj(config, "rootfs")) {
     auto it = rootfs->fields().find("diff_ids");
