@@ -13,6 +13,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -144,8 +145,44 @@ absl::Status CheckBeneath(const std::string& root,
 namespace {
 
 bool SafeName(const std::string& n) {
-  return !n.empty() && n != "." && n != ".." &&
+  return !n.empty() && n.size() <= 255 && n != "." && n != ".." &&
          n.find('/') == std::string::npos && n.find('\0') == std::string::npos;
+}
+
+// Bounds on a staged tree (a REAPI client's): directory depth and the
+// length of a path below the work dir, so that neither recursion nor the
+// kernel's PATH_MAX decides what happens.
+constexpr int kMaxStagedDepth = 256;
+constexpr size_t kMaxStagedPath = 3000;
+
+// INVALID_ARGUMENT unless every name in `dir` is safe, unique among its
+// files, symlinks and directories, and short enough below `rel`.
+absl::Status CheckNames(const re::Directory& dir, const std::string& rel) {
+  std::set<std::string> seen;
+  auto check = [&](const std::string& name, const char* kind) {
+    if (!SafeName(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unsafe ", kind, " name '", absl::CHexEscape(name.substr(0, 300)),
+          "'"));
+    }
+    if (!seen.insert(name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("name '", absl::CHexEscape(name), "' appears twice in ",
+                       rel.empty() ? "the input root" : "'" + rel + "'"));
+    }
+    if (rel.size() + 1 + name.size() > kMaxStagedPath) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input path '", rel.substr(0, 100), ".../", name,
+                       "' is longer than ", kMaxStagedPath, " bytes"));
+    }
+    return absl::OkStatus();
+  };
+  for (const auto& f : dir.files()) RETURN_IF_ERROR(check(f.name(), "file"));
+  for (const auto& l : dir.symlinks())
+    RETURN_IF_ERROR(check(l.name(), "symlink"));
+  for (const auto& d : dir.directories())
+    RETURN_IF_ERROR(check(d.name(), "directory"));
+  return absl::OkStatus();
 }
 
 // Depth of `target` relative to a symlink at `depth` levels below the root:
@@ -225,11 +262,12 @@ bool ResolvesBeneath(const std::string& root, const std::string& link,
 absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
                       const std::string& dest, int depth,
                       const std::string& rel, std::vector<std::string>* links) {
+  if (depth > kMaxStagedDepth) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input tree deeper than ", kMaxStagedDepth, " directories"));
+  }
+  RETURN_IF_ERROR(CheckNames(dir, rel));
   for (const auto& f : dir.files()) {
-    if (!SafeName(f.name())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unsafe file name '", f.name(), "'"));
-    }
     ASSIGN_OR_RETURN(Digest d, Digest::FromProto(f.digest()));
     std::string path = dest + "/" + f.name();
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -261,10 +299,10 @@ absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
     close(fd);
   }
   for (const auto& l : dir.symlinks()) {
-    if (!SafeName(l.name()) || !SafeSymlink(l.target(), depth)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("symlink '", l.name(), "' -> '", l.target(),
-                       "' is unsafe (absolute or leaves the tree)"));
+    if (!SafeSymlink(l.target(), depth)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "symlink '", l.name(), "' -> '", absl::CHexEscape(l.target()),
+          "' is unsafe (absolute or leaves the tree)"));
     }
     std::string path = dest + "/" + l.name();
     if (symlink(l.target().c_str(), path.c_str()) != 0)
@@ -272,10 +310,6 @@ absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
     links->push_back(rel.empty() ? l.name() : rel + "/" + l.name());
   }
   for (const auto& sub : dir.directories()) {
-    if (!SafeName(sub.name())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unsafe directory name '", sub.name(), "'"));
-    }
     ASSIGN_OR_RETURN(
         re::Directory child,
         ReadProtoBlob<re::Directory>(cas, sub.digest(), "input directory"));
