@@ -374,7 +374,9 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
 
     if (run.timed_out) {
       outcome.status = absl::DeadlineExceededError(run.Describe());
-    } else if (run.memory_exceeded) {
+    } else if (run.memory_exceeded ||
+               (run.pids_exceeded && result.exit_code() != 0)) {
+      // The result is kept; the status names the limit that ended it.
       outcome.status = absl::ResourceExhaustedError(run.Describe());
     }
     // Only clean, successful runs become cache entries.

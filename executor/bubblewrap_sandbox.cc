@@ -351,6 +351,9 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     _exit(127);
   }
   SandboxResult result;
+  result.timeout_limit = spec.timeout;
+  result.memory_limit = spec.memory_bytes;
+  result.pids_limit = spec.max_pids;
   int status = 0;
   absl::Time deadline = start + spec.timeout;
   while (true) {

@@ -60,8 +60,13 @@ struct SandboxResult {
   bool memory_exceeded = false;
   bool pids_exceeded = false;
   absl::Duration wall_time;
-  // A one-line account: "exit 0", "killed: memory limit (256 MiB) exceeded",
-  // ...
+  // The limits the command ran under (from the spec), for Describe().
+  absl::Duration timeout_limit;
+  int64_t memory_limit = 0;
+  int64_t pids_limit = 0;
+  // A one-line account naming the limit that ended it: "exit 0",
+  // "killed: memory limit (256 MiB) exceeded", "killed: wall-time limit
+  // (1m30s) exceeded", "exit 1 (process limit 64 reached)", ...
   std::string Describe() const;
   bool ok() const { return exit_code == 0 && !timed_out && term_signal == 0; }
 };
