@@ -34,8 +34,9 @@ namespace lr = google::longrunning;
 using common::Digest;
 using ::testing::HasSubstr;
 
-// PIDs whose command line contains `marker` as one argument.
-std::vector<pid_t> ProcessesWithArgument(const std::string& marker) {
+// PIDs of `sleep MARKER` processes (bwrap's own command line holds the
+// marker too: only the sleeps count).
+std::vector<pid_t> SleepsWithArgument(const std::string& marker) {
   std::vector<pid_t> found;
   DIR* d = opendir("/proc");
   if (d == nullptr) return found;
@@ -45,9 +46,9 @@ std::vector<pid_t> ProcessesWithArgument(const std::string& marker) {
     std::ifstream in(absl::StrCat("/proc/", pid, "/cmdline"));
     std::stringstream ss;
     ss << in.rdbuf();
-    for (absl::string_view arg : absl::StrSplit(ss.str(), '\0')) {
-      if (arg == marker) found.push_back(pid);
-    }
+    std::vector<std::string> args = absl::StrSplit(ss.str(), '\0');
+    if (args.size() >= 2 && args[0] == "sleep" && args[1] == marker)
+      found.push_back(pid);
   }
   closedir(d);
   return found;
@@ -96,14 +97,13 @@ TEST(ExecutorStopTest, SigtermKillsTheRunningSandboxWithinFiveSeconds) {
   std::string work = testing_util::NewTempDir("stop-exec");
   std::string log = work + ".log";
   testing_util::Subprocess executor;
-  ASSERT_TRUE(
-      executor
-          .Start({testing_util::RunfilePath("executor/pbrx-executor"),
-                  "--coordinator=grpc://" + coord->address(),
-                  "--cache=grpc://" + cache->address(), "--work-dir=" + work,
-                  "--name=stopping"},
-                 log)
-          .ok());
+  ASSERT_TRUE(executor
+                  .Start({testing_util::RunfilePath("executor/pbrx-executor"),
+                          "--coordinator=grpc://" + coord->address(),
+                          "--cache=grpc://" + cache->address(),
+                          "--work-dir=" + work, "--name=stopping"},
+                         log)
+                  .ok());
   ASSERT_TRUE(
       Eventually([&] { return coord->scheduler().Stats().workers.size() == 1; },
                  absl::Seconds(30)))
@@ -129,18 +129,25 @@ TEST(ExecutorStopTest, SigtermKillsTheRunningSandboxWithinFiveSeconds) {
   auto stub = re::Execution::NewStub(grpc::CreateChannel(
       coord->address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
-  std::thread client([&] {
-    re::ExecuteRequest req;
-    *req.mutable_action_digest() = action_digest.ToProto();
-    auto reader = stub->Execute(&ctx, req);
-    lr::Operation op;
-    while (reader->Read(&op)) {
+  // Whatever an assertion below does, the client call ends and is joined.
+  struct Joiner {
+    grpc::ClientContext& ctx;
+    std::thread thread;
+    ~Joiner() {
+      ctx.TryCancel();
+      if (thread.joinable()) thread.join();
     }
-    reader->Finish();
-  });
-  ASSERT_TRUE(
-      Eventually([&] { return ProcessesWithArgument(marker).size() == 2; },
-                 absl::Seconds(30)))
+  } client{ctx, std::thread([&] {
+             re::ExecuteRequest req;
+             *req.mutable_action_digest() = action_digest.ToProto();
+             auto reader = stub->Execute(&ctx, req);
+             lr::Operation op;
+             while (reader->Read(&op)) {
+             }
+             reader->Finish();
+           })};
+  ASSERT_TRUE(Eventually([&] { return SleepsWithArgument(marker).size() == 2; },
+                         absl::Seconds(30)))
       << testing_util::ReadFile(log);
   EXPECT_GT(CgroupsOf(executor.pid(), "/sys/fs/cgroup", 6), 0)
       << "the step runs in cgroups named after the executor";
@@ -151,7 +158,7 @@ TEST(ExecutorStopTest, SigtermKillsTheRunningSandboxWithinFiveSeconds) {
                            << testing_util::ReadFile(log);
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
   // Nothing of the step is left: no process, no cgroup, no run dir.
-  EXPECT_THAT(ProcessesWithArgument(marker), ::testing::IsEmpty());
+  EXPECT_THAT(SleepsWithArgument(marker), ::testing::IsEmpty());
   EXPECT_EQ(CgroupsOf(executor_pid, "/sys/fs/cgroup", 6), 0);
   std::vector<std::string> runs;
   if (DIR* d = opendir((work + "/runs").c_str())) {
@@ -168,7 +175,7 @@ TEST(ExecutorStopTest, SigtermKillsTheRunningSandboxWithinFiveSeconds) {
                  absl::Seconds(10)));
 
   ctx.TryCancel();
-  client.join();
+  client.thread.join();
   coord->Shutdown(absl::Seconds(1));
   cache->Shutdown(absl::Seconds(1));
 }
