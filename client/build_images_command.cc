@@ -35,6 +35,7 @@
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
+#include "executor/egress_network.h"
 #include "executor/layer_store.h"
 #include "executor/shared_executor.h"
 
@@ -44,7 +45,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: pbrx build-images [--prefix P] [--tag T]... [--base debian:SUITE] "
     "[--output oci:DIR] [--find-links DIR] [--index-url URL] "
-    "[--extra-index-url URL]... [--constraint FILE]... "
+    "[--extra-index-url URL]... [--trusted-host HOST]... "
+    "[--constraint FILE]... "
     "[--cache-dir DIR] [--jobs N] [--farm grpc://HOST:PORT] [--json] "
     "[--action-memory SIZE] [--action-pids N] [--action-timeout-max D] "
     "[--action-tmp-size SIZE] [--allow-no-cgroups] [DIR...]\n";
@@ -64,10 +66,12 @@ bool MkdirP(const std::string& path) {
   return true;
 }
 
-// index-url / extra-index-url from [global] of the pip configuration files
+// index-url / extra-index-url / trusted-host from [global] of the pip
+// configuration files
 // pip reads ($PIP_CONFIG_FILE, /etc/pip.conf, ~/.config/pip/pip.conf,
 // ~/.pip/pip.conf; later files win).
-void ReadPipConf(std::string* index_url, std::vector<std::string>* extra) {
+void ReadPipConf(std::string* index_url, std::vector<std::string>* extra,
+                 std::vector<std::string>* trusted) {
   std::vector<std::string> files = {"/etc/pip.conf"};
   if (const char* home = std::getenv("HOME")) {
     files.push_back(std::string(home) + "/.pip/pip.conf");
@@ -85,6 +89,13 @@ void ReadPipConf(std::string* index_url, std::vector<std::string>* extra) {
     const common::project::IniSection* global = ini->Find("global");
     if (global == nullptr) continue;
     if (const auto* e = global->Find("index-url")) *index_url = e->value;
+    if (const auto* e = global->Find("trusted-host")) {
+      trusted->clear();
+      for (absl::string_view h : absl::StrSplit(
+               e->value, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
+        trusted->push_back(std::string(h));
+      }
+    }
     if (const auto* e = global->Find("extra-index-url")) {
       extra->clear();
       for (absl::string_view u : absl::StrSplit(
@@ -141,6 +152,9 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     } else if (a == "--extra-index-url") {
       if (!take(&v)) return UsageError(io, "--extra-index-url needs a value");
       options.extra_index_urls.push_back(v);
+    } else if (a == "--trusted-host") {
+      if (!take(&v)) return UsageError(io, "--trusted-host needs HOST[:PORT]");
+      options.trusted_hosts.push_back(v);
     } else if (a == "--find-links") {
       if (!take(&options.find_links))
         return UsageError(io, "--find-links needs a value");
@@ -189,7 +203,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   }
   if (options.index_url.empty() && options.extra_index_urls.empty()) {
     // As pip itself would: the index settings of the user's pip.conf.
-    ReadPipConf(&options.index_url, &options.extra_index_urls);
+    ReadPipConf(&options.index_url, &options.extra_index_urls,
+                &options.trusted_hosts);
   }
   if (!options.extra_index_urls.empty() && options.index_url.empty()) {
     return UsageError(
@@ -214,6 +229,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   inputs.tags = options.tags;
   inputs.index_url = options.index_url;
   inputs.extra_index_urls = options.extra_index_urls;
+  inputs.trusted_hosts = options.trusted_hosts;
   inputs.pbr_version = options.pbr_version;
   inputs.source_date_epoch = options.source_date_epoch;
   if (absl::Status s = coordinator::ValidateBuildInputs(
@@ -271,6 +287,12 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
             << (!layers.ok() ? layers.status().message()
                              : sandbox.status().message())
             << "\n";
+    return 1;
+  }
+  // Steps that download run in a network of their own (slirp4netns).
+  if (absl::Status s = executor::CheckEgressTools(executor::EgressOptions{});
+      !s.ok()) {
+    *io.err << "pbrx build-images: " << s.message() << "\n";
     return 1;
   }
   // Never a silent fallback: without cgroups a step's memory and process

@@ -125,6 +125,7 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   for (const auto& t : o.tags) req.add_tags(t);
   req.set_index_url(o.index_url);
   for (const auto& u : o.extra_index_urls) req.add_extra_index_urls(u);
+  for (const auto& h : o.trusted_hosts) req.add_trusted_hosts(h);
   req.set_source_date_epoch(o.source_date_epoch);
   req.set_pbr_version(o.pbr_version);
   req.set_jobs(b.jobs);

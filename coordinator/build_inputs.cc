@@ -110,6 +110,14 @@ absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
         ValidateUrl(Field(names, "--extra-index-url", "extra_index_urls"), u);
     if (!s.ok()) return s;
   }
+  for (const std::string& h : in.trusted_hosts) {
+    static const std::regex kHostPort(
+        "[A-Za-z0-9][A-Za-z0-9.-]{0,252}(:[0-9]{1,5})?");
+    if (!std::regex_match(h, kHostPort)) {
+      return Refuse(Field(names, "--trusted-host", "trusted_hosts"), h,
+                    "not a HOST or HOST:PORT (letters, digits, . -)");
+    }
+  }
   static const std::regex kVersion("[A-Za-z0-9.+!_-]{0,64}");
   if (!std::regex_match(in.pbr_version, kVersion)) {
     return Refuse(Field(names, "PBR_VERSION", "pbr_version"), in.pbr_version,

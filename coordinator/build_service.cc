@@ -83,6 +83,8 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   inputs.index_url = request->index_url();
   inputs.extra_index_urls.assign(request->extra_index_urls().begin(),
                                  request->extra_index_urls().end());
+  inputs.trusted_hosts.assign(request->trusted_hosts().begin(),
+                              request->trusted_hosts().end());
   inputs.pbr_version = request->pbr_version();
   inputs.source_date_epoch = request->source_date_epoch();
   if (absl::Status s = ValidateBuildInputs(inputs, FieldNames::kBuildRequest);
@@ -113,6 +115,8 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   options.index_url = request->index_url();
   options.extra_index_urls.assign(request->extra_index_urls().begin(),
                                   request->extra_index_urls().end());
+  options.trusted_hosts.assign(request->trusted_hosts().begin(),
+                               request->trusted_hosts().end());
   options.source_date_epoch = request->source_date_epoch();
   options.pbr_version = request->pbr_version();
   options.output_layout = root + "/out";

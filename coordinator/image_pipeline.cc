@@ -846,6 +846,9 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
         for (const std::string& u : options.extra_index_urls) {
           r.argv.insert(r.argv.end(), {"--extra-index-url", u});
         }
+        for (const std::string& h : options.trusted_hosts) {
+          r.argv.insert(r.argv.end(), {"--trusted-host", h});
+        }
         r.platform.emplace_back("network", "egress");
         r.do_not_cache = true;  // the index may have changed since
       }

@@ -44,6 +44,8 @@ struct BuildOptions {
   // never cached (an index changes); fetched files are, by URL and sha256.
   std::string index_url;
   std::vector<std::string> extra_index_urls;
+  // Hosts pip may reach over plain http (pip --trusted-host HOST[:PORT]).
+  std::vector<std::string> trusted_hosts;
   // pip constraints files (`-c`), e.g. a lock file of `name==version` pins:
   // their contents are inputs of every resolution.
   std::vector<std::string> constraints;

@@ -252,6 +252,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
     spec.working_directory = command.working_directory();
     spec.stdout_path = run_dir + "/stdout";
     spec.stderr_path = run_dir + "/stderr";
+    spec.scratch_dir = run_dir;
     spec.timeout = std::min(
         action.has_timeout() && (action.timeout().seconds() > 0 ||
                                  action.timeout().nanos() > 0)

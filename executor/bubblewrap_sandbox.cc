@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -27,6 +29,38 @@
 
 namespace pbrx::executor {
 namespace {
+
+// Descriptor numbers bwrap is given (the child moves them there).
+constexpr int kSeccompFd = 3;  // the seccomp program
+constexpr int kInfoFd = 4;     // bwrap writes {"child-pid": N} (egress)
+constexpr int kBlockFd = 5;    // bwrap waits for a byte here (egress)
+constexpr int kResolvFd = 6;   // the sandbox's /etc/resolv.conf (egress)
+constexpr char kEgressResolvConf[] = "nameserver 10.0.2.3\n";
+
+// The pid bwrap reports on its info descriptor ({"child-pid": N, ...}), or
+// -1 when it closes it first or says nothing within `timeout`.
+pid_t ReadChildPid(int fd, absl::Duration timeout) {
+  std::string text;
+  absl::Time end = absl::Now() + timeout;
+  while (text.find('}') == std::string::npos) {
+    int left = static_cast<int>(absl::ToInt64Milliseconds(end - absl::Now()));
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, left) != 1) return -1;
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) return -1;
+    text.append(buf, n);
+    if (text.size() > 4096) return -1;
+  }
+  size_t key = text.find("\"child-pid\"");
+  if (key == std::string::npos) return -1;
+  size_t digits = text.find_first_of("0123456789", key);
+  if (digits == std::string::npos) return -1;
+  pid_t pid = 0;
+  for (size_t i = digits; i < text.size() && absl::ascii_isdigit(text[i]); ++i)
+    pid = pid * 10 + (text[i] - '0');
+  return pid;
+}
 
 bool IsDir(const std::string& p) {
   struct stat st;
@@ -176,16 +210,23 @@ absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
 }
 
 std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
-                                                      int seccomp_fd) const {
+                                                      bool seccomp,
+                                                      bool egress) const {
   std::vector<std::string> a = {options_.bwrap, "--die-with-parent",
                                 "--new-session"};
   if (spec.package_manager) {
     a.insert(a.end(), {"--unshare-pid", "--unshare-ipc", "--unshare-uts",
                        "--unshare-cgroup-try"});
-    if (!spec.network) a.push_back("--unshare-net");
+    if (!spec.network || egress) a.push_back("--unshare-net");
   } else {
     a.push_back("--unshare-all");
-    if (spec.network) a.push_back("--share-net");
+    if (spec.network && !egress) a.push_back("--share-net");
+  }
+  if (egress) {
+    // bwrap says the sandbox's pid on kInfoFd and waits on kBlockFd until
+    // its network is ready.
+    a.insert(a.end(), {"--info-fd", absl::StrCat(kInfoFd), "--block-fd",
+                       absl::StrCat(kBlockFd)});
   }
   if (!spec.rootfs.empty()) {
     a.insert(a.end(),
@@ -210,9 +251,14 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
       a.insert(a.end(), {"--ro-bind-try", p, p});
     }
   }
-  if (spec.network)
+  if (egress) {
+    // Readable by every user (apt fetches as _apt).
+    a.insert(a.end(), {"--perms", "0644", "--ro-bind-data",
+                       absl::StrCat(kResolvFd), "/etc/resolv.conf"});
+  } else if (spec.network) {
     a.insert(a.end(),
              {"--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"});
+  }
   a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--perms", "1777"});
   if (spec.tmp_bytes > 0)
     a.insert(a.end(), {"--size", absl::StrCat(spec.tmp_bytes)});
@@ -238,8 +284,7 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
   }
   a.push_back("--clearenv");
   for (const auto& [k, v] : spec.env) a.insert(a.end(), {"--setenv", k, v});
-  if (seccomp_fd >= 0)
-    a.insert(a.end(), {"--seccomp", absl::StrCat(seccomp_fd)});
+  if (seccomp) a.insert(a.end(), {"--seccomp", absl::StrCat(kSeccompFd)});
   a.push_back("--");
   a.insert(a.end(), spec.argv.begin(), spec.argv.end());
   return a;
@@ -260,6 +305,7 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   if (options_.seccomp && seccomp_fd < 0) {
     return absl::UnavailableError("cannot build the seccomp filter");
   }
+  const bool egress = spec.network && options_.isolate_egress;
   // Limits: one child cgroup per run.
   std::string id = absl::StrCat("pbrx-", getpid(), "-", next_id_.fetch_add(1));
   std::string mem_cg, pids_cg;
@@ -308,7 +354,32 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
           absl::StrCat("cannot set up pids cgroup ", pids_cg));
     }
   }
-  std::vector<std::string> args = BuildArgs(spec, seccomp_fd);
+  // Egress: bwrap reports the sandbox's pid on one pipe and waits on
+  // another until its network is ready; its resolv.conf comes from a third.
+  int info[2] = {-1, -1}, block[2] = {-1, -1}, resolv[2] = {-1, -1};
+  auto close_pipes = [&] {
+    for (int* p : {info, block, resolv}) {
+      for (int i : {0, 1}) {
+        if (p[i] >= 0) close(p[i]);
+        p[i] = -1;
+      }
+    }
+  };
+  if (egress) {
+    if (pipe2(info, O_CLOEXEC) != 0 || pipe2(block, O_CLOEXEC) != 0 ||
+        pipe2(resolv, O_CLOEXEC) != 0 ||
+        write(resolv[1], kEgressResolvConf, sizeof(kEgressResolvConf) - 1) !=
+            static_cast<ssize_t>(sizeof(kEgressResolvConf) - 1)) {
+      close_pipes();
+      RemoveCgroup(mem_cg);
+      RemoveCgroup(pids_cg);
+      if (seccomp_fd >= 0) close(seccomp_fd);
+      return absl::UnavailableError("cannot create the sandbox's pipes");
+    }
+    close(resolv[1]);
+    resolv[1] = -1;
+  }
+  std::vector<std::string> args = BuildArgs(spec, seccomp_fd >= 0, egress);
   std::vector<char*> argv;
   for (std::string& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
@@ -342,13 +413,76 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     };
     redirect(spec.stdout_path, STDOUT_FILENO);
     redirect(spec.stderr_path, STDERR_FILENO);
-    // Nothing else of this process reaches the sandbox: every descriptor
-    // but 0-2 (and the seccomp program bwrap reads) is closed, whatever
-    // other threads had open without O_CLOEXEC.
-    if (seccomp_fd > 3) syscall(SYS_close_range, 3, seccomp_fd - 1, 0);
-    syscall(SYS_close_range, std::max(3, seccomp_fd + 1), ~0U, 0);
+    // bwrap's descriptors at their fixed numbers (moved out of the way
+    // first); nothing else of this process reaches the sandbox: every other
+    // descriptor is closed, whatever other threads had open without
+    // O_CLOEXEC.
+    std::vector<std::pair<int, int>> moves;
+    if (seccomp_fd >= 0) moves.emplace_back(seccomp_fd, kSeccompFd);
+    if (egress) {
+      moves.emplace_back(info[1], kInfoFd);
+      moves.emplace_back(block[0], kBlockFd);
+      moves.emplace_back(resolv[0], kResolvFd);
+    }
+    for (auto& m : moves) m.first = fcntl(m.first, F_DUPFD, 32);
+    for (const auto& m : moves) dup2(m.first, m.second);
+    for (int fd = 3; fd <= kResolvFd; ++fd) {
+      if (std::none_of(moves.begin(), moves.end(),
+                       [fd](const auto& m) { return m.second == fd; }))
+        close(fd);
+    }
+    syscall(SYS_close_range, kResolvFd + 1, ~0U, 0);
     execv(argv[0], argv.data());
     _exit(127);
+  }
+  // Egress: the sandbox's network before its command runs.
+  std::unique_ptr<EgressNetwork> network;
+  if (egress) {
+    close(info[1]);
+    close(block[0]);
+    close(resolv[0]);
+    info[1] = block[0] = resolv[0] = -1;
+    pid_t inner = ReadChildPid(info[0], absl::Seconds(30));
+    absl::Status attached =
+        inner <= 0 ? absl::UnavailableError(
+                         "bwrap reported no sandbox process (see its stderr)")
+                   : absl::OkStatus();
+    std::string scratch = spec.scratch_dir;
+    std::string temp_scratch;
+    if (attached.ok() && scratch.empty()) {
+      char tmpl[] = "/tmp/pbrx-egress-XXXXXX";
+      if (mkdtemp(tmpl) != nullptr) scratch = temp_scratch = tmpl;
+    }
+    if (attached.ok()) {
+      absl::StatusOr<std::unique_ptr<EgressNetwork>> n =
+          EgressNetwork::Attach(inner, scratch, options_.egress);
+      if (n.ok()) {
+        network = std::move(*n);
+      } else {
+        attached = n.status();
+      }
+    }
+    if (!temp_scratch.empty()) {
+      unlink((temp_scratch + "/slirp4netns.log").c_str());
+      unlink((temp_scratch + "/egress-routes").c_str());
+      unlink((temp_scratch + "/egress-routes.log").c_str());
+      rmdir(temp_scratch.c_str());
+    }
+    if (!attached.ok()) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      close_pipes();
+      RemoveCgroup(mem_cg);
+      if (pids_cg != mem_cg) RemoveCgroup(pids_cg);
+      if (seccomp_fd >= 0) close(seccomp_fd);
+      return attached;
+    }
+    // Go.
+    if (write(block[1], "1", 1) != 1) {
+      // bwrap is gone; its exit status says why.
+    }
+    close_pipes();
   }
   SandboxResult result;
   result.timeout_limit = spec.timeout;
@@ -370,6 +504,7 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     absl::SleepFor(absl::Milliseconds(2));
   }
   result.wall_time = absl::Now() - start;
+  network.reset();  // slirp4netns stops with the sandbox
   if (seccomp_fd >= 0) close(seccomp_fd);
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "executor/egress_network.h"
 #include "executor/sandbox.h"
 
 namespace pbrx::executor {
@@ -37,6 +38,13 @@ struct BubblewrapOptions {
   // filesystem and nothing is ever created in it).
   bool cgroup2_plain_dir_for_tests = false;
   bool seccomp = true;
+  // network=egress: a network namespace of the sandbox's own with
+  // slirp4netns and denied routes (executor/egress_network.h). false shares
+  // the host's network namespace (only for hosts that cannot run
+  // slirp4netns; pbrx-executor --egress-isolation=false, documented as
+  // unsafe).
+  bool isolate_egress = true;
+  EgressOptions egress;
 };
 
 class BubblewrapSandbox : public Sandbox {
@@ -57,8 +65,8 @@ class BubblewrapSandbox : public Sandbox {
  private:
   explicit BubblewrapSandbox(const BubblewrapOptions& options)
       : options_(options) {}
-  std::vector<std::string> BuildArgs(const SandboxSpec& spec,
-                                     int seccomp_fd) const;
+  std::vector<std::string> BuildArgs(const SandboxSpec& spec, bool seccomp,
+                                     bool egress) const;
 
   BubblewrapOptions options_;
   std::string memory_cgroup_;  // this process's memory cgroup dir, if writable

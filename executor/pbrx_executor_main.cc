@@ -5,6 +5,7 @@
 //       [--slots N] [--work-dir DIR] [--name NAME] [--platform KEY=VALUE]...
 //       [--action-memory SIZE] [--action-pids N] [--action-timeout-max D]
 //       [--action-tmp-size SIZE] [--metrics-listen HOST:PORT]
+//       [--egress-deny CIDR]... [--egress-isolation=false]
 //
 // Offers by default: network=none, network=egress (unless --egress=false),
 // capture=outputs, capture=rootfs-diff and rootfs=* (any layer stack), plus
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
   int64_t max_output = int64_t{16} << 30;
   pbrx::executor::ActionRunnerOptions ro;
   std::string metrics_listen;
+  std::vector<std::string> egress_deny;
+  bool egress_isolation = true;
   bool version = false, quiet = false, egress = true;
   bool allow_no_cgroups = false;
   std::string cgroup_root = "/sys/fs/cgroup";
@@ -102,6 +105,15 @@ int main(int argc, char** argv) {
       "egress", &egress,
       "offer network=egress (steps that download: distro packages, "
       "index resolution); --egress=false on hosts without a route out");
+  flags.AddBool("egress-isolation", &egress_isolation,
+                "network=egress steps get a network namespace of their own "
+                "(slirp4netns) that cannot reach this host or the farm; "
+                "--egress-isolation=false shares this host's network with "
+                "them (unsafe: only where slirp4netns cannot run)");
+  flags.AddStringList("egress-deny", &egress_deny,
+                      "IPv4 CIDR egress steps may never reach, besides this "
+                      "host's addresses, link-local/metadata addresses and "
+                      "the coordinator's and cache's (repeat)");
   flags.AddBool("allow-no-cgroups", &allow_no_cgroups,
                 "start even without writable memory and pids cgroups (limits "
                 "then fall back to rlimits, which a step can evade); without "
@@ -180,6 +192,32 @@ int main(int argc, char** argv) {
   if (!layers.ok()) return Fail(std::string(layers.status().message()));
   pbrx::executor::BubblewrapOptions bo;
   bo.cgroup_root = cgroup_root;
+  bo.isolate_egress = egress_isolation;
+  for (const std::string& cidr : egress_deny) {
+    if (!pbrx::executor::IsIpv4Cidr(cidr)) {
+      std::fprintf(stderr,
+                   "pbrx-executor: --egress-deny %s: expected an IPv4 CIDR "
+                   "a.b.c.d/n (see --help)\n",
+                   cidr.c_str());
+      return 2;
+    }
+    bo.egress.denied.push_back(cidr);
+  }
+  // The farm's own hosts are never an egress destination.
+  for (const std::string* target : {&*coordinator_target, &*cache_target}) {
+    for (const std::string& a : pbrx::executor::ResolveIpv4(*target))
+      bo.egress.denied.push_back(a);
+  }
+  if (egress && egress_isolation) {
+    if (absl::Status s = pbrx::executor::CheckEgressTools(bo.egress); !s.ok())
+      return Fail(absl::StrCat(s.message(), "; or run with --egress=false"));
+  }
+  if (egress && !egress_isolation) {
+    pbrx::common::LogWarning(
+        "pbrx-executor: network=egress steps share this host's network "
+        "(--egress-isolation=false): they can reach its loopback and the "
+        "farm");
+  }
   auto sandbox = pbrx::executor::BubblewrapSandbox::Create(bo);
   if (!sandbox.ok()) return Fail(std::string(sandbox.status().message()));
   // Never a silent fallback: without cgroups a step's memory and process

@@ -34,7 +34,13 @@ struct SandboxSpec {
   std::string working_directory;
   // Extra read-only binds: host path -> path inside.
   std::map<std::string, std::string> ro_binds;
-  bool network = false;  // false: only a private loopback
+  // false: only a private loopback. true: the outside, through the
+  // sandbox's own network namespace (EgressNetwork) unless the sandbox is
+  // configured to share the host's (tests of other parts only).
+  bool network = false;
+  // A host directory for the sandbox's own files (never visible inside),
+  // e.g. slirp4netns' log; "" = a temporary one.
+  std::string scratch_dir;
   // Run as root inside with the namespaces package managers need (apt's
   // _apt user): pid/ipc/uts/cgroup unshared, the user namespace not, and
   // only the capabilities dpkg/apt use (chown, dac_override, fowner, fsetid,

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Dependencies from a PEP 503 index on loopback (python3 -m http.server):
-# resolve runs against the index (never cached), fetch steps download by URL
-# and verify sha256 (cached), sdists are built into wheels; the index is
-# also found through pip.conf as pip would. Only 127.0.0.1 is contacted
-# (besides Debian's mirror for distro layers).
+# Dependencies from a PEP 503 index (python3 -m http.server) on another
+# "host": a network namespace of its own behind a veth pair, which steps
+# reach the way they reach the outside (their own network namespace and
+# slirp4netns): resolve runs against the index (never cached), fetch steps
+# download by URL and verify sha256 (cached), sdists are built into wheels;
+# the index (plain http: --trusted-host) is also found through pip.conf as
+# pip would. The same index on
+# this host's loopback is out of the steps' reach. Only those two servers are
+# contacted (besides Debian's mirror for distro layers).
 set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
 REPO="$TEST_SRCDIR/pbrx"
@@ -13,24 +17,55 @@ source "$REPO/tests/seed_lib.sh"
 CACHE="$T/cache"
 seeded_cache "$CACHE"
 SERVER=""
-trap '[[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null || true' EXIT
+LOOPBACK_SERVER=""
+HOLDER=""
+N=$(( $$ % 200 + 20 ))
+cleanup() {
+  [[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null || true
+  [[ -n "$LOOPBACK_SERVER" ]] && kill "$LOOPBACK_SERVER" 2>/dev/null || true
+  [[ -n "$HOLDER" ]] && kill "$HOLDER" 2>/dev/null || true
+}
+trap cleanup EXIT
 
 cp -rL "$REPO/examples/pbr-service" "$T/src"
 stage_dists "$T/dists"
 "$T/tools/make-test-index" "$T/dists" "$T/index"
-# The server takes its own port (0) and prints it.
-python3 -u -m http.server --bind 127.0.0.1 0 --directory "$T/index" >"$T/server.out" 2>"$T/server.log" &
-SERVER=$!
-PORT=""
+# The index host: 10.214.N.2 in a network namespace held by a process of
+# its own (it and the veth pair go when that process is killed), this host
+# 10.214.N.1.
+unshare --net sleep 3600 &
+HOLDER=$!
+NS="/proc/$HOLDER/ns/net"
 for _ in $(seq 1 100); do
-  PORT=$(sed -n 's/^Serving HTTP on .* port \([0-9]*\) .*/\1/p' "$T/server.out")
-  [[ -n "$PORT" ]] && break
-  sleep 0.1
+  [[ "$(readlink "$NS")" != "$(readlink /proc/self/ns/net)" ]] && break
+  sleep 0.05
 done
-[[ -n "$PORT" ]] || fail "the index server printed no port"
-URL="http://127.0.0.1:$PORT/simple"
+ip link add "pbxi$$" type veth peer name "pbxj$$" netns "$HOLDER"
+ip addr add "10.214.$N.1/30" dev "pbxi$$"
+ip link set "pbxi$$" up
+nsenter --net="$NS" ip addr add "10.214.$N.2/30" dev "pbxj$$"
+nsenter --net="$NS" ip link set "pbxj$$" up
+nsenter --net="$NS" ip link set lo up
+# start_server OUT LOG BIND [nsenter args...]: a server taking its own port
+# (0); sets PORT from what it prints.
+start_server() {
+  local out="$1" log="$2" bind="$3"; shift 3
+  "$@" python3 -u -m http.server --bind "$bind" 0 --directory "$T/index" >"$out" 2>"$log" &
+  STARTED=$!
+  PORT=""
+  for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/^Serving HTTP on .* port \([0-9]*\) .*/\1/p' "$out")
+    [[ -n "$PORT" ]] && return 0
+    sleep 0.1
+  done
+  fail "the index server printed no port"
+}
+start_server "$T/server.out" "$T/server.log" "10.214.$N.2" nsenter --net="$NS"
+SERVER=$STARTED
+URL="http://10.214.$N.2:$PORT/simple"
+TRUSTED="10.214.$N.2:$PORT"  # plain http: pip wants the host named
 
-"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/one" --index-url "$URL" --json "$T/src" \
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/one" --index-url "$URL" --trusted-host "$TRUSTED" --json "$T/src" \
   >"$T/one.json" 2>"$T/one.err" || { cat "$T/one.err"; fail "build from the index"; }
 python3 - "$T/one.json" <<'PY' || fail "report of the first build"
 import json, sys
@@ -45,7 +80,7 @@ out=$(run_image one pbrx-service-api:latest)
 [[ "$out" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "api from index deps: $out"
 
 # Again, with the index from pip.conf: only the resolutions run.
-printf '[global]\nindex-url = %s\n' "$URL" >"$T/pip.conf"
+printf '[global]\nindex-url = %s\ntrusted-host = 10.214.%s.2\n' "$URL" "$N" >"$T/pip.conf"
 PIP_CONFIG_FILE="$T/pip.conf" "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/two" \
   --json "$T/src" >"$T/two.json" 2>"$T/two.err" || { cat "$T/two.err"; fail "build via pip.conf"; }
 python3 - "$T/two.json" <<'PY' || fail "second build ran more than the resolutions"
@@ -65,7 +100,7 @@ cp "$T/index/files/pbrxdemo_table-0.4.tar.gz" "$T/index/files/pbrxdemo_table-0.6
 echo "<a href=\"../../files/pbrxdemo_table-0.6.tar.gz#sha256=$(printf '0%.0s' $(seq 64))\">pbrxdemo_table-0.6.tar.gz</a><br>" \
   >>"$T/index/simple/pbrxdemo-table/index.html"
 set +e
-"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/three" --index-url "$URL" \
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/three" --index-url "$URL" --trusted-host "$TRUSTED" \
   "$T/src" >"$T/three.out" 2>"$T/three.err"
 rc=$?
 set -e
@@ -80,7 +115,7 @@ grep -qE "^ +Got +$got$" "$T/three.err" || fail "the served file's sha256 ($got)
 # A constraints file (a lock of pins) steers the resolver around the bad
 # 0.6: the build succeeds with the same digests as the first one.
 printf 'pbrxdemo-table==0.4\n' >"$T/lock.txt"
-"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/four" --index-url "$URL" \
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/four" --index-url "$URL" --trusted-host "$TRUSTED" \
   --constraint "$T/lock.txt" --json "$T/src" >"$T/four.json" 2>"$T/four.err" \
   || { cat "$T/four.err"; fail "build with a constraints file"; }
 c=$(python3 -c 'import json,sys; print([i["digest"] for i in json.load(open(sys.argv[1]))["projects"][0]["images"]])' "$T/four.json")
@@ -103,7 +138,7 @@ PY
 # An unsatisfiable pin: exit 1, the resolve step named, nothing tagged.
 printf 'pbrxdemo-colors==9.9\n' >"$T/bad-lock.txt"
 set +e
-"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/five" --index-url "$URL" \
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/five" --index-url "$URL" --trusted-host "$TRUSTED" \
   -c "$T/bad-lock.txt" "$T/src" >"$T/five.out" 2>"$T/five.err"
 rc=$?
 set -e
@@ -119,4 +154,16 @@ rc=$?
 set -e
 [[ $rc == 2 ]] || fail "missing constraints file: want exit 2, got $rc"
 grep -q "constraints file .*nope.txt cannot be read" "$T/six.err" || fail "missing constraints message"
+# The same index on this host's loopback: a step cannot reach it.
+start_server "$T/lo.out" "$T/lo.log" 127.0.0.1
+LOOPBACK_SERVER=$STARTED
+set +e
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/lo" --index-url "http://127.0.0.1:$PORT/simple" \
+  "$T/src" >"$T/lo-build.out" 2>"$T/lo-build.err"
+rc=$?
+set -e
+[[ $rc == 1 ]] || { cat "$T/lo-build.err"; fail "a build from the host's loopback index: want exit 1, got $rc"; }
+grep -q "step resolve (.*) failed: exit 1" "$T/lo-build.err" || { cat "$T/lo-build.err"; fail "no failed resolve step"; }
+grep -q "Connection refused" "$T/lo-build.err" || { cat "$T/lo-build.err"; fail "pip did not report a refused connection"; }
+! grep -q "GET " "$T/lo.log" || fail "the loopback index was reached: $(cat "$T/lo.log")"
 echo PASS
