@@ -24,9 +24,9 @@ struct BuildInputs {
   std::vector<std::string> tags;
   std::string index_url;
   std::vector<std::string> extra_index_urls;
-  std::vector<std::string> trusted_hosts;
   std::string pbr_version;
   int64_t source_date_epoch = 0;
+  std::vector<std::string> trusted_hosts;  // pip --trusted-host HOST[:PORT]
 };
 
 // How refusals name the fields.

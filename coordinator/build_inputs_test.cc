@@ -90,6 +90,21 @@ TEST(BuildInputsTest, EachFieldHasItsRule) {
        FieldNames::kFlags,
        "SOURCE_DATE_EPOCH '-5': expected seconds since 1970 up to the year "
        "9999"},
+      {{"debian:bookworm",
+        "",
+        "",
+        {},
+        "",
+        {},
+        "",
+        0,
+        {"ok.example:8080", "a b"}},
+       FieldNames::kFlags,
+       "--trusted-host 'a b': not a HOST or HOST:PORT (letters, digits, . -)"},
+      {{"debian:bookworm", "", "", {}, "", {}, "", 0, {"x;touch /tmp/y"}},
+       FieldNames::kBuildRequest,
+       "BuildRequest.trusted_hosts 'x;touch /tmp/y': not a HOST or HOST:PORT "
+       "(letters, digits, . -)"},
   };
   for (const Case& c : cases) {
     absl::Status s = ValidateBuildInputs(c.in, c.names);
