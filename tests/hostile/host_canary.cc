@@ -43,7 +43,7 @@ void Walk(const std::string& path, const std::string& rel,
 
 HostCanary::HostCanary() {
   dir_ = testing_util::NewTempDir("hostile");
-  root_ = dir_ + "/root";
+  root_ = dir_ + "/tree";
   canary_ = dir_ + "/canary";
   mkdir(root_.c_str(), 0755);
   mkdir(canary_.c_str(), 0755);
@@ -69,7 +69,7 @@ std::map<std::string, std::string> HostCanary::Snapshot() const {
   std::vector<std::string> extra;
   while (dirent* e = readdir(d)) {
     std::string n = e->d_name;
-    if (n == "." || n == ".." || n == "root" || n == "canary") continue;
+    if (n == "." || n == ".." || n == "tree" || n == "canary") continue;
     if (std::find(allowed.begin(), allowed.end(), n) == allowed.end())
       extra.push_back(n);
   }

@@ -29,7 +29,7 @@ class HostCanary {
   // Creates a fresh case directory under the test's temp dir.
   HostCanary();
   const std::string& dir() const { return dir_; }
-  const std::string& root() const { return root_; }  // dir/root, empty
+  const std::string& root() const { return root_; }  // dir/tree, empty
   const std::string& canary() const { return canary_; }
   // The secret file of the canary, what a read-through-a-link would leak.
   std::string secret_path() const { return canary_ + "/secret"; }

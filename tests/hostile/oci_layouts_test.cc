@@ -177,14 +177,14 @@ std::vector<OciCase> Cases() {
         "8b0bb7512fb6d1595c87b3604b48935021ab88233ea853246f5c244600a40929 (11 "
         "bytes)"},
       C{"BlobSymlinkToCanary", good, "base", link_blob(3, "{secret}"),
-        "INVALID_ARGUMENT: {dir}/root/blobs/sha256/{hex3}: leaves {dir}/root "
+        "INVALID_ARGUMENT: {dir}/tree/blobs/sha256/{hex3}: leaves {dir}/tree "
         "(through a symlink or '..'); files are read only beneath it"},
       C{"BlobSymlinkRelativeOut", good, "base",
         link_blob(3, "../../../canary/secret"),
-        "INVALID_ARGUMENT: {dir}/root/blobs/sha256/{hex3}: leaves {dir}/root "
+        "INVALID_ARGUMENT: {dir}/tree/blobs/sha256/{hex3}: leaves {dir}/tree "
         "(through a symlink or '..'); files are read only beneath it"},
       C{"BlobSymlinkDevZero", good, "base", link_blob(3, "/dev/zero"),
-        "INVALID_ARGUMENT: {dir}/root/blobs/sha256/{hex3}: leaves {dir}/root "
+        "INVALID_ARGUMENT: {dir}/tree/blobs/sha256/{hex3}: leaves {dir}/tree "
         "(through a symlink or '..'); files are read only beneath it"},
       C{"BlobIsADirectory", good, "base",
         [](const HostCanary& c, const std::vector<std::string>& hex) {
@@ -192,32 +192,32 @@ std::vector<OciCase> Cases() {
           unlink(blob.c_str());
           mkdir(blob.c_str(), 0755);
         },
-        "INVALID_ARGUMENT: {dir}/root/blobs/sha256/{hex3}: is not a regular "
+        "INVALID_ARGUMENT: {dir}/tree/blobs/sha256/{hex3}: is not a regular "
         "file"},
       C{"IndexSymlinkToCanary", good, "base",
         index_file([](const std::string& index) {
           symlink("../canary/secret", index.c_str());
         }),
-        "INVALID_ARGUMENT: {dir}/root/index.json: leaves {dir}/root (through a "
+        "INVALID_ARGUMENT: {dir}/tree/index.json: leaves {dir}/tree (through a "
         "symlink or '..'); files are read only beneath it"},
       C{"IndexDevZero", good, "base", index_file([](const std::string& index) {
           symlink("/dev/zero", index.c_str());
         }),
-        "INVALID_ARGUMENT: {dir}/root/index.json: leaves {dir}/root (through a "
+        "INVALID_ARGUMENT: {dir}/tree/index.json: leaves {dir}/tree (through a "
         "symlink or '..'); files are read only beneath it"},
       C{"IndexFifo", good, "base", index_file([](const std::string& index) {
           mkfifo(index.c_str(), 0644);
         }),
-        "INVALID_ARGUMENT: {dir}/root/index.json: is not a regular file"},
+        "INVALID_ARGUMENT: {dir}/tree/index.json: is not a regular file"},
       C{"IndexOverTheCap", with(0, std::string((4 << 20) + 1, ' ')), "",
         nullptr,
-        "INVALID_ARGUMENT: {dir}/root/index.json: 4194305 bytes, more than the "
+        "INVALID_ARGUMENT: {dir}/tree/index.json: 4194305 bytes, more than the "
         "limit of 4194304"},
       C{"IndexDeeplyNested",
         with(0, std::string(200000, '[') + std::string(200000, ']')), "",
-        nullptr, "INVALID_ARGUMENT: {dir}/root/index.json is not valid JSON"},
+        nullptr, "INVALID_ARGUMENT: {dir}/tree/index.json is not valid JSON"},
       C{"IndexNotJson", with(0, "schemaVersion: 2"), "", nullptr,
-        "INVALID_ARGUMENT: {dir}/root/index.json is not valid JSON"},
+        "INVALID_ARGUMENT: {dir}/tree/index.json is not valid JSON"},
       C{"ManifestWithoutConfig",
         with(
             1,
@@ -253,7 +253,7 @@ std::vector<OciCase> Cases() {
                     "@D1", "@S1",
                     R"(,"platform":{"architecture":"arm64","os":"linux"})"))),
         "", nullptr,
-        "NOT_FOUND: the image in {dir}/root is for linux/arm64, not "
+        "NOT_FOUND: the image in {dir}/tree is for linux/arm64, not "
         "linux/amd64"},
       C{"TwoImagesNoRef",
         with(
@@ -267,9 +267,9 @@ std::vector<OciCase> Cases() {
                     "@D1", "@S1",
                     R"(,"annotations":{"org.opencontainers.image.ref.name":"b"})"))),
         "", nullptr,
-        "NOT_FOUND: no image (give :REF) in {dir}/root (refs: a, b)"},
+        "NOT_FOUND: no image (give :REF) in {dir}/tree (refs: a, b)"},
       C{"RefNotThere", good, "other", nullptr,
-        "NOT_FOUND: no image 'other' in {dir}/root (refs: base)"},
+        "NOT_FOUND: no image 'other' in {dir}/tree (refs: base)"},
       C{"ConfigForAnotherPlatform",
         with(
             2,
@@ -291,7 +291,7 @@ std::vector<OciCase> Cases() {
           return p;
         }(),
         "", nullptr,
-        "INVALID_ARGUMENT: {dir}/root: indexes nested more than 4 deep"},
+        "INVALID_ARGUMENT: {dir}/tree: indexes nested more than 4 deep"},
   };
 }
 
