@@ -1,5 +1,5 @@
 // HostCanary: the host-integrity check of the hostile-input suite. A case
-// directory holds `root/` (the tree the code under attack reads or writes:
+// directory holds `tree/` (the tree the code under attack reads or writes:
 // a project, a layout, a staging dir) and, beside it, `canary/` (files, a
 // directory and a symlink standing for the host). Afterwards the canary
 // must be byte-identical, the case directory must hold nothing new (where
