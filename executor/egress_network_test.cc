@@ -5,7 +5,6 @@
 // ip ("local").
 #include "executor/egress_network.h"
 
-
 #include "absl/strings/str_cat.h"
 #include "executor/bubblewrap_sandbox.h"
 #include "gmock/gmock.h"
