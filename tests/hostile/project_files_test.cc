@@ -71,7 +71,9 @@ TEST_P(HostileProjectTest, RefusedPreciselyAndTheHostIsUntouched) {
             absl::StrReplaceAll(GetParam().message, {{"{root}", canary.root()},
                                                      {"{dir}", canary.dir()}}));
   EXPECT_TRUE(canary.Untouched());
-  if (p.ok()) EXPECT_EQ(p->name.find(HostCanary::kSecret), std::string::npos);
+  if (p.ok()) {
+    EXPECT_EQ(p->name.find(HostCanary::kSecret), std::string::npos);
+  }
 }
 
 std::vector<ProjectCase> ProjectCases() {
