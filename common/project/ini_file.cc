@@ -1,5 +1,6 @@
 #include "common/project/ini_file.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,8 @@ const IniSection* IniFile::Find(absl::string_view section) const {
 absl::StatusOr<IniFile> ParseIni(absl::string_view content,
                                  absl::string_view filename) {
   IniFile file;
+  absl::flat_hash_map<std::string, int> section_lines;  // name -> line
+  absl::flat_hash_map<std::string, int> key_lines;  // of the current section
   file.filename = std::string(filename);
   std::vector<absl::string_view> lines = absl::StrSplit(content, '\n');
   IniSection* section = nullptr;
@@ -72,15 +75,17 @@ absl::StatusOr<IniFile> ParseIni(absl::string_view content,
                                   "' (expected [name])"));
       }
       std::string name(stripped.substr(1, close - 1));
-      for (const IniSection& s : file.sections) {
-        if (s.name == name) {
-          return Error(filename, line_no,
-                       absl::StrCat("duplicate section [", name,
-                                    "] (first at line ", s.line, ")"));
-        }
+      // Duplicates are found through maps, so a hostile file with many
+      // sections or keys parses in linear time.
+      auto [first, fresh] = section_lines.try_emplace(name, line_no);
+      if (!fresh) {
+        return Error(filename, line_no,
+                     absl::StrCat("duplicate section [", name,
+                                  "] (first at line ", first->second, ")"));
       }
       file.sections.push_back(IniSection{name, line_no, {}});
       section = &file.sections.back();
+      key_lines.clear();
       entry = nullptr;
       continue;
     }
@@ -100,11 +105,13 @@ absl::StatusOr<IniFile> ParseIni(absl::string_view content,
     std::string key(absl::StripAsciiWhitespace(stripped.substr(0, delim)));
     if (key.empty())
       return Error(filename, line_no, "empty key before the delimiter");
-    if (const IniEntry* prev = section->Find(key)) {
+    auto [prev, fresh] =
+        key_lines.try_emplace(absl::AsciiStrToLower(key), line_no);
+    if (!fresh) {
       return Error(
           filename, line_no,
           absl::StrCat("duplicate key '", key, "' in section [", section->name,
-                       "] (first at line ", prev->line, ")"));
+                       "] (first at line ", prev->second, ")"));
     }
     section->entries.push_back(IniEntry{
         key,

@@ -215,6 +215,15 @@ std::vector<ProjectCase> ProjectCases() {
               return s;
             }()),
         StatusCode::kOk, ""},
+      C{"CfgHundredThousandKeys",
+        cfg(kCfgHead +
+            [] {
+              std::string s;
+              for (int i = 0; i < 100000; ++i)
+                absl::StrAppend(&s, "k", i, " = v\n");
+              return s;
+            }()),
+        StatusCode::kOk, ""},
       C{"CfgFiveMegabyteLine",
         cfg(kCfgHead + "summary = " + std::string(5 << 20, 'y') + "\n"),
         StatusCode::kOk, ""},
