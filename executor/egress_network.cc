@@ -37,6 +37,16 @@ void StopAndReap(pid_t pid, absl::Duration timeout) {
   waitpid(pid, nullptr, 0);
 }
 
+// Appends the IPv4 address `addr` as "a.b.c.d/32" unless already there.
+void AddHostCidr(const sockaddr& addr, std::vector<std::string>* out) {
+  char text[INET_ADDRSTRLEN];
+  const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+  if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) == nullptr) return;
+  std::string cidr = absl::StrCat(text, "/32");
+  if (std::find(out->begin(), out->end(), cidr) == out->end())
+    out->push_back(cidr);
+}
+
 }  // namespace
 
 bool IsIpv4Cidr(const std::string& cidr) {
@@ -56,13 +66,7 @@ std::vector<std::string> HostAddresses() {
   if (getifaddrs(&list) != 0) return out;
   for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
     if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
-    char text[INET_ADDRSTRLEN];
-    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
-    if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) == nullptr)
-      continue;
-    std::string cidr = absl::StrCat(text, "/32");
-    if (std::find(out.begin(), out.end(), cidr) == out.end())
-      out.push_back(cidr);
+    AddHostCidr(*a->ifa_addr, &out);
   }
   freeifaddrs(list);
   return out;
@@ -78,15 +82,8 @@ std::vector<std::string> ResolveIpv4(const std::string& host_port) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* list = nullptr;
   if (getaddrinfo(host.c_str(), nullptr, &hints, &list) != 0) return out;
-  for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
-    char text[INET_ADDRSTRLEN];
-    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
-    if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) == nullptr)
-      continue;
-    std::string cidr = absl::StrCat(text, "/32");
-    if (std::find(out.begin(), out.end(), cidr) == out.end())
-      out.push_back(cidr);
-  }
+  for (addrinfo* a = list; a != nullptr; a = a->ai_next)
+    AddHostCidr(*a->ai_addr, &out);
   freeaddrinfo(list);
   return out;
 }
