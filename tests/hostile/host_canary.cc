@@ -18,7 +18,7 @@ void Walk(const std::string& path, const std::string& rel,
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) return;
   std::string desc = absl::StrCat(st.st_mode, ":", st.st_uid, ":", st.st_size,
-                                   ":", st.st_mtim.tv_sec, ":");
+                                  ":", st.st_mtim.tv_sec, ":");
   if (S_ISLNK(st.st_mode)) {
     char target[4096];
     ssize_t n = readlink(path.c_str(), target, sizeof(target));
@@ -40,6 +40,33 @@ void Walk(const std::string& path, const std::string& rel,
 }
 
 }  // namespace
+
+std::string UnsafeModes(const std::string& root, bool count_symlinks) {
+  std::string census;
+  std::vector<std::string> todo = {root};
+  while (!todo.empty()) {
+    std::string path = todo.back();
+    todo.pop_back();
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      if (count_symlinks) census += " symlink";
+      continue;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) census += " special";
+    if (st.st_mode & (S_ISUID | S_ISGID)) census += " set-id";
+    if (st.st_mode & S_IWOTH) census += " world-writable";
+    if (!S_ISDIR(st.st_mode)) continue;
+    if (DIR* d = opendir(path.c_str())) {
+      while (dirent* e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") todo.push_back(path + "/" + n);
+      }
+      closedir(d);
+    }
+  }
+  return census;
+}
 
 HostCanary::HostCanary() {
   dir_ = testing_util::NewTempDir("hostile");

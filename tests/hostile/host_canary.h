@@ -24,6 +24,11 @@ inline const std::vector<std::string>& AimedAt() {
   return *paths;
 }
 
+// " set-id" / " world-writable" / " symlink" / " special" for every entry
+// below `root` with such a mode or type (what a confined install or staging
+// must never leave), "" when there is none.
+std::string UnsafeModes(const std::string& root, bool count_symlinks);
+
 class HostCanary {
  public:
   // Creates a fresh case directory under the test's temp dir.

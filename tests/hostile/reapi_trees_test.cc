@@ -3,7 +3,6 @@
 // staging code (executor/input_tree) into a work directory beside a canary.
 // Each case asserts the exact outcome and that nothing outside the work
 // directory changed.
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,22 +65,6 @@ struct TreeCase {
 };
 void PrintTo(const TreeCase& c, std::ostream* os) { *os << c.name; }
 
-// " set-id" / " world-writable" for every staged entry with such a mode.
-std::string Census(const std::string& root) {
-  static std::string census;
-  census.clear();
-  nftw(
-      root.c_str(),
-      [](const char*, const struct stat* st, int, FTW*) {
-        if (st->st_mode & (S_ISUID | S_ISGID)) census += " set-id";
-        if (!S_ISLNK(st->st_mode) && (st->st_mode & S_IWOTH))
-          census += " world-writable";
-        return 0;
-      },
-      16, FTW_PHYS);
-  return census;
-}
-
 class HostileTreeTest : public ::testing::TestWithParam<TreeCase> {};
 
 TEST_P(HostileTreeTest, RefusedOrConfinedAndTheHostIsUntouched) {
@@ -92,7 +75,7 @@ TEST_P(HostileTreeTest, RefusedOrConfinedAndTheHostIsUntouched) {
   absl::Status s = executor::StageDirectory(root, cas, canary.root());
   std::string outcome =
       s.ok()
-          ? "ok" + Census(canary.root())
+          ? "ok" + UnsafeModes(canary.root(), /*count_symlinks=*/false)
           : absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message());
   outcome = absl::StrReplaceAll(outcome, {{canary.dir(), "{dir}"}});
   if (std::getenv("HOSTILE_DISCOVER") != nullptr)

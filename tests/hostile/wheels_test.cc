@@ -5,7 +5,6 @@
 // changed; installs that succeed must have written only regular files and
 // directories below the scheme's paths, without set-id or world-writable
 // modes.
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,20 +63,7 @@ std::vector<ZipEntry> Build(const WheelCase& c) {
 std::string Outcome(const absl::StatusOr<common::wheel::InstalledWheel>& r,
                     const std::string& stage) {
   if (!r.ok()) return std::string(r.status().message());
-  static std::string census;
-  census.clear();
-  nftw(
-      stage.c_str(),
-      [](const char*, const struct stat* st, int, FTW*) {
-        if (S_ISLNK(st->st_mode)) census += " symlink";
-        if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode) &&
-            !S_ISLNK(st->st_mode))
-          census += " special";
-        if (st->st_mode & (S_ISUID | S_ISGID)) census += " set-id";
-        if (st->st_mode & S_IWOTH) census += " world-writable";
-        return 0;
-      },
-      16, FTW_PHYS);
+  std::string census = UnsafeModes(stage, /*count_symlinks=*/true);
   std::string tool = testing_util::ReadFile(stage + "/usr/bin/tool");
   return absl::StrCat(
       "ok files=", r->files.size(), " scripts=", r->scripts.size(), census,
