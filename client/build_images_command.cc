@@ -37,6 +37,7 @@
 #include "executor/bubblewrap_sandbox.h"
 #include "executor/egress_network.h"
 #include "executor/layer_store.h"
+#include "executor/sandbox_ids.h"
 #include "executor/shared_executor.h"
 
 namespace pbrx::client {
@@ -49,7 +50,8 @@ constexpr char kUsage[] =
     "[--constraint FILE]... "
     "[--cache-dir DIR] [--jobs N] [--farm grpc://HOST:PORT] [--json] "
     "[--action-memory SIZE] [--action-pids N] [--action-timeout-max D] "
-    "[--action-tmp-size SIZE] [--allow-no-cgroups] [DIR...]\n";
+    "[--action-tmp-size SIZE] [--allow-no-cgroups] "
+    "[--sandbox-id-range FIRST:COUNT] [DIR...]\n";
 
 int UsageError(BuildImagesIo& io, const std::string& message) {
   *io.err << "pbrx build-images: " << message << "\n" << kUsage;
@@ -124,6 +126,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   executor::ActionRunnerOptions ro;
   std::string limit_flag;  // the first --action-* given (refused with --farm)
   bool allow_no_cgroups = false;
+  executor::SandboxIds ids;
   int jobs = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> dirs;
   ArgCursor cursor(args);
@@ -181,6 +184,15 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       if (limit_flag.empty()) limit_flag = a;
     } else if (a == "--allow-no-cgroups") {
       allow_no_cgroups = true;
+      if (limit_flag.empty()) limit_flag = a;
+    } else if (a == "--sandbox-id-range") {
+      if (!take(&v))
+        return UsageError(io, "--sandbox-id-range needs FIRST:COUNT");
+      absl::StatusOr<executor::SandboxIds> parsed =
+          executor::ParseSandboxIds(v);
+      if (!parsed.ok())
+        return UsageError(io, std::string(parsed.status().message()));
+      ids = *parsed;
       if (limit_flag.empty()) limit_flag = a;
     } else if (a == "--jobs" || a == "-j") {
       if (!take(&v) || !absl::SimpleAtoi(v, &jobs) || jobs < 1) {
@@ -280,8 +292,19 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   }
   cache::RocksDbActionCache raw_ac(storage->get());
   cache::CompletenessCheckingActionCache ac(&raw_ac, cas->get());
-  auto layers = executor::LayerStore::Create(cache_dir + "/layers", cas->get());
-  auto sandbox = executor::BubblewrapSandbox::Create({});
+  // Steps run as root of a user namespace mapped to `ids`; layers are
+  // extracted with owners in that range.
+  if (absl::Status s = executor::CheckSandboxIdsUnused(ids); !s.ok()) {
+    *io.err << "pbrx build-images: " << s.message() << "\n";
+    return 1;
+  }
+  executor::LayerLimits layer_limits;
+  layer_limits.ids = ids;
+  auto layers = executor::LayerStore::Create(cache_dir + "/layers", cas->get(),
+                                             0, layer_limits);
+  executor::BubblewrapOptions sandbox_options;
+  sandbox_options.ids = ids;
+  auto sandbox = executor::BubblewrapSandbox::Create(sandbox_options);
   if (!layers.ok() || !sandbox.ok()) {
     *io.err << "pbrx build-images: "
             << (!layers.ok() ? layers.status().message()

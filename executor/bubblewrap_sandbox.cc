@@ -1,11 +1,14 @@
 #include "executor/bubblewrap_sandbox.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -25,6 +28,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/beneath.h"
+#include "common/status_macros.h"
 #include "executor/seccomp_filter.h"
 
 namespace pbrx::executor {
@@ -36,6 +41,15 @@ constexpr int kInfoFd = 4;     // bwrap writes {"child-pid": N} (egress)
 constexpr int kBlockFd = 5;    // bwrap waits for a byte here (egress)
 constexpr int kResolvFd = 6;   // the sandbox's /etc/resolv.conf (egress)
 constexpr char kEgressResolvConf[] = "nameserver 10.0.2.3\n";
+// The child's report to the parent until bwrap runs: 'U' once it is in its
+// user namespace (the parent then writes the id maps and answers 'G'), or
+// "E<why>" when a step of its setup failed. Closed by the exec.
+constexpr int kReportFd = 7;
+// Where the child, in a mount namespace of its own, binds the host
+// directories bwrap mounts (rootfs, work dir, extra binds): bwrap resolves
+// sources with the sandbox's ids, which may not traverse the host path
+// (a work root of mode 0700, /root), so it gets them on a fresh tmpfs.
+constexpr char kBindRoot[] = "/tmp";
 
 // The pid bwrap reports on its info descriptor ({"child-pid": N, ...}), or
 // -1 when it closes it first or says nothing within `timeout`.
@@ -188,6 +202,53 @@ void RemoveCgroup(const std::string& dir) {
   }
 }
 
+// Gives the directory `fd` and everything below it (never through a
+// symlink) to `owner`, the sandbox's root.
+absl::Status ChownTreeAt(int fd, const std::string& path, uid_t owner) {
+  if (fchown(fd, owner, owner) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot give ", path,
+                     " to the sandbox's root: ", std::strerror(errno)));
+  }
+  int listing = dup(fd);
+  DIR* d = listing < 0 ? nullptr : fdopendir(listing);
+  if (d == nullptr) {
+    if (listing >= 0) close(listing);
+    return absl::InternalError(
+        absl::StrCat("cannot list ", path, ": ", std::strerror(errno)));
+  }
+  rewinddir(d);
+  absl::Status result = absl::OkStatus();
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string child = path + "/" + name;
+    common::UniqueFd sub(openat(
+        fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (sub.get() >= 0) {
+      result = ChownTreeAt(sub.get(), child, owner);
+    } else if (fchownat(fd, name.c_str(), owner, owner, AT_SYMLINK_NOFOLLOW) !=
+               0) {
+      result = absl::InternalError(
+          absl::StrCat("cannot give ", child,
+                       " to the sandbox's root: ", std::strerror(errno)));
+    }
+    if (!result.ok()) break;
+  }
+  closedir(d);
+  return result;
+}
+
+absl::Status ChownTree(const std::string& dir, uid_t owner) {
+  common::UniqueFd fd(
+      open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
+  }
+  return ChownTreeAt(fd.get(), dir, owner);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
@@ -197,6 +258,7 @@ absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
                                                options.bwrap,
                                                " (apt install bubblewrap)"));
   }
+  if (absl::Status u = CheckUserNamespaces(options.ids); !u.ok()) return u;
   std::unique_ptr<BubblewrapSandbox> s(new BubblewrapSandbox(options));
   s->memory_cgroup_ = OwnCgroup(options.cgroup_root, "memory");
   s->pids_cgroup_ = OwnCgroup(options.cgroup_root, "pids");
@@ -210,18 +272,16 @@ absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
 }
 
 std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
+                                                      const StagedBinds& binds,
                                                       bool seccomp,
                                                       bool egress) const {
   std::vector<std::string> a = {options_.bwrap, "--die-with-parent",
                                 "--new-session"};
-  if (spec.package_manager) {
-    a.insert(a.end(), {"--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                       "--unshare-cgroup-try"});
-    if (!spec.network || egress) a.push_back("--unshare-net");
-  } else {
-    a.push_back("--unshare-all");
-    if (spec.network && !egress) a.push_back("--share-net");
-  }
+  // The user namespace is the child's own (mapped to options_.ids) before
+  // bwrap starts: bwrap runs as its root and unshares the rest.
+  a.insert(a.end(), {"--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                     "--unshare-cgroup-try"});
+  if (!spec.network || egress) a.push_back("--unshare-net");
   if (egress) {
     // bwrap says the sandbox's pid on kInfoFd and waits on kBlockFd until
     // its network is ready.
@@ -230,7 +290,7 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
   }
   if (!spec.rootfs.empty()) {
     a.insert(a.end(),
-             {spec.writable_root ? "--bind" : "--ro-bind", spec.rootfs, "/"});
+             {spec.writable_root ? "--bind" : "--ro-bind", binds.rootfs, "/"});
   } else {
     a.insert(a.end(), {"--ro-bind", "/usr", "/usr"});
     for (const char* p :
@@ -263,10 +323,10 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
   if (spec.tmp_bytes > 0)
     a.insert(a.end(), {"--size", absl::StrCat(spec.tmp_bytes)});
   a.insert(a.end(), {"--tmpfs", "/tmp"});
-  for (const auto& [host, inside] : spec.ro_binds)
-    a.insert(a.end(), {"--ro-bind", host, inside});
+  for (const auto& [staged, inside] : binds.ro_binds)
+    a.insert(a.end(), {"--ro-bind", staged, inside});
   if (!spec.work_dir.empty()) {
-    a.insert(a.end(), {"--bind", spec.work_dir, "/work", "--chdir",
+    a.insert(a.end(), {"--bind", binds.work_dir, "/work", "--chdir",
                        spec.working_directory.empty()
                            ? "/work"
                            : "/work/" + spec.working_directory});
@@ -275,7 +335,8 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
   }
   a.insert(a.end(), {"--cap-drop", "ALL"});
   if (spec.package_manager) {
-    // dpkg and apt, as root, need to own files and drop to _apt; nothing else.
+    // dpkg and apt, as root of the user namespace, need to own files and drop
+    // to _apt; nothing else.
     for (const char* cap :
          {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
           "CAP_SETUID", "CAP_SETGID", "CAP_KILL"}) {
@@ -300,6 +361,16 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   if (!spec.rootfs.empty() && !IsDir(spec.rootfs)) {
     return absl::InvalidArgumentError(
         absl::StrCat("rootfs ", spec.rootfs, " does not exist"));
+  }
+  // The sandbox's root owns what it may write: the work dir, and the root
+  // directory of a writable rootfs (its overlay's upper directory).
+  if (!spec.work_dir.empty())
+    RETURN_IF_ERROR(ChownTree(spec.work_dir, options_.ids.Host(0)));
+  if (spec.writable_root && lchown(spec.rootfs.c_str(), options_.ids.Host(0),
+                                   options_.ids.Host(0)) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot give ", spec.rootfs,
+                     " to the sandbox's root: ", std::strerror(errno)));
   }
   int seccomp_fd = options_.seccomp ? SeccompProgramFd() : -1;
   if (options_.seccomp && seccomp_fd < 0) {
@@ -379,7 +450,66 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     close(resolv[1]);
     resolv[1] = -1;
   }
-  std::vector<std::string> args = BuildArgs(spec, seccomp_fd >= 0, egress);
+  // The host paths bwrap mounts, bound by the child (still host root, so
+  // it may traverse their paths) onto kBindRoot.
+  struct HostBind {
+    std::string host;
+    std::string staged;  // kBindRoot/NAME
+    bool dir = true;
+  };
+  std::vector<HostBind> host_binds;
+  StagedBinds staged;
+  auto add_bind = [&](const std::string& host,
+                      absl::string_view name) -> absl::StatusOr<std::string> {
+    HostBind b;
+    struct stat st;
+    if (stat(host.c_str(), &st) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot bind ", host, ": ", std::strerror(errno)));
+    }
+    b.host = host;
+    b.dir = S_ISDIR(st.st_mode);
+    b.staged = absl::StrCat(kBindRoot, "/", name);
+    host_binds.push_back(std::move(b));
+    return host_binds.back().staged;
+  };
+  absl::Status bound = [&]() -> absl::Status {
+    if (!spec.rootfs.empty()) {
+      ASSIGN_OR_RETURN(staged.rootfs, add_bind(spec.rootfs, "root"));
+    }
+    if (!spec.work_dir.empty()) {
+      ASSIGN_OR_RETURN(staged.work_dir, add_bind(spec.work_dir, "work"));
+    }
+    for (const auto& [host, inside] : spec.ro_binds) {
+      ASSIGN_OR_RETURN(
+          std::string b,
+          add_bind(host, absl::StrCat("bind-", staged.ro_binds.size())));
+      staged.ro_binds.emplace_back(b, inside);
+    }
+    return absl::OkStatus();
+  }();
+  int report[2] = {-1, -1}, go[2] = {-1, -1};
+  auto close_sync = [&] {
+    for (int* p : {report, go}) {
+      for (int i : {0, 1}) {
+        if (p[i] >= 0) close(p[i]);
+        p[i] = -1;
+      }
+    }
+  };
+  if (bound.ok() &&
+      (pipe2(report, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0))
+    bound = absl::UnavailableError("cannot create the sandbox's pipes");
+  if (!bound.ok()) {
+    close_sync();
+    close_pipes();
+    RemoveCgroup(mem_cg);
+    RemoveCgroup(pids_cg);
+    if (seccomp_fd >= 0) close(seccomp_fd);
+    return bound;
+  }
+  std::vector<std::string> args =
+      BuildArgs(spec, staged, seccomp_fd >= 0, egress);
   std::vector<char*> argv;
   for (std::string& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
@@ -387,6 +517,8 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   absl::Time start = absl::Now();
   pid_t pid = fork();
   if (pid < 0) {
+    close_sync();
+    close_pipes();
     RemoveCgroup(mem_cg);
     RemoveCgroup(pids_cg);
     if (seccomp_fd >= 0) close(seccomp_fd);
@@ -413,6 +545,55 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     };
     redirect(spec.stdout_path, STDOUT_FILENO);
     redirect(spec.stderr_path, STDERR_FILENO);
+    close(report[0]);
+    close(go[1]);
+    auto fail = [&](const char* what) {
+      char msg[512];
+      int n = snprintf(msg, sizeof(msg), "E%s: %s", what, strerror(errno));
+      if (n > 0 && write(report[1], msg, std::min<size_t>(n, sizeof(msg) - 1)))
+        _exit(126);
+      _exit(126);
+    };
+    // The host directories, bound where the sandbox's ids can reach them,
+    // in a mount namespace of this process's own (nothing propagates out).
+    if (unshare(CLONE_NEWNS) != 0) fail("unshare(CLONE_NEWNS)");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      fail("making the mounts private");
+    if (!host_binds.empty()) {
+      // Opened before the tmpfs hides kBindRoot, bound from the descriptor
+      // after (a bind's source must be a mount of this namespace).
+      int fds[64];
+      if (host_binds.size() > 64) fail("too many binds");
+      for (size_t i = 0; i < host_binds.size(); ++i) {
+        fds[i] = open(host_binds[i].host.c_str(), O_PATH | O_CLOEXEC);
+        if (fds[i] < 0) fail(host_binds[i].host.c_str());
+      }
+      if (mount("tmpfs", kBindRoot, "tmpfs", MS_NOSUID | MS_NODEV,
+                "mode=0755,size=64k") != 0)
+        fail("mounting a tmpfs for the binds");
+      for (size_t i = 0; i < host_binds.size(); ++i) {
+        const HostBind& b = host_binds[i];
+        char source[64];
+        snprintf(source, sizeof(source), "/proc/self/fd/%d", fds[i]);
+        if (b.dir ? mkdir(b.staged.c_str(), 0755) != 0
+                  : mknod(b.staged.c_str(), S_IFREG | 0644, 0) != 0)
+          fail("creating a mount point");
+        if (mount(source, b.staged.c_str(), nullptr, MS_BIND | MS_REC,
+                  nullptr) != 0)
+          fail(b.host.c_str());
+        close(fds[i]);
+      }
+    }
+    // A user namespace whose ids the parent maps to options_.ids; this
+    // process becomes its root, so bwrap and the command never hold a host
+    // id of their own.
+    if (unshare(CLONE_NEWUSER) != 0) fail("unshare(CLONE_NEWUSER)");
+    char sync = 'U';
+    if (write(report[1], &sync, 1) != 1) _exit(126);
+    if (read(go[0], &sync, 1) != 1 || sync != 'G') _exit(126);
+    if (setresgid(0, 0, 0) != 0 || setgroups(0, nullptr) != 0 ||
+        setresuid(0, 0, 0) != 0)
+      fail("becoming root of the user namespace");
     // bwrap's descriptors at their fixed numbers (moved out of the way
     // first); nothing else of this process reaches the sandbox: every other
     // descriptor is closed, whatever other threads had open without
@@ -424,17 +605,57 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
       moves.emplace_back(block[0], kBlockFd);
       moves.emplace_back(resolv[0], kResolvFd);
     }
+    moves.emplace_back(report[1], kReportFd);
     for (auto& m : moves) m.first = fcntl(m.first, F_DUPFD, 32);
     for (const auto& m : moves) dup2(m.first, m.second);
-    for (int fd = 3; fd <= kResolvFd; ++fd) {
+    for (int fd = 3; fd <= kReportFd; ++fd) {
       if (std::none_of(moves.begin(), moves.end(),
                        [fd](const auto& m) { return m.second == fd; }))
         close(fd);
     }
-    syscall(SYS_close_range, kResolvFd + 1, ~0U, 0);
+    syscall(SYS_close_range, kReportFd + 1, ~0U, 0);
+    // The report descriptor closes with the exec; bwrap never sees it.
+    fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
+    report[1] = kReportFd;
     execv(argv[0], argv.data());
-    _exit(127);
+    fail("starting bwrap");
   }
+  close(report[1]);
+  close(go[0]);
+  report[1] = go[0] = -1;
+  // The child's user namespace gets its ids; then it runs bwrap or says why
+  // it could not.
+  absl::Status setup = [&]() -> absl::Status {
+    char c = 0;
+    if (read(report[0], &c, 1) == 1 && c == 'U') {
+      RETURN_IF_ERROR(WriteIdMaps(pid, options_.ids));
+      if (write(go[1], "G", 1) != 1)
+        return absl::UnavailableError("the sandbox process died");
+      c = 0;
+    }
+    std::string why;
+    char buf[512];
+    ssize_t n;
+    if (c != 0) why.push_back(c);
+    while ((n = read(report[0], buf, sizeof(buf))) > 0 && why.size() < 4096)
+      why.append(buf, n);
+    if (why.empty()) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrCat("cannot set up the sandbox: ",
+                                               absl::StripPrefix(why, "E")));
+  }();
+  close_sync();
+  // A sandbox that cannot start is killed and cleaned up.
+  auto abandon = [&](absl::Status why) {
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close_pipes();
+    RemoveCgroup(mem_cg);
+    if (pids_cg != mem_cg) RemoveCgroup(pids_cg);
+    if (seccomp_fd >= 0) close(seccomp_fd);
+    return why;
+  };
+  if (!setup.ok()) return abandon(setup);
   // Egress: the sandbox's network before its command runs.
   std::unique_ptr<EgressNetwork> network;
   if (egress) {
@@ -468,16 +689,7 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
       unlink((temp_scratch + "/egress-routes.log").c_str());
       rmdir(temp_scratch.c_str());
     }
-    if (!attached.ok()) {
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-      close_pipes();
-      RemoveCgroup(mem_cg);
-      if (pids_cg != mem_cg) RemoveCgroup(pids_cg);
-      if (seccomp_fd >= 0) close(seccomp_fd);
-      return attached;
-    }
+    if (!attached.ok()) return abandon(attached);
     // Go.
     if (write(block[1], "1", 1) != 1) {
       // bwrap is gone; its exit status says why.

@@ -1,12 +1,14 @@
 // BubblewrapSandbox: the Sandbox on bubblewrap (bwrap). Isolation: all
-// namespaces unshared (network kept only when asked), --cap-drop ALL,
+// namespaces unshared (network kept only when asked), a user namespace of
+// the sandbox's own mapped to SandboxIds (executor/sandbox_ids.h: the
+// command's root is an unprivileged host id), --cap-drop ALL,
 // --die-with-parent, --new-session, a cleared environment, the seccomp filter
 // of executor/seccomp_filter.h (mounts, namespaces, ptrace, bpf, perf, kexec,
-// modules, keyrings, io_uring, userfaultfd, ... refused). Limits: memory and pids through a
-// child cgroup of this process's own: cgroup v1 (the memory and pids
-// controllers, when writable), else cgroup v2 (memory.max, memory.swap.max,
-// pids.max, when this process's cgroup delegates the memory and pids
-// controllers to its children, after moving this process into a leaf
+// modules, keyrings, io_uring, userfaultfd, ... refused). Limits: memory and
+// pids through a child cgroup of this process's own: cgroup v1 (the memory and
+// pids controllers, when writable), else cgroup v2 (memory.max,
+// memory.swap.max, pids.max, when this process's cgroup delegates the memory
+// and pids controllers to its children, after moving this process into a leaf
 // "pbrx-main" of its cgroup when that is what delegation needs), else
 // RLIMIT_AS/RLIMIT_NPROC (uses_cgroups() tells; pbrx-executor refuses to start
 // that way unless told); wall time by killing the process group.
@@ -19,6 +21,7 @@
 
 #include "executor/egress_network.h"
 #include "executor/sandbox.h"
+#include "executor/sandbox_ids.h"
 
 namespace pbrx::executor {
 
@@ -45,11 +48,13 @@ struct BubblewrapOptions {
   // unsafe).
   bool isolate_egress = true;
   EgressOptions egress;
+  // The host ids the sandbox's ids 0..count-1 map to.
+  SandboxIds ids;
 };
 
 class BubblewrapSandbox : public Sandbox {
  public:
-  // UNAVAILABLE if bwrap is not there.
+  // UNAVAILABLE if bwrap is not there or user namespaces cannot be made.
   static absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> Create(
       const BubblewrapOptions& options);
 
@@ -65,7 +70,13 @@ class BubblewrapSandbox : public Sandbox {
  private:
   explicit BubblewrapSandbox(const BubblewrapOptions& options)
       : options_(options) {}
-  std::vector<std::string> BuildArgs(const SandboxSpec& spec, bool seccomp,
+  // Where the child binds the spec's host directories for bwrap.
+  struct StagedBinds {
+    std::string rootfs, work_dir;
+    std::vector<std::pair<std::string, std::string>> ro_binds;  // -> inside
+  };
+  std::vector<std::string> BuildArgs(const SandboxSpec& spec,
+                                     const StagedBinds& binds, bool seccomp,
                                      bool egress) const;
 
   BubblewrapOptions options_;

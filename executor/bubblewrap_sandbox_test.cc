@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -84,6 +85,69 @@ TEST_F(SandboxTest, HostFilesAreInvisibleAndRootIsReadOnly) {
   EXPECT_THAT(Out(), HasSubstr("CapEff:\t0000000000000000"));
 }
 
+TEST_F(SandboxTest, CommandsRunAsRootOfAnUnprivilegedIdRange) {
+  // Root inside is 2^31 on the host: what it writes to /work is that id's.
+  SandboxResult r =
+      Run(Spec({"sh", "-c",
+                "cat /proc/self/uid_map /proc/self/gid_map; id -u; id -G; "
+                "echo x > made; mkdir dir"}));
+  EXPECT_EQ(r.exit_code, 0) << Err();
+  EXPECT_EQ(Out(),
+            "         0 2147483648      65536\n"
+            "         0 2147483648      65536\n"
+            "0\n0\n");
+  struct stat st;
+  ASSERT_EQ(lstat((work_ + "/made").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 2147483648u);
+  EXPECT_EQ(st.st_gid, 2147483648u);
+  ASSERT_EQ(lstat((work_ + "/dir").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 2147483648u);
+}
+
+TEST_F(SandboxTest, AnotherIdRangeIsUsedAsGiven) {
+  BubblewrapOptions o;
+  o.ids = ParseSandboxIds("3000000000:70000").value();
+  auto other = BubblewrapSandbox::Create(o);
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto r = (*other)->Run(
+      Spec({"sh", "-c", "cat /proc/self/uid_map; echo x > made"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << Err();
+  EXPECT_EQ(Out(), "         0 3000000000      70000\n");
+  struct stat st;
+  ASSERT_EQ(lstat((work_ + "/made").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 3000000000u);
+}
+
+TEST_F(SandboxTest, PackageManagerCapabilitiesNeverReachHostFiles) {
+  // A package-manager step holds CAP_DAC_OVERRIDE, CAP_CHOWN, ... but only
+  // over its own ids: a root-only host file bound in stays unreadable (as
+  // real root with those capabilities it was readable), while chown on its
+  // own files works.
+  std::string host = dir_ + "/host";
+  mkdir(host.c_str(), 0755);
+  std::ofstream(host + "/secret") << "host root only";
+  chmod((host + "/secret").c_str(), 0600);
+  std::ofstream(host + "/keep") << "keep me";
+  SandboxSpec spec =
+      Spec({"sh", "-c",
+            "grep CapEff /proc/self/status; cat /host/secret; "
+            "touch /tmp/t && chown 42:42 /tmp/t && stat -c %u:%g /tmp/t; "
+            "touch /host/keep"});
+  spec.package_manager = true;
+  spec.ro_binds = {{host, "/host"}};
+  SandboxResult r = Run(spec);
+  EXPECT_THAT(Out(), HasSubstr("CapEff:\t00000000000000fb"));
+  EXPECT_THAT(Err(), HasSubstr("cat: /host/secret: Permission denied"));
+  EXPECT_THAT(Out(), HasSubstr("42:42\n"));
+  EXPECT_THAT(Err(), HasSubstr("touch: cannot touch '/host/keep'"));
+  EXPECT_EQ(testing_util::ReadFile(host + "/keep"), "keep me");
+  struct stat st;
+  ASSERT_EQ(lstat((host + "/secret").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
 int ListenOnLoopback(int* port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -144,17 +208,17 @@ TEST_F(SandboxTest, ForkBombIsContained) {
 TEST_F(SandboxTest, ProcessLimitIsNamedWhenTheCommandFailsOnIt) {
   // Children with their output elsewhere, as a build's fork bomb would
   // leave them; the command itself fails on the refused fork.
-  SandboxSpec spec = Spec(
-      {"python3", "-c",
-       "import os, sys\n"
-       "while True:\n"
-       "    try:\n"
-       "        if os.fork() == 0:\n"
-       "            os.dup2(os.open('/dev/null', os.O_RDWR), 1)\n"
-       "            os.execvp('sleep', ['sleep', '30'])\n"
-       "    except OSError as e:\n"
-       "        print('refused:', e.strerror)\n"
-       "        sys.exit(5)\n"});
+  SandboxSpec spec =
+      Spec({"python3", "-c",
+            "import os, sys\n"
+            "while True:\n"
+            "    try:\n"
+            "        if os.fork() == 0:\n"
+            "            os.dup2(os.open('/dev/null', os.O_RDWR), 1)\n"
+            "            os.execvp('sleep', ['sleep', '30'])\n"
+            "    except OSError as e:\n"
+            "        print('refused:', e.strerror)\n"
+            "        sys.exit(5)\n"});
   spec.max_pids = 32;
   SandboxResult r = Run(spec);
   EXPECT_EQ(Out(), "refused: Resource temporarily unavailable\n") << Err();

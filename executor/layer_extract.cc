@@ -151,8 +151,17 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
     }
     mode_t type = archive_entry_filetype(e);
     mode_t perm = archive_entry_perm(e);
-    uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
-    gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+    int64_t owner = archive_entry_uid(e), group = archive_entry_gid(e);
+    for (int64_t id : {owner, group}) {
+      if (id < 0 || id >= limits.ids.count) {
+        return EntryError(
+            name, absl::StrCat("has owner id ", id, ", outside the ",
+                               limits.ids.count,
+                               " ids of a sandbox (--sandbox-id-range)"));
+      }
+    }
+    uid_t uid = limits.ids.Host(static_cast<uint32_t>(owner));
+    gid_t gid = limits.ids.Host(static_cast<uint32_t>(group));
     // Later entries replace earlier ones, as tar extraction does.
     struct stat st;
     if (fstatat(pfd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&

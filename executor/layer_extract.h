@@ -11,7 +11,9 @@
 // targets are normal in a rootfs), never followed. Absolute or ".." names,
 // devices, FIFOs and sockets are refused, and LayerLimits bound the
 // uncompressed size, the entry count, the path length and the compression
-// ratio.
+// ratio. Owners are shifted into the sandbox id range (executor/
+// sandbox_ids.h): a layer's root-owned file belongs to the sandbox's root,
+// never to the host's.
 #ifndef PBRX_EXECUTOR_LAYER_EXTRACT_H_
 #define PBRX_EXECUTOR_LAYER_EXTRACT_H_
 
@@ -19,6 +21,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "executor/sandbox_ids.h"
 
 namespace pbrx::executor {
 
@@ -29,6 +32,9 @@ struct LayerLimits {
   int max_path = 4096;  // bytes of an entry's name
   // Uncompressed / compressed, checked once past 64 MiB uncompressed.
   int64_t max_ratio = 250;
+  // Entry owners (uid and gid) below ids.count become ids.Host(owner);
+  // larger ones are refused.
+  SandboxIds ids;
 };
 
 // Extracts the layer in `file` into the existing directory `dest`.

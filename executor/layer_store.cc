@@ -49,6 +49,28 @@ int64_t DiskUsage(const std::string& path) {
   return total;
 }
 
+std::string ReadSmallFile(const std::string& path) {
+  common::UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) return "";
+  char buf[128];
+  ssize_t n = read(fd.get(), buf, sizeof(buf));
+  return n > 0 ? std::string(buf, n) : "";
+}
+
+absl::Status WriteSmallFile(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  common::UniqueFd fd(
+      open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+           0600));
+  if (fd.get() < 0 ||
+      write(fd.get(), text.data(), text.size()) !=
+          static_cast<ssize_t>(text.size()) ||
+      rename(tmp.c_str(), path.c_str()) != 0) {
+    return Errno("cannot write", path);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LayerStore>> LayerStore::Create(
@@ -66,6 +88,11 @@ absl::StatusOr<std::unique_ptr<LayerStore>> LayerStore::Create(
   while (dirent* e = readdir(d)) names.push_back(e->d_name);
   closedir(d);
   std::sort(names.begin(), names.end());
+  // Layers are extracted with owners shifted into the sandbox id range; ones
+  // extracted for another range (or before ranges) are removed.
+  const std::string ids_file = dir + "/ids";
+  const std::string ids_text = limits.ids.ToString() + "\n";
+  const bool same_ids = ReadSmallFile(ids_file) == ids_text;
   absl::MutexLock lock(&store->mu_);
   for (const std::string& n : names) {
     std::string path = dir + "/" + n;
@@ -76,12 +103,17 @@ absl::StatusOr<std::unique_ptr<LayerStore>> LayerStore::Create(
     if (n.size() != 64 ||
         n.find_first_not_of("0123456789abcdef") != std::string::npos)
       continue;
+    if (!same_ids) {
+      RemoveTree(path).IgnoreError();
+      continue;
+    }
     Entry e;
     e.bytes = DiskUsage(path);
     e.last_used = store->uses_++;
     store->bytes_ += e.bytes;
     store->entries_[n] = e;
   }
+  if (!same_ids) RETURN_IF_ERROR(WriteSmallFile(ids_file, ids_text));
   store->EvictLocked();
   return store;
 }

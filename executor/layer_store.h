@@ -13,7 +13,9 @@
 // Bounded (executors): with max_bytes set, extracted layers beyond that many
 // bytes on disk are removed least recently used first, except layers pinned
 // by a LayerPins (those of running actions). Layers extracted by an earlier
-// process are found again on start.
+// process are found again on start, unless it extracted them for another
+// sandbox id range (LayerLimits::ids; recorded in the file "ids"): those are
+// removed.
 //
 // Mounting: RootfsMount stacks layers read-only (or with a writable upper
 // directory whose changes a step captures as a new layer) and unmounts on

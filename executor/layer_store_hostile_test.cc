@@ -33,6 +33,7 @@ struct Entry {
   std::string payload;  // file content, symlink target or hard link target
   int mode = 0644;
   int64_t zeros = 0;  // a file of this many zero bytes (payload ignored)
+  int64_t uid = 0, gid = 0;
 };
 
 // A gzip tar with exactly these entries, in this order.
@@ -46,6 +47,8 @@ std::string MakeTar(const std::vector<Entry>& entries) {
     archive_entry* ae = archive_entry_new();
     archive_entry_set_pathname(ae, e.name.c_str());
     archive_entry_set_perm(ae, e.mode);
+    archive_entry_set_uid(ae, e.uid);
+    archive_entry_set_gid(ae, e.gid);
     switch (e.type) {
       case 'd':
         archive_entry_set_filetype(ae, AE_IFDIR);
@@ -276,6 +279,49 @@ TEST_F(HostileLayerTest, OverlongPath) {
   EXPECT_EQ(Extract({{name, 'f', "x"}}),
             Refusal(std::string(64, 'a') + "...",
                     "has a name longer than 1024 bytes"));
+}
+
+TEST_F(HostileLayerTest, OwnersAreShiftedIntoTheSandboxIds) {
+  // Root's files belong to the sandbox's root, _apt's (42) to its 42: no
+  // extracted file is the host's root's, so a step's capabilities never
+  // reach one.
+  std::string dir;
+  ASSERT_EQ(
+      Extract({{"etc", 'd', "", 0755},
+               {"etc/shadow", 'f', "root::1:0:99999:7:::\n", 0640, 0, 0, 42},
+               {"var/cache/apt", 'd', "", 0700, 0, 42, 0},
+               {"usr/bin/passwd", 'f', "#!/bin/sh\n", 04755},
+               {"nobody", 'f', "x", 0644, 0, 65534, 65534}},
+              &dir),
+      "");
+  SandboxIds ids;
+  struct stat st;
+  ASSERT_EQ(lstat((dir + "/etc").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ids.first);
+  EXPECT_EQ(st.st_gid, ids.first);
+  ASSERT_EQ(lstat((dir + "/etc/shadow").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ids.first);
+  EXPECT_EQ(st.st_gid, ids.first + 42);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  ASSERT_EQ(lstat((dir + "/var/cache/apt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ids.first + 42);
+  ASSERT_EQ(lstat((dir + "/usr/bin/passwd").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ids.first);
+  EXPECT_EQ(st.st_mode & 07777, 04755u);  // set-id bits survive the chown
+  ASSERT_EQ(lstat((dir + "/nobody").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ids.first + 65534);
+}
+
+TEST_F(HostileLayerTest, OwnersOutsideTheSandboxIds) {
+  // An owner the range cannot hold would map to a host id outside it.
+  EXPECT_EQ(Extract({{"big-uid", 'f', "x", 0644, 0, 65536, 0}}),
+            Refusal("big-uid",
+                    "has owner id 65536, outside the 65536 ids of a sandbox "
+                    "(--sandbox-id-range)"));
+  EXPECT_EQ(Extract({{"big-gid", 'd', "", 0755, 0, 0, 4294967294}}),
+            Refusal("big-gid",
+                    "has owner id 4294967294, outside the 65536 ids of a "
+                    "sandbox (--sandbox-id-range)"));
 }
 
 TEST_F(HostileLayerTest, NotATar) {

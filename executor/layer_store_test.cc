@@ -100,5 +100,32 @@ TEST_F(LayerStoreTest, ARestartFindsExtractedLayersAndDropsPartialOnes) {
   EXPECT_FALSE(Exists(dir + "/" + std::string(64, 'f') + ".tmp"));
 }
 
+TEST_F(LayerStoreTest, ARestartWithOtherSandboxIdsExtractsAgain) {
+  // Layers hold owners shifted into one id range; a store started for
+  // another range must not hand them out.
+  Digest a = MakeLayer("a", 10 << 10);
+  std::string dir = testing_util::NewTempDir("layers");
+  std::string first;
+  {
+    auto store = LayerStore::Create(dir, &cas_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    first = (*store)->Get(a).value();
+  }
+  EXPECT_EQ(testing_util::ReadFile(dir + "/ids"), "2147483648:65536\n");
+  struct stat st;
+  ASSERT_EQ(lstat((first + "/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 2147483648u);
+  LayerLimits other;
+  other.ids = ParseSandboxIds("3000000000:65536").value();
+  auto again = LayerStore::Create(dir, &cas_, 0, other);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->Stats().layers, 0);
+  EXPECT_FALSE(Exists(first));
+  EXPECT_EQ(testing_util::ReadFile(dir + "/ids"), "3000000000:65536\n");
+  std::string path = (*again)->Get(a).value();
+  ASSERT_EQ(lstat((path + "/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 3000000000u);
+}
+
 }  // namespace
 }  // namespace pbrx::executor

@@ -36,6 +36,7 @@
 #include "executor/bubblewrap_sandbox.h"
 #include "executor/executor_metrics.h"
 #include "executor/layer_store.h"
+#include "executor/sandbox_ids.h"
 #include "executor/work_dir.h"
 #include "executor/worker_client.h"
 #include "grpcpp/create_channel.h"
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
   bool version = false, quiet = false, egress = true;
   bool allow_no_cgroups = false;
   std::string cgroup_root = "/sys/fs/cgroup";
+  std::string id_range = pbrx::executor::SandboxIds().ToString();
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   name = host;
@@ -118,6 +120,10 @@ int main(int argc, char** argv) {
                 "start even without writable memory and pids cgroups (limits "
                 "then fall back to rlimits, which a step can evade); without "
                 "it such a host is refused");
+  flags.AddString("sandbox-id-range", &id_range,
+                  "FIRST:COUNT: host user and group ids a step's ids "
+                  "0..COUNT-1 map to (its root is FIRST, never the host's "
+                  "root); no user or group of this host may have one");
   flags.AddString("cgroup-root", &cgroup_root,
                   "where the cgroup v1 controllers are mounted");
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
@@ -152,6 +158,9 @@ int main(int argc, char** argv) {
   if (parsed.ok() && (slots < 1 || slots > 256))
     parsed = absl::InvalidArgumentError("--slots must be 1..256");
   if (parsed.ok()) parsed = pbrx::executor::ValidateLimitFlags(ro);
+  absl::StatusOr<pbrx::executor::SandboxIds> ids =
+      pbrx::executor::ParseSandboxIds(id_range);
+  if (parsed.ok() && !ids.ok()) parsed = ids.status();
   absl::StatusOr<std::string> coordinator_target =
       pbrx::cache::ChannelTarget(coordinator);
   absl::StatusOr<std::string> cache_target = pbrx::cache::ChannelTarget(cache);
@@ -187,11 +196,16 @@ int main(int argc, char** argv) {
   pbrx::cache::GrpcCacheOptions co;
   pbrx::cache::GrpcBlobStore cas(cache_channel, co);
   pbrx::cache::GrpcActionCache ac(cache_channel, co);
+  if (absl::Status s = pbrx::executor::CheckSandboxIdsUnused(*ids); !s.ok())
+    return Fail(std::string(s.message()));
+  pbrx::executor::LayerLimits layer_limits;
+  layer_limits.ids = *ids;
   auto layers = pbrx::executor::LayerStore::Create(work_dir + "/layers", &cas,
-                                                   layer_cache);
+                                                   layer_cache, layer_limits);
   if (!layers.ok()) return Fail(std::string(layers.status().message()));
   pbrx::executor::BubblewrapOptions bo;
   bo.cgroup_root = cgroup_root;
+  bo.ids = *ids;
   bo.isolate_egress = egress_isolation;
   for (const std::string& cidr : egress_deny) {
     if (!pbrx::executor::IsIpv4Cidr(cidr)) {
@@ -234,7 +248,7 @@ int main(int argc, char** argv) {
         "memory and process limits are rlimits only");
   }
   pbrx::executor::ExecutorDescription description;
-  description.limits_mechanism = !(*sandbox)->uses_cgroups() ? "rlimit"
+  description.limits_mechanism = !(*sandbox)->uses_cgroups()  ? "rlimit"
                                  : (*sandbox)->uses_cgroup2() ? "cgroup_v2"
                                                               : "cgroup_v1";
   description.memory_bytes = ro.memory_bytes;
@@ -273,7 +287,8 @@ int main(int argc, char** argv) {
       " slot(s), coordinator ", coordinator, ", cache ", cache, ", work dir ",
       work_dir, ", limits per action (", description.limits_mechanism,
       "): memory ", ro.memory_bytes, " bytes, ", ro.max_pids, " pids, ",
-      absl::FormatDuration(ro.max_timeout), ", /tmp ", ro.tmp_bytes, " bytes",
+      absl::FormatDuration(ro.max_timeout), ", /tmp ", ro.tmp_bytes,
+      " bytes; steps run as ids ", ids->ToString(),
       metrics.address.empty()
           ? ""
           : absl::StrCat(", metrics on http://", metrics.address, "/metrics"));

@@ -1,7 +1,9 @@
 // Sandbox: runs one command isolated from the host, for one step of a build.
 // The command sees a read-only root (a given root filesystem directory, or
-// the host's tools only), a writable /work, a private /tmp, no network unless
-// asked, no capabilities, and limits on memory, processes and wall time.
+// the host's tools only), a writable /work (given to the sandbox's root), a
+// private /tmp, no network unless asked, no capabilities, and limits on
+// memory, processes and wall time. Its ids are not the host's: root inside
+// is an unprivileged host id.
 // A command that exits non-zero (or is killed by a limit) is a result, not
 // an error; errors mean the sandbox itself could not run.
 #ifndef PBRX_EXECUTOR_SANDBOX_H_
@@ -41,10 +43,11 @@ struct SandboxSpec {
   // A host directory for the sandbox's own files (never visible inside),
   // e.g. slirp4netns' log; "" = a temporary one.
   std::string scratch_dir;
-  // Run as root inside with the namespaces package managers need (apt's
-  // _apt user): pid/ipc/uts/cgroup unshared, the user namespace not, and
-  // only the capabilities dpkg/apt use (chown, dac_override, fowner, fsetid,
-  // setuid, setgid, kill); seccomp still refuses mount and friends.
+  // Keep the capabilities dpkg/apt use (chown, dac_override, fowner,
+  // fsetid, setuid, setgid, kill) for the command, which runs as root of
+  // its user namespace like every command: they apply to the sandbox's own
+  // ids only (executor/sandbox_ids.h), never to a host file. Seccomp still
+  // refuses mount and friends.
   bool package_manager = false;
   absl::Duration timeout = absl::Minutes(30);
   int64_t memory_bytes = 0;  // 0: no limit

@@ -34,7 +34,7 @@ case "$name" in
           common/beneath.cc common/status_macros.cc)
     libs=(-larchive -lcrypto) ;;
   layer)
-    srcs=(tools/fuzz/layer_fuzzer.cc executor/layer_extract.cc common/beneath.cc
+    srcs=(tools/fuzz/layer_fuzzer.cc executor/layer_extract.cc executor/sandbox_ids.cc common/beneath.cc
           common/status_macros.cc)
     libs=(-larchive) ;;
   oci)
