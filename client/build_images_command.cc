@@ -29,6 +29,7 @@
 #include "common/oci/layer.h"
 #include "common/parallel.h"
 #include "common/project/ini_file.h"
+#include "common/step_tool_runner.h"
 #include "coordinator/build_inputs.h"
 #include "coordinator/build_report.h"
 #include "coordinator/image_pipeline.h"
@@ -332,6 +333,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
                "only\n";
   }
   ro.work_root = cache_dir + "/runs";
+  ro.step_tool_binary = common::StepToolBinary();  // pbrx's main runs them
   ro.worker_name = "pbrx-embedded";
   ro.layers = layers->get();
   ro.layer_mtime = options.source_date_epoch;

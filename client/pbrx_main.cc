@@ -11,6 +11,8 @@
 #include "client/farm_client.h"
 #include "client/plan_command.h"
 #include "client/version.h"
+#include "common/step_tool.h"
+#include "common/step_tool_runner.h"
 
 namespace {
 
@@ -48,6 +50,10 @@ int Usage(FILE* out, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // In embedded mode this binary is also the step tools' (a Python layer's
+  // wheel installs run it inside a sandbox).
+  if (pbrx::common::IsStepToolInvocation(argc, argv))
+    return pbrx::common::RunStepTool(argc, argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return Usage(stderr, 2);
   const std::string& cmd = args[0];

@@ -32,7 +32,7 @@
 #include "common/project/project.h"
 #include "common/project/python_names.h"
 #include "common/status_macros.h"
-#include "common/wheel/wheel_installer.h"
+#include "common/step_tool.h"
 #include "coordinator/distro_packages.h"
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
@@ -374,80 +374,47 @@ class BuildRun {
     return cache::WriteBlob(cas_, d.SerializeAsString());
   }
 
-  // Installs wheels into one layer, cached by (scheme, wheels).
+  // Installs wheels into one layer: the step tool install-wheels
+  // (common/step_tool.h) in a sandbox on an executor, never in this
+  // process (wheels are hostile input). Keyed by the scheme, the mtime, the
+  // wheels (by digest, in order) and the tools version.
   absl::StatusOr<common::oci::Layer> PythonLayer(
       const std::string& name, const Scheme& scheme,
       const std::vector<std::pair<std::string, Digest>>& wheels) {
-    re::Command key;
-    for (const std::string& a :
-         {std::string("pbrx-install-wheels"), scheme.python, scheme.purelib,
-          scheme.platlib, scheme.scripts, scheme.data, scheme.include,
-          absl::StrCat("--mtime=", options_.source_date_epoch)}) {
-      key.add_arguments(a);
+    std::map<std::string, Digest> by_name;
+    for (const auto& [file, d] : wheels) {
+      auto [it, inserted] = by_name.emplace(file, d);
+      if (!inserted && it->second != d) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("two different wheels are named ", file, " (",
+                         it->second.ToString(), " and ", d.ToString(), ")"));
+      }
     }
+    re::Directory wheel_dir;  // files sorted by name, as REAPI wants
+    for (const auto& [file, d] : by_name) {
+      auto* f = wheel_dir.add_files();
+      f->set_name(file);
+      *f->mutable_digest() = d.ToProto();
+    }
+    ASSIGN_OR_RETURN(Digest wheels_digest,
+                     cache::WriteBlob(cas_, wheel_dir.SerializeAsString()));
+    common::InstallWheelsArgs args;
+    args.python = scheme.python;
+    args.purelib = scheme.purelib;
+    args.platlib = scheme.platlib;
+    args.scripts = scheme.scripts;
+    args.data = scheme.data;
+    args.include = scheme.include;
+    args.mtime = options_.source_date_epoch;
     for (const auto& [file, d] : wheels)
-      key.add_arguments(absl::StrCat(file, "=", d.ToString()));
-    key.add_output_files("layer.tar.gz");
-    key.add_output_files("layer.diff_id");
-    ASSIGN_OR_RETURN(Digest c, cache::WriteBlob(cas_, key.SerializeAsString()));
-    re::Action action;
-    *action.mutable_command_digest() = c.ToProto();
-    ASSIGN_OR_RETURN(Digest empty, EmptyDir());
-    *action.mutable_input_root_digest() = empty.ToProto();
-    ASSIGN_OR_RETURN(Digest action_digest,
-                     cache::WriteBlob(cas_, action.SerializeAsString()));
-    absl::Time start = absl::Now();
-    common::oci::Layer layer;
-    absl::StatusOr<re::ActionResult> hit = ac_.Get(action_digest);
-    bool cached = hit.ok();
-    if (cached) {
-      ASSIGN_OR_RETURN(layer,
-                       LayerOutputs(*hit, "layer.tar.gz", "layer.diff_id"));
-    } else {
-      std::string dir = pipeline_.ScratchPath(options_, "pylayer-" + name);
-      executor::RemoveTree(dir).IgnoreError();
-      mkdir(dir.c_str(), 0755);
-      std::string stage = dir + "/root";
-      mkdir(stage.c_str(), 0755);
-      absl::Status st = [&]() -> absl::Status {
-        common::wheel::InstallScheme ws{scheme.purelib, scheme.platlib,
-                                        scheme.include, scheme.scripts,
-                                        scheme.data,    scheme.python};
-        for (const auto& [file, d] : wheels) {
-          std::string path = dir + "/" + file;
-          RETURN_IF_ERROR(executor::BlobToFile(cas_, d, path));
-          absl::StatusOr<common::wheel::InstalledWheel> w =
-              common::wheel::InstallWheel(path, ws, stage);
-          if (!w.ok())
-            return common::Annotate(w.status(),
-                                    absl::StrCat("installing ", file));
-        }
-        common::oci::LayerOptions lo;
-        lo.mtime = options_.source_date_epoch;
-        ASSIGN_OR_RETURN(
-            layer, common::oci::WriteLayer(stage, dir + "/layer.tar.gz", lo));
-        ASSIGN_OR_RETURN(layer.digest, executor::UploadFile(layer.path, cas_));
-        ASSIGN_OR_RETURN(
-            Digest diff_blob,
-            cache::WriteBlob(cas_, common::oci::DiffIdText(layer.diff_id)));
-        re::ActionResult r;
-        auto* f = r.add_output_files();
-        f->set_path("layer.tar.gz");
-        *f->mutable_digest() = layer.digest.ToProto();
-        auto* g = r.add_output_files();
-        g->set_path("layer.diff_id");
-        *g->mutable_digest() = diff_blob.ToProto();
-        return ac_.Update(action_digest, r);
-      }();
-      executor::RemoveTree(dir).IgnoreError();
-      RETURN_IF_ERROR(st);
-    }
-    StepReport step{"python-layer", name, cached,
-                    absl::ToDoubleSeconds(absl::Now() - start),
-                    action_digest.ToString()};
-    step.argv.assign(key.arguments().begin(), key.arguments().end());
-    AddStep(std::move(step));
-    return layer;
+      args.wheels.push_back("wheels/" + file);
+    ActionSpec s;
+    s.argv = common::InstallWheelsArgv(args);
+    ASSIGN_OR_RETURN(s.input_root, Wrap("wheels", wheels_digest));
+    s.output_files = {"layer.tar.gz", "layer.diff_id"};
+    s.platform = {{common::kStepToolsProperty, common::kStepToolsVersion}};
+    ASSIGN_OR_RETURN(re::ActionResult r, Step("python-layer", name, s));
+    return LayerOutputs(r, "layer.tar.gz", "layer.diff_id");
   }
 
   // Compiles the .py files below `dirs` (present in `rootfs`) into a layer.

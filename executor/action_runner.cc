@@ -17,6 +17,7 @@
 #include "common/missing_blobs.h"
 #include "common/oci/layer.h"
 #include "common/status_macros.h"
+#include "common/step_tool.h"
 #include "executor/input_tree.h"
 #include "executor/layer_store.h"
 #include "google/protobuf/util/time_util.h"
@@ -88,18 +89,17 @@ absl::Status RemoveTree(const std::string& path) {
 
 absl::Status ValidateLimitFlags(const ActionRunnerOptions& o) {
   if (o.memory_bytes < (int64_t{16} << 20)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--action-memory ", o.memory_bytes,
-                     " bytes is below the minimum 16M"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--action-memory ", o.memory_bytes, " bytes is below the minimum 16M"));
   }
   if (o.max_pids < 16 || o.max_pids > 4194304) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--action-pids ", o.max_pids, " is outside 16..4194304"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--action-pids ", o.max_pids, " is outside 16..4194304"));
   }
   if (o.max_timeout < absl::Seconds(1) || o.max_timeout > absl::Hours(24 * 7)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--action-timeout-max ", absl::FormatDuration(o.max_timeout),
-                     " is outside 1s..168h"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--action-timeout-max ", absl::FormatDuration(o.max_timeout),
+        " is outside 1s..168h"));
   }
   if (o.tmp_bytes < (int64_t{1} << 20)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -145,6 +145,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   SandboxSpec spec;
   std::vector<Digest> rootfs_layers;
   bool capture_rootfs = false;
+  bool step_tools = false;
   const re::Platform& platform =
       action.has_platform() ? action.platform() : command.platform();
   for (const auto& p : platform.properties()) {
@@ -154,6 +155,10 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
     } else if (p.name() == "capture" &&
                (p.value() == "outputs" || p.value() == "rootfs-diff")) {
       capture_rootfs = p.value() == "rootfs-diff";
+    } else if (p.name() == common::kStepToolsProperty &&
+               p.value() == common::kStepToolsVersion &&
+               !options_.step_tool_binary.empty()) {
+      step_tools = true;
     } else if (p.name() == "rootfs" && options_.layers != nullptr) {
       for (absl::string_view d :
            absl::StrSplit(p.value(), ',', absl::SkipEmpty())) {
@@ -170,6 +175,13 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   if (capture_rootfs && rootfs_layers.empty()) {
     return absl::InvalidArgumentError("capture=rootfs-diff needs a rootfs");
   }
+  if (step_tools && !rootfs_layers.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(common::kStepToolsProperty, "=", common::kStepToolsVersion,
+                     " runs on the host's tools, not on a rootfs"));
+  }
+  if (step_tools)
+    spec.ro_binds[options_.step_tool_binary] = common::kStepToolPath;
   if (!command.working_directory().empty() &&
       !SafeRelativePath(command.working_directory())) {
     return absl::InvalidArgumentError(absl::StrCat("working_directory '",
@@ -253,13 +265,13 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
     spec.stdout_path = run_dir + "/stdout";
     spec.stderr_path = run_dir + "/stderr";
     spec.scratch_dir = run_dir;
-    spec.timeout = std::min(
-        action.has_timeout() && (action.timeout().seconds() > 0 ||
-                                 action.timeout().nanos() > 0)
-            ? absl::Seconds(action.timeout().seconds()) +
-                  absl::Nanoseconds(action.timeout().nanos())
-            : options_.default_timeout,
-        options_.max_timeout);
+    spec.timeout =
+        std::min(action.has_timeout() && (action.timeout().seconds() > 0 ||
+                                          action.timeout().nanos() > 0)
+                     ? absl::Seconds(action.timeout().seconds()) +
+                           absl::Nanoseconds(action.timeout().nanos())
+                     : options_.default_timeout,
+                 options_.max_timeout);
     spec.memory_bytes = options_.memory_bytes;
     spec.max_pids = options_.max_pids;
     spec.tmp_bytes = options_.tmp_bytes;

@@ -12,8 +12,11 @@
 //   capture  "outputs" (default) or "rootfs-diff": the root is writable and
 //            its changes become the output layer "rootfs-diff.tar.gz" (and
 //            "rootfs-diff.diff_id" holding "sha256:<hex>") with apt/dpkg
-//            noise left out; the command runs as root with the namespaces
-//            package managers need.
+//            noise left out; the command keeps the capabilities package
+//            managers need (over its own ids only: executor/sandbox_ids.h);
+//   tools    common::kStepToolsVersion: pbrx's step tools
+//            (common/step_tool.h) at common::kStepToolPath, without a rootfs
+//            (needs step_tool_binary).
 // Others are refused with INVALID_ARGUMENT so a step never runs in the
 // wrong environment.
 // Thread-safe: each execution has its own work directory.
@@ -64,6 +67,10 @@ struct ActionRunnerOptions {
   // stdout and stderr), checked before anything is uploaded (0: none).
   // Over it the execution fails with INVALID_ARGUMENT naming the limit.
   int64_t max_output_bytes = int64_t{16} << 30;
+  // The binary bound at common::kStepToolPath for tools=... steps (a binary
+  // whose main runs common::RunStepTool, e.g. common::StepToolBinary());
+  // empty: the property is refused.
+  std::string step_tool_binary;
 };
 
 // INVALID_ARGUMENT naming the flag (--action-memory, --action-pids,

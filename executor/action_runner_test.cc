@@ -11,6 +11,7 @@
 #include "common/missing_blobs.h"
 #include "executor/bubblewrap_sandbox.h"
 #include "executor/input_tree.h"
+#include "executor/layer_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -158,14 +159,12 @@ TEST_F(ActionRunnerTest, AnActionsOwnTimeoutIsClampedToTheMaximum) {
       MakeAction({"sleep", "20"}, Inputs({}), {}, {}, /*timeout_s=*/3600);
   auto r = runner_->Execute(action);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded)
-      << r->status;
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded) << r->status;
   // No timeout in the Action: the default, clamped too.
   Digest untimed = MakeAction({"sleep", "20"}, Inputs({}));
   r = runner_->Execute(untimed);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded)
-      << r->status;
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded) << r->status;
 }
 
 TEST_F(ActionRunnerTest, TmpIsATmpfsOfTheConfiguredSize) {
@@ -173,11 +172,11 @@ TEST_F(ActionRunnerTest, TmpIsATmpfsOfTheConfiguredSize) {
   o.work_root = dir_ + "/runs";
   o.tmp_bytes = 4 << 20;
   UseOptions(o);
-  Digest action = MakeAction(
-      {"sh", "-c",
-       "head -c 3M /dev/zero >/tmp/a && echo small-ok && "
-       "head -c 3M /dev/zero >/tmp/b"},
-      Inputs({}));
+  Digest action =
+      MakeAction({"sh", "-c",
+                  "head -c 3M /dev/zero >/tmp/a && echo small-ok && "
+                  "head -c 3M /dev/zero >/tmp/b"},
+                 Inputs({}));
   auto r = runner_->Execute(action);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->result.exit_code(), 1);
@@ -207,8 +206,7 @@ TEST(ValidateLimitFlagsTest, NamesTheFlagAndTheRange) {
             "--action-timeout-max 10ms is outside 1s..168h");
   ActionRunnerOptions tmp = o;
   tmp.tmp_bytes = 0;
-  EXPECT_EQ(ValidateLimitFlags(tmp).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateLimitFlags(tmp).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ValidateLimitFlags(tmp).message(),
             "--action-tmp-size 0 bytes is below the minimum 1M");
 }
@@ -237,6 +235,46 @@ TEST_F(ActionRunnerTest, RefusesUnsupportedPlatformsAndUnsafeOutputs) {
   r = runner_->Execute(
       MakeAction({"true"}, Inputs({}), {}, {}, 0, {{"network", "egress"}}));
   EXPECT_TRUE(r.ok()) << r.status();
+}
+
+TEST_F(ActionRunnerTest, StepToolsAreTheGivenBinaryBoundWithoutARootfs) {
+  Digest tool = MakeAction({"/.pbrx/step-tool", "-c", "echo tool ran"},
+                           Inputs({}), {}, {}, 0, {{"tools", "pbrx-1"}});
+  // An executor without a tool binary does not offer the property.
+  auto r = runner_->Execute(tool);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "unsupported platform property tools=pbrx-1");
+  // With one (/bin/sh standing in for pbrx's own binary) it is bound at
+  // /.pbrx/step-tool, read-only.
+  std::unique_ptr<LayerStore> layers =
+      std::move(LayerStore::Create(dir_ + "/layers", &cas_).value());
+  ActionRunnerOptions o;
+  o.work_root = dir_ + "/runs";
+  o.step_tool_binary = "/bin/sh";
+  o.layers = layers.get();
+  UseOptions(o);
+  r = runner_->Execute(tool);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->result.exit_code(), 0);
+  EXPECT_EQ(Blob(r->result.stdout_digest()), "tool ran\n");
+  r = runner_->Execute(
+      MakeAction({"/.pbrx/step-tool", "-c", "echo x > /.pbrx/step-tool"},
+                 Inputs({}), {}, {}, 0, {{"tools", "pbrx-1"}}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(r->result.exit_code(), 0);
+  EXPECT_THAT(Blob(r->result.stderr_digest()),
+              HasSubstr("Read-only file system"));
+  // Another tools version, or tools on a rootfs, are refused.
+  r = runner_->Execute(MakeAction({"/.pbrx/step-tool"}, Inputs({}), {}, {}, 0,
+                                  {{"tools", "pbrx-0"}}));
+  EXPECT_EQ(r.status().message(), "unsupported platform property tools=pbrx-0");
+  Digest layer = cache::WriteBlob(cas_, "not really a layer").value();
+  r = runner_->Execute(
+      MakeAction({"/.pbrx/step-tool"}, Inputs({}), {}, {}, 0,
+                 {{"tools", "pbrx-1"}, {"rootfs", layer.ToString()}}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "tools=pbrx-1 runs on the host's tools, not on a rootfs");
 }
 
 TEST_F(ActionRunnerTest, OutputBytesAreCappedBeforeAnythingIsUploaded) {

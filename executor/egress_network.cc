@@ -104,9 +104,18 @@ absl::Status CheckEgressTools(const EgressOptions& options) {
 absl::StatusOr<std::unique_ptr<EgressNetwork>> EgressNetwork::Attach(
     pid_t sandbox_pid, const std::string& scratch_dir,
     const EgressOptions& options) {
-  // Routes first checked: nothing but CIDRs reaches the batch file.
-  std::vector<std::string> denied = options.denied;
-  for (const std::string& a : HostAddresses()) denied.push_back(a);
+  // Routes first checked: nothing but CIDRs reaches the batch file. Each
+  // once: a second identical route fails the batch (a coordinator and a
+  // cache on one host resolve to the same address, which is also this
+  // host's).
+  std::vector<std::string> denied;
+  for (const std::vector<std::string>& list :
+       {options.denied, HostAddresses()}) {
+    for (const std::string& cidr : list) {
+      if (std::find(denied.begin(), denied.end(), cidr) == denied.end())
+        denied.push_back(cidr);
+    }
+  }
   // The tap device slirp4netns creates is configured here, not by
   // slirp4netns --configure, which would also configure the loopback
   // device that bwrap sets up itself once released (the two collide).

@@ -29,9 +29,11 @@ class EgressTest : public ::testing::Test {
   }
 
   // Runs `script` in an egress sandbox; returns stdout + stderr.
-  std::string Egress(const std::string& script, bool isolate = true) {
+  std::string Egress(const std::string& script, bool isolate = true,
+                     const std::vector<std::string>& denied = {}) {
     BubblewrapOptions o;
     o.isolate_egress = isolate;
+    o.egress.denied.insert(o.egress.denied.end(), denied.begin(), denied.end());
     auto sandbox = BubblewrapSandbox::Create(o);
     EXPECT_TRUE(sandbox.ok()) << sandbox.status();
     if (!sandbox.ok()) return "";
@@ -91,6 +93,18 @@ TEST_F(EgressTest, TheOutsideAnswersTheHostDoesNot) {
   EXPECT_EQ(Egress(Probe(host_ip_, farm_port.port()), /*isolate=*/false),
             "hello\n");
   EXPECT_EQ(farm_port.accepted(), 1);
+}
+
+TEST_F(EgressTest, AnAddressDeniedTwiceIsOneRoute) {
+  // An executor whose coordinator and cache share a host: both resolve to
+  // the same address, which is also one of this host's own.
+  testing_util::TcpServer outside(other_->netns(), peer_ip_, "hello\n");
+  ASSERT_GT(outside.port(), 0);
+  std::string got = Egress(
+      Probe(peer_ip_, outside.port()) +
+          "; ip -4 route show type prohibit | grep -c '^prohibit 127.0.0.1 '",
+      true, {"127.0.0.1/32", "127.0.0.1/32", host_ip_ + "/32"});
+  EXPECT_EQ(got, "hello\n1\n");
 }
 
 TEST(EgressNetworkTest, RouteTextIsCidrsOnly) {

@@ -32,6 +32,8 @@
 #include "common/flag_parser.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/step_tool.h"
+#include "common/step_tool_runner.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
 #include "executor/executor_metrics.h"
@@ -52,6 +54,10 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // This binary is also the step tools' (common/step_tool.h): run inside a
+  // step's sandbox, bound there read-only.
+  if (pbrx::common::IsStepToolInvocation(argc, argv))
+    return pbrx::common::RunStepTool(argc, argv);
   std::string coordinator, cache, work_dir = "/var/tmp/pbrx-executor", name;
   std::vector<std::string> platform;
   int64_t slots = 1;
@@ -146,6 +152,12 @@ int main(int argc, char** argv) {
       {"network", "none"},
       {"rootfs", "*"}};
   if (egress) properties.emplace_back("network", "egress");
+  // Python layers' wheel installs run this binary in a sandbox.
+  const std::string step_tool_binary = pbrx::common::StepToolBinary();
+  if (!step_tool_binary.empty()) {
+    properties.emplace_back(pbrx::common::kStepToolsProperty,
+                            pbrx::common::kStepToolsVersion);
+  }
   for (const std::string& p : platform) {
     std::vector<std::string> kv = absl::StrSplit(p, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty()) {
@@ -267,6 +279,7 @@ int main(int argc, char** argv) {
   }
   pbrx::common::RealClock clock;
   ro.work_root = work_dir + "/runs";
+  ro.step_tool_binary = step_tool_binary;
   ro.worker_name = name;
   ro.layers = layers->get();
   ro.record_in_action_cache = false;  // the coordinator checks and records

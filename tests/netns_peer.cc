@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -60,9 +61,13 @@ absl::StatusOr<std::unique_ptr<OtherHost>> OtherHost::Create() {
     if (!moved) absl::SleepFor(absl::Milliseconds(10));
   }
   if (!moved) return absl::InternalError("the holder has no namespace");
-  int n = getpid() % 16000;
-  std::string host_if = absl::StrCat("pbxh", getpid());
-  std::string peer_if = absl::StrCat("pbxp", getpid());
+  // Unique per process and per host in it: a previous host's veth may
+  // still be going away when the next test makes one.
+  static std::atomic<int> next{0};
+  int seq = next.fetch_add(1) % 8;
+  int n = (getpid() * 8 + seq) % 16000;
+  std::string host_if = absl::StrCat("pbxh", getpid() % 1000000, "s", seq);
+  std::string peer_if = absl::StrCat("pbxp", getpid() % 1000000, "s", seq);
   h->host_ip_ = absl::StrCat("10.", 100 + n / 250, ".", n % 250, ".1");
   h->peer_ip_ = absl::StrCat("10.", 100 + n / 250, ".", n % 250, ".2");
   for (const auto& [args, netns] :
