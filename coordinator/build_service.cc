@@ -15,6 +15,7 @@
 #include "coordinator/build_inputs.h"
 #include "coordinator/build_report.h"
 #include "coordinator/farm_executor.h"
+#include "coordinator/image_sink.h"
 #include "executor/action_runner.h"
 #include "executor/input_tree.h"
 
@@ -41,20 +42,6 @@ absl::StatusOr<std::string> StageTree(
   RETURN_IF_ERROR(common::Annotate(executor::StageDirectory(*d, cas, dest),
                                    absl::StrCat("staging ", what)));
   return dest;
-}
-
-// Puts an image's manifest and config (written by the pipeline into the
-// output layout) into the CAS; its layers are step outputs, already there.
-absl::Status UploadImageBlobs(const common::oci::OciLayout& layout,
-                              const BuiltImage& image, cache::BlobStore& cas) {
-  for (const Digest& d : {image.manifest, image.config}) {
-    ASSIGN_OR_RETURN(Digest up, executor::UploadFile(layout.BlobPath(d), cas));
-    if (!(up == d)) {
-      return absl::DataLossError(
-          absl::StrCat(layout.BlobPath(d), " does not match its name"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -119,7 +106,6 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
                                request->trusted_hosts().end());
   options.source_date_epoch = request->source_date_epoch();
   options.pbr_version = request->pbr_version();
-  options.output_layout = root + "/out";
   options.scratch_dir = root + "/tmp";
   options.base = request->base().empty() ? "debian:bookworm" : request->base();
   absl::Status setup = [&]() -> absl::Status {
@@ -164,6 +150,10 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   FarmExecutor executor(scheduler_, cas_, ac_, metrics_, id,
                         [context] { return context->IsCancelled(); });
   options.executor = &executor;
+  // Images are config + manifest blobs in the CAS; their layers are step
+  // outputs, already there. The client copies what it lacks.
+  CasImageSink images(cas_);
+  options.images = &images;
   const int n = request->projects_size();
   std::vector<std::string> dirs(n);
   std::vector<absl::StatusOr<ProjectBuild>> builds(
@@ -189,12 +179,7 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
     absl::StatusOr<ProjectBuild> b = [&]() -> absl::StatusOr<ProjectBuild> {
       ASSIGN_OR_RETURN(std::string staged,
                        StageTree(p.root(), *cas_, src, p.dir()));
-      ASSIGN_OR_RETURN(ProjectBuild built, pipeline_.Build(staged, o));
-      ASSIGN_OR_RETURN(common::oci::OciLayout layout,
-                       common::oci::OciLayout::Open(options.output_layout));
-      for (const BuiltImage& img : built.images)
-        RETURN_IF_ERROR(UploadImageBlobs(layout, img, *cas_));
-      return built;
+      return pipeline_.Build(staged, o);
     }();
     if (!b.ok()) {
       // Messages name the client's directory, not the staging one.

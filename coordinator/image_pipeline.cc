@@ -34,6 +34,7 @@
 #include "common/status_macros.h"
 #include "common/step_tool.h"
 #include "coordinator/distro_packages.h"
+#include "coordinator/image_sink.h"
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
 #include "executor/debian_base.h"
@@ -991,19 +992,19 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   for (size_t i = 0; i < layered_scripts.size(); ++i)
     script_layers[layered_scripts[i]] = per_script[i];
 
-  absl::MutexLock layout_lock(&layout_mu_);
-  ASSIGN_OR_RETURN(common::oci::OciLayout layout,
-                   common::oci::OciLayout::Open(options.output_layout));
-  std::vector<common::oci::Layer> every_layer = layers;
-  for (const auto& [script, ls] : script_layers) {
-    every_layer.insert(every_layer.end(), ls.begin(), ls.end());
-  }
-  for (const auto& l : every_layer) {
-    std::string tmp = ScratchPath(options, "layer.tar.gz");
-    RETURN_IF_ERROR(executor::BlobToFile(*cas_, l.digest, tmp));
-    absl::Status s = layout.AddBlobFile(tmp, l.digest);
-    unlink(tmp.c_str());
-    RETURN_IF_ERROR(s);
+  // One writer of a layout at a time, across builds (opening one may
+  // create it); a given sink takes care of itself.
+  absl::MutexLockMaybe layout_lock(options.images == nullptr ? &layout_mu_
+                                                             : nullptr);
+  // Where the images go: the given sink (the farm: the CAS), else the
+  // output layout.
+  std::unique_ptr<OciLayoutImageSink> layout_sink;
+  ImageSink* sink = options.images;
+  if (sink == nullptr) {
+    ASSIGN_OR_RETURN(layout_sink,
+                     OciLayoutImageSink::Open(cas_, options.output_layout,
+                                              options.scratch_dir));
+    sink = layout_sink.get();
   }
   std::vector<std::string> tags = {"latest"};
   for (const std::string& tg : options.tags) {
@@ -1050,7 +1051,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       refs.push_back(absl::StrCat(name, ":", tg));
     absl::Time ta = absl::Now();
     ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc,
-                     layout.WriteImage(image_layers, config, refs));
+                     sink->Put(image_layers, config, refs));
     b.AddStep(StepReport{"image-assembly", name, false,
                          absl::ToDoubleSeconds(absl::Now() - ta),
                          desc.manifest.ToString()});

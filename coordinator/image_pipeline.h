@@ -32,6 +32,7 @@
 namespace pbrx::coordinator {
 
 struct StepReport;
+class ImageSink;
 
 struct BuildOptions {
   std::string prefix;
@@ -62,6 +63,9 @@ struct BuildOptions {
   executor::ActionExecutor* executor = nullptr;
   // Called (from any thread) as each step finishes.
   std::function<void(const StepReport&)> on_step;
+  // Where the images go (coordinator/image_sink.h); nullptr: the OCI layout
+  // output_layout.
+  ImageSink* images = nullptr;
 };
 
 struct StepReport {

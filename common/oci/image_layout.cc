@@ -75,21 +75,6 @@ absl::Status WriteAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
-std::string DigestString(const Digest& d) {
-  return absl::StrCat("sha256:", d.hash());
-}
-
-void Descriptor(JsonWriter& w, const char* media_type, const Digest& d) {
-  w.BeginObject()
-      .Key("mediaType")
-      .String(media_type)
-      .Key("digest")
-      .String(DigestString(d))
-      .Key("size")
-      .Int(d.size())
-      .EndObject();
-}
-
 }  // namespace
 
 std::string OciLayout::BlobPath(const Digest& d) const {
@@ -237,57 +222,12 @@ absl::StatusOr<ImageDescriptor> OciLayout::WriteImage(
           absl::StrCat("layer ", l.digest.ToString(), " is not in ", dir_));
     }
   }
-  // The config.
-  JsonWriter c(/*pretty=*/false);
-  c.BeginObject();
-  c.Key("created").String(absl::FormatTime(
-      "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(config.created),
-      absl::UTCTimeZone()));
-  c.Key("architecture").String(config.architecture);
-  c.Key("os").String(config.os);
-  c.Key("config").BeginObject();
-  if (!config.env.empty()) c.Key("Env").StringArray(config.env);
-  if (!config.cmd.empty()) c.Key("Cmd").StringArray(config.cmd);
-  if (!config.working_dir.empty())
-    c.Key("WorkingDir").String(config.working_dir);
-  if (!config.labels.empty()) {
-    c.Key("Labels").BeginObject();
-    for (const auto& [k, v] : config.labels) c.Key(k).String(v);
-    c.EndObject();
-  }
-  c.EndObject();
-  c.Key("rootfs")
-      .BeginObject()
-      .Key("type")
-      .String("layers")
-      .Key("diff_ids")
-      .BeginArray();
-  for (const Layer& l : layers) c.String(DigestString(l.diff_id));
-  c.EndArray().EndObject();
-  c.EndObject();
-  ASSIGN_OR_RETURN(Digest config_digest, AddBlob(c.str()));
-
-  // The manifest.
-  JsonWriter m(/*pretty=*/false);
-  m.BeginObject();
-  m.Key("schemaVersion").Int(2);
-  m.Key("mediaType").String(kManifestMediaType);
-  m.Key("config");
-  Descriptor(m, kConfigMediaType, config_digest);
-  m.Key("layers").BeginArray();
-  for (const Layer& l : layers) Descriptor(m, l.media_type.c_str(), l.digest);
-  m.EndArray();
-  m.EndObject();
-  ASSIGN_OR_RETURN(Digest manifest_digest, AddBlob(m.str()));
-
+  ImageBlobs blobs = MakeImageBlobs(layers, config);
+  RETURN_IF_ERROR(AddBlob(blobs.config).status());
+  ASSIGN_OR_RETURN(Digest manifest_digest, AddBlob(blobs.manifest));
   RETURN_IF_ERROR(Tag(manifest_digest, refs));
 
-  ImageDescriptor desc;
-  desc.manifest = manifest_digest;
-  desc.config = config_digest;
-  desc.size = manifest_digest.size() + config_digest.size();
-  for (const Layer& l : layers) desc.size += l.digest.size();
-  return desc;
+  return blobs.descriptor;
 }
 
 }  // namespace pbrx::common::oci

@@ -2,6 +2,7 @@
 // (oci-layout, index.json, blobs/sha256/...): layer blobs, an image config
 // (CMD, ENV, WORKDIR, labels, diff_ids) and a manifest, and points refs
 // ("org.opencontainers.image.ref.name" annotations in index.json) at it.
+// Config and manifest come from common/oci/image_blobs.h.
 // Every file is written to a temporary name and renamed, and index.json is
 // replaced last, so a failure never leaves a half-written image visible;
 // refs of other images already in the layout are kept. Config and manifest
@@ -16,32 +17,10 @@
 
 #include "absl/status/statusor.h"
 #include "common/digest.h"
+#include "common/oci/image_blobs.h"
 #include "common/oci/layer.h"
 
 namespace pbrx::common::oci {
-
-inline constexpr char kManifestMediaType[] =
-    "application/vnd.oci.image.manifest.v1+json";
-inline constexpr char kConfigMediaType[] =
-    "application/vnd.oci.image.config.v1+json";
-inline constexpr char kLayerMediaType[] =
-    "application/vnd.oci.image.layer.v1.tar+gzip";
-
-struct ImageConfig {
-  std::string architecture = "amd64";
-  std::string os = "linux";
-  int64_t created = 0;  // seconds since the epoch (SOURCE_DATE_EPOCH)
-  std::vector<std::string> cmd;
-  std::vector<std::string> env;
-  std::string working_dir;
-  std::map<std::string, std::string> labels;
-};
-
-struct ImageDescriptor {
-  Digest manifest = Digest::Empty();
-  Digest config = Digest::Empty();
-  int64_t size = 0;  // manifest + config + layer blobs
-};
 
 class OciLayout {
  public:

@@ -1,0 +1,73 @@
+#include "coordinator/image_sink.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "executor/input_tree.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+using common::Digest;
+
+// FAILED_PRECONDITION naming the first layer the CAS lacks.
+absl::Status CheckLayersPresent(cache::BlobStore& cas,
+                                const std::vector<common::oci::Layer>& layers) {
+  std::vector<Digest> digests;
+  for (const common::oci::Layer& l : layers) digests.push_back(l.digest);
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing(digests));
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "layer ", missing.front().ToString(), " is not in the CAS"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OciLayoutImageSink>> OciLayoutImageSink::Open(
+    cache::BlobStore* cas, const std::string& dir,
+    const std::string& scratch_dir) {
+  ASSIGN_OR_RETURN(common::oci::OciLayout layout,
+                   common::oci::OciLayout::Open(dir));
+  return std::unique_ptr<OciLayoutImageSink>(
+      new OciLayoutImageSink(cas, std::move(layout), scratch_dir));
+}
+
+absl::StatusOr<common::oci::ImageDescriptor> OciLayoutImageSink::Put(
+    const std::vector<common::oci::Layer>& layers,
+    const common::oci::ImageConfig& config,
+    const std::vector<std::string>& refs) {
+  RETURN_IF_ERROR(CheckLayersPresent(*cas_, layers));
+  absl::MutexLock lock(&mu_);
+  for (const common::oci::Layer& l : layers) {
+    struct stat st;
+    if (stat(layout_.BlobPath(l.digest).c_str(), &st) == 0) continue;
+    std::string tmp = absl::StrCat(scratch_, "/layer-", getpid(), "-",
+                                   next_tmp_.fetch_add(1), ".tar.gz");
+    absl::Status s = executor::BlobToFile(*cas_, l.digest, tmp);
+    if (s.ok()) s = layout_.AddBlobFile(tmp, l.digest);
+    unlink(tmp.c_str());
+    RETURN_IF_ERROR(s);
+    layers_copied_.fetch_add(1);
+  }
+  return layout_.WriteImage(layers, config, refs);
+}
+
+absl::StatusOr<common::oci::ImageDescriptor> CasImageSink::Put(
+    const std::vector<common::oci::Layer>& layers,
+    const common::oci::ImageConfig& config,
+    const std::vector<std::string>& refs) {
+  (void)refs;
+  RETURN_IF_ERROR(CheckLayersPresent(*cas_, layers));
+  common::oci::ImageBlobs blobs = common::oci::MakeImageBlobs(layers, config);
+  for (const std::string* bytes : {&blobs.config, &blobs.manifest}) {
+    ASSIGN_OR_RETURN(Digest d, cache::WriteBlob(*cas_, *bytes));
+    (void)d;
+  }
+  return blobs.descriptor;
+}
+
+}  // namespace pbrx::coordinator
