@@ -33,6 +33,7 @@
 #include "common/project/python_names.h"
 #include "common/status_macros.h"
 #include "common/step_tool.h"
+#include "common/wheel/wheel_metadata.h"
 #include "coordinator/distro_packages.h"
 #include "coordinator/image_sink.h"
 #include "coordinator/planner.h"
@@ -78,14 +79,6 @@ struct ActionSpec {
 
 struct Scheme {
   std::string python, purelib, platlib, scripts, data, include;
-};
-
-struct WheelMeta {
-  std::string name, version;
-  std::vector<std::string> requires_dist;
-  std::vector<std::string> extras;
-  std::vector<std::pair<std::string, std::string>> console_scripts;
-  std::string source;  // Project-URL "Source"/"Repository", else Home-page
 };
 
 // The commit checked out in `dir` if it is the top of a git checkout ("" if
@@ -144,76 +137,6 @@ const google::protobuf::Struct* Obj(const google::protobuf::Struct& s,
   return it == s.fields().end() || !it->second.has_struct_value()
              ? nullptr
              : &it->second.struct_value();
-}
-
-absl::StatusOr<WheelMeta> ReadWheelMeta(const std::string& wheel_path) {
-  archive* a = archive_read_new();
-  archive_read_support_format_zip_seekable(a);
-  if (archive_read_open_filename(a, wheel_path.c_str(), 1 << 16) !=
-      ARCHIVE_OK) {
-    archive_read_free(a);
-    return absl::InvalidArgumentError(
-        absl::StrCat(wheel_path, " is not a wheel"));
-  }
-  WheelMeta m;
-  std::string metadata, entry_points;
-  archive_entry* e;
-  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    std::string p = archive_entry_pathname(e);
-    std::vector<std::string> parts = absl::StrSplit(p, '/');
-    if (parts.size() != 2 || !absl::EndsWith(parts[0], ".dist-info")) continue;
-    std::string* target = parts[1] == "METADATA"           ? &metadata
-                          : parts[1] == "entry_points.txt" ? &entry_points
-                                                           : nullptr;
-    if (target == nullptr) continue;
-    char buf[65536];
-    la_ssize_t n;
-    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-      target->append(buf, n);
-  }
-  archive_read_free(a);
-  for (absl::string_view line : absl::StrSplit(metadata, '\n')) {
-    if (line.empty()) break;  // headers end at the first blank line
-    size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
-    std::string key(line.substr(0, colon));
-    std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-    if (key == "Name") m.name = value;
-    if (key == "Version") m.version = value;
-    if (key == "Requires-Dist") m.requires_dist.push_back(value);
-    if (key == "Provides-Extra") m.extras.push_back(value);
-    if (key == "Home-page" && m.source.empty()) m.source = value;
-    if (key == "Project-URL") {
-      size_t comma = value.find(',');
-      std::string label = absl::AsciiStrToLower(value.substr(0, comma));
-      if (comma != std::string::npos &&
-          (label == "source" || label == "repository")) {
-        m.source =
-            std::string(absl::StripAsciiWhitespace(value.substr(comma + 1)));
-      }
-    }
-  }
-  std::string section;
-  for (absl::string_view line : absl::StrSplit(entry_points, '\n')) {
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty()) continue;
-    if (line.front() == '[') {
-      section =
-          std::string(absl::StripSuffix(absl::StripPrefix(line, "["), "]"));
-      continue;
-    }
-    size_t eq = line.find('=');
-    if (section == "console_scripts" && eq != absl::string_view::npos) {
-      m.console_scripts.emplace_back(
-          std::string(absl::StripAsciiWhitespace(line.substr(0, eq))),
-          std::string(absl::StripAsciiWhitespace(line.substr(eq + 1))));
-    }
-  }
-  if (m.name.empty() || m.version.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(wheel_path, ": METADATA lacks Name/Version"));
-  }
-  return m;
 }
 
 // One build's state and step runner.
@@ -694,7 +617,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   Digest wheel_digest = project_wheel.second;
   std::string wheel_path = ScratchPath(options, wheel_file);
   RETURN_IF_ERROR(executor::BlobToFile(*cas_, wheel_digest, wheel_path));
-  absl::StatusOr<WheelMeta> meta = ReadWheelMeta(wheel_path);
+  absl::StatusOr<common::wheel::WheelMetadata> meta =
+      common::wheel::ReadWheelMetadata(wheel_path);
   unlink(wheel_path.c_str());
   if (!meta.ok()) return meta.status();
   b.report.name = meta->name;
