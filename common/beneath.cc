@@ -117,6 +117,18 @@ absl::StatusOr<UniqueFd> OpenFileBeneath(const std::string& root,
   return f;
 }
 
+bool IsDirBeneath(const std::string& root, const std::string& relative) {
+  UniqueFd r(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (r.get() < 0) return false;
+  if (relative.empty()) return true;
+  struct open_how how = {};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  UniqueFd d(static_cast<int>(
+      syscall(SYS_openat2, r.get(), relative.c_str(), &how, sizeof(how))));
+  return d.get() >= 0;
+}
+
 absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
                                             const std::string& relative,
                                             int64_t max_bytes) {

@@ -64,6 +64,10 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
 absl::StatusOr<UniqueFd> OpenFileBeneath(const std::string& root,
                                          const std::string& relative);
 
+// Whether `relative` is a directory beneath `root`, resolved as
+// ReadFileBeneath resolves paths ("" is `root` itself).
+bool IsDirBeneath(const std::string& root, const std::string& relative);
+
 // Calls `visit` with the lstat of `path` and of everything below it
 // (symlinks are visited, never followed; unreadable entries skipped).
 void WalkTree(const std::string& path,

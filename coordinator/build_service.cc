@@ -175,18 +175,10 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
       st->set_seconds(s.seconds);
       send(e);
     };
-    std::string src = absl::StrCat(root, "/src-", i);
-    absl::StatusOr<ProjectBuild> b = [&]() -> absl::StatusOr<ProjectBuild> {
-      ASSIGN_OR_RETURN(std::string staged,
-                       StageTree(p.root(), *cas_, src, p.dir()));
-      return pipeline_.Build(staged, o);
-    }();
-    if (!b.ok()) {
-      // Messages name the client's directory, not the staging one.
-      b = absl::Status(
-          b.status().code(),
-          absl::StrReplaceAll(b.status().message(), {{src, client_path}}));
-    }
+    // Read from the CAS where the client uploaded it, never staged here;
+    // messages name the client's directory.
+    o.source_root = Digest::FromProto(p.root()).value();  // checked above
+    absl::StatusOr<ProjectBuild> b = pipeline_.Build(client_path, o);
     builds[i] = b;
     fv::BuildEvent e;
     fv::ProjectDone* d = e.mutable_project();

@@ -22,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
+#include "cache/cas_source_tree.h"
 #include "common/beneath.h"
 #include "common/bindep/bindep_file.h"
 #include "common/bindep/platform.h"
@@ -31,6 +32,7 @@
 #include "common/parallel.h"
 #include "common/project/project.h"
 #include "common/project/python_names.h"
+#include "common/project/source_tree.h"
 #include "common/status_macros.h"
 #include "common/step_tool.h"
 #include "common/wheel/wheel_metadata.h"
@@ -81,13 +83,13 @@ struct Scheme {
   std::string python, purelib, platlib, scripts, data, include;
 };
 
-// The commit checked out in `dir` if it is the top of a git checkout ("" if
-// not, or if HEAD cannot be read): .git/HEAD, its ref file or packed-refs,
-// each read beneath `dir` (never through a symlink) and capped, the ref
-// checked to be a plain refs/ path.
-std::string GitRevision(const std::string& dir) {
+// The commit checked out in `tree` if it is the top of a git checkout (""
+// if not, or if HEAD cannot be read): .git/HEAD, its ref file or
+// packed-refs, each read beneath the tree (never through a symlink out of
+// it) and capped, the ref checked to be a plain refs/ path.
+std::string GitRevision(const common::project::SourceTree& tree) {
   auto read = [&](const std::string& rel, int64_t max) {
-    absl::StatusOr<std::string> r = common::ReadFileBeneath(dir, rel, max);
+    absl::StatusOr<std::string> r = tree.ReadFile(rel, max);
     return r.ok() ? std::string(absl::StripAsciiWhitespace(*r)) : "";
   };
   auto is_sha = [](absl::string_view s) {
@@ -462,8 +464,17 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   BuildRun b(this, cas_, ac_,
              options.executor != nullptr ? options.executor : runner_, options);
   b.project_label = dir.substr(dir.rfind('/') + 1);
+  // The project's files: the uploaded tree in the CAS when given (the
+  // farm: nothing staged to disk), else the directory.
+  std::unique_ptr<common::project::SourceTree> tree;
+  if (options.source_root.has_value()) {
+    tree =
+        std::make_unique<cache::CasSourceTree>(cas_, *options.source_root, dir);
+  } else {
+    tree = std::make_unique<common::project::DirSourceTree>(dir);
+  }
   ASSIGN_OR_RETURN(common::project::Project project,
-                   common::project::LoadProject(dir));
+                   common::project::LoadProject(*tree));
 
   // 1. Base and probe.
   absl::Time t = absl::Now();
@@ -541,8 +552,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   // 2. Distro packages for this platform.
   std::optional<common::bindep::BindepFile> bindep;
   if (!project.bindep_file.empty()) {
-    ASSIGN_OR_RETURN(std::string text, common::ReadFileBeneath(
-                                           dir, project.bindep_file, 16 << 20));
+    ASSIGN_OR_RETURN(std::string text,
+                     tree->ReadFile(project.bindep_file, 16 << 20));
     ASSIGN_OR_RETURN(bindep, common::bindep::ParseBindepFile(
                                  text, dir + "/" + project.bindep_file));
   }
@@ -581,8 +592,14 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       absl::StrCat(base_rootfs, ",", builder.digest.ToString());
 
   // 4. Project wheel.
-  ASSIGN_OR_RETURN(executor::UploadedTree src,
-                   executor::UploadDirectory(dir, *cas_));
+  Digest src_root = Digest::Empty();
+  if (options.source_root.has_value()) {
+    src_root = *options.source_root;
+  } else {
+    ASSIGN_OR_RETURN(executor::UploadedTree src,
+                     executor::UploadDirectory(dir, *cas_));
+    src_root = src.root;
+  }
   ActionSpec wheel;
   wheel.argv = {"python3",     "-m",
                 "pip",         "wheel",
@@ -590,14 +607,13 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                 "--no-index",  "--disable-pip-version-check",
                 "--wheel-dir", "/work/dist",
                 "/work/src"};
-  ASSIGN_OR_RETURN(wheel.input_root, b.Wrap("src", src.root));
+  ASSIGN_OR_RETURN(wheel.input_root, b.Wrap("src", src_root));
   wheel.output_dirs = {"dist"};
   wheel.platform = {{"rootfs", builder_rootfs}};
   if (project.backend == "pbr") {
     // pbr takes the version from git; without a checkout it needs
     // PBR_VERSION: the caller's, else the static [metadata] version.
-    struct stat st;
-    bool has_git = stat((dir + "/.git").c_str(), &st) == 0;
+    bool has_git = tree->IsDir(".git") || tree->IsFile(".git");
     if (!options.pbr_version.empty()) {
       wheel.env["PBR_VERSION"] = options.pbr_version;
     } else if (!has_git && project.version.has_value()) {
@@ -936,7 +952,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       tags.push_back(tg);
   }
   std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
-  const std::string revision = GitRevision(dir);
+  const std::string revision = GitRevision(*tree);
   struct ImageSpec {
     std::string name;
     std::vector<std::string> cmd;

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
+#include "common/digest.h"
 #include "executor/action_executor.h"
 
 namespace pbrx::coordinator {
@@ -66,6 +68,10 @@ struct BuildOptions {
   // Where the images go (coordinator/image_sink.h); nullptr: the OCI layout
   // output_layout.
   ImageSink* images = nullptr;
+  // The project as a tree already in the CAS (its root digest: the farm,
+  // where the client uploaded it); Build's `dir` then only names it in
+  // messages and nothing is read from disk. Unset: the directory `dir`.
+  std::optional<common::Digest> source_root;
 };
 
 struct StepReport {

@@ -413,5 +413,34 @@ TEST_F(FarmGlueTest, HostileBuildRequestFieldsAreRefusedBeforeAnythingRuns) {
   EXPECT_EQ(done.response.status().code(), 0);
 }
 
+TEST_F(FarmGlueTest, AProjectIsReadFromTheCasNotStagedOnTheCoordinator) {
+  // The planner reads the uploaded tree in the CAS (a symlink out of it is
+  // refused as on disk, naming the client's directory); staging it to the
+  // coordinator's disk would have refused the whole tree with another
+  // message.
+  namespace fv = pbrx::farm::v1;
+  re::Directory root;
+  auto* link = root.add_symlinks();
+  link->set_name("setup.cfg");
+  link->set_target("/etc/passwd");
+  fv::BuildRequest req;
+  fv::ProjectSource* p = req.add_projects();
+  p->set_dir("proj");
+  *p->mutable_root() = Put(root.SerializeAsString()).ToProto();
+  auto build = fv::Build::NewStub(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto reader = build->BuildImages(&ctx, req);
+  fv::BuildEvent e;
+  std::string error;
+  while (reader->Read(&e)) {
+    if (e.has_project()) error = e.project().error();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(error,
+            "proj/setup.cfg: leaves proj (through a symlink or '..'); files "
+            "are read only beneath it");
+}
+
 }  // namespace
 }  // namespace pbrx

@@ -62,8 +62,14 @@ constexpr int64_t kMaxProjectFile = 16 << 20;
 constexpr int kMaxTomlDotsPerLine = 256;
 
 absl::Status CheckTomlNesting(absl::string_view text) {
-  enum { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } state =
-      kCode;
+  enum {
+    kCode,
+    kComment,
+    kBasic,
+    kLiteral,
+    kMultiBasic,
+    kMultiLiteral
+  } state = kCode;
   int line = 1, dots = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
@@ -130,21 +136,11 @@ absl::Status CheckTomlNesting(absl::string_view text) {
 }
 
 absl::StatusOr<std::optional<std::string>> ReadIfExists(
-    const std::string& dir, const std::string& name) {
-  absl::StatusOr<std::string> r =
-      common::ReadFileBeneath(dir, name, kMaxProjectFile);
+    const SourceTree& tree, const std::string& name) {
+  absl::StatusOr<std::string> r = tree.ReadFile(name, kMaxProjectFile);
   if (r.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
   if (!r.ok()) return r.status();
   return *r;
-}
-
-bool IsDir(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 // setuptools' list values: one per line when multi-line, else split at `sep`.
@@ -259,9 +255,9 @@ absl::Status FromSetupCfg(const std::string& dir, const ProjectFiles& files,
     if (s == nullptr) continue;
     for (const IniEntry& e : s->entries) {
       if (!IsValidName(e.key)) {
-        return Invalid(absl::StrCat(where, ":", e.line),
-                       absl::StrCat("extra '", e.key,
-                                    "' is not a valid name (PEP 685)"));
+        return Invalid(
+            absl::StrCat(where, ":", e.line),
+            absl::StrCat("extra '", e.key, "' is not a valid name (PEP 685)"));
       }
       std::vector<std::string> reqs = ListValue(e.value, ';');
       absl::Status st =
@@ -366,7 +362,8 @@ absl::Status FromPyproject(const ProjectFiles& files, const toml::table& doc,
                        absl::StrCat("script '", std::string(key.str()),
                                     "' must be a string"));
       }
-      if (absl::Status st = CheckEntryPoint(std::string(key.str()), *target); !st.ok())
+      if (absl::Status st = CheckEntryPoint(std::string(key.str()), *target);
+          !st.ok())
         return Invalid(line_of(&value), st.message());
       p->scripts.push_back(ConsoleScript{std::string(key.str()), *target});
     }
@@ -493,16 +490,21 @@ absl::StatusOr<Project> ProjectFromFiles(const std::string& dir,
 }
 
 absl::StatusOr<Project> LoadProject(const std::string& dir) {
-  if (!IsDir(dir))
+  return LoadProject(DirSourceTree(dir));
+}
+
+absl::StatusOr<Project> LoadProject(const SourceTree& tree) {
+  const std::string& dir = tree.label();
+  if (!tree.IsDir(""))
     return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
   ProjectFiles files;
-  ASSIGN_OR_RETURN(files.pyproject_toml, ReadIfExists(dir, "pyproject.toml"));
-  ASSIGN_OR_RETURN(files.setup_cfg, ReadIfExists(dir, "setup.cfg"));
-  ASSIGN_OR_RETURN(files.setup_py, ReadIfExists(dir, "setup.py"));
+  ASSIGN_OR_RETURN(files.pyproject_toml, ReadIfExists(tree, "pyproject.toml"));
+  ASSIGN_OR_RETURN(files.setup_cfg, ReadIfExists(tree, "setup.cfg"));
+  ASSIGN_OR_RETURN(files.setup_py, ReadIfExists(tree, "setup.py"));
   ASSIGN_OR_RETURN(files.requirements_txt,
-                   ReadIfExists(dir, "requirements.txt"));
-  files.has_bindep_txt = IsFile(dir + "/bindep.txt");
-  files.has_other_requirements_txt = IsFile(dir + "/other-requirements.txt");
+                   ReadIfExists(tree, "requirements.txt"));
+  files.has_bindep_txt = tree.IsFile("bindep.txt");
+  files.has_other_requirements_txt = tree.IsFile("other-requirements.txt");
   absl::StatusOr<Project> p = ProjectFromFiles(dir, files);
   if (!p.ok()) {
     // Prefix file names with the project directory.

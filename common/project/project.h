@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/project/source_tree.h"
 
 namespace pbrx::common::project {
 
@@ -52,6 +53,8 @@ struct Project {
 // pyproject.toml, setup.cfg or setup.py; INVALID_ARGUMENT "FILE:LINE: ..."
 // for malformed metadata (including a missing name).
 absl::StatusOr<Project> LoadProject(const std::string& dir);
+// The same over any tree (a directory, or an uploaded tree in the CAS).
+absl::StatusOr<Project> LoadProject(const SourceTree& tree);
 
 // The same from file contents (empty optional = file absent); for tests and
 // fuzzing. `dir` only labels messages.
