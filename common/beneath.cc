@@ -223,4 +223,55 @@ absl::Status RemoveAt(int dir_fd, const std::string& name) {
   return absl::OkStatus();
 }
 
+// Gives the directory `fd` and everything below it (never through a
+// symlink) to `owner`, the sandbox's root.
+namespace {
+
+absl::Status ChownTreeAt(int fd, const std::string& path, uid_t owner) {
+  if (fchown(fd, owner, owner) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot give ", path,
+                     " to the sandbox's root: ", std::strerror(errno)));
+  }
+  int listing = dup(fd);
+  DIR* d = listing < 0 ? nullptr : fdopendir(listing);
+  if (d == nullptr) {
+    if (listing >= 0) close(listing);
+    return absl::InternalError(
+        absl::StrCat("cannot list ", path, ": ", std::strerror(errno)));
+  }
+  rewinddir(d);
+  absl::Status result = absl::OkStatus();
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string child = path + "/" + name;
+    UniqueFd sub(openat(fd, name.c_str(),
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (sub.get() >= 0) {
+      result = ChownTreeAt(sub.get(), child, owner);
+    } else if (fchownat(fd, name.c_str(), owner, owner, AT_SYMLINK_NOFOLLOW) !=
+               0) {
+      result = absl::InternalError(
+          absl::StrCat("cannot give ", child,
+                       " to the sandbox's root: ", std::strerror(errno)));
+    }
+    if (!result.ok()) break;
+  }
+  closedir(d);
+  return result;
+}
+
+}  // namespace
+
+absl::Status ChownTree(const std::string& dir, uid_t owner) {
+  UniqueFd fd(
+      open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
+  }
+  return ChownTreeAt(fd.get(), dir, owner);
+}
+
 }  // namespace pbrx::common

@@ -73,6 +73,10 @@ bool IsDirBeneath(const std::string& root, const std::string& relative);
 void WalkTree(const std::string& path,
               const std::function<void(const struct stat&)>& visit);
 
+// Gives `dir` and everything below it (never through a symlink) to
+// `owner` (uid and gid), e.g. a sandbox's root.
+absl::Status ChownTree(const std::string& dir, uid_t owner);
+
 // Removes `name` in `dir_fd` (a directory recursively), never following a
 // symlink. OK when it does not exist.
 absl::Status RemoveAt(int dir_fd, const std::string& name);

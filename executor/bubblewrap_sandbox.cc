@@ -1,6 +1,5 @@
 #include "executor/bubblewrap_sandbox.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/magic.h>
@@ -202,53 +201,6 @@ void RemoveCgroup(const std::string& dir) {
   }
 }
 
-// Gives the directory `fd` and everything below it (never through a
-// symlink) to `owner`, the sandbox's root.
-absl::Status ChownTreeAt(int fd, const std::string& path, uid_t owner) {
-  if (fchown(fd, owner, owner) != 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot give ", path,
-                     " to the sandbox's root: ", std::strerror(errno)));
-  }
-  int listing = dup(fd);
-  DIR* d = listing < 0 ? nullptr : fdopendir(listing);
-  if (d == nullptr) {
-    if (listing >= 0) close(listing);
-    return absl::InternalError(
-        absl::StrCat("cannot list ", path, ": ", std::strerror(errno)));
-  }
-  rewinddir(d);
-  absl::Status result = absl::OkStatus();
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    std::string child = path + "/" + name;
-    common::UniqueFd sub(openat(
-        fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (sub.get() >= 0) {
-      result = ChownTreeAt(sub.get(), child, owner);
-    } else if (fchownat(fd, name.c_str(), owner, owner, AT_SYMLINK_NOFOLLOW) !=
-               0) {
-      result = absl::InternalError(
-          absl::StrCat("cannot give ", child,
-                       " to the sandbox's root: ", std::strerror(errno)));
-    }
-    if (!result.ok()) break;
-  }
-  closedir(d);
-  return result;
-}
-
-absl::Status ChownTree(const std::string& dir, uid_t owner) {
-  common::UniqueFd fd(
-      open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
-  }
-  return ChownTreeAt(fd.get(), dir, owner);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
@@ -365,7 +317,7 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
   // The sandbox's root owns what it may write: the work dir, and the root
   // directory of a writable rootfs (its overlay's upper directory).
   if (!spec.work_dir.empty())
-    RETURN_IF_ERROR(ChownTree(spec.work_dir, options_.ids.Host(0)));
+    RETURN_IF_ERROR(common::ChownTree(spec.work_dir, options_.ids.Host(0)));
   if (spec.writable_root && lchown(spec.rootfs.c_str(), options_.ids.Host(0),
                                    options_.ids.Host(0)) != 0) {
     return absl::InternalError(

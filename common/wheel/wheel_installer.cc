@@ -202,6 +202,33 @@ std::string RecordHash(absl::string_view content) {
   return "sha256=" + Base64UrlNoPad(HexToBytes(Sha256::HexOf(content)));
 }
 
+absl::StatusOr<std::vector<ScriptEntryPoint>> ParseScriptEntryPoints(
+    absl::string_view text) {
+  std::vector<ScriptEntryPoint> out;
+  std::string section;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    if (line.front() == '[') {
+      section =
+          std::string(absl::StripSuffix(absl::StripPrefix(line, "["), "]"));
+      continue;
+    }
+    if (section != "console_scripts" && section != "gui_scripts") continue;
+    size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entry point '", line, "' has no '='"));
+    }
+    ScriptEntryPoint ep{
+        section, std::string(absl::StripAsciiWhitespace(line.substr(0, eq))),
+        std::string(absl::StripAsciiWhitespace(line.substr(eq + 1)))};
+    RETURN_IF_ERROR(common::project::CheckEntryPoint(ep.name, ep.target));
+    out.push_back(std::move(ep));
+  }
+  return out;
+}
+
 std::string EntryPointWrapper(const std::string& python,
                               const std::string& module,
                               const std::string& attr) {
@@ -480,30 +507,14 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
   }
 
   // Entry-point wrappers.
-  std::string section;
-  for (absl::string_view line :
-       absl::StrSplit(meta["entry_points.txt"], '\n')) {
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[') {
-      section =
-          std::string(absl::StripSuffix(absl::StripPrefix(line, "["), "]"));
-      continue;
-    }
-    if (section != "console_scripts" && section != "gui_scripts") continue;
-    size_t eq = line.find('=');
-    if (eq == absl::string_view::npos) {
-      return Bad(wheel_name,
-                 absl::StrCat("entry point '", line, "' has no '='"));
-    }
-    std::string name(absl::StripAsciiWhitespace(line.substr(0, eq)));
-    std::string target(absl::StripAsciiWhitespace(line.substr(eq + 1)));
-    if (absl::Status st = common::project::CheckEntryPoint(name, target);
-        !st.ok()) {
-      return Bad(wheel_name, st.message());
-    }
-    target = std::string(
-        absl::StripAsciiWhitespace(target.substr(0, target.find('['))));
+  absl::StatusOr<std::vector<ScriptEntryPoint>> entry_points =
+      ParseScriptEntryPoints(meta["entry_points.txt"]);
+  if (!entry_points.ok())
+    return Bad(wheel_name, entry_points.status().message());
+  for (const ScriptEntryPoint& ep : *entry_points) {
+    const std::string& name = ep.name;
+    std::string target(
+        absl::StripAsciiWhitespace(ep.target.substr(0, ep.target.find('['))));
     size_t colon = target.find(':');
     std::string module(absl::StripAsciiWhitespace(target.substr(0, colon)));
     std::string attr(absl::StripAsciiWhitespace(target.substr(colon + 1)));

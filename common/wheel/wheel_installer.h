@@ -62,6 +62,16 @@ absl::StatusOr<InstalledWheel> InstallWheel(const std::string& wheel_path,
                                             const std::string& staging_root,
                                             const WheelLimits& limits = {});
 
+// The console_scripts and gui_scripts of an entry_points.txt, each checked
+// (common/project/python_names.h CheckEntryPoint): INVALID_ARGUMENT naming
+// the first bad line.
+struct ScriptEntryPoint {
+  std::string group;  // "console_scripts" or "gui_scripts"
+  std::string name, target;
+};
+absl::StatusOr<std::vector<ScriptEntryPoint>> ParseScriptEntryPoints(
+    absl::string_view text);
+
 // The wrapper pip writes for an entry point "module:attr.path".
 std::string EntryPointWrapper(const std::string& python,
                               const std::string& module,

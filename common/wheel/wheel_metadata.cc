@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/project/python_names.h"
+#include "common/wheel/wheel_installer.h"
 
 namespace pbrx::common::wheel {
 namespace {
@@ -94,23 +95,15 @@ absl::StatusOr<WheelMetadata> ReadWheelMetadata(const std::string& path) {
       return Invalid(path, absl::StrCat("Provides-Extra '", absl::CHexEscape(x),
                                         "' is not a valid extra name"));
   }
-  std::string section;
-  for (absl::string_view line : absl::StrSplit(entry_points, '\n')) {
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[') {
-      section =
-          std::string(absl::StripSuffix(absl::StripPrefix(line, "["), "]"));
-      continue;
-    }
-    size_t eq = line.find('=');
-    if (section != "console_scripts" || eq == absl::string_view::npos) continue;
-    std::string script(absl::StripAsciiWhitespace(line.substr(0, eq)));
-    std::string target(absl::StripAsciiWhitespace(line.substr(eq + 1)));
-    absl::Status ok = project::CheckEntryPoint(script, target);
-    if (!ok.ok())
-      return Invalid(path, absl::StrCat("entry_points.txt: ", ok.message()));
-    m.console_scripts.emplace_back(script, target);
+  absl::StatusOr<std::vector<ScriptEntryPoint>> scripts =
+      ParseScriptEntryPoints(entry_points);
+  if (!scripts.ok()) {
+    return Invalid(
+        path, absl::StrCat("entry_points.txt: ", scripts.status().message()));
+  }
+  for (const ScriptEntryPoint& ep : *scripts) {
+    if (ep.group == "console_scripts")
+      m.console_scripts.emplace_back(ep.name, ep.target);
   }
   return m;
 }

@@ -79,7 +79,8 @@ TEST(WheelMetadataTest, RefusesWhatCannotBecomeANameOrArgument) {
 
 TEST(WheelMetadataTest, MetadataIsCapped) {
   // A METADATA of 20 MiB (a bomb in a small zip): refused, not read whole.
-  std::string w = Wheel("Name: demo\nVersion: 1\n" + std::string(20 << 20, 'x'));
+  std::string w =
+      Wheel("Name: demo\nVersion: 1\n" + std::string(20 << 20, 'x'));
   absl::StatusOr<WheelMetadata> m = ReadWheelMetadata(w);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(m.status().message(),
