@@ -36,6 +36,7 @@
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
+#include "common/base/debian_base.h"
 #include "executor/egress_network.h"
 #include "executor/layer_store.h"
 #include "executor/sandbox_ids.h"
@@ -334,6 +335,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   }
   ro.work_root = cache_dir + "/runs";
   ro.step_tool_binary = common::StepToolBinary();  // pbrx's main runs them
+  ro.debian_base_builder =
+      !ro.step_tool_binary.empty() && common::base::MmdebstrapInstalled();
   ro.worker_name = "pbrx-embedded";
   ro.layers = layers->get();
   ro.layer_mtime = options.source_date_epoch;

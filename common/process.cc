@@ -73,7 +73,9 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                          ? absl::StrCat(" in PATH=", path_var)
                          : std::string()));
   }
-  int log_fd = options.log_path.empty()
+  int log_fd = options.log_to_stderr
+                   ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)
+               : options.log_path.empty()
                    ? open("/dev/null", O_WRONLY | O_CLOEXEC)
                    : open(options.log_path.c_str(),
                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

@@ -26,6 +26,8 @@ struct ProcessOptions {
   std::map<std::string, std::string> env;
   // stdout and stderr are appended here ("" = /dev/null).
   std::string log_path;
+  // Instead: both go to this process's stderr (a step tool's log).
+  bool log_to_stderr = false;
   // Working directory ("" = the caller's).
   std::string cwd;
   absl::Duration timeout = absl::Hours(1);

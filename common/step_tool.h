@@ -1,6 +1,7 @@
 // Step tools: steps whose program is pbrx's own code rather than the base
-// image's. Today one tool, `install-wheels` (common/wheel/python_layer.h):
-// wheels into a Python layer. An Action asks for the tools with the platform
+// image's: `install-wheels` (common/wheel/python_layer.h) puts wheels into a
+// Python layer; `debian-base` (common/base/debian_base.h) builds the Debian
+// base with mmdebstrap. An Action asks for the tools with the platform
 // property tools=kStepToolsVersion; an executor that offers them binds its
 // own binary read-only at kStepToolPath into that step's sandbox (no rootfs:
 // the host's /usr gives the libraries), and the binary's main hands
@@ -23,6 +24,12 @@ inline constexpr char kStepToolsProperty[] = "tools";
 inline constexpr char kStepToolsVersion[] = "pbrx-1";
 inline constexpr char kStepToolPath[] = "/.pbrx/step-tool";
 inline constexpr char kStepToolMarker[] = "__pbrx_step_tool";
+// The debian-base tool also needs mmdebstrap on the executor, network
+// egress, and chroot inside its sandbox: its Action asks for this property
+// too, and only executors that have mmdebstrap offer it.
+inline constexpr char kDebianBaseProperty[] = "debian-base";
+inline constexpr char kDebianBaseBuilder[] = "mmdebstrap";
+inline constexpr char kDebianBaseTool[] = "debian-base";
 
 // Whether a main's arguments are a step tool's (argv[1] is the marker).
 bool IsStepToolInvocation(int argc, char** argv);

@@ -6,8 +6,10 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
+#include "common/base/debian_base.h"
 #include "common/step_tool.h"
 #include "common/wheel/python_layer.h"
 
@@ -18,8 +20,11 @@ int Usage(const std::string& why) {
   std::fprintf(stderr,
                "pbrx step tool: %s\nusage: %s %s install-wheels --python=P "
                "--purelib=D --platlib=D --scripts=D --data=D --include=D "
-               "--mtime=N [--out=DIR] -- WHEEL...\n",
-               why.c_str(), kStepToolPath, kStepToolMarker);
+               "--mtime=N [--out=DIR] -- WHEEL...\n"
+               "       %s %s debian-base --suite=S --variant=V "
+               "--include=P,... --mtime=N\n",
+               why.c_str(), kStepToolPath, kStepToolMarker, kStepToolPath,
+               kStepToolMarker);
   return 2;
 }
 
@@ -85,6 +90,29 @@ int InstallWheels(int argc, char** argv) {
   return 0;
 }
 
+// Builds the base in the working directory (common/base/debian_base.h).
+int DebianBase(int argc, char** argv) {
+  absl::StatusOr<base::DebianBaseSpec> spec =
+      base::ParseDebianBaseArgs(std::vector<std::string>(argv, argv + argc));
+  if (!spec.ok()) return Usage(std::string(spec.status().message()));
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+    std::fprintf(stderr, "pbrx step tool debian-base: cannot read the working "
+                         "directory\n");
+    return 1;
+  }
+  absl::StatusOr<oci::Layer> layer = base::BuildDebianBase(*spec, cwd);
+  if (!layer.ok()) {
+    std::fprintf(stderr, "pbrx step tool debian-base: %s\n",
+                 std::string(layer.status().message()).c_str());
+    return 1;
+  }
+  std::printf("built the %s base: layer sha256:%s (%lld entries)\n",
+              spec->suite.c_str(), layer->digest.hash().c_str(),
+              static_cast<long long>(layer->entries));
+  return 0;
+}
+
 }  // namespace
 
 std::string StepToolBinary() {
@@ -101,6 +129,7 @@ int RunStepTool(int argc, char** argv) {
   if (argc < 3) return Usage("no tool named");
   std::string tool = argv[2];
   if (tool == "install-wheels") return InstallWheels(argc - 3, argv + 3);
+  if (tool == kDebianBaseTool) return DebianBase(argc - 3, argv + 3);
   return Usage("unknown tool " + tool);
 }
 

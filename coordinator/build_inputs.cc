@@ -5,7 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "executor/debian_base.h"
+#include "common/base/debian_base.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -72,9 +72,9 @@ absl::Status ValidateImageNaming(const std::string& prefix,
 absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
   const std::string base_field = Field(names, "--base", "base");
   if (absl::StartsWith(in.base, "debian:")) {
-    executor::DebianBaseSpec spec;
+    common::base::DebianBaseSpec spec;
     spec.suite = in.base.substr(7);
-    if (absl::Status s = executor::ValidateDebianBaseSpec(spec); !s.ok()) {
+    if (absl::Status s = common::base::ValidateDebianBaseSpec(spec); !s.ok()) {
       return Refuse(base_field, in.base, s.message());
     }
   } else if (absl::StartsWith(in.base, "docker://")) {

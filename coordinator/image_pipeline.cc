@@ -23,6 +23,8 @@
 #include "absl/time/clock.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cache/cas_source_tree.h"
+#include "common/base/base_probe.h"
+#include "common/base/debian_base.h"
 #include "common/beneath.h"
 #include "common/bindep/bindep_file.h"
 #include "common/bindep/platform.h"
@@ -40,7 +42,6 @@
 #include "coordinator/image_sink.h"
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
-#include "executor/debian_base.h"
 #include "executor/input_tree.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -482,38 +483,45 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   if (absl::StartsWith(options.base, "oci:")) {
     ASSIGN_OR_RETURN(base, ImportOciBase(options.base, *cas_));
   } else if (absl::StartsWith(options.base, "debian:")) {
-    executor::DebianBaseSpec base_spec;
+    // mmdebstrap on an executor that offers it (common/base/debian_base.h).
+    common::base::DebianBaseSpec base_spec;
     base_spec.suite = options.base.substr(7);
     base_spec.mtime = options.source_date_epoch;
-    absl::MutexLock base_lock(&base_mu_);
-    ASSIGN_OR_RETURN(executor::BaseImage debian,
-                     executor::EnsureDebianBase(base_spec, *cas_, *ac_,
-                                                options.scratch_dir));
-    common::oci::Layer l;
-    l.digest = debian.layer;
-    l.diff_id = debian.diff_id;
+    ActionSpec s;
+    ASSIGN_OR_RETURN(s.argv, common::base::DebianBaseArgv(base_spec));
+    ASSIGN_OR_RETURN(s.input_root, b.EmptyDir());
+    s.output_files = {common::base::kBaseLayerFile,
+                      common::base::kBaseDiffIdFile};
+    s.platform = {
+        {common::kStepToolsProperty, common::kStepToolsVersion},
+        {common::kDebianBaseProperty, common::kDebianBaseBuilder},
+        {"network", "egress"}};
+    re::ActionResult r;
+    {
+      // One build of a base at a time: the others find it cached.
+      absl::MutexLock base_lock(&base_mu_);
+      ASSIGN_OR_RETURN(r, b.Step("base", options.base, s));
+    }
+    ASSIGN_OR_RETURN(common::oci::Layer l,
+                     b.LayerOutputs(r, common::base::kBaseLayerFile,
+                                    common::base::kBaseDiffIdFile));
     base.layers = {l};
     base.step_layers = {l};
     base.name = options.base;
-    base.digest = "sha256:" + debian.layer.hash();
-    base.cached = debian.cached;
-    base.key = debian.key.ToString();
+    base.digest = "sha256:" + l.digest.hash();
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         "--base ", options.base, ": expected debian:SUITE or oci:DIR[:REF]"));
   }
-  StepReport base_step{"base", base.name, base.cached,
-                       absl::ToDoubleSeconds(absl::Now() - t), base.key};
-  base_step.argv = absl::StartsWith(options.base, "oci:")
-                       ? std::vector<std::string>{"import", options.base}
-                       : std::vector<std::string>{
-                             "mmdebstrap", "--variant=minbase",
-                             "--include=python3,python3-pip,python3-venv",
-                             options.base.substr(7)};
-  b.AddStep(std::move(base_step));
+  if (absl::StartsWith(options.base, "oci:")) {
+    StepReport base_step{"base", base.name, base.cached,
+                         absl::ToDoubleSeconds(absl::Now() - t), base.key};
+    base_step.argv = {"import", options.base};
+    b.AddStep(std::move(base_step));
+  }
   std::string base_rootfs = RootfsOf(base.step_layers);
   ActionSpec probe;
-  probe.argv = {"python3", "-c", executor::kBaseProbeScript};
+  probe.argv = {"python3", "-c", common::base::kBaseProbeScript};
   ASSIGN_OR_RETURN(probe.input_root, b.EmptyDir());
   probe.output_files = {"probe.json"};
   probe.platform = {{"rootfs", base_rootfs}};

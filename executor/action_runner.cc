@@ -146,6 +146,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   std::vector<Digest> rootfs_layers;
   bool capture_rootfs = false;
   bool step_tools = false;
+  bool debian_base = false;
   const re::Platform& platform =
       action.has_platform() ? action.platform() : command.platform();
   for (const auto& p : platform.properties()) {
@@ -159,6 +160,10 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
                p.value() == common::kStepToolsVersion &&
                !options_.step_tool_binary.empty()) {
       step_tools = true;
+    } else if (p.name() == common::kDebianBaseProperty &&
+               p.value() == common::kDebianBaseBuilder &&
+               options_.debian_base_builder) {
+      debian_base = true;
     } else if (p.name() == "rootfs" && options_.layers != nullptr) {
       for (absl::string_view d :
            absl::StrSplit(p.value(), ',', absl::SkipEmpty())) {
@@ -182,6 +187,22 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   }
   if (step_tools)
     spec.ro_binds[options_.step_tool_binary] = common::kStepToolPath;
+  if (debian_base) {
+    // The extra capabilities are for pbrx's own tool only, never for a
+    // command a client wrote.
+    const std::vector<std::string> tool = {
+        common::kStepToolPath, common::kStepToolMarker, common::kDebianBaseTool};
+    if (!step_tools || !spec.network || command.arguments_size() < 3 ||
+        !std::equal(tool.begin(), tool.end(), command.arguments().begin())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          common::kDebianBaseProperty, "=", common::kDebianBaseBuilder,
+          " runs only the step tool ", common::kDebianBaseTool, " (with ",
+          common::kStepToolsProperty, "=", common::kStepToolsVersion,
+          " and network=egress)"));
+    }
+    spec.package_manager = true;
+    spec.chroot = true;
+  }
   if (!command.working_directory().empty() &&
       !SafeRelativePath(command.working_directory())) {
     return absl::InvalidArgumentError(absl::StrCat("working_directory '",

@@ -71,6 +71,11 @@ struct ActionRunnerOptions {
   // whose main runs common::RunStepTool, e.g. common::StepToolBinary());
   // empty: the property is refused.
   std::string step_tool_binary;
+  // Whether this host offers debian-base=mmdebstrap (common/step_tool.h):
+  // mmdebstrap is installed and step tools are on. Such a step runs the
+  // step tool `debian-base` only, with network egress, and keeps the
+  // package-manager capabilities plus CAP_SYS_CHROOT in its user namespace.
+  bool debian_base_builder = false;
 };
 
 // INVALID_ARGUMENT naming the flag (--action-memory, --action-pids,

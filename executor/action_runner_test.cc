@@ -277,6 +277,63 @@ TEST_F(ActionRunnerTest, StepToolsAreTheGivenBinaryBoundWithoutARootfs) {
             "tools=pbrx-1 runs on the host's tools, not on a rootfs");
 }
 
+TEST_F(ActionRunnerTest, DebianBaseStepsRunOnlyTheToolWithChroot) {
+  // /bin/sh stands in for pbrx's binary: "/.pbrx/step-tool __pbrx_step_tool
+  // debian-base" then runs the input file __pbrx_step_tool as a script,
+  // which prints the capabilities the step got.
+  Digest in = Inputs({{"__pbrx_step_tool", "grep CapEff /proc/self/status\n"}});
+  const std::vector<std::pair<std::string, std::string>> props = {
+      {"tools", "pbrx-1"}, {"debian-base", "mmdebstrap"}, {"network", "egress"}};
+  Digest base = MakeAction(
+      {"/.pbrx/step-tool", "__pbrx_step_tool", "debian-base"}, in, {}, {}, 0,
+      props);
+  std::unique_ptr<LayerStore> layers =
+      std::move(LayerStore::Create(dir_ + "/layers", &cas_).value());
+  ActionRunnerOptions o;
+  o.work_root = dir_ + "/runs";
+  o.step_tool_binary = "/bin/sh";
+  o.layers = layers.get();
+  UseOptions(o);
+  // Not offered: an executor without mmdebstrap.
+  auto r = runner_->Execute(base);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "unsupported platform property debian-base=mmdebstrap");
+  o.debian_base_builder = true;
+  UseOptions(o);
+  r = runner_->Execute(base);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->result.exit_code(), 0) << Blob(r->result.stderr_digest());
+  // The package-manager set plus CAP_SYS_CHROOT (bit 18), in the step's
+  // user namespace.
+  EXPECT_EQ(Blob(r->result.stdout_digest()), "CapEff:\t00000000000400fb\n");
+  // The same tool step without the property: no capability at all.
+  r = runner_->Execute(MakeAction(
+      {"/.pbrx/step-tool", "__pbrx_step_tool", "debian-base"}, in, {}, {}, 0,
+      {{"tools", "pbrx-1"}, {"network", "egress"}}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Blob(r->result.stdout_digest()), "CapEff:\t0000000000000000\n");
+  // Any other command, or without the tools or egress, is refused.
+  const std::string refused =
+      "debian-base=mmdebstrap runs only the step tool debian-base (with "
+      "tools=pbrx-1 and network=egress)";
+  for (const auto& [argv, platform] :
+       std::vector<std::pair<std::vector<std::string>,
+                             std::vector<std::pair<std::string, std::string>>>>{
+           {{"/bin/sh", "-c", "id"}, props},
+           {{"/.pbrx/step-tool", "__pbrx_step_tool", "install-wheels"}, props},
+           {{"/.pbrx/step-tool", "__pbrx_step_tool"}, props},
+           {{"/.pbrx/step-tool", "__pbrx_step_tool", "debian-base"},
+            {{"tools", "pbrx-1"}, {"debian-base", "mmdebstrap"}}},
+           {{"/.pbrx/step-tool", "__pbrx_step_tool", "debian-base"},
+            {{"debian-base", "mmdebstrap"}, {"network", "egress"}}}}) {
+    r = runner_->Execute(MakeAction(argv, in, {}, {}, 0, platform));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
+        << argv.back();
+    EXPECT_EQ(r.status().message(), refused) << argv.back();
+  }
+}
+
 TEST_F(ActionRunnerTest, OutputBytesAreCappedBeforeAnythingIsUploaded) {
   ActionRunnerOptions o;
   o.work_root = dir_ + "/runs";

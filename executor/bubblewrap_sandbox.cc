@@ -257,6 +257,10 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
         a.insert(a.end(), {"--ro-bind", p, p});
       }
     }
+    // Directories bwrap makes for a bind's parents are 0700: a step that
+    // drops to another user (apt to _apt) could not read /etc/resolv.conf.
+    for (const char* d : {"/etc", "/etc/ssl"})
+      a.insert(a.end(), {"--perms", "0755", "--dir", d});
     for (const char* p :
          {"/etc/ld.so.cache", "/etc/alternatives", "/etc/passwd", "/etc/group",
           "/etc/nsswitch.conf", "/etc/localtime", "/etc/ssl/certs"}) {
@@ -295,6 +299,7 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
       a.insert(a.end(), {"--cap-add", cap});
     }
   }
+  if (spec.chroot) a.insert(a.end(), {"--cap-add", "CAP_SYS_CHROOT"});
   a.push_back("--clearenv");
   for (const auto& [k, v] : spec.env) a.insert(a.end(), {"--setenv", k, v});
   if (seccomp) a.insert(a.end(), {"--seccomp", absl::StrCat(kSeccompFd)});

@@ -8,8 +8,9 @@
 //       [--egress-deny CIDR]... [--egress-isolation=false]
 //
 // Offers by default: network=none, network=egress (unless --egress=false),
-// capture=outputs, capture=rootfs-diff and rootfs=* (any layer stack), plus
-// --platform pairs.
+// capture=outputs, capture=rootfs-diff and rootfs=* (any layer stack),
+// tools=pbrx-1 (pbrx's step tools), debian-base=mmdebstrap (when mmdebstrap
+// is installed and network=egress is offered), plus --platform pairs.
 // Exit codes: 0 stopped by SIGINT/SIGTERM, 1 runtime failure (work dir,
 // sandbox), 2 invalid flags.
 #include <sched.h>
@@ -27,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "cache/grpc_cache_client.h"
 #include "client/version.h"
+#include "common/base/debian_base.h"
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/flag_parser.h"
@@ -158,6 +160,13 @@ int main(int argc, char** argv) {
     properties.emplace_back(pbrx::common::kStepToolsProperty,
                             pbrx::common::kStepToolsVersion);
   }
+  // The Debian base is built here too when this host can.
+  const bool debian_base = !step_tool_binary.empty() && egress &&
+                           pbrx::common::base::MmdebstrapInstalled();
+  if (debian_base) {
+    properties.emplace_back(pbrx::common::kDebianBaseProperty,
+                            pbrx::common::kDebianBaseBuilder);
+  }
   for (const std::string& p : platform) {
     std::vector<std::string> kv = absl::StrSplit(p, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty()) {
@@ -280,6 +289,7 @@ int main(int argc, char** argv) {
   pbrx::common::RealClock clock;
   ro.work_root = work_dir + "/runs";
   ro.step_tool_binary = step_tool_binary;
+  ro.debian_base_builder = debian_base;
   ro.worker_name = name;
   ro.layers = layers->get();
   ro.record_in_action_cache = false;  // the coordinator checks and records

@@ -49,6 +49,9 @@ struct SandboxSpec {
   // ids only (executor/sandbox_ids.h), never to a host file. Seccomp still
   // refuses mount and friends.
   bool package_manager = false;
+  // Also keep CAP_SYS_CHROOT: mmdebstrap's root mode chroots into the tree
+  // it builds under /work (the debian-base step tool only).
+  bool chroot = false;
   absl::Duration timeout = absl::Minutes(30);
   int64_t memory_bytes = 0;  // 0: no limit
   int64_t max_pids = 0;      // 0: no limit

@@ -1,9 +1,10 @@
-// The default base (Debian bookworm + Python via mmdebstrap) as a cached
-// layer, the base-probe step run on it, and a rootfs-diff capture step.
-// This test exercises the mirror path: it builds the base with mmdebstrap
-// in a cache of its own on every run (never from an earlier run's cache),
-// and fails with one "MIRROR UNREACHABLE" line when Debian's mirror does
-// not answer.
+// The default base (Debian bookworm + Python via mmdebstrap) built by the
+// debian-base step tool in a sandbox, as a cached layer; the base-probe
+// step run on it, and a rootfs-diff capture step. This test exercises the
+// mirror path: it builds the base with mmdebstrap in a cache of its own on
+// every run (never from an earlier run's cache), and fails with one "MIRROR
+// UNREACHABLE" line when Debian's mirror does not answer.
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -14,10 +15,12 @@
 #include "cache/rocksdb_action_cache.h"
 #include "cache/rocksdb_blob_store.h"
 #include "cache/rocksdb_storage.h"
+#include "common/base/base_probe.h"
+#include "common/base/debian_base.h"
 #include "common/clock.h"
+#include "common/step_tool.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
-#include "executor/debian_base.h"
 #include "executor/input_tree.h"
 #include "executor/layer_store.h"
 #include "gmock/gmock.h"
@@ -65,14 +68,16 @@ class BaseImageTest : public ::testing::Test {
                   .release();
     sandbox_ =
         std::move(executor::BubblewrapSandbox::Create({})).value().release();
+    std::string runs = testing_util::NewTempDir("base-build");
+    base_runner_ = new executor::ActionRunner(cas_, ac_, sandbox_, &clock_,
+                                              RunnerOptions(runs));
     if (mirror_ok_) {
-      built_ = new absl::StatusOr<executor::BaseImage>(
-          executor::EnsureDebianBase(executor::DebianBaseSpec{}, *cas_, *ac_,
-                                     testing_util::NewTempDir("base-build")));
+      built_ = new absl::StatusOr<Base>(BuildBase(common::base::DebianBaseSpec{}));
     }
   }
   static void TearDownTestSuite() {
     delete built_;
+    delete base_runner_;
     delete sandbox_;
     delete layers_;
     delete ac_;
@@ -81,15 +86,58 @@ class BaseImageTest : public ::testing::Test {
     delete storage_;
   }
 
-  void SetUp() override {
-    dir_ = testing_util::NewTempDir("base");
-    mkdir((dir_ + "/runs").c_str(), 0755);
+  static executor::ActionRunnerOptions RunnerOptions(const std::string& dir) {
+    mkdir((dir + "/runs").c_str(), 0755);
     executor::ActionRunnerOptions o;
-    o.work_root = dir_ + "/runs";
+    o.work_root = dir + "/runs";
     o.layers = layers_;
     o.layer_mtime = 1700000000;
+    // The step tools are pbrx-executor's (its main runs them).
+    std::unique_ptr<char, decltype(&free)> tool(
+        realpath("executor/pbrx-executor", nullptr), &free);
+    o.step_tool_binary = tool != nullptr ? tool.get() : "";
+    o.debian_base_builder = true;
+    return o;
+  }
+
+  struct Base {
+    Digest action = Digest::Empty();
+    Digest layer = Digest::Empty();
+    std::string diff_id;
+    bool cached = false;
+    std::string log;
+  };
+
+  // The base step as the pipeline asks for it.
+  static Digest BaseAction(const common::base::DebianBaseSpec& spec) {
+    return Action(common::base::DebianBaseArgv(spec).value(),
+                  {common::base::kBaseLayerFile, common::base::kBaseDiffIdFile},
+                  {{common::kStepToolsProperty, common::kStepToolsVersion},
+                   {common::kDebianBaseProperty, common::kDebianBaseBuilder},
+                   {"network", "egress"}});
+  }
+
+  static absl::StatusOr<Base> BuildBase(
+      const common::base::DebianBaseSpec& spec) {
+    Base b;
+    b.action = BaseAction(spec);
+    auto r = base_runner_->Execute(b.action, /*skip_cache_lookup=*/false);
+    if (!r.ok()) return r.status();
+    b.log = Blob(r->result.stdout_digest()) + Blob(r->result.stderr_digest());
+    if (r->result.exit_code() != 0 || r->result.output_files_size() != 2) {
+      return absl::InternalError(absl::StrCat(
+          "base step: exit ", r->result.exit_code(), "\n", b.log));
+    }
+    b.cached = r->cached;
+    b.layer = Digest::FromProto(r->result.output_files(0).digest()).value();
+    b.diff_id = Blob(r->result.output_files(1).digest());
+    return b;
+  }
+
+  void SetUp() override {
+    dir_ = testing_util::NewTempDir("base");
     runner_ = std::make_unique<executor::ActionRunner>(cas_, ac_, sandbox_,
-                                                       &clock_, o);
+                                                       &clock_, RunnerOptions(dir_));
     ASSERT_TRUE(mirror_ok_) << "MIRROR UNREACHABLE: " << kReleaseUrl
                             << ": this test needs Debian's mirror; not a pbrx "
                                "failure";
@@ -97,13 +145,15 @@ class BaseImageTest : public ::testing::Test {
     base_ = **built_;
   }
 
-  Digest Action(const std::string& script, std::vector<std::string> outputs,
+  static Digest Action(const std::string& script,
+                       std::vector<std::string> outputs,
                 std::vector<std::pair<std::string, std::string>> platform) {
     return Action(std::vector<std::string>{"sh", "-c", script}, outputs,
                   platform);
   }
-  Digest Action(std::vector<std::string> argv, std::vector<std::string> outputs,
-                std::vector<std::pair<std::string, std::string>> platform) {
+  static Digest Action(
+      std::vector<std::string> argv, std::vector<std::string> outputs,
+      std::vector<std::pair<std::string, std::string>> platform) {
     re::Command cmd;
     for (const std::string& a : argv) cmd.add_arguments(a);
     auto* env = cmd.add_environment_variables();
@@ -124,13 +174,14 @@ class BaseImageTest : public ::testing::Test {
     return cache::WriteBlob(*cas_, a.SerializeAsString()).value();
   }
 
-  std::string Blob(const re::Digest& d) {
+  static std::string Blob(const re::Digest& d) {
     return cache::ReadBlob(*cas_, Digest::FromProto(d).value()).value();
   }
 
   static inline bool mirror_ok_ = false;
   // The suite's one mmdebstrap build, in an empty cache.
-  static inline absl::StatusOr<executor::BaseImage>* built_ = nullptr;
+  static inline absl::StatusOr<Base>* built_ = nullptr;
+  static inline executor::ActionRunner* base_runner_ = nullptr;
   static inline common::RealClock clock_;
   static inline cache::RocksDbStorage* storage_;
   static inline cache::RocksDbBlobStore* cas_;
@@ -139,39 +190,64 @@ class BaseImageTest : public ::testing::Test {
   static inline executor::LayerStore* layers_;
   static inline executor::BubblewrapSandbox* sandbox_;
   std::string dir_;
-  executor::BaseImage base_;
+  Base base_;
   std::unique_ptr<executor::ActionRunner> runner_;
 };
 
 TEST_F(BaseImageTest, BaseIsCachedByItsInputs) {
   // The suite's cache started empty: the first build ran mmdebstrap.
   EXPECT_FALSE(base_.cached);
-  auto again =
-      executor::EnsureDebianBase(executor::DebianBaseSpec{}, *cas_, *ac_, dir_);
-  ASSERT_TRUE(again.ok());
+  EXPECT_THAT(base_.log, HasSubstr("built the bookworm base: layer sha256:" +
+                                   base_.layer.hash()));
+  EXPECT_EQ(base_.diff_id.substr(0, 7), "sha256:");
+  auto again = BuildBase(common::base::DebianBaseSpec{});
+  ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->cached);
-  EXPECT_EQ(again->key, base_.key);
+  EXPECT_EQ(again->action, base_.action);
   EXPECT_EQ(again->layer, base_.layer);
-  EXPECT_EQ(again->diff_id.hash(), base_.diff_id.hash());
+  EXPECT_EQ(again->diff_id, base_.diff_id);
   // Every input is in the key: a different suite, variant, package list or
   // mtime is another key, and nothing is cached under it.
-  std::vector<executor::DebianBaseSpec> others(4);
+  std::vector<common::base::DebianBaseSpec> others(4);
   others[0].suite = "trixie";
   others[1].variant = "apt";
   others[2].include.push_back("git");
   others[3].mtime = 1;
   for (const auto& spec : others) {
-    auto key = executor::DebianBaseKey(spec, *cas_);
-    ASSERT_TRUE(key.ok()) << key.status();
-    EXPECT_NE(*key, base_.key) << spec.suite << " " << spec.variant;
-    EXPECT_EQ(ac_->Get(*key).status().code(), absl::StatusCode::kNotFound)
+    Digest key = BaseAction(spec);
+    EXPECT_NE(key, base_.action) << spec.suite << " " << spec.variant;
+    EXPECT_EQ(ac_->Get(key).status().code(), absl::StatusCode::kNotFound)
         << spec.suite << " " << spec.variant;
   }
 }
 
+TEST_F(BaseImageTest, TheBaseLayerIsOwnedByItsOwnRootNeverTheSandboxRange) {
+  // mmdebstrap ran as root of the step's user namespace (host ids from
+  // 2147483648): the layer records the tree's own owners, root for every
+  // entry, never a host id.
+  std::string tgz = dir_ + "/base.tar.gz";
+  FILE* f = std::fopen(tgz.c_str(), "wb");
+  std::string bytes = cache::ReadBlob(*cas_, base_.layer).value();
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  std::string listing = Sh("tar --numeric-owner -tvzf " + tgz);
+  EXPECT_THAT(listing, HasSubstr(" 0/0 "));
+  EXPECT_THAT(listing, Not(HasSubstr("2147483")));
+  EXPECT_THAT(listing, HasSubstr(" usr/bin/python3.11\n"));
+  EXPECT_THAT(listing,
+              HasSubstr(" usr/lib/python3.11/__pycache__/os.cpython-311.pyc\n"));
+  // No device node, no apt lists, nothing of the build host's network.
+  EXPECT_THAT(listing, HasSubstr(" dev/\n"));
+  EXPECT_THAT(listing, Not(HasSubstr(" dev/null")));
+  EXPECT_THAT(listing, Not(HasSubstr("var/lib/apt/lists/deb.debian.org")));
+  EXPECT_THAT(listing, Not(HasSubstr(" etc/resolv.conf")));
+  EXPECT_THAT(listing, Not(HasSubstr(" etc/hostname")));
+}
+
 TEST_F(BaseImageTest, ProbeReadsTheBase) {
   Digest probe = Action(
-      std::vector<std::string>{"python3", "-c", executor::kBaseProbeScript},
+      std::vector<std::string>{"python3", "-c",
+                               common::base::kBaseProbeScript},
       {"probe.json"}, {{"rootfs", base_.layer.ToString()}});
   auto r = runner_->Execute(probe, /*skip_cache_lookup=*/true);
   ASSERT_TRUE(r.ok()) << r.status();

@@ -3,9 +3,8 @@
 // older build of pbrx is replayed); only what is slow and external may cross
 // test runs: the Debian bases made with mmdebstrap and the distro-package
 // layers apt installs from Debian's mirror. Those are the Action Cache
-// entries whose Command starts with "pbrx-base" (EnsureDebianBase's
-// synthetic action) or whose Action runs with `capture=rootfs-diff` and
-// `network=egress` (a distro-layer step). Each entry is copied with every
+// entries whose Action runs with `debian-base=mmdebstrap` (the base step)
+// or with `capture=rootfs-diff` and `network=egress` (a distro-layer step). Each entry is copied with every
 // blob it references (Action, Command, input tree, outputs, logs), so the
 // destination's completeness-checking Action Cache serves it.
 //
@@ -92,16 +91,10 @@ absl::Status CopyTree(Store& from, Store& to, const re::Digest& root) {
 }
 
 // Whether the action is slow and external: a Debian base or an apt layer.
-absl::StatusOr<bool> Reusable(Store& from, const re::Action& action) {
-  ASSIGN_OR_RETURN(Digest cmd_digest,
-                   Digest::FromProto(action.command_digest()));
-  ASSIGN_OR_RETURN(std::string cmd_bytes,
-                   cache::ReadBlob(*from.cas, cmd_digest));
-  re::Command cmd;
-  if (!cmd.ParseFromString(cmd_bytes)) return false;
-  if (cmd.arguments_size() > 0 && cmd.arguments(0) == "pbrx-base") return true;
+bool Reusable(const re::Action& action) {
   bool diff = false, egress = false;
   for (const auto& p : action.platform().properties()) {
+    if (p.name() == "debian-base" && p.value() == "mmdebstrap") return true;
     if (p.name() == "capture" && p.value() == "rootfs-diff") diff = true;
     if (p.name() == "network" && p.value() == "egress") egress = true;
   }
@@ -159,8 +152,7 @@ int Main(int argc, char** argv) {
       ++skipped;
       continue;
     }
-    absl::StatusOr<bool> reusable = Reusable(*from, a);
-    if (!reusable.ok() || !*reusable) {
+    if (!Reusable(a)) {
       ++skipped;
       continue;
     }

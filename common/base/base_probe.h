@@ -1,0 +1,13 @@
+// The base-probe step: the Python program it runs in a base image prints
+// one JSON document (probe.json) with os-release, the interpreter, its
+// install scheme and supported wheel tags. The pipeline plans from it.
+#ifndef PBRX_COMMON_BASE_BASE_PROBE_H_
+#define PBRX_COMMON_BASE_BASE_PROBE_H_
+
+namespace pbrx::common::base {
+
+extern const char kBaseProbeScript[];
+
+}  // namespace pbrx::common::base
+
+#endif  // PBRX_COMMON_BASE_BASE_PROBE_H_

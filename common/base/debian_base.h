@@ -1,0 +1,69 @@
+// The default base image: Debian (a suite) with Python, made by mmdebstrap
+// as one deterministic OCI layer. It is an ordinary step: the coordinator
+// asks for the step tool `debian-base` (common/step_tool.h) on an executor
+// that offers `debian-base=mmdebstrap`; the tool runs mmdebstrap in root
+// mode inside the step's sandbox, as root of the sandbox's user namespace
+// (never the host's root), chroots into the tree to byte-compile it, and
+// writes base.tar.gz and base.diff_id. So the base is keyed, cached and
+// shared like any step, and the coordinator needs neither root nor
+// mmdebstrap.
+#ifndef PBRX_COMMON_BASE_DEBIAN_BASE_H_
+#define PBRX_COMMON_BASE_DEBIAN_BASE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/oci/layer.h"
+
+namespace pbrx::common::base {
+
+struct DebianBaseSpec {
+  std::string suite = "bookworm";
+  std::string variant = "minbase";
+  std::vector<std::string> include = {"python3", "python3-pip", "python3-venv"};
+  int64_t mtime = 0;  // of the layer's entries (SOURCE_DATE_EPOCH)
+};
+
+// The step's outputs, relative to its working directory.
+inline constexpr char kBaseLayerFile[] = "base.tar.gz";
+inline constexpr char kBaseDiffIdFile[] = "base.diff_id";
+
+// OK when every field of `spec` can safely become an mmdebstrap argument:
+// the suite matches [a-z][a-z0-9.+-]{0,63}, the variant is one mmdebstrap
+// knows, the packages are Debian package names. INVALID_ARGUMENT naming the
+// field otherwise.
+absl::Status ValidateDebianBaseSpec(const DebianBaseSpec& spec);
+
+// The step's command: the step tool `debian-base` with `spec` as arguments.
+// INVALID_ARGUMENT for a spec ValidateDebianBaseSpec refuses.
+absl::StatusOr<std::vector<std::string>> DebianBaseArgv(
+    const DebianBaseSpec& spec);
+
+// The tool's side: `args` are what follows the tool's name in the argv
+// DebianBaseArgv made. INVALID_ARGUMENT naming the argument otherwise.
+absl::StatusOr<DebianBaseSpec> ParseDebianBaseArgs(
+    const std::vector<std::string>& args);
+
+// What mmdebstrap is run with to build `spec` into `rootfs` (for the tool
+// and for reports).
+std::vector<std::string> MmdebstrapArgv(const DebianBaseSpec& spec,
+                                        const std::string& rootfs);
+
+// Whether mmdebstrap is installed where the tool's sandbox finds it (the
+// host's /usr): an executor offers debian-base=mmdebstrap only then.
+bool MmdebstrapInstalled();
+
+// Builds the base in `out_dir` (rootfs/ and the two output files); runs
+// mmdebstrap and `chroot ROOTFS python3 -m compileall` from argv vectors
+// with a clean environment and a time limit; their output goes to this
+// process's stderr (the step's log). UNAVAILABLE naming the command when a
+// tool fails.
+absl::StatusOr<oci::Layer> BuildDebianBase(const DebianBaseSpec& spec,
+                                           const std::string& out_dir);
+
+}  // namespace pbrx::common::base
+
+#endif  // PBRX_COMMON_BASE_DEBIAN_BASE_H_
