@@ -131,6 +131,30 @@ absl::StatusOr<std::string> CasSourceTree::ReadFile(const std::string& relative,
   return *bytes;
 }
 
+absl::Status CasSourceTree::StreamFile(const std::string& relative,
+                                       const ChunkFn& chunk) const {
+  const std::string where = label_ + "/" + relative;
+  if (relative.empty())
+    return absl::NotFoundError(absl::StrCat(where, " does not exist"));
+  ASSIGN_OR_RETURN(Node node, Resolve(relative));
+  if (node.kind != Kind::kFile) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": is not a regular file"));
+  }
+  absl::StatusOr<std::unique_ptr<BlobReader>> reader =
+      cas_->OpenRead(node.digest);
+  if (!reader.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, ": its blob ", node.digest.ToString(), " is not in the CAS"));
+  }
+  std::string piece;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, (*reader)->Next(&piece));
+    if (!more) return absl::OkStatus();
+    RETURN_IF_ERROR(chunk(piece));
+  }
+}
+
 bool CasSourceTree::IsFile(const std::string& relative) const {
   absl::StatusOr<Node> n = Resolve(relative);
   return n.ok() && n->kind == Kind::kFile;

@@ -29,6 +29,8 @@ class CasSourceTree : public common::project::SourceTree {
 
   absl::StatusOr<std::string> ReadFile(const std::string& relative,
                                        int64_t max_bytes) const override;
+  absl::Status StreamFile(const std::string& relative,
+                          const ChunkFn& chunk) const override;
   bool IsFile(const std::string& relative) const override;
   bool IsDir(const std::string& relative) const override;
   const std::string& label() const override { return label_; }

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "cache/in_memory_blob_store.h"
+#include "common/oci/layout_reader.h"
 #include "common/project/source_tree.h"
 #include "executor/input_tree.h"
 #include "gtest/gtest.h"
@@ -100,6 +102,110 @@ TEST(CasSourceTreeTest, AMissingDirectoryBlobIsNamed) {
   EXPECT_EQ(r.status().message(),
             "/client/project: directory " + ghost.ToString() +
                 " of the uploaded tree is not in the CAS");
+}
+
+TEST(CasSourceTreeTest, StreamsFilesAsTheDirectoryDoes) {
+  std::string dir = testing_util::NewTempDir("src");
+  std::string big(5 << 20, 'b');  // more than one piece
+  big[123] = 'x';
+  std::ofstream(dir + "/big", std::ios::binary) << big;
+  ASSERT_EQ(symlink("/etc/passwd", (dir + "/escape").c_str()), 0);
+  InMemoryBlobStore cas;
+  absl::StatusOr<executor::UploadedTree> up =
+      executor::UploadDirectory(dir, cas);
+  ASSERT_TRUE(up.ok()) << up.status();
+  common::project::DirSourceTree disk(dir);
+  CasSourceTree stored(&cas, up->root, dir);
+  for (const common::project::SourceTree* tree :
+       {static_cast<const common::project::SourceTree*>(&disk),
+        static_cast<const common::project::SourceTree*>(&stored)}) {
+    std::string got;
+    int pieces = 0;
+    absl::Status s = tree->StreamFile("big", [&](absl::string_view p) {
+      got.append(p.data(), p.size());
+      ++pieces;
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_EQ(got, big);
+    EXPECT_GT(pieces, 1);
+    // The first error of the consumer stops the stream and is returned.
+    pieces = 0;
+    s = tree->StreamFile("big", [&](absl::string_view) {
+      ++pieces;
+      return absl::AbortedError("enough");
+    });
+    EXPECT_EQ(s, absl::AbortedError("enough"));
+    EXPECT_EQ(pieces, 1);
+    s = tree->StreamFile("escape",
+                         [](absl::string_view) { return absl::OkStatus(); });
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.message(), dir + "/escape: leaves " + dir +
+                               " (through a symlink or '..'); files are read "
+                               "only beneath it");
+    EXPECT_EQ(
+        tree->StreamFile("missing",
+                         [](absl::string_view) { return absl::OkStatus(); })
+            .code(),
+        absl::StatusCode::kNotFound);
+  }
+}
+
+// An OCI layout uploaded by a client is read and verified from the CAS
+// (the farm never stages it): a blob whose bytes are not its name is named.
+TEST(CasSourceTreeTest, AnUploadedOciLayoutIsVerifiedFromTheCas) {
+  std::string dir = testing_util::NewTempDir("layout");
+  mkdir((dir + "/blobs").c_str(), 0755);
+  mkdir((dir + "/blobs/sha256").c_str(), 0755);
+  auto put = [&](const std::string& bytes, const std::string& media) {
+    common::Digest d = common::Digest::Of(bytes);
+    std::ofstream(dir + "/blobs/sha256/" + d.hash(), std::ios::binary) << bytes;
+    return absl::StrCat("{\"mediaType\":\"", media,
+                        "\",\"digest\":\"sha256:", d.hash(),
+                        "\",\"size\":", bytes.size(), "}");
+  };
+  const std::string layer = "tar bytes";
+  std::string config = absl::StrCat(
+      "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+      "\"layers\",\"diff_ids\":[\"sha256:",
+      common::Digest::Of(layer).hash(), "\"]}}");
+  std::string manifest = absl::StrCat(
+      "{\"schemaVersion\":2,\"config\":",
+      put(config, "application/vnd.oci.image.config.v1+json"), ",\"layers\":[",
+      put(layer, "application/vnd.oci.image.layer.v1.tar"), "]}");
+  std::ofstream(dir + "/index.json")
+      << "{\"schemaVersion\":2,\"manifests\":["
+      << put(manifest, "application/vnd.oci.image.manifest.v1+json") << "]}";
+  InMemoryBlobStore cas;
+  auto read = [&]() {
+    absl::StatusOr<executor::UploadedTree> up =
+        executor::UploadDirectory(dir, cas);
+    EXPECT_TRUE(up.ok()) << up.status();
+    return common::oci::ReadOciImage(
+        CasSourceTree(&cas, up->root, "/client/layout"), "");
+  };
+  absl::StatusOr<common::oci::OciImage> image = read();
+  ASSERT_TRUE(image.ok()) << image.status();
+  ASSERT_EQ(image->layers.size(), 1u);
+  EXPECT_EQ(image->layers[0].digest, common::Digest::Of(layer));
+  EXPECT_EQ(image->layers[0].diff_id.hash(), common::Digest::Of(layer).hash());
+  EXPECT_EQ(image->layers[0].path, "");  // nothing on disk to import
+  // The layer's blob now holds other bytes of the same length.
+  std::ofstream(dir + "/blobs/sha256/" + common::Digest::Of(layer).hash(),
+                std::ios::binary)
+      << "tar bytez";
+  image = read();
+  EXPECT_EQ(image.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(image.status().message(),
+            "layer 0 blob sha256:" + common::Digest::Of(layer).hash() +
+                " (9 bytes) does not match its digest");
+  // A layout without the blob names the tree by its label.
+  unlink((dir + "/blobs/sha256/" + common::Digest::Of(layer).hash()).c_str());
+  image = read();
+  EXPECT_EQ(image.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(image.status().message(),
+            "layer 0 sha256:" + common::Digest::Of(layer).hash() +
+                " is missing from /client/layout");
 }
 
 }  // namespace

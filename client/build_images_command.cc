@@ -21,6 +21,7 @@
 #include "cache/rocksdb_blob_store.h"
 #include "cache/rocksdb_storage.h"
 #include "client/arg_cursor.h"
+#include "client/build_uploads.h"
 #include "client/farm_client.h"
 #include "client/paths.h"
 #include "common/clock.h"
@@ -383,6 +384,12 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
             << " image ref(s), steps: " << cached << " cached, " << executed
             << " run\n";
   };
+  // find-links, constraints and an oci: base layout into the cache, where
+  // the pipeline reads them (as the farm's coordinator does).
+  if (absl::Status s = UploadBuildInputs(options, *cas->get()); !s.ok()) {
+    *io.err << "pbrx build-images: " << s.message() << "\n";
+    return 1;
+  }
   {
     std::vector<common::ScopedThread> workers;
     for (int t = 0; t < std::min<int>(jobs, dirs.size()); ++t) {

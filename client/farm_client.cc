@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cache/grpc_cache_client.h"
+#include "client/build_uploads.h"
 #include "client/paths.h"
 #include "common/oci/image_layout.h"
 #include "common/status_macros.h"
@@ -129,38 +130,26 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   req.set_source_date_epoch(o.source_date_epoch);
   req.set_pbr_version(o.pbr_version);
   req.set_jobs(b.jobs);
-  absl::Status uploads = [&]() -> absl::Status {
-    if (!o.find_links.empty()) {
-      ASSIGN_OR_RETURN(executor::UploadedTree links,
-                       executor::UploadDirectory(o.find_links, cas));
-      *req.mutable_find_links() = links.root.ToProto();
-    }
-    for (const std::string& c : o.constraints) {
-      std::ifstream in(c);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      ASSIGN_OR_RETURN(Digest d, cache::WriteBlob(cas, ss.str()));
+  // find-links, constraints and an oci: base layout go to the farm's CAS;
+  // the request names them by digest (nothing is staged on the coordinator).
+  coordinator::BuildOptions uploaded = o;
+  absl::Status uploads = UploadBuildInputs(uploaded, cas);
+  if (uploads.ok()) {
+    if (uploaded.find_links_root.has_value())
+      *req.mutable_find_links() = uploaded.find_links_root->ToProto();
+    for (size_t i = 0; i < uploaded.constraint_blobs.size(); ++i) {
       fv::NamedBlob* nb = req.add_constraints();
-      nb->set_name(c);
-      *nb->mutable_digest() = d.ToProto();
+      nb->set_name(uploaded.constraints[i]);
+      *nb->mutable_digest() = uploaded.constraint_blobs[i].ToProto();
     }
-    if (absl::StartsWith(o.base, "oci:")) {
-      std::string rest = o.base.substr(4), ref;
-      size_t colon = rest.find(':');
-      if (colon != std::string::npos) {
-        ref = rest.substr(colon + 1);
-        rest = rest.substr(0, colon);
-      }
-      ASSIGN_OR_RETURN(executor::UploadedTree layout,
-                       executor::UploadDirectory(rest, cas));
-      req.set_base("oci:");
-      *req.mutable_base_layout() = layout.root.ToProto();
-      req.set_base_ref(ref);
-    } else {
-      req.set_base(o.base);
+    // The base as the user named it (the images' base.name annotation, as
+    // in embedded mode); an oci: base's layout by digest.
+    req.set_base(uploaded.base);
+    if (uploaded.base_layout_root.has_value()) {
+      *req.mutable_base_layout() = uploaded.base_layout_root->ToProto();
+      req.set_base_ref(uploaded.base_ref);
     }
-    return absl::OkStatus();
-  }();
+  }
   if (!uploads.ok()) {
     *io.err << "pbrx build-images: uploading to the farm: " << uploads.message()
             << "\n";

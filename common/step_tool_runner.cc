@@ -97,8 +97,9 @@ int DebianBase(int argc, char** argv) {
   if (!spec.ok()) return Usage(std::string(spec.status().message()));
   char cwd[4096];
   if (getcwd(cwd, sizeof(cwd)) == nullptr) {
-    std::fprintf(stderr, "pbrx step tool debian-base: cannot read the working "
-                         "directory\n");
+    std::fprintf(stderr,
+                 "pbrx step tool debian-base: cannot read the working "
+                 "directory\n");
     return 1;
   }
   absl::StatusOr<oci::Layer> layer = base::BuildDebianBase(*spec, cwd);

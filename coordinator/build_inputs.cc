@@ -1,5 +1,6 @@
 #include "coordinator/build_inputs.h"
 
+#include <algorithm>
 #include <regex>
 
 #include "absl/strings/match.h"
@@ -86,10 +87,16 @@ absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
       return Refuse(base_field, in.base,
                     "expected debian:SUITE or oci:DIR[:REF]");
     }
-  } else if (in.base != "oci:") {
-    return Refuse(base_field, in.base,
-                  "expected debian:SUITE, or oci: with the layout uploaded as "
-                  "base_layout");
+  } else if (!absl::StartsWith(in.base, "oci:") || in.base.size() > 4096 ||
+             std::any_of(in.base.begin(), in.base.end(), [](char c) {
+               return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+             })) {
+    // After "oci:" only the client's name for the layout (never a path
+    // here: the layout itself is uploaded as base_layout).
+    return Refuse(base_field, in.base.substr(0, 200),
+                  "expected debian:SUITE, or oci:[NAME] with the layout "
+                  "uploaded as base_layout (NAME: at most 4096 printable "
+                  "characters)");
   }
   if (!in.base_ref.empty()) {
     static const std::regex kRef("[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,254}");

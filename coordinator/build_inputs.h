@@ -18,7 +18,7 @@
 namespace pbrx::coordinator {
 
 struct BuildInputs {
-  std::string base;      // debian:SUITE | oci:DIR[:REF] (CLI) | oci: (request)
+  std::string base;  // debian:SUITE | oci:DIR[:REF] (CLI) | oci:[NAME] (request)
   std::string base_ref;  // a BuildRequest's ref into its uploaded layout
   std::string prefix;
   std::vector<std::string> tags;

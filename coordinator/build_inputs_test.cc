@@ -23,6 +23,9 @@ TEST(BuildInputsTest, GoodInputsPass) {
   EXPECT_TRUE(Check(BuildInputs{"oci:/tmp/layout:ref"}).ok());
   BuildInputs req{"oci:", "pbrx-base:latest"};
   EXPECT_TRUE(Check(req, FieldNames::kBuildRequest).ok());
+  // A request's oci: base names the uploaded layout as its client does.
+  req.base = "oci:/home/me/layouts/base:pbrx-base:latest";
+  EXPECT_TRUE(Check(req, FieldNames::kBuildRequest).ok());
 }
 
 TEST(BuildInputsTest, AShellInjectionInTheSuiteIsRefusedNamingTheField) {
@@ -59,10 +62,21 @@ TEST(BuildInputsTest, EachFieldHasItsRule) {
       {{"ubuntu:jammy"},
        FieldNames::kFlags,
        "--base 'ubuntu:jammy': expected debian:SUITE or oci:DIR[:REF]"},
-      {{"oci:/srv/layout"},
+      {{"oci:/srv/lay\nout"},
        FieldNames::kBuildRequest,
-       "BuildRequest.base 'oci:/srv/layout': expected debian:SUITE, or oci: "
-       "with the layout uploaded as base_layout"},
+       "BuildRequest.base 'oci:/srv/lay\nout': expected debian:SUITE, or "
+       "oci:[NAME] with the layout uploaded as base_layout (NAME: at most "
+       "4096 printable characters)"},
+      {{"oci:" + std::string(4093, 'a')},
+       FieldNames::kBuildRequest,
+       "BuildRequest.base 'oci:" + std::string(196, 'a') +
+           "': expected debian:SUITE, or oci:[NAME] with the layout uploaded "
+           "as base_layout (NAME: at most 4096 printable characters)"},
+      {{"ubuntu:jammy"},
+       FieldNames::kBuildRequest,
+       "BuildRequest.base 'ubuntu:jammy': expected debian:SUITE, or "
+       "oci:[NAME] with the layout uploaded as base_layout (NAME: at most "
+       "4096 printable characters)"},
       {{"oci:", "../../etc;x"},
        FieldNames::kBuildRequest,
        "BuildRequest.base_ref '../../etc;x': not an image reference name"},

@@ -33,15 +33,19 @@ absl::Status MakeDir(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> StageTree(
+// The digest `proto` names, present in the CAS (the client uploaded it
+// first). INVALID_ARGUMENT / FAILED_PRECONDITION naming `what` otherwise.
+absl::StatusOr<Digest> UploadedDigest(
     const build::bazel::remote::execution::v2::Digest& proto,
-    cache::BlobStore& cas, const std::string& dest, const std::string& what) {
+    cache::BlobStore& cas, const std::string& what) {
   absl::StatusOr<Digest> d = Digest::FromProto(proto);
   if (!d.ok()) return common::Annotate(d.status(), what);
-  RETURN_IF_ERROR(MakeDir(dest));
-  RETURN_IF_ERROR(common::Annotate(executor::StageDirectory(*d, cas, dest),
-                                   absl::StrCat("staging ", what)));
-  return dest;
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing({*d}));
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", d->ToString(), " is not in the CAS"));
+  }
+  return *d;
 }
 
 }  // namespace
@@ -111,34 +115,29 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   absl::Status setup = [&]() -> absl::Status {
     RETURN_IF_ERROR(MakeDir(root));
     RETURN_IF_ERROR(MakeDir(options.scratch_dir));
+    // Inputs are read from the CAS by digest; nothing is staged here.
     if (request->has_find_links()) {
-      ASSIGN_OR_RETURN(options.find_links,
-                       StageTree(request->find_links(), *cas_, root + "/links",
-                                 "find-links"));
+      ASSIGN_OR_RETURN(
+          options.find_links_root,
+          UploadedDigest(request->find_links(), *cas_, "find-links tree"));
     }
-    if (request->constraints_size() > 0) {
-      RETURN_IF_ERROR(MakeDir(root + "/constraints"));
-      int i = 0;
-      for (const auto& c : request->constraints()) {
-        ASSIGN_OR_RETURN(Digest d, Digest::FromProto(c.digest()));
-        std::string path = absl::StrCat(root, "/constraints/", ++i, ".txt");
-        RETURN_IF_ERROR(
-            common::Annotate(executor::BlobToFile(*cas_, d, path),
-                             absl::StrCat("constraints file ", c.name())));
-        options.constraints.push_back(path);
-      }
+    for (const auto& c : request->constraints()) {
+      ASSIGN_OR_RETURN(
+          Digest d,
+          UploadedDigest(c.digest(), *cas_,
+                         absl::StrCat("constraints file ", c.name())));
+      options.constraints.push_back(c.name());
+      options.constraint_blobs.push_back(d);
     }
     if (absl::StartsWith(options.base, "oci:")) {
       if (!request->has_base_layout()) {
         return absl::InvalidArgumentError(
             "an oci: base needs its layout uploaded (base_layout)");
       }
-      ASSIGN_OR_RETURN(std::string base_dir,
-                       StageTree(request->base_layout(), *cas_, root + "/base",
-                                 "the base layout"));
-      options.base = "oci:" + base_dir;
-      if (!request->base_ref().empty())
-        options.base += ":" + request->base_ref();
+      ASSIGN_OR_RETURN(
+          options.base_layout_root,
+          UploadedDigest(request->base_layout(), *cas_, "the base layout"));
+      options.base_ref = request->base_ref();
     } else if (!absl::StartsWith(options.base, "debian:")) {
       return absl::InvalidArgumentError(absl::StrCat(
           "base ", options.base, ": expected debian:SUITE or oci:"));

@@ -412,20 +412,29 @@ struct BaseImageLayers {
 };
 
 // An image from an OCI layout (common/oci/layout_reader verifies every
-// digest, blob and diff_id, and picks the platform from an index); its
-// layers are imported into the CAS and checked again on the way in.
-absl::StatusOr<BaseImageLayers> ImportOciBase(const std::string& spec,
+// digest, blob and diff_id, and picks the platform from an index): from the
+// layout's tree in the CAS (options.base_layout_root: its layers are there
+// already, verified as they were read), else from the directory in `spec`
+// (its layers imported into the CAS and checked again on the way in).
+absl::StatusOr<BaseImageLayers> ImportOciBase(const BuildOptions& options,
                                               cache::BlobStore& cas) {
-  std::string rest = spec.substr(4);
-  std::string dir = rest, ref;
-  // As skopeo reads oci:PATH[:REF]: the path ends at the first ':'.
-  size_t colon = rest.find(':');
+  const std::string& spec = options.base;
+  // As skopeo reads oci:PATH[:REF]: the path ends at the first ':'. An
+  // uploaded layout's ref comes with it (options.base_ref); its PATH only
+  // names it in messages.
+  std::string dir = spec.substr(4), ref;
+  size_t colon = dir.find(':');
   if (colon != std::string::npos) {
-    dir = rest.substr(0, colon);
-    ref = rest.substr(colon + 1);
+    ref = dir.substr(colon + 1);
+    dir = dir.substr(0, colon);
   }
   absl::StatusOr<common::oci::OciImage> image =
-      common::oci::ReadOciImage(dir, ref);
+      options.base_layout_root.has_value()
+          ? common::oci::ReadOciImage(
+                cache::CasSourceTree(&cas, *options.base_layout_root,
+                                     dir.empty() ? "the uploaded layout" : dir),
+                options.base_ref)
+          : common::oci::ReadOciImage(dir, ref);
   if (!image.ok()) {
     return absl::Status(
         image.status().code(),
@@ -437,10 +446,14 @@ absl::StatusOr<BaseImageLayers> ImportOciBase(const std::string& spec,
   base.key = base.digest;
   for (const common::oci::OciImageLayer& l : image->layers) {
     common::oci::Layer layer;
-    ASSIGN_OR_RETURN(layer.digest, executor::UploadFile(l.path, cas));
-    if (layer.digest != l.digest) {
-      return absl::DataLossError(absl::StrCat(
-          spec, ": blob sha256:", l.digest.hash(), " changed while importing"));
+    layer.digest = l.digest;
+    if (!l.path.empty()) {
+      ASSIGN_OR_RETURN(layer.digest, executor::UploadFile(l.path, cas));
+      if (layer.digest != l.digest) {
+        return absl::DataLossError(
+            absl::StrCat(spec, ": blob sha256:", l.digest.hash(),
+                         " changed while importing"));
+      }
     }
     layer.media_type = absl::StrContains(l.media_type, "gzip")
                            ? common::oci::kGzipLayerMediaType
@@ -481,7 +494,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   absl::Time t = absl::Now();
   BaseImageLayers base;
   if (absl::StartsWith(options.base, "oci:")) {
-    ASSIGN_OR_RETURN(base, ImportOciBase(options.base, *cas_));
+    ASSIGN_OR_RETURN(base, ImportOciBase(options, *cas_));
   } else if (absl::StartsWith(options.base, "debian:")) {
     // mmdebstrap on an executor that offers it (common/base/debian_base.h).
     common::base::DebianBaseSpec base_spec;
@@ -492,10 +505,9 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     ASSIGN_OR_RETURN(s.input_root, b.EmptyDir());
     s.output_files = {common::base::kBaseLayerFile,
                       common::base::kBaseDiffIdFile};
-    s.platform = {
-        {common::kStepToolsProperty, common::kStepToolsVersion},
-        {common::kDebianBaseProperty, common::kDebianBaseBuilder},
-        {"network", "egress"}};
+    s.platform = {{common::kStepToolsProperty, common::kStepToolsVersion},
+                  {common::kDebianBaseProperty, common::kDebianBaseBuilder},
+                  {"network", "egress"}};
     re::ActionResult r;
     {
       // One build of a base at a time: the others find it cached.
@@ -674,21 +686,30 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   std::map<std::string, WheelList> script_wheels;
   bool has_requirements = !meta->requires_dist.empty();
   if (has_requirements) {
-    if (options.find_links.empty() && options.index_url.empty()) {
+    if (!options.find_links_root.has_value() && options.index_url.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           meta->name,
           " has requirements; give --find-links DIR or --index-url URL"));
     }
-    executor::UploadedTree links;
-    if (!options.find_links.empty()) {
-      ASSIGN_OR_RETURN(links,
-                       executor::UploadDirectory(options.find_links, *cas_));
+    // The find-links tree is in the CAS already (the client uploaded it);
+    // only its top directory's file names are read here.
+    Digest links_root = Digest::Empty();
+    re::Directory links_dir;
+    if (options.find_links_root.has_value()) {
+      links_root = *options.find_links_root;
+      ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(*cas_, links_root));
+      if (!links_dir.ParseFromString(bytes)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("find-links root ", links_root.ToString(),
+                         " is not a REAPI Directory"));
+      }
     } else {
-      ASSIGN_OR_RETURN(links.root, b.EmptyDir());
+      ASSIGN_OR_RETURN(links_root, b.EmptyDir());
     }
     std::map<std::string, Digest> link_files;
-    for (const auto& f : links.tree.root().files()) {
-      link_files.emplace(f.name(), Digest::FromProto(f.digest()).value());
+    for (const auto& f : links_dir.files()) {
+      ASSIGN_OR_RETURN(Digest d, Digest::FromProto(f.digest()));
+      link_files.emplace(f.name(), d);
     }
     re::Directory dist;
     auto* wf = dist.add_files();
@@ -699,25 +720,17 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     // Constraints files by content, as constraints/c1.txt, c2.txt, ...
     std::vector<std::string> constraint_args;
     re::Directory cdir;
-    for (size_t i = 0; i < options.constraints.size(); ++i) {
-      std::ifstream cf(options.constraints[i]);
-      if (!cf) {
-        return absl::NotFoundError(absl::StrCat(
-            "constraints file ", options.constraints[i], " cannot be read"));
-      }
-      std::stringstream cs;
-      cs << cf.rdbuf();
-      ASSIGN_OR_RETURN(Digest cd, cache::WriteBlob(*cas_, cs.str()));
+    for (size_t i = 0; i < options.constraint_blobs.size(); ++i) {
       auto* f = cdir.add_files();
       f->set_name(absl::StrCat("c", i + 1, ".txt"));
-      *f->mutable_digest() = cd.ToProto();
+      *f->mutable_digest() = options.constraint_blobs[i].ToProto();
       constraint_args.push_back("--constraint");
       constraint_args.push_back(
           absl::StrCat("/work/constraints/c", i + 1, ".txt"));
     }
     // The input root's entries, sorted by name as a Directory's must be.
     re::Directory inputs;
-    if (!options.constraints.empty()) {
+    if (!options.constraint_blobs.empty()) {
       ASSIGN_OR_RETURN(Digest cdir_digest,
                        cache::WriteBlob(*cas_, cdir.SerializeAsString()));
       auto* c = inputs.add_directories();
@@ -729,7 +742,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     *dd->mutable_digest() = dist_digest.ToProto();
     auto* l = inputs.add_directories();
     l->set_name("links");
-    *l->mutable_digest() = links.root.ToProto();
+    *l->mutable_digest() = links_root.ToProto();
     ASSIGN_OR_RETURN(Digest resolve_root,
                      cache::WriteBlob(*cas_, inputs.SerializeAsString()));
 

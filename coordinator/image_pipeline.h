@@ -42,7 +42,9 @@ struct BuildOptions {
   std::string output_layout;      // OCI layout directory
   // "debian:SUITE" (built with mmdebstrap) or "oci:DIR[:REF]".
   std::string base = "debian:bookworm";
-  std::string find_links;  // local directory of wheels/sdists ("" = none)
+  // A local directory of wheels/sdists ("" = none): the client's flag; the
+  // pipeline reads only find_links_root (client/build_uploads.h).
+  std::string find_links;
   // A PEP 503 index (and extra ones). Resolutions against an index are
   // never cached (an index changes); fetched files are, by URL and sha256.
   std::string index_url;
@@ -51,7 +53,19 @@ struct BuildOptions {
   std::vector<std::string> trusted_hosts;
   // pip constraints files (`-c`), e.g. a lock file of `name==version` pins:
   // their contents are inputs of every resolution.
+  // The client's files; the pipeline reads only constraint_blobs.
   std::vector<std::string> constraints;
+  // What the pipeline reads these inputs from: the CAS, never a path on
+  // the host it runs on. find_links_root: the tree of the find-links
+  // directory (unset: none); constraint_blobs: each constraints file's
+  // content, in order; base_layout_root: the OCI layout of an oci: base
+  // (`base` then only names it, e.g. in the base.name annotation) and
+  // base_ref the image in it ("": its only one). Unset base_layout_root
+  // with an oci: base: the layout is read from the directory in `base`.
+  std::optional<common::Digest> find_links_root;
+  std::vector<common::Digest> constraint_blobs;
+  std::optional<common::Digest> base_layout_root;
+  std::string base_ref;
   std::string scratch_dir;  // host scratch space
   // The version of pbr projects when set (the user's PBR_VERSION); else git,
   // else the static [metadata] version.

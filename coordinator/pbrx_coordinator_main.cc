@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   flags.AddString("cache", &options.cache,
                   "the cache server, grpc://HOST:PORT");
   flags.AddString("work-dir", &options.work_dir,
-                  "staged sources, scratch space and output layouts of builds");
+                  "builds' scratch space (a project wheel at a time; a few MiB)");
   flags.AddString("metrics-listen", &options.metrics_listen,
                   "Prometheus /metrics address HOST:PORT (empty = off)");
   flags.AddInt("max-parallel-projects", &max_projects,

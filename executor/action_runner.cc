@@ -190,8 +190,9 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   if (debian_base) {
     // The extra capabilities are for pbrx's own tool only, never for a
     // command a client wrote.
-    const std::vector<std::string> tool = {
-        common::kStepToolPath, common::kStepToolMarker, common::kDebianBaseTool};
+    const std::vector<std::string> tool = {common::kStepToolPath,
+                                           common::kStepToolMarker,
+                                           common::kDebianBaseTool};
     if (!step_tools || !spec.network || command.arguments_size() < 3 ||
         !std::equal(tool.begin(), tool.end(), command.arguments().begin())) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -253,6 +254,8 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
           unique.push_back(*it);
       }
       std::reverse(unique.begin(), unique.end());
+      ASSIGN_OR_RETURN(std::string stubs, options_.layers->Stubs());
+      dirs.push_back(stubs);
       for (const Digest& l : unique) {
         ASSIGN_OR_RETURN(std::string dir, options_.layers->Get(l, &*pins));
         dirs.push_back(dir);

@@ -283,10 +283,12 @@ TEST_F(ActionRunnerTest, DebianBaseStepsRunOnlyTheToolWithChroot) {
   // which prints the capabilities the step got.
   Digest in = Inputs({{"__pbrx_step_tool", "grep CapEff /proc/self/status\n"}});
   const std::vector<std::pair<std::string, std::string>> props = {
-      {"tools", "pbrx-1"}, {"debian-base", "mmdebstrap"}, {"network", "egress"}};
-  Digest base = MakeAction(
-      {"/.pbrx/step-tool", "__pbrx_step_tool", "debian-base"}, in, {}, {}, 0,
-      props);
+      {"tools", "pbrx-1"},
+      {"debian-base", "mmdebstrap"},
+      {"network", "egress"}};
+  Digest base =
+      MakeAction({"/.pbrx/step-tool", "__pbrx_step_tool", "debian-base"}, in,
+                 {}, {}, 0, props);
   std::unique_ptr<LayerStore> layers =
       std::move(LayerStore::Create(dir_ + "/layers", &cas_).value());
   ActionRunnerOptions o;
@@ -308,9 +310,9 @@ TEST_F(ActionRunnerTest, DebianBaseStepsRunOnlyTheToolWithChroot) {
   // user namespace.
   EXPECT_EQ(Blob(r->result.stdout_digest()), "CapEff:\t00000000000400fb\n");
   // The same tool step without the property: no capability at all.
-  r = runner_->Execute(MakeAction(
-      {"/.pbrx/step-tool", "__pbrx_step_tool", "debian-base"}, in, {}, {}, 0,
-      {{"tools", "pbrx-1"}, {"network", "egress"}}));
+  r = runner_->Execute(
+      MakeAction({"/.pbrx/step-tool", "__pbrx_step_tool", "debian-base"}, in,
+                 {}, {}, 0, {{"tools", "pbrx-1"}, {"network", "egress"}}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Blob(r->result.stdout_digest()), "CapEff:\t0000000000000000\n");
   // Any other command, or without the tools or egress, is refused.

@@ -28,6 +28,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/beneath.h"
+#include "common/process.h"
 #include "common/status_macros.h"
 #include "executor/seccomp_filter.h"
 
@@ -646,7 +647,17 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
       unlink((temp_scratch + "/egress-routes.log").c_str());
       rmdir(temp_scratch.c_str());
     }
-    if (!attached.ok()) return abandon(attached);
+    if (!attached.ok()) {
+      // bwrap says on the command's stderr why its sandbox went away.
+      std::string said =
+          spec.stderr_path.empty() ? "" : common::ReadTail(spec.stderr_path, 5);
+      if (!said.empty()) {
+        attached = absl::Status(
+            attached.code(),
+            absl::StrCat(attached.message(), "\nthe sandbox said: ", said));
+      }
+      return abandon(attached);
+    }
     // Go.
     if (write(block[1], "1", 1) != 1) {
       // bwrap is gone; its exit status says why.

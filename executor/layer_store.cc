@@ -203,6 +203,29 @@ absl::StatusOr<std::string> LayerStore::MountPoints() {
   return dir;
 }
 
+absl::StatusOr<std::string> LayerStore::Stubs() {
+  std::string dir = dir_ + "/stubs";
+  std::string file = dir + "/etc/resolv.conf";
+  const uid_t root = limits_.ids.Host(0);
+  absl::MutexLock lock(&mu_);
+  struct stat st;
+  if (lstat(file.c_str(), &st) == 0 && st.st_uid == root) return dir;
+  for (const std::string& d : {dir, dir + "/etc"}) {
+    if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+      return Errno("cannot create", d);
+    if (lchown(d.c_str(), root, root) != 0) return Errno("cannot chown", d);
+  }
+  std::string temp = file + ".tmp";
+  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot create", temp);
+  close(fd);
+  if (lchown(temp.c_str(), root, root) != 0 ||
+      rename(temp.c_str(), file.c_str()) != 0) {
+    return Errno("cannot create", file);
+  }
+  return dir;
+}
+
 absl::Status LayerStore::Extract(const Digest& digest,
                                  const std::string& dest) {
   // Copy the blob to a file libarchive can read (blobs stream from the CAS).

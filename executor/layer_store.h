@@ -82,6 +82,13 @@ class LayerStore {
   // rootfs, so images need not contain them. Thread-safe.
   absl::StatusOr<std::string> MountPoints();
 
+  // A directory holding files the sandbox binds over that a base may lack:
+  // an empty etc/resolv.conf (egress steps get the sandbox's resolver
+  // there, and bwrap cannot create it in a read-only root). Stacked as the
+  // lowest layer of every rootfs, so a base's own file and directory
+  // attributes win. Owned by the sandbox range's root. Thread-safe.
+  absl::StatusOr<std::string> Stubs();
+
  private:
   friend class LayerPins;
   struct Entry {

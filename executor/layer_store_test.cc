@@ -127,5 +127,36 @@ TEST_F(LayerStoreTest, ARestartWithOtherSandboxIdsExtractsAgain) {
   EXPECT_EQ(st.st_uid, 3000000000u);
 }
 
+TEST_F(LayerStoreTest, StubsGiveEveryRootfsAResolvConfOfTheRangesRoot) {
+  // A base without /etc/resolv.conf (pbrx's own Debian base) still gets the
+  // sandbox's resolver bound there: the lowest layer holds an empty one.
+  std::string dir = testing_util::NewTempDir("layers");
+  struct stat st;
+  {
+    auto store = LayerStore::Create(dir, &cas_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto stubs = (*store)->Stubs();
+    ASSERT_TRUE(stubs.ok()) << stubs.status();
+    EXPECT_EQ(*stubs, dir + "/stubs");
+    ASSERT_EQ(lstat((*stubs + "/etc/resolv.conf").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_size, 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
+    EXPECT_EQ(st.st_uid, 2147483648u);
+    ASSERT_EQ(lstat((*stubs + "/etc").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 2147483648u);
+  }
+  // Another range: the stubs are given to its root.
+  LayerLimits other;
+  other.ids = ParseSandboxIds("3000000000:65536").value();
+  auto again = LayerStore::Create(dir, &cas_, 0, other);
+  ASSERT_TRUE(again.ok()) << again.status();
+  std::string stubs = (*again)->Stubs().value();
+  ASSERT_EQ(lstat((stubs + "/etc/resolv.conf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 3000000000u);
+  ASSERT_EQ(lstat((stubs + "/etc").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 3000000000u);
+}
+
 }  // namespace
 }  // namespace pbrx::executor

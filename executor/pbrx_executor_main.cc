@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cache/grpc_cache_client.h"
 #include "client/version.h"
@@ -311,7 +312,8 @@ int main(int argc, char** argv) {
       work_dir, ", limits per action (", description.limits_mechanism,
       "): memory ", ro.memory_bytes, " bytes, ", ro.max_pids, " pids, ",
       absl::FormatDuration(ro.max_timeout), ", /tmp ", ro.tmp_bytes,
-      " bytes; steps run as ids ", ids->ToString(),
+      " bytes; steps run as ids ", ids->ToString(), "; offers ",
+      absl::StrJoin(properties, " ", absl::PairFormatter("=")),
       metrics.address.empty()
           ? ""
           : absl::StrCat(", metrics on http://", metrics.address, "/metrics"));

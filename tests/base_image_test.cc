@@ -72,7 +72,8 @@ class BaseImageTest : public ::testing::Test {
     base_runner_ = new executor::ActionRunner(cas_, ac_, sandbox_, &clock_,
                                               RunnerOptions(runs));
     if (mirror_ok_) {
-      built_ = new absl::StatusOr<Base>(BuildBase(common::base::DebianBaseSpec{}));
+      built_ =
+          new absl::StatusOr<Base>(BuildBase(common::base::DebianBaseSpec{}));
     }
   }
   static void TearDownTestSuite() {
@@ -125,8 +126,8 @@ class BaseImageTest : public ::testing::Test {
     if (!r.ok()) return r.status();
     b.log = Blob(r->result.stdout_digest()) + Blob(r->result.stderr_digest());
     if (r->result.exit_code() != 0 || r->result.output_files_size() != 2) {
-      return absl::InternalError(absl::StrCat(
-          "base step: exit ", r->result.exit_code(), "\n", b.log));
+      return absl::InternalError(
+          absl::StrCat("base step: exit ", r->result.exit_code(), "\n", b.log));
     }
     b.cached = r->cached;
     b.layer = Digest::FromProto(r->result.output_files(0).digest()).value();
@@ -136,8 +137,8 @@ class BaseImageTest : public ::testing::Test {
 
   void SetUp() override {
     dir_ = testing_util::NewTempDir("base");
-    runner_ = std::make_unique<executor::ActionRunner>(cas_, ac_, sandbox_,
-                                                       &clock_, RunnerOptions(dir_));
+    runner_ = std::make_unique<executor::ActionRunner>(
+        cas_, ac_, sandbox_, &clock_, RunnerOptions(dir_));
     ASSERT_TRUE(mirror_ok_) << "MIRROR UNREACHABLE: " << kReleaseUrl
                             << ": this test needs Debian's mirror; not a pbrx "
                                "failure";
@@ -145,9 +146,9 @@ class BaseImageTest : public ::testing::Test {
     base_ = **built_;
   }
 
-  static Digest Action(const std::string& script,
-                       std::vector<std::string> outputs,
-                std::vector<std::pair<std::string, std::string>> platform) {
+  static Digest Action(
+      const std::string& script, std::vector<std::string> outputs,
+      std::vector<std::pair<std::string, std::string>> platform) {
     return Action(std::vector<std::string>{"sh", "-c", script}, outputs,
                   platform);
   }
@@ -234,8 +235,9 @@ TEST_F(BaseImageTest, TheBaseLayerIsOwnedByItsOwnRootNeverTheSandboxRange) {
   EXPECT_THAT(listing, HasSubstr(" 0/0 "));
   EXPECT_THAT(listing, Not(HasSubstr("2147483")));
   EXPECT_THAT(listing, HasSubstr(" usr/bin/python3.11\n"));
-  EXPECT_THAT(listing,
-              HasSubstr(" usr/lib/python3.11/__pycache__/os.cpython-311.pyc\n"));
+  EXPECT_THAT(
+      listing,
+      HasSubstr(" usr/lib/python3.11/__pycache__/os.cpython-311.pyc\n"));
   // No device node, no apt lists, nothing of the build host's network.
   EXPECT_THAT(listing, HasSubstr(" dev/\n"));
   EXPECT_THAT(listing, Not(HasSubstr(" dev/null")));
@@ -246,8 +248,7 @@ TEST_F(BaseImageTest, TheBaseLayerIsOwnedByItsOwnRootNeverTheSandboxRange) {
 
 TEST_F(BaseImageTest, ProbeReadsTheBase) {
   Digest probe = Action(
-      std::vector<std::string>{"python3", "-c",
-                               common::base::kBaseProbeScript},
+      std::vector<std::string>{"python3", "-c", common::base::kBaseProbeScript},
       {"probe.json"}, {{"rootfs", base_.layer.ToString()}});
   auto r = runner_->Execute(probe, /*skip_cache_lookup=*/true);
   ASSERT_TRUE(r.ok()) << r.status();

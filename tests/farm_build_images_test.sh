@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pbrx build-images --farm end to end: pbrx-cache, pbrx-coordinator and two
-# pbrx-executor daemons as separate processes on loopback. Both examples
-# build on the farm with the same image digests as embedded mode; the
+# pbrx-executor daemons as separate processes on loopback, the coordinator
+# unprivileged, without PATH or environment and with a 16 MiB work dir. Both
+# examples build on the farm with the same image digests as embedded mode; the
 # images are usable (run with the C extension); a second farm build runs
 # nothing; the --json report has embedded mode's form; `pbrx farm status`
 # shows the executors; each sdist's wheel was built exactly once;
@@ -36,7 +37,13 @@ CACHE_PID=$!
 for _ in $(seq 1 300); do [[ -s "$T/cache.out" ]] && break; sleep 0.1; done
 CACHE_ADDR=$(head -n1 "$T/cache.out")
 # One project at a time (--max-parallel-projects=1): checked below.
-start_coordinator "$CACHE_ADDR" --metrics-listen=127.0.0.1:0 --work-dir="$T/coord-work" --max-parallel-projects=1
+# The coordinator only schedules: it runs as "nobody" with no PATH and a
+# 16 MiB work dir, and still builds every image of embedded mode.
+COORD_UNPRIVILEGED=1 start_coordinator "$CACHE_ADDR" --metrics-listen=127.0.0.1:0 --max-parallel-projects=1
+[[ "$(stat -c %u "/proc/$COORD_PID")" == 65534 ]] || fail "the coordinator does not run as nobody"
+[[ ! -s "/proc/$COORD_PID/environ" ]] || fail "the coordinator has an environment: $(tr '\0' ' ' <"/proc/$COORD_PID/environ")"
+[[ "$(readlink "/proc/$COORD_PID/exe")" == /tmp/pbrx-coord-*/pbrx-coordinator ]] || fail "not the coordinator: $(readlink "/proc/$COORD_PID/exe")"
+grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$COORD_PID/status" || fail "the coordinator has capabilities"
 start_executor e1 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
 start_executor e2 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
 wait_executors 2

@@ -203,6 +203,25 @@ class FarmGlueTest : public ::testing::Test {
   }
   int Workers() { return coord_->scheduler().Stats().workers.size(); }
 
+  // A BuildRequest for one empty project, edited by `edit`, to its end.
+  grpc::Status SendBuild(
+      const std::function<void(pbrx::farm::v1::BuildRequest&)>& edit) {
+    namespace fv = pbrx::farm::v1;
+    fv::BuildRequest req;
+    fv::ProjectSource* p = req.add_projects();
+    p->set_dir("proj");
+    *p->mutable_root() = Put(re::Directory().SerializeAsString()).ToProto();
+    edit(req);
+    auto build = fv::Build::NewStub(channel_);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    auto reader = build->BuildImages(&ctx, req);
+    fv::BuildEvent e;
+    while (reader->Read(&e)) {
+    }
+    return reader->Finish();
+  }
+
   int max_attempts_ = 3;
   common::RealClock clock_;
   std::unique_ptr<cache::CacheServer> cache_;
@@ -368,21 +387,9 @@ TEST_F(FarmGlueTest, HostileBuildRequestFieldsAreRefusedBeforeAnythingRuns) {
   // A BuildRequest is any peer's text: the fields that become arguments
   // are checked as the CLI's flags are, and nothing they carry runs.
   namespace fv = pbrx::farm::v1;
-  auto build = fv::Build::NewStub(channel_);
   std::string canary = testing_util::NewTempDir("canary") + "/pwned";
   auto send = [&](const std::function<void(fv::BuildRequest&)>& edit) {
-    fv::BuildRequest req;
-    fv::ProjectSource* p = req.add_projects();
-    p->set_dir("proj");
-    *p->mutable_root() = Put(re::Directory().SerializeAsString()).ToProto();
-    edit(req);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    auto reader = build->BuildImages(&ctx, req);
-    fv::BuildEvent e;
-    while (reader->Read(&e)) {
-    }
-    return reader->Finish();
+    return SendBuild(edit);
   };
   grpc::Status st = send([&](fv::BuildRequest& r) {
     r.set_base("debian:bookworm;touch " + canary + ";#");
@@ -440,6 +447,41 @@ TEST_F(FarmGlueTest, AProjectIsReadFromTheCasNotStagedOnTheCoordinator) {
   EXPECT_EQ(error,
             "proj/setup.cfg: leaves proj (through a symlink or '..'); files "
             "are read only beneath it");
+}
+
+TEST_F(FarmGlueTest, InputsNamedByDigestMustBeInTheCas) {
+  // find-links, constraints and an oci: base layout are read from the CAS
+  // by digest, never staged: one the client did not upload is refused
+  // before anything runs, naming it.
+  namespace fv = pbrx::farm::v1;
+  Digest ghost = Digest::Of("never uploaded");
+  auto send = [&](const std::function<void(fv::BuildRequest&)>& edit) {
+    return SendBuild(edit);
+  };
+  grpc::Status st = send(
+      [&](fv::BuildRequest& r) { *r.mutable_find_links() = ghost.ToProto(); });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            "find-links tree " + ghost.ToString() + " is not in the CAS");
+  st = send([&](fv::BuildRequest& r) {
+    fv::NamedBlob* c = r.add_constraints();
+    c->set_name("/home/me/lock.txt");
+    *c->mutable_digest() = ghost.ToProto();
+  });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(), "constraints file /home/me/lock.txt " +
+                                    ghost.ToString() + " is not in the CAS");
+  st = send([&](fv::BuildRequest& r) {
+    r.set_base("oci:/home/me/base");
+    *r.mutable_base_layout() = ghost.ToProto();
+  });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            "the base layout " + ghost.ToString() + " is not in the CAS");
+  st = send([&](fv::BuildRequest& r) { r.set_base("oci:/home/me/base"); });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "an oci: base needs its layout uploaded (base_layout)");
 }
 
 }  // namespace

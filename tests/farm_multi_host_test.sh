@@ -13,7 +13,8 @@
 #   - a real prometheus server scrapes the coordinator and the cache and
 #     returns the cache-hit ratio the test expects.
 # The namespaced hosts have no route out: a warm-up on loopback (an executor
-# with egress) first puts the Debian base and the builder layer in the cache.
+# with egress and mmdebstrap) first builds the Debian base and the builder
+# layer into the cache.
 # The farm's cache starts from the test seed (bases and apt layers only,
 # tests/seed_lib.sh); embedded mode's reference build uses a cache of its own.
 set -euo pipefail
@@ -26,7 +27,8 @@ source "$REPO/tests/daemon_lib.sh"
 CACHE_BIN="$REPO/cache/pbrx-cache"
 COORD_BIN="$REPO/coordinator/pbrx-coordinator"
 EXEC_BIN="$REPO/executor/pbrx-executor"
-seeded_cache "$T/farm-cache"
+# Without the seed's Debian base: the warm-up builds it on an executor.
+seeded_cache "$T/farm-cache" --skip-bases
 DB="$T/farm-cache/db"
 NS="pbrx$$"
 PIDS=()
@@ -114,8 +116,17 @@ name = "farmwarm"
 version = "1.0"
 TOML
 : >"$T/warm-src/farmwarm/__init__.py"
-"$PBRX" build-images --farm "grpc://$WCOORD" --output "oci:$T/warm" "$T/warm-src" >/dev/null 2>"$T/warm.err" \
+"$PBRX" build-images --farm "grpc://$WCOORD" --output "oci:$T/warm" --json "$T/warm-src" >"$T/warm.json" 2>"$T/warm.err" \
   || { cat "$T/warm.err" "$T/wcoord.err"; fail "warm-up build"; }
+# The Debian base was built by the executor (debian-base=mmdebstrap), not
+# by the coordinator.
+python3 - "$T/warm.json" <<'PY' || fail "the warm-up did not build the Debian base on the farm"
+import json, sys
+steps = json.load(open(sys.argv[1]))["projects"][0]["steps"]
+base = [s for s in steps if s["kind"] == "base"]
+assert len(base) == 1 and not base[0]["cached"], base
+PY
+grep -q 'debian-base=mmdebstrap' "$T/exec-warm.log" || fail "the executor does not offer debian-base=mmdebstrap"
 for p in "${PIDS[@]}"; do kill -TERM "$p"; done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 PIDS=()

@@ -4,11 +4,14 @@
 // test runs: the Debian bases made with mmdebstrap and the distro-package
 // layers apt installs from Debian's mirror. Those are the Action Cache
 // entries whose Action runs with `debian-base=mmdebstrap` (the base step)
-// or with `capture=rootfs-diff` and `network=egress` (a distro-layer step). Each entry is copied with every
-// blob it references (Action, Command, input tree, outputs, logs), so the
-// destination's completeness-checking Action Cache serves it.
+// or with `capture=rootfs-diff` and `network=egress` (a distro-layer step).
+// Each entry is copied with every blob it references (Action, Command, input
+// tree, outputs, logs), so the destination's completeness-checking Action Cache
+// serves it.
 //
-//   seed_cache --from SRC_DB --to DST_DB
+//   seed_cache --from SRC_DB --to DST_DB [--skip-bases]
+//
+// --skip-bases leaves the Debian bases out (a test that builds its base).
 //
 // Prints "seed_cache: N entries copied, M already there, K skipped".
 // Exit 0, or 1 with one line naming what failed. Not a product tool: the
@@ -91,6 +94,13 @@ absl::Status CopyTree(Store& from, Store& to, const re::Digest& root) {
 }
 
 // Whether the action is slow and external: a Debian base or an apt layer.
+bool IsBase(const re::Action& action) {
+  for (const auto& p : action.platform().properties()) {
+    if (p.name() == "debian-base" && p.value() == "mmdebstrap") return true;
+  }
+  return false;
+}
+
 bool Reusable(const re::Action& action) {
   bool diff = false, egress = false;
   for (const auto& p : action.platform().properties()) {
@@ -118,13 +128,20 @@ absl::Status CopyEntry(Store& from, Store& to, const Digest& action_digest,
 
 int Main(int argc, char** argv) {
   std::string from_path, to_path;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool skip_bases = false;
+  bool usage = false;
+  for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
-    if (flag == "--from") from_path = argv[i + 1];
-    if (flag == "--to") to_path = argv[i + 1];
+    if (flag == "--skip-bases") {
+      skip_bases = true;
+    } else if ((flag == "--from" || flag == "--to") && i + 1 < argc) {
+      (flag == "--from" ? from_path : to_path) = argv[++i];
+    } else {
+      usage = true;
+    }
   }
-  if (from_path.empty() || to_path.empty()) {
-    std::cerr << "usage: seed_cache --from SRC_DB --to DST_DB\n";
+  if (usage || from_path.empty() || to_path.empty()) {
+    std::cerr << "usage: seed_cache --from SRC_DB --to DST_DB [--skip-bases]\n";
     return 2;
   }
   common::RealClock clock;
@@ -152,7 +169,7 @@ int Main(int argc, char** argv) {
       ++skipped;
       continue;
     }
-    if (!Reusable(a)) {
+    if (!Reusable(a) || (skip_bases && IsBase(a))) {
       ++skipped;
       continue;
     }

@@ -12,7 +12,9 @@
 # code or a Debian point release starts a new seed. The newest two seeds are
 # kept, older ones deleted.
 #
-#   seeded_cache DIR   DIR becomes a new cache dir (DIR/db) holding the seed
+#   seeded_cache DIR [--skip-bases]
+#                      DIR becomes a new cache dir (DIR/db) holding the seed
+#                      (without the Debian bases: the test builds its own)
 #   save_seed DIR      copies DIR/db's bases and apt layers into the seed
 #                      (DIR/db must be closed: no process may have it open)
 #
@@ -57,7 +59,11 @@ seeded_cache() {
   fi
   mkdir -p "$1"
   _seed_lock
-  if [[ -d "$SEED/db" ]]; then
+  if [[ -d "$SEED/db" && "${2:-}" == --skip-bases ]]; then
+    "$REPO/tests/seed_cache" --from "$SEED/db" --to "$1/db" --skip-bases >&2 \
+      || { _seed_unlock; echo "FAIL: copying the test seed" >&2; exit 1; }
+    touch "$SEED"
+  elif [[ -d "$SEED/db" ]]; then
     cp -a "$SEED/db" "$1/db"
     touch "$SEED"
   fi

@@ -66,8 +66,8 @@ absl::Status ValidateDebianBaseSpec(const DebianBaseSpec& spec) {
         absl::StrCat("'", spec.variant, "' is not an mmdebstrap variant"));
   }
   if (spec.include.size() > 256) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        spec.include.size(), " packages to include: at most 256"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(spec.include.size(), " packages to include: at most 256"));
   }
   for (const std::string& p : spec.include) {
     if (!std::regex_match(p, kPackage)) {
@@ -85,13 +85,14 @@ absl::Status ValidateDebianBaseSpec(const DebianBaseSpec& spec) {
 absl::StatusOr<std::vector<std::string>> DebianBaseArgv(
     const DebianBaseSpec& spec) {
   RETURN_IF_ERROR(ValidateDebianBaseSpec(spec));
-  return std::vector<std::string>{kStepToolPath,
-                                  kStepToolMarker,
-                                  kToolName,
-                                  "--suite=" + spec.suite,
-                                  "--variant=" + spec.variant,
-                                  "--include=" + absl::StrJoin(spec.include, ","),
-                                  absl::StrCat("--mtime=", spec.mtime)};
+  return std::vector<std::string>{
+      kStepToolPath,
+      kStepToolMarker,
+      kToolName,
+      "--suite=" + spec.suite,
+      "--variant=" + spec.variant,
+      "--include=" + absl::StrJoin(spec.include, ","),
+      absl::StrCat("--mtime=", spec.mtime)};
 }
 
 absl::StatusOr<DebianBaseSpec> ParseDebianBaseArgs(
@@ -121,14 +122,14 @@ absl::StatusOr<DebianBaseSpec> ParseDebianBaseArgs(
       }
       mtime = true;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown option ", key));
+      return absl::InvalidArgumentError(absl::StrCat("unknown option ", key));
     }
   }
   for (const auto& [given, name] :
        {std::pair{suite, "--suite"}, std::pair{variant, "--variant"},
         std::pair{include, "--include"}, std::pair{mtime, "--mtime"}}) {
-    if (!given) return absl::InvalidArgumentError(absl::StrCat(name, " is required"));
+    if (!given)
+      return absl::InvalidArgumentError(absl::StrCat(name, " is required"));
   }
   RETURN_IF_ERROR(ValidateDebianBaseSpec(spec));
   return spec;
@@ -140,22 +141,18 @@ std::vector<std::string> MmdebstrapArgv(const DebianBaseSpec& spec,
   // so nothing is mounted into the tree (said explicitly, so the tree is the
   // same wherever it is built); device nodes come from the sandbox and from
   // container runtimes.
-  return {"mmdebstrap",
-          "--mode=root",
-          "--skip=chroot/mount",
+  return {"mmdebstrap", "--mode=root", "--skip=chroot/mount",
           // Debian's keys from /usr (the sandbox has no /etc/apt): apt
           // verifies the mirror with them, and the tree's sources.list
           // does not depend on the executor's apt configuration.
           "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
           "--variant=" + spec.variant,
-          "--include=" + absl::StrJoin(spec.include, ","),
-          spec.suite,
-          rootfs};
+          "--include=" + absl::StrJoin(spec.include, ","), spec.suite, rootfs};
 }
 
 bool MmdebstrapInstalled() {
-  for (const char* dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                          "/usr/bin"}) {
+  for (const char* dir :
+       {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin"}) {
     if (access(absl::StrCat(dir, "/mmdebstrap").c_str(), X_OK) == 0)
       return true;
   }
@@ -187,18 +184,18 @@ absl::StatusOr<oci::Layer> BuildDebianBase(const DebianBaseSpec& spec,
                  absl::string_view what) -> absl::Status {
     ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, po));
     if (r.ok()) return absl::OkStatus();
-    return absl::UnavailableError(
-        absl::StrCat(what, " failed (", r.Describe(), "): ",
-                     absl::StrJoin(argv, " ")));
+    return absl::UnavailableError(absl::StrCat(
+        what, " failed (", r.Describe(), "): ", absl::StrJoin(argv, " ")));
   };
-  RETURN_IF_ERROR(run(MmdebstrapArgv(spec, rootfs),
-                      absl::StrCat("building the ", spec.suite,
-                                   " base with mmdebstrap")));
+  RETURN_IF_ERROR(
+      run(MmdebstrapArgv(spec, rootfs),
+          absl::StrCat("building the ", spec.suite, " base with mmdebstrap")));
   // Byte-code that does not depend on file times: the layer's mtimes are
   // fixed, which would make timestamp-based .pyc files stale.
   std::vector<std::string> compile = {
-      "chroot",   rootfs, "python3", "-m", "compileall", "-q", "-f",
-      "--invalidation-mode", "unchecked-hash"};
+      "chroot",        rootfs, "python3", "-m",
+      "compileall",    "-q",   "-f",      "--invalidation-mode",
+      "unchecked-hash"};
   for (const std::string& d : StdlibDirs(rootfs)) compile.push_back(d);
   compile.push_back("/usr/lib/python3/dist-packages");
   RETURN_IF_ERROR(run(compile, "byte-compiling the base"));
@@ -206,8 +203,8 @@ absl::StatusOr<oci::Layer> BuildDebianBase(const DebianBaseSpec& spec,
   // container runtimes); mmdebstrap copied the build host's last two in,
   // which would make the layer differ between executors.
   {
-    UniqueFd root(open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                           O_CLOEXEC));
+    UniqueFd root(
+        open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (root.get() < 0) {
       return absl::InternalError(
           absl::StrCat("cannot open ", rootfs, ": ", std::strerror(errno)));

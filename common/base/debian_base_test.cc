@@ -15,9 +15,9 @@ namespace pbrx::common::base {
 namespace {
 
 std::string TempDir() {
-  std::string t = std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR")
-                                                    : "/tmp") +
-                  "/base-XXXXXX";
+  std::string t =
+      std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
+      "/base-XXXXXX";
   return mkdtemp(t.data());
 }
 
@@ -64,13 +64,13 @@ TEST(DebianBaseTest, TheStepArgvIsTheToolsAndRoundTrips) {
   spec.mtime = 1700000000;
   auto argv = DebianBaseArgv(spec);
   ASSERT_TRUE(argv.ok()) << argv.status();
-  EXPECT_EQ(*argv, (std::vector<std::string>{
-                       kStepToolPath, kStepToolMarker, "debian-base",
-                       "--suite=trixie", "--variant=minbase",
-                       "--include=python3,python3-venv,git",
-                       "--mtime=1700000000"}));
-  auto parsed =
-      ParseDebianBaseArgs(std::vector<std::string>(argv->begin() + 3, argv->end()));
+  EXPECT_EQ(*argv,
+            (std::vector<std::string>{
+                kStepToolPath, kStepToolMarker, "debian-base", "--suite=trixie",
+                "--variant=minbase", "--include=python3,python3-venv,git",
+                "--mtime=1700000000"}));
+  auto parsed = ParseDebianBaseArgs(
+      std::vector<std::string>(argv->begin() + 3, argv->end()));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->suite, "trixie");
   EXPECT_EQ(parsed->variant, "minbase");

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/beneath.h"
+#include "common/project/source_tree.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
@@ -72,7 +73,7 @@ absl::StatusOr<Digest> DescriptorDigest(const Struct& desc,
 std::string BlobRel(const Digest& d) { return "blobs/sha256/" + d.hash(); }
 
 // A small blob's bytes, verified against its descriptor.
-absl::StatusOr<std::string> ReadJsonBlob(const std::string& dir,
+absl::StatusOr<std::string> ReadJsonBlob(const project::SourceTree& tree,
                                          const Digest& d,
                                          const std::string& what, int64_t max) {
   if (d.size() > max) {
@@ -80,10 +81,10 @@ absl::StatusOr<std::string> ReadJsonBlob(const std::string& dir,
         absl::StrCat(what, " sha256:", d.hash(), ": ", d.size(),
                      " bytes, more than the limit of ", max));
   }
-  absl::StatusOr<std::string> bytes = ReadFileBeneath(dir, BlobRel(d), max);
+  absl::StatusOr<std::string> bytes = tree.ReadFile(BlobRel(d), max);
   if (bytes.status().code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(
-        absl::StrCat(what, " sha256:", d.hash(), " is missing from ", dir));
+    return absl::NotFoundError(absl::StrCat(what, " sha256:", d.hash(),
+                                            " is missing from ", tree.label()));
   }
   if (!bytes.ok()) return bytes.status();
   Digest got = Digest::Of(*bytes);
@@ -97,52 +98,55 @@ absl::StatusOr<std::string> ReadJsonBlob(const std::string& dir,
 }
 
 // Hashes a layer file and, for gzip layers, its uncompressed stream.
-absl::Status VerifyLayer(const std::string& dir, OciImageLayer& layer,
+absl::Status VerifyLayer(const project::SourceTree& tree, OciImageLayer& layer,
                          bool gzip, const Digest& want_diff_id,
                          const std::string& what) {
-  absl::StatusOr<UniqueFd> fd = OpenFileBeneath(dir, BlobRel(layer.digest));
-  if (fd.status().code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(absl::StrCat(
-        what, " sha256:", layer.digest.hash(), " is missing from ", dir));
-  }
-  if (!fd.ok()) return fd.status();
   Sha256 blob_sha, diff_sha;
   int64_t size = 0;
   z_stream z{};
   if (gzip && inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
     return absl::InternalError("zlib");
-  std::vector<unsigned char> in(1 << 20), out(1 << 20);
-  bool stream_end = false;
-  absl::Status status = absl::OkStatus();
-  ssize_t n;
-  while (status.ok() && (n = read(fd->get(), in.data(), in.size())) > 0) {
-    size += n;
-    if (size > layer.digest.size()) break;  // more bytes than described
-    blob_sha.Update(absl::string_view(reinterpret_cast<char*>(in.data()), n));
-    if (!gzip) {
-      diff_sha.Update(absl::string_view(reinterpret_cast<char*>(in.data()), n));
-      continue;
-    }
-    z.next_in = in.data();
-    z.avail_in = static_cast<uInt>(n);
-    while (z.avail_in > 0 && !stream_end) {
-      z.next_out = out.data();
-      z.avail_out = static_cast<uInt>(out.size());
-      int r = inflate(&z, Z_NO_FLUSH);
-      if (r != Z_OK && r != Z_STREAM_END) {
-        status = absl::DataLossError(absl::StrCat(
-            what, " sha256:", layer.digest.hash(), " is not valid gzip"));
-        break;
-      }
-      diff_sha.Update(absl::string_view(reinterpret_cast<char*>(out.data()),
-                                        out.size() - z.avail_out));
-      if (r == Z_STREAM_END) stream_end = true;
-    }
-  }
+  std::vector<unsigned char> out(1 << 20);
+  bool stream_end = false, too_long = false;
+  const absl::Status kStop = absl::CancelledError("stop");
+  absl::Status status = tree.StreamFile(
+      BlobRel(layer.digest), [&](absl::string_view piece) -> absl::Status {
+        size += piece.size();
+        if (size > layer.digest.size()) {  // more bytes than described
+          too_long = true;
+          return kStop;
+        }
+        blob_sha.Update(piece);
+        if (!gzip) {
+          diff_sha.Update(piece);
+          return absl::OkStatus();
+        }
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(piece.data()));
+        z.avail_in = static_cast<uInt>(piece.size());
+        while (z.avail_in > 0 && !stream_end) {
+          z.next_out = out.data();
+          z.avail_out = static_cast<uInt>(out.size());
+          int r = inflate(&z, Z_NO_FLUSH);
+          if (r != Z_OK && r != Z_STREAM_END) {
+            return absl::DataLossError(absl::StrCat(
+                what, " sha256:", layer.digest.hash(), " is not valid gzip"));
+          }
+          diff_sha.Update(absl::string_view(reinterpret_cast<char*>(out.data()),
+                                            out.size() - z.avail_out));
+          if (r == Z_STREAM_END) stream_end = true;
+        }
+        return absl::OkStatus();
+      });
   if (gzip) inflateEnd(&z);
-  RETURN_IF_ERROR(status);
+  if (status.code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat(what,
+                                            " sha256:", layer.digest.hash(),
+                                            " is missing from ", tree.label()));
+  }
+  if (!status.ok() && !too_long) return status;
   std::string blob_hash = blob_sha.FinishHex();
-  if (size != layer.digest.size() || blob_hash != layer.digest.hash()) {
+  if (too_long || size != layer.digest.size() ||
+      blob_hash != layer.digest.hash()) {
     return absl::DataLossError(
         absl::StrCat(what, " blob sha256:", layer.digest.hash(), " (",
                      layer.digest.size(), " bytes) does not match its digest"));
@@ -182,8 +186,19 @@ absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
 absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
                                       const std::string& ref,
                                       const OciReadOptions& options) {
+  ASSIGN_OR_RETURN(OciImage image,
+                   ReadOciImage(project::DirSourceTree(dir), ref, options));
+  for (OciImageLayer& layer : image.layers)
+    layer.path = dir + "/" + BlobRel(layer.digest);
+  return image;
+}
+
+absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
+                                      const std::string& ref,
+                                      const OciReadOptions& options) {
+  const std::string& dir = tree.label();
   absl::StatusOr<std::string> index_text =
-      ReadFileBeneath(dir, "index.json", options.max_json_bytes);
+      tree.ReadFile("index.json", options.max_json_bytes);
   if (index_text.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(
         absl::StrCat(dir, " is not an OCI layout (no index.json)"));
@@ -214,8 +229,8 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
   };
   const std::string wanted = options.os + "/" + options.architecture;
   if (std::string p = platform_of(*chosen); !p.empty() && p != wanted) {
-    return absl::NotFoundError(absl::StrCat("the image in ", dir, " is for ",
-                                            p, ", not ", wanted));
+    return absl::NotFoundError(
+        absl::StrCat("the image in ", dir, " is for ", p, ", not ", wanted));
   }
   // Down through nested indexes to the manifest of the wanted platform.
   Struct manifest;
@@ -228,7 +243,7 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
     }
     ASSIGN_OR_RETURN(Digest d, DescriptorDigest(*chosen, "manifest"));
     ASSIGN_OR_RETURN(std::string bytes,
-                     ReadJsonBlob(dir, d, "manifest", options.max_json_bytes));
+                     ReadJsonBlob(tree, d, "manifest", options.max_json_bytes));
     ASSIGN_OR_RETURN(Struct doc,
                      ParseJson(bytes, "manifest sha256:" + d.hash()));
     std::string media = Str(doc, "mediaType");
@@ -248,10 +263,9 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
       if (next == nullptr && p == wanted) next = m;
     }
     if (next == nullptr) {
-      return absl::NotFoundError(
-          absl::StrCat("index sha256:", d.hash(), " has no manifest for ",
-                       wanted, " (platforms: ", absl::StrJoin(platforms, ", "),
-                       ")"));
+      return absl::NotFoundError(absl::StrCat(
+          "index sha256:", d.hash(), " has no manifest for ", wanted,
+          " (platforms: ", absl::StrJoin(platforms, ", "), ")"));
     }
     holder = Struct(*next);
     chosen = &holder;
@@ -265,15 +279,16 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
   }
   ASSIGN_OR_RETURN(Digest config_digest,
                    DescriptorDigest(*config_desc, "config"));
-  ASSIGN_OR_RETURN(image.config_json, ReadJsonBlob(dir, config_digest, "config",
-                                                   options.max_json_bytes));
+  ASSIGN_OR_RETURN(
+      image.config_json,
+      ReadJsonBlob(tree, config_digest, "config", options.max_json_bytes));
   ASSIGN_OR_RETURN(
       Struct config,
       ParseJson(image.config_json, "config sha256:" + config_digest.hash()));
   // The config says what the image runs on; a mislabelled index does not
   // make an arm64 image an amd64 base.
-  std::string config_platform = Str(config, "os") + "/" +
-                                Str(config, "architecture");
+  std::string config_platform =
+      Str(config, "os") + "/" + Str(config, "architecture");
   if (config_platform != wanted) {
     return absl::InvalidArgumentError(
         absl::StrCat("config sha256:", config_digest.hash(), " is for ",
@@ -319,8 +334,7 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
           what, " sha256:", layer.digest.hash(), ": media type '",
           layer.media_type, "' is not supported (tar or tar+gzip)"));
     }
-    RETURN_IF_ERROR(VerifyLayer(dir, layer, gzip, diff_id, what));
-    layer.path = dir + "/" + BlobRel(layer.digest);
+    RETURN_IF_ERROR(VerifyLayer(tree, layer, gzip, diff_id, what));
     image.layers.push_back(std::move(layer));
   }
   return image;

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/digest.h"
+#include "common/project/source_tree.h"
 
 namespace pbrx::common::oci {
 
@@ -23,7 +24,9 @@ struct OciImageLayer {
   Digest digest = Digest::Empty();   // compressed (or plain tar) blob
   Digest diff_id = Digest::Empty();  // verified against the uncompressed tar
   std::string media_type;
-  std::string path;  // DIR/blobs/sha256/HEX (verified, a regular file)
+  // DIR/blobs/sha256/HEX (verified, a regular file) when read from a
+  // directory; "" from another tree.
+  std::string path;
 };
 
 struct OciImage {
@@ -50,6 +53,12 @@ absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
 // when there is no such image; INVALID_ARGUMENT for malformed JSON or
 // digests; DATA_LOSS naming the blob whose bytes do not match.
 absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
+                                      const std::string& ref,
+                                      const OciReadOptions& options = {});
+
+// The same over any tree (e.g. a layout uploaded to the CAS,
+// cache/cas_source_tree.h); messages name the tree's label.
+absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
                                       const std::string& ref,
                                       const OciReadOptions& options = {});
 

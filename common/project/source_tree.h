@@ -8,9 +8,11 @@
 #define PBRX_COMMON_PROJECT_SOURCE_TREE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace pbrx::common::project {
 
@@ -23,6 +25,12 @@ class SourceTree {
   // than `max_bytes`.
   virtual absl::StatusOr<std::string> ReadFile(const std::string& relative,
                                                int64_t max_bytes) const = 0;
+  // The regular file `relative` in order, in pieces of at most a few MiB
+  // (for files too large to hold, e.g. layers): errors as ReadFile's (no
+  // cap), or the first error `chunk` returns (then nothing more is read).
+  using ChunkFn = std::function<absl::Status(absl::string_view)>;
+  virtual absl::Status StreamFile(const std::string& relative,
+                                  const ChunkFn& chunk) const = 0;
   // Whether `relative` is a regular file / a directory (symlinks followed
   // inside the tree).
   virtual bool IsFile(const std::string& relative) const = 0;
@@ -37,6 +45,8 @@ class DirSourceTree : public SourceTree {
   explicit DirSourceTree(std::string dir) : dir_(std::move(dir)) {}
   absl::StatusOr<std::string> ReadFile(const std::string& relative,
                                        int64_t max_bytes) const override;
+  absl::Status StreamFile(const std::string& relative,
+                          const ChunkFn& chunk) const override;
   bool IsFile(const std::string& relative) const override;
   bool IsDir(const std::string& relative) const override;
   const std::string& label() const override { return dir_; }
