@@ -11,7 +11,7 @@
 #include "cache/in_memory_blob_store.h"
 #include "common/oci/layout_reader.h"
 #include "common/project/source_tree.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -44,8 +44,8 @@ TEST(CasSourceTreeTest, AnswersAsTheDirectoryDoes) {
     ASSERT_EQ(symlink(target.c_str(), (dir + "/" + name).c_str()), 0) << name;
   }
   InMemoryBlobStore cas;
-  absl::StatusOr<executor::UploadedTree> up =
-      executor::UploadDirectory(dir, cas);
+  absl::StatusOr<cache::UploadedTree> up =
+      cache::UploadDirectory(dir, cas);
   ASSERT_TRUE(up.ok()) << up.status();
   common::project::DirSourceTree disk(dir);
   CasSourceTree stored(&cas, up->root, dir);
@@ -111,8 +111,8 @@ TEST(CasSourceTreeTest, StreamsFilesAsTheDirectoryDoes) {
   std::ofstream(dir + "/big", std::ios::binary) << big;
   ASSERT_EQ(symlink("/etc/passwd", (dir + "/escape").c_str()), 0);
   InMemoryBlobStore cas;
-  absl::StatusOr<executor::UploadedTree> up =
-      executor::UploadDirectory(dir, cas);
+  absl::StatusOr<cache::UploadedTree> up =
+      cache::UploadDirectory(dir, cas);
   ASSERT_TRUE(up.ok()) << up.status();
   common::project::DirSourceTree disk(dir);
   CasSourceTree stored(&cas, up->root, dir);
@@ -178,8 +178,8 @@ TEST(CasSourceTreeTest, AnUploadedOciLayoutIsVerifiedFromTheCas) {
       << put(manifest, "application/vnd.oci.image.manifest.v1+json") << "]}";
   InMemoryBlobStore cas;
   auto read = [&]() {
-    absl::StatusOr<executor::UploadedTree> up =
-        executor::UploadDirectory(dir, cas);
+    absl::StatusOr<cache::UploadedTree> up =
+        cache::UploadDirectory(dir, cas);
     EXPECT_TRUE(up.ok()) << up.status();
     return common::oci::ReadOciImage(
         CasSourceTree(&cas, up->root, "/client/layout"), "");

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/cache_server.h"
-#include "client/version.h"
+#include "common/version.h"
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/flag_parser.h"

@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 
 namespace pbrx::client {
 
@@ -41,8 +41,8 @@ absl::StatusOr<std::string> ReadCapped(const std::string& path, int64_t max) {
 absl::Status UploadBuildInputs(coordinator::BuildOptions& options,
                                cache::BlobStore& cas) {
   if (!options.find_links.empty()) {
-    absl::StatusOr<executor::UploadedTree> links =
-        executor::UploadDirectory(options.find_links, cas);
+    absl::StatusOr<cache::UploadedTree> links =
+        cache::UploadDirectory(options.find_links, cas);
     if (!links.ok()) {
       return common::Annotate(links.status(),
                               "--find-links " + options.find_links);
@@ -70,8 +70,8 @@ absl::Status UploadBuildInputs(coordinator::BuildOptions& options,
       ref = dir.substr(colon + 1);
       dir = dir.substr(0, colon);
     }
-    absl::StatusOr<executor::UploadedTree> layout =
-        executor::UploadDirectory(dir, cas);
+    absl::StatusOr<cache::UploadedTree> layout =
+        cache::UploadDirectory(dir, cas);
     if (!layout.ok()) {
       return common::Annotate(layout.status(), "--base " + options.base);
     }

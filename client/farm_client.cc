@@ -16,7 +16,7 @@
 #include "common/oci/image_layout.h"
 #include "common/status_macros.h"
 #include "coordinator/build_report.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
@@ -87,7 +87,7 @@ absl::Status FetchImage(cache::BlobStore& cas, common::oci::OciLayout& layout,
     struct stat st;
     if (stat(layout.BlobPath(d).c_str(), &st) == 0) continue;
     std::string tmp = layout.dir() + "/.pbrx-fetch-" + d.hash();
-    absl::Status s = executor::BlobToFile(cas, d, tmp);
+    absl::Status s = cache::BlobToFile(cas, d, tmp);
     if (s.ok()) s = layout.AddBlobFile(tmp, d);
     unlink(tmp.c_str());
     RETURN_IF_ERROR(s);
@@ -109,8 +109,8 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   fv::BuildRequest req;
   for (const std::string& dir : b.dirs) {
     std::string path = Absolute(dir);
-    absl::StatusOr<executor::UploadedTree> up =
-        executor::UploadDirectory(path, cas);
+    absl::StatusOr<cache::UploadedTree> up =
+        cache::UploadDirectory(path, cas);
     if (!up.ok()) {
       *io.err << "pbrx build-images: " << dir
               << ": cannot upload: " << up.status().message() << "\n";

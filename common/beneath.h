@@ -77,6 +77,10 @@ void WalkTree(const std::string& path,
 // `owner` (uid and gid), e.g. a sandbox's root.
 absl::Status ChownTree(const std::string& dir, uid_t owner);
 
+// Recursively deletes `path` (never following a symlink, at most 64
+// descriptors however deep the tree). OK if absent.
+absl::Status RemoveTree(const std::string& path);
+
 // Removes `name` in `dir_fd` (a directory recursively), never following a
 // symlink. OK when it does not exist.
 absl::Status RemoveAt(int dir_fd, const std::string& name);

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "cache/directory_tree.h"
+#include "common/beneath.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/oci/image_layout.h"
@@ -16,8 +18,6 @@
 #include "coordinator/build_report.h"
 #include "coordinator/farm_executor.h"
 #include "coordinator/image_sink.h"
-#include "executor/action_runner.h"
-#include "executor/input_tree.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -90,7 +90,7 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
     std::string root;
     ~Finish() {
       m->BuildFinished();
-      executor::RemoveTree(root).IgnoreError();
+      common::RemoveTree(root).IgnoreError();
     }
   } finish{metrics_, root};
 

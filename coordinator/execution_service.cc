@@ -27,7 +27,7 @@ lr::Operation Metadata(const std::string& name, const Digest& action,
 }
 
 lr::Operation Done(const std::string& name, const Digest& action,
-                   const absl::StatusOr<executor::ActionOutcome>& outcome) {
+                   const absl::StatusOr<common::ActionOutcome>& outcome) {
   lr::Operation op = Metadata(name, action, Stage::kCompleted);
   op.set_done(true);
   re::ExecuteResponse resp;
@@ -91,7 +91,7 @@ grpc::Status ExecutionService::Execute(grpc::ServerContext* context,
   grpc::Status status = Follow(context, s.op, w);
   scheduler_->Release(s.op);
   if (s.joined && s.op->stage() == Stage::kCompleted) {
-    absl::StatusOr<executor::ActionOutcome> out = s.op->outcome();
+    absl::StatusOr<common::ActionOutcome> out = s.op->outcome();
     if (out.ok()) metrics_->AddDeduplicatedBytes(ResultBytes(out->result));
   }
   return status;

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/missing_blobs.h"
 #include "common/status_macros.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -20,10 +20,10 @@ using common::Digest;
 absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
                                            const Digest& action_digest) {
   AdmittedAction out;
-  ASSIGN_OR_RETURN(out.action, executor::ReadProtoBlob<re::Action>(
+  ASSIGN_OR_RETURN(out.action, cache::ReadProtoBlob<re::Action>(
                                    cas, action_digest.ToProto(), "action"));
   ASSIGN_OR_RETURN(re::Command command,
-                   executor::ReadProtoBlob<re::Command>(
+                   cache::ReadProtoBlob<re::Command>(
                        cas, out.action.command_digest(), "command"));
   if (command.arguments_size() == 0) {
     return absl::InvalidArgumentError("the command has no arguments");
@@ -80,15 +80,15 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
   return out;
 }
 
-executor::ActionOutcome CachedOutcome(const re::ActionResult& result) {
-  executor::ActionOutcome o;
+common::ActionOutcome CachedOutcome(const re::ActionResult& result) {
+  common::ActionOutcome o;
   o.result = result;
   o.cached = true;
   return o;
 }
 
-absl::StatusOr<executor::ActionOutcome> FarmExecutor::Run(
-    const Digest& action_digest, const executor::ExecuteOptions& options) {
+absl::StatusOr<common::ActionOutcome> FarmExecutor::Run(
+    const Digest& action_digest, const common::ExecuteOptions& options) {
   if (!options.skip_cache_lookup) {
     absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
     if (hit.ok()) {
@@ -114,7 +114,7 @@ absl::StatusOr<executor::ActionOutcome> FarmExecutor::Run(
   }
   scheduler_->Release(s.op);
   if (cancelled) return absl::CancelledError("the build was cancelled");
-  absl::StatusOr<executor::ActionOutcome> out = s.op->outcome();
+  absl::StatusOr<common::ActionOutcome> out = s.op->outcome();
   if (s.joined && out.ok()) {
     out->joined = true;
     metrics_->AddDeduplicatedBytes(ResultBytes(out->result));

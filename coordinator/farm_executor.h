@@ -20,7 +20,7 @@
 #include "cache/blob_store.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
-#include "executor/action_executor.h"
+#include "common/action_executor.h"
 
 namespace pbrx::coordinator {
 
@@ -35,10 +35,10 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
                                            const common::Digest& action);
 
 // A cached result as an outcome (and the metrics for it).
-executor::ActionOutcome CachedOutcome(
+common::ActionOutcome CachedOutcome(
     const build::bazel::remote::execution::v2::ActionResult& result);
 
-class FarmExecutor : public executor::ActionExecutor {
+class FarmExecutor : public common::ActionExecutor {
  public:
   // `group` is the fairness group of every action run through this object
   // (one build). All pointers must outlive it.
@@ -55,9 +55,9 @@ class FarmExecutor : public executor::ActionExecutor {
         group_(std::move(group)),
         cancelled_(std::move(cancelled)) {}
 
-  absl::StatusOr<executor::ActionOutcome> Run(
+  absl::StatusOr<common::ActionOutcome> Run(
       const common::Digest& action_digest,
-      const executor::ExecuteOptions& options) override;
+      const common::ExecuteOptions& options) override;
 
  private:
   Scheduler* scheduler_;

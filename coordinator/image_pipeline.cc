@@ -41,8 +41,7 @@
 #include "coordinator/distro_packages.h"
 #include "coordinator/image_sink.h"
 #include "coordinator/planner.h"
-#include "executor/action_runner.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -146,7 +145,7 @@ const google::protobuf::Struct* Obj(const google::protobuf::Struct& s,
 class BuildRun {
  public:
   BuildRun(ImagePipeline* pipeline, cache::BlobStore* cas,
-           cache::ActionCache* ac, executor::ActionExecutor* runner,
+           cache::ActionCache* ac, common::ActionExecutor* runner,
            const BuildOptions& options)
       : pipeline_(*pipeline),
         cas_(*cas),
@@ -218,7 +217,7 @@ class BuildRun {
     ASSIGN_OR_RETURN(Digest action, PutAction(spec));
     absl::Time start = absl::Now();
     Progress(absl::StrCat("running ", kind, " ", name));
-    ASSIGN_OR_RETURN(executor::ActionOutcome out,
+    ASSIGN_OR_RETURN(common::ActionOutcome out,
                      runner_.Run(action, {false, kind}));
     StepReport step{kind, name, out.cached,
                     absl::ToDoubleSeconds(absl::Now() - start),
@@ -386,7 +385,7 @@ class BuildRun {
   ImagePipeline& pipeline_;
   cache::BlobStore& cas_;
   cache::ActionCache& ac_;
-  executor::ActionExecutor& runner_;
+  common::ActionExecutor& runner_;
   const BuildOptions& options_;
   absl::Mutex mu_;
 };
@@ -448,7 +447,7 @@ absl::StatusOr<BaseImageLayers> ImportOciBase(const BuildOptions& options,
     common::oci::Layer layer;
     layer.digest = l.digest;
     if (!l.path.empty()) {
-      ASSIGN_OR_RETURN(layer.digest, executor::UploadFile(l.path, cas));
+      ASSIGN_OR_RETURN(layer.digest, cache::UploadFile(l.path, cas));
       if (layer.digest != l.digest) {
         return absl::DataLossError(
             absl::StrCat(spec, ": blob sha256:", l.digest.hash(),
@@ -616,8 +615,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   if (options.source_root.has_value()) {
     src_root = *options.source_root;
   } else {
-    ASSIGN_OR_RETURN(executor::UploadedTree src,
-                     executor::UploadDirectory(dir, *cas_));
+    ASSIGN_OR_RETURN(cache::UploadedTree src,
+                     cache::UploadDirectory(dir, *cas_));
     src_root = src.root;
   }
   ActionSpec wheel;
@@ -652,7 +651,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   std::string wheel_file = project_wheel.first;
   Digest wheel_digest = project_wheel.second;
   std::string wheel_path = ScratchPath(options, wheel_file);
-  RETURN_IF_ERROR(executor::BlobToFile(*cas_, wheel_digest, wheel_path));
+  RETURN_IF_ERROR(cache::BlobToFile(*cas_, wheel_digest, wheel_path));
   absl::StatusOr<common::wheel::WheelMetadata> meta =
       common::wheel::ReadWheelMetadata(wheel_path);
   unlink(wheel_path.c_str());

@@ -29,7 +29,7 @@
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
 #include "common/digest.h"
-#include "executor/action_executor.h"
+#include "common/action_executor.h"
 
 namespace pbrx::coordinator {
 
@@ -76,7 +76,7 @@ struct BuildOptions {
   std::function<void(const std::string&)> progress;
   // Runs this build's steps instead of the pipeline's own executor (the
   // farm: one executor per build, for fairness and cancellation).
-  executor::ActionExecutor* executor = nullptr;
+  common::ActionExecutor* executor = nullptr;
   // Called (from any thread) as each step finishes.
   std::function<void(const StepReport&)> on_step;
   // Where the images go (coordinator/image_sink.h); nullptr: the OCI layout
@@ -124,7 +124,7 @@ struct ProjectBuild {
 class ImagePipeline {
  public:
   ImagePipeline(cache::BlobStore* cas, cache::ActionCache* ac,
-                executor::ActionExecutor* runner)
+                common::ActionExecutor* runner)
       : cas_(cas), ac_(ac), runner_(runner) {}
 
   // Builds the images of the project in `dir`. A failed step is an error
@@ -139,7 +139,7 @@ class ImagePipeline {
  private:
   cache::BlobStore* cas_;
   cache::ActionCache* ac_;
-  executor::ActionExecutor* runner_;
+  common::ActionExecutor* runner_;
   std::atomic<int64_t> scratch_seq_{0};
   // One base build at a time (concurrent builds of the same base wait for
   // the first and then hit the cache).

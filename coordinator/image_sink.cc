@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -47,7 +47,7 @@ absl::StatusOr<common::oci::ImageDescriptor> OciLayoutImageSink::Put(
     if (stat(layout_.BlobPath(l.digest).c_str(), &st) == 0) continue;
     std::string tmp = absl::StrCat(scratch_, "/layer-", getpid(), "-",
                                    next_tmp_.fetch_add(1), ".tar.gz");
-    absl::Status s = executor::BlobToFile(*cas_, l.digest, tmp);
+    absl::Status s = cache::BlobToFile(*cas_, l.digest, tmp);
     if (s.ok()) s = layout_.AddBlobFile(tmp, l.digest);
     unlink(tmp.c_str());
     RETURN_IF_ERROR(s);

@@ -9,7 +9,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "client/version.h"
+#include "common/version.h"
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/flag_parser.h"

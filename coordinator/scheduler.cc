@@ -43,7 +43,7 @@ Stage Operation::WaitForChange(Stage seen, absl::Time deadline) const {
   return stage_;
 }
 
-absl::StatusOr<executor::ActionOutcome> Operation::Wait(
+absl::StatusOr<common::ActionOutcome> Operation::Wait(
     absl::Time deadline) const {
   absl::MutexLock lock(&mu_);
   auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
@@ -56,7 +56,7 @@ absl::StatusOr<executor::ActionOutcome> Operation::Wait(
   return outcome_;
 }
 
-absl::StatusOr<executor::ActionOutcome> Operation::outcome() const {
+absl::StatusOr<common::ActionOutcome> Operation::outcome() const {
   absl::MutexLock lock(&mu_);
   return outcome_;
 }
@@ -66,7 +66,7 @@ void Operation::SetStage(Stage s) {
   stage_ = s;
 }
 
-void Operation::Finish(absl::StatusOr<executor::ActionOutcome> outcome) {
+void Operation::Finish(absl::StatusOr<common::ActionOutcome> outcome) {
   absl::MutexLock lock(&mu_);
   outcome_ = std::move(outcome);
   stage_ = Stage::kCompleted;
@@ -204,7 +204,7 @@ void Scheduler::RequeueLocked(const std::shared_ptr<Entry>& e,
 }
 
 void Scheduler::FinishLocked(const std::shared_ptr<Entry>& e,
-                             absl::StatusOr<executor::ActionOutcome> outcome) {
+                             absl::StatusOr<common::ActionOutcome> outcome) {
   auto it = inflight_.find(e->op->key_);
   if (it != inflight_.end() && it->second == e) inflight_.erase(it);
   completed_.emplace_back(clock_->Now(), e->op->name());
@@ -300,7 +300,7 @@ absl::StatusOr<std::optional<WorkItem>> Scheduler::NextWork(
 
 absl::Status Scheduler::Complete(
     const std::string& worker_id, const std::string& lease_id,
-    absl::StatusOr<executor::ActionOutcome> outcome, bool retryable) {
+    absl::StatusOr<common::ActionOutcome> outcome, bool retryable) {
   absl::MutexLock lock(&mu_);
   auto le = leases_.find(lease_id);
   if (le == leases_.end() || le->second->worker_id != worker_id) {

@@ -39,7 +39,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/digest.h"
-#include "executor/action_executor.h"
+#include "common/action_executor.h"
 
 namespace pbrx::coordinator {
 
@@ -68,21 +68,21 @@ class Operation {
   // time); returns the stage then.
   Stage WaitForChange(Stage seen, absl::Time deadline) const;
   // Blocks until completed (or deadline: then DEADLINE_EXCEEDED).
-  absl::StatusOr<executor::ActionOutcome> Wait(absl::Time deadline) const;
+  absl::StatusOr<common::ActionOutcome> Wait(absl::Time deadline) const;
   // The outcome; only meaningful once completed.
-  absl::StatusOr<executor::ActionOutcome> outcome() const;
+  absl::StatusOr<common::ActionOutcome> outcome() const;
 
  private:
   friend class Scheduler;
   void SetStage(Stage s);
-  void Finish(absl::StatusOr<executor::ActionOutcome> outcome);
+  void Finish(absl::StatusOr<common::ActionOutcome> outcome);
 
   const std::string name_;
   const common::Digest action_;
   std::string key_;  // the scheduler's in-flight key (set at Submit)
   mutable absl::Mutex mu_;
   Stage stage_ ABSL_GUARDED_BY(mu_) = Stage::kQueued;
-  absl::StatusOr<executor::ActionOutcome> outcome_ ABSL_GUARDED_BY(mu_) =
+  absl::StatusOr<common::ActionOutcome> outcome_ ABSL_GUARDED_BY(mu_) =
       absl::UnknownError("not finished");
 };
 
@@ -187,7 +187,7 @@ class Scheduler {
   // this worker's (requeued after a timeout; the late result is ignored).
   absl::Status Complete(const std::string& worker_id,
                         const std::string& lease_id,
-                        absl::StatusOr<executor::ActionOutcome> outcome,
+                        absl::StatusOr<common::ActionOutcome> outcome,
                         bool retryable);
 
   // The action a lease is for (nullopt if the lease is unknown).
@@ -228,7 +228,7 @@ class Scheduler {
   void RequeueLocked(const std::shared_ptr<Entry>& e, const std::string& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const std::shared_ptr<Entry>& e,
-                    absl::StatusOr<executor::ActionOutcome> outcome)
+                    absl::StatusOr<common::ActionOutcome> outcome)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromQueueLocked(const std::shared_ptr<Entry>& e)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

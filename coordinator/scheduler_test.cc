@@ -57,8 +57,8 @@ class SchedulerTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : std::nullopt;
   }
-  static executor::ActionOutcome Exit(int code) {
-    executor::ActionOutcome o;
+  static common::ActionOutcome Exit(int code) {
+    common::ActionOutcome o;
     o.result.set_exit_code(code);
     return o;
   }
@@ -378,7 +378,7 @@ TEST(SchedulerConcurrencyTest, FairAndExactlyOnceUnderConcurrency) {
           absl::MutexLock lock(&mu);
           ++leased[(*item)->action.ToString()];
         }
-        executor::ActionOutcome ok;
+        common::ActionOutcome ok;
         ASSERT_TRUE(scheduler.Complete(id, (*item)->lease_id, ok, false).ok());
       }
     });

@@ -37,7 +37,7 @@ void WorkerService::HandleCompletion(const std::string& worker_id,
     return;
   }
   absl::Status status = common::FromRpcStatus(c.status());
-  auto complete = [&](absl::StatusOr<executor::ActionOutcome> outcome,
+  auto complete = [&](absl::StatusOr<common::ActionOutcome> outcome,
                       bool retryable) {
     absl::Status s = scheduler_->Complete(worker_id, c.lease_id(),
                                           std::move(outcome), retryable);
@@ -68,7 +68,7 @@ void WorkerService::HandleCompletion(const std::string& worker_id,
              true);
     return;
   }
-  executor::ActionOutcome outcome;
+  common::ActionOutcome outcome;
   outcome.result = c.result();
   outcome.status = status;
   if (status.ok() && c.result().exit_code() == 0 && !leased->do_not_cache) {

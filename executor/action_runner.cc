@@ -18,7 +18,7 @@
 #include "common/oci/layer.h"
 #include "common/status_macros.h"
 #include "common/step_tool.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "executor/layer_store.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -71,21 +71,7 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
       absl::ToUnixNanos(t));
 }
 
-int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
-  return remove(path) == 0 || errno == ENOENT ? 0 : -1;
-}
-
 }  // namespace
-
-absl::Status RemoveTree(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
-  if (nftw(path.c_str(), RemoveEntry, 64, FTW_DEPTH | FTW_PHYS) != 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot remove ", path, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status ValidateLimitFlags(const ActionRunnerOptions& o) {
   if (o.memory_bytes < (int64_t{16} << 20)) {
@@ -108,14 +94,14 @@ absl::Status ValidateLimitFlags(const ActionRunnerOptions& o) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
-                                                const ExecuteOptions& options) {
+absl::StatusOr<common::ActionOutcome> ActionRunner::Run(const Digest& action_digest,
+                                                const common::ExecuteOptions& options) {
   const bool skip_cache_lookup = options.skip_cache_lookup;
   absl::Time queued = clock_->Now();
   ASSIGN_OR_RETURN(
       re::Action action,
-      ReadProtoBlob<re::Action>(*cas_, action_digest.ToProto(), "action"));
-  ActionOutcome outcome;
+      cache::ReadProtoBlob<re::Action>(*cas_, action_digest.ToProto(), "action"));
+  common::ActionOutcome outcome;
   if (!skip_cache_lookup && !action.do_not_cache()) {
     absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
     if (hit.ok()) {
@@ -127,7 +113,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   }
   ASSIGN_OR_RETURN(
       re::Command command,
-      ReadProtoBlob<re::Command>(*cas_, action.command_digest(), "command"));
+      cache::ReadProtoBlob<re::Command>(*cas_, action.command_digest(), "command"));
   if (command.arguments().empty())
     return absl::InvalidArgumentError("command has no arguments");
   if (options_.min_free_bytes > 0) {
@@ -233,7 +219,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
   }
   absl::Status status = [&]() -> absl::Status {
     absl::Time start = clock_->Now();
-    RETURN_IF_ERROR(StageDirectory(input_root, *cas_, work));
+    RETURN_IF_ERROR(cache::StageDirectory(input_root, *cas_, work));
     std::string cwd = work;
     if (!command.working_directory().empty())
       cwd += "/" + command.working_directory();
@@ -326,7 +312,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
         std::string rel = command.working_directory().empty()
                               ? o
                               : command.working_directory() + "/" + o;
-        if (CheckBeneath(work, rel).ok()) total += OutputBytes(cwd + "/" + o);
+        if (cache::CheckBeneath(work, rel).ok()) total += OutputBytes(cwd + "/" + o);
       }
       if (total > options_.max_output_bytes) {
         return absl::InvalidArgumentError(
@@ -335,8 +321,8 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
                          options_.max_output_bytes, " (--max-output-bytes)"));
       }
     }
-    ASSIGN_OR_RETURN(Digest out, UploadFile(spec.stdout_path, *cas_));
-    ASSIGN_OR_RETURN(Digest err, UploadFile(spec.stderr_path, *cas_));
+    ASSIGN_OR_RETURN(Digest out, cache::UploadFile(spec.stdout_path, *cas_));
+    ASSIGN_OR_RETURN(Digest err, cache::UploadFile(spec.stderr_path, *cas_));
     *result.mutable_stdout_digest() = out.ToProto();
     *result.mutable_stderr_digest() = err.ToProto();
     for (const std::string& o : outputs) {
@@ -345,7 +331,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
       std::string rel = command.working_directory().empty()
                             ? o
                             : command.working_directory() + "/" + o;
-      absl::Status beneath = CheckBeneath(work, rel);
+      absl::Status beneath = cache::CheckBeneath(work, rel);
       if (beneath.code() == absl::StatusCode::kNotFound) continue;
       if (!beneath.ok()) {
         return absl::InvalidArgumentError(
@@ -355,13 +341,13 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
       struct stat st;
       if (lstat(path.c_str(), &st) != 0) continue;  // not produced
       if (S_ISREG(st.st_mode)) {
-        ASSIGN_OR_RETURN(Digest d, UploadFile(path, *cas_));
+        ASSIGN_OR_RETURN(Digest d, cache::UploadFile(path, *cas_));
         auto* f = result.add_output_files();
         f->set_path(o);
         *f->mutable_digest() = d.ToProto();
         f->set_is_executable((st.st_mode & 0111) != 0);
       } else if (S_ISDIR(st.st_mode)) {
-        ASSIGN_OR_RETURN(UploadedTree tree, UploadDirectory(path, *cas_));
+        ASSIGN_OR_RETURN(cache::UploadedTree tree, cache::UploadDirectory(path, *cas_));
         std::string bytes = tree.tree.SerializeAsString();
         ASSIGN_OR_RETURN(Digest td, cache::WriteBlob(*cas_, bytes));
         auto* d = result.add_output_directories();
@@ -388,7 +374,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
       ASSIGN_OR_RETURN(
           common::oci::Layer layer,
           common::oci::WriteLayer(upper, run_dir + "/rootfs-diff.tar.gz", lo));
-      ASSIGN_OR_RETURN(Digest ld, UploadFile(layer.path, *cas_));
+      ASSIGN_OR_RETURN(Digest ld, cache::UploadFile(layer.path, *cas_));
       auto* f = result.add_output_files();
       f->set_path("rootfs-diff.tar.gz");
       *f->mutable_digest() = ld.ToProto();
@@ -423,7 +409,7 @@ absl::StatusOr<ActionOutcome> ActionRunner::Run(const Digest& action_digest,
     }
     return absl::OkStatus();
   }();
-  if (!options_.keep_work_dirs) RemoveTree(run_dir).IgnoreError();
+  if (!options_.keep_work_dirs) common::RemoveTree(run_dir).IgnoreError();
   if (!status.ok()) return status;
   return outcome;
 }

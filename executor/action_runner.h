@@ -31,7 +31,7 @@
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
 #include "common/clock.h"
-#include "executor/action_executor.h"
+#include "common/action_executor.h"
 #include "executor/sandbox.h"
 
 namespace pbrx::executor {
@@ -83,7 +83,7 @@ struct ActionRunnerOptions {
 // memory >= 16M, 16 <= pids <= 4194304, 1s <= timeout <= 7d, tmp >= 1M.
 absl::Status ValidateLimitFlags(const ActionRunnerOptions& options);
 
-class ActionRunner : public ActionExecutor {
+class ActionRunner : public common::ActionExecutor {
  public:
   // All pointers must outlive the runner.
   ActionRunner(cache::BlobStore* cas, cache::ActionCache* action_cache,
@@ -98,8 +98,8 @@ class ActionRunner : public ActionExecutor {
   // FAILED_PRECONDITION with MISSING details when the Action, Command or
   // inputs are not in the CAS; INVALID_ARGUMENT for malformed messages or
   // unsupported platform properties.
-  absl::StatusOr<ActionOutcome> Run(const common::Digest& action_digest,
-                                    const ExecuteOptions& options) override;
+  absl::StatusOr<common::ActionOutcome> Run(const common::Digest& action_digest,
+                                    const common::ExecuteOptions& options) override;
 
  private:
   cache::BlobStore* cas_;
@@ -110,8 +110,6 @@ class ActionRunner : public ActionExecutor {
   std::atomic<int64_t> next_id_{0};
 };
 
-// Recursively deletes `path` (not following symlinks). OK if absent.
-absl::Status RemoveTree(const std::string& path);
 
 }  // namespace pbrx::executor
 

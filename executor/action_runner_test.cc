@@ -10,7 +10,7 @@
 #include "cache/in_memory_blob_store.h"
 #include "common/missing_blobs.h"
 #include "executor/bubblewrap_sandbox.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "executor/layer_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -50,7 +50,7 @@ class ActionRunnerTest : public ::testing::Test {
       mkdir(parent.c_str(), 0755);
       std::ofstream(path) << content;
     }
-    return UploadDirectory(in, cas_).value().root;
+    return cache::UploadDirectory(in, cas_).value().root;
   }
 
   Digest MakeAction(

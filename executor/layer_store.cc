@@ -97,14 +97,14 @@ absl::StatusOr<std::unique_ptr<LayerStore>> LayerStore::Create(
   for (const std::string& n : names) {
     std::string path = dir + "/" + n;
     if (absl::EndsWith(n, ".tmp") || absl::EndsWith(n, ".tmp.blob")) {
-      RemoveTree(path).IgnoreError();
+      common::RemoveTree(path).IgnoreError();
       continue;
     }
     if (n.size() != 64 ||
         n.find_first_not_of("0123456789abcdef") != std::string::npos)
       continue;
     if (!same_ids) {
-      RemoveTree(path).IgnoreError();
+      common::RemoveTree(path).IgnoreError();
       continue;
     }
     Entry e;
@@ -130,11 +130,11 @@ absl::StatusOr<std::string> LayerStore::Get(const Digest& digest,
       entries_.erase(it);
     }
     std::string tmp = absl::StrCat(dest, ".tmp");
-    RemoveTree(tmp).IgnoreError();
+    common::RemoveTree(tmp).IgnoreError();
     if (mkdir(tmp.c_str(), 0755) != 0) return Errno("cannot create", tmp);
     absl::Status s = Extract(digest, tmp);
     if (!s.ok()) {
-      RemoveTree(tmp).IgnoreError();
+      common::RemoveTree(tmp).IgnoreError();
       return s;
     }
     if (rename(tmp.c_str(), dest.c_str()) != 0)
@@ -167,7 +167,7 @@ void LayerStore::EvictLocked() {
         victim = it;
     }
     if (victim == entries_.end()) return;  // everything left is in use
-    RemoveTree(absl::StrCat(dir_, "/", victim->first)).IgnoreError();
+    common::RemoveTree(absl::StrCat(dir_, "/", victim->first)).IgnoreError();
     bytes_ -= victim->second.bytes;
     entries_.erase(victim);
     ++evictions_;

@@ -6,7 +6,7 @@
 
 #include "cache/in_memory_blob_store.h"
 #include "common/oci/layer.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -33,7 +33,7 @@ class LayerStoreTest : public ::testing::Test {
     std::string out = testing_util::NewTempDir("layer-out") + "/layer.tar.gz";
     auto layer = common::oci::WriteLayer(root, out, {});
     EXPECT_TRUE(layer.ok()) << layer.status();
-    auto d = UploadFile(out, cas_);
+    auto d = cache::UploadFile(out, cas_);
     EXPECT_TRUE(d.ok());
     return *d;
   }

@@ -28,7 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cache/grpc_cache_client.h"
-#include "client/version.h"
+#include "common/version.h"
 #include "common/base/debian_base.h"
 #include "common/clock.h"
 #include "common/daemon.h"

@@ -4,8 +4,8 @@
 
 namespace pbrx::executor {
 
-absl::StatusOr<ActionOutcome> InflightDedupExecutor::Run(
-    const common::Digest& action_digest, const ExecuteOptions& options) {
+absl::StatusOr<common::ActionOutcome> InflightDedupExecutor::Run(
+    const common::Digest& action_digest, const common::ExecuteOptions& options) {
   const bool skip_cache_lookup = options.skip_cache_lookup;
   const std::string key =
       absl::StrCat(action_digest.ToString(), skip_cache_lookup ? "!" : "");
@@ -24,7 +24,7 @@ absl::StatusOr<ActionOutcome> InflightDedupExecutor::Run(
     }
   }
   if (owner) {
-    absl::StatusOr<ActionOutcome> outcome = inner_->Run(action_digest, options);
+    absl::StatusOr<common::ActionOutcome> outcome = inner_->Run(action_digest, options);
     absl::MutexLock lock(&mu_);
     call->outcome = outcome;
     call->done = true;
@@ -33,7 +33,7 @@ absl::StatusOr<ActionOutcome> InflightDedupExecutor::Run(
   }
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(&call->done));
-  absl::StatusOr<ActionOutcome> shared = call->outcome;
+  absl::StatusOr<common::ActionOutcome> shared = call->outcome;
   if (shared.ok()) shared->joined = true;
   return shared;
 }
@@ -43,8 +43,8 @@ int64_t InflightDedupExecutor::joined() const {
   return joined_;
 }
 
-absl::StatusOr<ActionOutcome> BoundedExecutor::Run(
-    const common::Digest& action_digest, const ExecuteOptions& options) {
+absl::StatusOr<common::ActionOutcome> BoundedExecutor::Run(
+    const common::Digest& action_digest, const common::ExecuteOptions& options) {
   {
     absl::MutexLock lock(&mu_);
     const int64_t ticket = next_ticket_++;
@@ -56,7 +56,7 @@ absl::StatusOr<ActionOutcome> BoundedExecutor::Run(
     ++running_;
     if (running_ > peak_) peak_ = running_;
   }
-  absl::StatusOr<ActionOutcome> outcome = inner_->Run(action_digest, options);
+  absl::StatusOr<common::ActionOutcome> outcome = inner_->Run(action_digest, options);
   absl::MutexLock lock(&mu_);
   --running_;
   return outcome;

@@ -1,4 +1,4 @@
-// Decorators over an ActionExecutor that let many builds share one:
+// Decorators over an common::ActionExecutor that let many builds share one:
 //
 // InflightDedupExecutor: while an action digest is being executed, further
 // calls for the same digest wait for that execution and get its outcome
@@ -16,16 +16,16 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "executor/action_executor.h"
+#include "common/action_executor.h"
 
 namespace pbrx::executor {
 
-class InflightDedupExecutor : public ActionExecutor {
+class InflightDedupExecutor : public common::ActionExecutor {
  public:
-  explicit InflightDedupExecutor(ActionExecutor* inner) : inner_(inner) {}
+  explicit InflightDedupExecutor(common::ActionExecutor* inner) : inner_(inner) {}
 
-  absl::StatusOr<ActionOutcome> Run(const common::Digest& action_digest,
-                                    const ExecuteOptions& options) override;
+  absl::StatusOr<common::ActionOutcome> Run(const common::Digest& action_digest,
+                                    const common::ExecuteOptions& options) override;
 
   // Calls answered by joining another call's execution.
   int64_t joined() const;
@@ -33,27 +33,27 @@ class InflightDedupExecutor : public ActionExecutor {
  private:
   struct Call {
     bool done = false;
-    absl::StatusOr<ActionOutcome> outcome;
+    absl::StatusOr<common::ActionOutcome> outcome;
   };
-  ActionExecutor* inner_;
+  common::ActionExecutor* inner_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Call>> inflight_ ABSL_GUARDED_BY(mu_);
   int64_t joined_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class BoundedExecutor : public ActionExecutor {
+class BoundedExecutor : public common::ActionExecutor {
  public:
-  BoundedExecutor(ActionExecutor* inner, int limit)
+  BoundedExecutor(common::ActionExecutor* inner, int limit)
       : inner_(inner), limit_(limit < 1 ? 1 : limit) {}
 
-  absl::StatusOr<ActionOutcome> Run(const common::Digest& action_digest,
-                                    const ExecuteOptions& options) override;
+  absl::StatusOr<common::ActionOutcome> Run(const common::Digest& action_digest,
+                                    const common::ExecuteOptions& options) override;
 
   // Most executions seen running at once.
   int peak() const;
 
  private:
-  ActionExecutor* inner_;
+  common::ActionExecutor* inner_;
   const int limit_;
   mutable absl::Mutex mu_;
   int running_ ABSL_GUARDED_BY(mu_) = 0;

@@ -13,10 +13,10 @@ namespace {
 using common::Digest;
 
 // Counts executions per digest; each blocks until released.
-class GateExecutor : public ActionExecutor {
+class GateExecutor : public common::ActionExecutor {
  public:
-  absl::StatusOr<ActionOutcome> Run(const Digest& d,
-                                    const ExecuteOptions&) override {
+  absl::StatusOr<common::ActionOutcome> Run(const Digest& d,
+                                    const common::ExecuteOptions&) override {
     {
       absl::MutexLock lock(&mu_);
       ++calls_[d.ToString()];
@@ -27,7 +27,7 @@ class GateExecutor : public ActionExecutor {
     absl::MutexLock lock(&mu_);
     --running_;
     if (d == Digest::Of("fails")) return absl::InternalError("boom");
-    ActionOutcome o;
+    common::ActionOutcome o;
     o.result.set_exit_code(static_cast<int>(d.size()));
     return o;
   }
@@ -57,7 +57,7 @@ TEST(InflightDedupExecutorTest, ConcurrentCallsForOneDigestRunOnce) {
   GateExecutor gate;
   InflightDedupExecutor dedup(&gate);
   Digest a = Digest::Of("action a"), b = Digest::Of("bb");
-  std::vector<absl::StatusOr<ActionOutcome>> results(6);
+  std::vector<absl::StatusOr<common::ActionOutcome>> results(6);
   std::vector<std::thread> threads;
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back(

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/beneath.h"
 #include "executor/action_runner.h"
 
 namespace pbrx::executor {
@@ -59,7 +60,7 @@ absl::Status PrepareWorkDir(const std::string& dir) {
   }
   closedir(d);
   for (const std::string& p : stale) {
-    s = RemoveTree(p);
+    s = common::RemoveTree(p);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();

@@ -20,7 +20,7 @@ namespace fv = pbrx::farm::v1;
 }  // namespace
 
 WorkerClient::WorkerClient(std::shared_ptr<grpc::Channel> coordinator,
-                           ActionExecutor* runner,
+                           common::ActionExecutor* runner,
                            const WorkerClientOptions& options)
     : stub_(fv::Worker::NewStub(coordinator)),
       runner_(runner),
@@ -123,12 +123,12 @@ void WorkerClient::Session() {
       cancel_flags[lease.lease_id()] = flag;
       if (reading_done) flag->store(true);
     }
-    ExecuteOptions eo;
+    common::ExecuteOptions eo;
     eo.skip_cache_lookup = true;  // the coordinator looked already
     eo.cancel = flag.get();
-    absl::StatusOr<ActionOutcome> out =
+    absl::StatusOr<common::ActionOutcome> out =
         digest.ok() ? runner_->Run(*digest, eo)
-                    : absl::StatusOr<ActionOutcome>(digest.status());
+                    : absl::StatusOr<common::ActionOutcome>(digest.status());
     {
       absl::MutexLock lock(&leases_mu);
       cancel_flags.erase(lease.lease_id());

@@ -1,6 +1,6 @@
 // WorkerClient: the pbrx-executor side of the Worker API. Connects to the
 // coordinator, registers its platform properties and slots, runs each
-// leased action with an ActionExecutor (the ActionRunner over the shared
+// leased action with an common::ActionExecutor (the ActionRunner over the shared
 // cache, with its own Action Cache writes turned off: the coordinator
 // records results after checking them), sends heartbeats, and reports each
 // result only after the runner uploaded every output. When the stream
@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "executor/action_executor.h"
+#include "common/action_executor.h"
 #include "grpcpp/channel.h"
 #include "proto/farm.grpc.pb.h"
 
@@ -38,11 +38,11 @@ struct WorkerClientOptions {
 class WorkerClient {
  public:
   WorkerClient(std::shared_ptr<grpc::Channel> coordinator,
-               ActionExecutor* runner, const WorkerClientOptions& options);
+               common::ActionExecutor* runner, const WorkerClientOptions& options);
 
   // Serves until Stop(). Thread-safe with respect to Stop().
   void Run();
-  // Ends Run(): closes the stream, cancels running actions (ExecuteOptions::
+  // Ends Run(): closes the stream, cancels running actions (common::ExecuteOptions::
   // cancel), and lets Run() return once their runners have returned.
   void Stop();
 
@@ -55,7 +55,7 @@ class WorkerClient {
   void Session();
 
   std::unique_ptr<pbrx::farm::v1::Worker::Stub> stub_;
-  ActionExecutor* runner_;
+  common::ActionExecutor* runner_;
   WorkerClientOptions options_;
   absl::Notification stop_;
   absl::Mutex ctx_mu_;

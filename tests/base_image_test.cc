@@ -21,7 +21,7 @@
 #include "common/step_tool.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "executor/layer_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -22,7 +22,7 @@
 #include "cache/cache_server.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/farm_executor.h"
-#include "executor/action_executor.h"
+#include "common/action_executor.h"
 #include "executor/worker_client.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -40,13 +40,13 @@ using ::testing::HasSubstr;
 
 // An ActionExecutor whose runs last `run_time` (or until cancelled) and
 // then produce out.txt = "<name>:<action hash prefix>", uploaded to the CAS.
-class ControlledRunner : public executor::ActionExecutor {
+class ControlledRunner : public common::ActionExecutor {
  public:
   ControlledRunner(std::string name, cache::BlobStore* cas)
       : name_(std::move(name)), cas_(cas) {}
 
-  absl::StatusOr<executor::ActionOutcome> Run(
-      const Digest& action, const executor::ExecuteOptions& options) override {
+  absl::StatusOr<common::ActionOutcome> Run(
+      const Digest& action, const common::ExecuteOptions& options) override {
     started_++;
     absl::Time until = absl::Now() + run_time;
     while (absl::Now() < until) {
@@ -59,7 +59,7 @@ class ControlledRunner : public executor::ActionExecutor {
     std::string out = absl::StrCat(name_, ":", action.hash().substr(0, 8));
     absl::StatusOr<Digest> d = cache::WriteBlob(*cas_, out);
     if (!d.ok()) return d.status();
-    executor::ActionOutcome o;
+    common::ActionOutcome o;
     auto* f = o.result.add_output_files();
     f->set_path("out.txt");
     *f->mutable_digest() = d->ToProto();
@@ -325,7 +325,7 @@ TEST_F(FarmGlueTest, BuildWhoseClientLeavesDropsItsQueuedActions) {
                                     &coord_->action_cache(), &coord_->metrics(),
                                     "build-staying");
   Digest own = MakeAction("own"), shared = MakeAction("shared");
-  absl::StatusOr<executor::ActionOutcome> own_out, shared_out, stay_out;
+  absl::StatusOr<common::ActionOutcome> own_out, shared_out, stay_out;
   std::thread t1([&] { own_out = leaving.Run(own, {}); });
   std::thread t2([&] { shared_out = leaving.Run(shared, {}); });
   ASSERT_TRUE(Eventually([&] { return s.Stats().queued == 2; }));

@@ -1,6 +1,6 @@
 // Hostile REAPI input roots: Directory trees any REAPI client (Bazel, or
 // anyone who can reach the farm) uploads, staged by the executor's real
-// staging code (executor/input_tree) into a work directory beside a canary.
+// staging code (cache/directory_tree) into a work directory beside a canary.
 // Each case asserts the exact outcome and that nothing outside the work
 // directory changed.
 #include <sys/stat.h>
@@ -13,7 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "cache/blob_store.h"
 #include "cache/in_memory_blob_store.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "gtest/gtest.h"
 #include "tests/hostile/host_canary.h"
 
@@ -72,7 +72,7 @@ TEST_P(HostileTreeTest, RefusedOrConfinedAndTheHostIsUntouched) {
   cache::InMemoryBlobStore cas;
   TreeBuilder b(cas);
   Digest root = GetParam().make(b, cas);
-  absl::Status s = executor::StageDirectory(root, cas, canary.root());
+  absl::Status s = cache::StageDirectory(root, cas, canary.root());
   std::string outcome =
       s.ok()
           ? "ok" + UnsafeModes(canary.root(), /*count_symlinks=*/false)

@@ -20,7 +20,7 @@
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cache/blob_store.h"
 #include "cache/in_memory_blob_store.h"
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 #include "tools/fuzz/host_guard.h"
 
 namespace {
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Digest root =
       pbrx::cache::WriteBlob(cas, tree.root().SerializeAsString()).value();
   std::string dest = guard->FreshTarget();
-  absl::Status s = pbrx::executor::StageDirectory(root, cas, dest);
+  absl::Status s = pbrx::cache::StageDirectory(root, cas, dest);
   guard->Check();
   pbrx::fuzz::Verbose(s);
   if (!s.ok() && s.message().empty()) std::abort();

@@ -43,7 +43,7 @@ case "$name" in
           common/beneath.cc common/status_macros.cc)
     uses_protos=1; libs=(-lz -lcrypto) ;;
   reapi_staging)
-    srcs=(tools/fuzz/reapi_staging_fuzzer.cc executor/input_tree.cc cache/in_memory_blob_store.cc
+    srcs=(tools/fuzz/reapi_staging_fuzzer.cc cache/directory_tree.cc cache/in_memory_blob_store.cc
           cache/blob_store.cc common/digest.cc common/sha256.cc
           common/missing_blobs.cc common/beneath.cc common/status_macros.cc)
     uses_protos=1; libs=(-lcrypto) ;;

@@ -7,8 +7,8 @@
 //     executor does with an action's input root).
 // Symlinks are kept as symlinks; staging refuses names with '/', "." or
 // "..", and symlink targets that are absolute or climb out of the tree.
-#ifndef PBRX_EXECUTOR_INPUT_TREE_H_
-#define PBRX_EXECUTOR_INPUT_TREE_H_
+#ifndef PBRX_CACHE_DIRECTORY_TREE_H_
+#define PBRX_CACHE_DIRECTORY_TREE_H_
 
 #include <string>
 
@@ -20,7 +20,7 @@
 #include "common/missing_blobs.h"
 #include "common/status_macros.h"
 
-namespace pbrx::executor {
+namespace pbrx::cache {
 
 struct UploadedTree {
   common::Digest root = common::Digest::Empty();
@@ -80,6 +80,6 @@ absl::Status BlobToFile(cache::BlobStore& cas, const common::Digest& digest,
 absl::StatusOr<common::Digest> UploadFile(const std::string& path,
                                           cache::BlobStore& cas);
 
-}  // namespace pbrx::executor
+}  // namespace pbrx::cache
 
-#endif  // PBRX_EXECUTOR_INPUT_TREE_H_
+#endif  // PBRX_CACHE_DIRECTORY_TREE_H_

@@ -1,7 +1,7 @@
 // The version of pbrx farm, printed by `pbrx version` and every daemon's
 // --version. Bumped by hand on release.
-#ifndef PBRX_CLIENT_VERSION_H_
-#define PBRX_CLIENT_VERSION_H_
+#ifndef PBRX_COMMON_VERSION_H_
+#define PBRX_COMMON_VERSION_H_
 
 namespace pbrx {
 
@@ -9,4 +9,4 @@ inline constexpr char kVersion[] = "0.1.0";
 
 }  // namespace pbrx
 
-#endif  // PBRX_CLIENT_VERSION_H_
+#endif  // PBRX_COMMON_VERSION_H_

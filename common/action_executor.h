@@ -1,10 +1,12 @@
-// ActionExecutor: anything that turns an Action digest (Action, Command and
+// ActionExecutor (the step API): anything that turns an Action digest (Action, Command and
 // inputs already in the CAS) into an ActionResult — the local ActionRunner,
 // the decorators below (in-flight dedup, a bound on concurrent runs) and,
 // in the farm, the coordinator's scheduler. The image pipeline only sees
-// this interface, so embedded mode and the farm run the same steps.
-#ifndef PBRX_EXECUTOR_ACTION_EXECUTOR_H_
-#define PBRX_EXECUTOR_ACTION_EXECUTOR_H_
+// this interface, so embedded mode and the farm run the same steps. It lives
+// in common/ because both the pipeline and the executor use it and neither
+// may depend on the other.
+#ifndef PBRX_COMMON_ACTION_EXECUTOR_H_
+#define PBRX_COMMON_ACTION_EXECUTOR_H_
 
 #include <atomic>
 #include <string>
@@ -14,7 +16,7 @@
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "common/digest.h"
 
-namespace pbrx::executor {
+namespace pbrx::common {
 
 struct ActionOutcome {
   build::bazel::remote::execution::v2::ActionResult result;
@@ -44,10 +46,10 @@ class ActionExecutor {
   // FAILED_PRECONDITION with MISSING details when the Action, Command or
   // inputs are not in the CAS; INVALID_ARGUMENT for malformed messages or
   // unsupported platform properties. Thread-safe.
-  virtual absl::StatusOr<ActionOutcome> Run(const common::Digest& action_digest,
+  virtual absl::StatusOr<ActionOutcome> Run(const Digest& action_digest,
                                             const ExecuteOptions& options) = 0;
 
-  absl::StatusOr<ActionOutcome> Execute(const common::Digest& action_digest,
+  absl::StatusOr<ActionOutcome> Execute(const Digest& action_digest,
                                         bool skip_cache_lookup = false) {
     ExecuteOptions options;
     options.skip_cache_lookup = skip_cache_lookup;
@@ -55,6 +57,6 @@ class ActionExecutor {
   }
 };
 
-}  // namespace pbrx::executor
+}  // namespace pbrx::common
 
-#endif  // PBRX_EXECUTOR_ACTION_EXECUTOR_H_
+#endif  // PBRX_COMMON_ACTION_EXECUTOR_H_

@@ -1,4 +1,4 @@
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
-namespace pbrx::executor {
+namespace pbrx::cache {
 namespace {
 
 namespace re = build::bazel::remote::execution::v2;
@@ -132,4 +132,4 @@ TEST(InputTreeTest, RefusesSymlinkChainsThatLeaveTheTree) {
 }
 
 }  // namespace
-}  // namespace pbrx::executor
+}  // namespace pbrx::cache

@@ -1,4 +1,4 @@
-#include "executor/input_tree.h"
+#include "cache/directory_tree.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
-namespace pbrx::executor {
+namespace pbrx::cache {
 namespace {
 
 namespace re = build::bazel::remote::execution::v2;
@@ -392,4 +392,4 @@ absl::Status BlobToFile(cache::BlobStore& cas, const Digest& d,
   return absl::OkStatus();
 }
 
-}  // namespace pbrx::executor
+}  // namespace pbrx::cache
