@@ -29,11 +29,11 @@
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
 #include "common/digest.h"
+#include "coordinator/pipeline/step_report.h"
 #include "common/action_executor.h"
 
 namespace pbrx::coordinator {
 
-struct StepReport;
 class ImageSink;
 
 struct BuildOptions {
@@ -86,22 +86,6 @@ struct BuildOptions {
   // where the client uploaded it); Build's `dir` then only names it in
   // messages and nothing is read from disk. Unset: the directory `dir`.
   std::optional<common::Digest> source_root;
-};
-
-struct StepReport {
-  std::string kind;
-  std::string name;
-  bool cached = false;
-  double seconds = 0;
-  std::string action;  // action digest "hash/size"
-  // Another build ran the same step at the same moment; this one waited for
-  // it (not cached, not run on this build's behalf).
-  bool joined = false;
-  // What the cache key is made of, so a miss can be explained: the command
-  // line, the platform properties and the input root digest.
-  std::vector<std::string> argv;
-  std::vector<std::pair<std::string, std::string>> platform;
-  std::string input_root;
 };
 
 struct BuiltImage {

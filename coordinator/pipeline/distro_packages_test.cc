@@ -1,4 +1,4 @@
-#include "coordinator/distro_packages.h"
+#include "coordinator/pipeline/distro_packages.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

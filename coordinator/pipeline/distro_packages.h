@@ -2,8 +2,8 @@
 // manager of the base (as the base probe found it): apt-get on Debian and
 // Ubuntu, apk on Alpine. Pure functions: the steps run them in a sandbox
 // with network egress and capture the root filesystem's changes.
-#ifndef PBRX_COORDINATOR_DISTRO_PACKAGES_H_
-#define PBRX_COORDINATOR_DISTRO_PACKAGES_H_
+#ifndef PBRX_COORDINATOR_PIPELINE_DISTRO_PACKAGES_H_
+#define PBRX_COORDINATOR_PIPELINE_DISTRO_PACKAGES_H_
 
 #include <map>
 #include <string>
@@ -37,4 +37,4 @@ absl::StatusOr<std::vector<std::string>> BuildToolPackages(
 
 }  // namespace pbrx::coordinator
 
-#endif  // PBRX_COORDINATOR_DISTRO_PACKAGES_H_
+#endif  // PBRX_COORDINATOR_PIPELINE_DISTRO_PACKAGES_H_

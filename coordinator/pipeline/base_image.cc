@@ -1,0 +1,174 @@
+#include "coordinator/pipeline/base_image.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "cache/cas_source_tree.h"
+#include "cache/directory_tree.h"
+#include "common/base/base_probe.h"
+#include "common/base/debian_base.h"
+#include "common/bindep/bindep_file.h"
+#include "common/oci/layout_reader.h"
+#include "common/status_macros.h"
+#include "common/step_tool.h"
+#include "coordinator/pipeline/json_struct.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace pbrx::coordinator {
+namespace {
+
+namespace re = build::bazel::remote::execution::v2;
+using common::Digest;
+using google::protobuf::Struct;
+
+// An image from an OCI layout (common/oci/layout_reader verifies every
+// digest, blob and diff_id, and picks the platform from an index): from the
+// layout's tree in the CAS (its layers are there already, verified as they
+// were read), else from the directory in the spec (its layers imported into
+// the CAS and checked again on the way in).
+absl::StatusOr<BaseImage> ImportOciBase(const BaseSpec& spec,
+                                        cache::BlobStore& cas,
+                                        std::string* manifest) {
+  // As skopeo reads oci:PATH[:REF]: the path ends at the first ':'. An
+  // uploaded layout's ref comes with it; its PATH only names it.
+  std::string dir = spec.base.substr(4), ref;
+  size_t colon = dir.find(':');
+  if (colon != std::string::npos) {
+    ref = dir.substr(colon + 1);
+    dir = dir.substr(0, colon);
+  }
+  absl::StatusOr<common::oci::OciImage> image =
+      spec.layout_root.has_value()
+          ? common::oci::ReadOciImage(
+                cache::CasSourceTree(&cas, *spec.layout_root,
+                                     dir.empty() ? "the uploaded layout" : dir),
+                spec.ref)
+          : common::oci::ReadOciImage(dir, ref);
+  if (!image.ok()) {
+    return absl::Status(
+        image.status().code(),
+        absl::StrCat("--base ", spec.base, ": ", image.status().message()));
+  }
+  BaseImage base;
+  base.name = spec.base;
+  base.digest = "sha256:" + image->manifest.hash();
+  *manifest = base.digest;
+  for (const common::oci::OciImageLayer& l : image->layers) {
+    common::oci::Layer layer;
+    layer.digest = l.digest;
+    if (!l.path.empty()) {
+      ASSIGN_OR_RETURN(layer.digest, cache::UploadFile(l.path, cas));
+      if (layer.digest != l.digest) {
+        return absl::DataLossError(
+            absl::StrCat(spec.base, ": blob sha256:", l.digest.hash(),
+                         " changed while importing"));
+      }
+    }
+    layer.media_type = absl::StrContains(l.media_type, "gzip")
+                           ? common::oci::kGzipLayerMediaType
+                           : common::oci::kTarLayerMediaType;
+    layer.diff_id = l.diff_id;
+    base.layers.push_back(layer);
+  }
+  return base;
+}
+
+// The debian-base step (common/base/debian_base.h) on an executor that
+// offers it.
+absl::StatusOr<BaseImage> DebianBase(StepRunner& steps, const BaseSpec& spec,
+                                     absl::Mutex* build_mu) {
+  common::base::DebianBaseSpec debian;
+  debian.suite = spec.base.substr(7);
+  debian.mtime = spec.mtime;
+  ActionSpec s;
+  ASSIGN_OR_RETURN(s.argv, common::base::DebianBaseArgv(debian));
+  ASSIGN_OR_RETURN(s.input_root, steps.EmptyDir());
+  s.output_files = {common::base::kBaseLayerFile,
+                    common::base::kBaseDiffIdFile};
+  s.platform = {{common::kStepToolsProperty, common::kStepToolsVersion},
+                {common::kDebianBaseProperty, common::kDebianBaseBuilder},
+                {"network", "egress"}};
+  re::ActionResult r;
+  {
+    absl::MutexLockMaybe lock(build_mu);
+    ASSIGN_OR_RETURN(r, steps.Step("base", spec.base, s));
+  }
+  ASSIGN_OR_RETURN(common::oci::Layer l,
+                   steps.LayerOutputs(r, common::base::kBaseLayerFile,
+                                      common::base::kBaseDiffIdFile));
+  BaseImage base;
+  base.layers = {l};
+  base.name = spec.base;
+  base.digest = "sha256:" + l.digest.hash();
+  return base;
+}
+
+}  // namespace
+
+absl::StatusOr<BaseImage> MakeBase(StepRunner& steps, const BaseSpec& spec,
+                                   absl::Mutex* build_mu) {
+  if (absl::StartsWith(spec.base, "debian:"))
+    return DebianBase(steps, spec, build_mu);
+  if (!absl::StartsWith(spec.base, "oci:")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--base ", spec.base, ": expected debian:SUITE or oci:DIR[:REF]"));
+  }
+  absl::Time start = absl::Now();
+  std::string manifest;
+  ASSIGN_OR_RETURN(BaseImage base, ImportOciBase(spec, steps.cas(), &manifest));
+  StepReport step{"base", base.name, false,
+                  absl::ToDoubleSeconds(absl::Now() - start), manifest};
+  step.argv = {"import", spec.base};
+  steps.AddStep(std::move(step));
+  return base;
+}
+
+absl::StatusOr<ProbedBase> ProbeBase(StepRunner& steps,
+                                     const std::string& rootfs) {
+  ActionSpec probe;
+  probe.argv = {"python3", "-c", common::base::kBaseProbeScript};
+  ASSIGN_OR_RETURN(probe.input_root, steps.EmptyDir());
+  probe.output_files = {"probe.json"};
+  probe.platform = {{"rootfs", rootfs}};
+  ASSIGN_OR_RETURN(re::ActionResult result,
+                   steps.Step("base-probe", "base", probe));
+  ASSIGN_OR_RETURN(Digest json, steps.OutputFile(result, "probe.json"));
+  ASSIGN_OR_RETURN(std::string text, cache::ReadBlob(steps.cas(), json));
+  ASSIGN_OR_RETURN(Struct info, ParseJsonStruct(text, "probe.json"));
+  ProbedBase probed;
+  Scheme& scheme = probed.scheme;
+  scheme.python = Str(info, "python");
+  if (const Struct* paths = Obj(info, "paths")) {
+    scheme.purelib = Str(*paths, "purelib");
+    scheme.platlib = Str(*paths, "platlib");
+    scheme.scripts = Str(*paths, "scripts");
+    scheme.data = Str(*paths, "data");
+    scheme.include = Str(*paths, "include");
+  }
+  if (scheme.python.empty() || scheme.purelib.empty() ||
+      scheme.scripts.empty()) {
+    return absl::FailedPreconditionError(
+        "the base probe found no usable Python in the base");
+  }
+  std::string os_release;
+  if (const Struct* osr = Obj(info, "os_release")) {
+    for (const auto& [k, v] : osr->fields()) {
+      absl::StrAppend(&os_release, k, "=\"", v.string_value(), "\"\n");
+    }
+  }
+  ASSIGN_OR_RETURN(auto fields, common::bindep::ParseOsRelease(
+                                    os_release, "base os-release"));
+  ASSIGN_OR_RETURN(probed.platform,
+                   common::bindep::PlatformFromDistro(
+                       common::bindep::DistroFromOsRelease(fields)));
+  return probed;
+}
+
+std::string RootfsOf(const std::vector<common::oci::Layer>& layers) {
+  std::vector<std::string> ds;
+  for (const auto& l : layers) ds.push_back(l.digest.ToString());
+  return absl::StrJoin(ds, ",");
+}
+
+}  // namespace pbrx::coordinator
