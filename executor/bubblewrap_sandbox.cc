@@ -18,8 +18,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -30,6 +28,7 @@
 #include "common/beneath.h"
 #include "common/process.h"
 #include "common/status_macros.h"
+#include "executor/cgroup_files.h"
 #include "executor/seccomp_filter.h"
 
 namespace pbrx::executor {
@@ -79,127 +78,6 @@ pid_t ReadChildPid(int fd, absl::Duration timeout) {
 bool IsDir(const std::string& p) {
   struct stat st;
   return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::string ReadSmall(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Writes a cgroup file. Files of a real cgroup filesystem always exist:
-// `create` is only for tests whose stand-in is a plain directory.
-bool WriteSmall(const std::string& path, const std::string& value,
-                bool create = false) {
-  int fd =
-      open(path.c_str(), O_WRONLY | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
-  if (fd < 0) return false;
-  bool ok = write(fd, value.data(), value.size()) ==
-            static_cast<ssize_t>(value.size());
-  close(fd);
-  return ok;
-}
-
-// "key value" lines (memory.oom_control, pids.events): the value of `key`.
-int64_t StatValue(const std::string& text, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (absl::ConsumePrefix(&line, key) && absl::ConsumePrefix(&line, " ")) {
-      int64_t v = 0;
-      if (absl::SimpleAtoi(line, &v)) return v;
-    }
-  }
-  return 0;
-}
-
-// The dir of this process's cgroup for `controller`, if we may create
-// children in it.
-std::string OwnCgroup(const std::string& root, const std::string& controller) {
-  std::ifstream f("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(f, line)) {
-    std::vector<std::string> parts =
-        absl::StrSplit(line, absl::MaxSplits(':', 2));
-    if (parts.size() != 3) continue;
-    for (absl::string_view c : absl::StrSplit(parts[1], ',')) {
-      if (c != controller) continue;
-      std::string dir = absl::StrCat(root, "/", controller, parts[2]);
-      std::string probe = absl::StrCat(dir, "/pbrx-probe-", getpid());
-      if (mkdir(probe.c_str(), 0755) == 0) {
-        rmdir(probe.c_str());
-        return dir;
-      }
-    }
-  }
-  return "";
-}
-
-bool IsCgroupFs(const std::string& dir) {
-  struct statfs fs;
-  return statfs(dir.c_str(), &fs) == 0 &&
-         (fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC);
-}
-
-// This process's cgroup v2 directory when it delegates memory and pids to
-// its children (or can be made to), else "".
-std::string OwnCgroup2(const std::string& root, const std::string& listing,
-                       bool plain_dir_for_tests) {
-  struct statfs fs;
-  if (!plain_dir_for_tests &&
-      (statfs(root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
-    return "";  // not a cgroup2 mount: nothing to write into
-  }
-  const bool create = plain_dir_for_tests;
-  std::ifstream f(listing);
-  std::string line;
-  while (std::getline(f, line)) {
-    if (!absl::StartsWith(line, "0::")) continue;
-    std::string dir = root + line.substr(3);
-    while (!dir.empty() && dir.back() == '/') dir.pop_back();
-    auto delegated = [&] {
-      std::vector<std::string> on =
-          absl::StrSplit(ReadSmall(dir + "/cgroup.subtree_control"),
-                         absl::ByAnyChar(" \n"), absl::SkipEmpty());
-      return std::count(on.begin(), on.end(), "memory") == 1 &&
-             std::count(on.begin(), on.end(), "pids") == 1;
-    };
-    if (!delegated() &&
-        !WriteSmall(dir + "/cgroup.subtree_control", "+memory +pids", create)) {
-      // cgroup v2 lets a group hand controllers to children only while it
-      // holds no process itself (as under systemd's Delegate=yes): this
-      // process moves into a leaf of its own first.
-      std::string leaf = dir + "/pbrx-main";
-      if ((mkdir(leaf.c_str(), 0755) == 0 || errno == EEXIST) &&
-          WriteSmall(leaf + "/cgroup.procs", absl::StrCat(getpid()), create)) {
-        WriteSmall(dir + "/cgroup.subtree_control", "+memory +pids", create);
-      }
-    }
-    if (!delegated()) return "";
-    std::string probe = absl::StrCat(dir, "/pbrx-probe-", getpid());
-    if (mkdir(probe.c_str(), 0755) != 0) return "";
-    rmdir(probe.c_str());
-    return dir;
-  }
-  return "";
-}
-
-// Kills whatever is left in a cgroup and removes it (bounded). Only in a
-// real cgroup filesystem are the listed pids killed.
-void RemoveCgroup(const std::string& dir) {
-  if (dir.empty()) return;
-  if (!IsCgroupFs(dir)) {
-    rmdir(dir.c_str());
-    return;
-  }
-  for (int i = 0; i < 200; ++i) {
-    std::string procs = ReadSmall(dir + "/cgroup.procs");
-    for (absl::string_view p : absl::StrSplit(procs, '\n', absl::SkipEmpty())) {
-      int pid = 0;
-      if (absl::SimpleAtoi(p, &pid) && pid > 0) kill(pid, SIGKILL);
-    }
-    if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "coordinator/pipeline/dependency_resolver.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -70,6 +72,11 @@ absl::StatusOr<std::unique_ptr<DependencyResolver>> DependencyResolver::Create(
     r->constraint_args_.push_back(
         absl::StrCat("/work/constraints/c", i + 1, ".txt"));
   }
+  // A Directory's entries sorted by name (c10.txt before c2.txt).
+  std::sort(cdir.mutable_files()->begin(), cdir.mutable_files()->end(),
+            [](const re::FileNode& a, const re::FileNode& b) {
+              return a.name() < b.name();
+            });
   // The input root's entries, sorted by name as a Directory's must be.
   re::Directory root;
   if (!in.constraint_blobs.empty()) {

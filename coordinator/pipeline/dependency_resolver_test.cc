@@ -43,6 +43,7 @@ class ScriptedSteps : public common::ActionExecutor {
       last_args[options.kind] = {cmd.arguments().begin(),
                                  cmd.arguments().end()};
       platforms[options.kind] = action.platform().SerializeAsString();
+      roots.push_back(Digest::FromProto(action.input_root_digest()).value());
     }
     common::ActionOutcome out;
     if (options.kind == "resolve") {
@@ -80,6 +81,7 @@ class ScriptedSteps : public common::ActionExecutor {
   std::vector<std::string> kinds;
   std::map<std::string, std::vector<std::string>> last_args;
   std::map<std::string, std::string> platforms;
+  std::vector<Digest> roots;
 
  private:
   cache::BlobStore& cas_;
@@ -195,6 +197,41 @@ TEST_F(DependencyResolverTest, IndexFilesAreFetchedAndResolutionsNeverCached) {
   EXPECT_TRUE(has({"--constraint", "/work/constraints/c1.txt"}));
   EXPECT_TRUE(has({"--index-url", "http://10.0.0.2:8080/simple"}));
   EXPECT_TRUE(has({"--trusted-host", "10.0.0.2:8080"}));
+}
+
+TEST_F(DependencyResolverTest, ManyConstraintsFilesMakeASortedDirectory) {
+  ResolveInputs in = Inputs();
+  for (int i = 1; i <= 11; ++i) {
+    in.constraint_blobs.push_back(
+        cache::WriteBlob(cas_, absl::StrCat("pin", i, "==1\n")).value());
+  }
+  scripted_.reports["/work/dist/app-1.0-py3-none-any.whl"] = Report({});
+  auto resolver = DependencyResolver::Create(&steps_, in);
+  ASSERT_TRUE(resolver.ok()) << resolver.status();
+  ASSERT_TRUE((*resolver)->Resolve("base", {}).ok());
+  // The resolve step's input root: constraints/ lists c1, c10, c11, c2, ...
+  ASSERT_EQ(scripted_.kinds.size(), 1u);
+  re::Directory root, constraints;
+  for (const auto& d : scripted_.roots) {
+    root.ParseFromString(cache::ReadBlob(cas_, d).value());
+  }
+  ASSERT_EQ(root.directories(0).name(), "constraints");
+  constraints.ParseFromString(
+      cache::ReadBlob(cas_,
+                      Digest::FromProto(root.directories(0).digest()).value())
+          .value());
+  std::vector<std::string> names;
+  for (const auto& f : constraints.files()) names.push_back(f.name());
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"c1.txt", "c10.txt", "c11.txt", "c2.txt",
+                                      "c3.txt", "c4.txt", "c5.txt", "c6.txt",
+                                      "c7.txt", "c8.txt", "c9.txt"}));
+  // Their arguments keep the files' order.
+  const auto& argv = scripted_.last_args["resolve"];
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "--constraint"), 11);
+  auto c2 = std::find(argv.begin(), argv.end(), "/work/constraints/c2.txt");
+  auto c10 = std::find(argv.begin(), argv.end(), "/work/constraints/c10.txt");
+  EXPECT_LT(c2 - argv.begin(), c10 - argv.begin());
 }
 
 TEST_F(DependencyResolverTest, AFileFromNowhereIsRefusedNamingIt) {
