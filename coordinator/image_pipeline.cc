@@ -39,6 +39,7 @@
 #include "coordinator/pipeline/base_image.h"
 #include "coordinator/pipeline/dependency_resolver.h"
 #include "coordinator/pipeline/distro_packages.h"
+#include "coordinator/pipeline/image_assembler.h"
 #include "coordinator/pipeline/layer_steps.h"
 #include "coordinator/pipeline/step_runner.h"
 #include "coordinator/planner.h"
@@ -344,61 +345,31 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                                               options.scratch_dir));
     sink = layout_sink.get();
   }
-  std::vector<std::string> tags = {"latest"};
-  for (const std::string& tg : options.tags) {
-    if (std::find(tags.begin(), tags.end(), tg) == tags.end())
-      tags.push_back(tg);
-  }
   std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
-  const std::string revision = GitRevision(*tree);
-  struct ImageSpec {
-    std::string name;
-    std::vector<std::string> cmd;
-    std::string script;
-  };
-  std::vector<ImageSpec> images;
-  images.push_back({prefix + ImageNameComponent(meta->name) + "-base", {}, ""});
+  std::vector<ImageRequest> images;
+  images.push_back(
+      {prefix + ImageNameComponent(meta->name) + "-base", {}, layers});
   for (const auto& [script, target] : meta->console_scripts) {
-    images.push_back({prefix + ImageNameComponent(script),
-                      {scheme.scripts + "/" + script},
-                      script});
-  }
-  for (const ImageSpec& image : images) {
-    const std::string& name = image.name;
-    std::vector<common::oci::Layer> image_layers = layers;
-    auto sl = script_layers.find(image.script);
-    if (!image.script.empty() && sl != script_layers.end()) {
-      image_layers.insert(image_layers.end(), sl->second.begin(),
+    ImageRequest image{prefix + ImageNameComponent(script),
+                       {scheme.scripts + "/" + script},
+                       layers};
+    auto sl = script_layers.find(script);
+    if (sl != script_layers.end()) {
+      image.layers.insert(image.layers.end(), sl->second.begin(),
                           sl->second.end());
     }
-    common::oci::ImageConfig config;
-    config.created = options.source_date_epoch;
-    config.cmd = image.cmd;
-    config.env = {absl::StrCat("PATH=", kDefaultPath), "LANG=C.UTF-8"};
-    config.working_dir = "/";
-    config.labels = {{"org.opencontainers.image.title", meta->name},
-                     {"org.opencontainers.image.version", meta->version},
-                     {"org.opencontainers.image.base.digest", base.digest},
-                     {"org.opencontainers.image.base.name", base.name}};
-    if (!meta->source.empty())
-      config.labels["org.opencontainers.image.source"] = meta->source;
-    if (!revision.empty())
-      config.labels["org.opencontainers.image.revision"] = revision;
-    std::vector<std::string> refs;
-    for (const std::string& tg : tags)
-      refs.push_back(absl::StrCat(name, ":", tg));
-    absl::Time ta = absl::Now();
-    ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc,
-                     sink->Put(image_layers, config, refs));
-    steps.AddStep(StepReport{"image-assembly", name, false,
-                             absl::ToDoubleSeconds(absl::Now() - ta),
-                             desc.manifest.ToString()});
-    for (const std::string& ref : refs) {
-      report.images.push_back(BuiltImage{ref, "sha256:" + desc.manifest.hash(),
-                                         desc.size, desc.manifest,
-                                         desc.config});
-    }
+    images.push_back(std::move(image));
   }
+  ImageLabels labels;
+  labels.title = meta->name;
+  labels.version = meta->version;
+  labels.source = meta->source;
+  labels.revision = GitRevision(*tree);
+  labels.base_name = base.name;
+  labels.base_digest = base.digest;
+  labels.created = options.source_date_epoch;
+  ASSIGN_OR_RETURN(report.images,
+                   AssembleImages(steps, *sink, images, options.tags, labels));
   report.steps = steps.Steps();
   return report;
 }

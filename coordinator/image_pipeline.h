@@ -88,16 +88,6 @@ struct BuildOptions {
   std::optional<common::Digest> source_root;
 };
 
-struct BuiltImage {
-  std::string ref;
-  std::string manifest_digest;  // "sha256:..."
-  int64_t size = 0;
-  // The image's own blobs in the output layout (its layers are step
-  // outputs, already in the CAS).
-  common::Digest manifest = common::Digest::Empty();
-  common::Digest config = common::Digest::Empty();
-};
-
 struct ProjectBuild {
   std::string name;
   std::string version;

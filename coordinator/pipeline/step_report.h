@@ -1,11 +1,15 @@
-// StepReport: what a build reports about one step it ran or found cached
-// (the --json report, progress events, the coordinator's metrics).
+// What a build reports (the --json report, progress events, the
+// coordinator's metrics): each step it ran or found cached, and each image
+// reference it made.
 #ifndef PBRX_COORDINATOR_PIPELINE_STEP_REPORT_H_
 #define PBRX_COORDINATOR_PIPELINE_STEP_REPORT_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/digest.h"
 
 namespace pbrx::coordinator {
 
@@ -23,6 +27,16 @@ struct StepReport {
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> platform;
   std::string input_root;
+};
+
+struct BuiltImage {
+  std::string ref;
+  std::string manifest_digest;  // "sha256:..."
+  int64_t size = 0;
+  // The image's own blobs in the output layout (its layers are step
+  // outputs, already in the CAS).
+  common::Digest manifest = common::Digest::Empty();
+  common::Digest config = common::Digest::Empty();
 };
 
 }  // namespace pbrx::coordinator
