@@ -6,8 +6,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "cache/directory_tree.h"
+#include "common/oci/layout_reader.h"
+#include "common/status_macros.h"
 
 namespace pbrx::client {
 
@@ -63,13 +64,7 @@ absl::Status UploadBuildInputs(coordinator::BuildOptions& options,
     options.constraint_blobs.push_back(d);
   }
   if (absl::StartsWith(options.base, "oci:") && options.base.size() > 4) {
-    // As skopeo reads oci:PATH[:REF]: the path ends at the first ':'.
-    std::string dir = options.base.substr(4), ref;
-    size_t colon = dir.find(':');
-    if (colon != std::string::npos) {
-      ref = dir.substr(colon + 1);
-      dir = dir.substr(0, colon);
-    }
+    const auto [dir, ref] = common::oci::ParseOciLayoutSpec(options.base);
     absl::StatusOr<cache::UploadedTree> layout =
         cache::UploadDirectory(dir, cas);
     if (!layout.ok()) {

@@ -116,10 +116,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   base_spec.ref = options.base_ref;
   base_spec.mtime = options.source_date_epoch;
   ASSIGN_OR_RETURN(BaseImage base, MakeBase(steps, base_spec, &base_mu_));
-  ASSIGN_OR_RETURN(ProbedBase probed, ProbeBase(steps, RootfsOf(base.layers)));
+  const std::string base_rootfs = RootfsOf(base.layers);
+  ASSIGN_OR_RETURN(ProbedBase probed, ProbeBase(steps, base_rootfs));
   const Scheme& scheme = probed.scheme;
   const common::bindep::Platform& platform = probed.platform;
-  const std::string base_rootfs = RootfsOf(base.layers);
 
   // 2. Distro packages for this platform.
   std::optional<common::bindep::BindepFile> bindep;

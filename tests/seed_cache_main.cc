@@ -93,7 +93,7 @@ absl::Status CopyTree(Store& from, Store& to, const re::Digest& root) {
   return absl::OkStatus();
 }
 
-// Whether the action is slow and external: a Debian base or an apt layer.
+// Whether the action is the Debian base step.
 bool IsBase(const re::Action& action) {
   for (const auto& p : action.platform().properties()) {
     if (p.name() == "debian-base" && p.value() == "mmdebstrap") return true;
@@ -101,10 +101,11 @@ bool IsBase(const re::Action& action) {
   return false;
 }
 
+// Whether the action is slow and external: a Debian base or an apt layer.
 bool Reusable(const re::Action& action) {
+  if (IsBase(action)) return true;
   bool diff = false, egress = false;
   for (const auto& p : action.platform().properties()) {
-    if (p.name() == "debian-base" && p.value() == "mmdebstrap") return true;
     if (p.name() == "capture" && p.value() == "rootfs-diff") diff = true;
     if (p.name() == "network" && p.value() == "egress") egress = true;
   }

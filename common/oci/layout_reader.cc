@@ -183,6 +183,17 @@ absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
   return Digest::Create(digest.substr(7), size);
 }
 
+OciLayoutSpec ParseOciLayoutSpec(const std::string& spec) {
+  OciLayoutSpec out;
+  out.dir = absl::StartsWith(spec, "oci:") ? spec.substr(4) : spec;
+  size_t colon = out.dir.find(':');
+  if (colon != std::string::npos) {
+    out.ref = out.dir.substr(colon + 1);
+    out.dir.resize(colon);
+  }
+  return out;
+}
+
 absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
                                       const std::string& ref,
                                       const OciReadOptions& options) {

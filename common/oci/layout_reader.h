@@ -48,6 +48,14 @@ absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
                                              int64_t size,
                                              const std::string& what);
 
+// An `oci:PATH[:REF]` spec split as skopeo reads it: the path ends at the
+// first ':' after "oci:" (ref "" when there is none).
+struct OciLayoutSpec {
+  std::string dir;
+  std::string ref;
+};
+OciLayoutSpec ParseOciLayoutSpec(const std::string& spec);
+
 // The image `ref` (its org.opencontainers.image.ref.name; "" when the
 // layout holds exactly one) of the layout `dir`. NOT_FOUND naming the refs
 // when there is no such image; INVALID_ARGUMENT for malformed JSON or

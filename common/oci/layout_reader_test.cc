@@ -176,3 +176,21 @@ TEST(LayoutReaderTest, BlobsAreReadOnlyBeneathTheLayout) {
 
 }  // namespace
 }  // namespace pbrx::common::oci
+
+namespace pbrx::common::oci {
+namespace {
+
+TEST(LayoutReaderTest, OciSpecsSplitAsSkopeoReadsThem) {
+  OciLayoutSpec s = ParseOciLayoutSpec("oci:/srv/images:app-base:latest");
+  EXPECT_EQ(s.dir, "/srv/images");
+  EXPECT_EQ(s.ref, "app-base:latest");
+  s = ParseOciLayoutSpec("oci:/srv/images");
+  EXPECT_EQ(s.dir, "/srv/images");
+  EXPECT_EQ(s.ref, "");
+  s = ParseOciLayoutSpec("oci:");
+  EXPECT_EQ(s.dir, "");
+  EXPECT_EQ(s.ref, "");
+}
+
+}  // namespace
+}  // namespace pbrx::common::oci

@@ -28,16 +28,9 @@ using google::protobuf::Struct;
 // were read), else from the directory in the spec (its layers imported into
 // the CAS and checked again on the way in).
 absl::StatusOr<BaseImage> ImportOciBase(const BaseSpec& spec,
-                                        cache::BlobStore& cas,
-                                        std::string* manifest) {
-  // As skopeo reads oci:PATH[:REF]: the path ends at the first ':'. An
-  // uploaded layout's ref comes with it; its PATH only names it.
-  std::string dir = spec.base.substr(4), ref;
-  size_t colon = dir.find(':');
-  if (colon != std::string::npos) {
-    ref = dir.substr(colon + 1);
-    dir = dir.substr(0, colon);
-  }
+                                        cache::BlobStore& cas) {
+  // An uploaded layout's ref comes with it; its PATH only names it.
+  const auto [dir, ref] = common::oci::ParseOciLayoutSpec(spec.base);
   absl::StatusOr<common::oci::OciImage> image =
       spec.layout_root.has_value()
           ? common::oci::ReadOciImage(
@@ -53,7 +46,6 @@ absl::StatusOr<BaseImage> ImportOciBase(const BaseSpec& spec,
   BaseImage base;
   base.name = spec.base;
   base.digest = "sha256:" + image->manifest.hash();
-  *manifest = base.digest;
   for (const common::oci::OciImageLayer& l : image->layers) {
     common::oci::Layer layer;
     layer.digest = l.digest;
@@ -115,10 +107,9 @@ absl::StatusOr<BaseImage> MakeBase(StepRunner& steps, const BaseSpec& spec,
         "--base ", spec.base, ": expected debian:SUITE or oci:DIR[:REF]"));
   }
   absl::Time start = absl::Now();
-  std::string manifest;
-  ASSIGN_OR_RETURN(BaseImage base, ImportOciBase(spec, steps.cas(), &manifest));
+  ASSIGN_OR_RETURN(BaseImage base, ImportOciBase(spec, steps.cas()));
   StepReport step{"base", base.name, false,
-                  absl::ToDoubleSeconds(absl::Now() - start), manifest};
+                  absl::ToDoubleSeconds(absl::Now() - start), base.digest};
   step.argv = {"import", spec.base};
   steps.AddStep(std::move(step));
   return base;
