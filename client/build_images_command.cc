@@ -346,7 +346,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   // the same moment share one run.
   executor::BoundedExecutor bounded(&runner, jobs);
   executor::InflightDedupExecutor shared(&bounded);
-  coordinator::ImagePipeline pipeline(cas->get(), &ac, &shared);
+  coordinator::ImagePipeline pipeline(cas->get(), &shared);
   // On a terminal: one status line, rewritten as steps run.
   bool tty = !json && isatty(STDERR_FILENO) == 1;
   absl::Mutex io_mu;

@@ -1,6 +1,5 @@
 #include "coordinator/build_service.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/match.h"
@@ -8,7 +7,6 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "cache/directory_tree.h"
-#include "common/beneath.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/oci/image_layout.h"
@@ -24,14 +22,6 @@ namespace {
 
 namespace fv = pbrx::farm::v1;
 using common::Digest;
-
-absl::Status MakeDir(const std::string& path) {
-  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::InternalError(
-        absl::StrCat("cannot create ", path, ": ", strerror(errno)));
-  }
-  return absl::OkStatus();
-}
 
 // The digest `proto` names, present in the CAS (the client uploaded it
 // first). INVALID_ARGUMENT / FAILED_PRECONDITION naming `what` otherwise.
@@ -83,16 +73,11 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
     return common::ToGrpcStatus(s);
   }
   const std::string id = absl::StrCat("build-", getpid(), "-", next_build_++);
-  const std::string root = absl::StrCat(options_.work_dir, "/", id);
   metrics_->BuildStarted();
   struct Finish {
     CoordinatorMetrics* m;
-    std::string root;
-    ~Finish() {
-      m->BuildFinished();
-      common::RemoveTree(root).IgnoreError();
-    }
-  } finish{metrics_, root};
+    ~Finish() { m->BuildFinished(); }
+  } finish{metrics_};
 
   absl::Mutex write_mu;
   auto send = [&](const fv::BuildEvent& e) {
@@ -110,12 +95,9 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
                                request->trusted_hosts().end());
   options.source_date_epoch = request->source_date_epoch();
   options.pbr_version = request->pbr_version();
-  options.scratch_dir = root + "/tmp";
   options.base = request->base().empty() ? "debian:bookworm" : request->base();
   absl::Status setup = [&]() -> absl::Status {
-    RETURN_IF_ERROR(MakeDir(root));
-    RETURN_IF_ERROR(MakeDir(options.scratch_dir));
-    // Inputs are read from the CAS by digest; nothing is staged here.
+    // Inputs are read from the CAS by digest; nothing touches a disk here.
     if (request->has_find_links()) {
       ASSIGN_OR_RETURN(
           options.find_links_root,

@@ -21,7 +21,6 @@
 namespace pbrx::coordinator {
 
 struct BuildServiceOptions {
-  std::string work_dir;  // staged sources, scratch and output layouts
   int max_parallel_projects = 8;
 };
 
@@ -35,7 +34,7 @@ class BuildService final : public pbrx::farm::v1::Build::Service {
         ac_(ac),
         metrics_(metrics),
         options_(options),
-        pipeline_(cas, ac, nullptr) {}
+        pipeline_(cas, nullptr) {}
 
   grpc::Status BuildImages(
       grpc::ServerContext* context, const pbrx::farm::v1::BuildRequest* request,

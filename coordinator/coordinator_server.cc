@@ -128,12 +128,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
       options.scheduler.heartbeat_interval);
   sv->status = std::make_unique<StatusService>(
       s->scheduler_.get(), s->metrics_.get(), clock, options.cache);
-  if (mkdir(options.work_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot create --work-dir ", options.work_dir));
-  }
   BuildServiceOptions bo;
-  bo.work_dir = options.work_dir;
   bo.max_parallel_projects = options.max_parallel_projects;
   sv->build = std::make_unique<BuildService>(
       s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get(), bo);

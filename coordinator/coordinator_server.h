@@ -32,8 +32,6 @@ struct CoordinatorServerOptions {
   std::string listen = "127.0.0.1:0";
   std::string cache;  // grpc://HOST:PORT of the cache server
   std::string metrics_listen;
-  // Builds' staged sources, scratch space and output layouts.
-  std::string work_dir = "/var/tmp/pbrx-coordinator";
   int max_parallel_projects = 8;
   SchedulerOptions scheduler;
 };

@@ -91,7 +91,6 @@ class CoordinatorServerTest : public ::testing::Test {
     ASSERT_TRUE(cache_->Start().ok());
     CoordinatorServerOptions o;
     o.cache = "grpc://" + cache_->address();
-    o.work_dir = testing_util::NewTempDir("coord-work");
     o.scheduler.max_attempts = 2;
     o.scheduler.fault_cooldown = absl::Milliseconds(200);
     o.scheduler.unmatched_timeout = absl::Seconds(2);

@@ -80,12 +80,6 @@ std::string GitRevision(const common::project::SourceTree& tree) {
 
 }  // namespace
 
-std::string ImagePipeline::ScratchPath(const BuildOptions& options,
-                                       const std::string& what) {
-  return absl::StrCat(options.scratch_dir, "/", getpid(), "-", scratch_seq_++,
-                      "-", what);
-}
-
 absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                                                   const BuildOptions& options) {
   StepRunnerOptions step_options;
@@ -204,11 +198,19 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   ASSIGN_OR_RETURN(auto project_wheel, steps.SingleWheel(wheel_result));
   std::string wheel_file = project_wheel.first;
   Digest wheel_digest = project_wheel.second;
-  std::string wheel_path = ScratchPath(options, wheel_file);
-  RETURN_IF_ERROR(cache::BlobToFile(*cas_, wheel_digest, wheel_path));
+  // Its metadata, read in memory (the wheel is the project's build output:
+  // capped).
+  if (wheel_digest.size() > kMaxProjectWheelBytes) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the project wheel ", wheel_file, " is ", wheel_digest.size(),
+        " bytes, over the limit of ", kMaxProjectWheelBytes));
+  }
+  ASSIGN_OR_RETURN(std::string wheel_bytes,
+                   cache::ReadBlob(*cas_, wheel_digest));
   absl::StatusOr<common::wheel::WheelMetadata> meta =
-      common::wheel::ReadWheelMetadata(wheel_path);
-  unlink(wheel_path.c_str());
+      common::wheel::ParseWheelMetadata(wheel_file, wheel_bytes);
+  wheel_bytes.clear();
+  wheel_bytes.shrink_to_fit();
   if (!meta.ok()) return meta.status();
   report.name = meta->name;
   report.version = meta->version;

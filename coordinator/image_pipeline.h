@@ -17,7 +17,6 @@
 #ifndef PBRX_COORDINATOR_IMAGE_PIPELINE_H_
 #define PBRX_COORDINATOR_IMAGE_PIPELINE_H_
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -26,15 +25,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "cache/action_cache.h"
 #include "cache/blob_store.h"
+#include "common/action_executor.h"
 #include "common/digest.h"
 #include "coordinator/pipeline/step_report.h"
-#include "common/action_executor.h"
 
 namespace pbrx::coordinator {
 
 class ImageSink;
+
+// The largest project wheel whose metadata the pipeline reads (in memory).
+inline constexpr int64_t kMaxProjectWheelBytes = 256 << 20;
 
 struct BuildOptions {
   std::string prefix;
@@ -97,9 +98,9 @@ struct ProjectBuild {
 
 class ImagePipeline {
  public:
-  ImagePipeline(cache::BlobStore* cas, cache::ActionCache* ac,
-                common::ActionExecutor* runner)
-      : cas_(cas), ac_(ac), runner_(runner) {}
+  // `runner` runs the steps of builds that name no executor of their own.
+  ImagePipeline(cache::BlobStore* cas, common::ActionExecutor* runner)
+      : cas_(cas), runner_(runner) {}
 
   // Builds the images of the project in `dir`. A failed step is an error
   // naming the step, its command and the tail of its log; nothing is tagged
@@ -107,14 +108,9 @@ class ImagePipeline {
   absl::StatusOr<ProjectBuild> Build(const std::string& dir,
                                      const BuildOptions& options);
 
-  // A fresh scratch path below `options.scratch_dir`, unique in this process.
-  std::string ScratchPath(const BuildOptions& options, const std::string& what);
-
  private:
   cache::BlobStore* cas_;
-  cache::ActionCache* ac_;
   common::ActionExecutor* runner_;
-  std::atomic<int64_t> scratch_seq_{0};
   // One base build at a time (concurrent builds of the same base wait for
   // the first and then hit the cache).
   absl::Mutex base_mu_;

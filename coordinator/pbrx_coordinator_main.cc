@@ -28,8 +28,6 @@ int main(int argc, char** argv) {
                   "gRPC address HOST:PORT (port 0 picks a free port)");
   flags.AddString("cache", &options.cache,
                   "the cache server, grpc://HOST:PORT");
-  flags.AddString("work-dir", &options.work_dir,
-                  "builds' scratch space (a project wheel at a time; a few MiB)");
   flags.AddString("metrics-listen", &options.metrics_listen,
                   "Prometheus /metrics address HOST:PORT (empty = off)");
   flags.AddInt("max-parallel-projects", &max_projects,

@@ -87,7 +87,6 @@ TEST(ExecutorStopTest, SigtermKillsTheRunningSandboxWithinFiveSeconds) {
   coordinator::CoordinatorServerOptions o;
   o.listen = "127.0.0.1:0";
   o.cache = "grpc://" + cache->address();
-  o.work_dir = testing_util::NewTempDir("stop-coord");
   o.scheduler.worker_timeout = absl::Seconds(2);
   o.scheduler.heartbeat_interval = absl::Milliseconds(200);
   auto coord =

@@ -139,7 +139,6 @@ class FarmGlueTest : public ::testing::Test {
     coordinator::CoordinatorServerOptions o;
     o.listen = listen;
     o.cache = "grpc://" + cache_->address();
-    o.work_dir = testing_util::NewTempDir("glue-coord");
     o.scheduler.max_attempts = max_attempts_;
     o.scheduler.worker_timeout = absl::Milliseconds(600);
     o.scheduler.heartbeat_interval = absl::Milliseconds(100);

@@ -10,8 +10,7 @@ EXEC_PIDS=()
 # start_coordinator CACHE_ADDR [FLAGS...]: sets COORD_ADDR, COORD_PID, and
 # METRICS_ADDR when a --metrics-listen flag is given (port 0: the daemon
 # takes its own port and says which). With COORD_UNPRIVILEGED set it runs
-# as an unprivileged user with an empty environment and a small work dir
-# (its own --work-dir flag is then ignored).
+# as an unprivileged user with an empty environment and nowhere to write.
 start_coordinator() {
   local cache="$1"; shift
   : >"$T/coord.out"
@@ -19,21 +18,23 @@ start_coordinator() {
   from=$(next_line "$T/coord.err")
   if [[ -n "${COORD_UNPRIVILEGED:-}" ]]; then
     # As "nobody", with no environment at all (no PATH: no tool can be
-    # found), and a 16 MiB work dir (a tmpfs of its own mount namespace,
-    # gone with it); the binary copied where nobody can read it.
+    # found) and no writable directory: in its own mount namespace the
+    # places nobody may write (/tmp, /var/tmp, /dev/shm, /run/lock) are
+    # read-only, cwd is /. The binary is copied where nobody can read it.
     COORD_SANDBOX=$(mktemp -d /tmp/pbrx-coord-XXXXXX)
     chmod 755 "$COORD_SANDBOX"
     install -m 755 "$COORD_BIN" "$COORD_SANDBOX/pbrx-coordinator"
-    mkdir "$COORD_SANDBOX/work"
     unshare --mount --propagation private -- sh -c \
-      'mount -t tmpfs -o size=16m,mode=0700,uid=65534,gid=65534 pbrx-coord "$1" || exit 1
-       work="$1"; shift
-       exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-         --bounding-set=-all -- env -i "$@" --work-dir="$work"' \
-      sh "$COORD_SANDBOX/work" "$COORD_SANDBOX/pbrx-coordinator" --listen=127.0.0.1:0 \
+      'for d in /tmp /var/tmp /dev/shm /run/lock; do
+         [ -d "$d" ] || continue
+         mount --bind "$d" "$d" && mount -o remount,bind,ro "$d" || exit 1
+       done
+       cd / && exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+         --bounding-set=-all -- env -i "$@"' \
+      sh "$COORD_SANDBOX/pbrx-coordinator" --listen=127.0.0.1:0 \
       --cache="grpc://$cache" "$@" >"$T/coord.out" 2>>"$T/coord.err" &
   else
-    "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" --work-dir="$T/coord-work" "$@" \
+    "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" "$@" \
       >"$T/coord.out" 2>>"$T/coord.err" &
   fi
   COORD_PID=$!

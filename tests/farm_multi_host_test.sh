@@ -99,7 +99,7 @@ PROJECTS=("$T"/projects/farmdemo{1,2,3,4,5})
 # --- warm-up on loopback: base and builder layer into the cache ----------
 "$CACHE_BIN" --listen=127.0.0.1:0 --data-dir="$DB" >"$T/wcache.out" 2>"$T/wcache.err" & PIDS+=($!)
 WCACHE=$(wait_line "$T/wcache.out")
-"$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$WCACHE" --work-dir="$T/wcoord" >"$T/wcoord.out" 2>"$T/wcoord.err" & PIDS+=($!)
+"$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$WCACHE" >"$T/wcoord.out" 2>"$T/wcoord.err" & PIDS+=($!)
 WCOORD=$(wait_line "$T/wcoord.out")
 "$EXEC_BIN" --name=warm --coordinator="grpc://$WCOORD" --cache="grpc://$WCACHE" --work-dir="$T/exec-warm" \
   >"$T/exec-warm.log" 2>&1 & PIDS+=($!)
@@ -158,7 +158,7 @@ start_coord() {
   local from
   from=$(next_line "$T/coord.err")
   ip netns exec "${NS}c" "$COORD_BIN" --listen="0.0.0.0:${COORD_PORT:-0}" --cache="grpc://127.0.0.1:$CACHE_PORT" \
-    --metrics-listen=127.0.0.1:0 --work-dir="$T/coord" \
+    --metrics-listen=127.0.0.1:0 \
     >"$T/coord.out" 2>>"$T/coord.err" &
   COORD_PID=$!
   PIDS+=($COORD_PID)

@@ -4,6 +4,7 @@
 #ifndef PBRX_TESTS_ZIP_WRITER_H_
 #define PBRX_TESTS_ZIP_WRITER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct ZipEntry {
 
 // Returns false when libarchive refuses to write the archive.
 bool WriteZip(const std::string& path, const std::vector<ZipEntry>& entries);
+// The same archive's bytes; nullopt when libarchive refuses.
+std::optional<std::string> ZipBytes(const std::vector<ZipEntry>& entries);
 
 }  // namespace pbrx::testing_util
 

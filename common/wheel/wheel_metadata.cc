@@ -25,18 +25,12 @@ absl::Status Invalid(const std::string& path, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", why));
 }
 
-}  // namespace
-
-absl::StatusOr<WheelMetadata> ReadWheelMetadata(const std::string& path) {
-  std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
-  archive_read_support_format_zip_seekable(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) !=
-      ARCHIVE_OK) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not a wheel"));
-  }
+// Reads the metadata of the wheel `a` was opened on (`path` names it).
+absl::StatusOr<WheelMetadata> ReadOpenWheel(archive* a,
+                                            const std::string& path) {
   std::string metadata, entry_points;
   archive_entry* e;
-  while (archive_read_next_header(a.get(), &e) == ARCHIVE_OK) {
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
     const char* raw = archive_entry_pathname(e);
     std::vector<std::string> parts = absl::StrSplit(raw ? raw : "", '/');
     if (parts.size() != 2 || !absl::EndsWith(parts[0], ".dist-info")) continue;
@@ -47,7 +41,7 @@ absl::StatusOr<WheelMetadata> ReadWheelMetadata(const std::string& path) {
     target->clear();
     char buf[65536];
     la_ssize_t n;
-    while ((n = archive_read_data(a.get(), buf, sizeof(buf))) > 0) {
+    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
       if (static_cast<int64_t>(target->size()) + n > kMaxMetadataFileBytes) {
         return Invalid(path, absl::StrCat(raw, " is larger than ",
                                           kMaxMetadataFileBytes, " bytes"));
@@ -55,8 +49,9 @@ absl::StatusOr<WheelMetadata> ReadWheelMetadata(const std::string& path) {
       target->append(buf, n);
     }
     if (n < 0) {
-      return Invalid(path, absl::StrCat(raw, " cannot be read: ",
-                                        archive_error_string(a.get())));
+      return Invalid(
+          path,
+          absl::StrCat(raw, " cannot be read: ", archive_error_string(a)));
     }
   }
   WheelMetadata m;
@@ -106,6 +101,19 @@ absl::StatusOr<WheelMetadata> ReadWheelMetadata(const std::string& path) {
       m.console_scripts.emplace_back(ep.name, ep.target);
   }
   return m;
+}
+
+}  // namespace
+
+absl::StatusOr<WheelMetadata> ParseWheelMetadata(const std::string& name,
+                                                 absl::string_view bytes) {
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+  archive_read_support_format_zip_seekable(a.get());
+  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) !=
+      ARCHIVE_OK) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " is not a wheel"));
+  }
+  return ReadOpenWheel(a.get(), name);
 }
 
 }  // namespace pbrx::common::wheel

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace pbrx::common::wheel {
 
@@ -29,10 +30,12 @@ struct WheelMetadata {
 // as large as a project file pbrx reads).
 inline constexpr int64_t kMaxMetadataFileBytes = 16 << 20;
 
-// Reads the wheel at `path`. INVALID_ARGUMENT naming the wheel for a file
-// that is not a zip, a METADATA without Name/Version, a file over the cap,
-// an invalid name, version, extra or console script.
-absl::StatusOr<WheelMetadata> ReadWheelMetadata(const std::string& path);
+// Reads the wheel whose bytes are `bytes` (`name` names it in messages).
+// INVALID_ARGUMENT naming the wheel for bytes that are not a zip, a
+// METADATA without Name/Version, a file over the cap, an invalid name,
+// version, extra or console script.
+absl::StatusOr<WheelMetadata> ParseWheelMetadata(const std::string& name,
+                                                 absl::string_view bytes);
 
 }  // namespace pbrx::common::wheel
 

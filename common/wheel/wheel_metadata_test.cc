@@ -14,6 +14,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::Pair;
 
+absl::StatusOr<WheelMetadata> ReadWheelMetadata(const std::string& path) {
+  return ParseWheelMetadata(path, testing_util::ReadFile(path));
+}
+
 std::string Wheel(const std::string& metadata,
                   const std::string& entry_points = "") {
   std::string path =

@@ -57,7 +57,7 @@ run_farm() {  # run_farm EXECUTORS -> "seconds run_steps wheel_builds"
   "$CACHE_BIN" --listen=127.0.0.1:0 --data-dir="$dir/db" --quiet >"$dir/cache.out" 2>/dev/null & PIDS+=($!)
   local cache; cache=$(wait_line "$dir/cache.out")
   local mport; mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" --work-dir="$dir/coord" --quiet \
+  "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" --quiet \
     --metrics-listen="127.0.0.1:$mport" >"$dir/coord.out" 2>/dev/null & PIDS+=($!)
   local coord; coord=$(wait_line "$dir/coord.out")
   for e in $(seq 1 "$ex"); do

@@ -66,7 +66,6 @@ int Run(int argc, char** argv) {
   if (!cache->Start().ok()) return 1;
   coordinator::CoordinatorServerOptions o;
   o.cache = "grpc://" + cache->address();
-  o.work_dir = TempDir("work");
   auto coord =
       std::move(coordinator::CoordinatorServer::Create(o, &clock)).value();
   if (!coord->Start().ok()) return 1;
