@@ -84,13 +84,14 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
 
 absl::Status CacheServer::Start() {
   // Batches are bounded by max_batch_total_size_bytes; leave room for framing.
-  ASSIGN_OR_RETURN(
-      common::GrpcEndpoint endpoint,
-      common::StartGrpcServer(
-          options_.listen,
-          {capabilities_service_.get(), cas_service_.get(),
-           action_cache_service_.get(), bytestream_service_.get()},
-          static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20))));
+  const int max_message =
+      static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20));
+  ASSIGN_OR_RETURN(common::GrpcEndpoint endpoint,
+                   common::StartGrpcServer(
+                       options_.listen,
+                       {capabilities_service_.get(), cas_service_.get(),
+                        action_cache_service_.get(), bytestream_service_.get()},
+                       max_message, max_message));
   server_ = std::move(endpoint.server);
   address_ = endpoint.address;
 

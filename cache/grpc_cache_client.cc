@@ -186,23 +186,6 @@ class GrpcBlobWriter : public BlobWriter {
 
 }  // namespace
 
-absl::StatusOr<std::string> ChannelTarget(const std::string& url) {
-  std::string rest = url;
-  if (absl::StartsWith(url, "grpc://")) {
-    rest = url.substr(7);
-  } else if (absl::StrContains(url, "://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(url, ": expected grpc://HOST:PORT"));
-  }
-  while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.empty() || rest.find(':') == std::string::npos ||
-      rest.find('/') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(url, ": expected grpc://HOST:PORT"));
-  }
-  return rest;
-}
-
 GrpcBlobStore::GrpcBlobStore(std::shared_ptr<grpc::Channel> channel,
                              const GrpcCacheOptions& options)
     : cas_(re::ContentAddressableStorage::NewStub(channel)),

@@ -33,10 +33,6 @@ struct GrpcCacheOptions {
   int64_t chunk_size = 1 << 20;
 };
 
-// Turns "grpc://HOST:PORT" or "HOST:PORT" into a channel target.
-// INVALID_ARGUMENT for other schemes (grpcs:// is not supported yet).
-absl::StatusOr<std::string> ChannelTarget(const std::string& url);
-
 class GrpcBlobStore : public BlobStore {
  public:
   GrpcBlobStore(std::shared_ptr<grpc::Channel> channel,

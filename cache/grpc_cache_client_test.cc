@@ -166,14 +166,5 @@ TEST(GrpcCacheClientDownTest, UnreachableServerIsUnavailable) {
   EXPECT_THAT(std::string(m.status().message()), HasSubstr("FindMissingBlobs"));
 }
 
-TEST(ChannelTargetTest, Forms) {
-  EXPECT_EQ(*ChannelTarget("grpc://127.0.0.1:9092"), "127.0.0.1:9092");
-  EXPECT_EQ(*ChannelTarget("localhost:1/"), "localhost:1");
-  EXPECT_EQ(ChannelTarget("http://h:1").status().message(),
-            "http://h:1: expected grpc://HOST:PORT");
-  EXPECT_FALSE(ChannelTarget("grpc://nohost").ok());
-  EXPECT_FALSE(ChannelTarget("grpc://h:1/x").ok());
-}
-
 }  // namespace
 }  // namespace pbrx::cache

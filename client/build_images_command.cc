@@ -24,8 +24,10 @@
 #include "client/build_uploads.h"
 #include "client/farm_client.h"
 #include "client/paths.h"
+#include "common/base/debian_base.h"
 #include "common/clock.h"
 #include "common/flag_parser.h"
+#include "common/grpc_channel.h"
 #include "common/json_writer.h"
 #include "common/oci/layer.h"
 #include "common/parallel.h"
@@ -37,7 +39,6 @@
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
-#include "common/base/debian_base.h"
 #include "executor/egress_network.h"
 #include "executor/layer_store.h"
 #include "executor/sandbox_ids.h"
@@ -260,7 +261,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
                               "set their own limits");
   }
   if (!farm.empty()) {
-    if (!cache::ChannelTarget(farm).ok())
+    if (!common::ChannelTarget(farm).ok())
       return UsageError(io, "--farm " + farm + ": expected grpc://HOST:PORT");
     FarmBuild fb;
     fb.farm = farm;

@@ -10,13 +10,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cache/directory_tree.h"
 #include "cache/grpc_cache_client.h"
 #include "client/build_uploads.h"
 #include "client/paths.h"
+#include "common/grpc_channel.h"
 #include "common/oci/image_layout.h"
 #include "common/status_macros.h"
 #include "coordinator/build_report.h"
-#include "cache/directory_tree.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
@@ -29,18 +30,13 @@ namespace {
 namespace fv = pbrx::farm::v1;
 using common::Digest;
 
-constexpr int kMaxMessageBytes = 5 << 20;
-
 // A channel to the farm, or a one-line reason why there is none.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& url,
                                                        absl::Duration timeout) {
-  ASSIGN_OR_RETURN(std::string target, cache::ChannelTarget(url));
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  auto channel = grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args);
+  common::ChannelOptions o;
+  o.max_receive_bytes = common::kMaxBuildEventBytes;
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                   common::MakeChannel(url, o));
   if (!channel->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {
     return absl::UnavailableError(
         absl::StrCat("cannot reach the farm at ", url, " (no answer within ",
@@ -109,8 +105,7 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   fv::BuildRequest req;
   for (const std::string& dir : b.dirs) {
     std::string path = Absolute(dir);
-    absl::StatusOr<cache::UploadedTree> up =
-        cache::UploadDirectory(path, cas);
+    absl::StatusOr<cache::UploadedTree> up = cache::UploadDirectory(path, cas);
     if (!up.ok()) {
       *io.err << "pbrx build-images: " << dir
               << ": cannot upload: " << up.status().message() << "\n";
@@ -340,7 +335,7 @@ int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
     *io.err << "pbrx farm: give --farm grpc://HOST:PORT or set PBRX_FARM\n";
     return 2;
   }
-  if (!cache::ChannelTarget(farm).ok()) {
+  if (!common::ChannelTarget(farm).ok()) {
     *io.err << "pbrx farm: --farm " << farm << ": expected grpc://HOST:PORT\n";
     return 2;
   }

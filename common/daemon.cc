@@ -36,12 +36,12 @@ std::string HostOf(absl::string_view address) {
 
 absl::StatusOr<GrpcEndpoint> StartGrpcServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
-    int max_message_bytes) {
+    int max_receive_bytes, int max_send_bytes) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(max_message_bytes);
-  builder.SetMaxSendMessageSize(max_message_bytes);
+  builder.SetMaxReceiveMessageSize(max_receive_bytes);
+  builder.SetMaxSendMessageSize(max_send_bytes);
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
   for (grpc::Service* s : services) builder.RegisterService(s);

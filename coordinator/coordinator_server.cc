@@ -9,6 +9,7 @@
 #include "cache/capabilities_service.h"
 #include "cache/cas_service.h"
 #include "common/daemon.h"
+#include "common/grpc_channel.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "coordinator/build_service.h"
@@ -89,7 +90,8 @@ struct CoordinatorServer::Services {
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
     const CoordinatorServerOptions& options, common::Clock* clock) {
-  ASSIGN_OR_RETURN(std::string target, cache::ChannelTarget(options.cache));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                   common::MakeChannel(options.cache));
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
   s->options_ = options;
   s->clock_ = clock;
@@ -97,11 +99,6 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
   s->metrics_ = std::make_unique<CoordinatorMetrics>(*s->registry_);
   s->scheduler_ =
       std::make_unique<Scheduler>(clock, options.scheduler, s->metrics_.get());
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  auto channel = grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args);
   cache::GrpcCacheOptions co;
   s->cas_ = std::make_unique<cache::GrpcBlobStore>(channel, co);
   s->ac_ = std::make_unique<cache::GrpcActionCache>(channel, co);
@@ -144,7 +141,7 @@ absl::Status CoordinatorServer::Start() {
                         services_->ac.get(), services_->bytestream.get(),
                         services_->execution.get(), services_->worker.get(),
                         services_->status.get(), services_->build.get()},
-                       kMaxMessageBytes));
+                       kMaxMessageBytes, common::kMaxBuildEventBytes));
   server_ = std::move(endpoint.server);
   address_ = endpoint.address;
   if (!options_.metrics_listen.empty()) {

@@ -28,15 +28,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cache/grpc_cache_client.h"
-#include "common/version.h"
 #include "common/base/debian_base.h"
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/flag_parser.h"
+#include "common/grpc_channel.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/step_tool.h"
 #include "common/step_tool_runner.h"
+#include "common/version.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
 #include "executor/executor_metrics.h"
@@ -183,14 +184,15 @@ int main(int argc, char** argv) {
   absl::StatusOr<pbrx::executor::SandboxIds> ids =
       pbrx::executor::ParseSandboxIds(id_range);
   if (parsed.ok() && !ids.ok()) parsed = ids.status();
-  absl::StatusOr<std::string> coordinator_target =
-      pbrx::cache::ChannelTarget(coordinator);
-  absl::StatusOr<std::string> cache_target = pbrx::cache::ChannelTarget(cache);
-  if (parsed.ok() && !coordinator_target.ok())
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> coordinator_channel =
+      pbrx::common::MakeChannel(coordinator);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> cache_channel =
+      pbrx::common::MakeChannel(cache);
+  if (parsed.ok() && !coordinator_channel.ok())
     parsed =
-        pbrx::common::Annotate(coordinator_target.status(), "--coordinator");
-  if (parsed.ok() && !cache_target.ok())
-    parsed = pbrx::common::Annotate(cache_target.status(), "--cache");
+        pbrx::common::Annotate(coordinator_channel.status(), "--coordinator");
+  if (parsed.ok() && !cache_channel.ok())
+    parsed = pbrx::common::Annotate(cache_channel.status(), "--cache");
   if (!parsed.ok()) {
     std::fprintf(stderr, "pbrx-executor: %s (see --help)\n",
                  std::string(parsed.message()).c_str());
@@ -210,14 +212,9 @@ int main(int argc, char** argv) {
   // Private, ours, and without the run dirs a previous process left.
   if (absl::Status s = pbrx::executor::PrepareWorkDir(work_dir); !s.ok())
     return Fail(std::string(s.message()));
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(5 << 20);
-  args.SetMaxSendMessageSize(5 << 20);
-  auto cache_channel = grpc::CreateCustomChannel(
-      *cache_target, grpc::InsecureChannelCredentials(), args);
   pbrx::cache::GrpcCacheOptions co;
-  pbrx::cache::GrpcBlobStore cas(cache_channel, co);
-  pbrx::cache::GrpcActionCache ac(cache_channel, co);
+  pbrx::cache::GrpcBlobStore cas(*cache_channel, co);
+  pbrx::cache::GrpcActionCache ac(*cache_channel, co);
   if (absl::Status s = pbrx::executor::CheckSandboxIdsUnused(*ids); !s.ok())
     return Fail(std::string(s.message()));
   pbrx::executor::LayerLimits layer_limits;
@@ -240,8 +237,9 @@ int main(int argc, char** argv) {
     bo.egress.denied.push_back(cidr);
   }
   // The farm's own hosts are never an egress destination.
-  for (const std::string* target : {&*coordinator_target, &*cache_target}) {
-    for (const std::string& a : pbrx::executor::ResolveIpv4(*target))
+  for (const std::string* url : {&coordinator, &cache}) {
+    for (const std::string& a :
+         pbrx::executor::ResolveIpv4(pbrx::common::ChannelTarget(*url).value()))
       bo.egress.denied.push_back(a);
   }
   if (egress && egress_isolation) {
@@ -302,10 +300,7 @@ int main(int argc, char** argv) {
   wo.name = name;
   wo.properties = properties;
   wo.slots = static_cast<int>(slots);
-  pbrx::executor::WorkerClient client(
-      grpc::CreateCustomChannel(*coordinator_target,
-                                grpc::InsecureChannelCredentials(), args),
-      &runner, wo);
+  pbrx::executor::WorkerClient client(*coordinator_channel, &runner, wo);
   pbrx::common::LogInfo(
       "pbrx-executor ", pbrx::kVersion, " ", name, ": ", slots,
       " slot(s), coordinator ", coordinator, ", cache ", cache, ", work dir ",

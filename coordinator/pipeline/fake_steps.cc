@@ -1,5 +1,6 @@
 #include "coordinator/pipeline/fake_steps.h"
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -12,6 +13,7 @@
 #include "common/project/project.h"
 #include "common/project/python_names.h"
 #include "common/status_macros.h"
+#include "common/step_tool.h"
 #include "common/wheel/wheel_metadata.h"
 #include "tests/zip_writer.h"
 
@@ -181,7 +183,27 @@ absl::Status Resolve(cache::BlobStore& cas, const Digest& input_root,
       absl::StrCat("{\"install\": [", absl::StrJoin(items, ","), "]}"));
 }
 
+bool Has(const std::vector<std::string>& argv, const std::string& arg) {
+  return std::find(argv.begin(), argv.end(), arg) != argv.end();
+}
+
 }  // namespace
+
+std::string FakeSteps::KindOf(const Call& c) {
+  const std::vector<std::string>& a = c.argv;
+  if (Has(a, common::kStepToolMarker))
+    return Has(a, "debian-base") ? "base" : "python-layer";
+  if (Has(a, "compileall")) return "bytecode";
+  if (Has(a, "--dry-run")) return "resolve";
+  if (Has(a, "wheel-build")) return "wheel-build";
+  if (Has(a, "/work/src")) return "project-wheel";
+  auto capture = c.platform.find("capture");
+  if (capture != c.platform.end() && capture->second == "rootfs-diff")
+    return "distro-layer";
+  if (a.size() == 3 && a[1] == "-c") return "base-probe";
+  if (a.size() == 6 && a[1] == "-c") return "fetch";
+  return "";
+}
 
 void FakeSteps::Fail(const std::string& kind, int exit_code,
                      const std::string& log) {
@@ -209,10 +231,10 @@ absl::StatusOr<common::ActionOutcome> FakeSteps::Run(
   if (!command.ParseFromString(command_bytes))
     return absl::InvalidArgumentError("not a Command");
   Call call;
-  call.kind = options.kind;
   call.argv.assign(command.arguments().begin(), command.arguments().end());
   for (const auto& p : action.platform().properties())
     call.platform[p.name()] = p.value();
+  call.kind = options.kind.empty() ? KindOf(call) : options.kind;
   ASSIGN_OR_RETURN(call.input_root,
                    Digest::FromProto(action.input_root_digest()));
 
@@ -221,14 +243,14 @@ absl::StatusOr<common::ActionOutcome> FakeSteps::Run(
   std::pair<int, std::string> failure = {0, ""};
   {
     absl::MutexLock lock(&mu_);
-    auto f = failures_.find(options.kind);
+    auto f = failures_.find(call.kind);
     if (f != failures_.end()) failure = f->second;
   }
   if (failure.first != 0) {
     out.result.set_exit_code(failure.first);
     log = failure.second;
   } else {
-    RETURN_IF_ERROR(Answer(options.kind, call, &out.result, &log));
+    RETURN_IF_ERROR(Answer(call.kind, call, &out.result, &log));
     if (!log.empty()) {
       out.result.clear_output_files();
       out.result.set_exit_code(1);

@@ -16,7 +16,9 @@
 //   fetch: the file; wheel-build: a wheel named after the sdist, in out/;
 //   python-layer: layer.tar.gz + layer.diff_id.
 // A layer's bytes are derived from its Action, so distinct steps make
-// distinct layers and the same step the same one. Thread-safe.
+// distinct layers and the same step the same one. The kind is the
+// caller's (ExecuteOptions.kind), else read from the command (a farm lease
+// carries none). Thread-safe.
 #ifndef PBRX_COORDINATOR_PIPELINE_FAKE_STEPS_H_
 #define PBRX_COORDINATOR_PIPELINE_FAKE_STEPS_H_
 
@@ -53,6 +55,10 @@ class FakeSteps : public common::ActionExecutor {
 
   // The steps answered so far, in order.
   std::vector<Call> Calls();
+
+  // The step kind `call`'s command is ("" if none): what answers a lease,
+  // which carries no kind.
+  static std::string KindOf(const Call& call);
 
   absl::StatusOr<common::ActionOutcome> Run(
       const common::Digest& action_digest,
