@@ -1,6 +1,8 @@
 #include "cache/action_cache_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "cache/resource_name.h"
+#include "common/authorizer.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 
@@ -8,14 +10,29 @@ namespace pbrx::cache {
 
 namespace re = build::bazel::remote::execution::v2;
 
+Digest ActionCacheKey(absl::string_view instance_name, const Digest& action) {
+  if (instance_name.empty()) return action;
+  return Digest::Of(absl::StrCat("pbrx action cache key\n", instance_name, "\n",
+                                 action.ToString()));
+}
+
 grpc::Status ActionCacheService::GetActionResult(
-    grpc::ServerContext*, const re::GetActionResultRequest* request,
+    grpc::ServerContext* context, const re::GetActionResultRequest* request,
     re::ActionResult* response) {
+  if (grpc::Status denied = common::Authorize(
+          options_.authorizer, *context, common::Permission::kRead,
+          "ActionCache.GetActionResult", request->instance_name());
+      !denied.ok()) {
+    metrics_->RecordRequest("GetActionResult",
+                            common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     absl::StatusOr<Digest> action = Digest::FromProto(request->action_digest());
     if (!action.ok()) return common::Annotate(action.status(), "action_digest");
-    absl::StatusOr<ActionResult> result = cache_->Get(*action);
+    absl::StatusOr<ActionResult> result =
+        cache_->Get(ActionCacheKey(request->instance_name(), *action));
     if (result.status().code() == absl::StatusCode::kNotFound) {
       metrics_->RecordActionCacheLookup(false);
     } else if (result.ok()) {
@@ -30,8 +47,16 @@ grpc::Status ActionCacheService::GetActionResult(
 }
 
 grpc::Status ActionCacheService::UpdateActionResult(
-    grpc::ServerContext*, const re::UpdateActionResultRequest* request,
+    grpc::ServerContext* context, const re::UpdateActionResultRequest* request,
     re::ActionResult* response) {
+  if (grpc::Status denied = common::Authorize(
+          options_.authorizer, *context, common::Permission::kAcWrite,
+          "ActionCache.UpdateActionResult", request->instance_name());
+      !denied.ok()) {
+    metrics_->RecordRequest("UpdateActionResult",
+                            common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   auto run = [&]() -> absl::Status {
     if (!options_.allow_updates) {
       return absl::PermissionDeniedError(
@@ -40,7 +65,9 @@ grpc::Status ActionCacheService::UpdateActionResult(
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     absl::StatusOr<Digest> action = Digest::FromProto(request->action_digest());
     if (!action.ok()) return common::Annotate(action.status(), "action_digest");
-    RETURN_IF_ERROR(cache_->Update(*action, request->action_result()));
+    RETURN_IF_ERROR(
+        cache_->Update(ActionCacheKey(request->instance_name(), *action),
+                       request->action_result()));
     *response = request->action_result();
     return absl::OkStatus();
   };

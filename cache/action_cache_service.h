@@ -6,10 +6,21 @@
 #include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
 #include "cache/action_cache.h"
 #include "cache/cache_metrics.h"
+#include "common/authorizer.h"
 
 namespace pbrx::cache {
 
+// The Action Cache key of `action` under `instance_name`: the digest itself
+// for the default instance "", else a digest derived from both. Entries
+// written under one instance name are invisible under another, so tenants
+// scoped by --auth-tokens prefixes can neither read nor poison each other's
+// results. (Executed actions are recorded under the digest itself by the
+// coordinator, which only trusted executors' results reach.)
+Digest ActionCacheKey(absl::string_view instance_name, const Digest& action);
+
 struct ActionCacheServiceOptions {
+  // Who may call what (common/authorizer.h); nullptr: everyone.
+  const common::Authorizer* authorizer = nullptr;
   // When false, UpdateActionResult is refused with PERMISSION_DENIED (a
   // read-only cache for clients; executors write through another path).
   bool allow_updates = true;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/resource_name.h"
+#include "common/authorizer.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 
@@ -17,6 +18,13 @@ using google::bytestream::WriteResponse;
 grpc::Status ByteStreamService::Read(grpc::ServerContext* context,
                                      const ReadRequest* request,
                                      grpc::ServerWriter<ReadResponse>* writer) {
+  if (grpc::Status denied =
+          common::Authorize(options_.authorizer, *context,
+                            common::Permission::kRead, "ByteStream.Read");
+      !denied.ok()) {
+    metrics_->RecordRequest("Read", common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   absl::Status status = DoRead(context, *request, writer);
   metrics_->RecordRequest("Read", status.code());
   return common::ToGrpcStatus(status);
@@ -54,6 +62,13 @@ absl::Status ByteStreamService::DoRead(
 grpc::Status ByteStreamService::Write(grpc::ServerContext* context,
                                       grpc::ServerReader<WriteRequest>* reader,
                                       WriteResponse* response) {
+  if (grpc::Status denied =
+          common::Authorize(options_.authorizer, *context,
+                            common::Permission::kCasWrite, "ByteStream.Write");
+      !denied.ok()) {
+    metrics_->RecordRequest("Write", common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   absl::Status status = DoWrite(context, reader, response);
   metrics_->RecordRequest("Write", status.code());
   return common::ToGrpcStatus(status);
@@ -201,8 +216,16 @@ absl::Status ByteStreamService::DoWrite(
 }
 
 grpc::Status ByteStreamService::QueryWriteStatus(
-    grpc::ServerContext*, const QueryWriteStatusRequest* request,
+    grpc::ServerContext* context, const QueryWriteStatusRequest* request,
     QueryWriteStatusResponse* response) {
+  if (grpc::Status denied = common::Authorize(options_.authorizer, *context,
+                                              common::Permission::kCasWrite,
+                                              "ByteStream.QueryWriteStatus");
+      !denied.ok()) {
+    metrics_->RecordRequest("QueryWriteStatus",
+                            common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   auto run = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(ResourceName name,
                      ParseWriteResourceName(request->resource_name()));

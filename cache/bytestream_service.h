@@ -17,12 +17,15 @@
 #include "absl/synchronization/mutex.h"
 #include "cache/blob_store.h"
 #include "cache/cache_metrics.h"
+#include "common/authorizer.h"
 #include "common/clock.h"
 #include "google/bytestream/bytestream.grpc.pb.h"
 
 namespace pbrx::cache {
 
 struct ByteStreamServiceOptions {
+  // Who may call what (common/authorizer.h); nullptr: everyone.
+  const common::Authorizer* authorizer = nullptr;
   int max_idle_uploads = 64;
   absl::Duration upload_idle_timeout = absl::Minutes(10);
 };

@@ -44,6 +44,9 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
   if (options.data_dir.empty())
     return absl::InvalidArgumentError("--data-dir is required");
   std::unique_ptr<CacheServer> server(new CacheServer(options, clock));
+  ASSIGN_OR_RETURN(server->endpoint_,
+                   common::SecureEndpoint(options.listen, options.security));
+  const common::Authorizer* auth = server->endpoint_.authorizer.get();
   server->registry_ = std::make_shared<prometheus::Registry>();
   server->metrics_ = std::make_unique<CacheMetrics>(*server->registry_);
 
@@ -66,19 +69,23 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
       server->raw_action_cache_.get(), server->blob_store_.get());
 
   CapabilitiesOptions caps;
+  caps.authorizer = auth;
   caps.max_batch_total_size_bytes = options.max_batch_total_size_bytes;
   server->capabilities_service_ =
       std::make_unique<CapabilitiesService>(caps, server->metrics_.get());
   CasServiceOptions cas;
+  cas.authorizer = auth;
   cas.max_batch_total_size_bytes = options.max_batch_total_size_bytes;
   server->cas_service_ = std::make_unique<CasService>(
       server->blob_store_.get(), server->metrics_.get(), cas);
+  ActionCacheServiceOptions ac;
+  ac.authorizer = auth;
   server->action_cache_service_ = std::make_unique<ActionCacheService>(
-      server->action_cache_.get(), server->metrics_.get(),
-      ActionCacheServiceOptions{});
+      server->action_cache_.get(), server->metrics_.get(), ac);
+  ByteStreamServiceOptions bs;
+  bs.authorizer = auth;
   server->bytestream_service_ = std::make_unique<ByteStreamService>(
-      server->blob_store_.get(), server->metrics_.get(), clock,
-      ByteStreamServiceOptions{});
+      server->blob_store_.get(), server->metrics_.get(), clock, bs);
   return server;
 }
 
@@ -91,7 +98,7 @@ absl::Status CacheServer::Start() {
                        options_.listen,
                        {capabilities_service_.get(), cas_service_.get(),
                         action_cache_service_.get(), bytestream_service_.get()},
-                       max_message, max_message));
+                       max_message, max_message, endpoint_.credentials));
   server_ = std::move(endpoint.server);
   address_ = endpoint.address;
 

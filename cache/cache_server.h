@@ -22,6 +22,7 @@
 #include "cache/rocksdb_blob_store.h"
 #include "cache/rocksdb_storage.h"
 #include "common/clock.h"
+#include "common/server_security.h"
 #include "grpcpp/server.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
@@ -36,6 +37,8 @@ struct CacheServerOptions {
   std::string metrics_listen;  // empty = no metrics endpoint
   bool sync_writes = false;
   int64_t max_batch_total_size_bytes = 4 << 20;
+  // TLS, tokens and roles (common/server_security.h).
+  common::ServerSecurity security;
 };
 
 class CacheServer {
@@ -58,12 +61,15 @@ class CacheServer {
   void Shutdown(absl::Duration deadline);
 
   BlobStore& blob_store() { return *blob_store_; }
+  // How the endpoint is secured, e.g. "TLS, tokens from FILE".
+  const std::string& security() const { return endpoint_.description; }
 
  private:
   explicit CacheServer(const CacheServerOptions& options, common::Clock* clock);
 
   CacheServerOptions options_;
   common::Clock* clock_;
+  common::SecuredEndpoint endpoint_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<CacheMetrics> metrics_;
   std::unique_ptr<RocksDbStorage> storage_;

@@ -1,6 +1,7 @@
 #include "cache/capabilities_service.h"
 
 #include "cache/resource_name.h"
+#include "common/authorizer.h"
 #include "common/grpc_status.h"
 
 namespace pbrx::cache {
@@ -8,8 +9,16 @@ namespace pbrx::cache {
 namespace re = build::bazel::remote::execution::v2;
 
 grpc::Status CapabilitiesService::GetCapabilities(
-    grpc::ServerContext*, const re::GetCapabilitiesRequest* request,
+    grpc::ServerContext* context, const re::GetCapabilitiesRequest* request,
     re::ServerCapabilities* response) {
+  if (grpc::Status denied = common::Authorize(options_.authorizer, *context,
+                                              common::Permission::kRead,
+                                              "Capabilities.GetCapabilities");
+      !denied.ok()) {
+    metrics_->RecordRequest("GetCapabilities",
+                            common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   absl::Status status = ValidateInstanceName(request->instance_name());
   if (status.ok()) {
     auto* cache = response->mutable_cache_capabilities();

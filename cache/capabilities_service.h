@@ -7,10 +7,13 @@
 
 #include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
 #include "cache/cache_metrics.h"
+#include "common/authorizer.h"
 
 namespace pbrx::cache {
 
 struct CapabilitiesOptions {
+  // Who may call what (common/authorizer.h); nullptr: everyone.
+  const common::Authorizer* authorizer = nullptr;
   int64_t max_batch_total_size_bytes = 4 << 20;
   bool exec_enabled = false;
 };

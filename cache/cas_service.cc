@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cache/resource_name.h"
+#include "common/authorizer.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 #include "google/rpc/code.pb.h"
@@ -38,8 +39,16 @@ grpc::Status CasService::Finish(absl::string_view method,
 }
 
 grpc::Status CasService::FindMissingBlobs(
-    grpc::ServerContext*, const re::FindMissingBlobsRequest* request,
+    grpc::ServerContext* context, const re::FindMissingBlobsRequest* request,
     re::FindMissingBlobsResponse* response) {
+  if (grpc::Status denied = common::Authorize(
+          options_.authorizer, *context, common::Permission::kRead,
+          "ContentAddressableStorage.FindMissingBlobs");
+      !denied.ok()) {
+    metrics_->RecordRequest("FindMissingBlobs",
+                            common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     std::vector<Digest> digests;
@@ -58,8 +67,16 @@ grpc::Status CasService::FindMissingBlobs(
 }
 
 grpc::Status CasService::BatchUpdateBlobs(
-    grpc::ServerContext*, const re::BatchUpdateBlobsRequest* request,
+    grpc::ServerContext* context, const re::BatchUpdateBlobsRequest* request,
     re::BatchUpdateBlobsResponse* response) {
+  if (grpc::Status denied = common::Authorize(
+          options_.authorizer, *context, common::Permission::kCasWrite,
+          "ContentAddressableStorage.BatchUpdateBlobs");
+      !denied.ok()) {
+    metrics_->RecordRequest("BatchUpdateBlobs",
+                            common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     int64_t total = 0;
@@ -87,8 +104,16 @@ grpc::Status CasService::BatchUpdateBlobs(
 }
 
 grpc::Status CasService::BatchReadBlobs(
-    grpc::ServerContext*, const re::BatchReadBlobsRequest* request,
+    grpc::ServerContext* context, const re::BatchReadBlobsRequest* request,
     re::BatchReadBlobsResponse* response) {
+  if (grpc::Status denied = common::Authorize(
+          options_.authorizer, *context, common::Permission::kRead,
+          "ContentAddressableStorage.BatchReadBlobs");
+      !denied.ok()) {
+    metrics_->RecordRequest("BatchReadBlobs",
+                            common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     std::vector<Digest> digests;
@@ -124,6 +149,13 @@ grpc::Status CasService::BatchReadBlobs(
 grpc::Status CasService::GetTree(
     grpc::ServerContext* context, const re::GetTreeRequest* request,
     grpc::ServerWriter<re::GetTreeResponse>* writer) {
+  if (grpc::Status denied = common::Authorize(
+          options_.authorizer, *context, common::Permission::kRead,
+          "ContentAddressableStorage.GetTree");
+      !denied.ok()) {
+    metrics_->RecordRequest("GetTree", common::FromGrpcStatus(denied).code());
+    return denied;
+  }
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     absl::StatusOr<Digest> root = Digest::FromProto(request->root_digest());

@@ -7,10 +7,13 @@
 #include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
 #include "cache/blob_store.h"
 #include "cache/cache_metrics.h"
+#include "common/authorizer.h"
 
 namespace pbrx::cache {
 
 struct CasServiceOptions {
+  // Who may call what (common/authorizer.h); nullptr: everyone.
+  const common::Authorizer* authorizer = nullptr;
   // Upper bound on the sum of blob sizes in one batch request or reply.
   int64_t max_batch_total_size_bytes = 4 << 20;
   // Directories per GetTree reply page when the client asks for none.

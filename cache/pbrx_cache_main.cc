@@ -12,11 +12,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/cache_server.h"
-#include "common/version.h"
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/flag_parser.h"
 #include "common/logging.h"
+#include "common/server_security.h"
+#include "common/version.h"
 
 int main(int argc, char** argv) {
   pbrx::cache::CacheServerOptions options;
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
       "fsync every commit (survive machine crashes, not only process crashes)");
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
+  pbrx::common::AddServerSecurityFlags(flags, &options.security);
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
   flags.AddBool("version", &version, "print the version and exit");
   flags.Require("data-dir");
@@ -74,8 +76,8 @@ int main(int argc, char** argv) {
       "pbrx-cache", signals, pbrx::cache::CacheServer::Create(options, &clock),
       shutdown_grace, [&](pbrx::cache::CacheServer& s) {
         return absl::StrCat(
-            "pbrx-cache ", pbrx::kVersion, " serving on ", s.address(),
-            " with data in ", options.data_dir,
+            "pbrx-cache ", pbrx::kVersion, " serving on ", s.address(), " (",
+            s.security(), ")", " with data in ", options.data_dir,
             s.metrics_address().empty()
                 ? std::string()
                 : absl::StrCat(", metrics on http://", s.metrics_address(),

@@ -52,7 +52,9 @@ constexpr char kUsage[] =
     "[--output oci:DIR] [--find-links DIR] [--index-url URL] "
     "[--extra-index-url URL]... [--trusted-host HOST]... "
     "[--constraint FILE]... "
-    "[--cache-dir DIR] [--jobs N] [--farm grpc://HOST:PORT] [--json] "
+    "[--cache-dir DIR] [--jobs N] [--farm grpc[s]://HOST:PORT] "
+    "[--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--token-file FILE] "
+    "[--json] "
     "[--action-memory SIZE] [--action-pids N] [--action-timeout-max D] "
     "[--action-tmp-size SIZE] [--allow-no-cgroups] "
     "[--sandbox-id-range FIRST:COUNT] [DIR...]\n";
@@ -125,6 +127,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   bool json = false;
   std::string farm;
   if (const char* env = std::getenv("PBRX_FARM")) farm = env;
+  FarmCredentials credentials;
+  std::string credentials_flag;  // the first of them given
   bool jobs_given = false;
   // Step limits of embedded mode: pbrx-executor's flags and defaults.
   executor::ActionRunnerOptions ro;
@@ -168,7 +172,12 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     } else if (a == "--cache-dir") {
       if (!take(&cache_dir)) return UsageError(io, "--cache-dir needs a value");
     } else if (a == "--farm") {
-      if (!take(&farm)) return UsageError(io, "--farm needs grpc://HOST:PORT");
+      if (!take(&farm))
+        return UsageError(io, "--farm needs grpc[s]://HOST:PORT");
+    } else if (std::string error;
+               TakeCredentialFlag(cursor, &credentials, &error)) {
+      if (!error.empty()) return UsageError(io, error);
+      credentials_flag = a;
     } else if (a == "--constraint" || a == "-c") {
       if (!take(&v)) return UsageError(io, a + " needs a file");
       options.constraints.push_back(v);
@@ -260,11 +269,17 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
                               " applies to embedded mode; a farm's executors "
                               "set their own limits");
   }
+  if (farm.empty() && !credentials_flag.empty())
+    return UsageError(io, credentials_flag + " applies to --farm");
   if (!farm.empty()) {
-    if (!common::ChannelTarget(farm).ok())
-      return UsageError(io, "--farm " + farm + ": expected grpc://HOST:PORT");
+    if (!common::ChannelTarget(farm).ok()) {
+      return UsageError(io, "--farm " + farm +
+                                ": expected grpc://HOST:PORT or "
+                                "grpcs://HOST:PORT");
+    }
     FarmBuild fb;
     fb.farm = farm;
+    fb.credentials = credentials;
     fb.dirs = dirs;
     fb.options = options;
     fb.json = json;

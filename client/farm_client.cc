@@ -31,10 +31,18 @@ namespace fv = pbrx::farm::v1;
 using common::Digest;
 
 // A channel to the farm, or a one-line reason why there is none.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& url,
-                                                       absl::Duration timeout) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(
+    const std::string& url, const FarmCredentials& credentials,
+    absl::Duration timeout) {
   common::ChannelOptions o;
   o.max_receive_bytes = common::kMaxBuildEventBytes;
+  o.tls = credentials.tls;
+  if (!credentials.token_file.empty()) {
+    ASSIGN_OR_RETURN(
+        o.token, common::ReadTokenFile("--token-file", credentials.token_file));
+  } else if (const char* env = std::getenv("PBRX_TOKEN")) {
+    o.token = env;
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                    common::MakeChannel(url, o));
   if (!channel->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {
@@ -43,6 +51,12 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& url,
                      absl::FormatDuration(timeout), ")"));
   }
   return channel;
+}
+
+// Bad TLS or token files are the user's flags (2); else the farm is
+// unreachable (3).
+int ConnectExitCode(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 3;
 }
 
 absl::StatusOr<Digest> DigestOfJson(const google::protobuf::Struct& s) {
@@ -95,11 +109,24 @@ absl::Status FetchImage(cache::BlobStore& cas, common::oci::OciLayout& layout,
 
 }  // namespace
 
+bool TakeCredentialFlag(ArgCursor& cursor, FarmCredentials* c,
+                        std::string* error) {
+  const std::string& n = cursor.name();
+  std::string* target = n == "--tls-ca"       ? &c->tls.ca_file
+                        : n == "--tls-cert"   ? &c->tls.cert_file
+                        : n == "--tls-key"    ? &c->tls.key_file
+                        : n == "--token-file" ? &c->token_file
+                                              : nullptr;
+  if (target == nullptr) return false;
+  if (!cursor.Value(target)) *error = n + " needs a file";
+  return true;
+}
+
 int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
-  auto channel = Connect(b.farm, b.connect_timeout);
+  auto channel = Connect(b.farm, b.credentials, b.connect_timeout);
   if (!channel.ok()) {
     *io.err << "pbrx build-images: " << channel.status().message() << "\n";
-    return 3;
+    return ConnectExitCode(channel.status());
   }
   cache::GrpcBlobStore cas(*channel, cache::GrpcCacheOptions{});
   fv::BuildRequest req;
@@ -307,7 +334,8 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
 
 int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
   const char* usage =
-      "usage: pbrx farm status [--farm grpc://HOST:PORT] [--json]\n";
+      "usage: pbrx farm status [--farm grpc[s]://HOST:PORT] [--tls-ca FILE] "
+      "[--tls-cert FILE --tls-key FILE] [--token-file FILE] [--json]\n";
   std::string farm;
   bool json = false;
   if (const char* env = std::getenv("PBRX_FARM")) farm = env;
@@ -319,30 +347,42 @@ int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
     *io.err << "pbrx farm: unknown subcommand " << args[0] << "\n" << usage;
     return 2;
   }
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--farm" && i + 1 < args.size()) {
-      farm = args[++i];
-    } else if (absl::StartsWith(args[i], "--farm=")) {
-      farm = args[i].substr(7);
-    } else if (args[i] == "--json") {
+  FarmCredentials credentials;
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  ArgCursor cursor(rest);  // keeps a reference
+  while (cursor.Next()) {
+    std::string error;
+    if (TakeCredentialFlag(cursor, &credentials, &error)) {
+      if (error.empty()) continue;
+      *io.err << "pbrx farm: " << error << "\n" << usage;
+      return 2;
+    }
+    if (cursor.name() == "--farm") {
+      if (!cursor.Value(&farm)) {
+        *io.err << "pbrx farm: --farm needs grpc[s]://HOST:PORT\n" << usage;
+        return 2;
+      }
+    } else if (cursor.raw() == "--json") {
       json = true;
     } else {
-      *io.err << "pbrx farm: unexpected argument " << args[i] << "\n" << usage;
+      *io.err << "pbrx farm: unexpected argument " << cursor.raw() << "\n"
+              << usage;
       return 2;
     }
   }
   if (farm.empty()) {
-    *io.err << "pbrx farm: give --farm grpc://HOST:PORT or set PBRX_FARM\n";
+    *io.err << "pbrx farm: give --farm grpc[s]://HOST:PORT or set PBRX_FARM\n";
     return 2;
   }
   if (!common::ChannelTarget(farm).ok()) {
-    *io.err << "pbrx farm: --farm " << farm << ": expected grpc://HOST:PORT\n";
+    *io.err << "pbrx farm: --farm " << farm
+            << ": expected grpc://HOST:PORT or grpcs://HOST:PORT\n";
     return 2;
   }
-  auto channel = Connect(farm, absl::Seconds(10));
+  auto channel = Connect(farm, credentials, absl::Seconds(10));
   if (!channel.ok()) {
     *io.err << "pbrx farm: " << channel.status().message() << "\n";
-    return 3;
+    return ConnectExitCode(channel.status());
   }
   auto stub = fv::FarmStatus::NewStub(*channel);
   grpc::ClientContext ctx;

@@ -18,13 +18,28 @@
 #include <string>
 #include <vector>
 
+#include "client/arg_cursor.h"
 #include "client/build_images_command.h"
+#include "common/tls.h"
 #include "coordinator/image_pipeline.h"
 
 namespace pbrx::client {
 
+// How the CLI authenticates to the farm: --tls-ca, --tls-cert, --tls-key
+// (grpcs:// URLs) and --token-file, else the PBRX_TOKEN variable.
+struct FarmCredentials {
+  common::ClientTls tls;
+  std::string token_file;
+};
+
+// If the cursor is at one of the credential flags, takes its value into
+// `c` and returns true (*error says what is missing when the value is).
+bool TakeCredentialFlag(ArgCursor& cursor, FarmCredentials* c,
+                        std::string* error);
+
 struct FarmBuild {
-  std::string farm;                   // grpc://HOST:PORT
+  std::string farm;  // grpc:// or grpcs://HOST:PORT
+  FarmCredentials credentials;
   std::vector<std::string> dirs;      // as the user named them
   coordinator::BuildOptions options;  // output_layout, base, ... resolved
   bool json = false;

@@ -36,10 +36,14 @@ std::string HostOf(absl::string_view address) {
 
 absl::StatusOr<GrpcEndpoint> StartGrpcServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
-    int max_receive_bytes, int max_send_bytes) {
+    int max_receive_bytes, int max_send_bytes,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(
+      listen,
+      credentials != nullptr ? credentials : grpc::InsecureServerCredentials(),
+      &port);
   builder.SetMaxReceiveMessageSize(max_receive_bytes);
   builder.SetMaxSendMessageSize(max_send_bytes);
   builder.SetSyncServerOption(

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/logging.h"
 #include "grpcpp/impl/codegen/service_type.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "prometheus/exposer.h"
 
@@ -44,11 +45,13 @@ struct GrpcEndpoint {
 // Builds and starts an insecure gRPC server on `listen` (port 0 allowed)
 // with `services`, messages up to `max_receive_bytes` in and
 // `max_send_bytes` out, and idle sync threads waking every 200 ms (which
-// bounds a graceful shutdown's wait). UNAVAILABLE naming the address when
+// bounds a graceful shutdown's wait), secured by `credentials` (nullptr:
+// plaintext; common/server_security.h). UNAVAILABLE naming the address when
 // it cannot bind.
 absl::StatusOr<GrpcEndpoint> StartGrpcServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
-    int max_receive_bytes, int max_send_bytes);
+    int max_receive_bytes, int max_send_bytes,
+    std::shared_ptr<grpc::ServerCredentials> credentials);
 
 // The life of a daemon after its server is created: on a creation or
 // start error prints "PROGRAM: message" and returns 2 (INVALID_ARGUMENT

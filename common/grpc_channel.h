@@ -1,7 +1,7 @@
 // Every gRPC client channel pbrx opens (the CLI to the farm, the
 // coordinator and executors to the cache, executors to the coordinator) is
-// made here, so what a channel is (URL forms, message size limits,
-// keepalive) is decided in one place.
+// made here, so what a channel is (URL forms, TLS, the bearer token,
+// message size limits, keepalive) is decided in one place.
 #ifndef PBRX_COMMON_GRPC_CHANNEL_H_
 #define PBRX_COMMON_GRPC_CHANNEL_H_
 
@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/tls.h"
 #include "grpcpp/channel.h"
 
 namespace pbrx::common {
@@ -26,16 +27,32 @@ struct ChannelOptions {
   // HTTP/2 pings on an idle connection (zero: none), so a peer that
   // vanished is noticed.
   absl::Duration keepalive = absl::Seconds(30);
+  // For grpcs:// URLs (a grpc:// URL with any of these set is refused).
+  ClientTls tls;
+  // Sent as "authorization: Bearer TOKEN" on every call ("" = none).
+  std::string token;
 };
 
-// Turns "grpc://HOST:PORT" or "HOST:PORT" (a trailing '/' allowed) into a
-// channel target. INVALID_ARGUMENT "URL: expected grpc://HOST:PORT" for
-// other schemes, a missing port or a path.
+// Turns "grpc://HOST:PORT", "grpcs://HOST:PORT" or "HOST:PORT" (a trailing
+// '/' allowed) into a channel target. INVALID_ARGUMENT "URL: expected
+// grpc://HOST:PORT or grpcs://HOST:PORT" for other schemes, a missing port
+// or a path.
 absl::StatusOr<std::string> ChannelTarget(const std::string& url);
 
-// A channel to `url` (connected lazily). INVALID_ARGUMENT as above.
+// Whether `url` asks for TLS (grpcs://).
+bool IsTlsUrl(const std::string& url);
+
+// A channel to `url` (connected lazily). INVALID_ARGUMENT as above, for
+// TLS files given with a plaintext URL, and for bad TLS files (naming the
+// flag); a token with characters a header cannot carry.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const std::string& url, const ChannelOptions& options = {});
+
+// Reads a bearer token from `file` (its first line, whitespace trimmed;
+// `flag` names it in errors): INVALID_ARGUMENT when unreadable, empty or
+// holding characters other than visible ASCII.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& flag,
+                                          const std::string& file);
 
 }  // namespace pbrx::common
 

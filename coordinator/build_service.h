@@ -13,6 +13,7 @@
 
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
+#include "common/authorizer.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/image_pipeline.h"
 #include "coordinator/scheduler.h"
@@ -21,6 +22,8 @@
 namespace pbrx::coordinator {
 
 struct BuildServiceOptions {
+  // Who may call what (common/authorizer.h); nullptr: everyone.
+  const common::Authorizer* authorizer = nullptr;
   int max_parallel_projects = 8;
 };
 

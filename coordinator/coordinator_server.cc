@@ -31,14 +31,23 @@ constexpr int kMaxMessageBytes = 5 << 20;
 class StatusService final : public fv::FarmStatus::Service {
  public:
   StatusService(Scheduler* scheduler, CoordinatorMetrics* metrics,
-                common::Clock* clock, std::string cache)
+                common::Clock* clock, std::string cache,
+                const common::Authorizer* authorizer)
       : scheduler_(scheduler),
         metrics_(metrics),
         clock_(clock),
-        cache_(std::move(cache)) {}
+        cache_(std::move(cache)),
+        authorizer_(authorizer) {}
 
-  grpc::Status GetStatus(grpc::ServerContext*, const fv::GetStatusRequest*,
+  grpc::Status GetStatus(grpc::ServerContext* context,
+                         const fv::GetStatusRequest*,
                          fv::GetStatusResponse* out) override {
+    if (grpc::Status denied =
+            common::Authorize(authorizer_, *context, common::Permission::kRead,
+                              "FarmStatus.GetStatus");
+        !denied.ok()) {
+      return denied;
+    }
     SchedulerStats s = scheduler_->Stats();
     for (const WorkerInfo& w : s.workers) {
       fv::ExecutorStatus* e = out->add_executors();
@@ -72,6 +81,7 @@ class StatusService final : public fv::FarmStatus::Service {
   CoordinatorMetrics* metrics_;
   common::Clock* clock_;
   std::string cache_;
+  const common::Authorizer* authorizer_;
 };
 
 }  // namespace
@@ -90,9 +100,15 @@ struct CoordinatorServer::Services {
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
     const CoordinatorServerOptions& options, common::Clock* clock) {
+  common::ChannelOptions channel_options;
+  channel_options.tls = options.cache_tls;
+  channel_options.token = options.cache_token;
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
-                   common::MakeChannel(options.cache));
+                   common::MakeChannel(options.cache, channel_options));
   std::unique_ptr<CoordinatorServer> s(new CoordinatorServer());
+  ASSIGN_OR_RETURN(s->endpoint_,
+                   common::SecureEndpoint(options.listen, options.security));
+  const common::Authorizer* auth = s->endpoint_.authorizer.get();
   s->options_ = options;
   s->clock_ = clock;
   s->registry_ = std::make_shared<prometheus::Registry>();
@@ -107,25 +123,32 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
   sv->proxy_metrics = std::make_unique<cache::CacheMetrics>(
       *s->registry_, "pbrx_coordinator_cache");
   cache::CapabilitiesOptions caps;
+  caps.authorizer = auth;
   caps.exec_enabled = true;
   sv->capabilities = std::make_unique<cache::CapabilitiesService>(
       caps, sv->proxy_metrics.get());
-  sv->cas = std::make_unique<cache::CasService>(
-      s->cas_.get(), sv->proxy_metrics.get(), cache::CasServiceOptions{});
+  cache::CasServiceOptions cas;
+  cas.authorizer = auth;
+  sv->cas = std::make_unique<cache::CasService>(s->cas_.get(),
+                                                sv->proxy_metrics.get(), cas);
+  cache::ActionCacheServiceOptions ac;
+  ac.authorizer = auth;
   sv->ac = std::make_unique<cache::ActionCacheService>(
-      s->ac_.get(), sv->proxy_metrics.get(),
-      cache::ActionCacheServiceOptions{});
+      s->ac_.get(), sv->proxy_metrics.get(), ac);
+  cache::ByteStreamServiceOptions bs;
+  bs.authorizer = auth;
   sv->bytestream = std::make_unique<cache::ByteStreamService>(
-      s->cas_.get(), sv->proxy_metrics.get(), clock,
-      cache::ByteStreamServiceOptions{});
+      s->cas_.get(), sv->proxy_metrics.get(), clock, bs);
   sv->execution = std::make_unique<ExecutionService>(
-      s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get());
+      s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get(),
+      absl::Seconds(30), auth);
   sv->worker = std::make_unique<WorkerService>(
       s->scheduler_.get(), s->cas_.get(), s->ac_.get(),
-      options.scheduler.heartbeat_interval);
+      options.scheduler.heartbeat_interval, auth);
   sv->status = std::make_unique<StatusService>(
-      s->scheduler_.get(), s->metrics_.get(), clock, options.cache);
+      s->scheduler_.get(), s->metrics_.get(), clock, options.cache, auth);
   BuildServiceOptions bo;
+  bo.authorizer = auth;
   bo.max_parallel_projects = options.max_parallel_projects;
   sv->build = std::make_unique<BuildService>(
       s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get(), bo);
@@ -141,7 +164,8 @@ absl::Status CoordinatorServer::Start() {
                         services_->ac.get(), services_->bytestream.get(),
                         services_->execution.get(), services_->worker.get(),
                         services_->status.get(), services_->build.get()},
-                       kMaxMessageBytes, common::kMaxBuildEventBytes));
+                       kMaxMessageBytes, common::kMaxBuildEventBytes,
+                       endpoint_.credentials));
   server_ = std::move(endpoint.server);
   address_ = endpoint.address;
   if (!options_.metrics_listen.empty()) {

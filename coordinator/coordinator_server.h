@@ -20,6 +20,8 @@
 #include "absl/synchronization/notification.h"
 #include "cache/grpc_cache_client.h"
 #include "common/clock.h"
+#include "common/server_security.h"
+#include "common/tls.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
 #include "grpcpp/server.h"
@@ -30,7 +32,12 @@ namespace pbrx::coordinator {
 
 struct CoordinatorServerOptions {
   std::string listen = "127.0.0.1:0";
-  std::string cache;  // grpc://HOST:PORT of the cache server
+  std::string cache;  // grpc:// or grpcs://HOST:PORT of the cache server
+  // The channel to the cache: TLS files (grpcs://) and a bearer token.
+  common::ClientTls cache_tls;
+  std::string cache_token;
+  // TLS, tokens and roles of its own endpoint (common/server_security.h).
+  common::ServerSecurity security;
   std::string metrics_listen;
   int max_parallel_projects = 8;
   SchedulerOptions scheduler;
@@ -51,6 +58,8 @@ class CoordinatorServer {
   cache::BlobStore& cas() { return *cas_; }
   cache::ActionCache& action_cache() { return *ac_; }
   CoordinatorMetrics& metrics() { return *metrics_; }
+  // How the endpoint is secured, e.g. "TLS, tokens from FILE".
+  const std::string& security() const { return endpoint_.description; }
 
  private:
   CoordinatorServer() = default;
@@ -58,6 +67,7 @@ class CoordinatorServer {
 
   CoordinatorServerOptions options_;
   common::Clock* clock_ = nullptr;
+  common::SecuredEndpoint endpoint_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<CoordinatorMetrics> metrics_;
   std::unique_ptr<Scheduler> scheduler_;

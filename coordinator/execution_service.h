@@ -13,6 +13,7 @@
 #include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
+#include "common/authorizer.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
 
@@ -23,12 +24,14 @@ class ExecutionService final
  public:
   ExecutionService(Scheduler* scheduler, cache::BlobStore* cas,
                    cache::ActionCache* ac, CoordinatorMetrics* metrics,
-                   absl::Duration keepalive = absl::Seconds(30))
+                   absl::Duration keepalive = absl::Seconds(30),
+                   const common::Authorizer* authorizer = nullptr)
       : scheduler_(scheduler),
         cas_(cas),
         ac_(ac),
         metrics_(metrics),
-        keepalive_(keepalive) {}
+        keepalive_(keepalive),
+        authorizer_(authorizer) {}
 
   grpc::Status Execute(
       grpc::ServerContext* context,
@@ -50,6 +53,7 @@ class ExecutionService final
   cache::ActionCache* ac_;
   CoordinatorMetrics* metrics_;
   absl::Duration keepalive_;
+  const common::Authorizer* authorizer_;  // nullptr: everyone
 };
 
 }  // namespace pbrx::coordinator

@@ -9,11 +9,13 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "common/version.h"
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/flag_parser.h"
+#include "common/grpc_channel.h"
 #include "common/logging.h"
+#include "common/server_security.h"
+#include "common/version.h"
 #include "coordinator/coordinator_server.h"
 
 int main(int argc, char** argv) {
@@ -40,6 +42,20 @@ int main(int argc, char** argv) {
                     "an action no executor can run fails after this");
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
+  pbrx::common::AddServerSecurityFlags(flags, &options.security);
+  std::string token_file;
+  flags.AddString("tls-ca", &options.cache_tls.ca_file,
+                  "PEM CA bundle that verifies a grpcs:// --cache (default: "
+                  "the system's)");
+  flags.AddString("cache-tls-cert", &options.cache_tls.cert_file,
+                  "PEM client certificate towards a grpcs:// --cache (mTLS; "
+                  "default: --tls-cert)");
+  flags.AddString("cache-tls-key", &options.cache_tls.key_file,
+                  "the PEM private key of --cache-tls-cert (default: "
+                  "--tls-key)");
+  flags.AddString("token-file", &token_file,
+                  "a file whose first line is the bearer token sent to the "
+                  "cache");
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
   flags.AddBool("version", &version, "print the version and exit");
   flags.Require("cache");
@@ -61,6 +77,23 @@ int main(int argc, char** argv) {
     parsed =
         absl::InvalidArgumentError("--max-parallel-projects must be 1..256");
   }
+  if (parsed.ok() && !token_file.empty()) {
+    absl::StatusOr<std::string> token =
+        pbrx::common::ReadTokenFile("--token-file", token_file);
+    if (token.ok()) {
+      options.cache_token = *token;
+    } else {
+      parsed = token.status();
+    }
+  }
+  // Unless told otherwise, its own certificate is its client certificate
+  // towards a grpcs:// cache.
+  if (options.cache_tls.cert_file.empty() &&
+      options.cache_tls.key_file.empty() &&
+      pbrx::common::IsTlsUrl(options.cache)) {
+    options.cache_tls.cert_file = options.security.tls.cert_file;
+    options.cache_tls.key_file = options.security.tls.key_file;
+  }
   if (!parsed.ok()) {
     std::fprintf(stderr, "pbrx-coordinator: %s (see --help)\n",
                  std::string(parsed.message()).c_str());
@@ -81,7 +114,7 @@ int main(int argc, char** argv) {
       shutdown_grace, [&](pbrx::coordinator::CoordinatorServer& s) {
         return absl::StrCat(
             "pbrx-coordinator ", pbrx::kVersion, " serving on ", s.address(),
-            ", cache ", options.cache,
+            " (", s.security(), "), cache ", options.cache,
             s.metrics_address().empty()
                 ? std::string()
                 : absl::StrCat(", metrics on http://", s.metrics_address(),

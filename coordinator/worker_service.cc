@@ -85,6 +85,11 @@ grpc::Status WorkerService::Work(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<fv::CoordinatorMessage, fv::WorkerMessage>*
         stream) {
+  if (grpc::Status denied = common::Authorize(
+          authorizer_, *context, common::Permission::kWork, "Worker.Work");
+      !denied.ok()) {
+    return denied;
+  }
   fv::WorkerMessage first;
   if (!stream->Read(&first)) return grpc::Status::OK;
   if (!first.has_register_()) {

@@ -9,6 +9,7 @@
 
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
+#include "common/authorizer.h"
 #include "coordinator/scheduler.h"
 #include "proto/farm.grpc.pb.h"
 
@@ -17,11 +18,13 @@ namespace pbrx::coordinator {
 class WorkerService final : public pbrx::farm::v1::Worker::Service {
  public:
   WorkerService(Scheduler* scheduler, cache::BlobStore* cas,
-                cache::ActionCache* ac, absl::Duration heartbeat_interval)
+                cache::ActionCache* ac, absl::Duration heartbeat_interval,
+                const common::Authorizer* authorizer = nullptr)
       : scheduler_(scheduler),
         cas_(cas),
         ac_(ac),
-        heartbeat_interval_(heartbeat_interval) {}
+        heartbeat_interval_(heartbeat_interval),
+        authorizer_(authorizer) {}
 
   grpc::Status Work(
       grpc::ServerContext* context,
@@ -38,6 +41,7 @@ class WorkerService final : public pbrx::farm::v1::Worker::Service {
   cache::BlobStore* cas_;
   cache::ActionCache* ac_;
   absl::Duration heartbeat_interval_;
+  const common::Authorizer* authorizer_;  // nullptr: everyone
 };
 
 }  // namespace pbrx::coordinator

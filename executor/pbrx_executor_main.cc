@@ -136,6 +136,18 @@ int main(int argc, char** argv) {
                   "root); no user or group of this host may have one");
   flags.AddString("cgroup-root", &cgroup_root,
                   "where the cgroup v1 controllers are mounted");
+  pbrx::common::ChannelOptions channel_options;
+  std::string token_file;
+  flags.AddString("tls-ca", &channel_options.tls.ca_file,
+                  "PEM CA bundle that verifies grpcs:// --coordinator and "
+                  "--cache (default: the system's)");
+  flags.AddString("tls-cert", &channel_options.tls.cert_file,
+                  "PEM client certificate for grpcs:// peers (mTLS)");
+  flags.AddString("tls-key", &channel_options.tls.key_file,
+                  "the PEM private key of --tls-cert");
+  flags.AddString("token-file", &token_file,
+                  "a file whose first line is the bearer token sent to the "
+                  "coordinator and the cache");
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
   flags.AddBool("version", &version, "print the version and exit");
   flags.Require("coordinator");
@@ -184,10 +196,34 @@ int main(int argc, char** argv) {
   absl::StatusOr<pbrx::executor::SandboxIds> ids =
       pbrx::executor::ParseSandboxIds(id_range);
   if (parsed.ok() && !ids.ok()) parsed = ids.status();
+  if (parsed.ok() && !token_file.empty()) {
+    absl::StatusOr<std::string> token =
+        pbrx::common::ReadTokenFile("--token-file", token_file);
+    if (token.ok()) {
+      channel_options.token = *token;
+    } else {
+      parsed = token.status();
+    }
+  }
+  // The TLS files serve whichever peers are grpcs://.
+  const pbrx::common::ClientTls tls = channel_options.tls;
+  auto options_for = [&](const std::string& url) {
+    pbrx::common::ChannelOptions o = channel_options;
+    if (!pbrx::common::IsTlsUrl(url)) o.tls = {};
+    return o;
+  };
+  if (parsed.ok() &&
+      (!tls.ca_file.empty() || !tls.cert_file.empty() ||
+       !tls.key_file.empty()) &&
+      !pbrx::common::IsTlsUrl(coordinator) && !pbrx::common::IsTlsUrl(cache)) {
+    parsed = absl::InvalidArgumentError(
+        "--tls-ca, --tls-cert and --tls-key need a grpcs:// --coordinator or "
+        "--cache");
+  }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> coordinator_channel =
-      pbrx::common::MakeChannel(coordinator);
+      pbrx::common::MakeChannel(coordinator, options_for(coordinator));
   absl::StatusOr<std::shared_ptr<grpc::Channel>> cache_channel =
-      pbrx::common::MakeChannel(cache);
+      pbrx::common::MakeChannel(cache, options_for(cache));
   if (parsed.ok() && !coordinator_channel.ok())
     parsed =
         pbrx::common::Annotate(coordinator_channel.status(), "--coordinator");

@@ -404,7 +404,6 @@ TEST_F(CacheServerTest, ActionCacheRequiresCompleteResults) {
   {
     grpc::ClientContext ctx;
     re::GetActionResultRequest get;
-    get.set_instance_name("any/instance");
     *get.mutable_action_digest() = action.ToProto();
     ASSERT_TRUE(ac_->GetActionResult(&ctx, get, &got).ok());
     EXPECT_EQ(got.output_files(0).path(), "out.txt");
@@ -436,6 +435,43 @@ TEST_F(CacheServerTest, ActionCacheRequiresCompleteResults) {
                 "pbrx_cache_requests_total{code=\"INVALID_ARGUMENT\","
                 "method=\"GetActionResult\"}"),
             1);
+}
+
+TEST_F(CacheServerTest, ActionCacheEntriesAreKeptPerInstanceName) {
+  Digest action = Digest::Of("tenant action");
+  ASSERT_TRUE(Upload(WriteName(Digest::Of("a")), "a").ok());
+  ASSERT_TRUE(Upload(WriteName(Digest::Of("b")), "b").ok());
+  auto update = [&](const std::string& instance, const std::string& output) {
+    re::UpdateActionResultRequest up;
+    up.set_instance_name(instance);
+    *up.mutable_action_digest() = action.ToProto();
+    auto* f = up.mutable_action_result()->add_output_files();
+    f->set_path("out");
+    *f->mutable_digest() = Digest::Of(output).ToProto();
+    grpc::ClientContext ctx;
+    re::ActionResult got;
+    return ac_->UpdateActionResult(&ctx, up, &got);
+  };
+  auto get = [&](const std::string& instance, re::ActionResult* got) {
+    re::GetActionResultRequest req;
+    req.set_instance_name(instance);
+    *req.mutable_action_digest() = action.ToProto();
+    grpc::ClientContext ctx;
+    return ac_->GetActionResult(&ctx, req, got);
+  };
+  ASSERT_TRUE(update("team-a", "a").ok());
+  re::ActionResult got;
+  ASSERT_TRUE(get("team-a", &got).ok());
+  EXPECT_EQ(got.output_files(0).digest().hash(), Digest::Of("a").hash());
+  // Another tenant, and the default instance, see nothing of it...
+  EXPECT_EQ(get("team-b", &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(get("", &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  // ...and what team-b writes for the same action does not replace it.
+  ASSERT_TRUE(update("team-b", "b").ok());
+  ASSERT_TRUE(get("team-a", &got).ok());
+  EXPECT_EQ(got.output_files(0).digest().hash(), Digest::Of("a").hash());
+  ASSERT_TRUE(get("team-b", &got).ok());
+  EXPECT_EQ(got.output_files(0).digest().hash(), Digest::Of("b").hash());
 }
 
 TEST_F(CacheServerTest, GetTreeStreamsEveryDirectoryInPages) {

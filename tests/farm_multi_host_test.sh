@@ -147,7 +147,7 @@ for i in 1 2 3; do
   ip -n "${NS}e$i" link set "${NS}p$i" up
 done
 
-ip netns exec "${NS}c" "$CACHE_BIN" --listen=0.0.0.0:0 --data-dir="$DB" --metrics-listen=127.0.0.1:0 \
+ip netns exec "${NS}c" "$CACHE_BIN" --listen=0.0.0.0:0 --insecure-allow-unauthenticated --data-dir="$DB" --metrics-listen=127.0.0.1:0 \
   >"$T/cache.out" 2>"$T/cache.err" & PIDS+=($!)
 CACHE_PORT=$(port_of "$(wait_line "$T/cache.out")")
 addr=$(metrics_addr "$T/cache.err")
@@ -157,7 +157,7 @@ CACHE_METRICS=$(port_of "$addr")
 start_coord() {
   local from
   from=$(next_line "$T/coord.err")
-  ip netns exec "${NS}c" "$COORD_BIN" --listen="0.0.0.0:${COORD_PORT:-0}" --cache="grpc://127.0.0.1:$CACHE_PORT" \
+  ip netns exec "${NS}c" "$COORD_BIN" --listen="0.0.0.0:${COORD_PORT:-0}" --insecure-allow-unauthenticated --cache="grpc://127.0.0.1:$CACHE_PORT" \
     --metrics-listen=127.0.0.1:0 \
     >"$T/coord.out" 2>>"$T/coord.err" &
   COORD_PID=$!

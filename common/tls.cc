@@ -1,0 +1,152 @@
+#include "common/tls.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
+
+namespace pbrx::common {
+namespace {
+
+// PEM files are small; anything larger is not one.
+constexpr int64_t kMaxPemBytes = 1 << 20;
+
+absl::Status Bad(absl::string_view flag, const std::string& file,
+                 absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(flag, " ", file, ": ", why));
+}
+
+absl::StatusOr<std::string> ReadPem(absl::string_view flag,
+                                    const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Bad(flag, file, "cannot be read");
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    text.append(buf, in.gcount());
+    if (static_cast<int64_t>(text.size()) > kMaxPemBytes)
+      return Bad(flag, file,
+                 absl::StrCat("is larger than ", kMaxPemBytes, " bytes"));
+  }
+  return text;
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+std::unique_ptr<BIO, BioDeleter> Bio(const std::string& pem) {
+  return std::unique_ptr<BIO, BioDeleter>(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// The first certificate of `pem`; INVALID_ARGUMENT when there is none.
+absl::StatusOr<std::unique_ptr<X509, X509Deleter>> FirstCert(
+    absl::string_view flag, const std::string& file, const std::string& pem) {
+  auto bio = Bio(pem);
+  std::unique_ptr<X509, X509Deleter> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (cert == nullptr) return Bad(flag, file, "holds no PEM certificate");
+  return cert;
+}
+
+// Reads and checks a certificate chain and its key; returns both PEMs.
+absl::StatusOr<std::pair<std::string, std::string>> ReadPair(
+    const std::string& cert_file, const std::string& key_file) {
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  ASSIGN_OR_RETURN(std::string cert_pem, ReadPem("--tls-cert", cert_file));
+  ASSIGN_OR_RETURN(std::string key_pem, ReadPem("--tls-key", key_file));
+  ASSIGN_OR_RETURN(auto cert, FirstCert("--tls-cert", cert_file, cert_pem));
+  auto bio = Bio(key_pem);
+  std::unique_ptr<EVP_PKEY, KeyDeleter> key(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (key == nullptr)
+    return Bad("--tls-key", key_file, "holds no unencrypted PEM private key");
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return Bad(
+        "--tls-key", key_file,
+        absl::StrCat("does not belong to the certificate in ", cert_file));
+  }
+  return std::make_pair(cert_pem, key_pem);
+}
+
+}  // namespace
+
+absl::Status CheckServerTls(const ServerTls& tls) {
+  if (!tls.enabled()) {
+    if (!tls.key_file.empty())
+      return absl::InvalidArgumentError("--tls-key needs --tls-cert");
+    if (!tls.client_ca_file.empty())
+      return absl::InvalidArgumentError(
+          "--tls-client-ca needs --tls-cert and --tls-key");
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(ReadPair(tls.cert_file, tls.key_file).status());
+  if (!tls.client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(std::string ca,
+                     ReadPem("--tls-client-ca", tls.client_ca_file));
+    RETURN_IF_ERROR(
+        FirstCert("--tls-client-ca", tls.client_ca_file, ca).status());
+  }
+  if (tls.reload < absl::Seconds(1))
+    return absl::InvalidArgumentError("the TLS reload interval is below 1s");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerTls& tls) {
+  RETURN_IF_ERROR(CheckServerTls(tls));
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          tls.key_file, tls.cert_file, tls.client_ca_file,
+          static_cast<unsigned int>(absl::ToInt64Seconds(tls.reload)));
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (tls.client_ca_file.empty()) {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    options.watch_root_certs();
+    options.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeTlsCredentials(
+    const ClientTls& tls) {
+  grpc::SslCredentialsOptions o;
+  if (!tls.ca_file.empty()) {
+    ASSIGN_OR_RETURN(o.pem_root_certs, ReadPem("--tls-ca", tls.ca_file));
+    RETURN_IF_ERROR(
+        FirstCert("--tls-ca", tls.ca_file, o.pem_root_certs).status());
+  }
+  if (!tls.cert_file.empty() || !tls.key_file.empty()) {
+    ASSIGN_OR_RETURN(auto pair, ReadPair(tls.cert_file, tls.key_file));
+    o.pem_cert_chain = pair.first;
+    o.pem_private_key = pair.second;
+  }
+  return grpc::SslCredentials(o);
+}
+
+}  // namespace pbrx::common
