@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cache/directory_tree.h"
 #include "cache/resource_name.h"
 #include "common/authorizer.h"
 #include "common/grpc_status.h"
@@ -94,6 +95,13 @@ grpc::Status CasService::BatchUpdateBlobs(
       *out->mutable_digest() = r.digest();
       absl::StatusOr<Digest> d = ParseDigestAt(r.digest(), "requests", i);
       absl::Status s = d.status();
+      // The size is checked before a writer (and its space reservation)
+      // exists: a small request never claims a large digest's space.
+      if (s.ok() && static_cast<int64_t>(r.data().size()) != d->size()) {
+        s = absl::InvalidArgumentError(
+            absl::StrCat("requests[", i, "]: ", r.data().size(),
+                         " bytes of data for a digest of ", d->size()));
+      }
       if (s.ok()) s = WriteBlob(*store_, *d, r.data());
       if (s.ok()) metrics_->AddBytesWritten(d->size());
       SetRpcStatus(s, out->mutable_status());
@@ -121,7 +129,9 @@ grpc::Status CasService::BatchReadBlobs(
     for (int i = 0; i < request->digests_size(); ++i) {
       ASSIGN_OR_RETURN(Digest d,
                        ParseDigestAt(request->digests(i), "digests", i));
-      total += d.size();
+      // Summed without overflow: a size beyond the limit ends the sum.
+      total += std::min(d.size(), options_.max_batch_total_size_bytes + 1);
+      if (total > options_.max_batch_total_size_bytes) break;
       digests.push_back(d);
     }
     if (total > options_.max_batch_total_size_bytes) {
@@ -187,6 +197,7 @@ grpc::Status CasService::GetTree(
         return absl::CancelledError("client cancelled GetTree");
       Digest d = queue.front();
       queue.pop_front();
+      RETURN_IF_ERROR(CheckMessageBlobSize(d, "directory"));
       absl::StatusOr<std::string> bytes = ReadBlob(*store_, d);
       if (!bytes.ok()) {
         if (first) return common::Annotate(bytes.status(), "root directory");

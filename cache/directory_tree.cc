@@ -24,6 +24,16 @@
 #include "common/status_macros.h"
 
 namespace pbrx::cache {
+
+absl::Status CheckMessageBlobSize(const common::Digest& d,
+                                  absl::string_view what) {
+  if (d.size() <= kMaxMessageBlobBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("the ", what, " ", d.ToString(), " is ", d.size(),
+                   " bytes, more than the ", kMaxMessageBlobBytes,
+                   " a message blob may have"));
+}
+
 namespace {
 
 namespace re = build::bazel::remote::execution::v2;
@@ -161,9 +171,9 @@ absl::Status CheckNames(const re::Directory& dir, const std::string& rel) {
   std::set<std::string> seen;
   auto check = [&](const std::string& name, const char* kind) {
     if (!SafeName(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unsafe ", kind, " name '", absl::CHexEscape(name.substr(0, 300)),
-          "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsafe ", kind, " name '",
+                       absl::CHexEscape(name.substr(0, 300)), "'"));
     }
     if (!seen.insert(name).second) {
       return absl::InvalidArgumentError(

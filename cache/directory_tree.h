@@ -41,9 +41,20 @@ absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
 absl::Status StageDirectory(const common::Digest& root, cache::BlobStore& cas,
                             const std::string& dest);
 
+// The largest message blob (Action, Command, Directory, Tree) read whole:
+// a client chooses these digests, and a bigger one is refused before a
+// byte is read.
+inline constexpr int64_t kMaxMessageBlobBytes = 4 << 20;
+
+// INVALID_ARGUMENT "the WHAT HASH/SIZE is SIZE bytes, more than the
+// 4194304 a message blob may have" when `d` is over kMaxMessageBlobBytes.
+absl::Status CheckMessageBlobSize(const common::Digest& d,
+                                  absl::string_view what);
+
 // Reads and parses a small message blob (Action, Command, Directory, ...).
 // A missing blob is FAILED_PRECONDITION with a MISSING violation ("reading
-// the WHAT"); bytes that do not parse are INVALID_ARGUMENT.
+// the WHAT"); bytes that do not parse, or a blob over kMaxMessageBlobBytes,
+// are INVALID_ARGUMENT.
 template <typename M>
 absl::StatusOr<M> ReadProtoBlob(
     cache::BlobStore& cas,
@@ -51,6 +62,7 @@ absl::StatusOr<M> ReadProtoBlob(
     absl::string_view what) {
   absl::StatusOr<common::Digest> d = common::Digest::FromProto(proto);
   if (!d.ok()) return common::Annotate(d.status(), what);
+  if (absl::Status s = CheckMessageBlobSize(*d, what); !s.ok()) return s;
   absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, *d);
   if (bytes.status().code() == absl::StatusCode::kNotFound)
     return common::MissingBlobsError({*d}, absl::StrCat("reading the ", what));

@@ -25,6 +25,24 @@ std::string Read(const std::string& p) {
   return ss.str();
 }
 
+TEST(ReadProtoBlobTest, MessageBlobsOverTheCapAreRefusedUnread) {
+  cache::InMemoryBlobStore cas;
+  std::string big(kMaxMessageBlobBytes + 1, '\0');
+  common::Digest d = WriteBlob(cas, big).value();
+  auto r = ReadProtoBlob<build::bazel::remote::execution::v2::Directory>(
+      cas, d.ToProto(), "directory");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "the directory " + d.ToString() +
+                " is 4194305 bytes, more than the 4194304 a message blob may "
+                "have");
+  // At the cap it is read (and parses: zero bytes are an empty message).
+  common::Digest ok = WriteBlob(cas, "").value();
+  EXPECT_TRUE(ReadProtoBlob<build::bazel::remote::execution::v2::Directory>(
+                  cas, ok.ToProto(), "directory")
+                  .ok());
+}
+
 TEST(InputTreeTest, RoundTripKeepsContentModesAndSymlinks) {
   cache::InMemoryBlobStore cas;
   std::string src = testing_util::NewTempDir("src");

@@ -15,34 +15,24 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "cache/completeness_checking_action_cache.h"
 #include "cache/grpc_cache_client.h"
-#include "cache/rocksdb_action_cache.h"
-#include "cache/rocksdb_blob_store.h"
-#include "cache/rocksdb_storage.h"
 #include "client/arg_cursor.h"
 #include "client/build_uploads.h"
+#include "client/embedded_farm.h"
 #include "client/farm_client.h"
 #include "client/paths.h"
-#include "common/base/debian_base.h"
-#include "common/clock.h"
 #include "common/flag_parser.h"
 #include "common/grpc_channel.h"
 #include "common/json_writer.h"
 #include "common/oci/layer.h"
 #include "common/parallel.h"
 #include "common/project/ini_file.h"
-#include "common/step_tool_runner.h"
 #include "coordinator/build_inputs.h"
 #include "coordinator/build_report.h"
 #include "coordinator/image_pipeline.h"
 #include "coordinator/planner.h"
 #include "executor/action_runner.h"
-#include "executor/bubblewrap_sandbox.h"
-#include "executor/egress_network.h"
-#include "executor/layer_store.h"
 #include "executor/sandbox_ids.h"
-#include "executor/shared_executor.h"
 
 namespace pbrx::client {
 namespace {
@@ -296,73 +286,23 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   }
 
   // Embedded mode: cache, executor runtime and pipeline in this process.
-  common::RealClock clock;
-  cache::RocksDbStorageOptions so;
-  so.path = cache_dir + "/db";
-  auto storage = cache::RocksDbStorage::Open(so);
-  if (!storage.ok()) {
-    *io.err << "pbrx build-images: " << storage.status().message() << "\n";
+  EmbeddedFarmOptions eo;
+  eo.cache_dir = cache_dir;
+  eo.jobs = jobs;
+  eo.runner = ro;
+  eo.ids = ids;
+  eo.allow_no_cgroups = allow_no_cgroups;
+  eo.source_date_epoch = options.source_date_epoch;
+  std::string warning;
+  absl::StatusOr<std::unique_ptr<EmbeddedFarm>> embedded =
+      EmbeddedFarm::Open(eo, &warning);
+  if (!embedded.ok()) {
+    *io.err << "pbrx build-images: " << embedded.status().message() << "\n";
     return 1;
   }
-  auto cas = cache::RocksDbBlobStore::Create(storage->get(), &clock, {});
-  if (!cas.ok()) {
-    *io.err << "pbrx build-images: " << cas.status().message() << "\n";
-    return 1;
-  }
-  cache::RocksDbActionCache raw_ac(storage->get());
-  cache::CompletenessCheckingActionCache ac(&raw_ac, cas->get());
-  // Steps run as root of a user namespace mapped to `ids`; layers are
-  // extracted with owners in that range.
-  if (absl::Status s = executor::CheckSandboxIdsUnused(ids); !s.ok()) {
-    *io.err << "pbrx build-images: " << s.message() << "\n";
-    return 1;
-  }
-  executor::LayerLimits layer_limits;
-  layer_limits.ids = ids;
-  auto layers = executor::LayerStore::Create(cache_dir + "/layers", cas->get(),
-                                             0, layer_limits);
-  executor::BubblewrapOptions sandbox_options;
-  sandbox_options.ids = ids;
-  auto sandbox = executor::BubblewrapSandbox::Create(sandbox_options);
-  if (!layers.ok() || !sandbox.ok()) {
-    *io.err << "pbrx build-images: "
-            << (!layers.ok() ? layers.status().message()
-                             : sandbox.status().message())
-            << "\n";
-    return 1;
-  }
-  // Steps that download run in a network of their own (slirp4netns).
-  if (absl::Status s = executor::CheckEgressTools(executor::EgressOptions{});
-      !s.ok()) {
-    *io.err << "pbrx build-images: " << s.message() << "\n";
-    return 1;
-  }
-  // Never a silent fallback: without cgroups a step's memory and process
-  // limits are rlimits only, which a step can evade.
-  if (!(*sandbox)->uses_cgroups()) {
-    if (!allow_no_cgroups) {
-      *io.err << "pbrx build-images: no writable memory and pids cgroups: "
-                 "step limits would be rlimits only; give --allow-no-cgroups "
-                 "to build like that\n";
-      return 1;
-    }
-    *io.err << "pbrx build-images: warning: running steps WITHOUT cgroups "
-               "(--allow-no-cgroups): memory and process limits are rlimits "
-               "only\n";
-  }
-  ro.work_root = cache_dir + "/runs";
-  ro.step_tool_binary = common::StepToolBinary();  // pbrx's main runs them
-  ro.debian_base_builder =
-      !ro.step_tool_binary.empty() && common::base::MmdebstrapInstalled();
-  ro.worker_name = "pbrx-embedded";
-  ro.layers = layers->get();
-  ro.layer_mtime = options.source_date_epoch;
-  executor::ActionRunner runner(cas->get(), &ac, sandbox->get(), &clock, ro);
-  // At most --jobs steps run at once; projects building the same step at
-  // the same moment share one run.
-  executor::BoundedExecutor bounded(&runner, jobs);
-  executor::InflightDedupExecutor shared(&bounded);
-  coordinator::ImagePipeline pipeline(cas->get(), &shared);
+  if (!warning.empty())
+    *io.err << "pbrx build-images: warning: " << warning << "\n";
+  coordinator::ImagePipeline& pipeline = (*embedded)->pipeline();
   // On a terminal: one status line, rewritten as steps run.
   bool tty = !json && isatty(STDERR_FILENO) == 1;
   absl::Mutex io_mu;
@@ -402,7 +342,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   };
   // find-links, constraints and an oci: base layout into the cache, where
   // the pipeline reads them (as the farm's coordinator does).
-  if (absl::Status s = UploadBuildInputs(options, *cas->get()); !s.ok()) {
+  if (absl::Status s = UploadBuildInputs(options, (*embedded)->cas());
+      !s.ok()) {
     *io.err << "pbrx build-images: " << s.message() << "\n";
     return 1;
   }

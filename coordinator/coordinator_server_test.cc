@@ -218,6 +218,40 @@ TEST_F(CoordinatorServerTest, ResultNamingUnuploadedBlobsNeverReachesTheCache) {
   EXPECT_EQ(coord_->metrics().StepCount("retried"), 1);
 }
 
+TEST_F(CoordinatorServerTest,
+       ACompletionForAnotherExecutorsLeaseChangesNothing) {
+  Digest action = MakeAction("hijack");
+  Executed done;
+  std::thread client([&] { done = Execute(action); });
+  ScriptedWorker honest(channel_, "honest");
+  fv::Lease lease = honest.NextLease();
+  // Lease ids are 128 random bits, not a counter another executor could
+  // walk.
+  EXPECT_EQ(lease.lease_id().size(), 32u);
+  EXPECT_EQ(lease.lease_id().find_first_not_of("0123456789abcdef"),
+            std::string::npos);
+  // A second registered executor sends a result for that lease (it learnt
+  // the id somehow): ignored, nothing recorded, the build still waits.
+  ScriptedWorker rogue(channel_, "rogue");
+  rogue.Complete(lease, Result("forged", true));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(coord_->action_cache().Get(action).status().code(),
+            absl::StatusCode::kNotFound);
+  honest.Complete(lease, Result("real", true));
+  client.join();
+  ASSERT_TRUE(done.status.ok());
+  ASSERT_EQ(done.response.result().output_files_size(), 1);
+  EXPECT_EQ(done.response.result().output_files(0).digest().hash(),
+            Digest::Of("real").hash());
+  EXPECT_EQ(coord_->action_cache()
+                .Get(action)
+                .value()
+                .output_files(0)
+                .digest()
+                .hash(),
+            Digest::Of("real").hash());
+}
+
 TEST_F(CoordinatorServerTest, LostExecutorsLeaseMovesToAnother) {
   Digest action = MakeAction("c");
   Executed done;
@@ -265,6 +299,27 @@ TEST_F(CoordinatorServerTest,
   EXPECT_EQ(none.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(common::MissingBlobsOf(common::FromGrpcStatus(none.status))[0],
             Digest::Of("no such action"));
+}
+
+TEST_F(CoordinatorServerTest, OversizedMessageBlobsAreRefusedUnread) {
+  // A 5 MiB blob named as the action, then as the input root: refused by
+  // its digest's size, before the coordinator reads it.
+  Digest big = Put(std::string(5 << 20, 'x'));
+  Executed as_action = Execute(big);
+  EXPECT_EQ(as_action.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(as_action.status.error_message(),
+            "the action " + big.ToString() +
+                " is 5242880 bytes, more than the 4194304 a message blob "
+                "may have");
+  re::Command cmd;
+  cmd.add_arguments("true");
+  re::Action a;
+  *a.mutable_command_digest() = Put(cmd.SerializeAsString()).ToProto();
+  *a.mutable_input_root_digest() = big.ToProto();
+  Executed as_root = Execute(Put(a.SerializeAsString()));
+  EXPECT_EQ(as_root.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(as_root.status.error_message(),
+              HasSubstr("the input directory " + big.ToString() + " is"));
 }
 
 TEST_F(CoordinatorServerTest, MalformedRequestsAreRefused) {

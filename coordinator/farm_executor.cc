@@ -5,9 +5,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "cache/directory_tree.h"
 #include "common/missing_blobs.h"
 #include "common/status_macros.h"
-#include "cache/directory_tree.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -51,6 +51,7 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
     if (!parsed.ok()) return common::Annotate(parsed.status(), "input root");
     Digest d = *parsed;
     if (!seen.insert(d.ToString()).second) continue;
+    RETURN_IF_ERROR(cache::CheckMessageBlobSize(d, "input directory"));
     absl::StatusOr<std::string> bytes = cache::ReadBlob(cas, d);
     if (bytes.status().code() == absl::StatusCode::kNotFound) {
       missing.push_back(d);

@@ -1,8 +1,11 @@
 #include "coordinator/scheduler.h"
 
+#include <sys/random.h>
+
 #include <algorithm>
 
 #include "absl/random/random.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -80,6 +83,23 @@ Scheduler::Scheduler(common::Clock* clock, const SchedulerOptions& options,
   absl::BitGen gen;
   salt_ = absl::StrFormat("%08x", absl::Uniform<uint32_t>(gen));
 }
+
+namespace {
+
+// 128 random bits from the kernel, as hex: a lease id another executor
+// cannot guess.
+std::string UnguessableId() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+}  // namespace
 
 Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
                                        const SubmitOptions& options) {
@@ -258,7 +278,7 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
       if (dq.empty()) queues_.erase(group);
       last_group_ = group;
       e->attempts++;
-      e->lease_id = absl::StrCat("lease-", salt_, "-", next_id_++);
+      e->lease_id = UnguessableId();
       e->worker_id = w.info.id;
       e->leased_at = clock_->Now();
       leases_[e->lease_id] = e;
@@ -298,9 +318,10 @@ absl::StatusOr<std::optional<WorkItem>> Scheduler::NextWork(
   }
 }
 
-absl::Status Scheduler::Complete(
-    const std::string& worker_id, const std::string& lease_id,
-    absl::StatusOr<common::ActionOutcome> outcome, bool retryable) {
+absl::Status Scheduler::Complete(const std::string& worker_id,
+                                 const std::string& lease_id,
+                                 absl::StatusOr<common::ActionOutcome> outcome,
+                                 bool retryable) {
   absl::MutexLock lock(&mu_);
   auto le = leases_.find(lease_id);
   if (le == leases_.end() || le->second->worker_id != worker_id) {
@@ -332,10 +353,11 @@ absl::Status Scheduler::Complete(
 }
 
 std::optional<LeasedActionInfo> Scheduler::LeasedAction(
-    const std::string& lease_id) {
+    const std::string& worker_id, const std::string& lease_id) {
   absl::MutexLock lock(&mu_);
   auto it = leases_.find(lease_id);
-  if (it == leases_.end()) return std::nullopt;
+  if (it == leases_.end() || it->second->worker_id != worker_id)
+    return std::nullopt;
   return LeasedActionInfo{it->second->op->action(), it->second->do_not_cache};
 }
 

@@ -37,9 +37,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/action_executor.h"
 #include "common/clock.h"
 #include "common/digest.h"
-#include "common/action_executor.h"
 
 namespace pbrx::coordinator {
 
@@ -190,8 +190,11 @@ class Scheduler {
                         absl::StatusOr<common::ActionOutcome> outcome,
                         bool retryable);
 
-  // The action a lease is for (nullopt if the lease is unknown).
-  std::optional<LeasedActionInfo> LeasedAction(const std::string& lease_id);
+  // The action a lease is for, if `worker_id` holds it (nullopt for an
+  // unknown lease or another worker's: nothing of such a completion may
+  // reach the Action Cache).
+  std::optional<LeasedActionInfo> LeasedAction(const std::string& worker_id,
+                                               const std::string& lease_id);
 
   // Expires silent workers, unmatched actions and old operations.
   void Tick();

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cache/completeness_checking_action_cache.h"
@@ -30,10 +31,11 @@ void WorkerService::HandleCompletion(const std::string& worker_id,
                                      const std::string& worker_name,
                                      const fv::Completion& c) {
   std::optional<LeasedActionInfo> leased =
-      scheduler_->LeasedAction(c.lease_id());
+      scheduler_->LeasedAction(worker_id, c.lease_id());
   if (!leased.has_value()) {
-    common::LogInfo("worker ", worker_name, ": result for unknown lease ",
-                    c.lease_id(), " ignored");
+    common::LogWarning("worker ", worker_name, ": result for lease ",
+                       absl::CHexEscape(c.lease_id().substr(0, 64)),
+                       ", which it does not hold, ignored");
     return;
   }
   absl::Status status = common::FromRpcStatus(c.status());

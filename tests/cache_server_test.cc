@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -241,8 +242,8 @@ TEST_F(CacheServerTest, BatchUpdateAndReadWithPerBlobStatuses) {
               HasSubstr("not to the digest's"));
   EXPECT_EQ(upr.responses(2).status().code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(upr.responses(2).status().message(),
-              HasSubstr("more than 5 bytes"));
+  EXPECT_EQ(upr.responses(2).status().message(),
+            "requests[2]: 16 bytes of data for a digest of 5");
 
   grpc::ClientContext ctx2;
   re::BatchReadBlobsRequest rd;
@@ -262,6 +263,41 @@ TEST_F(CacheServerTest, BatchUpdateAndReadWithPerBlobStatuses) {
   grpc::Status s = cas_->BatchReadBlobs(&ctx3, big, &rdr);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("max_batch_total_size_bytes"));
+  // Sizes whose sum overflows int64 are refused the same way.
+  grpc::ClientContext ctx4;
+  re::BatchReadBlobsRequest wrap;
+  for (int i = 0; i < 3; ++i) {
+    auto* w = wrap.add_digests();
+    w->set_hash(good.hash());
+    w->set_size_bytes(i == 2 ? 1 : std::numeric_limits<int64_t>::max());
+  }
+  s = cas_->BatchReadBlobs(&ctx4, wrap, &rdr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("max_batch_total_size_bytes"));
+}
+
+TEST_F(CacheServerTest,
+       ABatchBlobClaimingMoreBytesThanItCarriesReservesNothing) {
+  // 10 bytes of data for a digest of 1 TiB, on a cache of 1 MiB: refused
+  // before any space is claimed, so nothing already stored is evicted.
+  server_->Stop(SIGTERM, absl::Seconds(10)).IgnoreError();
+  StartServer({"--max-size=1M", "--min-age=0s"});
+  ASSERT_TRUE(Upload(WriteName(Digest::Of("kept")), "kept").ok());
+  grpc::ClientContext ctx;
+  re::BatchUpdateBlobsRequest up;
+  auto* r = up.add_requests();
+  r->mutable_digest()->set_hash(Digest::Of("ten bytes!").hash());
+  r->mutable_digest()->set_size_bytes(int64_t{1} << 40);
+  r->set_data("ten bytes!");
+  re::BatchUpdateBlobsResponse upr;
+  ASSERT_TRUE(cas_->BatchUpdateBlobs(&ctx, up, &upr).ok());
+  EXPECT_EQ(upr.responses(0).status().code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(upr.responses(0).status().message(),
+            "requests[0]: 10 bytes of data for a digest of 1099511627776");
+  std::string back;
+  ASSERT_TRUE(Download(ReadName(Digest::Of("kept")), &back).ok());
+  EXPECT_EQ(back, "kept");
 }
 
 TEST_F(CacheServerTest, ByteStreamRoundTripWithOffsetsAndLimits) {

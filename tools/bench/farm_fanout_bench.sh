@@ -3,7 +3,10 @@
 # farm with 1 executor vs 3 executors (all on this machine, 1 slot each),
 # plus embedded mode (--jobs 1 and --jobs 3) as the baseline, each from the
 # same warm cache (Debian base and builder layer present; every project
-# step, resolution and wheel build cold). Prints wall time and steps run.
+# step, resolution and wheel build cold). Prints wall time, steps run and,
+# for the farm, the blob bytes moved per project: between the client and
+# the coordinator (its proxied CAS), and to and from the cache (the
+# coordinator's and the executors' reads and writes).
 #   bazel run -c opt //tools/bench:farm_fanout_bench [-- N [WORK_DIR]]
 # Needs root (executors: bubblewrap, overlay mounts).
 set -euo pipefail
@@ -51,10 +54,15 @@ printf '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptoo
 "$PBRX" build-images --cache-dir "$work/warm" --output "oci:$work/warm-out" "$work/warmup" \
   >/dev/null 2>"$work/warm.err" || { cat "$work/warm.err"; exit 1; }
 
-run_farm() {  # run_farm EXECUTORS -> "seconds run_steps wheel_builds"
+metric_sum() {  # metric_sum URL NAME: the value of an unlabelled counter
+  curl -sf --noproxy '*' "$1" | awk -v n="$2" '$1 == n {print int($2)}'
+}
+run_farm() {  # run_farm EXECUTORS -> "seconds run joined wheel_builds client_bytes cache_bytes"
   local ex="$1" dir="$work/farm$1"
   rm -rf "$dir" && mkdir -p "$dir" && cp -a "$work/warm/db" "$dir/db"
-  "$CACHE_BIN" --listen=127.0.0.1:0 --data-dir="$dir/db" --quiet >"$dir/cache.out" 2>/dev/null & PIDS+=($!)
+  local cport; cport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$CACHE_BIN" --listen=127.0.0.1:0 --data-dir="$dir/db" --quiet --metrics-listen="127.0.0.1:$cport" \
+    >"$dir/cache.out" 2>/dev/null & PIDS+=($!)
   local cache; cache=$(wait_line "$dir/cache.out")
   local mport; mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   "$COORD_BIN" --listen=127.0.0.1:0 --cache="grpc://$cache" --quiet \
@@ -73,9 +81,13 @@ run_farm() {  # run_farm EXECUTORS -> "seconds run_steps wheel_builds"
   "$PBRX" build-images --farm "grpc://$coord" --output "oci:$dir/out" --find-links "$work/links" --json \
     "${projects[@]}" >"$dir/report.json" 2>"$dir/err" || { cat "$dir/err"; exit 1; }
   end=$(date +%s.%N)
-  local wheels
+  local wheels client cache_bytes
   wheels=$(curl -sf "http://127.0.0.1:$mport/metrics" | awk '/^pbrx_coordinator_steps_total\{kind="wheel-build",outcome="executed"\}/ {print int($2)}')
-  echo "$(echo "$end - $start" | bc) $(steps_run "$dir/report.json") ${wheels:-0}"
+  client=$(( $(metric_sum "http://127.0.0.1:$mport/metrics" pbrx_coordinator_cache_read_bytes_total) + \
+             $(metric_sum "http://127.0.0.1:$mport/metrics" pbrx_coordinator_cache_written_bytes_total) ))
+  cache_bytes=$(( $(metric_sum "http://127.0.0.1:$cport/metrics" pbrx_cache_read_bytes_total) + \
+                  $(metric_sum "http://127.0.0.1:$cport/metrics" pbrx_cache_written_bytes_total) ))
+  echo "$(echo "$end - $start" | bc) $(steps_run "$dir/report.json") ${wheels:-0} $((client / n)) $((cache_bytes / n))"
   stop_all
 }
 run_embedded() {  # run_embedded JOBS
@@ -86,17 +98,17 @@ run_embedded() {  # run_embedded JOBS
   "$PBRX" build-images --cache-dir "$dir/cache" --jobs "$1" --output "oci:$dir/out" --find-links "$work/links" \
     --json "${projects[@]}" >"$dir/report.json" 2>"$dir/err" || { cat "$dir/err"; exit 1; }
   end=$(date +%s.%N)
-  echo "$(echo "$end - $start" | bc) $(steps_run "$dir/report.json") -"
+  echo "$(echo "$end - $start" | bc) $(steps_run "$dir/report.json") - - -"
 }
 steps_run() {  # "RUN JOINED": steps run, and steps joined to another project's run
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); st=[s for p in r["projects"] for s in p["steps"] if s["kind"] != "image-assembly"]; print(sum(1 for s in st if not s["cached"] and not s.get("joined")), sum(1 for s in st if s.get("joined")))' "$1"
 }
 
-printf '| %-28s | %8s | %9s | %6s | %12s |\n| --- | --- | --- | --- | --- |\n' "run ($n projects)" "wall s" "steps run" "joined" "wheel builds"
+printf '| %-28s | %8s | %9s | %6s | %12s | %22s | %21s |\n| --- | --- | --- | --- | --- | --- | --- |\n' "run ($n projects)" "wall s" "steps run" "joined" "wheel builds" "client<->coord B/proj" "cache in+out B/proj"
 for label in "embedded --jobs 1:emb 1" "embedded --jobs 3:emb 3" "farm, 1 executor:farm 1" "farm, 3 executors:farm 3"; do
   name="${label%%:*}"; spec="${label#*:}"
   set -- $spec
   if [[ "$1" == emb ]]; then r=$(run_embedded "$2"); else r=$(run_farm "$2"); fi
   set -- $r
-  printf '| %-28s | %8.1f | %9s | %6s | %12s |\n' "$name" "$1" "$2" "$3" "$4"
+  printf '| %-28s | %8.1f | %9s | %6s | %12s | %22s | %21s |\n' "$name" "$1" "$2" "$3" "$4" "$5" "$6"
 done
