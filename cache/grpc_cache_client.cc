@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -194,11 +195,13 @@ GrpcBlobStore::GrpcBlobStore(std::shared_ptr<grpc::Channel> channel,
 
 absl::StatusOr<std::vector<Digest>> GrpcBlobStore::FindMissing(
     absl::Span<const Digest> digests) {
-  std::vector<Digest> missing;
+  // Linear in the digests: each asked once, answers matched by hash set.
+  absl::flat_hash_set<Digest> missing;
   std::vector<Digest> ask;
+  absl::flat_hash_set<Digest> asked;
   for (const Digest& d : digests) {
     if (d.size() == 0) continue;  // the empty blob is always present
-    if (std::find(ask.begin(), ask.end(), d) == ask.end()) ask.push_back(d);
+    if (asked.insert(d).second) ask.push_back(d);
   }
   for (size_t start = 0; start < ask.size(); start += kMaxDigestsPerRequest) {
     re::FindMissingBlobsRequest req;
@@ -214,14 +217,14 @@ absl::StatusOr<std::vector<Digest>> GrpcBlobStore::FindMissing(
     for (const auto& m : resp.missing_blob_digests()) {
       absl::StatusOr<Digest> d = Digest::FromProto(m);
       if (!d.ok()) return d.status();
-      missing.push_back(*d);
+      missing.insert(*d);
     }
   }
-  // In input order, as the contract says.
+  // In input order, as the contract says (a digest the server names that
+  // was not asked is ignored).
   std::vector<Digest> ordered;
   for (const Digest& d : ask) {
-    if (std::find(missing.begin(), missing.end(), d) != missing.end())
-      ordered.push_back(d);
+    if (missing.contains(d)) ordered.push_back(d);
   }
   return ordered;
 }

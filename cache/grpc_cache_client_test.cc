@@ -95,6 +95,28 @@ TEST_F(GrpcCacheClientTest, MissingBlobsAndTheEmptyBlob) {
   EXPECT_EQ(ReadAll(**r), "");
 }
 
+TEST_F(GrpcCacheClientTest, ManyDigestsAreAskedOnceAndAnsweredInOrder) {
+  // 30,000 digests, each twice, over several requests: the missing ones
+  // once each, in input order.
+  std::vector<Digest> in;
+  std::vector<Digest> want;
+  for (int i = 0; i < 30000; ++i) {
+    std::string bytes = "blob " + std::to_string(i);
+    Digest d = Digest::Of(bytes);
+    if (i % 3 == 0) {
+      ASSERT_TRUE(WriteBlob(server_->blob_store(), d, bytes).ok());
+    } else {
+      want.push_back(d);
+    }
+    in.push_back(d);
+  }
+  std::vector<Digest> twice = in;
+  twice.insert(twice.end(), in.begin(), in.end());
+  absl::StatusOr<std::vector<Digest>> missing = cas_->FindMissing(twice);
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(*missing, want);
+}
+
 TEST_F(GrpcCacheClientTest, BadWritesAreRejectedAndInvisible) {
   Digest d = Digest::Of("12345");
   auto w1 = cas_->OpenWrite(d);

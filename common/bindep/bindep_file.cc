@@ -102,7 +102,6 @@ class Parser {
     char c = s_[p];
     if (c == '\n') return "end of line";
     if (c == '\t') return "a tab (only spaces separate fields)";
-    if (c == '\r') return "a carriage return (the file must use \\n line ends)";
     if (c >= 0x20 && c < 0x7f) return absl::StrCat("'", std::string(1, c), "'");
     return absl::StrFormat("byte 0x%02x", static_cast<unsigned char>(c));
   }
@@ -124,7 +123,9 @@ class Parser {
 
   bool ParseName(std::string* name) {
     size_t start = pos_;
-    if (AtEnd() || !IsAlnum(Cur())) {
+    // A name may start with '/': a file dependency such as /usr/bin/bash
+    // (bindep's grammar); never with '-', so it is never an option.
+    if (AtEnd() || !(IsAlnum(Cur()) || Cur() == '/')) {
       Expect("a package name");
       return false;
     }
@@ -348,7 +349,18 @@ class Parser {
 
 absl::StatusOr<BindepFile> ParseBindepFile(absl::string_view content,
                                            absl::string_view filename) {
-  std::string text(content);
+  // bindep opens the file in Python's text mode (universal newlines): CR LF
+  // and a lone CR end a line as LF does.
+  std::string text;
+  text.reserve(content.size() + 1);
+  for (size_t i = 0; i < content.size(); ++i) {
+    if (content[i] != '\r') {
+      text.push_back(content[i]);
+    } else {
+      text.push_back('\n');
+      if (i + 1 < content.size() && content[i + 1] == '\n') ++i;
+    }
+  }
   // bindep reads a last line without '\n' as if it had one.
   if (text.empty() || text.back() != '\n') text.push_back('\n');
   Parser parser(text);

@@ -39,6 +39,26 @@ TEST(BindepFileTest, ParsesTheClassicPatterns) {
   EXPECT_THAT(f->rules[4].versions, ElementsAre(VersionConstraint{"<=", "12"}));
 }
 
+TEST(BindepFileTest, LineEndsAndFileDependenciesAsBindepReadsThem) {
+  // CR LF and lone CR end lines (Python's universal newlines), and a name
+  // may be a path (a file dependency).
+  auto f = ParseBindepFile(
+      "foo [compile]\r\nbar\rbaz [platform:rpm]\r\n/usr/bin/bash "
+      "[platform:rpm]\n"
+      "qux/sub\r",
+      "bindep.txt");
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_EQ(f->rules.size(), 5u);
+  EXPECT_EQ(f->rules[0].name, "foo");
+  EXPECT_EQ(f->rules[1].name, "bar");
+  EXPECT_EQ(f->rules[2].name, "baz");
+  EXPECT_EQ(f->rules[2].line, 3);
+  EXPECT_EQ(f->rules[3].name, "/usr/bin/bash");
+  EXPECT_EQ(f->rules[4].name, "qux/sub");
+  // A name still never starts with '-' (it becomes an argument).
+  EXPECT_FALSE(ParseBindepFile("-oops\r\n", "bindep.txt").ok());
+}
+
 TEST(BindepFileTest, SelectorsVersionsAndGroups) {
   auto f = ParseBindepFile(
       "foo [!bar baz quux]\n"
@@ -134,10 +154,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"foo [a ((b))]\n",
                 "bindep.txt:1:9: expected ' ', ')' or a profile name (a-z 0-9 "
                 ": - .), found '('"},
-        BadCase{"foo\r\n",
-                "bindep.txt:1:4: expected ' ', '#' or end of line, found a "
-                "carriage return (the "
-                "file must use \\n line ends)"},
+        BadCase{"foo\r\n-bar\r\n",
+                "bindep.txt:2:1: expected ' ', '#', a package name or end of "
+                "line, found '-'"},
         BadCase{"-foo\n",
                 "bindep.txt:1:1: expected ' ', '#', a package name or end of "
                 "line, found '-'"},
