@@ -1,170 +1,10 @@
 // Integration tests of the real pbrx-cache binary over gRPC on loopback:
 // every REAPI service, precise error codes for bad requests, upload
 // resumption, metrics, graceful shutdown and kill -9 crash safety.
-#include <curl/curl.h>
-#include <signal.h>
-#include <sys/wait.h>
+#include "tests/cache_server_fixture.h"
 
-#include <atomic>
-#include <fstream>
-#include <limits>
-#include <memory>
-#include <random>
-#include <string>
-#include <thread>
-#include <vector>
-
-#include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
-#include "common/digest.h"
-#include "common/grpc_status.h"
-#include "common/missing_blobs.h"
-#include "gmock/gmock.h"
-#include "google/bytestream/bytestream.grpc.pb.h"
-#include "grpcpp/grpcpp.h"
-#include "gtest/gtest.h"
-#include "tests/subprocess.h"
-#include "tests/test_util.h"
-
-namespace pbrx {
+namespace pbrx::cache_test {
 namespace {
-
-namespace re = build::bazel::remote::execution::v2;
-namespace bs = google::bytestream;
-using common::Digest;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using testing_util::Subprocess;
-
-std::string Pattern(size_t n, int seed) {
-  std::string s(n, '\0');
-  uint32_t x = 2166136261u ^ static_cast<uint32_t>(seed);
-  for (size_t i = 0; i < n; ++i) {
-    x = x * 16777619u + 12345u;
-    s[i] = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
-size_t CurlWrite(char* p, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(p, size * n);
-  return size * n;
-}
-
-std::string HttpGet(const std::string& url) {
-  std::string body;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CurlWrite);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  curl_easy_perform(curl);
-  curl_easy_cleanup(curl);
-  return body;
-}
-
-class CacheServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    data_dir_ = testing_util::NewTempDir("cache-data");
-    StartServer({});
-  }
-
-  void StartServer(std::vector<std::string> extra) {
-    server_ = std::make_unique<Subprocess>();
-    // Both ports are taken by the server itself (port 0); the metrics
-    // address comes from its start-up log line.
-    std::vector<std::string> argv = {
-        testing_util::RunfilePath("cache/pbrx-cache"), "--listen=127.0.0.1:0",
-        "--data-dir=" + data_dir_, "--metrics-listen=127.0.0.1:0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    std::string log = testing_util::NewTempDir("cache-log") + "/stderr";
-    ASSERT_TRUE(server_->Start(argv, log).ok());
-    auto line = server_->ReadLine(absl::Seconds(30));
-    ASSERT_TRUE(line.ok()) << line.status();
-    address_ = *line;
-    metrics_address_.clear();
-    for (int i = 0; i < 300 && metrics_address_.empty(); ++i) {
-      std::ifstream f(log);
-      std::string text((std::istreambuf_iterator<char>(f)),
-                       std::istreambuf_iterator<char>());
-      size_t at = text.find("metrics on http://");
-      size_t end = at == std::string::npos ? at : text.find('/', at + 18);
-      if (end != std::string::npos)
-        metrics_address_ = text.substr(at + 18, end - at - 18);
-      else
-        absl::SleepFor(absl::Milliseconds(100));
-    }
-    ASSERT_FALSE(metrics_address_.empty()) << "no metrics address in " << log;
-    channel_ =
-        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-    cas_ = re::ContentAddressableStorage::NewStub(channel_);
-    ac_ = re::ActionCache::NewStub(channel_);
-    caps_ = re::Capabilities::NewStub(channel_);
-    bytestream_ = bs::ByteStream::NewStub(channel_);
-  }
-
-  // Uploads through ByteStream in 64 KiB messages; returns the RPC status.
-  grpc::Status Upload(const std::string& resource, const std::string& data,
-                      int64_t* committed = nullptr, int64_t offset = 0,
-                      bool finish = true) {
-    grpc::ClientContext ctx;
-    bs::WriteResponse resp;
-    auto writer = bytestream_->Write(&ctx, &resp);
-    size_t pos = static_cast<size_t>(offset);
-    bool first = true;
-    do {
-      bs::WriteRequest req;
-      if (first) req.set_resource_name(resource);
-      first = false;
-      req.set_write_offset(static_cast<int64_t>(pos));
-      size_t n = std::min<size_t>(64 << 10, data.size() - pos);
-      req.set_data(data.substr(pos, n));
-      pos += n;
-      if (pos == data.size() && finish) req.set_finish_write(true);
-      if (!writer->Write(req)) break;
-    } while (pos < data.size());
-    writer->WritesDone();
-    grpc::Status s = writer->Finish();
-    if (committed != nullptr) *committed = resp.committed_size();
-    return s;
-  }
-
-  grpc::Status Download(const std::string& resource, std::string* out,
-                        int64_t offset = 0, int64_t limit = 0) {
-    grpc::ClientContext ctx;
-    bs::ReadRequest req;
-    req.set_resource_name(resource);
-    req.set_read_offset(offset);
-    req.set_read_limit(limit);
-    auto reader = bytestream_->Read(&ctx, req);
-    bs::ReadResponse resp;
-    out->clear();
-    while (reader->Read(&resp)) *out += resp.data();
-    return reader->Finish();
-  }
-
-  static std::string WriteName(const Digest& d,
-                               const std::string& uuid = "u-1") {
-    return absl::StrCat("inst/uploads/", uuid, "/blobs/", d.hash(), "/",
-                        d.size());
-  }
-  static std::string ReadName(const Digest& d) {
-    return absl::StrCat("inst/blobs/", d.hash(), "/", d.size());
-  }
-
-  std::string data_dir_;
-  std::unique_ptr<Subprocess> server_;
-  std::string address_;
-  std::string metrics_address_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<re::ContentAddressableStorage::Stub> cas_;
-  std::unique_ptr<re::ActionCache::Stub> ac_;
-  std::unique_ptr<re::Capabilities::Stub> caps_;
-  std::unique_ptr<bs::ByteStream::Stub> bytestream_;
-};
 
 TEST_F(CacheServerTest, CapabilitiesForAnyValidInstance) {
   for (std::string instance : {"", "main", "a/b/c"}) {
@@ -274,30 +114,6 @@ TEST_F(CacheServerTest, BatchUpdateAndReadWithPerBlobStatuses) {
   s = cas_->BatchReadBlobs(&ctx4, wrap, &rdr);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("max_batch_total_size_bytes"));
-}
-
-TEST_F(CacheServerTest,
-       ABatchBlobClaimingMoreBytesThanItCarriesReservesNothing) {
-  // 10 bytes of data for a digest of 1 TiB, on a cache of 1 MiB: refused
-  // before any space is claimed, so nothing already stored is evicted.
-  server_->Stop(SIGTERM, absl::Seconds(10)).IgnoreError();
-  StartServer({"--max-size=1M", "--min-age=0s"});
-  ASSERT_TRUE(Upload(WriteName(Digest::Of("kept")), "kept").ok());
-  grpc::ClientContext ctx;
-  re::BatchUpdateBlobsRequest up;
-  auto* r = up.add_requests();
-  r->mutable_digest()->set_hash(Digest::Of("ten bytes!").hash());
-  r->mutable_digest()->set_size_bytes(int64_t{1} << 40);
-  r->set_data("ten bytes!");
-  re::BatchUpdateBlobsResponse upr;
-  ASSERT_TRUE(cas_->BatchUpdateBlobs(&ctx, up, &upr).ok());
-  EXPECT_EQ(upr.responses(0).status().code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(upr.responses(0).status().message(),
-            "requests[0]: 10 bytes of data for a digest of 1099511627776");
-  std::string back;
-  ASSERT_TRUE(Download(ReadName(Digest::Of("kept")), &back).ok());
-  EXPECT_EQ(back, "kept");
 }
 
 TEST_F(CacheServerTest, ByteStreamRoundTripWithOffsetsAndLimits) {
@@ -471,43 +287,6 @@ TEST_F(CacheServerTest, ActionCacheRequiresCompleteResults) {
                 "pbrx_cache_requests_total{code=\"INVALID_ARGUMENT\","
                 "method=\"GetActionResult\"}"),
             1);
-}
-
-TEST_F(CacheServerTest, ActionCacheEntriesAreKeptPerInstanceName) {
-  Digest action = Digest::Of("tenant action");
-  ASSERT_TRUE(Upload(WriteName(Digest::Of("a")), "a").ok());
-  ASSERT_TRUE(Upload(WriteName(Digest::Of("b")), "b").ok());
-  auto update = [&](const std::string& instance, const std::string& output) {
-    re::UpdateActionResultRequest up;
-    up.set_instance_name(instance);
-    *up.mutable_action_digest() = action.ToProto();
-    auto* f = up.mutable_action_result()->add_output_files();
-    f->set_path("out");
-    *f->mutable_digest() = Digest::Of(output).ToProto();
-    grpc::ClientContext ctx;
-    re::ActionResult got;
-    return ac_->UpdateActionResult(&ctx, up, &got);
-  };
-  auto get = [&](const std::string& instance, re::ActionResult* got) {
-    re::GetActionResultRequest req;
-    req.set_instance_name(instance);
-    *req.mutable_action_digest() = action.ToProto();
-    grpc::ClientContext ctx;
-    return ac_->GetActionResult(&ctx, req, got);
-  };
-  ASSERT_TRUE(update("team-a", "a").ok());
-  re::ActionResult got;
-  ASSERT_TRUE(get("team-a", &got).ok());
-  EXPECT_EQ(got.output_files(0).digest().hash(), Digest::Of("a").hash());
-  // Another tenant, and the default instance, see nothing of it...
-  EXPECT_EQ(get("team-b", &got).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(get("", &got).error_code(), grpc::StatusCode::NOT_FOUND);
-  // ...and what team-b writes for the same action does not replace it.
-  ASSERT_TRUE(update("team-b", "b").ok());
-  ASSERT_TRUE(get("team-a", &got).ok());
-  EXPECT_EQ(got.output_files(0).digest().hash(), Digest::Of("a").hash());
-  ASSERT_TRUE(get("team-b", &got).ok());
-  EXPECT_EQ(got.output_files(0).digest().hash(), Digest::Of("b").hash());
 }
 
 TEST_F(CacheServerTest, GetTreeStreamsEveryDirectoryInPages) {
@@ -734,4 +513,4 @@ TEST_F(CacheServerTest, MalformedRequestsNeverCrashTheServer) {
 }
 
 }  // namespace
-}  // namespace pbrx
+}  // namespace pbrx::cache_test
