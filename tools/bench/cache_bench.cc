@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -208,9 +209,9 @@ int Run(int argc, char** argv) {
                  std::string(parsed.message()).c_str());
     return 2;
   }
-  std::system(
-      absl::StrCat("rm -rf '", work_dir, "' && mkdir -p '", work_dir, "'")
-          .c_str());
+  std::error_code ec;
+  std::filesystem::remove_all(work_dir, ec);
+  std::filesystem::create_directories(work_dir, ec);
 
   auto start_server = [&](testing_util::Subprocess& proc,
                           const std::string& data) {
@@ -384,8 +385,8 @@ int Run(int argc, char** argv) {
                 peak / 1024.0, idle / 1024.0, "(idle)");
     proc.Stop(SIGTERM, absl::Seconds(120)).IgnoreError();
   }
-  return std::system(absl::StrCat("rm -rf '", work_dir, "'").c_str()) == 0 ? 0
-                                                                           : 1;
+  std::filesystem::remove_all(work_dir, ec);
+  return ec ? 1 : 0;
 }
 
 }  // namespace

@@ -7,12 +7,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/flag_parser.h"
+#include "common/process.h"
 #include "common/wheel/wheel_installer.h"
 
 namespace {
@@ -75,9 +77,11 @@ int main(int argc, char** argv) {
     std::fputs(flags.Usage().c_str(), help ? stdout : stderr);
     return help ? 0 : 2;
   }
-  if (std::system(
-          absl::StrCat("rm -rf '", work, "' && mkdir -p '", work, "/wheels'")
-              .c_str()) != 0) {
+  std::error_code ec;
+  std::filesystem::remove_all(work, ec);
+  if (!std::filesystem::create_directories(work + "/wheels", ec)) {
+    std::fprintf(stderr, "cannot create %s/wheels: %s\n", work.c_str(),
+                 ec.message().c_str());
     return 1;
   }
   std::vector<std::string> wheels;
@@ -90,8 +94,8 @@ int main(int argc, char** argv) {
     MakeWheel(p, i, modules);
     wheels.push_back(p);
   }
-  pbrx::common::wheel::InstallScheme scheme{"/lib", "/lib", "/include",
-                                            "/bin", "/",    "/usr/bin/python3"};
+  pbrx::common::wheel::InstallScheme scheme{
+      "/lib", "/lib", "/include", "/bin", "/data", "/usr/bin/python3"};
   absl::Time t0 = absl::Now();
   for (const std::string& w : wheels) {
     auto r = pbrx::common::wheel::InstallWheel(w, scheme, work + "/native");
@@ -101,14 +105,27 @@ int main(int argc, char** argv) {
     }
   }
   double native = absl::ToDoubleSeconds(absl::Now() - t0);
-  std::string cmd = absl::StrCat(
-      "/usr/bin/python3 -m pip install --quiet --no-deps --no-compile "
-      "--no-index "
-      "--disable-pip-version-check --root-user-action=ignore --target ",
-      work, "/pip");
-  for (const std::string& w : wheels) absl::StrAppend(&cmd, " ", w);
+  // The baseline, pip, from an argv (no shell).
+  std::vector<std::string> pip_argv = {"/usr/bin/python3",
+                                       "-m",
+                                       "pip",
+                                       "install",
+                                       "--quiet",
+                                       "--no-deps",
+                                       "--no-compile",
+                                       "--no-index",
+                                       "--disable-pip-version-check",
+                                       "--root-user-action=ignore",
+                                       "--target",
+                                       work + "/pip"};
+  pip_argv.insert(pip_argv.end(), wheels.begin(), wheels.end());
+  pbrx::common::ProcessOptions po;
+  po.env = {{"PATH", "/usr/bin:/bin"}, {"HOME", work}};
+  po.log_to_stderr = true;
   t0 = absl::Now();
-  if (std::system(cmd.c_str()) != 0) return 1;
+  absl::StatusOr<pbrx::common::ProcessResult> pip_run =
+      pbrx::common::RunProcess(pip_argv, po);
+  if (!pip_run.ok() || !pip_run->ok()) return 1;
   double pip = absl::ToDoubleSeconds(absl::Now() - t0);
   std::printf("%-50s %12s %12s %8s\n", "benchmark", "native", "pip", "speedup");
   std::printf("%-50s %10.2f s %10.2f s %7.1fx\n",
@@ -116,5 +133,6 @@ int main(int argc, char** argv) {
                            " modules), no deps/compile")
                   .c_str(),
               native, pip, pip / native);
-  return std::system(absl::StrCat("rm -rf '", work, "'").c_str()) == 0 ? 0 : 1;
+  std::filesystem::remove_all(work, ec);
+  return ec ? 1 : 0;
 }
