@@ -19,15 +19,10 @@ Digest ActionCacheKey(absl::string_view instance_name, const Digest& action) {
 grpc::Status ActionCacheService::GetActionResult(
     grpc::ServerContext* context, const re::GetActionResultRequest* request,
     re::ActionResult* response) {
-  if (grpc::Status denied = common::Authorize(
-          options_.authorizer, *context, common::Permission::kRead,
-          "ActionCache.GetActionResult", request->instance_name());
-      !denied.ok()) {
-    metrics_->RecordRequest("GetActionResult",
-                            common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(common::Authorize(
+        options_.authorizer, *context, common::Permission::kRead,
+        "ActionCache.GetActionResult", request->instance_name()));
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     absl::StatusOr<Digest> action = Digest::FromProto(request->action_digest());
     if (!action.ok()) return common::Annotate(action.status(), "action_digest");
@@ -49,15 +44,10 @@ grpc::Status ActionCacheService::GetActionResult(
 grpc::Status ActionCacheService::UpdateActionResult(
     grpc::ServerContext* context, const re::UpdateActionResultRequest* request,
     re::ActionResult* response) {
-  if (grpc::Status denied = common::Authorize(
-          options_.authorizer, *context, common::Permission::kAcWrite,
-          "ActionCache.UpdateActionResult", request->instance_name());
-      !denied.ok()) {
-    metrics_->RecordRequest("UpdateActionResult",
-                            common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(common::Authorize(
+        options_.authorizer, *context, common::Permission::kAcWrite,
+        "ActionCache.UpdateActionResult", request->instance_name()));
     if (!options_.allow_updates) {
       return absl::PermissionDeniedError(
           "this cache does not accept action results from clients");

@@ -18,13 +18,6 @@ using google::bytestream::WriteResponse;
 grpc::Status ByteStreamService::Read(grpc::ServerContext* context,
                                      const ReadRequest* request,
                                      grpc::ServerWriter<ReadResponse>* writer) {
-  if (grpc::Status denied =
-          common::Authorize(options_.authorizer, *context,
-                            common::Permission::kRead, "ByteStream.Read");
-      !denied.ok()) {
-    metrics_->RecordRequest("Read", common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   absl::Status status = DoRead(context, *request, writer);
   metrics_->RecordRequest("Read", status.code());
   return common::ToGrpcStatus(status);
@@ -33,6 +26,9 @@ grpc::Status ByteStreamService::Read(grpc::ServerContext* context,
 absl::Status ByteStreamService::DoRead(
     grpc::ServerContext* context, const ReadRequest& request,
     grpc::ServerWriter<ReadResponse>* writer) {
+  RETURN_IF_ERROR(common::Authorize(options_.authorizer, *context,
+                                    common::Permission::kRead,
+                                    "ByteStream.Read"));
   ASSIGN_OR_RETURN(ResourceName name,
                    ParseReadResourceName(request.resource_name()));
   if (request.read_offset() < 0) {
@@ -62,13 +58,6 @@ absl::Status ByteStreamService::DoRead(
 grpc::Status ByteStreamService::Write(grpc::ServerContext* context,
                                       grpc::ServerReader<WriteRequest>* reader,
                                       WriteResponse* response) {
-  if (grpc::Status denied =
-          common::Authorize(options_.authorizer, *context,
-                            common::Permission::kCasWrite, "ByteStream.Write");
-      !denied.ok()) {
-    metrics_->RecordRequest("Write", common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   absl::Status status = DoWrite(context, reader, response);
   metrics_->RecordRequest("Write", status.code());
   return common::ToGrpcStatus(status);
@@ -151,6 +140,9 @@ void ByteStreamService::ExpireIdleLocked() {
 absl::Status ByteStreamService::DoWrite(
     grpc::ServerContext* context, grpc::ServerReader<WriteRequest>* reader,
     WriteResponse* response) {
+  RETURN_IF_ERROR(common::Authorize(options_.authorizer, *context,
+                                    common::Permission::kCasWrite,
+                                    "ByteStream.Write"));
   WriteRequest request;
   if (!reader->Read(&request)) {
     return absl::InvalidArgumentError("write stream carried no request");
@@ -218,15 +210,10 @@ absl::Status ByteStreamService::DoWrite(
 grpc::Status ByteStreamService::QueryWriteStatus(
     grpc::ServerContext* context, const QueryWriteStatusRequest* request,
     QueryWriteStatusResponse* response) {
-  if (grpc::Status denied = common::Authorize(options_.authorizer, *context,
-                                              common::Permission::kCasWrite,
-                                              "ByteStream.QueryWriteStatus");
-      !denied.ok()) {
-    metrics_->RecordRequest("QueryWriteStatus",
-                            common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(common::Authorize(options_.authorizer, *context,
+                                      common::Permission::kCasWrite,
+                                      "ByteStream.QueryWriteStatus"));
     ASSIGN_OR_RETURN(ResourceName name,
                      ParseWriteResourceName(request->resource_name()));
     ASSIGN_OR_RETURN(std::vector<Digest> missing,

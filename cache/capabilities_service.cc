@@ -11,15 +11,10 @@ namespace re = build::bazel::remote::execution::v2;
 grpc::Status CapabilitiesService::GetCapabilities(
     grpc::ServerContext* context, const re::GetCapabilitiesRequest* request,
     re::ServerCapabilities* response) {
-  if (grpc::Status denied = common::Authorize(options_.authorizer, *context,
-                                              common::Permission::kRead,
-                                              "Capabilities.GetCapabilities");
-      !denied.ok()) {
-    metrics_->RecordRequest("GetCapabilities",
-                            common::FromGrpcStatus(denied).code());
-    return denied;
-  }
-  absl::Status status = ValidateInstanceName(request->instance_name());
+  absl::Status status = common::Authorize(options_.authorizer, *context,
+                                          common::Permission::kRead,
+                                          "Capabilities.GetCapabilities");
+  if (status.ok()) status = ValidateInstanceName(request->instance_name());
   if (status.ok()) {
     auto* cache = response->mutable_cache_capabilities();
     cache->add_digest_function(re::DigestFunction::SHA256);

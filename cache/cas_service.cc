@@ -42,15 +42,10 @@ grpc::Status CasService::Finish(absl::string_view method,
 grpc::Status CasService::FindMissingBlobs(
     grpc::ServerContext* context, const re::FindMissingBlobsRequest* request,
     re::FindMissingBlobsResponse* response) {
-  if (grpc::Status denied = common::Authorize(
-          options_.authorizer, *context, common::Permission::kRead,
-          "ContentAddressableStorage.FindMissingBlobs");
-      !denied.ok()) {
-    metrics_->RecordRequest("FindMissingBlobs",
-                            common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(common::Authorize(
+        options_.authorizer, *context, common::Permission::kRead,
+        "ContentAddressableStorage.FindMissingBlobs"));
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     std::vector<Digest> digests;
     digests.reserve(request->blob_digests_size());
@@ -70,15 +65,10 @@ grpc::Status CasService::FindMissingBlobs(
 grpc::Status CasService::BatchUpdateBlobs(
     grpc::ServerContext* context, const re::BatchUpdateBlobsRequest* request,
     re::BatchUpdateBlobsResponse* response) {
-  if (grpc::Status denied = common::Authorize(
-          options_.authorizer, *context, common::Permission::kCasWrite,
-          "ContentAddressableStorage.BatchUpdateBlobs");
-      !denied.ok()) {
-    metrics_->RecordRequest("BatchUpdateBlobs",
-                            common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(common::Authorize(
+        options_.authorizer, *context, common::Permission::kCasWrite,
+        "ContentAddressableStorage.BatchUpdateBlobs"));
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     int64_t total = 0;
     for (const auto& r : request->requests())
@@ -114,15 +104,10 @@ grpc::Status CasService::BatchUpdateBlobs(
 grpc::Status CasService::BatchReadBlobs(
     grpc::ServerContext* context, const re::BatchReadBlobsRequest* request,
     re::BatchReadBlobsResponse* response) {
-  if (grpc::Status denied = common::Authorize(
-          options_.authorizer, *context, common::Permission::kRead,
-          "ContentAddressableStorage.BatchReadBlobs");
-      !denied.ok()) {
-    metrics_->RecordRequest("BatchReadBlobs",
-                            common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(common::Authorize(
+        options_.authorizer, *context, common::Permission::kRead,
+        "ContentAddressableStorage.BatchReadBlobs"));
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     std::vector<Digest> digests;
     int64_t total = 0;
@@ -159,14 +144,10 @@ grpc::Status CasService::BatchReadBlobs(
 grpc::Status CasService::GetTree(
     grpc::ServerContext* context, const re::GetTreeRequest* request,
     grpc::ServerWriter<re::GetTreeResponse>* writer) {
-  if (grpc::Status denied = common::Authorize(
-          options_.authorizer, *context, common::Permission::kRead,
-          "ContentAddressableStorage.GetTree");
-      !denied.ok()) {
-    metrics_->RecordRequest("GetTree", common::FromGrpcStatus(denied).code());
-    return denied;
-  }
   auto run = [&]() -> absl::Status {
+    RETURN_IF_ERROR(common::Authorize(options_.authorizer, *context,
+                                      common::Permission::kRead,
+                                      "ContentAddressableStorage.GetTree"));
     RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
     absl::StatusOr<Digest> root = Digest::FromProto(request->root_digest());
     if (!root.ok()) return common::Annotate(root.status(), "root_digest");

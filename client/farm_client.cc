@@ -38,8 +38,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(
   o.max_receive_bytes = common::kMaxBuildEventBytes;
   o.tls = credentials.tls;
   if (!credentials.token_file.empty()) {
-    ASSIGN_OR_RETURN(
-        o.token, common::ReadTokenFile("--token-file", credentials.token_file));
+    RETURN_IF_ERROR(common::LoadTokenFile(credentials.token_file, &o.token));
   } else if (const char* env = std::getenv("PBRX_TOKEN")) {
     o.token = env;
   }

@@ -1,10 +1,10 @@
-// ActionExecutor (the step API): anything that turns an Action digest (Action, Command and
-// inputs already in the CAS) into an ActionResult — the local ActionRunner,
-// the decorators below (in-flight dedup, a bound on concurrent runs) and,
-// in the farm, the coordinator's scheduler. The image pipeline only sees
-// this interface, so embedded mode and the farm run the same steps. It lives
-// in common/ because both the pipeline and the executor use it and neither
-// may depend on the other.
+// ActionExecutor (the step API): anything that turns an Action digest (Action,
+// Command and inputs already in the CAS) into an ActionResult — the local
+// ActionRunner, the decorators below (in-flight dedup, a bound on concurrent
+// runs) and, in the farm, the coordinator's scheduler. The image pipeline only
+// sees this interface, so embedded mode and the farm run the same steps. It
+// lives in common/ because both the pipeline and the executor use it and
+// neither may depend on the other.
 #ifndef PBRX_COMMON_ACTION_EXECUTOR_H_
 #define PBRX_COMMON_ACTION_EXECUTOR_H_
 

@@ -1,6 +1,5 @@
 #include "common/authorizer.h"
 
-#include <fstream>
 #include <set>
 #include <vector>
 
@@ -9,7 +8,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/flag_parser.h"
 #include "common/sha256.h"
+#include "common/status_macros.h"
 #include "grpc/grpc_security_constants.h"
 
 namespace pbrx::common {
@@ -111,41 +112,30 @@ absl::StatusOr<Authorizer> Authorizer::Parse(absl::string_view text,
 
 absl::StatusOr<Authorizer> Authorizer::Open(const std::string& file) {
   if (file.empty()) return Authorizer();
-  std::ifstream in(file, std::ios::binary);
-  if (!in)
-    return absl::InvalidArgumentError(
-        absl::StrCat("--auth-tokens ", file, ": cannot be read"));
-  std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    text.append(buf, in.gcount());
-    if (static_cast<int64_t>(text.size()) > kMaxFileBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--auth-tokens ", file, ": larger than ", kMaxFileBytes, " bytes"));
-    }
-  }
+  ASSIGN_OR_RETURN(std::string text,
+                   ReadFlagFile("--auth-tokens", file, kMaxFileBytes));
   return Parse(text, file);
 }
 
-grpc::Status Authorizer::Check(const grpc::ServerContext& context,
+absl::Status Authorizer::Check(const grpc::ServerContext& context,
                                Permission what, absl::string_view method,
                                absl::string_view instance_name) const {
-  if (!enabled_) return grpc::Status::OK;
+  if (!enabled_) return absl::OkStatus();
   const Principal* who = nullptr;
   const auto& md = context.client_metadata();
   auto h = md.find("authorization");
   if (h != md.end()) {
     absl::string_view value(h->second.data(), h->second.size());
     if (!absl::StartsWith(value, "Bearer ")) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          absl::StrCat(method,
-                                       ": the authorization header is not "
-                                       "\"Bearer TOKEN\""));
+      return absl::UnauthenticatedError(
+          absl::StrCat(method,
+                       ": the authorization header is not "
+                       "\"Bearer TOKEN\""));
     }
     auto t = tokens_.find(Sha256::HexOf(value.substr(7)));
     if (t == tokens_.end()) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          absl::StrCat(method, ": unknown token"));
+      return absl::UnauthenticatedError(
+          absl::StrCat(method, ": unknown token"));
     }
     who = &t->second;
   } else {
@@ -154,8 +144,7 @@ grpc::Status Authorizer::Check(const grpc::ServerContext& context,
     if (c != common_names_.end()) who = &c->second;
   }
   if (who == nullptr) {
-    return grpc::Status(
-        grpc::StatusCode::UNAUTHENTICATED,
+    return absl::UnauthenticatedError(
         absl::StrCat(method,
                      ": no credentials (send \"authorization: Bearer "
                      "TOKEN\" or a client certificate this server knows)"));
@@ -163,13 +152,12 @@ grpc::Status Authorizer::Check(const grpc::ServerContext& context,
   return Allows(*who, what, method, instance_name);
 }
 
-grpc::Status Authorizer::Allows(const Principal& who, Permission what,
+absl::Status Authorizer::Allows(const Principal& who, Permission what,
                                 absl::string_view method,
                                 absl::string_view instance_name) {
   auto role = Roles().find(who.role);
   if (role == Roles().end() || role->second.count(what) == 0) {
-    return grpc::Status(
-        grpc::StatusCode::PERMISSION_DENIED,
+    return absl::PermissionDeniedError(
         absl::StrCat(method, " is not allowed for role '", who.role, "'"));
   }
   const std::string& p = who.instance_prefix;
@@ -177,20 +165,18 @@ grpc::Status Authorizer::Allows(const Principal& who, Permission what,
       !(instance_name == p ||
         (absl::StartsWith(instance_name, p) &&
          instance_name.size() > p.size() && instance_name[p.size()] == '/'))) {
-    return grpc::Status(
-        grpc::StatusCode::PERMISSION_DENIED,
-        absl::StrCat(method, " on instance '", instance_name,
-                     "' is not allowed: this credential is limited to '", p,
-                     "'"));
+    return absl::PermissionDeniedError(absl::StrCat(
+        method, " on instance '", instance_name,
+        "' is not allowed: this credential is limited to '", p, "'"));
   }
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
-grpc::Status Authorize(const Authorizer* auth,
+absl::Status Authorize(const Authorizer* auth,
                        const grpc::ServerContext& context, Permission what,
                        absl::string_view method,
                        absl::string_view instance_name) {
-  if (auth == nullptr) return grpc::Status::OK;
+  if (auth == nullptr) return absl::OkStatus();
   return auth->Check(context, what, method, instance_name);
 }
 

@@ -20,6 +20,7 @@
 #include <map>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
@@ -49,13 +50,13 @@ class Authorizer {
 
   // Whether the call in `context` may do `what` in `method` (e.g.
   // "ActionCache.UpdateActionResult") on `instance_name`.
-  grpc::Status Check(const grpc::ServerContext& context, Permission what,
+  absl::Status Check(const grpc::ServerContext& context, Permission what,
                      absl::string_view method,
                      absl::string_view instance_name = "") const;
 
   // The same for an already identified principal (tests, and the check's
   // second half).
-  static grpc::Status Allows(const Principal& who, Permission what,
+  static absl::Status Allows(const Principal& who, Permission what,
                              absl::string_view method,
                              absl::string_view instance_name);
 
@@ -66,7 +67,7 @@ class Authorizer {
 };
 
 // Check through `auth`; nullptr: everyone may do everything.
-grpc::Status Authorize(const Authorizer* auth,
+absl::Status Authorize(const Authorizer* auth,
                        const grpc::ServerContext& context, Permission what,
                        absl::string_view method,
                        absl::string_view instance_name = "");

@@ -54,10 +54,10 @@ TEST(AuthorizerTest, RolesAllowWhatTheirNamesSay) {
        {Permission::kRead, Permission::kCasWrite, Permission::kAcWrite,
         Permission::kExecute, Permission::kWork})
     EXPECT_TRUE(allows("admin", p));
-  grpc::Status s = Authorizer::Allows({"execute", ""}, Permission::kAcWrite,
+  absl::Status s = Authorizer::Allows({"execute", ""}, Permission::kAcWrite,
                                       "ActionCache.UpdateActionResult", "");
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(s.error_message(),
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.message(),
             "ActionCache.UpdateActionResult is not allowed for role 'execute'");
 }
 
@@ -73,7 +73,7 @@ TEST(AuthorizerTest, InstancePrefixesScopeByWholeSegments) {
   EXPECT_FALSE(ok(""));
   EXPECT_EQ(
       Authorizer::Allows(a, Permission::kRead, "ActionCache.Get", "team-b")
-          .error_message(),
+          .message(),
       "ActionCache.Get on instance 'team-b' is not allowed: this "
       "credential is limited to 'team-a'");
 }

@@ -130,14 +130,13 @@ bool IsDirBeneath(const std::string& root, const std::string& relative) {
   return d.get() >= 0;
 }
 
-absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
-                                            const std::string& relative,
-                                            int64_t max_bytes) {
-  const std::string where = root + "/" + relative;
-  absl::StatusOr<UniqueFd> f = OpenFileBeneath(root, relative);
-  if (!f.ok()) return f.status();
+namespace {
+
+// Reads the open regular file `fd` (`where` names it), at most `max_bytes`.
+absl::StatusOr<std::string> ReadCapped(int fd, const std::string& where,
+                                       int64_t max_bytes) {
   struct stat st;
-  fstat(f->get(), &st);
+  fstat(fd, &st);
   if (st.st_size > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": ", st.st_size, " bytes, more than the limit of ", max_bytes));
@@ -145,7 +144,7 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
   std::string out;
   char buf[65536];
   ssize_t n;
-  while ((n = read(f->get(), buf, sizeof(buf))) > 0) {
+  while ((n = read(fd, buf, sizeof(buf))) > 0) {
     out.append(buf, static_cast<size_t>(n));
     if (static_cast<int64_t>(out.size()) > max_bytes) {  // grew meanwhile
       return absl::InvalidArgumentError(absl::StrCat(
@@ -157,6 +156,31 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
         absl::StrCat("cannot read ", where, ": ", std::strerror(errno)));
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
+                                            const std::string& relative,
+                                            int64_t max_bytes) {
+  absl::StatusOr<UniqueFd> f = OpenFileBeneath(root, relative);
+  if (!f.ok()) return f.status();
+  return ReadCapped(f->get(), root + "/" + relative, max_bytes);
+}
+
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
+                                            int64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) {
+    std::string why = std::strerror(errno);
+    if (errno == ENOENT) return absl::NotFoundError(path + ": " + why);
+    return absl::InvalidArgumentError(path + ": " + why);
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    return absl::InvalidArgumentError(path + ": not a regular file");
+  return ReadCapped(fd.get(), path, max_bytes);
 }
 
 void WalkTree(const std::string& path,

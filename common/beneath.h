@@ -59,6 +59,13 @@ absl::StatusOr<std::string> ReadFileBeneath(const std::string& root,
                                             const std::string& relative,
                                             int64_t max_bytes);
 
+// The content of the regular file `path`, symlinks followed (an operator's
+// file, e.g. a certificate), read through one descriptor. NOT_FOUND when it
+// does not exist; INVALID_ARGUMENT "PATH: ..." when it cannot be opened, is
+// not a regular file or is larger than `max_bytes`.
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
+                                            int64_t max_bytes);
+
 // Opens the regular file `relative` beneath `root` as ReadFileBeneath
 // resolves it (same errors), for reading in a stream.
 absl::StatusOr<UniqueFd> OpenFileBeneath(const std::string& root,

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/beneath.h"
 
 namespace pbrx::common {
 
@@ -198,6 +199,19 @@ std::string FlagParser::Usage() const {
         "\n");
   }
   return out;
+}
+
+absl::StatusOr<std::string> ReadFlagFile(const std::string& flag,
+                                         const std::string& file,
+                                         int64_t max_bytes) {
+  absl::StatusOr<std::string> text = ReadRegularFile(file, max_bytes);
+  if (text.ok()) return text;
+  if (text.status().code() == absl::StatusCode::kNotFound) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", file, ": cannot be read"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, " ", text.status().message()));
 }
 
 }  // namespace pbrx::common

@@ -59,6 +59,14 @@ class FlagParser {
   std::vector<Flag> flags_;
 };
 
+// The content of the file a flag names (at most `max_bytes`; symlinks
+// followed): INVALID_ARGUMENT "FLAG FILE: cannot be read" when it does not
+// exist, else "FLAG FILE: ..." naming why (permissions, not a regular file,
+// over the limit).
+absl::StatusOr<std::string> ReadFlagFile(const std::string& flag,
+                                         const std::string& file,
+                                         int64_t max_bytes);
+
 }  // namespace pbrx::common
 
 #endif  // PBRX_COMMON_FLAG_PARSER_H_

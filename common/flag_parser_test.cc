@@ -1,9 +1,13 @@
 #include "common/flag_parser.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace pbrx::common {
 namespace {
@@ -17,6 +21,23 @@ absl::Status ParseArgs(FlagParser& p, std::vector<std::string> args,
   argv.push_back(prog.data());
   for (auto& a : args) argv.push_back(a.data());
   return p.Parse(static_cast<int>(argv.size()), argv.data(), help);
+}
+
+TEST(ReadFlagFileTest, NamesTheFlagAndWhy) {
+  std::string dir = testing_util::NewTempDir("flag-files");
+  std::ofstream(dir + "/ok") << "pem";
+  std::ofstream(dir + "/big") << std::string(100, 'x');
+  ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0600), 0);
+  symlink((dir + "/ok").c_str(), (dir + "/link").c_str());
+  EXPECT_EQ(*ReadFlagFile("--tls-ca", dir + "/ok", 10), "pem");
+  EXPECT_EQ(*ReadFlagFile("--tls-ca", dir + "/link", 10), "pem");
+  EXPECT_EQ(ReadFlagFile("--tls-ca", dir + "/none", 10).status().message(),
+            "--tls-ca " + dir + "/none: cannot be read");
+  EXPECT_EQ(ReadFlagFile("--tls-ca", dir + "/big", 10).status().message(),
+            "--tls-ca " + dir + "/big: 100 bytes, more than the limit of 10");
+  // A FIFO is refused without waiting for a writer.
+  EXPECT_EQ(ReadFlagFile("--tls-ca", dir + "/fifo", 10).status().message(),
+            "--tls-ca " + dir + "/fifo: not a regular file");
 }
 
 TEST(ByteSizeTest, Units) {

@@ -1,6 +1,5 @@
 #include "common/grpc_channel.h"
 
-#include <fstream>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -8,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/flag_parser.h"
 #include "common/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -88,8 +88,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   const ClientTls& tls = options.tls;
   if (IsTlsUrl(url)) {
     ASSIGN_OR_RETURN(creds, MakeTlsCredentials(tls));
-  } else if (!tls.ca_file.empty() || !tls.cert_file.empty() ||
-             !tls.key_file.empty()) {
+  } else if (tls.any()) {
     return absl::InvalidArgumentError(absl::StrCat(
         url, ": --tls-ca, --tls-cert and --tls-key need a grpcs:// URL"));
   } else {
@@ -117,22 +116,20 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
       target, creds, args, std::move(interceptors));
 }
 
-absl::StatusOr<std::string> ReadTokenFile(const std::string& flag,
-                                          const std::string& file) {
-  std::ifstream in(file);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, " ", file, ": cannot be read"));
-  }
-  std::string token(absl::StripAsciiWhitespace(line));
-  if (token.size() > 4096 || !IsTokenText(token)) {
+absl::Status LoadTokenFile(const std::string& file, std::string* token) {
+  if (file.empty()) return absl::OkStatus();
+  const std::string flag = "--token-file";
+  ASSIGN_OR_RETURN(std::string text, ReadFlagFile(flag, file, 64 << 10));
+  std::string first(
+      absl::StripAsciiWhitespace(text.substr(0, text.find('\n'))));
+  if (first.size() > 4096 || !IsTokenText(first)) {
     return absl::InvalidArgumentError(absl::StrCat(
         flag, " ", file,
         ": the first line must be the token (1 to 4096 visible ASCII "
         "characters)"));
   }
-  return token;
+  *token = std::move(first);
+  return absl::OkStatus();
 }
 
 }  // namespace pbrx::common

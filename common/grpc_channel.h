@@ -48,11 +48,11 @@ bool IsTlsUrl(const std::string& url);
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const std::string& url, const ChannelOptions& options = {});
 
-// Reads a bearer token from `file` (its first line, whitespace trimmed;
-// `flag` names it in errors): INVALID_ARGUMENT when unreadable, empty or
-// holding characters other than visible ASCII.
-absl::StatusOr<std::string> ReadTokenFile(const std::string& flag,
-                                          const std::string& file);
+// Sets `*token` to the bearer token in the --token-file `file` (its first
+// line, whitespace trimmed); "" = no file, `*token` untouched.
+// INVALID_ARGUMENT naming --token-file when unreadable, empty or holding
+// characters other than visible ASCII.
+absl::Status LoadTokenFile(const std::string& file, std::string* token);
 
 }  // namespace pbrx::common
 

@@ -49,21 +49,29 @@ TEST(MakeChannelTest, RefusesWhatCannotBecomeAChannel) {
   EXPECT_NE(*c, nullptr);
 }
 
-TEST(ReadTokenFileTest, FirstLineTrimmedAndChecked) {
+absl::StatusOr<std::string> ReadTokenFile(const std::string& file) {
+  std::string token = "unset";
+  absl::Status s = LoadTokenFile(file, &token);
+  if (!s.ok()) return s;
+  return token;
+}
+
+TEST(LoadTokenFileTest, FirstLineTrimmedAndChecked) {
   std::string dir = ::testing::TempDir();
   auto write = [&](const std::string& name, const std::string& text) {
     std::ofstream(dir + "/" + name) << text;
     return dir + "/" + name;
   };
-  EXPECT_EQ(*ReadTokenFile("--token-file", write("t1", "  s3cr3t \nrest\n")),
-            "s3cr3t");
+  EXPECT_EQ(*ReadTokenFile(write("t1", "  s3cr3t \nrest\n")), "s3cr3t");
   std::string empty = write("t2", "\n");
-  EXPECT_EQ(ReadTokenFile("--token-file", empty).status().message(),
+  EXPECT_EQ(ReadTokenFile(empty).status().message(),
             "--token-file " + empty +
                 ": the first line must be the token (1 to 4096 visible ASCII "
                 "characters)");
-  EXPECT_EQ(ReadTokenFile("--token-file", dir + "/none").status().message(),
+  EXPECT_EQ(ReadTokenFile(dir + "/none").status().message(),
             "--token-file " + dir + "/none: cannot be read");
+  // No file: no token, nothing changed.
+  EXPECT_EQ(*ReadTokenFile(""), "unset");
 }
 
 }  // namespace

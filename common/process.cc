@@ -73,8 +73,7 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                          ? absl::StrCat(" in PATH=", path_var)
                          : std::string()));
   }
-  int log_fd = options.log_to_stderr
-                   ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)
+  int log_fd = options.log_to_stderr ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)
                : options.log_path.empty()
                    ? open("/dev/null", O_WRONLY | O_CLOEXEC)
                    : open(options.log_path.c_str(),

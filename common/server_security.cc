@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/daemon.h"
 #include "common/status_macros.h"
 
 namespace pbrx::common {
@@ -23,7 +24,7 @@ void AddServerSecurityFlags(FlagParser& flags, ServerSecurity* security) {
 }
 
 bool IsLoopbackListen(const std::string& listen) {
-  std::string host = listen.substr(0, listen.rfind(':'));
+  const std::string host = HostOf(listen);
   return absl::StartsWith(host, "127.") || host == "localhost" ||
          host == "[::1]" || host == "::1";
 }

@@ -5,11 +5,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/flag_parser.h"
 #include "common/status_macros.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
@@ -27,17 +26,7 @@ absl::Status Bad(absl::string_view flag, const std::string& file,
 
 absl::StatusOr<std::string> ReadPem(absl::string_view flag,
                                     const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Bad(flag, file, "cannot be read");
-  std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    text.append(buf, in.gcount());
-    if (static_cast<int64_t>(text.size()) > kMaxPemBytes)
-      return Bad(flag, file,
-                 absl::StrCat("is larger than ", kMaxPemBytes, " bytes"));
-  }
-  return text;
+  return ReadFlagFile(std::string(flag), file, kMaxPemBytes);
 }
 
 struct BioDeleter {

@@ -33,6 +33,10 @@ struct ClientTls {
   std::string ca_file;    // empty: the system's CA bundle
   std::string cert_file;  // with key_file: the client certificate (mTLS)
   std::string key_file;
+
+  bool any() const {
+    return !ca_file.empty() || !cert_file.empty() || !key_file.empty();
+  }
 };
 
 // INVALID_ARGUMENT naming the flag (--tls-cert, --tls-key, --tls-client-ca)

@@ -43,11 +43,11 @@ absl::StatusOr<Digest> UploadedDigest(
 grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
                                        const fv::BuildRequest* request,
                                        grpc::ServerWriter<fv::BuildEvent>* w) {
-  if (grpc::Status denied =
+  if (absl::Status denied =
           common::Authorize(options_.authorizer, *context,
                             common::Permission::kExecute, "Build.BuildImages");
       !denied.ok()) {
-    return denied;
+    return common::ToGrpcStatus(denied);
   }
   if (request->projects_size() == 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

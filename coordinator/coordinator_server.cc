@@ -10,6 +10,7 @@
 #include "cache/cas_service.h"
 #include "common/daemon.h"
 #include "common/grpc_channel.h"
+#include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "coordinator/build_service.h"
@@ -42,11 +43,11 @@ class StatusService final : public fv::FarmStatus::Service {
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const fv::GetStatusRequest*,
                          fv::GetStatusResponse* out) override {
-    if (grpc::Status denied =
+    if (absl::Status denied =
             common::Authorize(authorizer_, *context, common::Permission::kRead,
                               "FarmStatus.GetStatus");
         !denied.ok()) {
-      return denied;
+      return common::ToGrpcStatus(denied);
     }
     SchedulerStats s = scheduler_->Stats();
     for (const WorkerInfo& w : s.workers) {

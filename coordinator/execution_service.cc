@@ -62,11 +62,11 @@ std::string GroupOf(grpc::ServerContext* context) {
 grpc::Status ExecutionService::Execute(grpc::ServerContext* context,
                                        const re::ExecuteRequest* request,
                                        grpc::ServerWriter<lr::Operation>* w) {
-  if (grpc::Status denied =
+  if (absl::Status denied =
           common::Authorize(authorizer_, *context, common::Permission::kExecute,
                             "Execution.Execute", request->instance_name());
       !denied.ok()) {
-    return denied;
+    return common::ToGrpcStatus(denied);
   }
   if (absl::Status s = cache::ValidateInstanceName(request->instance_name());
       !s.ok()) {
@@ -106,11 +106,11 @@ grpc::Status ExecutionService::Execute(grpc::ServerContext* context,
 grpc::Status ExecutionService::WaitExecution(
     grpc::ServerContext* context, const re::WaitExecutionRequest* request,
     grpc::ServerWriter<lr::Operation>* w) {
-  if (grpc::Status denied =
+  if (absl::Status denied =
           common::Authorize(authorizer_, *context, common::Permission::kExecute,
                             "Execution.WaitExecution");
       !denied.ok()) {
-    return denied;
+    return common::ToGrpcStatus(denied);
   }
   std::shared_ptr<Operation> op = scheduler_->Find(request->name());
   if (op == nullptr) {

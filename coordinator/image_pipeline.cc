@@ -1,17 +1,9 @@
 #include "coordinator/image_pipeline.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -76,6 +68,19 @@ std::string GitRevision(const common::project::SourceTree& tree) {
       return std::string(line.substr(0, 40));
   }
   return "";
+}
+
+// The metadata of the project wheel `digest`, read in memory from the CAS
+// (it is the project's build output: capped).
+absl::StatusOr<common::wheel::WheelMetadata> WheelMetadataOf(
+    cache::BlobStore& cas, const std::string& file, const Digest& digest) {
+  if (digest.size() > kMaxProjectWheelBytes) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the project wheel ", file, " is ", digest.size(),
+                     " bytes, over the limit of ", kMaxProjectWheelBytes));
+  }
+  ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(cas, digest));
+  return common::wheel::ParseWheelMetadata(file, bytes);
 }
 
 }  // namespace
@@ -198,22 +203,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   ASSIGN_OR_RETURN(auto project_wheel, steps.SingleWheel(wheel_result));
   std::string wheel_file = project_wheel.first;
   Digest wheel_digest = project_wheel.second;
-  // Its metadata, read in memory (the wheel is the project's build output:
-  // capped).
-  if (wheel_digest.size() > kMaxProjectWheelBytes) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the project wheel ", wheel_file, " is ", wheel_digest.size(),
-        " bytes, over the limit of ", kMaxProjectWheelBytes));
-  }
-  ASSIGN_OR_RETURN(std::string wheel_bytes,
-                   cache::ReadBlob(*cas_, wheel_digest));
-  absl::StatusOr<common::wheel::WheelMetadata> meta =
-      common::wheel::ParseWheelMetadata(wheel_file, wheel_bytes);
-  wheel_bytes.clear();
-  wheel_bytes.shrink_to_fit();
-  if (!meta.ok()) return meta.status();
-  report.name = meta->name;
-  report.version = meta->version;
+  ASSIGN_OR_RETURN(common::wheel::WheelMetadata meta,
+                   WheelMetadataOf(*cas_, wheel_file, wheel_digest));
+  report.name = meta.name;
+  report.version = meta.version;
 
   // 5. Dependencies: one resolution per image (the base with its extra,
   // each script with the base extra and its own), sdists built into wheels.
@@ -226,7 +219,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   }
   // Extras the wheel itself declares win over the static model's spelling.
   auto wheel_extra = [&](const std::string& wanted) -> std::string {
-    for (const std::string& e : meta->extras) {
+    for (const std::string& e : meta.extras) {
       if (common::project::NormalizeName(e) ==
           common::project::NormalizeName(wanted))
         return e;
@@ -234,15 +227,15 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     return "";
   };
   std::string wheel_base_extra =
-      wheel_extra(absl::StrReplaceAll(meta->name, {{"-", "_"}}) + "_base");
+      wheel_extra(absl::StrReplaceAll(meta.name, {{"-", "_"}}) + "_base");
   if (wheel_base_extra.empty()) wheel_base_extra = wheel_extra(base_extra);
   WheelList base_wheels;
   std::map<std::string, WheelList> script_wheels;
-  bool has_requirements = !meta->requires_dist.empty();
+  bool has_requirements = !meta.requires_dist.empty();
   if (has_requirements) {
     if (!options.find_links_root.has_value() && options.index_url.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          meta->name,
+          meta.name,
           " has requirements; give --find-links DIR or --index-url URL"));
     }
     ResolveInputs in;
@@ -350,8 +343,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
   std::vector<ImageRequest> images;
   images.push_back(
-      {prefix + ImageNameComponent(meta->name) + "-base", {}, layers});
-  for (const auto& [script, target] : meta->console_scripts) {
+      {prefix + ImageNameComponent(meta.name) + "-base", {}, layers});
+  for (const auto& [script, target] : meta.console_scripts) {
     ImageRequest image{prefix + ImageNameComponent(script),
                        {scheme.scripts + "/" + script},
                        layers};
@@ -363,9 +356,9 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     images.push_back(std::move(image));
   }
   ImageLabels labels;
-  labels.title = meta->name;
-  labels.version = meta->version;
-  labels.source = meta->source;
+  labels.title = meta.name;
+  labels.version = meta.version;
+  labels.source = meta.source;
   labels.revision = GitRevision(*tree);
   labels.base_name = base.name;
   labels.base_digest = base.digest;

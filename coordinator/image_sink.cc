@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "cache/directory_tree.h"
+#include "common/status_macros.h"
 
 namespace pbrx::coordinator {
 namespace {

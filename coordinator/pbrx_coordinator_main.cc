@@ -77,15 +77,8 @@ int main(int argc, char** argv) {
     parsed =
         absl::InvalidArgumentError("--max-parallel-projects must be 1..256");
   }
-  if (parsed.ok() && !token_file.empty()) {
-    absl::StatusOr<std::string> token =
-        pbrx::common::ReadTokenFile("--token-file", token_file);
-    if (token.ok()) {
-      options.cache_token = *token;
-    } else {
-      parsed = token.status();
-    }
-  }
+  if (parsed.ok())
+    parsed = pbrx::common::LoadTokenFile(token_file, &options.cache_token);
   // Unless told otherwise, its own certificate is its client certificate
   // towards a grpcs:// cache.
   if (options.cache_tls.cert_file.empty() &&

@@ -87,10 +87,10 @@ grpc::Status WorkerService::Work(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<fv::CoordinatorMessage, fv::WorkerMessage>*
         stream) {
-  if (grpc::Status denied = common::Authorize(
+  if (absl::Status denied = common::Authorize(
           authorizer_, *context, common::Permission::kWork, "Worker.Work");
       !denied.ok()) {
-    return denied;
+    return common::ToGrpcStatus(denied);
   }
   fv::WorkerMessage first;
   if (!stream->Read(&first)) return grpc::Status::OK;

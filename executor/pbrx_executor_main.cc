@@ -196,25 +196,15 @@ int main(int argc, char** argv) {
   absl::StatusOr<pbrx::executor::SandboxIds> ids =
       pbrx::executor::ParseSandboxIds(id_range);
   if (parsed.ok() && !ids.ok()) parsed = ids.status();
-  if (parsed.ok() && !token_file.empty()) {
-    absl::StatusOr<std::string> token =
-        pbrx::common::ReadTokenFile("--token-file", token_file);
-    if (token.ok()) {
-      channel_options.token = *token;
-    } else {
-      parsed = token.status();
-    }
-  }
+  if (parsed.ok())
+    parsed = pbrx::common::LoadTokenFile(token_file, &channel_options.token);
   // The TLS files serve whichever peers are grpcs://.
-  const pbrx::common::ClientTls tls = channel_options.tls;
   auto options_for = [&](const std::string& url) {
     pbrx::common::ChannelOptions o = channel_options;
     if (!pbrx::common::IsTlsUrl(url)) o.tls = {};
     return o;
   };
-  if (parsed.ok() &&
-      (!tls.ca_file.empty() || !tls.cert_file.empty() ||
-       !tls.key_file.empty()) &&
+  if (parsed.ok() && channel_options.tls.any() &&
       !pbrx::common::IsTlsUrl(coordinator) && !pbrx::common::IsTlsUrl(cache)) {
     parsed = absl::InvalidArgumentError(
         "--tls-ca, --tls-cert and --tls-key need a grpcs:// --coordinator or "

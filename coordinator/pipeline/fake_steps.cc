@@ -83,9 +83,13 @@ absl::Status AddDirWithFile(cache::BlobStore& cas, re::ActionResult* r,
   return absl::OkStatus();
 }
 
-// The diff_id file of the layer seeded by `seed`.
-std::string DiffIdText(const std::string& seed) {
-  return "sha256:" + Digest::Of("tar of " + seed).hash() + "\n";
+// A layer as the outputs STEM.tar.gz and STEM.diff_id, its bytes and
+// diff_id derived from `seed`.
+absl::Status AddLayer(cache::BlobStore& cas, re::ActionResult* r,
+                      const std::string& stem, const std::string& seed) {
+  RETURN_IF_ERROR(AddFile(cas, r, stem + ".tar.gz", "layer of " + seed));
+  return AddFile(cas, r, stem + ".diff_id",
+                 "sha256:" + Digest::Of("tar of " + seed).hash() + "\n");
 }
 
 // The wheel of the project whose sources are the input root's src/.
@@ -272,19 +276,11 @@ absl::Status FakeSteps::Answer(const std::string& kind, const Call& call,
   const std::string seed = absl::StrCat(
       kind, " ", absl::StrJoin(call.argv, " "), " ", call.input_root.ToString(),
       " ", absl::StrJoin(call.platform, ",", absl::PairFormatter("=")));
-  if (kind == "base") {
-    RETURN_IF_ERROR(AddFile(cas_, r, "base.tar.gz", "layer of " + seed));
-    return AddFile(cas_, r, "base.diff_id", DiffIdText(seed));
-  }
+  if (kind == "base") return AddLayer(cas_, r, "base", seed);
   if (kind == "base-probe") return AddFile(cas_, r, "probe.json", kProbeJson);
-  if (kind == "distro-layer" || kind == "bytecode") {
-    RETURN_IF_ERROR(AddFile(cas_, r, "rootfs-diff.tar.gz", "layer of " + seed));
-    return AddFile(cas_, r, "rootfs-diff.diff_id", DiffIdText(seed));
-  }
-  if (kind == "python-layer") {
-    RETURN_IF_ERROR(AddFile(cas_, r, "layer.tar.gz", "layer of " + seed));
-    return AddFile(cas_, r, "layer.diff_id", DiffIdText(seed));
-  }
+  if (kind == "distro-layer" || kind == "bytecode")
+    return AddLayer(cas_, r, "rootfs-diff", seed);
+  if (kind == "python-layer") return AddLayer(cas_, r, "layer", seed);
   if (kind == "project-wheel") return ProjectWheel(cas_, call.input_root, r);
   if (kind == "resolve")
     return Resolve(cas_, call.input_root, call.argv.back(), r, log);
