@@ -14,6 +14,7 @@
 #include "cache/cache_server.h"
 #include "common/clock.h"
 #include "common/daemon.h"
+#include "common/daemon_flags.h"
 #include "common/flag_parser.h"
 #include "common/logging.h"
 #include "common/server_security.h"
@@ -22,8 +23,6 @@
 int main(int argc, char** argv) {
   pbrx::cache::CacheServerOptions options;
   absl::Duration shutdown_grace = absl::Seconds(10);
-  bool version = false;
-  bool quiet = false;
   pbrx::common::FlagParser flags("pbrx-cache");
   flags.AddString("listen", &options.listen,
                   "gRPC address HOST:PORT (port 0 picks a free port)");
@@ -41,26 +40,12 @@ int main(int argc, char** argv) {
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
   pbrx::common::AddServerSecurityFlags(flags, &options.security);
-  flags.AddBool("quiet", &quiet, "log only warnings and errors");
-  flags.AddBool("version", &version, "print the version and exit");
   flags.Require("data-dir");
 
-  bool help = false;
-  absl::Status parsed = flags.Parse(argc, argv, &help);
-  if (help) {
-    std::fputs(flags.Usage().c_str(), stdout);
-    return 0;
+  if (std::optional<int> exit_code = pbrx::common::ParseDaemonFlags(
+          "pbrx-cache", flags, argc, argv, nullptr)) {
+    return *exit_code;
   }
-  if (version) {
-    std::printf("pbrx-cache %s\n", pbrx::kVersion);
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "pbrx-cache: %s (see --help)\n",
-                 std::string(parsed.message()).c_str());
-    return 2;
-  }
-  pbrx::common::SetInfoLogging(!quiet);
   // Blob chunks are 1 MiB buffers: keep such allocations in mmap so freed
   // memory goes back to the kernel, and limit per-thread arenas, so RSS stays
   // flat however large the blobs that stream through.

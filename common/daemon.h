@@ -55,7 +55,9 @@ absl::StatusOr<GrpcEndpoint> StartGrpcServer(
 
 // The life of a daemon after its server is created: on a creation or
 // start error prints "PROGRAM: message" and returns 2 (INVALID_ARGUMENT
-// from creation) or 1; else announces the address, logs `describe()`,
+// from creation: a usage error, "(see --help)" added) or 1; else announces
+// the address (a server that listens: the executor dials out), logs
+// `describe()`,
 // waits for SIGINT/SIGTERM, shuts the server down with `grace` and
 // returns 0. Server needs Start(), address(), Shutdown(absl::Duration).
 template <typename Server, typename Describe>
@@ -63,16 +65,19 @@ int ServeUntilStopped(const char* program, const sigset_t& signals,
                       absl::StatusOr<std::unique_ptr<Server>> server,
                       absl::Duration grace, Describe describe) {
   if (!server.ok()) {
-    std::fprintf(stderr, "%s: %s\n", program,
-                 std::string(server.status().message()).c_str());
-    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    const bool usage =
+        server.status().code() == absl::StatusCode::kInvalidArgument;
+    std::fprintf(stderr, "%s: %s%s\n", program,
+                 std::string(server.status().message()).c_str(),
+                 usage ? " (see --help)" : "");
+    return usage ? 2 : 1;
   }
   if (absl::Status started = (*server)->Start(); !started.ok()) {
     std::fprintf(stderr, "%s: %s\n", program,
                  std::string(started.message()).c_str());
     return 1;
   }
-  AnnounceAddress((*server)->address());
+  if (!(*server)->address().empty()) AnnounceAddress((*server)->address());
   LogInfo(describe(**server));
   int sig = WaitForStopSignal(signals);
   LogInfo(program, ": received signal ", sig, ", shutting down");

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/daemon.h"
+#include "common/daemon_flags.h"
 #include "common/flag_parser.h"
 #include "common/grpc_channel.h"
 #include "common/logging.h"
@@ -23,8 +24,6 @@ int main(int argc, char** argv) {
   absl::Duration shutdown_grace = absl::Seconds(10);
   int64_t max_attempts = 3;
   int64_t max_projects = 8;
-  bool version = false;
-  bool quiet = false;
   pbrx::common::FlagParser flags("pbrx-coordinator");
   flags.AddString("listen", &options.listen,
                   "gRPC address HOST:PORT (port 0 picks a free port)");
@@ -56,47 +55,33 @@ int main(int argc, char** argv) {
   flags.AddString("token-file", &token_file,
                   "a file whose first line is the bearer token sent to the "
                   "cache");
-  flags.AddBool("quiet", &quiet, "log only warnings and errors");
-  flags.AddBool("version", &version, "print the version and exit");
   flags.Require("cache");
 
-  bool help = false;
-  absl::Status parsed = flags.Parse(argc, argv, &help);
-  if (help) {
-    std::fputs(flags.Usage().c_str(), stdout);
-    return 0;
-  }
-  if (version) {
-    std::printf("pbrx-coordinator %s\n", pbrx::kVersion);
-    return 0;
-  }
-  if (parsed.ok() && (max_attempts < 1 || max_attempts > 100)) {
-    parsed = absl::InvalidArgumentError("--max-attempts must be 1..100");
-  }
-  if (parsed.ok() && (max_projects < 1 || max_projects > 256)) {
-    parsed =
-        absl::InvalidArgumentError("--max-parallel-projects must be 1..256");
-  }
-  if (parsed.ok())
-    parsed = pbrx::common::LoadTokenFile(token_file, &options.cache_token);
-  // Unless told otherwise, its own certificate is its client certificate
-  // towards a grpcs:// cache.
-  if (options.cache_tls.cert_file.empty() &&
-      options.cache_tls.key_file.empty() &&
-      pbrx::common::IsTlsUrl(options.cache)) {
-    options.cache_tls.cert_file = options.security.tls.cert_file;
-    options.cache_tls.key_file = options.security.tls.key_file;
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "pbrx-coordinator: %s (see --help)\n",
-                 std::string(parsed.message()).c_str());
-    return 2;
+  auto check = [&]() -> absl::Status {
+    if (max_attempts < 1 || max_attempts > 100)
+      return absl::InvalidArgumentError("--max-attempts must be 1..100");
+    if (max_projects < 1 || max_projects > 256) {
+      return absl::InvalidArgumentError(
+          "--max-parallel-projects must be 1..256");
+    }
+    // Unless told otherwise, its own certificate is its client certificate
+    // towards a grpcs:// cache.
+    if (options.cache_tls.cert_file.empty() &&
+        options.cache_tls.key_file.empty() &&
+        pbrx::common::IsTlsUrl(options.cache)) {
+      options.cache_tls.cert_file = options.security.tls.cert_file;
+      options.cache_tls.key_file = options.security.tls.key_file;
+    }
+    return pbrx::common::LoadTokenFile(token_file, &options.cache_token);
+  };
+  if (std::optional<int> exit_code = pbrx::common::ParseDaemonFlags(
+          "pbrx-coordinator", flags, argc, argv, check)) {
+    return *exit_code;
   }
   options.scheduler.max_attempts = static_cast<int>(max_attempts);
   options.max_parallel_projects = static_cast<int>(max_projects);
   options.scheduler.heartbeat_interval =
       std::min(absl::Seconds(5), options.scheduler.worker_timeout / 4);
-  pbrx::common::SetInfoLogging(!quiet);
 
   const sigset_t signals = pbrx::common::BlockStopSignals();
 
