@@ -247,6 +247,16 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   inputs.trusted_hosts = options.trusted_hosts;
   inputs.pbr_version = options.pbr_version;
   inputs.source_date_epoch = options.source_date_epoch;
+  // Index credentials leave the URLs here: nothing after this sees them
+  // but the steps that download (common/credentials.h).
+  if (absl::Status s = coordinator::ExtractIndexCredentials(
+          &inputs, coordinator::FieldNames::kFlags);
+      !s.ok()) {
+    return UsageError(io, std::string(s.message()));
+  }
+  options.index_url = inputs.index_url;
+  options.extra_index_urls = inputs.extra_index_urls;
+  options.index_credentials = inputs.index_credentials;
   if (absl::Status s = coordinator::ValidateBuildInputs(
           inputs, coordinator::FieldNames::kFlags);
       !s.ok()) {

@@ -148,6 +148,12 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   req.set_index_url(o.index_url);
   for (const auto& u : o.extra_index_urls) req.add_extra_index_urls(u);
   for (const auto& h : o.trusted_hosts) req.add_trusted_hosts(h);
+  for (const common::HostCredential& c : o.index_credentials) {
+    fv::HostCredential* r = req.add_index_credentials();
+    r->set_host(c.host);
+    r->set_username(c.username);
+    r->set_password(c.password);
+  }
   req.set_source_date_epoch(o.source_date_epoch);
   req.set_pbr_version(o.pbr_version);
   req.set_jobs(b.jobs);

@@ -10,9 +10,9 @@
 #include "client/build_images_command.h"
 #include "client/farm_client.h"
 #include "client/plan_command.h"
-#include "common/version.h"
 #include "common/step_tool.h"
 #include "common/step_tool_runner.h"
+#include "common/version.h"
 
 namespace {
 

@@ -10,10 +10,12 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
+#include "common/credentials.h"
 #include "common/digest.h"
 
 namespace pbrx::common {
@@ -37,6 +39,10 @@ struct ExecuteOptions {
   // When it turns true, a running command is killed and the execution
   // ends with CANCELLED. Optional; must outlive the call.
   const std::atomic<bool>* cancel = nullptr;
+  // Index credentials for this run only (common/credentials.h): never part
+  // of the key; the step gets them as a netrc file at $NETRC
+  // (/tmp/.netrc), and they are redacted from its stdout and stderr.
+  std::vector<HostCredential> credentials;
 };
 
 class ActionExecutor {

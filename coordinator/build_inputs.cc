@@ -24,6 +24,14 @@ absl::Status Refuse(const std::string& field, const std::string& value,
 
 absl::Status ValidateUrl(const std::string& field, const std::string& url) {
   static const std::regex kUrl("https?://[\\x21-\\x7e]{1,2040}");
+  if (absl::StatusOr<common::SplitUrl> split =
+          common::SplitUrlCredentials(field, url);
+      !split.ok() || split->credential.has_value()) {
+    // Not echoed: it may hold a password.
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": credentials in the URL must be split off first (",
+        common::UrlHost(url), ")"));
+  }
   if (!std::regex_match(url, kUrl)) {
     return Refuse(field, url,
                   "expected an http:// or https:// URL (printable ASCII, no "
@@ -70,7 +78,42 @@ absl::Status ValidateImageNaming(const std::string& prefix,
   return absl::OkStatus();
 }
 
+absl::Status ExtractIndexCredentials(BuildInputs* in, FieldNames names) {
+  auto extract = [&](const std::string& field, std::string* url) {
+    absl::StatusOr<common::SplitUrl> split =
+        common::SplitUrlCredentials(field, *url);
+    if (!split.ok()) return split.status();
+    *url = split->url;
+    if (split->credential.has_value())
+      in->index_credentials.push_back(*split->credential);
+    return absl::OkStatus();
+  };
+  if (absl::Status s =
+          extract(Field(names, "--index-url", "index_url"), &in->index_url);
+      !s.ok())
+    return s;
+  for (std::string& u : in->extra_index_urls) {
+    if (absl::Status s =
+            extract(Field(names, "--extra-index-url", "extra_index_urls"), &u);
+        !s.ok())
+      return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
+  const std::string credentials_field =
+      Field(names, "--index-url", "index_credentials");
+  if (in.index_credentials.size() > common::kMaxCredentials) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(credentials_field, ": more than ", common::kMaxCredentials,
+                     " index credentials"));
+  }
+  for (const common::HostCredential& c : in.index_credentials) {
+    if (absl::Status s = common::ValidateCredential(credentials_field, c);
+        !s.ok())
+      return s;
+  }
   const std::string base_field = Field(names, "--base", "base");
   if (absl::StartsWith(in.base, "debian:")) {
     common::base::DebianBaseSpec spec;

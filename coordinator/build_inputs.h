@@ -14,11 +14,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/credentials.h"
 
 namespace pbrx::coordinator {
 
 struct BuildInputs {
-  std::string base;  // debian:SUITE | oci:DIR[:REF] (CLI) | oci:[NAME] (request)
+  std::string
+      base;  // debian:SUITE | oci:DIR[:REF] (CLI) | oci:[NAME] (request)
   std::string base_ref;  // a BuildRequest's ref into its uploaded layout
   std::string prefix;
   std::vector<std::string> tags;
@@ -27,11 +29,22 @@ struct BuildInputs {
   std::string pbr_version;
   int64_t source_date_epoch = 0;
   std::vector<std::string> trusted_hosts;  // pip --trusted-host HOST[:PORT]
+  // Split off the index URLs by ExtractIndexCredentials (or given beside).
+  std::vector<common::HostCredential> index_credentials;
 };
 
 // How refusals name the fields.
 enum class FieldNames { kFlags, kBuildRequest };
 
+// Moves the userinfo of index_url and extra_index_urls into
+// index_credentials (common/credentials.h), so that no later step, message
+// or Action sees it. INVALID_ARGUMENT naming the field, never echoing a
+// password. Call before ValidateBuildInputs.
+absl::Status ExtractIndexCredentials(BuildInputs* inputs, FieldNames names);
+
+// Every field, index_credentials included (at most 16, each as
+// common::ValidateCredential wants); an index URL that still has userinfo
+// is refused.
 absl::Status ValidateBuildInputs(const BuildInputs& inputs, FieldNames names);
 
 // The image-naming part alone (pbrx plan): prefix and tags.

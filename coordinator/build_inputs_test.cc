@@ -130,5 +130,54 @@ TEST(BuildInputsTest, EachFieldHasItsRule) {
                                               "': longer than 255 characters");
 }
 
+TEST(BuildInputsTest, IndexCredentialsLeaveTheUrls) {
+  BuildInputs in{"debian:bookworm"};
+  in.index_url = "https://ci:t0ken%2Fx@pypi.example.org/simple";
+  in.extra_index_urls = {"https://other.example/simple",
+                         "https://bot@extra.example:8443/simple"};
+  ASSERT_TRUE(ExtractIndexCredentials(&in, FieldNames::kFlags).ok());
+  EXPECT_EQ(in.index_url, "https://pypi.example.org/simple");
+  EXPECT_EQ(in.extra_index_urls,
+            (std::vector<std::string>{"https://other.example/simple",
+                                      "https://extra.example:8443/simple"}));
+  EXPECT_EQ(in.index_credentials, (std::vector<common::HostCredential>{
+                                      {"pypi.example.org", "ci", "t0ken/x"},
+                                      {"extra.example", "bot", ""}}));
+  EXPECT_TRUE(Check(in).ok()) << Check(in);
+}
+
+TEST(BuildInputsTest, CredentialRefusalsNameTheFieldNotThePassword) {
+  BuildInputs in{"debian:bookworm"};
+  in.index_url = "https://ci:bad%zzpass@pypi.example.org/simple";
+  absl::Status s = ExtractIndexCredentials(&in, FieldNames::kBuildRequest);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      std::string(s.message()),
+      "BuildRequest.index_url: the password in the URL has a bad %-escape");
+  // A URL that still carries userinfo is never validated as it is.
+  in.index_url = "https://ci:s3cret@pypi.example.org/simple";
+  s = Check(in, FieldNames::kBuildRequest);
+  EXPECT_EQ(
+      std::string(s.message()),
+      "BuildRequest.index_url: credentials in the URL must be split off first "
+      "(pypi.example.org)");
+  in.index_url = "https://pypi.example.org/simple";
+  in.index_credentials = {{"pypi.example.org", "ci", "has space"}};
+  s = Check(in, FieldNames::kBuildRequest);
+  EXPECT_EQ(std::string(s.message()),
+            "BuildRequest.index_credentials: the password for pypi.example.org "
+            "must be at "
+            "most 1024 printable characters without space, '\"', '\\' or "
+            "'#'");
+  in.index_credentials.assign(17, {"h.example", "u", "p"});
+  s = Check(in, FieldNames::kBuildRequest);
+  EXPECT_EQ(std::string(s.message()),
+            "BuildRequest.index_credentials: more than 16 index credentials");
+  in.index_credentials = {{"bad host", "u", "p"}};
+  EXPECT_EQ(std::string(Check(in, FieldNames::kBuildRequest).message()),
+            "BuildRequest.index_credentials: the credential's host is not a "
+            "host name");
+}
+
 }  // namespace
 }  // namespace pbrx::coordinator

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -74,6 +75,15 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
                               request->trusted_hosts().end());
   inputs.pbr_version = request->pbr_version();
   inputs.source_date_epoch = request->source_date_epoch();
+  for (const fv::HostCredential& c : request->index_credentials()) {
+    inputs.index_credentials.push_back(
+        {absl::AsciiStrToLower(c.host()), c.username(), c.password()});
+  }
+  if (absl::Status s =
+          ExtractIndexCredentials(&inputs, FieldNames::kBuildRequest);
+      !s.ok()) {
+    return common::ToGrpcStatus(s);
+  }
   if (absl::Status s = ValidateBuildInputs(inputs, FieldNames::kBuildRequest);
       !s.ok()) {
     return common::ToGrpcStatus(s);
@@ -94,11 +104,10 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   BuildOptions options;
   options.prefix = request->prefix();
   options.tags.assign(request->tags().begin(), request->tags().end());
-  options.index_url = request->index_url();
-  options.extra_index_urls.assign(request->extra_index_urls().begin(),
-                                  request->extra_index_urls().end());
-  options.trusted_hosts.assign(request->trusted_hosts().begin(),
-                               request->trusted_hosts().end());
+  options.index_url = inputs.index_url;
+  options.extra_index_urls = inputs.extra_index_urls;
+  options.trusted_hosts = inputs.trusted_hosts;
+  options.index_credentials = inputs.index_credentials;
   options.source_date_epoch = request->source_date_epoch();
   options.pbr_version = request->pbr_version();
   options.base = request->base().empty() ? "debian:bookworm" : request->base();

@@ -103,6 +103,7 @@ absl::StatusOr<common::ActionOutcome> FarmExecutor::Run(
   submit.group = group_;
   submit.skip_cache_lookup = options.skip_cache_lookup;
   submit.kind = options.kind;
+  submit.credentials = options.credentials;
   Scheduler::Submitted s = scheduler_->Submit(action_digest, submit);
   // Wait in one-second slices, so a cancelled build stops waiting.
   bool cancelled = false;

@@ -18,9 +18,9 @@
 #include "absl/time/time.h"
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
+#include "common/action_executor.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
-#include "common/action_executor.h"
 
 namespace pbrx::coordinator {
 

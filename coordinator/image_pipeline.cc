@@ -246,6 +246,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     in.index_url = options.index_url;
     in.extra_index_urls = options.extra_index_urls;
     in.trusted_hosts = options.trusted_hosts;
+    in.credentials = options.index_credentials;
     in.builder_rootfs = builder_rootfs;
     ASSIGN_OR_RETURN(std::unique_ptr<DependencyResolver> resolver,
                      DependencyResolver::Create(&steps, std::move(in)));

@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cache/blob_store.h"
 #include "common/action_executor.h"
+#include "common/credentials.h"
 #include "common/digest.h"
 #include "coordinator/pipeline/step_report.h"
 
@@ -52,6 +53,10 @@ struct BuildOptions {
   std::vector<std::string> extra_index_urls;
   // Hosts pip may reach over plain http (pip --trusted-host HOST[:PORT]).
   std::vector<std::string> trusted_hosts;
+  // Credentials for the index hosts, split off the URLs where they entered
+  // (coordinator/build_inputs.h): given to resolve and fetch steps beside
+  // their Actions, never in them.
+  std::vector<common::HostCredential> index_credentials;
   // pip constraints files (`-c`), e.g. a lock file of `name==version` pins:
   // their contents are inputs of every resolution.
   // The client's files; the pipeline reads only constraint_blobs.

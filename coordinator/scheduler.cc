@@ -125,6 +125,7 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
   e->kind = kind;
   e->do_not_cache = options.do_not_cache;
   e->timeout = options.timeout;
+  e->credentials = options.credentials;
   e->waiters = 1;
   e->queued_at = clock_->Now();
   inflight_[key] = e;
@@ -290,6 +291,7 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
       item.action = e->op->action();
       item.attempt = e->attempts;
       item.timeout = e->timeout;
+      item.credentials = e->credentials;
       return item;
     }
   }

@@ -39,6 +39,7 @@
 #include "absl/time/time.h"
 #include "common/action_executor.h"
 #include "common/clock.h"
+#include "common/credentials.h"
 #include "common/digest.h"
 
 namespace pbrx::coordinator {
@@ -109,6 +110,11 @@ struct SubmitOptions {
   absl::Duration timeout = absl::ZeroDuration();  // 0: the executor's default
   std::string kind;                               // for metrics ("" = action)
   bool do_not_cache = false;  // its result must not reach the Action Cache
+  // Index credentials for the executor that runs it (with its lease), not
+  // part of the key: a caller joining a queued or running execution of
+  // the same Action shares its run (the Command holds the identities'
+  // PBRX_CREDENTIALS_ID, so only callers of the same identities can).
+  std::vector<common::HostCredential> credentials;
 };
 
 // What a lease is for.
@@ -137,6 +143,7 @@ struct WorkItem {
   common::Digest action = common::Digest::Empty();
   int attempt = 0;
   absl::Duration timeout = absl::ZeroDuration();
+  std::vector<common::HostCredential> credentials;
 };
 
 struct WorkerInfo {
@@ -209,6 +216,7 @@ class Scheduler {
     std::string kind;
     bool do_not_cache = false;
     absl::Duration timeout;
+    std::vector<common::HostCredential> credentials;
     int attempts = 0;
     int waiters = 0;
     absl::Time queued_at;

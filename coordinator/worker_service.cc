@@ -148,6 +148,12 @@ grpc::Status WorkerService::Work(
       *lease->mutable_action_digest() = (*item)->action.ToProto();
       lease->set_attempt((*item)->attempt);
       lease->set_timeout_seconds(absl::ToInt64Seconds((*item)->timeout));
+      for (const common::HostCredential& c : (*item)->credentials) {
+        fv::HostCredential* l = lease->add_credentials();
+        l->set_host(c.host);
+        l->set_username(c.username);
+        l->set_password(c.password);
+      }
     }
     if (!stream->Write(out)) break;
   }

@@ -13,12 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cache/directory_tree.h"
 #include "common/beneath.h"
+#include "common/credentials.h"
 #include "common/missing_blobs.h"
 #include "common/oci/layer.h"
 #include "common/status_macros.h"
 #include "common/step_tool.h"
-#include "cache/directory_tree.h"
 #include "executor/layer_store.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -94,13 +95,13 @@ absl::Status ValidateLimitFlags(const ActionRunnerOptions& o) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<common::ActionOutcome> ActionRunner::Run(const Digest& action_digest,
-                                                const common::ExecuteOptions& options) {
+absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
+    const Digest& action_digest, const common::ExecuteOptions& options) {
   const bool skip_cache_lookup = options.skip_cache_lookup;
   absl::Time queued = clock_->Now();
-  ASSIGN_OR_RETURN(
-      re::Action action,
-      cache::ReadProtoBlob<re::Action>(*cas_, action_digest.ToProto(), "action"));
+  ASSIGN_OR_RETURN(re::Action action,
+                   cache::ReadProtoBlob<re::Action>(
+                       *cas_, action_digest.ToProto(), "action"));
   common::ActionOutcome outcome;
   if (!skip_cache_lookup && !action.do_not_cache()) {
     absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
@@ -111,9 +112,9 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(const Digest& action_dig
     }
     if (hit.status().code() != absl::StatusCode::kNotFound) return hit.status();
   }
-  ASSIGN_OR_RETURN(
-      re::Command command,
-      cache::ReadProtoBlob<re::Command>(*cas_, action.command_digest(), "command"));
+  ASSIGN_OR_RETURN(re::Command command,
+                   cache::ReadProtoBlob<re::Command>(
+                       *cas_, action.command_digest(), "command"));
   if (command.arguments().empty())
     return absl::InvalidArgumentError("command has no arguments");
   if (options_.min_free_bytes > 0) {
@@ -286,7 +287,15 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(const Digest& action_dig
     spec.max_pids = options_.max_pids;
     spec.tmp_bytes = options_.tmp_bytes;
     spec.cancel = options.cancel;
+    // Index credentials: a netrc made from bytes, outside the key.
+    if (!options.credentials.empty()) {
+      spec.data_files["/tmp/.netrc"] = common::RenderNetrc(options.credentials);
+      spec.env["NETRC"] = "/tmp/.netrc";
+    }
     ASSIGN_OR_RETURN(SandboxResult run, sandbox_->Run(spec));
+    for (const std::string* log : {&spec.stdout_path, &spec.stderr_path}) {
+      RETURN_IF_ERROR(common::RedactSecretsInFile(*log, options.credentials));
+    }
     absl::Time executed = clock_->Now();
     if (rootfs != nullptr) RETURN_IF_ERROR(rootfs->Unmount());
     if (run.cancelled) {
@@ -312,7 +321,8 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(const Digest& action_dig
         std::string rel = command.working_directory().empty()
                               ? o
                               : command.working_directory() + "/" + o;
-        if (cache::CheckBeneath(work, rel).ok()) total += OutputBytes(cwd + "/" + o);
+        if (cache::CheckBeneath(work, rel).ok())
+          total += OutputBytes(cwd + "/" + o);
       }
       if (total > options_.max_output_bytes) {
         return absl::InvalidArgumentError(
@@ -347,7 +357,8 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(const Digest& action_dig
         *f->mutable_digest() = d.ToProto();
         f->set_is_executable((st.st_mode & 0111) != 0);
       } else if (S_ISDIR(st.st_mode)) {
-        ASSIGN_OR_RETURN(cache::UploadedTree tree, cache::UploadDirectory(path, *cas_));
+        ASSIGN_OR_RETURN(cache::UploadedTree tree,
+                         cache::UploadDirectory(path, *cas_));
         std::string bytes = tree.tree.SerializeAsString();
         ASSIGN_OR_RETURN(Digest td, cache::WriteBlob(*cas_, bytes));
         auto* d = result.add_output_directories();

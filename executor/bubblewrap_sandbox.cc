@@ -80,6 +80,26 @@ bool IsDir(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Data files: plain names directly under /tmp, at most 4, 32 KiB in all.
+absl::Status CheckDataFiles(const std::map<std::string, std::string>& files) {
+  size_t total = 0;
+  for (const auto& [inside, content] : files) {
+    absl::string_view name = inside;
+    if (!absl::ConsumePrefix(&name, "/tmp/") || name.empty() ||
+        name.find('/') != absl::string_view::npos || name == "." ||
+        name == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "data file ", inside, ": must be a plain name under /tmp"));
+    }
+    total += content.size();
+  }
+  if (files.size() > 4 || total > (32 << 10)) {
+    return absl::InvalidArgumentError(
+        "data files: at most 4 and 32 KiB in all");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BubblewrapSandbox>> BubblewrapSandbox::Create(
@@ -159,6 +179,8 @@ std::vector<std::string> BubblewrapSandbox::BuildArgs(const SandboxSpec& spec,
     a.insert(a.end(), {"--size", absl::StrCat(spec.tmp_bytes)});
   a.insert(a.end(), {"--tmpfs", "/tmp"});
   for (const auto& [staged, inside] : binds.ro_binds)
+    a.insert(a.end(), {"--ro-bind", staged, inside});
+  for (const auto& [staged, inside] : binds.data_files)
     a.insert(a.end(), {"--ro-bind", staged, inside});
   if (!spec.work_dir.empty()) {
     a.insert(a.end(), {"--bind", binds.work_dir, "/work", "--chdir",
@@ -294,6 +316,8 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     bool dir = true;
   };
   std::vector<HostBind> host_binds;
+  // Data files the child writes on its bind tmpfs: staged path, content.
+  std::vector<std::pair<std::string, const std::string*>> data_files;
   StagedBinds staged;
   auto add_bind = [&](const std::string& host,
                       absl::string_view name) -> absl::StatusOr<std::string> {
@@ -321,6 +345,13 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
           std::string b,
           add_bind(host, absl::StrCat("bind-", staged.ro_binds.size())));
       staged.ro_binds.emplace_back(b, inside);
+    }
+    RETURN_IF_ERROR(CheckDataFiles(spec.data_files));
+    for (const auto& [inside, content] : spec.data_files) {
+      std::string b =
+          absl::StrCat(kBindRoot, "/data-", staged.data_files.size());
+      staged.data_files.emplace_back(b, inside);
+      data_files.emplace_back(std::move(b), &content);
     }
     return absl::OkStatus();
   }();
@@ -395,7 +426,7 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
     if (unshare(CLONE_NEWNS) != 0) fail("unshare(CLONE_NEWNS)");
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
       fail("making the mounts private");
-    if (!host_binds.empty()) {
+    if (!host_binds.empty() || !data_files.empty()) {
       // Opened before the tmpfs hides kBindRoot, bound from the descriptor
       // after (a bind's source must be a mount of this namespace).
       int fds[64];
@@ -405,8 +436,21 @@ absl::StatusOr<SandboxResult> BubblewrapSandbox::Run(const SandboxSpec& spec) {
         if (fds[i] < 0) fail(host_binds[i].host.c_str());
       }
       if (mount("tmpfs", kBindRoot, "tmpfs", MS_NOSUID | MS_NODEV,
-                "mode=0755,size=64k") != 0)
+                "mode=0755,size=128k") != 0)
         fail("mounting a tmpfs for the binds");
+      // Data files live only in this tmpfs (memory of this namespace).
+      for (const auto& [path, content] : data_files) {
+        int fd =
+            open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        if (fd < 0) fail("creating a data file");
+        size_t done = 0;
+        while (done < content->size()) {
+          ssize_t n = write(fd, content->data() + done, content->size() - done);
+          if (n <= 0) fail("writing a data file");
+          done += static_cast<size_t>(n);
+        }
+        close(fd);
+      }
       for (size_t i = 0; i < host_binds.size(); ++i) {
         const HostBind& b = host_binds[i];
         char source[64];

@@ -74,6 +74,7 @@ class BubblewrapSandbox : public Sandbox {
   struct StagedBinds {
     std::string rootfs, work_dir;
     std::vector<std::pair<std::string, std::string>> ro_binds;  // -> inside
+    std::vector<std::pair<std::string, std::string>> data_files;  // same
   };
   std::vector<std::string> BuildArgs(const SandboxSpec& spec,
                                      const StagedBinds& binds, bool seccomp,

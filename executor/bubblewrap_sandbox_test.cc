@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -412,6 +413,83 @@ TEST_F(SandboxTest, CgroupV2LimitsGoIntoAChildCgroup) {
   auto plain = BubblewrapSandbox::Create(o);
   ASSERT_TRUE(plain.ok());
   EXPECT_FALSE((*plain)->uses_cgroups());
+}
+
+// Regular files under `root` (at most `depth` levels down, each under
+// 1 MiB, symlinks not followed) that contain `needle`.
+std::vector<std::string> FilesHolding(const std::string& needle,
+                                      const std::string& root, int depth) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator
+           it(root, fs::directory_options::skip_permission_denied, ec),
+       end;
+       it != end; it.increment(ec)) {
+    if (ec) break;
+    if (it.depth() >= depth) it.disable_recursion_pending();
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+    if (it->file_size(ec) > (1 << 20)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().find(needle) != std::string::npos)
+      out.push_back(it->path().string());
+  }
+  return out;
+}
+
+// A secret reaches the command as a read-only file under /tmp made from
+// bytes: no host file holds it at any time (the host's /tmp, /var/tmp, the
+// run dir and the work dir are searched while the command runs).
+TEST_F(SandboxTest, DataFilesComeFromBytesNotTheHostDisk) {
+  // Made at run time, so no other file on this host holds it.
+  const std::string password =
+      absl::StrCat("pw", getpid(), "-", absl::ToUnixNanos(absl::Now()));
+  const std::string secret =
+      "machine idx.example login bot password " + password;
+  SandboxSpec spec = Spec(
+      {"sh", "-c",
+       "cat /tmp/.netrc; stat -c '%a' /tmp/.netrc; echo x >> /tmp/.netrc "
+       "|| echo read-only; touch ready; while [ ! -e done ]; do sleep 0.05; "
+       "done"});
+  spec.data_files["/tmp/.netrc"] = secret + "\n";
+  std::vector<std::string> found;
+  std::atomic<bool> searched{false};
+  std::thread searcher([&] {
+    for (int i = 0; i < 600 && access((work_ + "/ready").c_str(), F_OK) != 0;
+         ++i)
+      usleep(50 * 1000);
+    found = FilesHolding(password, dir_, 8);
+    for (const char* root : {"/tmp", "/var/tmp"}) {
+      for (const std::string& f : FilesHolding(password, root, 2))
+        found.push_back(f);
+    }
+    searched = true;
+    std::ofstream(work_ + "/done") << "";
+  });
+  SandboxResult r = Run(spec);
+  searcher.join();
+  EXPECT_TRUE(searched);
+  EXPECT_EQ(r.exit_code, 0) << Err();
+  EXPECT_THAT(Out(), HasSubstr(secret + "\n444\nread-only\n"));
+  // Only the command's own stdout (which printed it) holds it.
+  for (const std::string& f : found)
+    EXPECT_EQ(f, dir_ + "/out") << "the secret is on the host's disk";
+}
+
+TEST_F(SandboxTest, DataFilesOnlyAsPlainNamesUnderTmp) {
+  for (const char* bad :
+       {"/etc/passwd", "/tmp/a/b", "/tmp/..", "/tmp/", "tmp/x"}) {
+    SandboxSpec spec = Spec({"true"});
+    spec.data_files[bad] = "x";
+    absl::StatusOr<SandboxResult> r = sandbox_->Run(spec);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  SandboxSpec spec = Spec({"true"});
+  spec.data_files["/tmp/big"] = std::string(33 << 10, 'x');
+  EXPECT_EQ(sandbox_->Run(spec).status().message(),
+            "data files: at most 4 and 32 KiB in all");
 }
 
 TEST_F(SandboxTest, BadSpecs) {

@@ -36,6 +36,10 @@ struct SandboxSpec {
   std::string working_directory;
   // Extra read-only binds: host path -> path inside.
   std::map<std::string, std::string> ro_binds;
+  // Files made from bytes, never written to the host's disk (secrets such
+  // as a netrc): path inside, a plain name directly under /tmp -> content.
+  // Read-only, readable by the step's own ids. At most 4, 32 KiB in all.
+  std::map<std::string, std::string> data_files;
   // false: only a private loopback. true: the outside, through the
   // sandbox's own network namespace (EgressNetwork) unless the sandbox is
   // configured to share the host's (tests of other parts only).

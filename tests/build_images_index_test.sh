@@ -17,11 +17,13 @@ source "$REPO/tests/seed_lib.sh"
 CACHE="$T/cache"
 seeded_cache "$CACHE"
 SERVER=""
+AUTH_SERVER=""
 LOOPBACK_SERVER=""
 HOLDER=""
 N=$(( $$ % 200 + 20 ))
 cleanup() {
   [[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null || true
+  [[ -n "$AUTH_SERVER" ]] && kill "$AUTH_SERVER" 2>/dev/null || true
   [[ -n "$LOOPBACK_SERVER" ]] && kill "$LOOPBACK_SERVER" 2>/dev/null || true
   [[ -n "$HOLDER" ]] && kill "$HOLDER" 2>/dev/null || true
 }
@@ -83,16 +85,58 @@ out=$(run_image one pbrx-service-api:latest)
 printf '[global]\nindex-url = %s\ntrusted-host = 10.214.%s.2\n' "$URL" "$N" >"$T/pip.conf"
 PIP_CONFIG_FILE="$T/pip.conf" "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/two" \
   --json "$T/src" >"$T/two.json" 2>"$T/two.err" || { cat "$T/two.err"; fail "build via pip.conf"; }
-python3 - "$T/two.json" <<'PY' || fail "second build ran more than the resolutions"
+# Only the resolutions and the downloads run again: files fetched over
+# plain http are never cached (anyone on the path could change the file
+# and the index's sha256 with it); the wheels built from them are.
+python3 - "$T/one.json" "$T/two.json" <<'PY' || fail "second build ran more than the resolutions and fetches"
 import json, sys
-p = json.load(open(sys.argv[1]))["projects"][0]
-ran = sorted(s["kind"] for s in p["steps"] if not s["cached"] and s["kind"] != "image-assembly")
-assert ran == ["resolve", "resolve"], ran
+one, two = (json.load(open(f))["projects"][0] for f in sys.argv[1:3])
+fetches = sum(1 for s in one["steps"] if s["kind"] == "fetch")
+ran = sorted(s["kind"] for s in two["steps"] if not s["cached"] and s["kind"] != "image-assembly")
+assert ran == ["fetch"] * fetches + ["resolve", "resolve"], ran
 PY
 # Same images both ways.
 a=$(python3 -c 'import json,sys; print([i["digest"] for i in json.load(open(sys.argv[1]))["projects"][0]["images"]])' "$T/one.json")
 b=$(python3 -c 'import json,sys; print([i["digest"] for i in json.load(open(sys.argv[1]))["projects"][0]["images"]])' "$T/two.json")
 [[ "$a" == "$b" ]] || fail "digests differ: $a vs $b"
+
+# An index that wants credentials. Given in the URL as pip takes them,
+# they reach the resolve and fetch steps (as a netrc made in memory) and
+# nothing else: not an Action or Command (the cache holds the URL without
+# them), not the report, the progress lines or the images. Without them
+# the build fails on the index's 401.
+PASSWORD="pw-$$-$(date +%s%N)"
+nsenter --net="$NS" python3 -u "$REPO/tests/auth_index_server.py" "10.214.$N.2" "$T/index" ci-bot "$PASSWORD" \
+  >"$T/auth.out" 2>"$T/auth.log" &
+AUTH_SERVER=$!
+APORT=""
+for _ in $(seq 1 100); do
+  APORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$T/auth.out")
+  [[ -n "$APORT" ]] && break
+  sleep 0.1
+done
+[[ -n "$APORT" ]] || fail "the authenticating index printed no port"
+set +e
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/noauth" --index-url "http://10.214.$N.2:$APORT/simple" \
+  --trusted-host "10.214.$N.2:$APORT" "$T/src" >"$T/noauth.out" 2>"$T/noauth.err"
+rc=$?
+set -e
+[[ $rc == 1 ]] || { cat "$T/noauth.err"; fail "an index wanting credentials, none given: want exit 1, got $rc"; }
+grep -q "step resolve (.*) failed" "$T/noauth.err" || { cat "$T/noauth.err"; fail "no failed resolve step"; }
+grep -q "401" "$T/noauth.err" || { cat "$T/noauth.err"; fail "the index's 401 is not shown"; }
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/auth" \
+  --index-url "http://ci-bot:$PASSWORD@10.214.$N.2:$APORT/simple" --trusted-host "10.214.$N.2:$APORT" \
+  --json "$T/src" >"$T/auth.json" 2>"$T/auth.err" || { cat "$T/auth.err" "$T/auth.log"; fail "build from an index with credentials"; }
+grep -q "GET /simple/.* user=ci-bot" "$T/auth.log" || fail "the resolve step did not authenticate: $(cat "$T/auth.log")"
+grep -q "GET /files/.* user=ci-bot" "$T/auth.log" || fail "the fetch steps did not authenticate: $(cat "$T/auth.log")"
+d=$(python3 -c 'import json,sys; print([i["digest"] for i in json.load(open(sys.argv[1]))["projects"][0]["images"]])' "$T/auth.json")
+[[ "$a" == "$d" ]] || fail "images differ with an authenticated index: $a vs $d"
+# The cache holds the resolve Command with the index URL (so a search of
+# its files finds what is there) but never the password.
+grep -rqaF "10.214.$N.2:$APORT/simple" "$CACHE" || fail "the search finds not even the index URL in the cache"
+for f in "$CACHE" "$T/auth" "$T/auth.json" "$T/auth.err" "$T/noauth.err"; do
+  ! grep -rqaF -- "$PASSWORD" "$f" || fail "the index password is in $f"
+done
 
 # A file whose bytes do not match the index's sha256 fails the build with
 # a precise message, and nothing is tagged.

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,9 +21,9 @@
 #include "absl/synchronization/mutex.h"
 #include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
 #include "cache/cache_server.h"
+#include "common/action_executor.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/farm_executor.h"
-#include "common/action_executor.h"
 #include "executor/worker_client.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -48,6 +49,10 @@ class ControlledRunner : public common::ActionExecutor {
   absl::StatusOr<common::ActionOutcome> Run(
       const Digest& action, const common::ExecuteOptions& options) override {
     started_++;
+    {
+      absl::MutexLock lock(&mu_);
+      credentials_[action.hash()] = options.credentials;
+    }
     absl::Time until = absl::Now() + run_time;
     while (absl::Now() < until) {
       if (options.cancel != nullptr && options.cancel->load()) {
@@ -69,10 +74,17 @@ class ControlledRunner : public common::ActionExecutor {
 
   absl::Duration run_time = absl::ZeroDuration();
   std::atomic<int> started_{0}, finished_{0}, cancelled_{0};
+  std::vector<common::HostCredential> CredentialsOf(const Digest& action) {
+    absl::MutexLock lock(&mu_);
+    return credentials_[action.hash()];
+  }
 
  private:
   std::string name_;
   cache::BlobStore* cas_;
+  absl::Mutex mu_;
+  // What each execution was given beside its Action.
+  std::map<std::string, std::vector<common::HostCredential>> credentials_;
 };
 
 // A WorkerClient serving on its own thread.
@@ -343,6 +355,31 @@ TEST_F(FarmGlueTest, BuildWhoseClientLeavesDropsItsQueuedActions) {
   ASSERT_TRUE(stay_out.ok()) << stay_out.status();
   EXPECT_EQ(OutputOf(stay_out->result).substr(0, 5), "late:");
   EXPECT_EQ(e.runner.started_, 1);  // the dropped one never ran
+}
+
+TEST_F(FarmGlueTest, IndexCredentialsRideTheLeaseOfTheirStepOnly) {
+  // A build's step with credentials (how resolve and fetch get them): the
+  // executor that runs it receives them with the lease, never in the
+  // Action; the other step of the same build and a plain REAPI Execute
+  // get none.
+  Executor e(coord_->address(), "e", &cache_->blob_store());
+  ASSERT_TRUE(Eventually([&] { return Workers() == 1; }));
+  coordinator::FarmExecutor build(&coord_->scheduler(), &cache_->blob_store(),
+                                  &coord_->action_cache(), &coord_->metrics(),
+                                  "build-1");
+  const std::vector<common::HostCredential> creds = {
+      {"idx.example", "ci-bot", "Lease-Only-7"}};
+  common::ExecuteOptions with;
+  with.credentials = creds;
+  Digest secret_step = MakeAction("resolve"), plain_step = MakeAction("other");
+  ASSERT_TRUE(build.Run(secret_step, with).ok());
+  ASSERT_TRUE(build.Run(plain_step, {}).ok());
+  Digest reapi = MakeAction("reapi");
+  Executed done = Execute(reapi);
+  ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  EXPECT_EQ(e.runner.CredentialsOf(secret_step), creds);
+  EXPECT_TRUE(e.runner.CredentialsOf(plain_step).empty());
+  EXPECT_TRUE(e.runner.CredentialsOf(reapi).empty());
 }
 
 TEST_F(FarmGlueTest, OperationsDoNotSurviveACoordinatorRestart) {

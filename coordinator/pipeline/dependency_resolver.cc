@@ -15,12 +15,20 @@ namespace re = build::bazel::remote::execution::v2;
 using common::Digest;
 
 // The fetch step: download URL to out/NAME, verify its sha256 when known.
+// Index credentials come as the netrc at $NETRC (outside the Action).
 constexpr char kFetchScript[] = R"PY(
-import hashlib, os, sys, urllib.request
+import base64, hashlib, netrc, os, sys, urllib.parse, urllib.request
 url, sha, name = sys.argv[1:4]
 os.makedirs("out", exist_ok=True)
 h = hashlib.sha256()
-with urllib.request.urlopen(url, timeout=120) as r, open("out/" + name, "wb") as f:
+req = urllib.request.Request(url)
+if os.environ.get("NETRC"):
+    auth = netrc.netrc(os.environ["NETRC"]).authenticators(
+        urllib.parse.urlsplit(url).hostname or "")
+    if auth:
+        pair = ("%s:%s" % (auth[0], auth[2] or "")).encode()
+        req.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
+with urllib.request.urlopen(req, timeout=120) as r, open("out/" + name, "wb") as f:
     for chunk in iter(lambda: r.read(1 << 20), b""):
         h.update(chunk)
         f.write(chunk)
@@ -119,6 +127,7 @@ absl::StatusOr<WheelList> DependencyResolver::Resolve(
       r.argv.insert(r.argv.end(), {"--trusted-host", h});
     r.platform.emplace_back("network", "egress");
     r.do_not_cache = true;  // the index may have changed since
+    r.credentials = in_.credentials;
   }
   r.argv.push_back(req);
   r.output_files = {"report.json"};
@@ -177,6 +186,11 @@ absl::StatusOr<Digest> DependencyResolver::Fetch(const std::string& url,
   f.argv = {"python3", "-c", kFetchScript, url, sha256, file};
   f.output_files = {"out/" + file};
   f.platform = {{"rootfs", in_.builder_rootfs}, {"network", "egress"}};
+  f.credentials = common::CredentialsForUrl(url, in_.credentials);
+  // Only a download its index vouched for by sha256 is kept: without a
+  // hash (or over plain http, where anyone on the path may change both)
+  // the bytes are not verified and must not answer later builds.
+  f.do_not_cache = sha256.empty() || absl::StartsWith(url, "http://");
   ASSIGN_OR_RETURN(re::ActionResult fr, steps_.Step("fetch", file, f));
   return steps_.OutputFile(fr, "out/" + file);
 }

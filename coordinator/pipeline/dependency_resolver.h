@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/credentials.h"
 #include "common/digest.h"
 #include "coordinator/pipeline/step_runner.h"
 
@@ -37,6 +38,8 @@ struct ResolveInputs {
   std::string index_url;
   std::vector<std::string> extra_index_urls;
   std::vector<std::string> trusted_hosts;
+  // For the index hosts (never in an Action: common/credentials.h).
+  std::vector<common::HostCredential> credentials;
   // Where pip runs: the builder's rootfs (comma-separated layer digests).
   std::string builder_rootfs;
 };

@@ -44,6 +44,13 @@ class ScriptedSteps : public common::ActionExecutor {
                                  cmd.arguments().end()};
       platforms[options.kind] = action.platform().SerializeAsString();
       roots.push_back(Digest::FromProto(action.input_root_digest()).value());
+      credentials[options.kind] = options.credentials;
+      keyed_bytes += action.SerializeAsString() + cmd.SerializeAsString();
+      env[options.kind].clear();  // the last step of each kind
+      for (const auto& v : cmd.environment_variables())
+        env[options.kind][v.name()] = v.value();
+      if (options.kind == "fetch")
+        fetch_do_not_cache[cmd.arguments(3)] = action.do_not_cache();
     }
     common::ActionOutcome out;
     if (options.kind == "resolve") {
@@ -82,6 +89,10 @@ class ScriptedSteps : public common::ActionExecutor {
   std::map<std::string, std::vector<std::string>> last_args;
   std::map<std::string, std::string> platforms;
   std::vector<Digest> roots;
+  std::map<std::string, std::vector<common::HostCredential>> credentials;
+  std::map<std::string, std::map<std::string, std::string>> env;
+  std::map<std::string, bool> fetch_do_not_cache;  // by URL
+  std::string keyed_bytes;  // every Action and Command seen
 
  private:
   cache::BlobStore& cas_;
@@ -197,6 +208,45 @@ TEST_F(DependencyResolverTest, IndexFilesAreFetchedAndResolutionsNeverCached) {
   EXPECT_TRUE(has({"--constraint", "/work/constraints/c1.txt"}));
   EXPECT_TRUE(has({"--index-url", "http://10.0.0.2:8080/simple"}));
   EXPECT_TRUE(has({"--trusted-host", "10.0.0.2:8080"}));
+}
+
+// Index credentials reach the resolve step and the fetches from their
+// host beside the Action, never inside it; a fetch is cached only when an
+// https index gave its sha256.
+TEST_F(DependencyResolverTest, CredentialsTravelBesideTheActionOnly) {
+  ResolveInputs in = Inputs();
+  in.index_url = "https://idx.example/simple";
+  in.credentials = {{"idx.example", "ci-bot", "Sup3r-Secret-42"}};
+  const std::string sha(64, 'c');
+  auto item = [](const std::string& url, const std::string& hash) {
+    return "{\"download_info\": {\"url\": \"" + url +
+           "\", \"archive_info\": {\"hashes\": {" +
+           (hash.empty() ? "" : "\"sha256\": \"" + hash + "\"") + "}}}}";
+  };
+  scripted_.reports["/work/dist/app-1.0-py3-none-any.whl"] =
+      "{\"install\": [" +
+      item("https://idx.example/files/a-1.0-py3-none-any.whl", sha) + "," +
+      item("https://idx.example/files/b-1.0-py3-none-any.whl", "") + "," +
+      item("http://mirror.example/files/c-1.0-py3-none-any.whl", sha) + "]}";
+  auto resolver = DependencyResolver::Create(&steps_, in);
+  ASSERT_TRUE(resolver.ok()) << resolver.status();
+  auto wheels = (*resolver)->Resolve("base", {});
+  ASSERT_TRUE(wheels.ok()) << wheels.status();
+  ASSERT_EQ(wheels->size(), 3u);
+  EXPECT_EQ(scripted_.credentials["resolve"], in.credentials);
+  EXPECT_EQ(scripted_.keyed_bytes.find("Sup3r-Secret-42"), std::string::npos)
+      << "the password is in an Action or Command";
+  EXPECT_EQ(scripted_.keyed_bytes.find("ci-bot"), std::string::npos);
+  EXPECT_EQ(scripted_.env["resolve"]["PBRX_CREDENTIALS_ID"],
+            common::CredentialsId(in.credentials));
+  // The last fetch (c, from another host) got no credentials and no id.
+  EXPECT_TRUE(scripted_.credentials["fetch"].empty());
+  EXPECT_EQ(scripted_.env["fetch"].count("PBRX_CREDENTIALS_ID"), 0u);
+  EXPECT_EQ(scripted_.fetch_do_not_cache,
+            (std::map<std::string, bool>{
+                {"https://idx.example/files/a-1.0-py3-none-any.whl", false},
+                {"https://idx.example/files/b-1.0-py3-none-any.whl", true},
+                {"http://mirror.example/files/c-1.0-py3-none-any.whl", true}}));
 }
 
 TEST_F(DependencyResolverTest, ManyConstraintsFilesMakeASortedDirectory) {

@@ -59,6 +59,8 @@ absl::StatusOr<Digest> StepRunner::PutAction(const ActionSpec& spec) {
   constexpr int64_t kZipEpoch = 315532800;  // 1980-01-01T00:00:00Z
   env["SOURCE_DATE_EPOCH"] =
       absl::StrCat(std::max(options_.source_date_epoch, kZipEpoch));
+  if (!spec.credentials.empty())
+    env["PBRX_CREDENTIALS_ID"] = common::CredentialsId(spec.credentials);
   for (const auto& [k, v] : env) {
     auto* ev = cmd.add_environment_variables();
     ev->set_name(k);
@@ -89,6 +91,7 @@ absl::StatusOr<re::ActionResult> StepRunner::Step(const std::string& kind,
   Progress(absl::StrCat("running ", kind, " ", name));
   common::ExecuteOptions run_options;
   run_options.kind = kind;
+  run_options.credentials = spec.credentials;
   ASSIGN_OR_RETURN(common::ActionOutcome out,
                    executor_.Run(action, run_options));
   StepReport step{kind, name, out.cached,

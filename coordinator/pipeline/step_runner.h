@@ -21,6 +21,7 @@
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cache/blob_store.h"
 #include "common/action_executor.h"
+#include "common/credentials.h"
 #include "common/digest.h"
 #include "common/oci/layer.h"
 #include "coordinator/pipeline/step_report.h"
@@ -41,6 +42,10 @@ struct ActionSpec {
   std::vector<std::string> output_files;
   std::vector<std::string> output_dirs;
   std::vector<std::pair<std::string, std::string>> platform;
+  // Index credentials the step needs (common/credentials.h): given to the
+  // executor beside the Action, never in it; the Command only carries
+  // PBRX_CREDENTIALS_ID, so results of two identities never share a key.
+  std::vector<common::HostCredential> credentials;
 };
 
 struct StepRunnerOptions {

@@ -55,7 +55,7 @@ printf '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptoo
   >/dev/null 2>"$work/warm.err" || { cat "$work/warm.err"; exit 1; }
 
 metric_sum() {  # metric_sum URL NAME: the value of an unlabelled counter
-  curl -sf --noproxy '*' "$1" | awk -v n="$2" '$1 == n {print int($2)}'
+  curl -sf --noproxy '*' "$1" | awk -v n="$2" '$1 == n {printf "%.0f\n", $2}'
 }
 run_farm() {  # run_farm EXECUTORS -> "seconds run joined wheel_builds client_bytes cache_bytes"
   local ex="$1" dir="$work/farm$1"
