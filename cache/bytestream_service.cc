@@ -29,6 +29,9 @@ absl::Status ByteStreamService::DoRead(
   RETURN_IF_ERROR(common::Authorize(options_.authorizer, *context,
                                     common::Permission::kRead,
                                     "ByteStream.Read"));
+  ASSIGN_OR_RETURN(common::StreamLimiter::Slot slot,
+                   common::StreamLimiter::AcquireFrom(
+                       options_.streams, context->peer(), "ByteStream.Read"));
   ASSIGN_OR_RETURN(ResourceName name,
                    ParseReadResourceName(request.resource_name()));
   if (request.read_offset() < 0) {
@@ -143,6 +146,9 @@ absl::Status ByteStreamService::DoWrite(
   RETURN_IF_ERROR(common::Authorize(options_.authorizer, *context,
                                     common::Permission::kCasWrite,
                                     "ByteStream.Write"));
+  ASSIGN_OR_RETURN(common::StreamLimiter::Slot slot,
+                   common::StreamLimiter::AcquireFrom(
+                       options_.streams, context->peer(), "ByteStream.Write"));
   WriteRequest request;
   if (!reader->Read(&request)) {
     return absl::InvalidArgumentError("write stream carried no request");

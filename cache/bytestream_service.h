@@ -19,6 +19,7 @@
 #include "cache/cache_metrics.h"
 #include "common/authorizer.h"
 #include "common/clock.h"
+#include "common/stream_limiter.h"
 #include "google/bytestream/bytestream.grpc.pb.h"
 
 namespace pbrx::cache {
@@ -26,6 +27,8 @@ namespace pbrx::cache {
 struct ByteStreamServiceOptions {
   // Who may call what (common/authorizer.h); nullptr: everyone.
   const common::Authorizer* authorizer = nullptr;
+  // Bound on open Read and Write streams (nullptr: none).
+  common::StreamLimiter* streams = nullptr;
   int max_idle_uploads = 64;
   absl::Duration upload_idle_timeout = absl::Minutes(10);
 };

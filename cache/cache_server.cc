@@ -38,6 +38,7 @@ CacheServer::CacheServer(const CacheServerOptions& options,
 absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
     const CacheServerOptions& options, common::Clock* clock) {
   RETURN_IF_ERROR(CheckHostPort(options.listen, "--listen"));
+  RETURN_IF_ERROR(common::ValidateServerLimits(options.limits));
   if (!options.metrics_listen.empty()) {
     RETURN_IF_ERROR(CheckHostPort(options.metrics_listen, "--metrics-listen"));
   }
@@ -82,8 +83,12 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
   ac.authorizer = auth;
   server->action_cache_service_ = std::make_unique<ActionCacheService>(
       server->action_cache_.get(), server->metrics_.get(), ac);
+  server->streams_ = std::make_unique<common::StreamLimiter>(
+      common::MaxLongStreams(options.limits),
+      options.limits.max_streams_per_peer);
   ByteStreamServiceOptions bs;
   bs.authorizer = auth;
+  bs.streams = server->streams_.get();
   server->bytestream_service_ = std::make_unique<ByteStreamService>(
       server->blob_store_.get(), server->metrics_.get(), clock, bs);
   return server;
@@ -93,12 +98,13 @@ absl::Status CacheServer::Start() {
   // Batches are bounded by max_batch_total_size_bytes; leave room for framing.
   const int max_message =
       static_cast<int>(options_.max_batch_total_size_bytes + (1 << 20));
-  ASSIGN_OR_RETURN(common::GrpcEndpoint endpoint,
-                   common::StartGrpcServer(
-                       options_.listen,
-                       {capabilities_service_.get(), cas_service_.get(),
-                        action_cache_service_.get(), bytestream_service_.get()},
-                       max_message, max_message, endpoint_.credentials));
+  ASSIGN_OR_RETURN(
+      common::GrpcEndpoint endpoint,
+      common::StartGrpcServer(
+          options_.listen,
+          {capabilities_service_.get(), cas_service_.get(),
+           action_cache_service_.get(), bytestream_service_.get()},
+          max_message, max_message, endpoint_.credentials, options_.limits));
   server_ = std::move(endpoint.server);
   address_ = endpoint.address;
 

@@ -22,7 +22,9 @@
 #include "cache/rocksdb_blob_store.h"
 #include "cache/rocksdb_storage.h"
 #include "common/clock.h"
+#include "common/daemon.h"
 #include "common/server_security.h"
+#include "common/stream_limiter.h"
 #include "grpcpp/server.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
@@ -39,6 +41,8 @@ struct CacheServerOptions {
   int64_t max_batch_total_size_bytes = 4 << 20;
   // TLS, tokens and roles (common/server_security.h).
   common::ServerSecurity security;
+  // Threads, streams, idle connections, keepalive (common/daemon.h).
+  common::ServerLimits limits;
 };
 
 class CacheServer {
@@ -79,6 +83,7 @@ class CacheServer {
   std::unique_ptr<CapabilitiesService> capabilities_service_;
   std::unique_ptr<CasService> cas_service_;
   std::unique_ptr<ActionCacheService> action_cache_service_;
+  std::unique_ptr<common::StreamLimiter> streams_;
   std::unique_ptr<ByteStreamService> bytestream_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<prometheus::Exposer> exposer_;

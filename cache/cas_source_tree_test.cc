@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cache/directory_tree.h"
 #include "cache/in_memory_blob_store.h"
 #include "common/oci/layout_reader.h"
 #include "common/project/source_tree.h"
-#include "cache/directory_tree.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -44,8 +44,7 @@ TEST(CasSourceTreeTest, AnswersAsTheDirectoryDoes) {
     ASSERT_EQ(symlink(target.c_str(), (dir + "/" + name).c_str()), 0) << name;
   }
   InMemoryBlobStore cas;
-  absl::StatusOr<cache::UploadedTree> up =
-      cache::UploadDirectory(dir, cas);
+  absl::StatusOr<cache::UploadedTree> up = cache::UploadDirectory(dir, cas);
   ASSERT_TRUE(up.ok()) << up.status();
   common::project::DirSourceTree disk(dir);
   CasSourceTree stored(&cas, up->root, dir);
@@ -111,8 +110,7 @@ TEST(CasSourceTreeTest, StreamsFilesAsTheDirectoryDoes) {
   std::ofstream(dir + "/big", std::ios::binary) << big;
   ASSERT_EQ(symlink("/etc/passwd", (dir + "/escape").c_str()), 0);
   InMemoryBlobStore cas;
-  absl::StatusOr<cache::UploadedTree> up =
-      cache::UploadDirectory(dir, cas);
+  absl::StatusOr<cache::UploadedTree> up = cache::UploadDirectory(dir, cas);
   ASSERT_TRUE(up.ok()) << up.status();
   common::project::DirSourceTree disk(dir);
   CasSourceTree stored(&cas, up->root, dir);
@@ -178,8 +176,7 @@ TEST(CasSourceTreeTest, AnUploadedOciLayoutIsVerifiedFromTheCas) {
       << put(manifest, "application/vnd.oci.image.manifest.v1+json") << "]}";
   InMemoryBlobStore cas;
   auto read = [&]() {
-    absl::StatusOr<cache::UploadedTree> up =
-        cache::UploadDirectory(dir, cas);
+    absl::StatusOr<cache::UploadedTree> up = cache::UploadDirectory(dir, cas);
     EXPECT_TRUE(up.ok()) << up.status();
     return common::oci::ReadOciImage(
         CasSourceTree(&cas, up->root, "/client/layout"), "");

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
   pbrx::common::AddServerSecurityFlags(flags, &options.security);
+  pbrx::common::AddServerLimitFlags(flags, &options.limits);
   flags.Require("data-dir");
 
   if (std::optional<int> exit_code = pbrx::common::ParseDaemonFlags(

@@ -1,10 +1,12 @@
 #include "common/daemon.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -34,10 +36,41 @@ std::string HostOf(absl::string_view address) {
   return std::string(address.substr(0, address.rfind(':')));
 }
 
+int64_t MaxLongStreams(const ServerLimits& limits) {
+  return limits.max_threads - std::min<int64_t>(64, limits.max_threads / 4);
+}
+
+absl::Status ValidateServerLimits(const ServerLimits& limits) {
+  if (limits.max_threads < 16 || limits.max_threads > (1 << 20))
+    return absl::InvalidArgumentError("--max-threads must be 16..1048576");
+  if (limits.max_streams_per_peer < 1 ||
+      limits.max_streams_per_peer > (1 << 20)) {
+    return absl::InvalidArgumentError(
+        "--max-streams-per-peer must be 1..1048576");
+  }
+  if (limits.max_streams_per_connection < 1 ||
+      limits.max_streams_per_connection > 65536) {
+    return absl::InvalidArgumentError(
+        "--max-streams-per-connection must be 1..65536");
+  }
+  if (limits.max_connection_idle < absl::ZeroDuration() ||
+      limits.max_connection_idle > absl::Hours(24 * 24)) {
+    return absl::InvalidArgumentError(
+        "--max-connection-idle must be 0 (never) up to 576h");
+  }
+  if (limits.min_ping_interval < absl::Seconds(1) ||
+      limits.min_ping_interval > absl::Hours(24 * 24)) {
+    return absl::InvalidArgumentError(
+        "--min-ping-interval must be 1s up to 576h");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<GrpcEndpoint> StartGrpcServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
     int max_receive_bytes, int max_send_bytes,
-    std::shared_ptr<grpc::ServerCredentials> credentials) {
+    std::shared_ptr<grpc::ServerCredentials> credentials,
+    const ServerLimits& limits) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(
@@ -48,6 +81,21 @@ absl::StatusOr<GrpcEndpoint> StartGrpcServer(
   builder.SetMaxSendMessageSize(max_send_bytes);
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
+  grpc::ResourceQuota quota("pbrx-server");
+  quota.SetMaxThreads(static_cast<int>(limits.max_threads));
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONCURRENT_STREAMS,
+      static_cast<int>(limits.max_streams_per_connection));
+  if (limits.max_connection_idle > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   limits.max_connection_idle)));
+  }
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(limits.min_ping_interval)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   for (grpc::Service* s : services) builder.RegisterService(s);
   GrpcEndpoint out;
   out.server = builder.BuildAndStart();

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -37,6 +38,33 @@ void AnnounceAddress(const std::string& address);
 // "HOST" of "HOST:PORT".
 std::string HostOf(absl::string_view address);
 
+// Bounds every daemon's gRPC server keeps, whatever its peers do.
+struct ServerLimits {
+  // Threads serving RPCs (gRPC's ResourceQuota): an RPC that would need
+  // one more is answered RESOURCE_EXHAUSTED instead; the server goes on.
+  int64_t max_threads = 4096;
+  // Concurrent streams on one HTTP/2 connection.
+  int64_t max_streams_per_connection = 1024;
+  // Long-lived RPCs (uploads, downloads, Execute, WaitExecution, Work,
+  // Build) open at once from one host; in all, MaxLongStreams().
+  int64_t max_streams_per_peer = 1024;
+  // A connection without an RPC for this long is closed (0: never).
+  absl::Duration max_connection_idle = absl::Hours(1);
+  // Keepalive enforcement: a peer that pings more often than this while
+  // the server sends it nothing gets a GOAWAY ("too_many_pings") at the
+  // third such ping. pbrx's own clients ping every 30 s.
+  absl::Duration min_ping_interval = absl::Seconds(20);
+};
+
+// How many long-lived RPCs may be open in all: --max-threads less a
+// reserve (a quarter, at most 64) for short calls and gRPC's pollers.
+int64_t MaxLongStreams(const ServerLimits& limits);
+
+// INVALID_ARGUMENT naming the flag: --max-threads 16..1048576,
+// --max-streams-per-peer 1..1048576,
+// --max-streams-per-connection 1..65536, --min-ping-interval >= 1s.
+absl::Status ValidateServerLimits(const ServerLimits& limits);
+
 struct GrpcEndpoint {
   std::unique_ptr<grpc::Server> server;
   std::string address;  // HOST:PORT actually bound
@@ -46,12 +74,13 @@ struct GrpcEndpoint {
 // with `services`, messages up to `max_receive_bytes` in and
 // `max_send_bytes` out, and idle sync threads waking every 200 ms (which
 // bounds a graceful shutdown's wait), secured by `credentials` (nullptr:
-// plaintext; common/server_security.h). UNAVAILABLE naming the address when
-// it cannot bind.
+// plaintext; common/server_security.h), within `limits`. UNAVAILABLE naming the
+// address when it cannot bind.
 absl::StatusOr<GrpcEndpoint> StartGrpcServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
     int max_receive_bytes, int max_send_bytes,
-    std::shared_ptr<grpc::ServerCredentials> credentials);
+    std::shared_ptr<grpc::ServerCredentials> credentials,
+    const ServerLimits& limits);
 
 // The life of a daemon after its server is created: on a creation or
 // start error prints "PROGRAM: message" and returns 2 (INVALID_ARGUMENT

@@ -7,6 +7,24 @@
 
 namespace pbrx::common {
 
+void AddServerLimitFlags(FlagParser& flags, ServerLimits* limits) {
+  flags.AddInt("max-threads", &limits->max_threads,
+               "threads serving RPCs; an RPC that would need one more gets "
+               "RESOURCE_EXHAUSTED");
+  flags.AddInt("max-streams-per-peer", &limits->max_streams_per_peer,
+               "long-lived RPCs (uploads, downloads, Execute, Work, Build) "
+               "open at once from one host; more get RESOURCE_EXHAUSTED");
+  flags.AddInt("max-streams-per-connection",
+               &limits->max_streams_per_connection,
+               "concurrent RPCs on one HTTP/2 connection");
+  flags.AddDuration("max-connection-idle", &limits->max_connection_idle,
+                    "close a connection without RPCs after this (0 = never)");
+  flags.AddDuration("min-ping-interval", &limits->min_ping_interval,
+                    "keepalive enforcement: a peer pinging more often while "
+                    "nothing is sent to it is disconnected (pbrx clients "
+                    "ping every 30s)");
+}
+
 std::optional<int> ParseDaemonFlags(
     const std::string& program, FlagParser& flags, int argc, char** argv,
     const std::function<absl::Status()>& check) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/daemon.h"
 #include "common/flag_parser.h"
 
 namespace pbrx::common {
@@ -19,6 +20,10 @@ namespace pbrx::common {
 // "PROGRAM VERSION" (--version) on stdout, 2 after printing
 // "PROGRAM: message (see --help)" on stderr for any flag error; or nullopt
 // when the daemon should go on, with info logging on unless --quiet.
+// --max-threads, --max-streams-per-connection, --max-connection-idle and
+// --min-ping-interval into `limits` (common/daemon.h).
+void AddServerLimitFlags(FlagParser& flags, ServerLimits* limits);
+
 std::optional<int> ParseDaemonFlags(const std::string& program,
                                     FlagParser& flags, int argc, char** argv,
                                     const std::function<absl::Status()>& check);

@@ -50,6 +50,10 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
       !denied.ok()) {
     return common::ToGrpcStatus(denied);
   }
+  absl::StatusOr<common::StreamLimiter::Slot> slot =
+      common::StreamLimiter::AcquireFrom(options_.streams, context->peer(),
+                                         "Build.BuildImages");
+  if (!slot.ok()) return common::ToGrpcStatus(slot.status());
   if (request->projects_size() == 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "BuildRequest names no project");

@@ -14,6 +14,7 @@
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
 #include "common/authorizer.h"
+#include "common/stream_limiter.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/image_pipeline.h"
 #include "coordinator/scheduler.h"
@@ -24,6 +25,8 @@ namespace pbrx::coordinator {
 struct BuildServiceOptions {
   // Who may call what (common/authorizer.h); nullptr: everyone.
   const common::Authorizer* authorizer = nullptr;
+  // Bound on open Build streams (nullptr: none).
+  common::StreamLimiter* streams = nullptr;
   int max_parallel_projects = 8;
 };
 

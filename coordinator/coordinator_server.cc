@@ -101,6 +101,7 @@ struct CoordinatorServer::Services {
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
     const CoordinatorServerOptions& options, common::Clock* clock) {
+  RETURN_IF_ERROR(common::ValidateServerLimits(options.limits));
   common::ChannelOptions channel_options;
   channel_options.tls = options.cache_tls;
   channel_options.token = options.cache_token;
@@ -136,20 +137,26 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
   ac.authorizer = auth;
   sv->ac = std::make_unique<cache::ActionCacheService>(
       s->ac_.get(), sv->proxy_metrics.get(), ac);
+  s->streams_ = std::make_unique<common::StreamLimiter>(
+      common::MaxLongStreams(options.limits),
+      options.limits.max_streams_per_peer);
+  common::StreamLimiter* streams = s->streams_.get();
   cache::ByteStreamServiceOptions bs;
   bs.authorizer = auth;
+  bs.streams = streams;
   sv->bytestream = std::make_unique<cache::ByteStreamService>(
       s->cas_.get(), sv->proxy_metrics.get(), clock, bs);
   sv->execution = std::make_unique<ExecutionService>(
       s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get(),
-      absl::Seconds(30), auth);
+      absl::Seconds(30), auth, streams);
   sv->worker = std::make_unique<WorkerService>(
       s->scheduler_.get(), s->cas_.get(), s->ac_.get(),
-      options.scheduler.heartbeat_interval, auth);
+      options.scheduler.heartbeat_interval, auth, streams);
   sv->status = std::make_unique<StatusService>(
       s->scheduler_.get(), s->metrics_.get(), clock, options.cache, auth);
   BuildServiceOptions bo;
   bo.authorizer = auth;
+  bo.streams = streams;
   bo.max_parallel_projects = options.max_parallel_projects;
   sv->build = std::make_unique<BuildService>(
       s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get(), bo);
@@ -166,7 +173,7 @@ absl::Status CoordinatorServer::Start() {
                         services_->execution.get(), services_->worker.get(),
                         services_->status.get(), services_->build.get()},
                        kMaxMessageBytes, common::kMaxBuildEventBytes,
-                       endpoint_.credentials));
+                       endpoint_.credentials, options_.limits));
   server_ = std::move(endpoint.server);
   address_ = endpoint.address;
   if (!options_.metrics_listen.empty()) {

@@ -20,7 +20,9 @@
 #include "absl/synchronization/notification.h"
 #include "cache/grpc_cache_client.h"
 #include "common/clock.h"
+#include "common/daemon.h"
 #include "common/server_security.h"
+#include "common/stream_limiter.h"
 #include "common/tls.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
@@ -38,6 +40,8 @@ struct CoordinatorServerOptions {
   std::string cache_token;
   // TLS, tokens and roles of its own endpoint (common/server_security.h).
   common::ServerSecurity security;
+  // Threads, streams, idle connections, keepalive (common/daemon.h).
+  common::ServerLimits limits;
   std::string metrics_listen;
   int max_parallel_projects = 8;
   SchedulerOptions scheduler;
@@ -71,6 +75,7 @@ class CoordinatorServer {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<CoordinatorMetrics> metrics_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<common::StreamLimiter> streams_;
   std::unique_ptr<cache::GrpcBlobStore> cas_;
   std::unique_ptr<cache::GrpcActionCache> ac_;
   std::unique_ptr<Services> services_;

@@ -453,6 +453,81 @@ TEST_F(CoordinatorServerTest, RunningActionIsCancelledOnlyWhenNobodyWaits) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(CoordinatorServerTest, LongStreamsArePerPeerBounded) {
+  // --max-streams-per-peer 2: two waiting Execute streams from this host
+  // are served; a third long stream of any kind from it (Execute, Work) is
+  // refused RESOURCE_EXHAUSTED naming the bound, short calls still work,
+  // and a stream that ends makes room.
+  coord_->Shutdown(absl::Seconds(1));
+  CoordinatorServerOptions o;
+  o.cache = "grpc://" + cache_->address();
+  o.scheduler.unmatched_timeout = absl::Seconds(60);
+  o.limits.max_streams_per_peer = 2;
+  coord_ = std::move(CoordinatorServer::Create(o, &clock_)).value();
+  ASSERT_TRUE(coord_->Start().ok());
+  channel_ = grpc::CreateChannel(coord_->address(),
+                                 grpc::InsecureChannelCredentials());
+  exec_ = re::Execution::NewStub(channel_);
+  struct Waiting {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<lr::Operation>> reader;
+  };
+  auto start = [&](Waiting& w, const std::string& tag) {
+    re::ExecuteRequest req;
+    *req.mutable_action_digest() = MakeAction(tag).ToProto();
+    w.ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    w.reader = exec_->Execute(&w.ctx, req);
+    lr::Operation op;
+    return w.reader->Read(&op);
+  };
+  Waiting a, b, c;
+  ASSERT_TRUE(start(a, "a"));
+  ASSERT_TRUE(start(b, "b"));
+  EXPECT_FALSE(start(c, "c"));
+  grpc::Status refused = c.reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "Execution.Execute: 2 streams already open from 127.0.0.1 "
+            "(--max-streams-per-peer 2)");
+  {
+    auto worker = fv::Worker::NewStub(channel_);
+    grpc::ClientContext ctx;
+    auto stream = worker->Work(&ctx);
+    fv::WorkerMessage m;
+    m.mutable_register_()->set_name("w");
+    m.mutable_register_()->set_slots(1);
+    stream->Write(m);
+    fv::CoordinatorMessage reply;
+    EXPECT_FALSE(stream->Read(&reply));
+    grpc::Status st = stream->Finish();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(st.error_message(), HasSubstr("Worker.Work: 2 streams"));
+  }
+  {
+    auto caps = re::Capabilities::NewStub(channel_);
+    grpc::ClientContext ctx;
+    re::ServerCapabilities out;
+    EXPECT_TRUE(caps->GetCapabilities(&ctx, {}, &out).ok());
+  }
+  a.ctx.TryCancel();
+  a.reader->Finish();
+  bool accepted = false;
+  for (int i = 0; i < 50 && !accepted; ++i) {
+    Waiting retry;
+    accepted = start(retry, "d");
+    if (!accepted) {
+      retry.reader->Finish();
+      absl::SleepFor(absl::Milliseconds(100));
+    } else {
+      retry.ctx.TryCancel();
+      retry.reader->Finish();
+    }
+  }
+  EXPECT_TRUE(accepted) << "no room after a stream ended";
+  b.ctx.TryCancel();
+  b.reader->Finish();
+}
+
 TEST_F(CoordinatorServerTest, WaitExecutionFollowsAnOperationByName) {
   Digest action = MakeAction("j");
   re::ExecuteRequest req;

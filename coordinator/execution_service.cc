@@ -68,6 +68,10 @@ grpc::Status ExecutionService::Execute(grpc::ServerContext* context,
       !denied.ok()) {
     return common::ToGrpcStatus(denied);
   }
+  absl::StatusOr<common::StreamLimiter::Slot> slot =
+      common::StreamLimiter::AcquireFrom(streams_, context->peer(),
+                                         "Execution.Execute");
+  if (!slot.ok()) return common::ToGrpcStatus(slot.status());
   if (absl::Status s = cache::ValidateInstanceName(request->instance_name());
       !s.ok()) {
     return common::ToGrpcStatus(s);
@@ -112,6 +116,10 @@ grpc::Status ExecutionService::WaitExecution(
       !denied.ok()) {
     return common::ToGrpcStatus(denied);
   }
+  absl::StatusOr<common::StreamLimiter::Slot> slot =
+      common::StreamLimiter::AcquireFrom(streams_, context->peer(),
+                                         "Execution.WaitExecution");
+  if (!slot.ok()) return common::ToGrpcStatus(slot.status());
   std::shared_ptr<Operation> op = scheduler_->Find(request->name());
   if (op == nullptr) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,

@@ -14,6 +14,7 @@
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
 #include "common/authorizer.h"
+#include "common/stream_limiter.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
 
@@ -25,13 +26,15 @@ class ExecutionService final
   ExecutionService(Scheduler* scheduler, cache::BlobStore* cas,
                    cache::ActionCache* ac, CoordinatorMetrics* metrics,
                    absl::Duration keepalive = absl::Seconds(30),
-                   const common::Authorizer* authorizer = nullptr)
+                   const common::Authorizer* authorizer = nullptr,
+                   common::StreamLimiter* streams = nullptr)
       : scheduler_(scheduler),
         cas_(cas),
         ac_(ac),
         metrics_(metrics),
         keepalive_(keepalive),
-        authorizer_(authorizer) {}
+        authorizer_(authorizer),
+        streams_(streams) {}
 
   grpc::Status Execute(
       grpc::ServerContext* context,
@@ -54,6 +57,7 @@ class ExecutionService final
   CoordinatorMetrics* metrics_;
   absl::Duration keepalive_;
   const common::Authorizer* authorizer_;  // nullptr: everyone
+  common::StreamLimiter* streams_;        // nullptr: no bound
 };
 
 }  // namespace pbrx::coordinator

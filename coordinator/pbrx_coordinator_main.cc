@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
   pbrx::common::AddServerSecurityFlags(flags, &options.security);
+  pbrx::common::AddServerLimitFlags(flags, &options.limits);
   std::string token_file;
   flags.AddString("tls-ca", &options.cache_tls.ca_file,
                   "PEM CA bundle that verifies a grpcs:// --cache (default: "

@@ -92,6 +92,10 @@ grpc::Status WorkerService::Work(
       !denied.ok()) {
     return common::ToGrpcStatus(denied);
   }
+  absl::StatusOr<common::StreamLimiter::Slot> slot =
+      common::StreamLimiter::AcquireFrom(streams_, context->peer(),
+                                         "Worker.Work");
+  if (!slot.ok()) return common::ToGrpcStatus(slot.status());
   fv::WorkerMessage first;
   if (!stream->Read(&first)) return grpc::Status::OK;
   if (!first.has_register_()) {

@@ -10,6 +10,7 @@
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
 #include "common/authorizer.h"
+#include "common/stream_limiter.h"
 #include "coordinator/scheduler.h"
 #include "proto/farm.grpc.pb.h"
 
@@ -19,12 +20,14 @@ class WorkerService final : public pbrx::farm::v1::Worker::Service {
  public:
   WorkerService(Scheduler* scheduler, cache::BlobStore* cas,
                 cache::ActionCache* ac, absl::Duration heartbeat_interval,
-                const common::Authorizer* authorizer = nullptr)
+                const common::Authorizer* authorizer = nullptr,
+                common::StreamLimiter* streams = nullptr)
       : scheduler_(scheduler),
         cas_(cas),
         ac_(ac),
         heartbeat_interval_(heartbeat_interval),
-        authorizer_(authorizer) {}
+        authorizer_(authorizer),
+        streams_(streams) {}
 
   grpc::Status Work(
       grpc::ServerContext* context,
@@ -42,6 +45,7 @@ class WorkerService final : public pbrx::farm::v1::Worker::Service {
   cache::ActionCache* ac_;
   absl::Duration heartbeat_interval_;
   const common::Authorizer* authorizer_;  // nullptr: everyone
+  common::StreamLimiter* streams_;        // nullptr: no bound
 };
 
 }  // namespace pbrx::coordinator

@@ -1,6 +1,7 @@
 // pbrx-cache against requests that would make it mix up or reserve more
 // than they carry: Action Cache entries per instance name (tenants), a
-// batch blob claiming more bytes than it has.
+// batch blob claiming more bytes than it has; and peers that hold more
+// streams than the server has threads for, or ping too often.
 #include "tests/cache_server_fixture.h"
 
 namespace pbrx::cache_test {
@@ -65,6 +66,122 @@ TEST_F(CacheServerTest,
   std::string back;
   ASSERT_TRUE(Download(ReadName(Digest::Of("kept")), &back).ok());
   EXPECT_EQ(back, "kept");
+}
+
+TEST_F(CacheServerTest, StreamsBeyondTheThreadCapAreRefusedAndTheServerLives) {
+  // Each open ByteStream upload holds a server thread while it waits for
+  // its next chunk. With --max-threads=16 (room for 12 such streams, the
+  // rest kept for short calls), 40 clients holding uploads open: the
+  // excess is answered RESOURCE_EXHAUSTED naming the bound (never a crash,
+  // never a thread per request beyond the cap), short calls still work
+  // meanwhile, and once the uploads go the server takes them again.
+  server_->Stop(SIGTERM, absl::Seconds(10)).IgnoreError();
+  StartServer({"--max-threads=16"});
+  struct Open {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    bs::WriteResponse response;
+    std::unique_ptr<grpc::ClientWriter<bs::WriteRequest>> writer;
+  };
+  std::vector<Open> open(40);
+  const std::string data = Pattern(1 << 20, 7);
+  const Digest d = Digest::Of(data);
+  for (size_t i = 0; i < open.size(); ++i) {
+    // A channel of its own each: one connection per client.
+    grpc::ChannelArguments args;
+    args.SetInt("pbrx.test.client", static_cast<int>(i));
+    auto channel = grpc::CreateCustomChannel(
+        address_, grpc::InsecureChannelCredentials(), args);
+    auto stub = bs::ByteStream::NewStub(channel);
+    open[i].ctx = std::make_unique<grpc::ClientContext>();
+    open[i].ctx->set_deadline(std::chrono::system_clock::now() +
+                              std::chrono::seconds(60));
+    open[i].writer = stub->Write(open[i].ctx.get(), &open[i].response);
+    bs::WriteRequest first;
+    first.set_resource_name(WriteName(d, absl::StrCat("held-", i)));
+    first.set_data(data.substr(0, 1000));
+    open[i].writer->Write(first);
+  }
+  // The uploads that got a thread are waiting; the others were refused:
+  // finishing them shows which. Meanwhile a short call is answered.
+  absl::SleepFor(absl::Seconds(1));
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    re::GetCapabilitiesRequest req;
+    re::ServerCapabilities caps;
+    EXPECT_TRUE(caps_->GetCapabilities(&ctx, req, &caps).ok())
+        << "a short call starved while streams were held";
+  }
+  // Ending each upload: the refused ones carry the server's refusal, the
+  // held ones end as incomplete uploads.
+  int exhausted = 0, held = 0;
+  std::string message;
+  for (Open& o : open) {
+    o.writer->WritesDone();
+    grpc::Status st = o.writer->Finish();
+    if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++exhausted;
+      message = st.error_message();
+    } else {
+      ++held;
+    }
+  }
+  EXPECT_EQ(exhausted, 28) << message;
+  EXPECT_EQ(held, 12);
+  EXPECT_EQ(message,
+            "ByteStream.Write: 12 streams already open on this server "
+            "(--max-threads leaves room for 12)");
+  // The server still serves, and a whole upload goes through.
+  ASSERT_TRUE(Upload(WriteName(d), data).ok());
+  std::string back;
+  ASSERT_TRUE(Download(ReadName(d), &back).ok());
+  EXPECT_TRUE(back == data);
+  grpc::ClientContext ctx;
+  re::GetCapabilitiesRequest req;
+  re::ServerCapabilities caps;
+  EXPECT_TRUE(caps_->GetCapabilities(&ctx, req, &caps).ok());
+}
+
+TEST_F(CacheServerTest, APeerThatPingsTooOftenIsDisconnected) {
+  // Keepalive enforcement (--min-ping-interval, 20 s by default): a client
+  // pinging as often as it can while the server sends it nothing is sent away
+  // (GOAWAY too_many_pings: its held upload fails UNAVAILABLE); a client
+  // pinging as pbrx's own do is not, and the server goes on serving.
+  grpc::ChannelArguments rude;
+  rude.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 200);
+  rude.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  rude.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  rude.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, 100);
+  auto rude_stub = bs::ByteStream::NewStub(grpc::CreateCustomChannel(
+      address_, grpc::InsecureChannelCredentials(), rude));
+  const std::string data = Pattern(4096, 3);
+  const Digest d = Digest::Of(data);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  bs::WriteResponse response;
+  auto writer = rude_stub->Write(&ctx, &response);
+  bs::WriteRequest first;
+  first.set_resource_name(WriteName(d, "rude"));
+  first.set_data(data.substr(0, 100));
+  ASSERT_TRUE(writer->Write(first));
+  // gRPC 1.51's client sends a keepalive ping at most every ~5 s: the
+  // third within 20 s of another is the strike that ends the connection.
+  absl::SleepFor(absl::Seconds(22));
+  bs::WriteRequest rest;
+  rest.set_write_offset(100);
+  rest.set_data(data.substr(100));
+  rest.set_finish_write(true);
+  writer->Write(rest);
+  writer->WritesDone();
+  grpc::Status st = writer->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << st.error_message();
+  // The polite fixture channel (no pings at all) uploads the same blob.
+  ASSERT_TRUE(Upload(WriteName(d), data).ok());
+  std::string back;
+  ASSERT_TRUE(Download(ReadName(d), &back).ok());
+  EXPECT_EQ(back, data);
 }
 
 }  // namespace
