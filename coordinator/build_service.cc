@@ -147,8 +147,18 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   }();
   if (!setup.ok()) return common::ToGrpcStatus(setup);
 
-  FarmExecutor executor(scheduler_, cas_, ac_, metrics_, id,
-                        [context] { return context->IsCancelled(); });
+  const absl::Time deadline = absl::Now() + options_.build_timeout;
+  FarmExecutor executor(
+      scheduler_, cas_, ac_, metrics_, id, [this, context, deadline] {
+        if (context->IsCancelled())
+          return absl::CancelledError("the build was cancelled");
+        if (absl::Now() > deadline) {
+          return absl::DeadlineExceededError(
+              absl::StrCat("the build ran past --build-timeout ",
+                           absl::FormatDuration(options_.build_timeout)));
+        }
+        return absl::OkStatus();
+      });
   options.executor = &executor;
   // Images are config + manifest blobs in the CAS; their layers are step
   // outputs, already there. The client copies what it lacks.

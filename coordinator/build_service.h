@@ -28,6 +28,9 @@ struct BuildServiceOptions {
   // Bound on open Build streams (nullptr: none).
   common::StreamLimiter* streams = nullptr;
   int max_parallel_projects = 8;
+  // A build still running after this fails: its waiting steps are
+  // released and each unfinished project reports the deadline.
+  absl::Duration build_timeout = absl::Hours(12);
 };
 
 class BuildService final : public pbrx::farm::v1::Build::Service {

@@ -44,6 +44,7 @@ struct CoordinatorServerOptions {
   common::ServerLimits limits;
   std::string metrics_listen;
   int max_parallel_projects = 8;
+  absl::Duration build_timeout = absl::Hours(12);
   SchedulerOptions scheduler;
 };
 

@@ -104,18 +104,18 @@ absl::StatusOr<common::ActionOutcome> FarmExecutor::Run(
   submit.skip_cache_lookup = options.skip_cache_lookup;
   submit.kind = options.kind;
   submit.credentials = options.credentials;
+  auto stopped = [this]() { return stop_ ? stop_() : absl::OkStatus(); };
+  RETURN_IF_ERROR(stopped());
   Scheduler::Submitted s = scheduler_->Submit(action_digest, submit);
-  // Wait in one-second slices, so a cancelled build stops waiting.
-  bool cancelled = false;
+  // Wait in one-second slices, so a stopped build stops waiting.
+  absl::Status stop = absl::OkStatus();
   while (s.op->stage() != Stage::kCompleted) {
-    if (cancelled_ && cancelled_()) {
-      cancelled = true;
-      break;
-    }
+    stop = stopped();
+    if (!stop.ok()) break;
     s.op->Wait(absl::Now() + absl::Seconds(1)).status().IgnoreError();
   }
   scheduler_->Release(s.op);
-  if (cancelled) return absl::CancelledError("the build was cancelled");
+  if (!stop.ok()) return stop;
   absl::StatusOr<common::ActionOutcome> out = s.op->outcome();
   if (s.joined && out.ok()) {
     out->joined = true;

@@ -42,18 +42,19 @@ class FarmExecutor : public common::ActionExecutor {
  public:
   // `group` is the fairness group of every action run through this object
   // (one build). All pointers must outlive it.
-  // `cancelled` (optional) is polled while waiting: once true, the wait
-  // ends with CANCELLED and the action is released (dropped if no other
-  // build wants it).
+  // `stop` (optional) is asked before and while waiting: once it answers
+  // an error (the client went away: CANCELLED; the build's deadline passed:
+  // DEADLINE_EXCEEDED), the wait ends with it and the action is released
+  // (dropped if no other build wants it).
   FarmExecutor(Scheduler* scheduler, cache::BlobStore* cas,
                cache::ActionCache* ac, CoordinatorMetrics* metrics,
-               std::string group, std::function<bool()> cancelled = nullptr)
+               std::string group, std::function<absl::Status()> stop = nullptr)
       : scheduler_(scheduler),
         cas_(cas),
         ac_(ac),
         metrics_(metrics),
         group_(std::move(group)),
-        cancelled_(std::move(cancelled)) {}
+        stop_(std::move(stop)) {}
 
   absl::StatusOr<common::ActionOutcome> Run(
       const common::Digest& action_digest,
@@ -65,7 +66,7 @@ class FarmExecutor : public common::ActionExecutor {
   cache::ActionCache* ac_;
   CoordinatorMetrics* metrics_;
   std::string group_;
-  std::function<bool()> cancelled_;
+  std::function<absl::Status()> stop_;
 };
 
 }  // namespace pbrx::coordinator

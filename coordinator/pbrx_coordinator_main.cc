@@ -39,6 +39,12 @@ int main(int argc, char** argv) {
                     "an executor silent this long is considered lost");
   flags.AddDuration("unmatched-timeout", &options.scheduler.unmatched_timeout,
                     "an action no executor can run fails after this");
+  flags.AddDuration("build-timeout", &options.build_timeout,
+                    "a Build API build still running after this fails "
+                    "(its waiting steps released), e.g. 12h");
+  flags.AddDuration("lease-grace", &options.scheduler.lease_grace,
+                    "a lease still running this long past its Action's "
+                    "timeout is cancelled and requeued");
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
   pbrx::common::AddServerSecurityFlags(flags, &options.security);
@@ -61,6 +67,10 @@ int main(int argc, char** argv) {
   auto check = [&]() -> absl::Status {
     if (max_attempts < 1 || max_attempts > 100)
       return absl::InvalidArgumentError("--max-attempts must be 1..100");
+    if (options.build_timeout < absl::Seconds(1))
+      return absl::InvalidArgumentError("--build-timeout must be at least 1s");
+    if (options.scheduler.lease_grace < absl::Seconds(1))
+      return absl::InvalidArgumentError("--lease-grace must be at least 1s");
     if (max_projects < 1 || max_projects > 256) {
       return absl::InvalidArgumentError(
           "--max-parallel-projects must be 1..256");

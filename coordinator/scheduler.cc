@@ -111,9 +111,24 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
       absl::StrCat(action.ToString(), options.skip_cache_lookup ? "!" : "");
   auto it = inflight_.find(key);
   if (it != inflight_.end()) {
-    it->second->waiters++;
+    std::shared_ptr<Entry> e = it->second;
+    e->waiters++;
+    if (e->cancelled) {
+      // Its last caller left while it ran; this one wants it after all.
+      e->cancelled = false;
+      auto w = workers_.find(e->worker_id);
+      if (w != workers_.end()) {
+        auto& cancels = w->second.cancels;
+        auto c = std::find(cancels.begin(), cancels.end(), e->lease_id);
+        if (c != cancels.end()) {
+          cancels.erase(c);  // not sent yet: the run goes on
+        } else {
+          e->cancel_sent = true;  // sent: its CANCELLED result is requeued
+        }
+      }
+    }
     observer_->Joined(kind);
-    return {it->second->op, true};
+    return {e->op, true};
   }
   auto e = std::make_shared<Entry>();
   e->op = std::make_shared<Operation>(
@@ -197,10 +212,24 @@ void Scheduler::RemoveWorker(const std::string& worker_id,
   ++version_;
 }
 
-void Scheduler::Heartbeat(const std::string& worker_id) {
+void Scheduler::Seen(const std::string& worker_id) {
   absl::MutexLock lock(&mu_);
   auto it = workers_.find(worker_id);
   if (it != workers_.end()) it->second.last_seen = clock_->Now();
+}
+
+void Scheduler::Heartbeat(const std::string& worker_id,
+                          const std::vector<std::string>& lease_ids) {
+  absl::MutexLock lock(&mu_);
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  const absl::Time now = clock_->Now();
+  it->second.last_seen = now;
+  for (const std::string& id : lease_ids) {
+    auto le = leases_.find(id);
+    if (le != leases_.end() && le->second->worker_id == worker_id)
+      le->second->reported_at = now;
+  }
 }
 
 void Scheduler::RequeueLocked(const std::shared_ptr<Entry>& e,
@@ -282,6 +311,7 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
       e->lease_id = UnguessableId();
       e->worker_id = w.info.id;
       e->leased_at = clock_->Now();
+      e->reported_at = e->leased_at;
       leases_[e->lease_id] = e;
       w.leases.insert(e->lease_id);
       e->op->SetStage(Stage::kExecuting);
@@ -340,6 +370,15 @@ absl::Status Scheduler::Complete(const std::string& worker_id,
     worker_name = w->second.info.name;
   }
   absl::Duration run_time = clock_->Now() - e->leased_at;
+  if (e->cancel_sent && !e->cancelled && !outcome.ok() &&
+      outcome.status().code() == absl::StatusCode::kCancelled) {
+    // Cancelled for a caller who left, while another joined: run again.
+    e->cancel_sent = false;
+    observer_->Finished(e->kind, "failed", run_time);
+    e->attempts--;  // not the executor's fault nor the action's
+    RequeueLocked(e, "cancelled while a new caller joined");
+    return absl::OkStatus();
+  }
   if (!outcome.ok() && retryable) {
     observer_->Finished(e->kind, "failed", run_time);
     e->failed_on.insert(worker_id);
@@ -385,6 +424,37 @@ void Scheduler::Tick() {
                               absl::FormatDuration(options_.worker_timeout)));
   }
   absl::MutexLock lock(&mu_);
+  // Leases their executor no longer reports, or that outlived their
+  // deadline: taken back (the executor is told to drop the latter).
+  std::vector<std::pair<std::shared_ptr<Entry>, std::string>> expired;
+  for (const auto& [lease_id, e] : leases_) {
+    absl::Duration timeout = e->timeout > absl::ZeroDuration()
+                                 ? e->timeout
+                                 : options_.default_action_timeout;
+    if (now - e->leased_at > timeout + options_.lease_grace) {
+      expired.emplace_back(
+          e, absl::StrCat("lease ran past its deadline (",
+                          absl::FormatDuration(timeout), " + ",
+                          absl::FormatDuration(options_.lease_grace), ")"));
+    } else if (now - e->reported_at > options_.worker_timeout) {
+      expired.emplace_back(
+          e, absl::StrCat("its executor stopped reporting the lease for ",
+                          absl::FormatDuration(options_.worker_timeout)));
+    }
+  }
+  for (auto& [e, why] : expired) {
+    auto w = workers_.find(e->worker_id);
+    std::string worker_name = e->worker_id;
+    if (w != workers_.end()) {
+      w->second.leases.erase(e->lease_id);
+      w->second.cancels.push_back(e->lease_id);
+      worker_name = w->second.info.name;
+    }
+    leases_.erase(e->lease_id);
+    observer_->Finished(e->kind, "failed", now - e->leased_at);
+    e->cancel_sent = false;
+    RequeueLocked(e, absl::StrCat("executor ", worker_name, ": ", why));
+  }
   std::vector<std::shared_ptr<Entry>> unmatched;
   for (const auto& [group, dq] : queues_) {
     for (const auto& e : dq) {

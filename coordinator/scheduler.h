@@ -12,9 +12,15 @@
 //   next group while it has free slots. An executor that disconnects
 //   (RemoveWorker) or stops sending heartbeats (Tick) loses its leases: they
 //   are requeued, at most `max_attempts` leases per action, after which the
-//   action fails with UNAVAILABLE. An action an executor failed (a fault of
-//   the executor, such as a full disk) is not leased to that executor again
-//   while another matching executor is registered.
+//   action fails with UNAVAILABLE. So is a lease its executor stops naming
+//   in heartbeats, and one that outlives its deadline (the Action's timeout
+//   + lease_grace; the executor is told to cancel it).
+// - A caller that joins an action whose cancellation was asked (its last
+//   caller left while it ran) takes it back: the cancel is withdrawn if not
+//   yet sent, else the cancelled run is requeued, never answered CANCELLED. An
+//   action an executor failed (a fault of the executor, such as a full disk) is
+//   not leased to that executor again while another matching executor is
+//   registered.
 // - An action no registered executor can ever run fails with
 //   FAILED_PRECONDITION after `unmatched_timeout` instead of waiting forever.
 // - Release: when the last caller of a queued action goes away it is
@@ -135,6 +141,12 @@ struct SchedulerOptions {
   // An executor that reported a fault of its own (full disk, lost inputs)
   // gets no new leases for this long, so the retry goes elsewhere.
   absl::Duration fault_cooldown = absl::Seconds(10);
+  // A lease ends by this long after the Action's timeout (or
+  // default_action_timeout when it names none) at the latest: past it the
+  // executor is told to cancel it and it is requeued (within
+  // max_attempts).
+  absl::Duration lease_grace = absl::Minutes(5);
+  absl::Duration default_action_timeout = absl::Hours(2);
 };
 
 struct WorkItem {
@@ -182,7 +194,13 @@ class Scheduler {
                         int slots, const std::string& peer);
   // Requeues the worker's leases; its NextWork calls return UNAVAILABLE.
   void RemoveWorker(const std::string& worker_id, const std::string& reason);
-  void Heartbeat(const std::string& worker_id);
+  // The executor is alive and runs `lease_ids`: a lease it holds but has
+  // not reported for worker_timeout is requeued by Tick (the executor lost
+  // it: restarted, or dropped a lease message).
+  void Heartbeat(const std::string& worker_id,
+                 const std::vector<std::string>& lease_ids);
+  // Any message but a heartbeat: alive, nothing said about leases.
+  void Seen(const std::string& worker_id);
   // Waits up to `max_wait` (real time) for work for this worker: a lease
   // (when it has a free slot) or a cancellation. nullopt on timeout;
   // UNAVAILABLE once the worker was removed.
@@ -221,9 +239,13 @@ class Scheduler {
     int waiters = 0;
     absl::Time queued_at;
     absl::Time leased_at;
+    absl::Time reported_at;  // leased, or last named in a heartbeat
     std::string lease_id;
     std::string worker_id;
     bool cancelled = false;
+    // A cancel reached its executor, then a caller joined: the CANCELLED
+    // result that comes back is requeued, not reported.
+    bool cancel_sent = false;
     // Executors that failed it (retryable faults): it goes elsewhere while
     // another matching executor is registered.
     std::set<std::string> failed_on;

@@ -173,7 +173,7 @@ TEST_F(SchedulerTest, SilentExecutorIsExpiredAndItsWorkMoves) {
   ASSERT_TRUE(item.has_value());
   std::string alive = scheduler_.AddWorker("alive", {}, 1, "p");
   clock_.Advance(absl::Seconds(20));
-  scheduler_.Heartbeat(alive);
+  scheduler_.Heartbeat(alive, {});
   clock_.Advance(absl::Seconds(11));
   scheduler_.Tick();  // silent: 31 s without a word
   auto again = Next(alive);
@@ -200,7 +200,7 @@ TEST_F(SchedulerTest, RetryableFailureRequeues) {
   // The executor sits out its fault cooldown first.
   EXPECT_FALSE(Next(w).has_value());
   clock_.Advance(absl::Seconds(11));
-  scheduler_.Heartbeat(w);
+  scheduler_.Heartbeat(w, {});
   auto retry = Next(w);
   ASSERT_TRUE(retry.has_value());
   EXPECT_EQ(retry->attempt, 2);
@@ -233,7 +233,7 @@ TEST_F(SchedulerTest, RetryAvoidsTheExecutorThatFailed) {
                   .ok());
   scheduler_.RemoveWorker(healthy, "gone");
   clock_.Advance(absl::Seconds(11));  // past the sick one's cooldown
-  scheduler_.Heartbeat(sick);
+  scheduler_.Heartbeat(sick, {});
   auto third = Next(sick);
   ASSERT_TRUE(third.has_value());
   EXPECT_EQ(third->attempt, 3);
@@ -244,13 +244,13 @@ TEST_F(SchedulerTest, UnmatchableActionFailsAfterTimeout) {
   auto ok = Submit("fine");
   std::string w = scheduler_.AddWorker("e", {{"gpu", "no"}}, 1, "p");
   clock_.Advance(absl::Seconds(29));
-  scheduler_.Heartbeat(w);
+  scheduler_.Heartbeat(w, {});
   clock_.Advance(absl::Seconds(29));
-  scheduler_.Heartbeat(w);
+  scheduler_.Heartbeat(w, {});
   scheduler_.Tick();
   EXPECT_EQ(s.op->stage(), Stage::kQueued);
   clock_.Advance(absl::Seconds(3));
-  scheduler_.Heartbeat(w);
+  scheduler_.Heartbeat(w, {});
   scheduler_.Tick();
   auto out = s.op->Wait(absl::Now());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -282,6 +282,125 @@ TEST_F(SchedulerTest, ReleasedQueuedActionIsDroppedRunningOneCancelled) {
           .Complete(w, item->lease_id, absl::CancelledError("killed"), false)
           .ok());
   EXPECT_EQ(running.op->stage(), Stage::kCompleted);
+}
+
+TEST_F(SchedulerTest, AJoinerTakesBackAnActionBeingCancelled) {
+  // The last caller left while the action ran; before the cancel went out
+  // another caller joins: the cancel is withdrawn and the run answers it.
+  std::string w = scheduler_.AddWorker("e", {}, 2, "p");
+  auto first = Submit("c");
+  auto item = Next(w);
+  ASSERT_TRUE(item.has_value());
+  scheduler_.Release(first.op);
+  auto joiner = Submit("c");
+  EXPECT_TRUE(joiner.joined);
+  EXPECT_FALSE(Next(w).has_value());  // no cancel is sent
+  ASSERT_TRUE(scheduler_.Complete(w, item->lease_id, Exit(0), false).ok());
+  ASSERT_TRUE(joiner.op->Wait(absl::Now()).ok());
+  EXPECT_EQ(joiner.op->Wait(absl::Now())->result.exit_code(), 0);
+
+  // Here the cancel reached the executor first: its CANCELLED result is
+  // run again for the joiner (same attempt count), not reported.
+  auto second = Submit("d");
+  auto lease = Next(w);
+  ASSERT_TRUE(lease.has_value());
+  scheduler_.Release(second.op);
+  auto cancel = Next(w);
+  ASSERT_TRUE(cancel.has_value());
+  EXPECT_EQ(cancel->kind, WorkItem::Kind::kCancel);
+  auto late = Submit("d");
+  EXPECT_TRUE(late.joined);
+  ASSERT_TRUE(
+      scheduler_
+          .Complete(w, lease->lease_id, absl::CancelledError("killed"), false)
+          .ok());
+  EXPECT_EQ(late.op->stage(), Stage::kQueued);
+  auto rerun = Next(w);
+  ASSERT_TRUE(rerun.has_value());
+  EXPECT_EQ(rerun->attempt, 1);
+  ASSERT_TRUE(scheduler_.Complete(w, rerun->lease_id, Exit(0), false).ok());
+  EXPECT_TRUE(late.op->Wait(absl::Now()).ok());
+}
+
+TEST_F(SchedulerTest, ALeaseItsExecutorStopsReportingIsRequeued) {
+  // The executor is alive (heartbeats) but no longer names the lease (it
+  // restarted, or lost the lease message): after worker_timeout the
+  // action goes to another executor; the lease it does report stays.
+  std::string forgetful = scheduler_.AddWorker("forgetful", {}, 2, "p");
+  auto lost = Submit("lost");
+  auto kept = Submit("kept");
+  auto a = Next(forgetful);
+  auto b = Next(forgetful);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  const WorkItem& lost_lease = a->action == Digest::Of("lost") ? *a : *b;
+  const WorkItem& kept_lease = a->action == Digest::Of("lost") ? *b : *a;
+  for (int i = 0; i < 7; ++i) {
+    clock_.Advance(absl::Seconds(5));
+    scheduler_.Heartbeat(forgetful, {kept_lease.lease_id});
+    scheduler_.Tick();
+  }
+  EXPECT_EQ(lost.op->stage(), Stage::kQueued);
+  EXPECT_EQ(kept.op->stage(), Stage::kExecuting);
+  // The forgetful executor is told to drop it, and the late result of the
+  // old lease is ignored.
+  auto cancel = Next(forgetful);
+  ASSERT_TRUE(cancel.has_value());
+  EXPECT_EQ(cancel->kind, WorkItem::Kind::kCancel);
+  EXPECT_EQ(cancel->lease_id, lost_lease.lease_id);
+  EXPECT_EQ(scheduler_.Complete(forgetful, lost_lease.lease_id, Exit(0), false)
+                .code(),
+            absl::StatusCode::kNotFound);
+  std::string other = scheduler_.AddWorker("other", {}, 1, "p");
+  auto again = Next(other);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->action, Digest::Of("lost"));
+  EXPECT_EQ(again->attempt, 2);
+}
+
+TEST_F(SchedulerTest, ALeasePastItsDeadlineIsCancelledAndRequeued) {
+  // An Action with a 10-minute timeout whose executor keeps reporting it
+  // for longer than 10 min + lease_grace (5 min): it hangs there.
+  std::string w = scheduler_.AddWorker("hanging", {}, 1, "p");
+  SubmitOptions o;
+  o.group = "g";
+  o.timeout = absl::Minutes(10);
+  auto s = scheduler_.Submit(Digest::Of("slow"), o);
+  auto lease = Next(w);
+  ASSERT_TRUE(lease.has_value());
+  for (int i = 0; i < 14 * 12; ++i) {  // 14 minutes in 5 s heartbeats
+    clock_.Advance(absl::Seconds(5));
+    scheduler_.Heartbeat(w, {lease->lease_id});
+    scheduler_.Tick();
+  }
+  EXPECT_EQ(s.op->stage(), Stage::kExecuting);
+  for (int i = 0; i < 13; ++i) {  // past 15 minutes
+    clock_.Advance(absl::Seconds(5));
+    scheduler_.Heartbeat(w, {lease->lease_id});
+    scheduler_.Tick();
+  }
+  EXPECT_EQ(s.op->stage(), Stage::kQueued);
+  auto cancel = Next(w);
+  ASSERT_TRUE(cancel.has_value());
+  EXPECT_EQ(cancel->kind, WorkItem::Kind::kCancel);
+  EXPECT_EQ(cancel->lease_id, lease->lease_id);
+  // Attempts run out like any lost lease: the third deadline ends it,
+  // naming why.
+  for (int attempt = 2; attempt <= 3; ++attempt) {
+    auto again = Next(w);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->attempt, attempt);
+    for (int i = 0; i < 15 * 12 + 2; ++i) {
+      clock_.Advance(absl::Seconds(5));
+      scheduler_.Heartbeat(w, {again->lease_id});
+      scheduler_.Tick();
+    }
+    Next(w);  // its cancel
+  }
+  auto out = s.op->Wait(absl::Now());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(out.status().message(),
+              HasSubstr("lease ran past its deadline (10m + 5m)"));
+  EXPECT_THAT(out.status().message(), HasSubstr("gave up after 3 attempts"));
 }
 
 TEST_F(SchedulerTest, NextWorkWakesWhenWorkArrives) {

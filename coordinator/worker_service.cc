@@ -1,5 +1,6 @@
 #include "coordinator/worker_service.h"
 
+#include <deque>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -130,12 +131,46 @@ grpc::Status WorkerService::Work(
     scheduler_->RemoveWorker(id, "stream closed");
     return grpc::Status::OK;
   }
+  // Completions are checked and recorded (cache round trips) off the
+  // reader, so heartbeats keep being read while a big result is checked.
+  absl::Mutex completions_mu;
+  std::deque<fv::Completion> completions;
+  bool reading = true;
+  std::thread recorder([&] {
+    while (true) {
+      fv::Completion c;
+      {
+        absl::MutexLock lock(&completions_mu);
+        auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completions_mu) {
+          return !completions.empty() || !reading;
+        };
+        completions_mu.Await(absl::Condition(&ready));
+        if (completions.empty()) return;
+        c = std::move(completions.front());
+        completions.pop_front();
+      }
+      HandleCompletion(id, name, c);
+    }
+  });
   std::thread reader([&] {
     fv::WorkerMessage m;
     while (stream->Read(&m)) {
-      scheduler_->Heartbeat(id);
-      if (m.has_completion()) HandleCompletion(id, name, m.completion());
+      if (m.has_heartbeat()) {
+        scheduler_->Heartbeat(id, {m.heartbeat().lease_ids().begin(),
+                                   m.heartbeat().lease_ids().end()});
+      } else {
+        scheduler_->Seen(id);
+      }
+      if (m.has_completion()) {
+        absl::MutexLock lock(&completions_mu);
+        completions.push_back(std::move(*m.mutable_completion()));
+      }
     }
+    {
+      absl::MutexLock lock(&completions_mu);
+      reading = false;
+    }
+    recorder.join();
     scheduler_->RemoveWorker(id, "stream closed");
   });
   while (!context->IsCancelled()) {

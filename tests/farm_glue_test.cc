@@ -152,6 +152,7 @@ class FarmGlueTest : public ::testing::Test {
     o.listen = listen;
     o.cache = "grpc://" + cache_->address();
     o.scheduler.max_attempts = max_attempts_;
+    o.build_timeout = build_timeout_;
     o.scheduler.worker_timeout = absl::Milliseconds(600);
     o.scheduler.heartbeat_interval = absl::Milliseconds(100);
     o.scheduler.fault_cooldown = absl::Milliseconds(100);
@@ -234,6 +235,7 @@ class FarmGlueTest : public ::testing::Test {
   }
 
   int max_attempts_ = 3;
+  absl::Duration build_timeout_ = absl::Hours(12);
   common::RealClock clock_;
   std::unique_ptr<cache::CacheServer> cache_;
   std::unique_ptr<coordinator::CoordinatorServer> coord_;
@@ -331,7 +333,10 @@ TEST_F(FarmGlueTest, BuildWhoseClientLeavesDropsItsQueuedActions) {
   std::atomic<bool> gone{false};
   coordinator::FarmExecutor leaving(
       &s, &cache_->blob_store(), &coord_->action_cache(), &coord_->metrics(),
-      "build-leaving", [&] { return gone.load(); });
+      "build-leaving", [&] {
+        return gone ? absl::CancelledError("the build was cancelled")
+                    : absl::OkStatus();
+      });
   coordinator::FarmExecutor staying(&s, &cache_->blob_store(),
                                     &coord_->action_cache(), &coord_->metrics(),
                                     "build-staying");
@@ -380,6 +385,41 @@ TEST_F(FarmGlueTest, IndexCredentialsRideTheLeaseOfTheirStepOnly) {
   EXPECT_EQ(e.runner.CredentialsOf(secret_step), creds);
   EXPECT_TRUE(e.runner.CredentialsOf(plain_step).empty());
   EXPECT_TRUE(e.runner.CredentialsOf(reapi).empty());
+}
+
+TEST_F(FarmGlueTest, ABuildPastItsDeadlineFailsClearly) {
+  // --build-timeout 2s and no executor: the project's first step (its
+  // Debian base) waits in the queue; at the deadline the build stops
+  // waiting, the step is released (nothing stays queued) and the project
+  // reports the deadline. The stream itself ends OK with the report.
+  namespace fv = pbrx::farm::v1;
+  build_timeout_ = absl::Seconds(2);
+  RestartCoordinator(absl::ZeroDuration());
+  re::Directory root;
+  auto* f = root.add_files();
+  f->set_name("pyproject.toml");
+  *f->mutable_digest() = Put("[build-system]\nrequires = [\"setuptools\"]\n"
+                             "build-backend = \"setuptools.build_meta\"\n"
+                             "[project]\nname = \"late\"\nversion = \"1.0\"\n")
+                             .ToProto();
+  fv::BuildRequest req;
+  fv::ProjectSource* p = req.add_projects();
+  p->set_dir("late");
+  *p->mutable_root() = Put(root.SerializeAsString()).ToProto();
+  auto build = fv::Build::NewStub(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  absl::Time start = absl::Now();
+  auto reader = build->BuildImages(&ctx, req);
+  fv::BuildEvent e;
+  std::string error;
+  while (reader->Read(&e)) {
+    if (e.has_project()) error = e.project().error();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  EXPECT_THAT(error, HasSubstr("the build ran past --build-timeout 2s"));
+  EXPECT_EQ(coord_->scheduler().Stats().queued, 0);
 }
 
 TEST_F(FarmGlueTest, OperationsDoNotSurviveACoordinatorRestart) {
