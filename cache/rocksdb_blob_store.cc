@@ -85,7 +85,7 @@ class RocksDbBlobWriter : public BlobWriter {
   }
 
   ~RocksDbBlobWriter() override {
-    if (!committed_) store_->AbortUpload(digest_, generation_);
+    if (!committed_) store_->AbortUpload(digest_, generation_, reserved_);
   }
 
   absl::Status Append(absl::string_view data) override {
@@ -98,9 +98,8 @@ class RocksDbBlobWriter : public BlobWriter {
       buffer_.append(data.data(), take);
       data.remove_prefix(take);
       if (buffer_.size() == chunk) {
-        status_ = store_->PutChunk(generation_, next_index_++, buffer_);
+        status_ = WriteBuffer();
         if (!status_.ok()) return status_;
-        buffer_.clear();
       }
     }
     return absl::OkStatus();
@@ -109,13 +108,12 @@ class RocksDbBlobWriter : public BlobWriter {
   absl::Status Commit() override {
     if (!status_.ok()) return status_;
     if (!buffer_.empty()) {
-      status_ = store_->PutChunk(generation_, next_index_++, buffer_);
+      status_ = WriteBuffer();
       if (!status_.ok()) return status_;
-      buffer_.clear();
     }
     status_ = verifier_.Finish();
     if (!status_.ok()) return status_;
-    status_ = store_->CommitUpload(digest_, generation_);
+    status_ = store_->CommitUpload(digest_, generation_, reserved_);
     if (!status_.ok()) return status_;
     committed_ = true;
     status_ = absl::FailedPreconditionError("writer already committed");
@@ -125,12 +123,23 @@ class RocksDbBlobWriter : public BlobWriter {
   int64_t bytes_written() const override { return verifier_.written(); }
 
  private:
+  // Space for the buffered chunk first (it may evict), then the chunk.
+  absl::Status WriteBuffer() {
+    const int64_t n = static_cast<int64_t>(buffer_.size());
+    RETURN_IF_ERROR(store_->Reserve(n));
+    reserved_ += n;
+    RETURN_IF_ERROR(store_->PutChunk(generation_, next_index_++, buffer_));
+    buffer_.clear();
+    return absl::OkStatus();
+  }
+
   RocksDbBlobStore* store_;
   Digest digest_;
   uint64_t generation_;
   StreamVerifier verifier_;
   std::string buffer_;
   uint32_t next_index_ = 0;
+  int64_t reserved_ = 0;  // bytes of this upload counted against the bound
   bool committed_ = false;
   absl::Status status_;
 };
@@ -467,10 +476,15 @@ absl::StatusOr<std::unique_ptr<BlobWriter>> RocksDbBlobStore::OpenWrite(
   if (IsEmptyBlob(digest) || digest.size() == 0) {
     return std::make_unique<EmptyBlobWriter>(digest);
   }
+  if (options_.max_size_bytes > 0 && digest.size() > options_.max_size_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("blob of ", digest.size(),
+                     " bytes is larger than the cache's --max-size of ",
+                     options_.max_size_bytes, " bytes"));
+  }
   uint64_t generation = next_generation_.fetch_add(1);
   {
     absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(ReserveLocked(digest.size()));
     ++pending_uploads_;
   }
   rocksdb::Status s = storage_->db()->Put(
@@ -478,7 +492,6 @@ absl::StatusOr<std::unique_ptr<BlobWriter>> RocksDbBlobStore::OpenWrite(
       GenerationKey(generation), digest.ToKey());
   if (!s.ok()) {
     absl::MutexLock lock(&mu_);
-    reserved_bytes_ -= digest.size();
     --pending_uploads_;
     return FromRocksDb(s, "registering an upload");
   }
@@ -498,10 +511,16 @@ absl::Status RocksDbBlobStore::PutChunk(uint64_t generation, uint32_t index,
                      "writing a blob chunk");
 }
 
-absl::Status RocksDbBlobStore::CommitUpload(const Digest& digest,
-                                            uint64_t generation) {
+absl::Status RocksDbBlobStore::Reserve(int64_t bytes) {
   absl::MutexLock lock(&mu_);
-  reserved_bytes_ -= digest.size();
+  return ReserveLocked(bytes);
+}
+
+absl::Status RocksDbBlobStore::CommitUpload(const Digest& digest,
+                                            uint64_t generation,
+                                            int64_t reserved) {
+  absl::MutexLock lock(&mu_);
+  reserved_bytes_ -= reserved;
   --pending_uploads_;
   Meta existing;
   ASSIGN_OR_RETURN(bool found, GetMeta(digest, &existing));
@@ -528,7 +547,8 @@ absl::Status RocksDbBlobStore::CommitUpload(const Digest& digest,
   return absl::OkStatus();
 }
 
-void RocksDbBlobStore::AbortUpload(const Digest& digest, uint64_t generation) {
+void RocksDbBlobStore::AbortUpload(const Digest& digest, uint64_t generation,
+                                   int64_t reserved) {
   rocksdb::WriteBatch batch;
   batch.DeleteRange(storage_->blob_chunks(), ChunkKey(generation, 0),
                     ChunkKey(generation + 1, 0));
@@ -540,7 +560,7 @@ void RocksDbBlobStore::AbortUpload(const Digest& digest, uint64_t generation) {
                        s.ToString());
   }
   absl::MutexLock lock(&mu_);
-  reserved_bytes_ -= digest.size();
+  reserved_bytes_ -= reserved;
   --pending_uploads_;
 }
 

@@ -14,10 +14,13 @@
 // (CRC-checked) and a read of the whole blob also checks the SHA-256 before
 // handing out the last piece; a mismatch drops the blob and returns DATA_LOSS.
 //
-// Eviction: with max_size_bytes > 0, OpenWrite() reserves the blob's size,
-// evicting least-recently-accessed blobs first; blobs accessed within
-// min_age are never evicted (RESOURCE_EXHAUSTED instead). So the stored bytes
-// plus all open uploads never exceed the bound.
+// Eviction: with max_size_bytes > 0, an upload reserves space as its bytes
+// arrive (each chunk before it is written), evicting least-recently-
+// accessed blobs first; blobs accessed within min_age are never evicted
+// (RESOURCE_EXHAUSTED instead, and the upload is dropped). So the stored
+// bytes plus the bytes uploads have written never exceed the bound, and an
+// upload that claims a size but sends nothing evicts nothing. OpenWrite()
+// only refuses a blob larger than the bound.
 //
 // It does not know about the Action Cache or REAPI; it is thread-safe.
 #ifndef PBRX_CACHE_ROCKSDB_BLOB_STORE_H_
@@ -98,8 +101,12 @@ class RocksDbBlobStore : public BlobStore {
   absl::Status ReserveLocked(int64_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DeleteLocked(const Digest& digest)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status CommitUpload(const Digest& digest, uint64_t generation);
-  void AbortUpload(const Digest& digest, uint64_t generation);
+  // Reserves `bytes` more for an upload (evicting as needed).
+  absl::Status Reserve(int64_t bytes);
+  // Both release the `reserved` bytes the upload's writer holds.
+  absl::Status CommitUpload(const Digest& digest, uint64_t generation,
+                            int64_t reserved);
+  void AbortUpload(const Digest& digest, uint64_t generation, int64_t reserved);
   void DropCorrupt(const Digest& digest);
   absl::Status PutChunk(uint64_t generation, uint32_t index,
                         absl::string_view data);

@@ -145,10 +145,16 @@ TEST_F(RocksDbBlobStoreTest, EvictsLeastRecentlyUsedFirst) {
   // byte blob would need d's space too, so it fails and evicts nothing.
   clock_.Advance(absl::Seconds(100));
   ASSERT_TRUE(ReadBlob(*store_, d).ok());
-  auto w = store_->OpenWrite(Digest::Of(std::string(2500, 'e')));
-  EXPECT_EQ(w.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(std::string(w.status().message()), HasSubstr("cache is full"));
-  EXPECT_THAT(*store_->FindMissing({a, c, d}), IsEmpty());
+  const std::string big(2500, 'e');
+  auto w = store_->OpenWrite(Digest::Of(big));
+  ASSERT_TRUE(w.ok());  // space is claimed as the bytes arrive
+  ASSERT_TRUE((*w)->Append(big).ok());
+  absl::Status full = (*w)->Commit();
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(full.message()), HasSubstr("cache is full"));
+  w->reset();
+  EXPECT_THAT(*store_->FindMissing({a, c, d, Digest::Of(big)}),
+              ElementsAre(Digest::Of(big)));
   EXPECT_EQ(store_->Stats().evictions, 1);
   // A 2000-byte blob fits by evicting a and c, never the protected d.
   clock_.Advance(absl::Seconds(100));
@@ -169,20 +175,41 @@ TEST_F(RocksDbBlobStoreTest, BlobLargerThanBoundIsRejected) {
               HasSubstr("larger than the cache's --max-size"));
 }
 
-TEST_F(RocksDbBlobStoreTest, InFlightUploadsCountTowardsTheBound) {
+TEST_F(RocksDbBlobStoreTest, UploadsClaimSpaceOnlyAsTheirBytesArrive) {
+  // 1000-byte chunks on a 2500-byte cache holding one 1000-byte blob.
   RocksDbBlobStoreOptions options;
-  options.max_size_bytes = 1500;
+  options.max_size_bytes = 2500;
+  options.chunk_size = 1000;
   options.min_age = absl::ZeroDuration();
   options.touch_granularity = absl::ZeroDuration();
   Open(options);
-  auto w1 = store_->OpenWrite(Digest::Of(std::string(1000, '1')));
-  ASSERT_TRUE(w1.ok());
-  // Nothing stored to evict, and 1000 bytes are reserved.
-  auto w2 = store_->OpenWrite(Digest::Of(std::string(1000, '2')));
-  EXPECT_EQ(w2.status().code(), absl::StatusCode::kResourceExhausted);
-  w1->reset();  // abort releases the reservation
-  auto w3 = store_->OpenWrite(Digest::Of(std::string(1000, '2')));
-  EXPECT_TRUE(w3.ok());
+  Digest kept = Put(std::string(1000, 'k'));
+  clock_.Advance(absl::Seconds(1));
+  // Ten uploads claiming 2000 bytes each, sending nothing: nothing is
+  // evicted, nothing reserved.
+  std::vector<std::unique_ptr<BlobWriter>> idle;
+  for (int i = 0; i < 10; ++i) {
+    auto w = store_->OpenWrite(Digest::Of(std::string(2000, 'a' + i)));
+    ASSERT_TRUE(w.ok()) << w.status();
+    idle.push_back(std::move(*w));
+  }
+  EXPECT_THAT(*store_->FindMissing({kept}), IsEmpty());
+  EXPECT_EQ(store_->Stats().evictions, 0);
+  // One of them sends its first chunk: 1000 + 1000 fit beside kept.
+  ASSERT_TRUE(idle[0]->Append(std::string(1000, 'a')).ok());
+  EXPECT_THAT(*store_->FindMissing({kept}), IsEmpty());
+  // Its second chunk needs kept's space: kept goes now, not before.
+  ASSERT_TRUE(idle[0]->Append(std::string(1000, 'a')).ok());
+  ASSERT_TRUE(idle[0]->Commit().ok());
+  EXPECT_THAT(*store_->FindMissing({kept}), ElementsAre(kept));
+  EXPECT_EQ(store_->Stats().evictions, 1);
+  // Dropping the idle ones releases nothing they never had; a blob that
+  // needs the committed one's space still evicts it (min_age 0).
+  idle.clear();
+  clock_.Advance(absl::Seconds(1));
+  Digest next = Put(std::string(1500, 'n'));
+  EXPECT_THAT(*store_->FindMissing({next}), IsEmpty());
+  EXPECT_LE(store_->Stats().bytes, 2500);
 }
 
 TEST_F(RocksDbBlobStoreTest, LruOrderSurvivesReopen) {
