@@ -1,5 +1,8 @@
 #include "cache/bytestream_service.h"
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "cache/resource_name.h"
 #include "common/authorizer.h"
@@ -67,7 +70,8 @@ grpc::Status ByteStreamService::Write(grpc::ServerContext* context,
 }
 
 absl::StatusOr<std::shared_ptr<ByteStreamService::Upload>>
-ByteStreamService::AcquireUpload(const std::string& resource,
+ByteStreamService::AcquireUpload(const std::string& host,
+                                 const std::string& resource,
                                  const Digest& digest, int64_t write_offset) {
   absl::MutexLock lock(&mu_);
   auto it = uploads_.find(resource);
@@ -91,11 +95,12 @@ ByteStreamService::AcquireUpload(const std::string& resource,
         "write_offset ", write_offset, " for '", resource,
         "', but no bytes of this upload are held (start again at 0)"));
   }
-  ExpireIdleLocked();
+  ExpireIdleLocked(host);
   ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer,
                    store_->OpenWrite(digest));
   auto upload = std::make_shared<Upload>();
   upload->writer = std::move(writer);
+  upload->host = host;
   upload->busy = true;
   upload->last_used = clock_->Now();
   uploads_[resource] = upload;
@@ -116,11 +121,15 @@ void ByteStreamService::ReleaseUpload(const std::string& resource, bool keep) {
   }
 }
 
-void ByteStreamService::ExpireIdleLocked() {
-  absl::Time now = clock_->Now();
+void ByteStreamService::ExpireIdleLocked(const std::string& host) {
+  const absl::Time now = clock_->Now();
+  struct Idle {
+    int count = 0;
+    std::string oldest;
+    absl::Time oldest_time = absl::InfiniteFuture();
+  };
+  std::map<std::string, Idle> by_host;
   int idle = 0;
-  std::string oldest;
-  absl::Time oldest_time = absl::InfiniteFuture();
   for (auto it = uploads_.begin(); it != uploads_.end();) {
     const Upload& u = *it->second;
     if (!u.busy && now - u.last_used > options_.upload_idle_timeout) {
@@ -129,15 +138,28 @@ void ByteStreamService::ExpireIdleLocked() {
     }
     if (!u.busy) {
       ++idle;
-      if (u.last_used < oldest_time) {
-        oldest_time = u.last_used;
-        oldest = it->first;
+      Idle& h = by_host[u.host];
+      ++h.count;
+      if (u.last_used < h.oldest_time) {
+        h.oldest_time = u.last_used;
+        h.oldest = it->first;
       }
     }
     ++it;
   }
-  if (idle >= options_.max_idle_uploads && !oldest.empty())
-    uploads_.erase(oldest);
+  auto mine = by_host.find(host);
+  if (mine != by_host.end() &&
+      mine->second.count >= options_.max_idle_uploads_per_peer) {
+    uploads_.erase(mine->second.oldest);
+    return;
+  }
+  if (idle >= options_.max_idle_uploads && !by_host.empty()) {
+    auto most = std::max_element(by_host.begin(), by_host.end(),
+                                 [](const auto& a, const auto& b) {
+                                   return a.second.count < b.second.count;
+                                 });
+    uploads_.erase(most->second.oldest);
+  }
 }
 
 absl::Status ByteStreamService::DoWrite(
@@ -169,9 +191,9 @@ absl::Status ByteStreamService::DoWrite(
     return absl::OkStatus();
   }
 
-  ASSIGN_OR_RETURN(
-      std::shared_ptr<Upload> upload,
-      AcquireUpload(resource, name.digest, request.write_offset()));
+  ASSIGN_OR_RETURN(std::shared_ptr<Upload> upload,
+                   AcquireUpload(common::PeerHost(context->peer()), resource,
+                                 name.digest, request.write_offset()));
   BlobWriter& writer = *upload->writer;
   while (true) {
     if (!request.resource_name().empty() &&

@@ -2,7 +2,8 @@
 // Read of "{instance}/blobs/{hash}/{size}" with read_offset/read_limit, and
 // Write of "{instance}/uploads/{uuid}/blobs/{hash}/{size}" streamed into a
 // verifying BlobWriter. An upload interrupted before finish_write stays open
-// (bounded: at most max_idle_uploads, each for upload_idle_timeout) so the
+// (bounded: at most max_idle_uploads, max_idle_uploads_per_peer from one
+// host, each for upload_idle_timeout) so the
 // client can ask QueryWriteStatus and resume at committed_size. Writing a
 // blob that is already stored returns committed_size = size at once.
 #ifndef PBRX_CACHE_BYTESTREAM_SERVICE_H_
@@ -30,6 +31,9 @@ struct ByteStreamServiceOptions {
   // Bound on open Read and Write streams (nullptr: none).
   common::StreamLimiter* streams = nullptr;
   int max_idle_uploads = 64;
+  // One host's idle uploads beyond this push out its own oldest, never
+  // another host's; at the total bound the host holding most loses one.
+  int max_idle_uploads_per_peer = 16;
   absl::Duration upload_idle_timeout = absl::Minutes(10);
 };
 
@@ -61,6 +65,7 @@ class ByteStreamService final : public google::bytestream::ByteStream::Service {
     std::unique_ptr<BlobWriter> writer;
     bool busy = false;                  // guarded by the service's mu_
     absl::Time last_used;               // guarded by the service's mu_
+    std::string host;                   // the peer host that opened it
     std::atomic<int64_t> committed{0};  // bytes accepted so far
   };
 
@@ -74,9 +79,12 @@ class ByteStreamService final : public google::bytestream::ByteStream::Service {
       google::bytestream::WriteResponse* response);
   // Takes the upload for `resource` exclusively, creating it if needed.
   absl::StatusOr<std::shared_ptr<Upload>> AcquireUpload(
-      const std::string& resource, const Digest& digest, int64_t write_offset);
+      const std::string& host, const std::string& resource,
+      const Digest& digest, int64_t write_offset);
   void ReleaseUpload(const std::string& resource, bool keep);
-  void ExpireIdleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops expired idle uploads and makes room for one more of `host`.
+  void ExpireIdleLocked(const std::string& host)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   BlobStore* store_;
   CacheMetrics* metrics_;

@@ -184,5 +184,35 @@ TEST_F(CacheServerTest, APeerThatPingsTooOftenIsDisconnected) {
   EXPECT_EQ(back, data);
 }
 
+TEST_F(CacheServerTest, OneHostsIdleUploadsPushOutOnlyItsOwnOldest) {
+  // Uploads interrupted before finish_write stay open to be resumed; one
+  // host may keep 16 of them: its 20 interrupted uploads leave its last
+  // 16 resumable (QueryWriteStatus answers their committed bytes) and the
+  // first 4 gone (NOT_FOUND).
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) {
+    const std::string data = Pattern(1000, 100 + i);
+    names.push_back(WriteName(Digest::Of(data), absl::StrCat("idle-", i)));
+    grpc::Status st = Upload(names.back(), data.substr(0, 400), nullptr, 0,
+                             /*finish=*/false);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(st.error_message(),
+                HasSubstr("ended without finish_write after 400 bytes"));
+  }
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext ctx;
+    bs::QueryWriteStatusRequest req;
+    req.set_resource_name(names[i]);
+    bs::QueryWriteStatusResponse resp;
+    grpc::Status st = bytestream_->QueryWriteStatus(&ctx, req, &resp);
+    if (i < 4) {
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << i;
+    } else {
+      ASSERT_TRUE(st.ok()) << i << ": " << st.error_message();
+      EXPECT_EQ(resp.committed_size(), 400) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pbrx::cache_test
