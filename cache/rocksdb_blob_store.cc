@@ -162,8 +162,11 @@ class EmptyBlobWriter : public BlobWriter {
 
 class RocksDbBlobReader : public BlobReader {
  public:
+  // `snapshot` is the one the meta was read in (released by the reader):
+  // the chunks are read as they were then, whatever is evicted meanwhile.
   RocksDbBlobReader(RocksDbBlobStore* store, Digest digest, uint64_t generation,
-                    uint32_t chunk_size, int64_t begin, int64_t end)
+                    uint32_t chunk_size, int64_t begin, int64_t end,
+                    const rocksdb::Snapshot* snapshot)
       : store_(store),
         digest_(digest),
         generation_(generation),
@@ -172,8 +175,10 @@ class RocksDbBlobReader : public BlobReader {
         end_(end),
         verify_whole_(begin == 0 && end == digest.size()),
         upper_bound_key_(ChunkKey(generation + 1, 0)),
-        upper_bound_(upper_bound_key_) {
+        upper_bound_(upper_bound_key_),
+        snapshot_(snapshot) {
     rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
     ro.fill_cache = false;
     ro.iterate_upper_bound = &upper_bound_;
     ro.readahead_size = 2 << 20;
@@ -181,6 +186,11 @@ class RocksDbBlobReader : public BlobReader {
         ro, store_->storage_->blob_chunks()));
     next_index_ = static_cast<uint32_t>(begin / chunk_size);
     it_->Seek(ChunkKey(generation, next_index_));
+  }
+
+  ~RocksDbBlobReader() override {
+    it_.reset();  // before the snapshot it reads
+    store_->storage_->db()->ReleaseSnapshot(snapshot_);
   }
 
   absl::StatusOr<bool> Next(std::string* out) override {
@@ -227,7 +237,7 @@ class RocksDbBlobReader : public BlobReader {
  private:
   absl::Status Corrupt(absl::string_view what) {
     pos_ = end_;
-    store_->DropCorrupt(digest_);
+    store_->DropCorrupt(digest_, generation_);
     return absl::DataLossError(absl::StrCat("stored blob ", digest_.ToString(),
                                             " is corrupt (", what,
                                             ") and has been dropped"));
@@ -242,6 +252,7 @@ class RocksDbBlobReader : public BlobReader {
   bool verify_whole_;
   std::string upper_bound_key_;
   rocksdb::Slice upper_bound_;
+  const rocksdb::Snapshot* snapshot_;
   std::unique_ptr<rocksdb::Iterator> it_;
   uint32_t next_index_ = 0;
   common::Sha256 sha_;
@@ -338,11 +349,13 @@ absl::Status RocksDbBlobStore::Recover() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> RocksDbBlobStore::GetMeta(const Digest& digest,
-                                               Meta* meta) {
+absl::StatusOr<bool> RocksDbBlobStore::GetMeta(
+    const Digest& digest, Meta* meta, const rocksdb::Snapshot* snapshot) {
   std::string value;
-  rocksdb::Status s = storage_->db()->Get(
-      rocksdb::ReadOptions(), storage_->blob_meta(), digest.ToKey(), &value);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  rocksdb::Status s =
+      storage_->db()->Get(ro, storage_->blob_meta(), digest.ToKey(), &value);
   if (s.IsNotFound()) return false;
   RETURN_IF_ERROR(FromRocksDb(s, "reading blob metadata"));
   if (value.size() != kMetaSize) {
@@ -453,22 +466,32 @@ absl::StatusOr<std::unique_ptr<BlobReader>> RocksDbBlobStore::OpenRead(
                                               digest.ToString()));
   }
   if (IsEmptyBlob(digest)) return std::make_unique<EmptyBlobReader>();
+  // The meta and the chunks are read in one snapshot: an eviction (or a
+  // re-upload) between the two cannot make a whole blob look corrupt.
+  const rocksdb::Snapshot* snapshot = storage_->db()->GetSnapshot();
+  auto release = [&] { storage_->db()->ReleaseSnapshot(snapshot); };
   Meta meta;
-  ASSIGN_OR_RETURN(bool found, GetMeta(digest, &meta));
-  if (!found) {
+  absl::StatusOr<bool> found = GetMeta(digest, &meta, snapshot);
+  if (!found.ok() || !*found) {
+    release();
+    if (!found.ok()) return found.status();
     return absl::NotFoundError(
         absl::StrCat("blob ", digest.ToString(), " not found"));
   }
   if (meta.chunk_size == 0) {
-    DropCorrupt(digest);
+    release();
+    DropCorrupt(digest, meta.generation);
     return absl::DataLossError(absl::StrCat("stored blob ", digest.ToString(),
                                             " has a zero chunk size"));
   }
-  RETURN_IF_ERROR(Touch(digest, meta));
+  if (absl::Status touched = Touch(digest, meta); !touched.ok()) {
+    release();
+    return touched;
+  }
   int64_t end = digest.size();
   if (limit > 0 && limit < end - offset) end = offset + limit;
-  return std::make_unique<RocksDbBlobReader>(this, digest, meta.generation,
-                                             meta.chunk_size, offset, end);
+  return std::make_unique<RocksDbBlobReader>(
+      this, digest, meta.generation, meta.chunk_size, offset, end, snapshot);
 }
 
 absl::StatusOr<std::unique_ptr<BlobWriter>> RocksDbBlobStore::OpenWrite(
@@ -638,9 +661,16 @@ absl::Status RocksDbBlobStore::Delete(const Digest& digest) {
   return DeleteLocked(digest);
 }
 
-void RocksDbBlobStore::DropCorrupt(const Digest& digest) {
-  common::LogWarning("cache: dropping corrupt blob ", digest.ToString());
-  absl::Status s = Delete(digest);
+void RocksDbBlobStore::DropCorrupt(const Digest& digest, uint64_t generation) {
+  absl::MutexLock lock(&mu_);
+  Meta meta;
+  absl::StatusOr<bool> found = GetMeta(digest, &meta);
+  // Only the generation found corrupt: a blob uploaded again since is
+  // another copy, and good.
+  if (!found.ok() || !*found || meta.generation != generation) return;
+  common::LogWarning("cache: dropping corrupt blob ", digest.ToString(),
+                     " (generation ", generation, ")");
+  absl::Status s = DeleteLocked(digest);
   if (!s.ok())
     common::LogWarning("cache: dropping corrupt blob failed: ", s.ToString());
 }

@@ -93,7 +93,9 @@ class RocksDbBlobStore : public BlobStore {
   RocksDbBlobStore(RocksDbStorage* storage, common::Clock* clock,
                    const RocksDbBlobStoreOptions& options);
   absl::Status Recover();
-  absl::StatusOr<bool> GetMeta(const Digest& digest, Meta* meta);
+  // `snapshot` (optional): read the meta as of it.
+  absl::StatusOr<bool> GetMeta(const Digest& digest, Meta* meta,
+                               const rocksdb::Snapshot* snapshot = nullptr);
   // Refreshes the access time of `digest` if it is older than the
   // granularity. Missing blobs are ignored.
   absl::Status Touch(const Digest& digest, const Meta& seen);
@@ -107,7 +109,8 @@ class RocksDbBlobStore : public BlobStore {
   absl::Status CommitUpload(const Digest& digest, uint64_t generation,
                             int64_t reserved);
   void AbortUpload(const Digest& digest, uint64_t generation, int64_t reserved);
-  void DropCorrupt(const Digest& digest);
+  // Drops `digest` if its stored copy is still `generation`.
+  void DropCorrupt(const Digest& digest, uint64_t generation);
   absl::Status PutChunk(uint64_t generation, uint32_t index,
                         absl::string_view data);
 

@@ -99,6 +99,31 @@ TEST_F(RocksDbBlobStoreTest, CrcMismatchIsDataLossEvenForRangedReads) {
   EXPECT_EQ(store_->Stats().blobs, 0);
 }
 
+TEST_F(RocksDbBlobStoreTest, ACorruptReadDropsOnlyTheCopyItRead) {
+  // A reader of a corrupt copy finds the damage after the blob was
+  // deleted and uploaded again (a good copy, another generation): the read
+  // fails with DATA_LOSS, the good copy stays.
+  RocksDbBlobStoreOptions options;
+  options.chunk_size = 1024;
+  Open(options);
+  const std::string content(4 * 1024, 'g');
+  Digest d = Put(content);
+  ASSERT_TRUE(store_->CorruptChunkForTesting(d, 3, /*keep_crc=*/false).ok());
+  auto reader = store_->OpenRead(d, 0, 0);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE(store_->Delete(d).ok());
+  ASSERT_EQ(Put(content), d);
+  std::string piece;
+  absl::StatusOr<bool> more = true;
+  while (more.ok() && *more) more = (*reader)->Next(&piece);
+  EXPECT_EQ(more.status().code(), absl::StatusCode::kDataLoss);
+  reader->reset();
+  EXPECT_THAT(*store_->FindMissing({d}), IsEmpty());
+  auto again = ReadBlob(*store_, d);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, content);
+}
+
 TEST_F(RocksDbBlobStoreTest, ShaMismatchWithValidCrcIsCaughtBeforeLastPiece) {
   RocksDbBlobStoreOptions options;
   options.chunk_size = 1024;
