@@ -168,7 +168,9 @@ TEST(ExecutorStopTest, SigtermKillsTheRunningSandboxWithinFiveSeconds) {
   }
   EXPECT_THAT(runs, ::testing::IsEmpty());
   EXPECT_THAT(testing_util::ReadFile(log),
-              HasSubstr("pbrx-executor: received signal 15, stopping"));
+              HasSubstr("pbrx-executor: received signal 15, shutting down"));
+  EXPECT_THAT(testing_util::ReadFile(log),
+              HasSubstr("pbrx-executor: stopped cleanly"));
   EXPECT_TRUE(
       Eventually([&] { return coord->scheduler().Stats().workers.empty(); },
                  absl::Seconds(10)));
