@@ -33,6 +33,7 @@
 #include "google/bytestream/bytestream.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/subprocess.h"
+#include "tools/bench/open_loop.h"
 
 namespace pbrx::bench {
 namespace {
@@ -174,12 +175,6 @@ int64_t PeakRssKiB(pid_t pid) {
   return -1;
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * (v.size() - 1));
-  return v[i];
-}
 
 int Run(int argc, char** argv) {
   std::string work_dir = "/tmp/pbrx-cache-bench";
@@ -285,38 +280,18 @@ int Run(int argc, char** argv) {
       actions.push_back(action);
     }
     const int kClients = 8;
-    absl::Mutex mu;
-    std::vector<double> latencies_us;
-    std::atomic<int64_t> errors{0};
-    int64_t per_client =
-        static_cast<int64_t>(rate * Seconds(duration)) / kClients;
-    absl::Duration interval =
-        absl::Seconds(1) * kClients / static_cast<double>(rate);
-    absl::Time t0 = absl::Now() + absl::Milliseconds(50);
-    std::vector<std::thread> clients;
-    for (int c = 0; c < kClients; ++c) {
-      clients.emplace_back([&, c] {
-        std::vector<double> mine;
-        for (int64_t i = 0; i < per_client; ++i) {
-          // Open loop: latency counts from the scheduled send time.
-          absl::Time scheduled = t0 + interval * i + interval * c / kClients;
-          absl::Time now = absl::Now();
-          if (scheduled > now) absl::SleepFor(scheduled - now);
+    OpenLoopResult load =
+        RunOpenLoop(kClients, rate, duration, [&](int c, int64_t i) {
           grpc::ClientContext ctx;
           re::GetActionResultRequest req;
           *req.mutable_action_digest() =
               actions[(c * 7 + i) % actions.size()].ToProto();
           re::ActionResult res;
-          if (!b.ac->GetActionResult(&ctx, req, &res).ok()) ++errors;
-          mine.push_back(absl::ToDoubleMicroseconds(absl::Now() - scheduled));
-        }
-        absl::MutexLock lock(&mu);
-        latencies_us.insert(latencies_us.end(), mine.begin(), mine.end());
-      });
-    }
-    for (auto& t : clients) t.join();
-    double achieved =
-        static_cast<double>(latencies_us.size()) / Seconds(absl::Now() - t0);
+          return b.ac->GetActionResult(&ctx, req, &res).ok();
+        });
+    const std::vector<double>& latencies_us = load.latencies_us;
+    const double achieved = load.achieved_rate;
+    const int64_t errors = load.errors;
     std::printf("%-44s %11.0f us %14s %8s\n",
                 absl::StrFormat("GetActionResult p50 @ %d req/s, %d clients",
                                 rate, kClients)
@@ -325,7 +300,7 @@ int Run(int argc, char** argv) {
     std::printf(
         "%-44s %11.0f us %14s %8s\n",
         absl::StrFormat("GetActionResult p99 (achieved %.0f req/s, %lld err)",
-                        achieved, static_cast<long long>(errors.load()))
+                        achieved, static_cast<long long>(errors))
             .c_str(),
         Percentile(latencies_us, 0.99), "-", "-");
 
