@@ -175,7 +175,6 @@ int64_t PeakRssKiB(pid_t pid) {
   return -1;
 }
 
-
 int Run(int argc, char** argv) {
   std::string work_dir = "/tmp/pbrx-cache-bench";
   int64_t blob_size = 1ll << 30;

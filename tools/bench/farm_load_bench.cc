@@ -3,9 +3,10 @@
 // mix of FindMissingBlobs, BatchUpdateBlobs, ByteStream writes and reads,
 // BatchReadBlobs, GetActionResult and Execute of no-op actions (run by
 // fake executors over the Worker API). Then checks the promises: no error
-// but RESOURCE_EXHAUSTED, every acknowledged write readable, the cache
-// within --max-size, and reports calls/s, latency, peak threads and RSS of
-// both daemons.
+// but RESOURCE_EXHAUSTED, every acknowledged write readable (or, when the
+// cache evicted to stay within --max-size, gone as NOT_FOUND: never
+// different bytes), the stored bytes within --max-size, and reports
+// calls/s, latency, peak threads and RSS of both daemons.
 //   bazel run -c opt //tools/bench:farm_load_bench -- [--clients=256]
 //       [--seconds=60] [--work-dir=DIR]
 // Exit 0 when every promise held, 1 otherwise (tests:farm_load_test runs
@@ -165,8 +166,8 @@ class FakeExecutors {
 
 struct Tally {
   absl::Mutex mu;
-  std::map<std::string, int64_t> calls;            // by operation
-  std::map<std::string, int64_t> errors;           // "op CODE: message"
+  std::map<std::string, int64_t> calls;               // by operation
+  std::map<std::string, int64_t> errors;              // "op CODE: message"
   std::vector<std::pair<Digest, std::string>> acked;  // writes to check
   std::vector<double> latencies_us;
 };
@@ -219,8 +220,7 @@ int Main(int argc, char** argv) {
 
   // Shared fixtures: 20 blobs and 20 Action Cache entries every client
   // reads, and 20 no-op actions (Action, Command, empty input root).
-  auto setup_cas =
-      re::ContentAddressableStorage::NewStub(Channel(cache, -1));
+  auto setup_cas = re::ContentAddressableStorage::NewStub(Channel(cache, -1));
   auto setup_ac = re::ActionCache::NewStub(Channel(cache, -1));
   std::vector<Digest> shared_blobs, cached_actions, noop_actions;
   {
@@ -393,8 +393,11 @@ int Main(int argc, char** argv) {
   stop = true;
   sampler.join();
 
-  // Every acknowledged write reads back, byte for byte.
-  int64_t unreadable = 0;
+  // Every acknowledged write reads back, byte for byte, unless the cache
+  // evicted it to stay within --max-size (NOT_FOUND, and only when it
+  // reports evictions).
+  const double evictions = Metric(cache_metrics, "pbrx_cache_evictions_total");
+  int64_t unreadable = 0, evicted = 0;
   auto bytestream = bs::ByteStream::NewStub(Channel(cache, -2));
   for (const auto& [d, data] : tally.acked) {
     grpc::ClientContext ctx;
@@ -404,7 +407,12 @@ int Main(int argc, char** argv) {
     std::string back;
     bs::ReadResponse res;
     while (reader->Read(&res)) back += res.data();
-    if (!reader->Finish().ok() || back != data) ++unreadable;
+    grpc::Status st = reader->Finish();
+    if (st.error_code() == grpc::StatusCode::NOT_FOUND && evictions > 0) {
+      ++evicted;
+    } else if (!st.ok() || back != data) {
+      ++unreadable;
+    }
   }
   int64_t total = 0, other_errors = 0, exhausted = 0;
   for (const auto& [k, v] : tally.calls) total += v;
@@ -448,6 +456,9 @@ int Main(int argc, char** argv) {
               static_cast<long long>(tally.acked.size()));
   std::printf("| %-40s | %14lld |\n", "acknowledged writes unreadable",
               static_cast<long long>(unreadable));
+  std::printf("| %-40s | %14lld |\n", "acknowledged writes evicted since",
+              static_cast<long long>(evicted));
+  std::printf("| %-40s | %14.0f |\n", "cache evictions", evictions);
   std::printf("| %-40s | %14lld |\n", "pbrx-cache peak threads",
               static_cast<long long>(peak_cache_threads.load()));
   std::printf("| %-40s | %11.0f MB |\n", "pbrx-cache peak RSS",

@@ -32,8 +32,7 @@ OpenLoopResult RunOpenLoop(int clients, int64_t rate, absl::Duration duration,
         mine.push_back(absl::ToDoubleMicroseconds(absl::Now() - scheduled));
       }
       absl::MutexLock lock(&mu);
-      out.latencies_us.insert(out.latencies_us.end(), mine.begin(),
-                              mine.end());
+      out.latencies_us.insert(out.latencies_us.end(), mine.begin(), mine.end());
     });
   }
   for (auto& t : threads) t.join();

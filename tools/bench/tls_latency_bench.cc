@@ -47,7 +47,8 @@ void Run(const std::vector<std::string>& argv, const std::string& log) {
   o.log_path = log;
   o.timeout = absl::Minutes(1);
   absl::StatusOr<common::ProcessResult> r = common::RunProcess(argv, o);
-  if (!r.ok() || !r->ok()) Die(absl::StrCat(argv[0], " failed (see ", log, ")"));
+  if (!r.ok() || !r->ok())
+    Die(absl::StrCat(argv[0], " failed (see ", log, ")"));
 }
 
 // A CA and a server certificate for 127.0.0.1 under `dir`.
@@ -58,9 +59,8 @@ void MakeCertificates(const std::string& dir) {
        "-out", dir + "/ca.pem", "-days", "2", "-subj", "/CN=bench-ca"},
       log);
   Run({"openssl", "req", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-       dir + "/server.key", "-out", dir + "/server.csr", "-subj",
-       "/CN=bench-server"},
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/server.key",
+       "-out", dir + "/server.csr", "-subj", "/CN=bench-server"},
       log);
   std::ofstream(dir + "/server.ext")
       << "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
@@ -145,9 +145,9 @@ Row Measure(const Server& s, int clients, int64_t rate,
     return stub.GetActionResult(&ctx, req, &res).ok();
   };
   for (int c = 0; c < clients; ++c) get(*stubs[c], c);  // connect first
-  OpenLoopResult load = RunOpenLoop(
-      clients, rate, duration,
-      [&](int c, int64_t i) { return get(*stubs[c], c * 7 + i); });
+  OpenLoopResult load =
+      RunOpenLoop(clients, rate, duration,
+                  [&](int c, int64_t i) { return get(*stubs[c], c * 7 + i); });
   Row row;
   row.p50 = Percentile(load.latencies_us, 0.50);
   row.p99 = Percentile(load.latencies_us, 0.99);
@@ -219,23 +219,24 @@ int Main(int argc, char** argv) {
   plain.proc.Stop(SIGTERM, absl::Seconds(30)).IgnoreError();
   secure.proc.Stop(SIGTERM, absl::Seconds(30)).IgnoreError();
 
-  std::printf("GetActionResult against pbrx-cache, %lld req/s from %lld "
-              "clients for %s (%s)\n\n",
-              static_cast<long long>(rate), static_cast<long long>(clients),
-              absl::FormatDuration(duration).c_str(),
-              absl::FormatTime(absl::Now()).c_str());
+  std::printf(
+      "GetActionResult against pbrx-cache, %lld req/s from %lld "
+      "clients for %s (%s)\n\n",
+      static_cast<long long>(rate), static_cast<long long>(clients),
+      absl::FormatDuration(duration).c_str(),
+      absl::FormatTime(absl::Now()).c_str());
   std::printf("| %-34s | %14s | %16s | %6s |\n| --- | --- | --- | --- |\n",
               "measure", "plaintext", "TLS + token", "ratio");
   auto line = [](const char* name, double a, double b, const char* unit) {
-    std::printf("| %-34s | %11.0f %s | %13.0f %s | %6.2f |\n", name, a, unit,
-                b, unit, a > 0 ? b / a : 0);
+    std::printf("| %-34s | %11.0f %s | %13.0f %s | %6.2f |\n", name, a, unit, b,
+                unit, a > 0 ? b / a : 0);
   };
   line("p50", base.p50, tls.p50, "us");
   line("p99", base.p99, tls.p99, "us");
   line("p99.9", base.p999, tls.p999, "us");
   line("achieved rate", base.achieved, tls.achieved, "/s");
-  line("new connection + first call (p50)", base.connect_p50,
-       tls.connect_p50, "us");
+  line("new connection + first call (p50)", base.connect_p50, tls.connect_p50,
+       "us");
   std::printf("| %-34s | %14lld | %16lld | %6s |\n", "errors",
               static_cast<long long>(base.errors),
               static_cast<long long>(tls.errors), "-");
