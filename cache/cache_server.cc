@@ -39,6 +39,10 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
     const CacheServerOptions& options, common::Clock* clock) {
   RETURN_IF_ERROR(CheckHostPort(options.listen, "--listen"));
   RETURN_IF_ERROR(common::ValidateServerLimits(options.limits));
+  if (options.max_tree_directories < 1) {
+    return absl::InvalidArgumentError(
+        "--max-tree-directories must be at least 1");
+  }
   if (!options.metrics_listen.empty()) {
     RETURN_IF_ERROR(CheckHostPort(options.metrics_listen, "--metrics-listen"));
   }
@@ -77,6 +81,7 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
   CasServiceOptions cas;
   cas.authorizer = auth;
   cas.max_batch_total_size_bytes = options.max_batch_total_size_bytes;
+  cas.max_tree_directories = options.max_tree_directories;
   server->cas_service_ = std::make_unique<CasService>(
       server->blob_store_.get(), server->metrics_.get(), cas);
   ActionCacheServiceOptions ac;

@@ -39,6 +39,8 @@ struct CacheServerOptions {
   std::string metrics_listen;  // empty = no metrics endpoint
   bool sync_writes = false;
   int64_t max_batch_total_size_bytes = 4 << 20;
+  // GetTree refuses trees with more directories (CasServiceOptions).
+  int64_t max_tree_directories = int64_t{1} << 20;
   // TLS, tokens and roles (common/server_security.h).
   common::ServerSecurity security;
   // Threads, streams, idle connections, keepalive (common/daemon.h).

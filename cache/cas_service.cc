@@ -171,6 +171,7 @@ grpc::Status CasService::GetTree(
     std::deque<Digest> queue{*root};
     absl::flat_hash_set<Digest> seen{*root};
     int64_t index = 0;
+    int64_t walked = 0;
     re::GetTreeResponse page;
     bool first = true;
     while (!queue.empty()) {
@@ -198,7 +199,22 @@ grpc::Status CasService::GetTree(
         }
         if (seen.insert(*cd).second) queue.push_back(*cd);
       }
+      if (++walked > options_.max_tree_directories) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the tree rooted at ", root->ToString(),
+                         " has more than ", options_.max_tree_directories,
+                         " directories (--max-tree-directories)"));
+      }
       if (index++ < skip) continue;
+      // A page ends before it would pass kMaxTreePageBytes.
+      if (page.directories_size() > 0 &&
+          static_cast<int64_t>(page.ByteSizeLong() + bytes->size()) >
+              kMaxTreePageBytes) {
+        page.set_next_page_token(absl::StrCat(index - 1));
+        if (!writer->Write(page))
+          return absl::CancelledError("client went away");
+        page.Clear();
+      }
       *page.add_directories() = std::move(dir);
       if (static_cast<size_t>(page.directories_size()) >= page_size &&
           !queue.empty()) {

@@ -11,13 +11,20 @@
 
 namespace pbrx::cache {
 
+// GetTree pages stay well under gRPC's message limits.
+inline constexpr int64_t kMaxTreePageBytes = 2 << 20;
+
 struct CasServiceOptions {
   // Who may call what (common/authorizer.h); nullptr: everyone.
   const common::Authorizer* authorizer = nullptr;
   // Upper bound on the sum of blob sizes in one batch request or reply.
   int64_t max_batch_total_size_bytes = 4 << 20;
-  // Directories per GetTree reply page when the client asks for none.
+  // Directories per GetTree reply page when the client asks for none; a
+  // page also ends before it would pass kMaxTreePageBytes.
   int default_tree_page_size = 1000;
+  // A tree with more directories than this is refused (FAILED_PRECONDITION)
+  // instead of walked.
+  int64_t max_tree_directories = int64_t{1} << 20;
 };
 
 class CasService final : public build::bazel::remote::execution::v2::

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   flags.AddBool(
       "fsync", &options.sync_writes,
       "fsync every commit (survive machine crashes, not only process crashes)");
+  flags.AddInt("max-tree-directories", &options.max_tree_directories,
+               "GetTree refuses a tree with more directories than this");
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
   pbrx::common::AddServerSecurityFlags(flags, &options.security);

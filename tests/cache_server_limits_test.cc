@@ -214,5 +214,62 @@ TEST_F(CacheServerTest, OneHostsIdleUploadsPushOutOnlyItsOwnOldest) {
   }
 }
 
+TEST_F(CacheServerTest, GetTreeIsBoundedInDirectoriesAndPageBytes) {
+  // A chain of 6 directories, each about 1 MiB (many file entries): with
+  // --max-tree-directories=5 it is refused naming the bound; with 6 it is
+  // streamed in pages of at most 2 MiB each, whatever page size is asked.
+  server_->Stop(SIGTERM, absl::Seconds(10)).IgnoreError();
+  StartServer({"--max-tree-directories=5"});
+  std::vector<std::string> blobs;
+  Digest child = Digest::Empty();
+  for (int level = 0; level < 6; ++level) {
+    re::Directory dir;
+    for (int i = 0; i < 9000; ++i) {
+      auto* f = dir.add_files();
+      f->set_name(absl::StrCat("file-", level, "-", i, "-padding-padding"));
+      *f->mutable_digest() = Digest::Of(absl::StrCat(level, ":", i)).ToProto();
+    }
+    if (level > 0) {
+      auto* d = dir.add_directories();
+      d->set_name("down");
+      *d->mutable_digest() = child.ToProto();
+    }
+    blobs.push_back(dir.SerializeAsString());
+    child = Digest::Of(blobs.back());
+    ASSERT_TRUE(
+        Upload(WriteName(child, absl::StrCat("tree-", level)), blobs.back())
+            .ok());
+  }
+  ASSERT_GT(blobs.back().size(), 700u << 10);
+  auto get_tree = [&](int64_t* pages, int64_t* dirs, int64_t* biggest) {
+    grpc::ClientContext ctx;
+    re::GetTreeRequest req;
+    *req.mutable_root_digest() = child.ToProto();
+    req.set_page_size(1000);
+    auto reader = cas_->GetTree(&ctx, req);
+    re::GetTreeResponse page;
+    *pages = *dirs = *biggest = 0;
+    while (reader->Read(&page)) {
+      ++*pages;
+      *dirs += page.directories_size();
+      *biggest = std::max<int64_t>(*biggest, page.ByteSizeLong());
+    }
+    return reader->Finish();
+  };
+  int64_t pages, dirs, biggest;
+  grpc::Status st = get_tree(&pages, &dirs, &biggest);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            "the tree rooted at " + child.ToString() +
+                " has more than 5 directories (--max-tree-directories)");
+  server_->Stop(SIGTERM, absl::Seconds(10)).IgnoreError();
+  StartServer({"--max-tree-directories=6"});
+  st = get_tree(&pages, &dirs, &biggest);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(dirs, 6);
+  EXPECT_GE(pages, 3);
+  EXPECT_LE(biggest, 2 << 20);
+}
+
 }  // namespace
 }  // namespace pbrx::cache_test
