@@ -58,6 +58,7 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
   RocksDbStorageOptions storage_options;
   storage_options.path = options.data_dir;
   storage_options.sync_writes = options.sync_writes;
+  storage_options.min_free_bytes = options.min_free_bytes;
   ASSIGN_OR_RETURN(server->storage_, RocksDbStorage::Open(storage_options));
 
   RocksDbBlobStoreOptions blob_options;

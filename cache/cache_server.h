@@ -39,6 +39,9 @@ struct CacheServerOptions {
   std::string metrics_listen;  // empty = no metrics endpoint
   bool sync_writes = false;
   int64_t max_batch_total_size_bytes = 4 << 20;
+  // Writes adding data are refused while the disk has less free space
+  // (RocksDbStorageOptions::min_free_bytes).
+  int64_t min_free_bytes = int64_t{256} << 20;
   // GetTree refuses trees with more directories (CasServiceOptions).
   int64_t max_tree_directories = int64_t{1} << 20;
   // TLS, tokens and roles (common/server_security.h).
@@ -65,6 +68,16 @@ class CacheServer {
   // Stops accepting RPCs, waits for in-flight ones up to `deadline` (then
   // cancels them), and closes the database. Idempotent.
   void Shutdown(absl::Duration deadline);
+  // Reads the TLS certificate files again (SIGHUP); FAILED_PRECONDITION
+  // when this server serves plaintext, the error naming a bad file else
+  // (the old certificates stay).
+  absl::Status ReloadTls() {
+    if (endpoint_.certificates == nullptr) {
+      return absl::FailedPreconditionError(
+          "no TLS certificates to reload (plaintext)");
+    }
+    return endpoint_.certificates->Reload();
+  }
 
   BlobStore& blob_store() { return *blob_store_; }
   // How the endpoint is secured, e.g. "TLS, tokens from FILE".

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   flags.AddBool(
       "fsync", &options.sync_writes,
       "fsync every commit (survive machine crashes, not only process crashes)");
+  flags.AddByteSize("min-free-space", &options.min_free_bytes,
+                    "writes that add data are refused (RESOURCE_EXHAUSTED) "
+                    "while the data dir's disk has less free space, so "
+                    "RocksDB never runs out; 0 = no check");
   flags.AddInt("max-tree-directories", &options.max_tree_directories,
                "GetTree refuses a tree with more directories than this");
   flags.AddDuration("shutdown-grace", &shutdown_grace,

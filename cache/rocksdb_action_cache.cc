@@ -33,10 +33,8 @@ absl::Status RocksDbActionCache::Update(const common::Digest& action,
   if (!result.SerializeToString(&value)) {
     return absl::InvalidArgumentError("action result cannot be serialized");
   }
-  return FromRocksDb(
-      storage_->db()->Put(storage_->write_options(), storage_->action_cache(),
-                          action.ToKey(), value),
-      "writing the action cache");
+  return storage_->Put(storage_->write_options(), storage_->action_cache(),
+                       action.ToKey(), value, "writing the action cache");
 }
 
 absl::Status RocksDbActionCache::Remove(const common::Digest& action) {

@@ -308,8 +308,8 @@ absl::Status RocksDbBlobStore::Recover() {
       RETURN_IF_ERROR(
           FromRocksDb(batch.Delete(storage_->pending_uploads(), it->key()),
                       "cleaning an interrupted upload"));
-      RETURN_IF_ERROR(FromRocksDb(db->Write(storage_->write_options(), &batch),
-                                  "cleaning an interrupted upload"));
+      RETURN_IF_ERROR(storage_->Write(storage_->write_options(), &batch,
+                                      "cleaning an interrupted upload", 0));
       ++cleaned;
     }
     RETURN_IF_ERROR(FromRocksDb(it->status(), "scanning interrupted uploads"));
@@ -411,8 +411,7 @@ absl::Status RocksDbBlobStore::TouchMany(
   if (batch.Count() == 0) return absl::OkStatus();
   rocksdb::WriteOptions wo = storage_->write_options();
   wo.sync = false;  // access times are advisory
-  return FromRocksDb(storage_->db()->Write(wo, &batch),
-                     "refreshing blob access times");
+  return storage_->Write(wo, &batch, "refreshing blob access times", 0);
 }
 
 absl::StatusOr<std::vector<Digest>> RocksDbBlobStore::FindMissing(
@@ -510,13 +509,13 @@ absl::StatusOr<std::unique_ptr<BlobWriter>> RocksDbBlobStore::OpenWrite(
     absl::MutexLock lock(&mu_);
     ++pending_uploads_;
   }
-  rocksdb::Status s = storage_->db()->Put(
+  absl::Status s = storage_->Put(
       storage_->write_options(), storage_->pending_uploads(),
-      GenerationKey(generation), digest.ToKey());
+      GenerationKey(generation), digest.ToKey(), "registering an upload");
   if (!s.ok()) {
     absl::MutexLock lock(&mu_);
     --pending_uploads_;
-    return FromRocksDb(s, "registering an upload");
+    return s;
   }
   return std::make_unique<RocksDbBlobWriter>(this, digest, generation);
 }
@@ -529,9 +528,8 @@ absl::Status RocksDbBlobStore::PutChunk(uint64_t generation, uint32_t index,
   AppendBE32(&value, Crc32(data));
   rocksdb::WriteOptions wo = storage_->write_options();
   wo.sync = false;  // the commit batch syncs the WAL up to and including this
-  return FromRocksDb(storage_->db()->Put(wo, storage_->blob_chunks(),
-                                         ChunkKey(generation, index), value),
-                     "writing a blob chunk");
+  return storage_->Put(wo, storage_->blob_chunks(), ChunkKey(generation, index),
+                       value, "writing a blob chunk");
 }
 
 absl::Status RocksDbBlobStore::Reserve(int64_t bytes) {
@@ -560,9 +558,8 @@ absl::Status RocksDbBlobStore::CommitUpload(const Digest& digest,
     batch.Put(storage_->blob_lru(), LruKey(now_us, digest), "");
   }
   batch.Delete(storage_->pending_uploads(), GenerationKey(generation));
-  RETURN_IF_ERROR(
-      FromRocksDb(storage_->db()->Write(storage_->write_options(), &batch),
-                  "committing a blob"));
+  RETURN_IF_ERROR(storage_->Write(storage_->write_options(), &batch,
+                                  "committing a blob", 128));
   if (!found) {
     stored_bytes_ += digest.size();
     ++stored_blobs_;
@@ -576,11 +573,11 @@ void RocksDbBlobStore::AbortUpload(const Digest& digest, uint64_t generation,
   batch.DeleteRange(storage_->blob_chunks(), ChunkKey(generation, 0),
                     ChunkKey(generation + 1, 0));
   batch.Delete(storage_->pending_uploads(), GenerationKey(generation));
-  rocksdb::Status s = storage_->db()->Write(storage_->write_options(), &batch);
+  absl::Status s = storage_->Write(storage_->write_options(), &batch,
+                                   "discarding an aborted upload", 0);
   if (!s.ok()) {
     // The pending marker stays; the next Open() cleans it up.
-    common::LogWarning("cache: discarding an aborted upload failed: ",
-                       s.ToString());
+    common::LogWarning("cache: ", s.message());
   }
   absl::MutexLock lock(&mu_);
   reserved_bytes_ -= reserved;
@@ -648,8 +645,7 @@ absl::Status RocksDbBlobStore::DeleteLocked(const Digest& digest) {
   batch.DeleteRange(storage_->blob_chunks(), ChunkKey(meta.generation, 0),
                     ChunkKey(meta.generation + 1, 0));
   RETURN_IF_ERROR(
-      FromRocksDb(storage_->db()->Write(storage_->write_options(), &batch),
-                  "deleting a blob"));
+      storage_->Write(storage_->write_options(), &batch, "deleting a blob", 0));
   stored_bytes_ -= digest.size();
   --stored_blobs_;
   return absl::OkStatus();
@@ -709,9 +705,8 @@ absl::Status RocksDbBlobStore::CorruptChunkForTesting(const Digest& digest,
     value = data;
     AppendBE32(&value, Crc32(data));
   }
-  return FromRocksDb(storage_->db()->Put(storage_->write_options(),
-                                         storage_->blob_chunks(), key, value),
-                     "corrupting chunk");
+  return storage_->Put(storage_->write_options(), storage_->blob_chunks(), key,
+                       value, "corrupting chunk");
 }
 
 }  // namespace pbrx::cache

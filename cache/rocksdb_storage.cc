@@ -1,9 +1,13 @@
 #include "cache/rocksdb_storage.h"
 
+#include <sys/statvfs.h>
+
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
 
 namespace pbrx::cache {
 namespace {
@@ -93,6 +97,8 @@ absl::StatusOr<std::unique_ptr<RocksDbStorage>> RocksDbStorage::Open(
   }
   storage->db_.reset(raw);
   storage->write_options_.sync = options.sync_writes;
+  storage->path_ = options.path;
+  storage->min_free_bytes_ = options.min_free_bytes;
   return storage;
 }
 
@@ -104,6 +110,77 @@ RocksDbStorage::~RocksDbStorage() {
     db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   }
   db_->Close().PermitUncheckedError();
+}
+
+int64_t RocksDbStorage::FreeBytes() const {
+  struct statvfs st;
+  if (statvfs(path_.c_str(), &st) != 0) return -1;
+  return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
+}
+
+absl::Status RocksDbStorage::CheckSpace(int64_t adds_bytes,
+                                        absl::string_view context) {
+  if (min_free_bytes_ <= 0 || adds_bytes <= 0) return absl::OkStatus();
+  const int64_t free = FreeBytes();
+  if (free < 0 || free - adds_bytes >= min_free_bytes_) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat(context, ": the cache's disk has ", free >> 20,
+                   " MiB free, below --min-free-space ", min_free_bytes_ >> 20,
+                   " MiB; writes resume once space is freed"));
+}
+
+absl::Status RocksDbStorage::Write(const rocksdb::WriteOptions& options,
+                                   rocksdb::WriteBatch* batch,
+                                   absl::string_view context,
+                                   int64_t adds_bytes) {
+  {
+    absl::MutexLock lock(&failure_mu_);
+    if (write_failed_) {
+      // RocksDB must not see a write before it resumed (a write after a
+      // failed write-ahead-log append aborts this RocksDB build).
+      const int64_t free = FreeBytes();
+      if (free >= 0 && free > min_free_bytes_) {
+        rocksdb::Status r = db_->Resume();
+        if (r.ok()) {
+          common::LogInfo("cache: writes resumed after: ", failure_);
+          write_failed_ = false;
+        }
+      }
+      if (write_failed_) {
+        return absl::UnavailableError(
+            absl::StrCat(context, ": the cache stopped writing after ",
+                         failure_, "; it resumes once space is freed"));
+      }
+    }
+  }
+  if (absl::Status s = CheckSpace(adds_bytes, context); !s.ok()) return s;
+  rocksdb::Status s = db_->Write(options, batch);
+  if (!s.ok() && (s.IsIOError() || s.IsNoSpace())) {
+    absl::MutexLock lock(&failure_mu_);
+    if (!write_failed_) {
+      write_failed_ = true;
+      failure_ = s.ToString();
+      common::LogWarning(
+          "cache: a write failed, writes stop until RocksDB "
+          "resumes: ",
+          failure_);
+    }
+  }
+  return FromRocksDb(s, context);
+}
+
+absl::Status RocksDbStorage::Put(const rocksdb::WriteOptions& options,
+                                 rocksdb::ColumnFamilyHandle* family,
+                                 absl::string_view key, absl::string_view value,
+                                 absl::string_view context) {
+  rocksdb::WriteBatch batch;
+  if (rocksdb::Status s =
+          batch.Put(family, rocksdb::Slice(key.data(), key.size()),
+                    rocksdb::Slice(value.data(), value.size()));
+      !s.ok())
+    return FromRocksDb(s, context);
+  return Write(options, &batch, context,
+               static_cast<int64_t>(key.size() + value.size()));
 }
 
 }  // namespace pbrx::cache

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 
 namespace pbrx::cache {
@@ -25,6 +26,10 @@ struct RocksDbStorageOptions {
   bool sync_writes = false;
   // Shared block cache for metadata and AC lookups.
   size_t block_cache_bytes = 32 << 20;
+  // Writes that add data are refused (RESOURCE_EXHAUSTED) while the disk
+  // has less free space than this: RocksDB itself never runs out (0: no
+  // check).
+  int64_t min_free_bytes = 0;
 };
 
 // Converts a RocksDB status into an absl::Status, prefixing `context`.
@@ -47,8 +52,32 @@ class RocksDbStorage {
   rocksdb::ColumnFamilyHandle* action_cache() { return handles_[5]; }
   const rocksdb::WriteOptions& write_options() const { return write_options_; }
 
+  // Every write of the cache goes through here. A write adding `adds_bytes`
+  // > 0 is refused while the disk's free space would fall below
+  // min_free_bytes. After a write fails in RocksDB (e.g. the disk filled
+  // up from elsewhere), no write reaches it again until Resume() succeeds
+  // (tried on each write once space is back): UNAVAILABLE meanwhile, reads
+  // go on. `context` names the operation in errors.
+  absl::Status Write(const rocksdb::WriteOptions& options,
+                     rocksdb::WriteBatch* batch, absl::string_view context,
+                     int64_t adds_bytes);
+  absl::Status Put(const rocksdb::WriteOptions& options,
+                   rocksdb::ColumnFamilyHandle* family, absl::string_view key,
+                   absl::string_view value, absl::string_view context);
+
+  // Free bytes on the database's filesystem (-1 when unknown).
+  int64_t FreeBytes() const;
+
  private:
   RocksDbStorage() = default;
+  absl::Status CheckSpace(int64_t adds_bytes, absl::string_view context);
+
+  std::string path_;
+  int64_t min_free_bytes_ = 0;
+  absl::Mutex failure_mu_;
+  // RocksDB refused a write; nothing is written until it resumes.
+  bool write_failed_ ABSL_GUARDED_BY(failure_mu_) = false;
+  std::string failure_ ABSL_GUARDED_BY(failure_mu_);
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

@@ -24,11 +24,12 @@
 
 namespace pbrx::common {
 
-// Blocks SIGINT and SIGTERM in the calling thread; call before any other
-// thread starts so all inherit it. Returns the set for WaitForStopSignal.
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread; call before any
+// other thread starts so all inherit it. Returns the set for
+// WaitForStopSignal.
 sigset_t BlockStopSignals();
 
-// Waits for SIGINT or SIGTERM; returns the signal number.
+// Waits for SIGINT, SIGTERM or SIGHUP; returns the signal number.
 int WaitForStopSignal(const sigset_t& signals);
 
 // Prints "HOST:PORT" as one line on stdout and flushes it (how tests and
@@ -86,9 +87,11 @@ absl::StatusOr<GrpcEndpoint> StartGrpcServer(
 // start error prints "PROGRAM: message" and returns 2 (INVALID_ARGUMENT
 // from creation: a usage error, "(see --help)" added) or 1; else announces
 // the address (a server that listens: the executor dials out), logs
-// `describe()`,
+// `describe()`, reloads its TLS certificates on each SIGHUP (logging what
+// came of it; a refused reload keeps the old ones),
 // waits for SIGINT/SIGTERM, shuts the server down with `grace` and
-// returns 0. Server needs Start(), address(), Shutdown(absl::Duration).
+// returns 0. Server needs Start(), address(), Shutdown(absl::Duration),
+// ReloadTls().
 template <typename Server, typename Describe>
 int ServeUntilStopped(const char* program, const sigset_t& signals,
                       absl::StatusOr<std::unique_ptr<Server>> server,
@@ -109,6 +112,14 @@ int ServeUntilStopped(const char* program, const sigset_t& signals,
   if (!(*server)->address().empty()) AnnounceAddress((*server)->address());
   LogInfo(describe(**server));
   int sig = WaitForStopSignal(signals);
+  while (sig == SIGHUP) {
+    if (absl::Status s = (*server)->ReloadTls(); s.ok()) {
+      LogInfo(program, ": SIGHUP: TLS certificates reloaded");
+    } else {
+      LogWarning(program, ": SIGHUP: ", s.message());
+    }
+    sig = WaitForStopSignal(signals);
+  }
   LogInfo(program, ": received signal ", sig, ", shutting down");
   (*server)->Shutdown(grace);
   server->reset();

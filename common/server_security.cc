@@ -32,7 +32,10 @@ bool IsLoopbackListen(const std::string& listen) {
 absl::StatusOr<SecuredEndpoint> SecureEndpoint(const std::string& listen,
                                                const ServerSecurity& security) {
   SecuredEndpoint out;
-  ASSIGN_OR_RETURN(out.credentials, MakeServerCredentials(security.tls));
+  ASSIGN_OR_RETURN(ServerCredentials credentials,
+                   MakeServerCredentials(security.tls));
+  out.credentials = std::move(credentials.credentials);
+  out.certificates = std::move(credentials.certificates);
   ASSIGN_OR_RETURN(Authorizer a, Authorizer::Open(security.auth_tokens));
   out.authorizer = std::make_unique<Authorizer>(std::move(a));
   const bool mtls = !security.tls.client_ca_file.empty();

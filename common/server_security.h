@@ -29,6 +29,8 @@ void AddServerSecurityFlags(FlagParser& flags, ServerSecurity* security);
 struct SecuredEndpoint {
   std::unique_ptr<Authorizer> authorizer;  // never null; open without tokens
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // What TLS serves, reloaded on SIGHUP; null for plaintext.
+  std::shared_ptr<ServedCertificates> certificates;
   // Who can reach it, for the daemon's start line ("TLS, mTLS, tokens from
   // F" or "plaintext, unauthenticated").
   std::string description;

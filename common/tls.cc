@@ -4,7 +4,11 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -97,20 +101,101 @@ absl::Status CheckServerTls(const ServerTls& tls) {
     RETURN_IF_ERROR(
         FirstCert("--tls-client-ca", tls.client_ca_file, ca).status());
   }
-  if (tls.reload < absl::Seconds(1))
-    return absl::InvalidArgumentError("the TLS reload interval is below 1s");
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+namespace {
+
+// Replaces the whole content of a memfd (the provider compares modification
+// times around its reads, so it never keeps a half-written pair).
+absl::Status Rewrite(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = pwrite(fd, text.data() + done, text.size() - done,
+                       static_cast<off_t>(done));
+    if (n <= 0) return absl::InternalError("writing the served certificates");
+    done += static_cast<size_t>(n);
+  }
+  if (ftruncate(fd, static_cast<off_t>(text.size())) != 0)
+    return absl::InternalError("writing the served certificates");
+  return absl::OkStatus();
+}
+
+std::string FdPath(int fd) { return absl::StrCat("/proc/self/fd/", fd); }
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<ServedCertificates>> ServedCertificates::Create(
     const ServerTls& tls) {
   RETURN_IF_ERROR(CheckServerTls(tls));
-  if (!tls.enabled()) return grpc::InsecureServerCredentials();
-  auto provider =
+  if (!tls.enabled())
+    return absl::InvalidArgumentError("TLS needs --tls-cert and --tls-key");
+  std::shared_ptr<ServedCertificates> s(new ServedCertificates(tls));
+  s->key_fd_ = memfd_create("pbrx-tls-key", MFD_CLOEXEC);
+  s->cert_fd_ = memfd_create("pbrx-tls-cert", MFD_CLOEXEC);
+  if (!tls.client_ca_file.empty())
+    s->ca_fd_ = memfd_create("pbrx-tls-client-ca", MFD_CLOEXEC);
+  if (s->key_fd_ < 0 || s->cert_fd_ < 0 ||
+      (!tls.client_ca_file.empty() && s->ca_fd_ < 0)) {
+    return absl::InternalError(absl::StrCat(
+        "cannot hold the served certificates in memory: ", strerror(errno)));
+  }
+  RETURN_IF_ERROR(s->Reload());
+  {
+    absl::MutexLock lock(&s->mu_);
+    s->reloads_ = 0;  // the first read is not a reload
+  }
+  // Polled every second: a Reload() reaches new handshakes within that.
+  s->provider_ =
       std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-          tls.key_file, tls.cert_file, tls.client_ca_file,
-          static_cast<unsigned int>(absl::ToInt64Seconds(tls.reload)));
-  grpc::experimental::TlsServerCredentialsOptions options(provider);
+          FdPath(s->key_fd_), FdPath(s->cert_fd_),
+          tls.client_ca_file.empty() ? std::string() : FdPath(s->ca_fd_), 1);
+  return s;
+}
+
+ServedCertificates::~ServedCertificates() {
+  provider_.reset();
+  for (int fd : {key_fd_, cert_fd_, ca_fd_})
+    if (fd >= 0) close(fd);
+}
+
+absl::Status ServedCertificates::Reload() {
+  ASSIGN_OR_RETURN(auto pair, ReadPair(tls_.cert_file, tls_.key_file));
+  std::string ca;
+  if (!tls_.client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ca, ReadPem("--tls-client-ca", tls_.client_ca_file));
+    RETURN_IF_ERROR(
+        FirstCert("--tls-client-ca", tls_.client_ca_file, ca).status());
+  }
+  return Store(pair.second, pair.first, ca);
+}
+
+absl::Status ServedCertificates::Store(const std::string& key,
+                                       const std::string& cert,
+                                       const std::string& ca) {
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(Rewrite(key_fd_, key));
+  RETURN_IF_ERROR(Rewrite(cert_fd_, cert));
+  if (ca_fd_ >= 0) RETURN_IF_ERROR(Rewrite(ca_fd_, ca));
+  ++reloads_;
+  return absl::OkStatus();
+}
+
+int64_t ServedCertificates::reloads() const {
+  absl::MutexLock lock(&mu_);
+  return reloads_;
+}
+
+absl::StatusOr<ServerCredentials> MakeServerCredentials(const ServerTls& tls) {
+  RETURN_IF_ERROR(CheckServerTls(tls));
+  ServerCredentials out;
+  if (!tls.enabled()) {
+    out.credentials = grpc::InsecureServerCredentials();
+    return out;
+  }
+  ASSIGN_OR_RETURN(out.certificates, ServedCertificates::Create(tls));
+  grpc::experimental::TlsServerCredentialsOptions options(
+      out.certificates->provider());
   options.watch_identity_key_cert_pairs();
   if (tls.client_ca_file.empty()) {
     options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
@@ -119,7 +204,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     options.set_cert_request_type(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   }
-  return grpc::experimental::TlsServerCredentials(options);
+  out.credentials = grpc::experimental::TlsServerCredentials(options);
+  return out;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeTlsCredentials(

@@ -58,6 +58,16 @@ class CoordinatorServer {
   const std::string& address() const { return address_; }
   const std::string& metrics_address() const { return metrics_address_; }
   void Shutdown(absl::Duration deadline);
+  // Reads the TLS certificate files again (SIGHUP); FAILED_PRECONDITION
+  // when this server serves plaintext, the error naming a bad file else
+  // (the old certificates stay).
+  absl::Status ReloadTls() {
+    if (endpoint_.certificates == nullptr) {
+      return absl::FailedPreconditionError(
+          "no TLS certificates to reload (plaintext)");
+    }
+    return endpoint_.certificates->Reload();
+  }
 
   Scheduler& scheduler() { return *scheduler_; }
   cache::BlobStore& cas() { return *cas_; }

@@ -71,6 +71,12 @@ class ExecutorServer {
   // Cancels running actions and waits for them; `grace` is not used (a
   // cancelled action's lease runs again elsewhere).
   void Shutdown(absl::Duration grace);
+  // An executor serves no TLS; its client certificate is read at start.
+  absl::Status ReloadTls() {
+    return absl::FailedPreconditionError(
+        "pbrx-executor serves no TLS; its client certificate (--tls-cert) is "
+        "read at start: restart it to change it");
+  }
 
   std::string address() const { return std::string(); }
   // The start line: slots, peers, limits and their mechanism, ids, offers.

@@ -22,10 +22,10 @@
 #include "common/digest.h"
 #include "common/flag_parser.h"
 #include "common/grpc_channel.h"
-#include "common/process.h"
 #include "common/sha256.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/subprocess.h"
+#include "tests/test_pki.h"
 #include "tools/bench/open_loop.h"
 
 namespace pbrx::bench {
@@ -39,35 +39,6 @@ constexpr char kToken[] = "bench-token-7f3a9c1e5b";
 void Die(const std::string& why) {
   std::fprintf(stderr, "tls_latency_bench: %s\n", why.c_str());
   std::exit(1);
-}
-
-void Run(const std::vector<std::string>& argv, const std::string& log) {
-  common::ProcessOptions o;
-  o.env = {{"PATH", "/usr/bin:/bin"}};
-  o.log_path = log;
-  o.timeout = absl::Minutes(1);
-  absl::StatusOr<common::ProcessResult> r = common::RunProcess(argv, o);
-  if (!r.ok() || !r->ok())
-    Die(absl::StrCat(argv[0], " failed (see ", log, ")"));
-}
-
-// A CA and a server certificate for 127.0.0.1 under `dir`.
-void MakeCertificates(const std::string& dir) {
-  const std::string log = dir + "/openssl.log";
-  Run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/ca.key",
-       "-out", dir + "/ca.pem", "-days", "2", "-subj", "/CN=bench-ca"},
-      log);
-  Run({"openssl", "req", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/server.key",
-       "-out", dir + "/server.csr", "-subj", "/CN=bench-server"},
-      log);
-  std::ofstream(dir + "/server.ext")
-      << "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
-  Run({"openssl", "x509", "-req", "-in", dir + "/server.csr", "-CA",
-       dir + "/ca.pem", "-CAkey", dir + "/ca.key", "-CAcreateserial", "-out",
-       dir + "/server.pem", "-days", "2", "-extfile", dir + "/server.ext"},
-      log);
 }
 
 struct Server {
@@ -199,7 +170,11 @@ int Main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::remove_all(work_dir, ec);
   std::filesystem::create_directories(work_dir + "/pki", ec);
-  MakeCertificates(work_dir + "/pki");
+  const std::string pki = work_dir + "/pki";
+  for (absl::Status s : {testing_util::MakeCa(pki, "ca"),
+                         testing_util::MakeCert(pki, "ca", "server")}) {
+    if (!s.ok()) Die(std::string(s.message()));
+  }
   std::ofstream(work_dir + "/tokens")
       << common::Sha256::HexOf(kToken) << " write\n";
 
