@@ -10,6 +10,11 @@
 #     shared wheel again built once;
 #   - kill -9 and restart of the coordinator between builds: the next build
 #     is all cache hits;
+#   - kill -9 of the coordinator mid-build: the client exits 3 saying so, the
+#     restarted coordinator takes the build again to the end;
+#   - kill -9 of the cache mid-build, restarted on the same data: the build
+#     completes or fails clearly, a retry completes, nothing acknowledged
+#     before is lost;
 #   - a real prometheus server scrapes the coordinator and the cache and
 #     returns the cache-hit ratio the test expects.
 # The namespaced hosts have no route out: a warm-up on loopback (an executor
@@ -148,7 +153,7 @@ for i in 1 2 3; do
 done
 
 ip netns exec "${NS}c" "$CACHE_BIN" --listen=0.0.0.0:0 --insecure-allow-unauthenticated --data-dir="$DB" --metrics-listen=127.0.0.1:0 \
-  >"$T/cache.out" 2>"$T/cache.err" & PIDS+=($!)
+  >"$T/cache.out" 2>"$T/cache.err" & CACHE_PID=$!; PIDS+=($CACHE_PID)
 CACHE_PORT=$(port_of "$(wait_line "$T/cache.out")")
 addr=$(metrics_addr "$T/cache.err")
 CACHE_METRICS=$(port_of "$addr")
@@ -308,6 +313,73 @@ want=$(inc curl -sf --noproxy '*' "http://127.0.0.1:$CACHE_METRICS/metrics" \
 got=$(query "$cache_q")
 echo "prometheus: cache hit ratio $got (from /metrics: $want)"
 python3 -c "import sys; sys.exit(0 if abs(float('$got') - float('$want')) < 1e-6 else 1)" || fail "cache hit ratio $got != $want"
+
+# --- 4b. kill -9 of the coordinator in the middle of a build -------------
+# The client says the farm failed (exit 3, no image reported); the
+# executors drop what they ran for it and reconnect to the restarted
+# coordinator, which takes the same build again to the end.
+slow_build_started() {  # slow_build_started VERSION: the pbrxslow wheel build runs
+  for _ in $(seq 1 600); do
+    find "$T"/exec-e*/runs -path "*sdist/pbrxslow-$1.tar.gz" 2>/dev/null | grep -q . && return 0
+    sleep 0.1
+  done
+  fail "the pbrxslow $1 wheel build never started"
+}
+make_sdist "$T/links3" pbrxshared 1.2 0
+make_sdist "$T/links3" pbrxslow 1.2 8
+inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/cut" --find-links "$T/links3" \
+  "${PROJECTS[0]}" >"$T/cut.out" 2>"$T/cut.err" &
+CLIENT=$!
+slow_build_started 1.2
+kill -9 "$COORD_PID"
+rc=0; wait "$CLIENT" || rc=$?
+[[ $rc == 3 ]] || { cat "$T/cut.err"; fail "a build whose coordinator died: want exit 3, got $rc"; }
+grep -q "pbrx build-images: the farm at $FARM failed" "$T/cut.err" || { cat "$T/cut.err"; fail "no clear message when the coordinator died"; }
+! grep -q "sha256:" "$T/cut.out" || fail "a build whose coordinator died reported images"
+: >"$T/coord.out"
+start_coord
+wait_executors 3
+inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/cut" --find-links "$T/links3" \
+  "${PROJECTS[0]}" >"$T/cut2.out" 2>"$T/cut2.err" || { cat "$T/cut2.err"; fail "the build again after the coordinator died mid-build"; }
+out=$(run_image cut farmdemo1:latest)
+[[ "$out" == "farmdemo1 pbrxshared 1.2 pbrxslow 1.2" ]] || fail "farmdemo1 after the coordinator died mid-build runs: $out"
+
+# --- 4c. kill -9 of the cache in the middle of a build --------------------
+# The cache restarts on the same port and data: the build completes or
+# fails clearly (never hangs, never reports a broken image), a second try
+# completes, and everything acknowledged before is still there (the first
+# fan-out is all hits again).
+make_sdist "$T/links4" pbrxshared 1.3 0
+make_sdist "$T/links4" pbrxslow 1.3 8
+inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/cache-cut" --find-links "$T/links4" \
+  "${PROJECTS[1]}" >"$T/ccut.out" 2>"$T/ccut.err" &
+CLIENT=$!
+slow_build_started 1.3
+kill -9 "$CACHE_PID"
+wait "$CACHE_PID" 2>/dev/null || true
+ip netns exec "${NS}c" "$CACHE_BIN" --listen="0.0.0.0:$CACHE_PORT" --insecure-allow-unauthenticated --data-dir="$DB" \
+  >"$T/cache2.out" 2>"$T/cache2.err" & CACHE_PID=$!; PIDS+=($CACHE_PID)
+wait_line "$T/cache2.out" >/dev/null
+rc=0; wait "$CLIENT" || rc=$?
+echo "the build whose cache was killed ended with exit $rc"
+[[ $rc == 0 || $rc == 1 ]] || { cat "$T/ccut.err"; fail "a build whose cache died: want exit 0 or 1, got $rc"; }
+if [[ $rc == 1 ]]; then
+  grep -q "farmdemo2.*failed\|failed:" "$T/ccut.err" || { cat "$T/ccut.err"; fail "no clear message when the cache died"; }
+fi
+inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/cache-cut" --find-links "$T/links4" \
+  "${PROJECTS[1]}" >"$T/ccut2.out" 2>"$T/ccut2.err" || { cat "$T/ccut2.err"; fail "the build again after the cache died mid-build"; }
+out=$(run_image cache-cut farmdemo2:latest)
+[[ "$out" == "farmdemo2 pbrxshared 1.3 pbrxslow 1.3" ]] || fail "farmdemo2 after the cache died mid-build runs: $out"
+inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/after-cut" --find-links "$T/links1" --json \
+  "${PROJECTS[@]}" >"$T/after-cut.json" 2>"$T/after-cut.err" || { cat "$T/after-cut.err"; fail "the first fan-out again"; }
+python3 - "$T/after-cut.json" "$T/fan.json" <<'PY' || fail "acknowledged results lost with the cache's kill -9"
+import json, sys
+again, fan = (json.load(open(p)) for p in sys.argv[1:3])
+ran = [s for p in again["projects"] for s in p["steps"] if not s["cached"] and s["kind"] != "image-assembly"]
+assert ran == [], ran
+digests = lambda r: [[i["digest"] for i in p["images"]] for p in r["projects"]]
+assert digests(again) == digests(fan), "digests changed"
+PY
 
 # --- 5. the same images as embedded mode ----------------------------------
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
