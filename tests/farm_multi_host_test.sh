@@ -15,6 +15,8 @@
 #   - kill -9 of the cache mid-build, restarted on the same data: the build
 #     completes or fails clearly, a retry completes, nothing acknowledged
 #     before is lost;
+#   - a network partition of the executor running a wheel build: its lease
+#     moves after --executor-timeout, the build completes, it comes back;
 #   - a real prometheus server scrapes the coordinator and the cache and
 #     returns the cache-hit ratio the test expects.
 # The namespaced hosts have no route out: a warm-up on loopback (an executor
@@ -163,7 +165,7 @@ start_coord() {
   local from
   from=$(next_line "$T/coord.err")
   ip netns exec "${NS}c" "$COORD_BIN" --listen="0.0.0.0:${COORD_PORT:-0}" --insecure-allow-unauthenticated --cache="grpc://127.0.0.1:$CACHE_PORT" \
-    --metrics-listen=127.0.0.1:0 \
+    --metrics-listen=127.0.0.1:0 --executor-timeout=6s \
     >"$T/coord.out" 2>>"$T/coord.err" &
   COORD_PID=$!
   PIDS+=($COORD_PID)
@@ -380,6 +382,39 @@ assert ran == [], ran
 digests = lambda r: [[i["digest"] for i in p["images"]] for p in r["projects"]]
 assert digests(again) == digests(fan), "digests changed"
 PY
+
+# --- 4d. a network partition between an executor and the farm -----------
+# The link of the executor running the slow wheel build goes down: the
+# coordinator hears nothing from it for --executor-timeout (6 s here),
+# moves the lease to another executor and the build completes; once the
+# link is back the executor registers again.
+make_sdist "$T/links5" pbrxshared 1.4 0
+make_sdist "$T/links5" pbrxslow 1.4 8
+retried_before=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="retried"}')
+inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/part" --find-links "$T/links5" \
+  "${PROJECTS[2]}" >"$T/part.out" 2>"$T/part.err" &
+CLIENT=$!
+victim=""
+for _ in $(seq 1 600); do
+  for i in 1 2 3; do
+    if find "$T/exec-e$i/runs" -path '*sdist/pbrxslow-1.4.tar.gz' 2>/dev/null | grep -q .; then victim=$i; break 2; fi
+  done
+  sleep 0.1
+done
+[[ -n "$victim" ]] || fail "the pbrxslow 1.4 wheel build never started"
+ip -n "${NS}c" link set "${NS}v$victim" down
+echo "cut executor e$victim off during the pbrxslow 1.4 wheel build"
+wait "$CLIENT" || { cat "$T/part.err"; fail "the build across a network partition"; }
+retried=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="retried"}')
+[[ "$retried" -gt "$retried_before" ]] || fail "the cut-off executor's wheel build was not retried ($retried_before -> $retried)"
+out=$(run_image part farmdemo3:latest)
+[[ "$out" == "farmdemo3 pbrxshared 1.4 pbrxslow 1.4" ]] || fail "farmdemo3 across a partition runs: $out"
+ip -n "${NS}c" link set "${NS}v$victim" up
+for _ in $(seq 1 900); do
+  [[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" -ge 3 ]] && break
+  sleep 0.1
+done
+[[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" -ge 3 ]] || fail "executor e$victim did not come back within 90 s of its link"
 
 # --- 5. the same images as embedded mode ----------------------------------
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
