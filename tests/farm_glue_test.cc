@@ -224,12 +224,21 @@ class FarmGlueTest : public ::testing::Test {
     p->set_dir("proj");
     *p->mutable_root() = Put(re::Directory().SerializeAsString()).ToProto();
     edit(req);
+    return Build(req, nullptr);
+  }
+  // Runs `req` to the end; `project_error` (optional) gets the last
+  // project's error.
+  grpc::Status Build(const pbrx::farm::v1::BuildRequest& req,
+                     std::string* project_error) {
+    namespace fv = pbrx::farm::v1;
     auto build = fv::Build::NewStub(channel_);
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     auto reader = build->BuildImages(&ctx, req);
     fv::BuildEvent e;
     while (reader->Read(&e)) {
+      if (e.has_project() && project_error != nullptr)
+        *project_error = e.project().error();
     }
     return reader->Finish();
   }
@@ -406,17 +415,9 @@ TEST_F(FarmGlueTest, ABuildPastItsDeadlineFailsClearly) {
   fv::ProjectSource* p = req.add_projects();
   p->set_dir("late");
   *p->mutable_root() = Put(root.SerializeAsString()).ToProto();
-  auto build = fv::Build::NewStub(channel_);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   absl::Time start = absl::Now();
-  auto reader = build->BuildImages(&ctx, req);
-  fv::BuildEvent e;
   std::string error;
-  while (reader->Read(&e)) {
-    if (e.has_project()) error = e.project().error();
-  }
-  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_TRUE(Build(req, &error).ok());
   EXPECT_LT(absl::Now() - start, absl::Seconds(20));
   EXPECT_THAT(error, HasSubstr("the build ran past --build-timeout 2s"));
   EXPECT_EQ(coord_->scheduler().Stats().queued, 0);
@@ -510,16 +511,8 @@ TEST_F(FarmGlueTest, AProjectIsReadFromTheCasNotStagedOnTheCoordinator) {
   fv::ProjectSource* p = req.add_projects();
   p->set_dir("proj");
   *p->mutable_root() = Put(root.SerializeAsString()).ToProto();
-  auto build = fv::Build::NewStub(channel_);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  auto reader = build->BuildImages(&ctx, req);
-  fv::BuildEvent e;
   std::string error;
-  while (reader->Read(&e)) {
-    if (e.has_project()) error = e.project().error();
-  }
-  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_TRUE(Build(req, &error).ok());
   EXPECT_EQ(error,
             "proj/setup.cfg: leaves proj (through a symlink or '..'); files "
             "are read only beneath it");

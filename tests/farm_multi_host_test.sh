@@ -208,18 +208,23 @@ rc=$(probe "${NS}e1" 10.77.1.1 "$CACHE_PORT")
 rc=$(probe "${NS}e1" 10.77.2.1 "$CACHE_PORT")
 [[ $rc == 7 ]] || fail "executor host 1 reached 10.77.2.1 (curl exit $rc; want 7, could not connect)"
 
+# slow_build_host VERSION: the index (1-3) of the executor whose pbrxslow
+# VERSION wheel build has started (waits up to 60 s).
+slow_build_host() {
+  for _ in $(seq 1 600); do
+    for i in 1 2 3; do
+      if find "$T/exec-e$i/runs" -path "*sdist/pbrxslow-$1.tar.gz" 2>/dev/null | grep -q .; then echo "$i"; return 0; fi
+    done
+    sleep 0.1
+  done
+  fail "the pbrxslow $1 wheel build never started"
+}
+
 # --- 1. one fan-out of five projects, an executor killed mid wheel build --
 inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/fan" --find-links "$T/links1" --json \
   "${PROJECTS[@]}" >"$T/fan.json" 2>"$T/fan.err" &
 CLIENT=$!
-victim=""
-for _ in $(seq 1 600); do
-  for i in 1 2 3; do
-    if find "$T/exec-e$i/runs" -path '*sdist/pbrxslow-1.0.tar.gz' 2>/dev/null | grep -q .; then victim=$i; break 2; fi
-  done
-  sleep 0.1
-done
-[[ -n "$victim" ]] || fail "the slow wheel build never started"
+victim=$(slow_build_host 1.0)
 kill -9 "${EXEC_PID[$victim]}"
 echo "killed executor e$victim during the pbrxslow wheel build"
 wait "$CLIENT" || { cat "$T/fan.err" "$T/coord.err"; fail "fan-out build after the executor was killed"; }
@@ -320,19 +325,12 @@ python3 -c "import sys; sys.exit(0 if abs(float('$got') - float('$want')) < 1e-6
 # The client says the farm failed (exit 3, no image reported); the
 # executors drop what they ran for it and reconnect to the restarted
 # coordinator, which takes the same build again to the end.
-slow_build_started() {  # slow_build_started VERSION: the pbrxslow wheel build runs
-  for _ in $(seq 1 600); do
-    find "$T"/exec-e*/runs -path "*sdist/pbrxslow-$1.tar.gz" 2>/dev/null | grep -q . && return 0
-    sleep 0.1
-  done
-  fail "the pbrxslow $1 wheel build never started"
-}
 make_sdist "$T/links3" pbrxshared 1.2 0
 make_sdist "$T/links3" pbrxslow 1.2 8
 inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/cut" --find-links "$T/links3" \
   "${PROJECTS[0]}" >"$T/cut.out" 2>"$T/cut.err" &
 CLIENT=$!
-slow_build_started 1.2
+slow_build_host 1.2 >/dev/null
 kill -9 "$COORD_PID"
 rc=0; wait "$CLIENT" || rc=$?
 [[ $rc == 3 ]] || { cat "$T/cut.err"; fail "a build whose coordinator died: want exit 3, got $rc"; }
@@ -356,7 +354,7 @@ make_sdist "$T/links4" pbrxslow 1.3 8
 inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/cache-cut" --find-links "$T/links4" \
   "${PROJECTS[1]}" >"$T/ccut.out" 2>"$T/ccut.err" &
 CLIENT=$!
-slow_build_started 1.3
+slow_build_host 1.3 >/dev/null
 kill -9 "$CACHE_PID"
 wait "$CACHE_PID" 2>/dev/null || true
 ip netns exec "${NS}c" "$CACHE_BIN" --listen="0.0.0.0:$CACHE_PORT" --insecure-allow-unauthenticated --data-dir="$DB" \
@@ -394,14 +392,7 @@ retried_before=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome
 inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/part" --find-links "$T/links5" \
   "${PROJECTS[2]}" >"$T/part.out" 2>"$T/part.err" &
 CLIENT=$!
-victim=""
-for _ in $(seq 1 600); do
-  for i in 1 2 3; do
-    if find "$T/exec-e$i/runs" -path '*sdist/pbrxslow-1.4.tar.gz' 2>/dev/null | grep -q .; then victim=$i; break 2; fi
-  done
-  sleep 0.1
-done
-[[ -n "$victim" ]] || fail "the pbrxslow 1.4 wheel build never started"
+victim=$(slow_build_host 1.4)
 ip -n "${NS}c" link set "${NS}v$victim" down
 echo "cut executor e$victim off during the pbrxslow 1.4 wheel build"
 wait "$CLIENT" || { cat "$T/part.err"; fail "the build across a network partition"; }
