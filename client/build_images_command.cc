@@ -17,9 +17,11 @@
 #include "absl/synchronization/mutex.h"
 #include "cache/grpc_cache_client.h"
 #include "client/arg_cursor.h"
+#include "client/base_pull.h"
 #include "client/build_uploads.h"
 #include "client/embedded_farm.h"
 #include "client/farm_client.h"
+#include "client/image_push.h"
 #include "client/paths.h"
 #include "common/flag_parser.h"
 #include "common/grpc_channel.h"
@@ -38,13 +40,15 @@ namespace pbrx::client {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: pbrx build-images [--prefix P] [--tag T]... [--base debian:SUITE] "
+    "usage: pbrx build-images [--prefix P] [--tag T]... "
+    "[--base debian:SUITE|oci:DIR[:REF]|docker://REF] "
     "[--output oci:DIR] [--find-links DIR] [--index-url URL] "
     "[--extra-index-url URL]... [--trusted-host HOST]... "
     "[--constraint FILE]... "
     "[--cache-dir DIR] [--jobs N] [--farm grpc[s]://HOST:PORT] "
     "[--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--token-file FILE] "
-    "[--json] "
+    "[--json] [--push] [--insecure-registry HOST[:PORT]]... "
+    "[--registry-ca FILE] [--push-jobs N] "
     "[--action-memory SIZE] [--action-pids N] [--action-timeout-max D] "
     "[--action-tmp-size SIZE] [--allow-no-cgroups] "
     "[--sandbox-id-range FIRST:COUNT] [DIR...]\n";
@@ -52,16 +56,6 @@ constexpr char kUsage[] =
 int UsageError(BuildImagesIo& io, const std::string& message) {
   *io.err << "pbrx build-images: " << message << "\n" << kUsage;
   return 2;
-}
-
-bool MkdirP(const std::string& path) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      std::string p = path.substr(0, i);
-      if (mkdir(p.c_str(), 0755) != 0 && errno != EEXIST) return false;
-    }
-  }
-  return true;
 }
 
 // index-url / extra-index-url / trusted-host from [global] of the pip
@@ -104,6 +98,24 @@ void ReadPipConf(std::string* index_url, std::vector<std::string>* extra,
   }
 }
 
+// --push: the images of the projects that built, from the layout to their
+// registries. Prints "NAME:TAG@DIGEST" lines (or the report with "pushed").
+int PushBuilt(const std::string& layout, const std::vector<std::string>& refs,
+              const RegistryFlags& registry, bool json,
+              const std::string& report, int build_rc, BuildImagesIo& io) {
+  std::vector<PushedImage> pushed;
+  std::vector<std::string> errors;
+  PushImages(layout, ImagesOfRefs(refs), registry, &pushed, &errors);
+  for (const std::string& e : errors)
+    *io.err << "pbrx build-images: " << e << "\n";
+  if (json) {
+    *io.out << ReportWithPushes(report, pushed, errors);
+  } else {
+    PrintPushed(pushed, *io.out);
+  }
+  return errors.empty() ? build_rc : 1;
+}
+
 }  // namespace
 
 int RunBuildImagesCommand(const std::vector<std::string>& args,
@@ -127,16 +139,24 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   executor::SandboxIds ids;
   int jobs = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> dirs;
+  bool push = false;
+  RegistryFlags registry;
+  std::string registry_flag;  // the first registry flag given
   ArgCursor cursor(args);
   while (cursor.Next()) {
     const std::string a = cursor.name();
     auto take = [&](std::string* out) { return cursor.Value(out); };
-    std::string v;
+    std::string v, error;
     if (a == "-h" || a == "--help") {
       *io.out << kUsage;
       return 0;
     } else if (a == "--json") {
       json = true;
+    } else if (a == "--push") {
+      push = true;
+    } else if (TakeRegistryFlag(cursor, &registry, &error)) {
+      if (!error.empty()) return UsageError(io, error);
+      if (registry_flag.empty()) registry_flag = a;
     } else if (a == "--prefix") {
       if (!take(&options.prefix))
         return UsageError(io, "--prefix needs a value");
@@ -209,8 +229,29 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     }
   }
   if (dirs.empty()) dirs.push_back(".");
+  if (!push && !registry_flag.empty() && !absl::StartsWith(base, "docker://"))
+    return UsageError(io,
+                      registry_flag + " applies to --push and docker:// bases");
   if (absl::StartsWith(base, "oci:") && base.size() > 4 && base[4] != '/') {
     base = "oci:" + Absolute(base.substr(4));
+  }
+  // A registry base is pulled here, into the cache dir (farm mode too: the
+  // client pulls it and uploads the layout like an oci: base).
+  std::string pulled_base_dir;
+  if (absl::StartsWith(base, "docker://")) {
+    if (absl::Status s = coordinator::ValidateBaseReference(
+            base, coordinator::FieldNames::kFlags);
+        !s.ok()) {
+      return UsageError(io, std::string(s.message()));
+    }
+    absl::StatusOr<PulledBase> pulled =
+        PullDockerBase(base, registry, Absolute(cache_dir));
+    if (!pulled.ok()) {
+      *io.err << "pbrx build-images: " << pulled.status().message() << "\n";
+      return 1;
+    }
+    base = pulled->base;
+    pulled_base_dir = pulled->layout_dir;
   }
   options.base = base;
   if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {
@@ -285,11 +326,22 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     fb.json = json;
     fb.tty = !json && isatty(STDERR_FILENO) == 1;
     fb.jobs = jobs_given ? jobs : 0;
-    return RunFarmBuild(fb, io);
+    fb.pulled_base_dir = pulled_base_dir;
+    if (!push) return RunFarmBuild(fb, io);
+    registry.state_dir = Absolute(cache_dir) + "/registries";
+    if (!MakeDirs(registry.state_dir)) registry.state_dir.clear();
+    std::vector<std::string> refs;
+    std::string report;
+    fb.built_refs = &refs;
+    fb.report_out = &report;
+    int rc = RunFarmBuild(fb, io);
+    if (rc != 0 && rc != 1) return rc;
+    return PushBuilt(options.output_layout, refs, registry, json, report, rc,
+                     io);
   }
   cache_dir = Absolute(cache_dir);
   options.scratch_dir = cache_dir + "/tmp";
-  if (!MkdirP(options.scratch_dir) || !MkdirP(cache_dir + "/runs")) {
+  if (!MakeDirs(options.scratch_dir) || !MakeDirs(cache_dir + "/runs")) {
     *io.err << "pbrx build-images: cannot create the cache directory "
             << cache_dir << "\n";
     return 1;
@@ -352,7 +404,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   };
   // find-links, constraints and an oci: base layout into the cache, where
   // the pipeline reads them (as the farm's coordinator does).
-  if (absl::Status s = UploadBuildInputs(options, (*embedded)->cas());
+  if (absl::Status s =
+          UploadBuildInputs(options, (*embedded)->cas(), pulled_base_dir);
       !s.ok()) {
     *io.err << "pbrx build-images: " << s.message() << "\n";
     return 1;
@@ -383,6 +436,18 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
 
   bool failed = false;
   for (const auto& b : builds) failed = failed || !b.ok();
+  if (push) {
+    registry.state_dir = cache_dir + "/registries";
+    if (!MakeDirs(registry.state_dir)) registry.state_dir.clear();
+    std::vector<std::string> refs;
+    for (const auto& b : builds) {
+      if (!b.ok()) continue;
+      for (const auto& img : b->images) refs.push_back(img.ref);
+    }
+    return PushBuilt(options.output_layout, refs, registry, json,
+                     json ? coordinator::BuildReportJson(dirs, builds) : "",
+                     failed ? 1 : 0, io);
+  }
   if (json) *io.out << coordinator::BuildReportJson(dirs, builds);
   return failed ? 1 : 0;
 }

@@ -40,7 +40,8 @@ absl::StatusOr<std::string> ReadCapped(const std::string& path, int64_t max) {
 }  // namespace
 
 absl::Status UploadBuildInputs(coordinator::BuildOptions& options,
-                               cache::BlobStore& cas) {
+                               cache::BlobStore& cas,
+                               const std::string& pulled_base_dir) {
   if (!options.find_links.empty()) {
     absl::StatusOr<cache::UploadedTree> links =
         cache::UploadDirectory(options.find_links, cas);
@@ -63,7 +64,16 @@ absl::Status UploadBuildInputs(coordinator::BuildOptions& options,
     ASSIGN_OR_RETURN(common::Digest d, cache::WriteBlob(cas, *text));
     options.constraint_blobs.push_back(d);
   }
-  if (absl::StartsWith(options.base, "oci:") && options.base.size() > 4) {
+  if (!pulled_base_dir.empty()) {
+    absl::StatusOr<cache::UploadedTree> layout =
+        cache::UploadDirectory(pulled_base_dir, cas);
+    if (!layout.ok()) {
+      return common::Annotate(layout.status(), "--base " + options.base);
+    }
+    options.base_layout_root = layout->root;
+    options.base_ref = "";
+  } else if (absl::StartsWith(options.base, "oci:") &&
+             options.base.size() > 4) {
     const auto [dir, ref] = common::oci::ParseOciLayoutSpec(options.base);
     absl::StatusOr<cache::UploadedTree> layout =
         cache::UploadDirectory(dir, cas);

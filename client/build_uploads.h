@@ -13,11 +13,13 @@
 namespace pbrx::client {
 
 // Sets options.find_links_root, constraint_blobs, base_layout_root and
-// base_ref from options.find_links, constraints and base ("oci:DIR[:REF]";
-// `base` itself is kept as the image's name for it). NOT_FOUND naming the
-// file or directory that cannot be read.
+// base_ref from options.find_links, constraints and base ("oci:DIR[:REF]",
+// or a docker:// base whose pulled layout is `pulled_base_dir`; `base`
+// itself is kept as the image's name for it). NOT_FOUND naming the file or
+// directory that cannot be read.
 absl::Status UploadBuildInputs(coordinator::BuildOptions& options,
-                               cache::BlobStore& cas);
+                               cache::BlobStore& cas,
+                               const std::string& pulled_base_dir = "");
 
 }  // namespace pbrx::client
 

@@ -160,7 +160,7 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   // find-links, constraints and an oci: base layout go to the farm's CAS;
   // the request names them by digest (nothing is staged on the coordinator).
   coordinator::BuildOptions uploaded = o;
-  absl::Status uploads = UploadBuildInputs(uploaded, cas);
+  absl::Status uploads = UploadBuildInputs(uploaded, cas, b.pulled_base_dir);
   if (uploads.ok()) {
     if (uploaded.find_links_root.has_value())
       *req.mutable_find_links() = uploaded.find_links_root->ToProto();
@@ -308,6 +308,10 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
         redraw();
         continue;
       }
+      if (b.built_refs != nullptr) {
+        for (const fv::BuiltImage& img : p.images())
+          b.built_refs->push_back(img.ref());
+      }
       status[p.project()] =
           absl::StrCat("done: ", p.name(), " ", p.version(), ", ",
                        p.images_size(), " image ref(s)");
@@ -333,7 +337,11 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
             << " failed: " << s.error_message() << "\n";
     return 3;
   }
-  if (b.json) *io.out << report;
+  if (b.json && b.report_out != nullptr) {
+    *b.report_out = report;
+  } else if (b.json) {
+    *io.out << report;
+  }
   return failed ? 1 : 0;
 }
 

@@ -46,6 +46,11 @@ struct FarmBuild {
   bool tty = false;
   int jobs = 0;
   absl::Duration connect_timeout = absl::Seconds(10);
+  // When set: the refs of every image fetched into the layout, and the
+  // --json report (instead of printing it).
+  std::vector<std::string>* built_refs = nullptr;
+  std::string pulled_base_dir;  // the layout of a docker:// base
+  std::string* report_out = nullptr;
 };
 
 int RunFarmBuild(const FarmBuild& build, BuildImagesIo& io);

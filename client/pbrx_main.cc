@@ -10,6 +10,7 @@
 #include "client/build_images_command.h"
 #include "client/farm_client.h"
 #include "client/plan_command.h"
+#include "client/push_images_command.h"
 #include "common/step_tool.h"
 #include "common/step_tool_runner.h"
 #include "common/version.h"
@@ -25,6 +26,8 @@ and one image per console_scripts entry point.
 commands:
   build-images   build the images of Python projects into an OCI layout
                  (pbrx build-images --help)
+  push-images    push the images build-images made to their registry
+                 (pbrx push-images --help)
   bindep         check or list distro packages from bindep.txt, as bindep does
                  (pbrx bindep --help)
   plan           show the images and build steps for project directories
@@ -72,6 +75,11 @@ int main(int argc, char** argv) {
   if (cmd == "build-images") {
     pbrx::client::BuildImagesIo io;
     return pbrx::client::RunBuildImagesCommand(
+        std::vector<std::string>(args.begin() + 1, args.end()), io);
+  }
+  if (cmd == "push-images") {
+    pbrx::client::BuildImagesIo io;
+    return pbrx::client::RunPushImagesCommand(
         std::vector<std::string>(args.begin() + 1, args.end()), io);
   }
   if (cmd == "farm") {

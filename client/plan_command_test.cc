@@ -79,7 +79,6 @@ TEST_F(PlanCommandTest, JsonForPep621WithPrefixAndTag) {
           "kind": "base",
           "name": "registry.example.org:5000/team/acme.tools-base",
           "refs": [
-            "registry.example.org:5000/team/acme.tools-base:latest",
             "registry.example.org:5000/team/acme.tools-base:v1"
           ],
           "script": null,
@@ -97,7 +96,6 @@ TEST_F(PlanCommandTest, JsonForPep621WithPrefixAndTag) {
           "kind": "script",
           "name": "registry.example.org:5000/team/acme-sync",
           "refs": [
-            "registry.example.org:5000/team/acme-sync:latest",
             "registry.example.org:5000/team/acme-sync:v1"
           ],
           "script": "acme-sync",
@@ -113,7 +111,6 @@ TEST_F(PlanCommandTest, JsonForPep621WithPrefixAndTag) {
           "kind": "script",
           "name": "registry.example.org:5000/team/acme-report",
           "refs": [
-            "registry.example.org:5000/team/acme-report:latest",
             "registry.example.org:5000/team/acme-report:v1"
           ],
           "script": "acme-report",
@@ -189,17 +186,17 @@ TEST_F(PlanCommandTest, JsonForPep621WithPrefixAndTag) {
         {
           "kind": "image-assembly",
           "name": "registry.example.org:5000/team/acme.tools-base",
-          "detail": "registry.example.org:5000/team/acme.tools-base:latest"
+          "detail": "registry.example.org:5000/team/acme.tools-base:v1"
         },
         {
           "kind": "image-assembly",
           "name": "registry.example.org:5000/team/acme-sync",
-          "detail": "registry.example.org:5000/team/acme-sync:latest"
+          "detail": "registry.example.org:5000/team/acme-sync:v1"
         },
         {
           "kind": "image-assembly",
           "name": "registry.example.org:5000/team/acme-report",
-          "detail": "registry.example.org:5000/team/acme-report:latest"
+          "detail": "registry.example.org:5000/team/acme-report:v1"
         }
       ],
       "warnings": [

@@ -82,7 +82,9 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
     return absl::InternalError(
         absl::StrCat("cannot open ", options.log_path, ": ", strerror(errno)));
   }
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int null_fd = open(
+      options.stdin_path.empty() ? "/dev/null" : options.stdin_path.c_str(),
+      O_RDONLY | O_CLOEXEC);
   // The child reports an exec failure through this pipe.
   int err_pipe[2];
   if (null_fd < 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {

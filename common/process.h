@@ -1,9 +1,9 @@
 // RunProcess: starts a host program from an argv vector (never through a
 // shell: no text is ever interpreted), with a clean environment given by the
-// caller, its own process group, stdin from /dev/null, stdout and stderr
-// appended to one log file, every other descriptor closed, and a wall-time
-// limit after which the whole group is killed. For the few host tools the
-// farm runs outside a sandbox (mmdebstrap); build steps run in sandboxes
+// caller, its own process group, stdin from /dev/null or a file, stdout and
+// stderr appended to one log file, every other descriptor closed, and a
+// wall-time limit after which the whole group is killed. For the few host tools
+// the farm runs outside a sandbox (mmdebstrap); build steps run in sandboxes
 // (executor/sandbox.h) instead.
 //
 // It does not capture output into memory (read the log file, e.g. with
@@ -28,6 +28,8 @@ struct ProcessOptions {
   std::string log_path;
   // Instead: both go to this process's stderr (a step tool's log).
   bool log_to_stderr = false;
+  // The child's stdin is this file ("" = /dev/null).
+  std::string stdin_path;
   // Working directory ("" = the caller's).
   std::string cwd;
   absl::Duration timeout = absl::Hours(1);

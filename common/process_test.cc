@@ -39,6 +39,17 @@ TEST_F(ProcessTest, ArgumentsAreNeverInterpretedByAShell) {
   EXPECT_NE(access(canary.c_str(), F_OK), 0);
 }
 
+TEST_F(ProcessTest, StdinComesFromTheGivenFileElseDevNull) {
+  auto r = RunProcess({"cat"}, options_);
+  ASSERT_TRUE(r.ok() && r->ok());
+  EXPECT_EQ(testing_util::ReadFile(options_.log_path), "");
+  std::ofstream(dir_ + "/in") << "registry.example:5000";
+  options_.stdin_path = dir_ + "/in";
+  r = RunProcess({"cat"}, options_);
+  ASSERT_TRUE(r.ok() && r->ok());
+  EXPECT_EQ(testing_util::ReadFile(options_.log_path), "registry.example:5000");
+}
+
 TEST_F(ProcessTest, ExitCodesSignalsAndTheCleanEnvironment) {
   options_.env["ONLY"] = "this";
   auto r = RunProcess({"env"}, options_);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/base/debian_base.h"
+#include "common/registry/image_reference.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -41,6 +42,15 @@ absl::Status ValidateUrl(const std::string& field, const std::string& url) {
 }
 
 }  // namespace
+
+std::vector<std::string> ImageTags(const std::vector<std::string>& requested) {
+  std::vector<std::string> tags;
+  for (const std::string& t : requested) {
+    if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+  }
+  if (tags.empty()) tags.push_back("latest");
+  return tags;
+}
 
 absl::Status ValidateImageNaming(const std::string& prefix,
                                  const std::vector<std::string>& tags,
@@ -101,6 +111,21 @@ absl::Status ExtractIndexCredentials(BuildInputs* in, FieldNames names) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateBaseReference(const std::string& base, FieldNames names) {
+  const std::string base_field = Field(names, "--base", "base");
+  if (!absl::StartsWith(base, "docker://")) {
+    return Refuse(base_field, base.substr(0, 200),
+                  "expected docker://REGISTRY/REPOSITORY[:TAG][@sha256:HEX]");
+  }
+  absl::StatusOr<common::registry::ImageReference> ref =
+      common::registry::ParseImageReference(base.substr(9));
+  if (!ref.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(base_field, ": ", ref.status().message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
   const std::string credentials_field =
       Field(names, "--index-url", "index_credentials");
@@ -122,13 +147,19 @@ absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
       return Refuse(base_field, in.base, s.message());
     }
   } else if (absl::StartsWith(in.base, "docker://")) {
-    return Refuse(base_field, in.base,
-                  "docker:// bases are not supported yet (use debian:SUITE or "
-                  "oci:DIR[:REF])");
+    if (absl::Status s = ValidateBaseReference(in.base, names); !s.ok())
+      return s;
+    // The client resolves a tag before the build: what reaches a build is
+    // pinned, so that the image records exactly what it was built on.
+    if (!absl::StrContains(in.base, "@sha256:")) {
+      return Refuse(base_field, in.base,
+                    "a docker:// base reaches a build pinned to a digest "
+                    "(REF@sha256:HEX), its layout uploaded as base_layout");
+    }
   } else if (names == FieldNames::kFlags) {
     if (!absl::StartsWith(in.base, "oci:") || in.base.size() <= 4) {
       return Refuse(base_field, in.base,
-                    "expected debian:SUITE or oci:DIR[:REF]");
+                    "expected debian:SUITE, oci:DIR[:REF] or docker://REF");
     }
   } else if (!absl::StartsWith(in.base, "oci:") || in.base.size() > 4096 ||
              std::any_of(in.base.begin(), in.base.end(), [](char c) {
@@ -137,9 +168,9 @@ absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
     // After "oci:" only the client's name for the layout (never a path
     // here: the layout itself is uploaded as base_layout).
     return Refuse(base_field, in.base.substr(0, 200),
-                  "expected debian:SUITE, or oci:[NAME] with the layout "
-                  "uploaded as base_layout (NAME: at most 4096 printable "
-                  "characters)");
+                  "expected debian:SUITE, docker://REF@sha256:HEX, or "
+                  "oci:[NAME] with the layout uploaded as base_layout (NAME: "
+                  "at most 4096 printable characters)");
   }
   if (!in.base_ref.empty()) {
     static const std::regex kRef("[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,254}");

@@ -21,6 +21,7 @@ namespace pbrx::coordinator {
 struct BuildInputs {
   std::string
       base;  // debian:SUITE | oci:DIR[:REF] (CLI) | oci:[NAME] (request)
+             // | docker://REF@sha256:HEX (pulled by the client)
   std::string base_ref;  // a BuildRequest's ref into its uploaded layout
   std::string prefix;
   std::vector<std::string> tags;
@@ -46,6 +47,15 @@ absl::Status ExtractIndexCredentials(BuildInputs* inputs, FieldNames names);
 // common::ValidateCredential wants); an index URL that still has userinfo
 // is refused.
 absl::Status ValidateBuildInputs(const BuildInputs& inputs, FieldNames names);
+
+// A `docker://REGISTRY/REPOSITORY[:TAG][@sha256:HEX]` base by the
+// distribution grammar (common/registry/image_reference.h), before the
+// client pulls it. INVALID_ARGUMENT naming the field and the part.
+absl::Status ValidateBaseReference(const std::string& base, FieldNames names);
+
+// The tags every image gets: "latest" only when none are requested (as ko
+// and docker buildx do), else the requested ones in order without repeats.
+std::vector<std::string> ImageTags(const std::vector<std::string>& requested);
 
 // The image-naming part alone (pbrx plan): prefix and tags.
 absl::Status ValidateImageNaming(const std::string& prefix,

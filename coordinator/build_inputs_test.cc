@@ -21,6 +21,14 @@ TEST(BuildInputsTest, GoodInputsPass) {
   in.source_date_epoch = 1700000000;
   EXPECT_TRUE(Check(in).ok()) << Check(in);
   EXPECT_TRUE(Check(BuildInputs{"oci:/tmp/layout:ref"}).ok());
+  const std::string pinned =
+      "docker://127.0.0.1:5000/team/base:v1@sha256:" + std::string(64, 'c');
+  EXPECT_TRUE(Check(BuildInputs{pinned}).ok());
+  EXPECT_TRUE(Check(BuildInputs{pinned}, FieldNames::kBuildRequest).ok());
+  // Before the pull, a tag alone is a valid base reference.
+  EXPECT_TRUE(
+      ValidateBaseReference("docker://debian:bookworm-slim", FieldNames::kFlags)
+          .ok());
   BuildInputs req{"oci:", "pbrx-base:latest"};
   EXPECT_TRUE(Check(req, FieldNames::kBuildRequest).ok());
   // A request's oci: base names the uploaded layout as its client does.
@@ -55,28 +63,41 @@ TEST(BuildInputsTest, EachFieldHasItsRule) {
        "--base 'debian:': Debian suite '' is not a suite name "
        "([a-z][a-z0-9.+-], at most 64)"},
       {{"debian:" + std::string(65, 'a')}, FieldNames::kFlags, ""},
-      {{"docker://registry/x"},
+      {{"docker://registry.example/x"},
        FieldNames::kFlags,
-       "--base 'docker://registry/x': docker:// bases are not supported yet "
-       "(use debian:SUITE or oci:DIR[:REF])"},
+       "--base 'docker://registry.example/x': a docker:// base reaches a "
+       "build pinned to a digest (REF@sha256:HEX), its layout uploaded as "
+       "base_layout"},
+      {{"docker://Registry.example/X@sha256:" + std::string(64, 'a')},
+       FieldNames::kBuildRequest,
+       "BuildRequest.base: image reference 'Registry.example/X@sha256:" +
+           std::string(64, 'a') +
+           "': 'X' is not a valid repository path component (lowercase "
+           "letters, digits, separators . _ __ -)"},
+      {{"docker://r.example/x@sha256:ABC"},
+       FieldNames::kFlags,
+       "--base: image reference 'r.example/x@sha256:ABC': the digest is not "
+       "sha256: followed by 64 lowercase hex digits"},
       {{"ubuntu:jammy"},
        FieldNames::kFlags,
-       "--base 'ubuntu:jammy': expected debian:SUITE or oci:DIR[:REF]"},
+       "--base 'ubuntu:jammy': expected debian:SUITE, oci:DIR[:REF] or "
+       "docker://REF"},
       {{"oci:/srv/lay\nout"},
        FieldNames::kBuildRequest,
-       "BuildRequest.base 'oci:/srv/lay\nout': expected debian:SUITE, or "
-       "oci:[NAME] with the layout uploaded as base_layout (NAME: at most "
-       "4096 printable characters)"},
+       "BuildRequest.base 'oci:/srv/lay\nout': expected debian:SUITE, "
+       "docker://REF@sha256:HEX, or oci:[NAME] with the layout uploaded as "
+       "base_layout (NAME: at most 4096 printable characters)"},
       {{"oci:" + std::string(4093, 'a')},
        FieldNames::kBuildRequest,
        "BuildRequest.base 'oci:" + std::string(196, 'a') +
-           "': expected debian:SUITE, or oci:[NAME] with the layout uploaded "
-           "as base_layout (NAME: at most 4096 printable characters)"},
+           "': expected debian:SUITE, docker://REF@sha256:HEX, or oci:[NAME] "
+           "with the layout uploaded as base_layout (NAME: at most 4096 "
+           "printable characters)"},
       {{"ubuntu:jammy"},
        FieldNames::kBuildRequest,
-       "BuildRequest.base 'ubuntu:jammy': expected debian:SUITE, or "
-       "oci:[NAME] with the layout uploaded as base_layout (NAME: at most "
-       "4096 printable characters)"},
+       "BuildRequest.base 'ubuntu:jammy': expected debian:SUITE, "
+       "docker://REF@sha256:HEX, or oci:[NAME] with the layout uploaded as "
+       "base_layout (NAME: at most 4096 printable characters)"},
       {{"oci:", "../../etc;x"},
        FieldNames::kBuildRequest,
        "BuildRequest.base_ref '../../etc;x': not an image reference name"},

@@ -130,10 +130,12 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
       options.constraints.push_back(c.name());
       options.constraint_blobs.push_back(d);
     }
-    if (absl::StartsWith(options.base, "oci:")) {
+    if (absl::StartsWith(options.base, "oci:") ||
+        absl::StartsWith(options.base, "docker://")) {
       if (!request->has_base_layout()) {
-        return absl::InvalidArgumentError(
-            "an oci: base needs its layout uploaded (base_layout)");
+        return absl::InvalidArgumentError(absl::StrCat(
+            "an ", options.base.substr(0, options.base.find(':') + 1),
+            " base needs its layout uploaded (base_layout)"));
       }
       ASSIGN_OR_RETURN(
           options.base_layout_root,
@@ -141,18 +143,19 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
       options.base_ref = request->base_ref();
     } else if (!absl::StartsWith(options.base, "debian:")) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "base ", options.base, ": expected debian:SUITE or oci:"));
+          "base ", options.base,
+          ": expected debian:SUITE, oci: or docker://REF@sha256:HEX"));
     }
     return absl::OkStatus();
   }();
   if (!setup.ok()) return common::ToGrpcStatus(setup);
 
-  const absl::Time deadline = absl::Now() + options_.build_timeout;
+  const absl::Time deadline = clock_->Now() + options_.build_timeout;
   FarmExecutor executor(
       scheduler_, cas_, ac_, metrics_, id, [this, context, deadline] {
         if (context->IsCancelled())
           return absl::CancelledError("the build was cancelled");
-        if (absl::Now() > deadline) {
+        if (clock_->Now() > deadline) {
           return absl::DeadlineExceededError(
               absl::StrCat("the build ran past --build-timeout ",
                            absl::FormatDuration(options_.build_timeout)));

@@ -14,6 +14,7 @@
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
 #include "common/authorizer.h"
+#include "common/clock.h"
 #include "common/stream_limiter.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/image_pipeline.h"
@@ -37,11 +38,12 @@ class BuildService final : public pbrx::farm::v1::Build::Service {
  public:
   BuildService(Scheduler* scheduler, cache::BlobStore* cas,
                cache::ActionCache* ac, CoordinatorMetrics* metrics,
-               const BuildServiceOptions& options)
+               common::Clock* clock, const BuildServiceOptions& options)
       : scheduler_(scheduler),
         cas_(cas),
         ac_(ac),
         metrics_(metrics),
+        clock_(clock),
         options_(options),
         pipeline_(cas, nullptr) {}
 
@@ -54,6 +56,7 @@ class BuildService final : public pbrx::farm::v1::Build::Service {
   cache::BlobStore* cas_;
   cache::ActionCache* ac_;
   CoordinatorMetrics* metrics_;
+  common::Clock* clock_;  // the --build-timeout deadline: monotonic
   BuildServiceOptions options_;
   ImagePipeline pipeline_;
   std::atomic<int64_t> next_build_{0};

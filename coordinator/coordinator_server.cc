@@ -159,8 +159,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
   bo.streams = streams;
   bo.max_parallel_projects = options.max_parallel_projects;
   bo.build_timeout = options.build_timeout;
-  sv->build = std::make_unique<BuildService>(
-      s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get(), bo);
+  sv->build = std::make_unique<BuildService>(s->scheduler_.get(), s->cas_.get(),
+                                             s->ac_.get(), s->metrics_.get(),
+                                             clock, bo);
   s->services_ = std::move(sv);
   return s;
 }

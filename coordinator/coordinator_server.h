@@ -17,11 +17,11 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "cache/grpc_cache_client.h"
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/server_security.h"
+#include "common/steady_notification.h"
 #include "common/stream_limiter.h"
 #include "common/tls.h"
 #include "coordinator/coordinator_metrics.h"
@@ -93,7 +93,7 @@ class CoordinatorServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::shared_ptr<SchedulerCollector> collector_;
-  absl::Notification stop_ticking_;
+  common::SteadyNotification stop_ticking_;
   std::thread ticker_;
   std::string address_;
   std::string metrics_address_;

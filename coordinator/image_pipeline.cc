@@ -27,6 +27,7 @@
 #include "common/project/source_tree.h"
 #include "common/status_macros.h"
 #include "common/wheel/wheel_metadata.h"
+#include "coordinator/build_inputs.h"
 #include "coordinator/image_sink.h"
 #include "coordinator/pipeline/base_image.h"
 #include "coordinator/pipeline/dependency_resolver.h"
@@ -363,9 +364,11 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   labels.revision = GitRevision(*tree);
   labels.base_name = base.name;
   labels.base_digest = base.digest;
+  labels.base_config = base.config;
   labels.created = options.source_date_epoch;
-  ASSIGN_OR_RETURN(report.images,
-                   AssembleImages(steps, *sink, images, options.tags, labels));
+  ASSIGN_OR_RETURN(
+      report.images,
+      AssembleImages(steps, *sink, images, ImageTags(options.tags), labels));
   report.steps = steps.Steps();
   return report;
 }

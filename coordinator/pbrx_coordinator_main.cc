@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
 
   const sigset_t signals = pbrx::common::BlockStopSignals();
 
-  pbrx::common::RealClock clock;
+  // Timeouts and deadlines must not move with the wall clock.
+  pbrx::common::MonotonicClock clock;
   return pbrx::common::ServeUntilStopped(
       "pbrx-coordinator", signals,
       pbrx::coordinator::CoordinatorServer::Create(options, &clock),

@@ -81,10 +81,7 @@ ProjectPlan PlanProject(const Project& p,
   ProjectPlan plan;
   plan.project = p;
   plan.warnings = p.warnings;
-  std::vector<std::string> tags = {"latest"};
-  for (const std::string& t : options.tags) {
-    if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
-  }
+  const std::vector<std::string> tags = ImageTags(options.tags);
   std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
   auto refs = [&](const std::string& name) {
     std::vector<std::string> out;

@@ -22,6 +22,16 @@ Project Sample() {
   return p;
 }
 
+TEST(PlannerTest, LatestOnlyWhenNoTagIsGiven) {
+  PlanOptions o;
+  ProjectPlan plan = PlanProject(Sample(), std::nullopt, o);
+  ASSERT_EQ(plan.images.size(), 3u);
+  EXPECT_THAT(plan.images[0].refs, ElementsAre("my-app-base:latest"));
+  o.tags = {"v1", "1.0"};
+  plan = PlanProject(Sample(), std::nullopt, o);
+  EXPECT_THAT(plan.images[1].refs, ElementsAre("my-cli:v1", "my-cli:1.0"));
+}
+
 TEST(PlannerTest, NamesExtrasAndCmds) {
   PlanOptions o;
   o.prefix = "team";
@@ -30,7 +40,7 @@ TEST(PlannerTest, NamesExtrasAndCmds) {
   ASSERT_EQ(plan.images.size(), 3u);
   EXPECT_EQ(plan.images[0].name, "team/my-app-base");
   EXPECT_THAT(plan.images[0].refs,
-              ElementsAre("team/my-app-base:latest", "team/my-app-base:v2"));
+              ElementsAre("team/my-app-base:v2", "team/my-app-base:latest"));
   EXPECT_EQ(plan.images[0].wanted_extra, "my_app_base");
   EXPECT_THAT(plan.images[0].extras, ElementsAre("My.App-Base"));
   EXPECT_EQ(plan.images[1].name, "team/my-cli");

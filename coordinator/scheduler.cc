@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/logging.h"
 
 namespace pbrx::coordinator {
 
@@ -330,7 +331,7 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
 
 absl::StatusOr<std::optional<WorkItem>> Scheduler::NextWork(
     const std::string& worker_id, absl::Duration max_wait) {
-  absl::Time deadline = absl::Now() + max_wait;
+  const absl::Time deadline = clock_->Now() + max_wait;
   absl::MutexLock lock(&mu_);
   while (true) {
     auto it = workers_.find(worker_id);
@@ -341,10 +342,16 @@ absl::StatusOr<std::optional<WorkItem>> Scheduler::NextWork(
     std::optional<WorkItem> item = TakeWorkLocked(it->second);
     if (item.has_value()) return item;
     int64_t seen = version_;
-    auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return version_ != seen;
+    int64_t ticks = ticks_;
+    auto changed = [this, seen, ticks]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return version_ != seen || ticks_ != ticks;
     };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&changed), deadline)) {
+    // absl's timed wait sleeps until a wall-clock deadline, which a wall
+    // clock stepped back would push away: each Tick() also wakes the wait,
+    // and the deadline is checked on the injected (monotonic) clock.
+    if (!mu_.AwaitWithTimeout(absl::Condition(&changed),
+                              deadline - clock_->Now()) ||
+        (version_ == seen && clock_->Now() >= deadline)) {
       return std::optional<WorkItem>();
     }
   }
@@ -411,17 +418,23 @@ bool Scheduler::AnyWorkerMatchesLocked(const Properties& platform) {
 
 void Scheduler::Tick() {
   absl::Time now = clock_->Now();
-  std::vector<std::string> silent;
+  {
+    absl::MutexLock lock(&mu_);
+    ++ticks_;  // wakes NextWork() waits to check their deadline
+  }
+  std::vector<std::pair<std::string, std::string>> silent;  // id, name
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, w] : workers_) {
-      if (now - w.last_seen > options_.worker_timeout) silent.push_back(id);
+      if (now - w.last_seen > options_.worker_timeout)
+        silent.emplace_back(id, w.info.name);
     }
   }
-  for (const std::string& id : silent) {
-    RemoveWorker(id,
-                 absl::StrCat("no heartbeat for ",
-                              absl::FormatDuration(options_.worker_timeout)));
+  for (const auto& [id, name] : silent) {
+    const std::string why = absl::StrCat(
+        "no heartbeat for ", absl::FormatDuration(options_.worker_timeout));
+    RemoveWorker(id, why);
+    common::LogWarning("executor ", name, " (", id, ") dropped: ", why);
   }
   absl::MutexLock lock(&mu_);
   // Leases their executor no longer reports, or that outlived their

@@ -288,6 +288,7 @@ class Scheduler {
   std::deque<std::pair<absl::Time, std::string>> completed_
       ABSL_GUARDED_BY(mu_);
   int64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // bumped on every change
+  int64_t ticks_ ABSL_GUARDED_BY(mu_) = 0;    // bumped by every Tick()
 };
 
 }  // namespace pbrx::coordinator

@@ -416,6 +416,32 @@ TEST_F(SchedulerTest, NextWorkWakesWhenWorkArrives) {
   EXPECT_EQ((*r)->action, Digest::Of("late"));
 }
 
+TEST_F(SchedulerTest, NextWorkEndsAtItsDeadlineOnTheInjectedClock) {
+  // The wait's own sleep is on the wall clock (an hour here); the deadline
+  // that counts is the injected clock's, checked at each Tick().
+  std::string w = scheduler_.AddWorker("e", {}, 1, "p");
+  std::atomic<bool> returned{false};
+  absl::StatusOr<std::optional<WorkItem>> r;
+  std::thread waiter([&] {
+    r = scheduler_.NextWork(w, absl::Hours(1));
+    returned = true;
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  scheduler_.Heartbeat(w, {});
+  scheduler_.Tick();  // before the deadline: the wait goes on
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(returned);
+  clock_.Advance(absl::Hours(1));
+  scheduler_.Heartbeat(w, {});
+  scheduler_.Tick();
+  for (int i = 0; i < 500 && !returned; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE(returned) << "NextWork did not end at the injected deadline";
+  if (!returned) Submit("wake");  // lets the thread end either way
+  waiter.join();
+  ASSERT_TRUE(r.ok()) << r.status();
+}
+
 // Records the kind of every lease in the order the scheduler hands them out
 // (called under the scheduler's lock, so the order is exact).
 class LeaseOrderObserver : public SchedulerObserver {

@@ -83,7 +83,7 @@ void WorkerClient::Session() {
 
   absl::Mutex leases_mu;
   std::set<std::string> running;
-  absl::Notification session_over;
+  common::SteadyNotification session_over;
   std::thread beat([&] {
     while (!session_over.WaitForNotificationWithTimeout(heartbeat)) {
       fv::WorkerMessage m;

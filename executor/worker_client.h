@@ -1,7 +1,7 @@
 // WorkerClient: the pbrx-executor side of the Worker API. Connects to the
 // coordinator, registers its platform properties and slots, runs each
-// leased action with an common::ActionExecutor (the ActionRunner over the shared
-// cache, with its own Action Cache writes turned off: the coordinator
+// leased action with an common::ActionExecutor (the ActionRunner over the
+// shared cache, with its own Action Cache writes turned off: the coordinator
 // records results after checking them), sends heartbeats, and reports each
 // result only after the runner uploaded every output. When the stream
 // breaks (coordinator restart, network) or Stop() is called (SIGTERM), the
@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/action_executor.h"
+#include "common/steady_notification.h"
 #include "grpcpp/channel.h"
 #include "proto/farm.grpc.pb.h"
 
@@ -38,12 +38,14 @@ struct WorkerClientOptions {
 class WorkerClient {
  public:
   WorkerClient(std::shared_ptr<grpc::Channel> coordinator,
-               common::ActionExecutor* runner, const WorkerClientOptions& options);
+               common::ActionExecutor* runner,
+               const WorkerClientOptions& options);
 
   // Serves until Stop(). Thread-safe with respect to Stop().
   void Run();
-  // Ends Run(): closes the stream, cancels running actions (common::ExecuteOptions::
-  // cancel), and lets Run() return once their runners have returned.
+  // Ends Run(): closes the stream, cancels running actions
+  // (common::ExecuteOptions:: cancel), and lets Run() return once their runners
+  // have returned.
   void Stop();
 
   // Sessions that ended (for tests and logs).
@@ -57,7 +59,7 @@ class WorkerClient {
   std::unique_ptr<pbrx::farm::v1::Worker::Stub> stub_;
   common::ActionExecutor* runner_;
   WorkerClientOptions options_;
-  absl::Notification stop_;
+  common::SteadyNotification stop_;
   absl::Mutex ctx_mu_;
   grpc::ClientContext* current_ ABSL_GUARDED_BY(ctx_mu_) = nullptr;
   std::atomic<int64_t> sessions_{0};

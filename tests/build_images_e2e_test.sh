@@ -17,7 +17,7 @@ seeded_cache "$CACHE"
 # The example is copied: runfiles are symlinks, and builds must not write
 # into the source tree.
 cp -rL "$EXAMPLE" "$T/src"
-"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images" --tag v0.3 "$T/src" \
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images" --tag latest --tag v0.3 "$T/src" \
   >"$T/out1" 2>"$T/err1" || { cat "$T/err1"; fail "first build"; }
 cat "$T/out1"
 save_seed "$CACHE"
@@ -46,7 +46,7 @@ layers=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["ro
 [[ -z "$(ls "$T/bundle/rootfs/var/lib/apt/lists/" 2>/dev/null | grep -v lock || true)" ]] || fail "apt lists in the image"
 
 # A second build executes nothing and gives the same digests.
-"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images2" --tag v0.3 "$T/src" \
+"$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images2" --tag latest --tag v0.3 "$T/src" \
   >"$T/out2" 2>"$T/err2" || { cat "$T/err2"; fail "second build"; }
 cat "$T/err2"
 grep -q "steps: [0-9]* cached, 0 run" "$T/err2" || fail "second build ran steps"

@@ -23,3 +23,42 @@ run_image() {
   bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL \
     --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin -- "$cmd" "$@"
 }
+
+# make_sdist DIR NAME VERSION SLEEP: writes DIR/NAME-VERSION.tar.gz, an sdist
+# of one module whose wheel build sleeps SLEEP seconds (reproducible bytes).
+# Its module holds RUN (set it to a token unique to the test run) so no other
+# test's sdist of the same name and version shares its digest.
+make_sdist() {
+  local d="$T/sd/$2-$3"
+  mkdir -p "$d"
+  cat >"$d/setup.py" <<PY
+import sys, time
+from setuptools import setup
+if "bdist_wheel" in sys.argv:
+    time.sleep($4)
+setup(name="$2", version="$3", py_modules=["$2"])
+PY
+  printf "VALUE = '%s %s'\nRUN = '%s'\n" "$2" "$3" "${RUN:?}" >"$d/$2.py"
+  mkdir -p "$1"
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$T/sd" -cf - "$2-$3" | gzip -n >"$1/$2-$3.tar.gz"
+}
+
+# write_pyproject DIR NAME [DEPENDENCY...]: DIR/pyproject.toml of a setuptools
+# project NAME 1.0 with those dependencies and one script NAME = NAME:main.
+write_pyproject() {
+  local dir="$1" name="$2"; shift 2
+  local deps="" d
+  for d in "$@"; do deps+="${deps:+, }\"$d\""; done
+  mkdir -p "$dir"
+  cat >"$dir/pyproject.toml" <<TOML
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+[project]
+name = "$name"
+version = "1.0"
+dependencies = [$deps]
+[project.scripts]
+$name = "$name:main"
+TOML
+}

@@ -13,7 +13,6 @@ REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
 source "$REPO/tests/e2e_lib.sh"
 source "$REPO/tests/seed_lib.sh"
-CACHE_BIN="$REPO/cache/pbrx-cache"
 source "$REPO/tests/farm_lib.sh"
 CACHE_PID=""
 trap 'stop_farm; [[ -n "$CACHE_PID" ]] && kill "$CACHE_PID" 2>/dev/null; true' EXIT
@@ -32,10 +31,7 @@ sort -o "$T/embedded.out" "$T/embedded.out"
 save_seed "$T/embedded-cache"
 
 seeded_cache "$T/farm-cache"
-"$CACHE_BIN" --listen=127.0.0.1:0 --data-dir="$T/farm-cache/db" >"$T/cache.out" 2>"$T/cache.err" &
-CACHE_PID=$!
-for _ in $(seq 1 300); do [[ -s "$T/cache.out" ]] && break; sleep 0.1; done
-CACHE_ADDR=$(head -n1 "$T/cache.out")
+launch_cache "$T/farm-cache/db"
 # One project at a time (--max-parallel-projects=1): checked below.
 # The coordinator only schedules: it runs as "nobody" with no PATH and a
 # 16 MiB work dir, and still builds every image of embedded mode.

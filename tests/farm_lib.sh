@@ -50,6 +50,22 @@ start_coordinator() {
   fail "pbrx-coordinator printed no address within 30 s"
 }
 
+# launch_cache DATA_DIR [FLAGS...]: starts pbrx-cache on loopback; sets
+# CACHE_ADDR and CACHE_PID (stderr appended to $T/cache.err).
+launch_cache() {
+  local db="$1"; shift
+  : >"$T/cache.out"
+  "$TEST_SRCDIR/pbrx/cache/pbrx-cache" --listen=127.0.0.1:0 --data-dir="$db" "$@" \
+    >"$T/cache.out" 2>>"$T/cache.err" &
+  CACHE_PID=$!
+  for _ in $(seq 1 300); do
+    if [[ -s "$T/cache.out" ]]; then CACHE_ADDR=$(head -n1 "$T/cache.out"); return 0; fi
+    kill -0 "$CACHE_PID" 2>/dev/null || { cat "$T/cache.err" >&2; fail "pbrx-cache exited"; }
+    sleep 0.1
+  done
+  fail "pbrx-cache printed no address within 30 s"
+}
+
 # start_executor NAME COORD_ADDR CACHE_ADDR [FLAGS...]: appends to EXEC_PIDS.
 start_executor() {
   local name="$1" coord="$2" cache="$3"; shift 3

@@ -59,23 +59,9 @@ metric() {  # metric NAME{LABELS}: the coordinator's value (0 when absent)
 }
 
 # --- fixtures: two shared sdists (one slow to build) and five projects ----
+# A token unique to this run (the caches are the test's own; this keeps
+# the sdists distinct from any other test's all the same).
 RUN="$(date +%s%N)-$$"
-make_sdist() {  # make_sdist DIR NAME VERSION SLEEP
-  local d="$T/sd/$2-$3"
-  mkdir -p "$d"
-  cat >"$d/setup.py" <<PY
-import sys, time
-from setuptools import setup
-if "bdist_wheel" in sys.argv:
-    time.sleep($4)
-setup(name="$2", version="$3", py_modules=["$2"])
-PY
-  # A token unique to this run (the caches are the test's own; this keeps
-  # the sdists distinct from any other test's all the same).
-  printf "VALUE = '%s %s'\nRUN = '%s'\n" "$2" "$3" "$RUN" >"$d/$2.py"
-  mkdir -p "$1"
-  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$T/sd" -cf - "$2-$3" | gzip -n >"$1/$2-$3.tar.gz"
-}
 make_sdist "$T/links1" pbrxshared 1.0 0
 make_sdist "$T/links1" pbrxslow 1.0 8
 make_sdist "$T/links2" pbrxshared 1.1 0
@@ -411,9 +397,12 @@ done
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 PIDS=()
-# In a cache of its own (from the same seed, so on the same base): nothing
-# the farm recorded can stand in for an embedded step.
-seeded_cache "$T/embedded-cache"
+# In a cache of its own that holds only the farm's Debian base and apt
+# layers (the mirror may have moved since the seed was made: a security
+# update gives a fresh base another digest): no other step the farm
+# recorded can stand in for an embedded one.
+mkdir -p "$T/embedded-cache"
+"$REPO/tests/seed_cache" --from "$DB" --to "$T/embedded-cache/db" >&2 || fail "copying the farm's base"
 "$PBRX" build-images --cache-dir "$T/embedded-cache" --output "oci:$T/embedded" --find-links "$T/links1" \
   --json "${PROJECTS[@]}" >"$T/embedded.json" 2>"$T/embedded.err" || { cat "$T/embedded.err"; fail "embedded build"; }
 python3 - "$T/embedded.json" "$T/fan.json" <<'PY' || fail "farm and embedded digests differ"

@@ -216,6 +216,31 @@ TEST(OciImageTest, OverlayCaptureReadBySkopeoAndUmoci) {
   EXPECT_EQ(again->manifest, img->manifest);
 }
 
+TEST(OciImageTest, IndexJsonIsTheSameBytesForTheSameRefs) {
+  // Entries kept from an earlier index.json are written again with sorted
+  // keys, as new ones are: no map order leaks into the file.
+  std::string dir = testing_util::NewTempDir("index");
+  auto layout = OciLayout::Open(dir);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  auto a = layout->AddBlob(R"({"schemaVersion":2,"n":"a"})");
+  auto b = layout->AddBlob(R"({"schemaVersion":2,"n":"b"})");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(layout->Tag(*a, {"x:1", "x:2"}).ok());
+  ASSERT_TRUE(layout->Tag(*b, {"y:1"}).ok());
+  auto entry = [](const common::Digest& d, const std::string& ref) {
+    return absl::StrCat(
+        R"({"annotations":{"org.opencontainers.image.ref.name":")", ref,
+        R"("},"digest":"sha256:)", d.hash(),
+        R"(","mediaType":"application/vnd.oci.image.manifest.v1+json",)",
+        R"("size":)", d.size(), "}");
+  };
+  EXPECT_EQ(ReadFile(dir + "/index.json"),
+            absl::StrCat(R"({"schemaVersion":2,"mediaType":)",
+                         R"("application/vnd.oci.image.index.v1+json",)",
+                         R"("manifests":[)", entry(*a, "x:1"), ",",
+                         entry(*a, "x:2"), ",", entry(*b, "y:1"), "]}"));
+}
+
 TEST(OciImageTest, RefusesANonLayoutDirectory) {
   std::string dir = testing_util::NewTempDir("notlayout");
   WriteFile(dir + "/file", "x");

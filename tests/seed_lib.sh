@@ -8,8 +8,9 @@
 # slow and external, the Debian bases made with mmdebstrap and the apt
 # layers. Those live in a machine-wide seed, /var/tmp/pbrx-test-seed/KEY,
 # where KEY hashes the binaries that make them (pbrx, pbrx-coordinator,
-# pbrx-executor) and Debian's InRelease file for bookworm: a change of that
-# code or a Debian point release starts a new seed. The newest two seeds are
+# pbrx-executor) and Debian's InRelease files for bookworm, bookworm-updates
+# and bookworm-security (mmdebstrap installs from all three): a change of
+# that code, a point release or a security update starts a new seed. The newest two seeds are
 # kept, older ones deleted.
 #
 #   seeded_cache DIR [--skip-bases]
@@ -22,19 +23,27 @@
 # "MIRROR UNREACHABLE" when it cannot reach it: not a pbrx failure.
 
 SEED_ROOT="${PBRX_TEST_SEED_ROOT:-/var/tmp/pbrx-test-seed}"
-DEBIAN_RELEASE_URL="http://deb.debian.org/debian/dists/bookworm/InRelease"
+DEBIAN_RELEASE_URLS=(
+  "http://deb.debian.org/debian/dists/bookworm/InRelease"
+  "http://deb.debian.org/debian/dists/bookworm-updates/InRelease"
+  "http://security.debian.org/debian-security/dists/bookworm-security/InRelease"
+)
 SEED=""
 
 # require_mirror: fails the test with one line if Debian's mirror does not
-# answer; prints the sha256 of bookworm's InRelease otherwise.
+# answer; prints one sha256 of the three suites' InRelease files otherwise.
 require_mirror() {
-  local rc=0
-  curl -sfL --max-time 30 -o "$T/.inrelease" "$DEBIAN_RELEASE_URL" || rc=$?
-  if [[ $rc != 0 ]]; then
-    echo "MIRROR UNREACHABLE: $DEBIAN_RELEASE_URL (curl exit $rc): this test needs Debian's mirror; not a pbrx failure" >&2
-    exit 1
-  fi
-  sha256sum "$T/.inrelease" | cut -d' ' -f1
+  local rc url i=0
+  for url in "${DEBIAN_RELEASE_URLS[@]}"; do
+    rc=0
+    curl -sfL --max-time 30 -o "$T/.inrelease$i" "$url" || rc=$?
+    if [[ $rc != 0 ]]; then
+      echo "MIRROR UNREACHABLE: $url (curl exit $rc): this test needs Debian's mirror; not a pbrx failure" >&2
+      exit 1
+    fi
+    i=$((i + 1))
+  done
+  cat "$T"/.inrelease[0-9] | sha256sum | cut -d' ' -f1
 }
 
 _seed_key() {

@@ -30,8 +30,12 @@ ImageBlobs MakeImageBlobs(const std::vector<Layer>& layers,
       absl::UTCTimeZone()));
   c.Key("architecture").String(config.architecture);
   c.Key("os").String(config.os);
+  if (!config.variant.empty()) c.Key("variant").String(config.variant);
   c.Key("config").BeginObject();
+  if (!config.user.empty()) c.Key("User").String(config.user);
   if (!config.env.empty()) c.Key("Env").StringArray(config.env);
+  if (!config.entrypoint.empty())
+    c.Key("Entrypoint").StringArray(config.entrypoint);
   if (!config.cmd.empty()) c.Key("Cmd").StringArray(config.cmd);
   if (!config.working_dir.empty())
     c.Key("WorkingDir").String(config.working_dir);
@@ -63,6 +67,11 @@ ImageBlobs MakeImageBlobs(const std::vector<Layer>& layers,
   for (const Layer& l : layers)
     WriteDescriptor(m, l.media_type.c_str(), l.digest);
   m.EndArray();
+  if (!config.annotations.empty()) {
+    m.Key("annotations").BeginObject();
+    for (const auto& [k, v] : config.annotations) m.Key(k).String(v);
+    m.EndObject();
+  }
   m.EndObject();
   blobs.manifest = m.str();
   blobs.descriptor.manifest = Digest::Of(blobs.manifest);

@@ -26,11 +26,17 @@ inline constexpr char kLayerMediaType[] =
 struct ImageConfig {
   std::string architecture = "amd64";
   std::string os = "linux";
+  std::string variant;  // e.g. "v8" for arm64; omitted when empty
   int64_t created = 0;  // seconds since the epoch (SOURCE_DATE_EPOCH)
+  std::vector<std::string> entrypoint;
   std::vector<std::string> cmd;
   std::vector<std::string> env;
+  std::string user;
   std::string working_dir;
   std::map<std::string, std::string> labels;
+  // The manifest's annotations (not the config's): e.g.
+  // org.opencontainers.image.base.name/digest.
+  std::map<std::string, std::string> annotations;
 };
 
 struct ImageDescriptor {

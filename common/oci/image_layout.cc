@@ -24,6 +24,43 @@
 namespace pbrx::common::oci {
 namespace {
 
+// `v` as JSON with every object's keys sorted: a Struct keeps no order, and
+// index.json must come out the same bytes for the same refs. Numbers are
+// integers in an index (sizes); others are written as their integer part.
+void WriteSorted(const google::protobuf::Value& v, JsonWriter& w) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kStructValue: {
+      std::vector<std::string> keys;
+      for (const auto& [k, unused] : v.struct_value().fields())
+        keys.push_back(k);
+      std::sort(keys.begin(), keys.end());
+      w.BeginObject();
+      for (const std::string& k : keys) {
+        w.Key(k);
+        WriteSorted(v.struct_value().fields().at(k), w);
+      }
+      w.EndObject();
+      break;
+    }
+    case google::protobuf::Value::kListValue:
+      w.BeginArray();
+      for (const auto& e : v.list_value().values()) WriteSorted(e, w);
+      w.EndArray();
+      break;
+    case google::protobuf::Value::kStringValue:
+      w.String(v.string_value());
+      break;
+    case google::protobuf::Value::kNumberValue:
+      w.Int(static_cast<int64_t>(v.number_value()));
+      break;
+    case google::protobuf::Value::kBoolValue:
+      w.Bool(v.bool_value());
+      break;
+    default:
+      w.Null();
+  }
+}
+
 constexpr char kRefAnnotation[] = "org.opencontainers.image.ref.name";
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
@@ -183,25 +220,26 @@ absl::Status OciLayout::Tag(const Digest& manifest_digest,
       if (!ref.empty() &&
           std::find(refs.begin(), refs.end(), ref) != refs.end())
         continue;
-      std::string json;
-      google::protobuf::util::MessageToJsonString(v, &json);
-      entries.push_back(json);
+      JsonWriter w(/*pretty=*/false);
+      WriteSorted(v, w);
+      entries.push_back(w.str());
     }
   }
   for (const std::string& ref : refs) {
     JsonWriter e(/*pretty=*/false);
+    // Keys sorted, as WriteSorted writes the entries kept.
     e.BeginObject()
-        .Key("mediaType")
-        .String(kManifestMediaType)
-        .Key("digest")
-        .String(DigestString(manifest_digest))
-        .Key("size")
-        .Int(manifest_digest.size())
         .Key("annotations")
         .BeginObject()
         .Key(kRefAnnotation)
         .String(ref)
         .EndObject()
+        .Key("digest")
+        .String(DigestString(manifest_digest))
+        .Key("mediaType")
+        .String(kManifestMediaType)
+        .Key("size")
+        .Int(manifest_digest.size())
         .EndObject();
     entries.push_back(e.str());
   }

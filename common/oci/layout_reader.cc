@@ -1,5 +1,6 @@
 #include "common/oci/layout_reader.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -9,11 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/beneath.h"
+#include "common/json_struct.h"
 #include "common/project/source_tree.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace pbrx::common::oci {
 namespace {
@@ -21,31 +22,9 @@ namespace {
 using google::protobuf::Struct;
 
 constexpr char kOciIndex[] = "application/vnd.oci.image.index.v1+json";
+constexpr char kOciManifest[] = "application/vnd.oci.image.manifest.v1+json";
 constexpr char kDockerList[] =
     "application/vnd.docker.distribution.manifest.list.v2+json";
-
-absl::StatusOr<Struct> ParseJson(const std::string& text,
-                                 const std::string& what) {
-  Struct s;
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(text, &s, opts).ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid JSON"));
-  }
-  return s;
-}
-
-std::string Str(const Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  return it == s.fields().end() ? "" : it->second.string_value();
-}
-
-const Struct* Obj(const Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  return it == s.fields().end() || !it->second.has_struct_value()
-             ? nullptr
-             : &it->second.struct_value();
-}
 
 std::vector<const Struct*> List(const Struct& s, const std::string& key) {
   std::vector<const Struct*> out;
@@ -199,8 +178,18 @@ absl::StatusOr<OciImage> ReadOciImage(const std::string& dir,
                                       const OciReadOptions& options) {
   ASSIGN_OR_RETURN(OciImage image,
                    ReadOciImage(project::DirSourceTree(dir), ref, options));
-  for (OciImageLayer& layer : image.layers)
+  for (OciImageLayer& layer : image.layers) {
     layer.path = dir + "/" + BlobRel(layer.digest);
+    // Unverified layers (a push) are at least the size described.
+    struct stat st;
+    if (!options.verify_layers &&
+        (lstat(layer.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+         st.st_size != layer.digest.size())) {
+      return absl::DataLossError(absl::StrCat("layer blob ", layer.path,
+                                              " is not a regular file of ",
+                                              layer.digest.size(), " bytes"));
+    }
+  }
   return image;
 }
 
@@ -215,7 +204,8 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
         absl::StrCat(dir, " is not an OCI layout (no index.json)"));
   }
   if (!index_text.ok()) return index_text.status();
-  ASSIGN_OR_RETURN(Struct index, ParseJson(*index_text, dir + "/index.json"));
+  ASSIGN_OR_RETURN(Struct index,
+                   ParseJsonStruct(*index_text, dir + "/index.json"));
   std::vector<const Struct*> manifests = List(index, "manifests");
   const Struct* chosen = nullptr;
   std::vector<std::string> refs;
@@ -239,13 +229,15 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
     return Str(*p, "os") + "/" + Str(*p, "architecture");
   };
   const std::string wanted = options.os + "/" + options.architecture;
-  if (std::string p = platform_of(*chosen); !p.empty() && p != wanted) {
+  if (std::string p = platform_of(*chosen);
+      !p.empty() && p != wanted && !options.any_platform) {
     return absl::NotFoundError(
         absl::StrCat("the image in ", dir, " is for ", p, ", not ", wanted));
   }
   // Down through nested indexes to the manifest of the wanted platform.
   Struct manifest;
   Digest manifest_digest = Digest::Empty();
+  std::string manifest_bytes, manifest_media;
   Struct holder;  // the descriptor chosen in an index, copied out of it
   for (int depth = 0;; ++depth) {
     if (depth > 4) {
@@ -256,7 +248,7 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
     ASSIGN_OR_RETURN(std::string bytes,
                      ReadJsonBlob(tree, d, "manifest", options.max_json_bytes));
     ASSIGN_OR_RETURN(Struct doc,
-                     ParseJson(bytes, "manifest sha256:" + d.hash()));
+                     ParseJsonStruct(bytes, "manifest sha256:" + d.hash()));
     std::string media = Str(doc, "mediaType");
     if (media.empty()) media = Str(*chosen, "mediaType");
     bool is_index = media == kOciIndex || media == kDockerList ||
@@ -264,6 +256,8 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
     if (!is_index) {
       manifest = std::move(doc);
       manifest_digest = d;
+      manifest_bytes = std::move(bytes);
+      manifest_media = media.empty() ? kOciManifest : media;
       break;
     }
     const Struct* next = nullptr;
@@ -283,6 +277,8 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
   }
   OciImage image;
   image.manifest = manifest_digest;
+  image.manifest_json = std::move(manifest_bytes);
+  image.manifest_media_type = std::move(manifest_media);
   const Struct* config_desc = Obj(manifest, "config");
   if (config_desc == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -290,17 +286,18 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
   }
   ASSIGN_OR_RETURN(Digest config_digest,
                    DescriptorDigest(*config_desc, "config"));
+  image.config = config_digest;
   ASSIGN_OR_RETURN(
       image.config_json,
       ReadJsonBlob(tree, config_digest, "config", options.max_json_bytes));
-  ASSIGN_OR_RETURN(
-      Struct config,
-      ParseJson(image.config_json, "config sha256:" + config_digest.hash()));
+  ASSIGN_OR_RETURN(Struct config,
+                   ParseJsonStruct(image.config_json,
+                                   "config sha256:" + config_digest.hash()));
   // The config says what the image runs on; a mislabelled index does not
   // make an arm64 image an amd64 base.
   std::string config_platform =
       Str(config, "os") + "/" + Str(config, "architecture");
-  if (config_platform != wanted) {
+  if (config_platform != wanted && !options.any_platform) {
     return absl::InvalidArgumentError(
         absl::StrCat("config sha256:", config_digest.hash(), " is for ",
                      config_platform, ", not ", wanted));
@@ -345,7 +342,14 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
           what, " sha256:", layer.digest.hash(), ": media type '",
           layer.media_type, "' is not supported (tar or tar+gzip)"));
     }
-    RETURN_IF_ERROR(VerifyLayer(tree, layer, gzip, diff_id, what));
+    if (options.verify_layers) {
+      RETURN_IF_ERROR(VerifyLayer(tree, layer, gzip, diff_id, what));
+    } else {
+      if (!tree.IsFile(BlobRel(layer.digest))) {
+        return absl::NotFoundError(absl::StrCat(
+            what, " sha256:", layer.digest.hash(), " is missing from ", dir));
+      }
+    }
     image.layers.push_back(std::move(layer));
   }
   return image;

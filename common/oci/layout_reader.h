@@ -31,6 +31,9 @@ struct OciImageLayer {
 
 struct OciImage {
   Digest manifest = Digest::Empty();
+  std::string manifest_json;        // verified bytes
+  std::string manifest_media_type;  // from the manifest or its descriptor
+  Digest config = Digest::Empty();
   std::string config_json;  // verified bytes
   std::vector<OciImageLayer> layers;
 };
@@ -40,6 +43,12 @@ struct OciReadOptions {
   std::string architecture = "amd64";
   int64_t max_json_bytes = 4 << 20;             // index, manifest, config
   int64_t max_layer_bytes = int64_t{16} << 30;  // one layer blob
+  // false: layer blobs are only checked to exist with their size (a push,
+  // where the registry verifies each digest); diff_id stays unverified.
+  bool verify_layers = true;
+  // false: the image must be for os/architecture; true: any platform (a
+  // push copies what was built).
+  bool any_platform = false;
 };
 
 // "sha256:HEX" (64 lowercase hex digits) and a size >= 0; INVALID_ARGUMENT

@@ -9,10 +9,11 @@
 #include "common/base/base_probe.h"
 #include "common/base/debian_base.h"
 #include "common/bindep/bindep_file.h"
+#include "common/json_struct.h"
 #include "common/oci/layout_reader.h"
 #include "common/status_macros.h"
 #include "common/step_tool.h"
-#include "coordinator/pipeline/json_struct.h"
+#include "coordinator/pipeline/base_config.h"
 #include "google/protobuf/struct.pb.h"
 
 namespace pbrx::coordinator {
@@ -29,8 +30,18 @@ using google::protobuf::Struct;
 // the CAS and checked again on the way in).
 absl::StatusOr<BaseImage> ImportOciBase(const BaseSpec& spec,
                                         cache::BlobStore& cas) {
-  // An uploaded layout's ref comes with it; its PATH only names it.
-  const auto [dir, ref] = common::oci::ParseOciLayoutSpec(spec.base);
+  // An uploaded layout's ref comes with it; its PATH only names it. A
+  // docker:// base always comes as the layout the client pulled.
+  const bool pulled = absl::StartsWith(spec.base, "docker://");
+  if (pulled && !spec.layout_root.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--base ", spec.base,
+                     ": a docker:// base comes with the layout the client "
+                     "pulled (base_layout)"));
+  }
+  const auto [dir, ref] =
+      pulled ? common::oci::OciLayoutSpec{"the pulled layout", ""}
+             : common::oci::ParseOciLayoutSpec(spec.base);
   absl::StatusOr<common::oci::OciImage> image =
       spec.layout_root.has_value()
           ? common::oci::ReadOciImage(
@@ -44,8 +55,11 @@ absl::StatusOr<BaseImage> ImportOciBase(const BaseSpec& spec,
         absl::StrCat("--base ", spec.base, ": ", image.status().message()));
   }
   BaseImage base;
-  base.name = spec.base;
+  // A registry base is named as registries spell it (pullable as is).
+  base.name = pulled ? spec.base.substr(9) : spec.base;
   base.digest = "sha256:" + image->manifest.hash();
+  ASSIGN_OR_RETURN(base.config,
+                   ParseBaseConfig(image->config_json, "--base " + spec.base));
   for (const common::oci::OciImageLayer& l : image->layers) {
     common::oci::Layer layer;
     layer.digest = l.digest;
@@ -102,9 +116,11 @@ absl::StatusOr<BaseImage> MakeBase(StepRunner& steps, const BaseSpec& spec,
                                    absl::Mutex* build_mu) {
   if (absl::StartsWith(spec.base, "debian:"))
     return DebianBase(steps, spec, build_mu);
-  if (!absl::StartsWith(spec.base, "oci:")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--base ", spec.base, ": expected debian:SUITE or oci:DIR[:REF]"));
+  if (!absl::StartsWith(spec.base, "oci:") &&
+      !absl::StartsWith(spec.base, "docker://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--base ", spec.base,
+                     ": expected debian:SUITE, oci:DIR[:REF] or docker://REF"));
   }
   absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(BaseImage base, ImportOciBase(spec, steps.cas()));
@@ -126,16 +142,16 @@ absl::StatusOr<ProbedBase> ProbeBase(StepRunner& steps,
                    steps.Step("base-probe", "base", probe));
   ASSIGN_OR_RETURN(Digest json, steps.OutputFile(result, "probe.json"));
   ASSIGN_OR_RETURN(std::string text, cache::ReadBlob(steps.cas(), json));
-  ASSIGN_OR_RETURN(Struct info, ParseJsonStruct(text, "probe.json"));
+  ASSIGN_OR_RETURN(Struct info, common::ParseJsonStruct(text, "probe.json"));
   ProbedBase probed;
   Scheme& scheme = probed.scheme;
-  scheme.python = Str(info, "python");
-  if (const Struct* paths = Obj(info, "paths")) {
-    scheme.purelib = Str(*paths, "purelib");
-    scheme.platlib = Str(*paths, "platlib");
-    scheme.scripts = Str(*paths, "scripts");
-    scheme.data = Str(*paths, "data");
-    scheme.include = Str(*paths, "include");
+  scheme.python = common::Str(info, "python");
+  if (const Struct* paths = common::Obj(info, "paths")) {
+    scheme.purelib = common::Str(*paths, "purelib");
+    scheme.platlib = common::Str(*paths, "platlib");
+    scheme.scripts = common::Str(*paths, "scripts");
+    scheme.data = common::Str(*paths, "data");
+    scheme.include = common::Str(*paths, "include");
   }
   if (scheme.python.empty() || scheme.purelib.empty() ||
       scheme.scripts.empty()) {
@@ -143,7 +159,7 @@ absl::StatusOr<ProbedBase> ProbeBase(StepRunner& steps,
         "the base probe found no usable Python in the base");
   }
   std::string os_release;
-  if (const Struct* osr = Obj(info, "os_release")) {
+  if (const Struct* osr = common::Obj(info, "os_release")) {
     for (const auto& [k, v] : osr->fields()) {
       absl::StrAppend(&os_release, k, "=\"", v.string_value(), "\"\n");
     }

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/bindep/platform.h"
 #include "common/digest.h"
+#include "common/oci/image_blobs.h"
 #include "common/oci/layer.h"
 #include "coordinator/pipeline/step_runner.h"
 
@@ -32,6 +33,8 @@ struct BaseImage {
   std::vector<common::oci::Layer> layers;  // what the images contain
   std::string name;                        // for the base.name annotation
   std::string digest;                      // for the base.digest annotation
+  // What images inherit (base_config.h); unset for a debian: base.
+  std::optional<common::oci::ImageConfig> config;
 };
 
 // The base, recorded as the build's "base" step. `build_mu` (optional)

@@ -5,8 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json_struct.h"
 #include "common/status_macros.h"
-#include "coordinator/pipeline/json_struct.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -136,13 +136,13 @@ absl::StatusOr<WheelList> DependencyResolver::Resolve(
   ASSIGN_OR_RETURN(std::string report_text,
                    cache::ReadBlob(steps_.cas(), report_digest));
   ASSIGN_OR_RETURN(google::protobuf::Struct report,
-                   ParseJsonStruct(report_text, "resolve report"));
+                   common::ParseJsonStruct(report_text, "resolve report"));
   WheelList out;
   auto it = report.fields().find("install");
   if (it == report.fields().end()) return out;
   for (const auto& item : it->second.list_value().values()) {
-    const auto* di = Obj(item.struct_value(), "download_info");
-    std::string url = di != nullptr ? Str(*di, "url") : "";
+    const auto* di = common::Obj(item.struct_value(), "download_info");
+    std::string url = di != nullptr ? common::Str(*di, "url") : "";
     std::string file = url.substr(url.rfind('/') + 1);
     if (absl::StartsWith(url, "file:///work/dist/"))
       continue;  // the project itself
@@ -155,9 +155,10 @@ absl::StatusOr<WheelList> DependencyResolver::Resolve(
                absl::StartsWith(url, "https://")) {
       // From an index: fetched by URL, verified by sha256, cached.
       std::string sha;
-      if (const auto* ai = Obj(*di, "archive_info")) {
-        if (const auto* hs = Obj(*ai, "hashes")) sha = Str(*hs, "sha256");
-        std::string h = Str(*ai, "hash");
+      if (const auto* ai = common::Obj(*di, "archive_info")) {
+        if (const auto* hs = common::Obj(*ai, "hashes"))
+          sha = common::Str(*hs, "sha256");
+        std::string h = common::Str(*ai, "hash");
         if (sha.empty() && absl::StartsWith(h, "sha256=")) sha = h.substr(7);
       }
       std::string clean = url.substr(0, url.find_first_of("#?"));

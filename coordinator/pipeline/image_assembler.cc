@@ -5,17 +5,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
+#include "coordinator/pipeline/base_config.h"
 
 namespace pbrx::coordinator {
 
 absl::StatusOr<std::vector<BuiltImage>> AssembleImages(
     StepRunner& steps, ImageSink& sink, const std::vector<ImageRequest>& images,
-    const std::vector<std::string>& extra_tags, const ImageLabels& labels) {
-  std::vector<std::string> tags = {"latest"};
-  for (const std::string& tg : extra_tags) {
-    if (std::find(tags.begin(), tags.end(), tg) == tags.end())
-      tags.push_back(tg);
-  }
+    const std::vector<std::string>& tags, const ImageLabels& labels) {
   std::vector<BuiltImage> built;
   for (const ImageRequest& image : images) {
     common::oci::ImageConfig config;
@@ -32,6 +28,12 @@ absl::StatusOr<std::vector<BuiltImage>> AssembleImages(
       config.labels["org.opencontainers.image.source"] = labels.source;
     if (!labels.revision.empty())
       config.labels["org.opencontainers.image.revision"] = labels.revision;
+    // As the OCI image spec puts them: in the manifest too.
+    config.annotations = {
+        {"org.opencontainers.image.base.digest", labels.base_digest},
+        {"org.opencontainers.image.base.name", labels.base_name}};
+    if (labels.base_config.has_value())
+      config = InheritBaseConfig(*labels.base_config, config);
     std::vector<std::string> refs;
     for (const std::string& tg : tags)
       refs.push_back(absl::StrCat(image.name, ":", tg));

@@ -6,10 +6,12 @@
 #define PBRX_COORDINATOR_PIPELINE_IMAGE_ASSEMBLER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/oci/image_blobs.h"
 #include "common/oci/layer.h"
 #include "coordinator/image_sink.h"
 #include "coordinator/pipeline/step_report.h"
@@ -29,13 +31,16 @@ struct ImageLabels {
   std::string title, version, source, revision;
   std::string base_name, base_digest;
   int64_t created = 0;  // SOURCE_DATE_EPOCH
+  // An imported base's config, inherited (base_config.h); unset for a
+  // debian: base.
+  std::optional<common::oci::ImageConfig> base_config;
 };
 
-// Puts each image under NAME:TAG for every tag ("latest" first, then the
-// others without repeats). The images, a BuiltImage per reference.
+// Puts each image under NAME:TAG for every one of `tags` (ImageTags() of
+// the request). The images, a BuiltImage per reference.
 absl::StatusOr<std::vector<BuiltImage>> AssembleImages(
     StepRunner& steps, ImageSink& sink, const std::vector<ImageRequest>& images,
-    const std::vector<std::string>& extra_tags, const ImageLabels& labels);
+    const std::vector<std::string>& tags, const ImageLabels& labels);
 
 }  // namespace pbrx::coordinator
 

@@ -2,6 +2,7 @@
 // its config (CMD, ENV, labels) and layers, one image-assembly step each.
 #include "coordinator/pipeline/image_assembler.h"
 
+#include <map>
 #include <vector>
 
 #include "cache/in_memory_blob_store.h"
@@ -61,7 +62,7 @@ TEST(ImageAssemblerTest, EachImageUnderEveryTagWithItsConfig) {
       steps, sink,
       {{"team/app-base", {}, {base}},
        {"team/app-cli", {"/usr/local/bin/app-cli"}, {base, extra}}},
-      {"v1", "latest", "v1"}, labels);
+      {"latest", "v1"}, labels);
   ASSERT_TRUE(built.ok()) << built.status();
   ASSERT_EQ(sink.calls.size(), 2u);
   EXPECT_EQ(
@@ -83,6 +84,14 @@ TEST(ImageAssemblerTest, EachImageUnderEveryTagWithItsConfig) {
   EXPECT_EQ(c.labels.at("org.opencontainers.image.base.name"),
             "debian:bookworm");
   EXPECT_EQ(c.labels.count("org.opencontainers.image.source"), 0u);
+  // The base is named in the manifest's annotations too; a debian: base
+  // has no config to inherit: pbrx's platform.
+  EXPECT_EQ(c.annotations,
+            (std::map<std::string, std::string>{
+                {"org.opencontainers.image.base.digest", labels.base_digest},
+                {"org.opencontainers.image.base.name", "debian:bookworm"}}));
+  EXPECT_EQ(c.architecture, "amd64");
+  EXPECT_TRUE(c.user.empty() && c.entrypoint.empty());
   // A BuiltImage per reference; one image-assembly step per image.
   ASSERT_EQ(built->size(), 4u);
   EXPECT_EQ((*built)[3].ref, "team/app-cli:v1");

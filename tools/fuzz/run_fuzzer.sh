@@ -39,7 +39,7 @@ case "$name" in
     libs=(-larchive) ;;
   oci)
     srcs=(tools/fuzz/oci_fuzzer.cc common/oci/layout_reader.cc common/project/source_tree.cc
-          common/digest.cc common/sha256.cc
+          common/digest.cc common/json_struct.cc common/sha256.cc
           common/beneath.cc common/status_macros.cc)
     uses_protos=1; libs=(-lz -lcrypto) ;;
   reapi_staging)

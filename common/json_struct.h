@@ -1,7 +1,8 @@
-// Reading the JSON documents steps write (probe.json, pip's install
-// report) as google.protobuf.Struct, with absent fields as "" / nullptr.
-#ifndef PBRX_COORDINATOR_PIPELINE_JSON_STRUCT_H_
-#define PBRX_COORDINATOR_PIPELINE_JSON_STRUCT_H_
+// Reading JSON documents (a step's probe.json, pip's install report, OCI
+// and registry manifests) as google.protobuf.Struct, unknown fields
+// ignored, with absent fields as "" / nullptr.
+#ifndef PBRX_COMMON_JSON_STRUCT_H_
+#define PBRX_COMMON_JSON_STRUCT_H_
 
 #include <string>
 
@@ -9,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
 
-namespace pbrx::coordinator {
+namespace pbrx::common {
 
 // INVALID_ARGUMENT "WHAT is not valid JSON" otherwise.
 absl::StatusOr<google::protobuf::Struct> ParseJsonStruct(
@@ -20,6 +21,6 @@ std::string Str(const google::protobuf::Struct& s, const std::string& key);
 const google::protobuf::Struct* Obj(const google::protobuf::Struct& s,
                                     const std::string& key);
 
-}  // namespace pbrx::coordinator
+}  // namespace pbrx::common
 
-#endif  // PBRX_COORDINATOR_PIPELINE_JSON_STRUCT_H_
+#endif  // PBRX_COMMON_JSON_STRUCT_H_

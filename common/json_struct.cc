@@ -1,9 +1,9 @@
-#include "coordinator/pipeline/json_struct.h"
+#include "common/json_struct.h"
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 
-namespace pbrx::coordinator {
+namespace pbrx::common {
 
 absl::StatusOr<google::protobuf::Struct> ParseJsonStruct(
     const std::string& text, absl::string_view what) {
@@ -29,4 +29,4 @@ const google::protobuf::Struct* Obj(const google::protobuf::Struct& s,
              : &it->second.struct_value();
 }
 
-}  // namespace pbrx::coordinator
+}  // namespace pbrx::common

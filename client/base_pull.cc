@@ -1,0 +1,87 @@
+#include "client/base_pull.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/paths.h"
+#include "common/registry/image_puller.h"
+#include "common/registry/image_reference.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+
+namespace pbrx::client {
+
+namespace reg = common::registry;
+
+namespace {
+
+absl::StatusOr<PulledBase> Pull(const std::string& base_flag,
+                                const RegistryFlags& flags,
+                                const std::string& cache_dir) {
+  if (!absl::StartsWith(base_flag, "docker://")) {
+    return absl::InvalidArgumentError("not a docker:// reference");
+  }
+  ASSIGN_OR_RETURN(reg::ImageReference ref,
+                   reg::ParseImageReference(base_flag.substr(9)));
+  const reg::PullOptions po;  // linux/amd64: what the executors run
+  const std::string platform = po.os + "/" + po.architecture;
+  const std::string bases = cache_dir + "/bases";
+  if (!MakeDirs(bases)) {
+    return absl::InternalError("cannot create " + bases);
+  }
+  auto layout_for = [&](const std::string& digest) {
+    return absl::StrCat(
+        bases, "/",
+        common::Sha256::HexOf(
+            absl::StrCat(ref.Name(), "@", digest, " ", platform))
+            .substr(0, 32));
+  };
+  auto cached = [](const std::string& dir) {
+    struct stat st;
+    return stat((dir + "/index.json").c_str(), &st) == 0;
+  };
+  PulledBase out;
+  std::string name = ref.Name();
+  if (!ref.tag.empty()) absl::StrAppend(&name, ":", ref.tag);
+  if (!ref.digest.empty() && cached(layout_for(ref.digest))) {
+    out.layout_dir = layout_for(ref.digest);
+    out.base = absl::StrCat("docker://", name, "@", ref.digest);
+    return out;
+  }
+  RegistrySession session(flags);
+  ASSIGN_OR_RETURN(reg::RegistryClient * client,
+                   session.access().Client(ref.registry));
+  std::string digest = ref.digest;
+  if (digest.empty()) {
+    ASSIGN_OR_RETURN(reg::FetchedManifest top,
+                     client->GetManifest(ref.repository,
+                                         ref.tag.empty() ? "latest" : ref.tag,
+                                         reg::ManifestAcceptTypes()));
+    digest = "sha256:" + top.digest.hash();
+    if (ref.tag.empty()) absl::StrAppend(&name, ":latest");
+  }
+  out.layout_dir = layout_for(digest);
+  out.base = absl::StrCat("docker://", name, "@", digest);
+  if (cached(out.layout_dir)) return out;
+  RETURN_IF_ERROR(
+      reg::PullImage(*client, ref.repository, digest, po, out.layout_dir)
+          .status());
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<PulledBase> PullDockerBase(const std::string& base_flag,
+                                          const RegistryFlags& flags,
+                                          const std::string& cache_dir) {
+  absl::StatusOr<PulledBase> pulled = Pull(base_flag, flags, cache_dir);
+  if (!pulled.ok()) {
+    return absl::Status(
+        pulled.status().code(),
+        absl::StrCat("--base ", base_flag, ": ", pulled.status().message()));
+  }
+  return pulled;
+}
+
+}  // namespace pbrx::client

@@ -1,0 +1,34 @@
+// `--base docker://REGISTRY/REPO[:TAG][@sha256:DIGEST]`: the client pulls
+// the base (common/registry/image_puller.h) into an OCI layout under
+// CACHE_DIR/bases/, one per resolved manifest and platform, and the build
+// then uses it as it uses an `oci:` base (uploaded to the CAS, where the
+// farm keeps it: a base is pulled once per client cache and sent to a farm
+// once). A tag is resolved at each build (one manifest request); a
+// digest-pinned base whose layout is cached never contacts the registry.
+#ifndef PBRX_CLIENT_BASE_PULL_H_
+#define PBRX_CLIENT_BASE_PULL_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/image_push.h"
+
+namespace pbrx::client {
+
+struct PulledBase {
+  std::string layout_dir;  // a complete OCI layout holding only the image
+  // The base as the build records it: "docker://NAME[:TAG]@sha256:HEX",
+  // the resolved digest of what was asked for (an index's for a
+  // multi-platform image).
+  std::string base;
+};
+
+// INVALID_ARGUMENT for a malformed reference; the registry's errors naming
+// the image otherwise.
+absl::StatusOr<PulledBase> PullDockerBase(const std::string& base_flag,
+                                          const RegistryFlags& flags,
+                                          const std::string& cache_dir);
+
+}  // namespace pbrx::client
+
+#endif  // PBRX_CLIENT_BASE_PULL_H_

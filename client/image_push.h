@@ -1,0 +1,107 @@
+// Pushing images from an OCI layout to registries: the part `pbrx
+// push-images` and `pbrx build-images --push` share. An image is a
+// repository name (registry host first, as --prefix made it) and the tags
+// it has in the layout; each tag's manifest is read from the layout (its
+// blobs checked to be there with their sizes: the registry verifies their
+// digests), and common/registry/image_pusher.h sends what the registry
+// lacks. The registry flags (--insecure-registry, --registry-ca,
+// --push-jobs) are parsed here for both commands.
+#ifndef PBRX_CLIENT_IMAGE_PUSH_H_
+#define PBRX_CLIENT_IMAGE_PUSH_H_
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/arg_cursor.h"
+#include "common/digest.h"
+#include "common/json_writer.h"
+#include "common/registry/credential_helper.h"
+#include "common/registry/curl_transport.h"
+#include "common/registry/image_pusher.h"
+#include "common/registry/registry_access.h"
+
+namespace pbrx::client {
+
+struct RegistryFlags {
+  std::vector<std::string> insecure_hosts;
+  std::string ca_file;
+  int parallel = 4;  // blobs in flight per image
+  // Where the repositories each blob was pushed to are remembered, one
+  // file per registry (as docker's v2 metadata), so a later push can mount
+  // a blob from another repository instead of uploading it. "" = nowhere.
+  std::string state_dir;
+};
+
+// Consumes the current argument when it is a registry flag (true), with
+// `error` set when its value is missing or wrong.
+bool TakeRegistryFlag(ArgCursor& cursor, RegistryFlags* flags,
+                      std::string* error);
+
+// The usage text of those flags.
+extern const char kRegistryFlagsUsage[];
+
+struct LayoutImage {
+  std::string name;               // e.g. "localhost:5000/team/app-base"
+  std::vector<std::string> tags;  // as in the layout's refs NAME:TAG
+};
+
+struct PushedImage {
+  std::string name;
+  std::vector<std::string> tags;
+  common::Digest manifest = common::Digest::Empty();
+  common::registry::PushStats stats;
+};
+
+// Pushes every tag of `image` from the layout in `layout_dir`. Errors name
+// the image (NOT_FOUND for a tag the layout lacks, with its refs).
+absl::StatusOr<std::vector<PushedImage>> PushLayoutImage(
+    common::registry::RegistryAccess& access, const std::string& layout_dir,
+    const LayoutImage& image, const RegistryFlags& flags);
+
+// Pushes `images` (in order) from the layout over libcurl; each pushed image
+// goes to `pushed`, each failure to `errors` (and on to the next image).
+void PushImages(const std::string& layout_dir,
+                const std::vector<LayoutImage>& images,
+                const RegistryFlags& flags, std::vector<PushedImage>* pushed,
+                std::vector<std::string>* errors);
+
+// The images of refs "NAME:TAG" (in the order names first appear).
+std::vector<LayoutImage> ImagesOfRefs(const std::vector<std::string>& refs);
+
+// The --json build report with "pushed" (WritePushedJson) and
+// "push_errors" members added at its end.
+std::string ReportWithPushes(const std::string& report,
+                             const std::vector<PushedImage>& pushed,
+                             const std::vector<std::string>& errors);
+
+// "NAME:TAG@sha256:DIGEST" per tag, one per line.
+void PrintPushed(const std::vector<PushedImage>& pushed, std::ostream& out);
+
+// The "pushed" array of the --json reports.
+void WritePushedJson(const std::vector<PushedImage>& pushed,
+                     common::JsonWriter& w);
+
+// The registries of one command: libcurl with --registry-ca, the auth
+// files and credential helpers of this process's environment
+// (REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, DOCKER_CONFIG, HOME; helpers also
+// get PATH and DBUS_SESSION_BUS_ADDRESS), --insecure-registry hosts.
+class RegistrySession {
+ public:
+  explicit RegistrySession(const RegistryFlags& flags);
+  RegistrySession(const RegistrySession&) = delete;
+  RegistrySession& operator=(const RegistrySession&) = delete;
+
+  common::registry::RegistryAccess& access() { return access_; }
+
+ private:
+  common::registry::CurlTransport transport_;
+  common::registry::ProcessCredentialHelper helpers_;
+  common::registry::RegistryAccess access_;
+};
+
+}  // namespace pbrx::client
+
+#endif  // PBRX_CLIENT_IMAGE_PUSH_H_

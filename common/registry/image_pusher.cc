@@ -1,0 +1,142 @@
+#include "common/registry/image_pusher.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "common/parallel.h"
+#include "common/status_macros.h"
+
+namespace pbrx::common::registry {
+
+void BlobLocations::Add(const Digest& d, const std::string& repo) {
+  absl::MutexLock lock(&mu_);
+  auto it = std::find(entries_.begin(), entries_.end(),
+                      std::make_pair(d.hash(), repo));
+  if (it != entries_.end()) entries_.erase(it);
+  entries_.emplace_back(d.hash(), repo);
+}
+
+std::vector<std::string> BlobLocations::Others(const Digest& d,
+                                               const std::string& repo) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->first == d.hash() && it->second != repo) out.push_back(it->second);
+  }
+  return out;
+}
+
+void BlobLocations::Load(const std::string& path, size_t max_entries) {
+  static const std::regex kLine(
+      "([0-9a-f]{64}) ([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+      "(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)");
+  std::ifstream in(path);
+  std::string line;
+  std::vector<std::pair<std::string, std::string>> loaded;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (line.size() <= 320 && std::regex_match(line, m, kLine))
+      loaded.emplace_back(m[1], m[2]);
+  }
+  if (loaded.size() > max_entries)
+    loaded.erase(loaded.begin(), loaded.end() - max_entries);
+  absl::MutexLock lock(&mu_);
+  entries_.insert(entries_.begin(), loaded.begin(), loaded.end());
+}
+
+absl::Status BlobLocations::Save(const std::string& path,
+                                 size_t max_entries) const {
+  std::string text;
+  {
+    absl::MutexLock lock(&mu_);
+    size_t first =
+        entries_.size() > max_entries ? entries_.size() - max_entries : 0;
+    for (size_t i = first; i < entries_.size(); ++i)
+      absl::StrAppend(&text, entries_[i].first, " ", entries_[i].second, "\n");
+  }
+  // Replaced whole (another process may save the same file).
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      return absl::InternalError(absl::StrCat("cannot write ", tmp));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return absl::InternalError(absl::StrCat("cannot replace ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PushStats> PushImage(RegistryClient& client,
+                                    const std::string& repo,
+                                    const std::vector<std::string>& tags,
+                                    const PushableImage& image,
+                                    BlobSourceProvider& blobs,
+                                    BlobLocations& locations,
+                                    const PushImageOptions& options) {
+  // Each distinct blob once (an image may repeat a layer).
+  std::vector<Digest> todo;
+  for (const Digest& d : image.blobs)
+    if (std::find(todo.begin(), todo.end(), d) == todo.end()) todo.push_back(d);
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> bytes{0};
+  std::atomic<int> uploaded{0}, mounted{0}, skipped{0};
+  std::atomic<bool> failed{false};
+  auto push_blob = [&](const Digest& d) -> absl::Status {
+    ASSIGN_OR_RETURN(bool exists, client.BlobExists(repo, d));
+    if (exists) {
+      ++skipped;
+      locations.Add(d, repo);
+      return absl::OkStatus();
+    }
+    for (const std::string& from : locations.Others(d, repo)) {
+      ASSIGN_OR_RETURN(bool ok, client.MountBlob(repo, d, from));
+      if (ok) {
+        ++mounted;
+        locations.Add(d, repo);
+        return absl::OkStatus();
+      }
+    }
+    ASSIGN_OR_RETURN(BlobSource source, blobs.Open(d));
+    RETURN_IF_ERROR(client.UploadBlob(repo, d, source));
+    ++uploaded;
+    bytes += d.size();
+    locations.Add(d, repo);
+    return absl::OkStatus();
+  };
+  size_t workers = std::min<size_t>(std::max(1, options.parallel), todo.size());
+  RETURN_IF_ERROR(common::ParallelFor(workers, [&](size_t) -> absl::Status {
+    for (size_t i = next++; i < todo.size() && !failed; i = next++) {
+      absl::Status s = push_blob(todo[i]);
+      if (!s.ok()) {
+        failed = true;
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }));
+  PushStats stats;
+  for (const std::string& tag : tags) {
+    ASSIGN_OR_RETURN(
+        stats.manifest,
+        client.PutManifest(repo, tag, image.media_type, image.manifest));
+  }
+  stats.bytes_uploaded = bytes;
+  stats.blobs_uploaded = uploaded;
+  stats.blobs_mounted = mounted;
+  stats.blobs_skipped = skipped;
+  return stats;
+}
+
+}  // namespace pbrx::common::registry
