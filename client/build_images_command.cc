@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "client/arg_cursor.h"
 #include "client/base_pull.h"
 #include "client/build_uploads.h"
+#include "client/cas_image_source.h"
 #include "client/embedded_farm.h"
 #include "client/farm_client.h"
 #include "client/image_push.h"
@@ -98,14 +100,15 @@ void ReadPipConf(std::string* index_url, std::vector<std::string>* extra,
   }
 }
 
-// --push: the images of the projects that built, from the layout to their
-// registries. Prints "NAME:TAG@DIGEST" lines (or the report with "pushed").
-int PushBuilt(const std::string& layout, const std::vector<std::string>& refs,
+// --push: the images of the projects that built, from the layout (or the
+// farm's CAS) to their registries. Prints "NAME:TAG@DIGEST" lines (or the
+// report with "pushed").
+int PushBuilt(ImageSource& source, const std::vector<std::string>& refs,
               const RegistryFlags& registry, bool json,
               const std::string& report, int build_rc, BuildImagesIo& io) {
   std::vector<PushedImage> pushed;
   std::vector<std::string> errors;
-  PushImages(layout, ImagesOfRefs(refs), registry, &pushed, &errors);
+  PushImages(source, ImagesOfRefs(refs), registry, &pushed, &errors);
   for (const std::string& e : errors)
     *io.err << "pbrx build-images: " << e << "\n";
   if (json) {
@@ -140,6 +143,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   int jobs = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> dirs;
   bool push = false;
+  bool output_given = false;
   RegistryFlags registry;
   std::string registry_flag;  // the first registry flag given
   ArgCursor cursor(args);
@@ -167,6 +171,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       if (!take(&base)) return UsageError(io, "--base needs a value");
     } else if (a == "--output") {
       if (!take(&output)) return UsageError(io, "--output needs a value");
+      output_given = true;
     } else if (a == "--index-url") {
       if (!take(&options.index_url))
         return UsageError(io, "--index-url needs a value");
@@ -328,16 +333,32 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     fb.jobs = jobs_given ? jobs : 0;
     fb.pulled_base_dir = pulled_base_dir;
     if (!push) return RunFarmBuild(fb, io);
+    if (output_given) {
+      return UsageError(io,
+                        "--output with --farm and --push: a farm push goes "
+                        "from the farm's cache to the registry and writes no "
+                        "layout (build without --push for one)");
+    }
+    // Straight from the farm's CAS to the registries: only the blobs a
+    // registry lacks pass through here (client/cas_image_source.h).
     registry.state_dir = Absolute(cache_dir) + "/registries";
     if (!MakeDirs(registry.state_dir)) registry.state_dir.clear();
-    std::vector<std::string> refs;
+    const std::string tmp = Absolute(cache_dir) + "/tmp";
     std::string report;
-    fb.built_refs = &refs;
     fb.report_out = &report;
-    int rc = RunFarmBuild(fb, io);
-    if (rc != 0 && rc != 1) return rc;
-    return PushBuilt(options.output_layout, refs, registry, json, report, rc,
-                     io);
+    fb.push = [&](cache::BlobStore& cas,
+                  const std::map<std::string, common::Digest>& built,
+                  int build_rc) {
+      if (!MakeDirs(tmp)) {
+        *io.err << "pbrx build-images: cannot create " << tmp << "\n";
+        return 1;
+      }
+      std::vector<std::string> refs;
+      for (const auto& [ref, manifest] : built) refs.push_back(ref);
+      CasImageSource source(&cas, built, tmp);
+      return PushBuilt(source, refs, registry, json, report, build_rc, io);
+    };
+    return RunFarmBuild(fb, io);
   }
   cache_dir = Absolute(cache_dir);
   options.scratch_dir = cache_dir + "/tmp";
@@ -444,7 +465,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       if (!b.ok()) continue;
       for (const auto& img : b->images) refs.push_back(img.ref);
     }
-    return PushBuilt(options.output_layout, refs, registry, json,
+    LayoutImageSource source(options.output_layout);
+    return PushBuilt(source, refs, registry, json,
                      json ? coordinator::BuildReportJson(dirs, builds) : "",
                      failed ? 1 : 0, io);
   }

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -183,11 +184,18 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
     return 3;
   }
 
-  auto layout = common::oci::OciLayout::Open(o.output_layout);
-  if (!layout.ok()) {
-    *io.err << "pbrx build-images: " << layout.status().message() << "\n";
-    return 1;
+  // A push build leaves the local layout alone (FarmBuild::push).
+  std::optional<common::oci::OciLayout> layout;
+  if (!b.push) {
+    absl::StatusOr<common::oci::OciLayout> opened =
+        common::oci::OciLayout::Open(o.output_layout);
+    if (!opened.ok()) {
+      *io.err << "pbrx build-images: " << opened.status().message() << "\n";
+      return 1;
+    }
+    layout.emplace(std::move(*opened));
   }
+  std::map<std::string, Digest> built;
   auto stub = fv::Build::NewStub(*channel);
   grpc::ClientContext ctx;
   auto stream = stub->BuildImages(&ctx, req);
@@ -295,8 +303,12 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
       absl::Status fetched;
       for (const fv::BuiltImage& img : p.images()) {
         absl::StatusOr<Digest> md = Digest::FromProto(img.manifest());
-        fetched =
-            md.ok() ? FetchImage(cas, *layout, *md, img.ref()) : md.status();
+        if (md.ok() && b.push) {
+          built.emplace(img.ref(), *md);
+        } else {
+          fetched =
+              md.ok() ? FetchImage(cas, *layout, *md, img.ref()) : md.status();
+        }
         if (!fetched.ok()) break;
       }
       if (!fetched.ok()) {
@@ -307,10 +319,6 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
         status[p.project()] = "FAILED (fetching images)";
         redraw();
         continue;
-      }
-      if (b.built_refs != nullptr) {
-        for (const fv::BuiltImage& img : p.images())
-          b.built_refs->push_back(img.ref());
       }
       status[p.project()] =
           absl::StrCat("done: ", p.name(), " ", p.version(), ", ",
@@ -342,6 +350,7 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   } else if (b.json) {
     *io.out << report;
   }
+  if (b.push) return b.push(cas, built, failed ? 1 : 0);
   return failed ? 1 : 0;
 }
 

@@ -4,8 +4,9 @@
 // the --find-links directory, constraints files, an oci: base layout) to
 // the CAS through the coordinator (missing blobs only), submits one build,
 // shows progress (a status line on a TTY), and as each project finishes
-// copies its images' blobs from the CAS into the local OCI layout and
-// prints the same lines as embedded mode. --json prints the coordinator's
+// copies its images' blobs from the CAS into the local OCI layout (with
+// --push: hands them to the push instead, see FarmBuild::push) and prints
+// the same lines as embedded mode. --json prints the coordinator's
 // report, which is embedded mode's byte for byte.
 //
 // RunFarmStatus: `pbrx farm status`: executors, queue and step counters.
@@ -15,11 +16,15 @@
 #ifndef PBRX_CLIENT_FARM_CLIENT_H_
 #define PBRX_CLIENT_FARM_CLIENT_H_
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "cache/blob_store.h"
 #include "client/arg_cursor.h"
 #include "client/build_images_command.h"
+#include "common/digest.h"
 #include "common/tls.h"
 #include "coordinator/image_pipeline.h"
 
@@ -46,10 +51,15 @@ struct FarmBuild {
   bool tty = false;
   int jobs = 0;
   absl::Duration connect_timeout = absl::Seconds(10);
-  // When set: the refs of every image fetched into the layout, and the
-  // --json report (instead of printing it).
-  std::vector<std::string>* built_refs = nullptr;
   std::string pulled_base_dir;  // the layout of a docker:// base
+  // --push: nothing is copied into the layout; once the build is over this
+  // gets the farm's CAS, every image built (ref "NAME:TAG" → manifest
+  // digest) and the build's exit code (0 or 1), and returns the command's.
+  std::function<int(cache::BlobStore& cas,
+                    const std::map<std::string, common::Digest>& built,
+                    int build_rc)>
+      push;
+  // When set with --json: the report goes here instead of to stdout.
   std::string* report_out = nullptr;
 };
 

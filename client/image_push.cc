@@ -79,25 +79,38 @@ reg::RegistryAccessOptions AccessOptions(const RegistryFlags& flags,
   return o;
 }
 
-// A layout's blob files, opened only for blobs the registry lacks.
-class LayoutBlobs : public reg::BlobSourceProvider {
- public:
-  explicit LayoutBlobs(std::string dir) : dir_(std::move(dir)) {}
-  absl::StatusOr<reg::BlobSource> Open(const common::Digest& d) override {
-    reg::BlobSource s;
-    s.path = absl::StrCat(dir_, "/blobs/sha256/", d.hash());
-    return s;
-  }
-
- private:
-  std::string dir_;
-};
-
 }  // namespace
 
-absl::StatusOr<std::vector<PushedImage>> PushLayoutImage(
-    reg::RegistryAccess& access, const std::string& layout_dir,
-    const LayoutImage& image, const RegistryFlags& flags) {
+LayoutImageSource::LayoutImageSource(std::string dir)
+    : dir_(std::move(dir)), blobs_(dir_) {}
+
+absl::StatusOr<reg::BlobSource> LayoutImageSource::Blobs::Open(
+    const common::Digest& d) {
+  reg::BlobSource s;
+  s.path = absl::StrCat(dir_, "/blobs/sha256/", d.hash());
+  return s;
+}
+
+reg::BlobSourceProvider& LayoutImageSource::blobs() { return blobs_; }
+
+absl::StatusOr<TagImage> LayoutImageSource::Read(const std::string& ref) {
+  common::oci::OciReadOptions ro;
+  ro.verify_layers = false;
+  ro.any_platform = true;
+  ASSIGN_OR_RETURN(common::oci::OciImage read,
+                   common::oci::ReadOciImage(dir_, ref, ro));
+  TagImage out;
+  out.manifest = read.manifest;
+  out.content.manifest = std::move(read.manifest_json);
+  out.content.media_type = std::move(read.manifest_media_type);
+  out.content.blobs.push_back(read.config);
+  for (const auto& l : read.layers) out.content.blobs.push_back(l.digest);
+  return out;
+}
+
+absl::StatusOr<std::vector<PushedImage>> PushImageTags(
+    reg::RegistryAccess& access, ImageSource& source, const LayoutImage& image,
+    const RegistryFlags& flags) {
   ASSIGN_OR_RETURN(reg::ImageReference target,
                    reg::ParseImageReference(image.name));
   if (!target.tag.empty() || !target.digest.empty()) {
@@ -107,13 +120,9 @@ absl::StatusOr<std::vector<PushedImage>> PushLayoutImage(
   // Tags that point at the same manifest go up together.
   std::vector<PushedImage> groups;
   std::vector<reg::PushableImage> contents;
-  common::oci::OciReadOptions ro;
-  ro.verify_layers = false;
-  ro.any_platform = true;
   for (const std::string& tag : image.tags) {
     const std::string ref = absl::StrCat(image.name, ":", tag);
-    absl::StatusOr<common::oci::OciImage> read =
-        common::oci::ReadOciImage(layout_dir, ref, ro);
+    absl::StatusOr<TagImage> read = source.Read(ref);
     if (!read.ok()) {
       return absl::Status(
           read.status().code(),
@@ -126,22 +135,16 @@ absl::StatusOr<std::vector<PushedImage>> PushLayoutImage(
       p.name = image.name;
       p.manifest = read->manifest;
       groups.push_back(p);
-      reg::PushableImage c;
-      c.manifest = read->manifest_json;
-      c.media_type = read->manifest_media_type;
-      c.blobs.push_back(read->config);
-      for (const auto& l : read->layers) c.blobs.push_back(l.digest);
-      contents.push_back(std::move(c));
+      contents.push_back(std::move(read->content));
     }
     groups[g].tags.push_back(tag);
   }
   ASSIGN_OR_RETURN(reg::RegistryClient * client,
                    access.Client(target.registry));
-  LayoutBlobs blobs(layout_dir);
   for (size_t g = 0; g < groups.size(); ++g) {
     absl::StatusOr<reg::PushStats> stats =
         reg::PushImage(*client, target.repository, groups[g].tags, contents[g],
-                       blobs, access.Locations(target.registry),
+                       source.blobs(), access.Locations(target.registry),
                        reg::PushImageOptions{flags.parallel});
     if (!stats.ok()) {
       return absl::Status(
@@ -191,8 +194,7 @@ RegistrySession::RegistrySession(const RegistryFlags& flags)
       helpers_(RegistryEnvironment()),
       access_(&transport_, AccessOptions(flags, &helpers_)) {}
 
-void PushImages(const std::string& layout_dir,
-                const std::vector<LayoutImage>& images,
+void PushImages(ImageSource& source, const std::vector<LayoutImage>& images,
                 const RegistryFlags& flags, std::vector<PushedImage>* pushed,
                 std::vector<std::string>* errors) {
   RegistrySession session(flags);
@@ -213,7 +215,7 @@ void PushImages(const std::string& layout_dir,
   }
   for (const LayoutImage& image : images) {
     absl::StatusOr<std::vector<PushedImage>> r =
-        PushLayoutImage(access, layout_dir, image, flags);
+        PushImageTags(access, source, image, flags);
     if (!r.ok()) {
       errors->push_back(std::string(r.status().message()));
       continue;

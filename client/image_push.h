@@ -1,10 +1,10 @@
 // Pushing images from an OCI layout to registries: the part `pbrx
 // push-images` and `pbrx build-images --push` share. An image is a
 // repository name (registry host first, as --prefix made it) and the tags
-// it has in the layout; each tag's manifest is read from the layout (its
-// blobs checked to be there with their sizes: the registry verifies their
-// digests), and common/registry/image_pusher.h sends what the registry
-// lacks. The registry flags (--insecure-registry, --registry-ca,
+// it has; each tag's manifest is read from an ImageSource (an OCI layout,
+// the farm's CAS), and common/registry/image_pusher.h sends what the
+// registry lacks, reading only those blobs from the source. The registry flags
+// (--insecure-registry, --registry-ca,
 // --push-jobs) are parsed here for both commands.
 #ifndef PBRX_CLIENT_IMAGE_PUSH_H_
 #define PBRX_CLIENT_IMAGE_PUSH_H_
@@ -55,16 +55,56 @@ struct PushedImage {
   common::registry::PushStats stats;
 };
 
-// Pushes every tag of `image` from the layout in `layout_dir`. Errors name
-// the image (NOT_FOUND for a tag the layout lacks, with its refs).
-absl::StatusOr<std::vector<PushedImage>> PushLayoutImage(
-    common::registry::RegistryAccess& access, const std::string& layout_dir,
+// What a push needs of the image one ref names.
+struct TagImage {
+  common::Digest manifest = common::Digest::Empty();
+  common::registry::PushableImage content;
+};
+
+// Where the images to push come from: an OCI layout (push-images, an
+// embedded --push build) or the farm's CAS (a farm --push build,
+// client/cas_image_source.h). Thread-compatible.
+class ImageSource {
+ public:
+  virtual ~ImageSource() = default;
+  // The image ref "NAME:TAG" names. NOT_FOUND when there is none.
+  virtual absl::StatusOr<TagImage> Read(const std::string& ref) = 0;
+  // The blobs, opened only for those a registry lacks.
+  virtual common::registry::BlobSourceProvider& blobs() = 0;
+};
+
+// The images of the OCI layout `dir` (blobs checked to be there with their
+// sizes; the registry verifies their digests).
+class LayoutImageSource : public ImageSource {
+ public:
+  explicit LayoutImageSource(std::string dir);
+  absl::StatusOr<TagImage> Read(const std::string& ref) override;
+  common::registry::BlobSourceProvider& blobs() override;
+
+ private:
+  class Blobs : public common::registry::BlobSourceProvider {
+   public:
+    explicit Blobs(const std::string& dir) : dir_(dir) {}
+    absl::StatusOr<common::registry::BlobSource> Open(
+        const common::Digest& d) override;
+
+   private:
+    const std::string& dir_;
+  };
+  std::string dir_;
+  Blobs blobs_;
+};
+
+// Pushes every tag of `image` from `source`; tags that name the same
+// manifest go up together. Errors name the image (NOT_FOUND for a tag the
+// source lacks).
+absl::StatusOr<std::vector<PushedImage>> PushImageTags(
+    common::registry::RegistryAccess& access, ImageSource& source,
     const LayoutImage& image, const RegistryFlags& flags);
 
-// Pushes `images` (in order) from the layout over libcurl; each pushed image
+// Pushes `images` (in order) from `source` over libcurl; each pushed image
 // goes to `pushed`, each failure to `errors` (and on to the next image).
-void PushImages(const std::string& layout_dir,
-                const std::vector<LayoutImage>& images,
+void PushImages(ImageSource& source, const std::vector<LayoutImage>& images,
                 const RegistryFlags& flags, std::vector<PushedImage>* pushed,
                 std::vector<std::string>* errors);
 

@@ -104,7 +104,8 @@ int RunPushImagesCommand(const std::vector<std::string>& args,
       images.push_back(LayoutImage{ip.name, coordinator::ImageTags(tags)});
   }
   std::vector<PushedImage> pushed;
-  PushImages(layout, images, flags, &pushed, &errors);
+  LayoutImageSource source(layout);
+  PushImages(source, images, flags, &pushed, &errors);
   for (const std::string& e : errors)
     *io.err << "pbrx push-images: " << e << "\n";
   if (json) {

@@ -27,4 +27,10 @@ std::vector<std::string> InstallWheelsArgv(const InstallWheelsArgs& a) {
   return argv;
 }
 
+std::vector<std::string> OciBaseArgv(const OciBaseArgs& a) {
+  return {kStepToolPath,  kStepToolMarker,
+          kOciBaseTool,   "--ref=" + a.ref,
+          "--os=" + a.os, "--architecture=" + a.architecture};
+}
+
 }  // namespace pbrx::common

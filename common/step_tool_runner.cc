@@ -10,6 +10,9 @@
 
 #include "absl/strings/numbers.h"
 #include "common/base/debian_base.h"
+#include "common/oci/layout_reader.h"
+#include "common/oci/verified_image.h"
+#include "common/project/source_tree.h"
 #include "common/step_tool.h"
 #include "common/wheel/python_layer.h"
 
@@ -22,9 +25,10 @@ int Usage(const std::string& why) {
                "--purelib=D --platlib=D --scripts=D --data=D --include=D "
                "--mtime=N [--out=DIR] -- WHEEL...\n"
                "       %s %s debian-base --suite=S --variant=V "
-               "--include=P,... --mtime=N\n",
+               "--include=P,... --mtime=N\n"
+               "       %s %s oci-base --ref=R --os=O --architecture=A\n",
                why.c_str(), kStepToolPath, kStepToolMarker, kStepToolPath,
-               kStepToolMarker);
+               kStepToolMarker, kStepToolPath, kStepToolMarker);
   return 2;
 }
 
@@ -114,6 +118,43 @@ int DebianBase(int argc, char** argv) {
   return 0;
 }
 
+// Verifies the layout in the working directory and writes what it found
+// (common/oci/verified_image.h).
+int OciBase(int argc, char** argv) {
+  OciBaseArgs a;
+  std::map<std::string, std::string*> fields = {
+      {"--ref", &a.ref}, {"--os", &a.os}, {"--architecture", &a.architecture}};
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    size_t eq = arg.find('=');
+    auto f = fields.find(arg.substr(0, eq));
+    if (eq == std::string::npos || f == fields.end())
+      return Usage("oci-base: unexpected argument " + arg);
+    *f->second = arg.substr(eq + 1);
+  }
+  oci::OciReadOptions options;
+  options.os = a.os;
+  options.architecture = a.architecture;
+  absl::StatusOr<oci::OciImage> image = oci::ReadOciImage(
+      project::DirSourceTree(".", "the base layout"), a.ref, options);
+  if (!image.ok()) {
+    std::fprintf(stderr, "pbrx step tool oci-base: %s\n",
+                 std::string(image.status().message()).c_str());
+    return 1;
+  }
+  std::ofstream out(oci::kVerifiedImageFile, std::ios::binary);
+  out << oci::VerifiedImageJson(*image);
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "pbrx step tool oci-base: cannot write %s\n",
+                 oci::kVerifiedImageFile);
+    return 1;
+  }
+  std::printf("verified image sha256:%s (%zu layers)\n",
+              image->manifest.hash().c_str(), image->layers.size());
+  return 0;
+}
+
 }  // namespace
 
 std::string StepToolBinary() {
@@ -131,6 +172,7 @@ int RunStepTool(int argc, char** argv) {
   std::string tool = argv[2];
   if (tool == "install-wheels") return InstallWheels(argc - 3, argv + 3);
   if (tool == kDebianBaseTool) return DebianBase(argc - 3, argv + 3);
+  if (tool == kOciBaseTool) return OciBase(argc - 3, argv + 3);
   return Usage("unknown tool " + tool);
 }
 

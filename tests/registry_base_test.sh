@@ -12,7 +12,12 @@
 #   - a tag or digest the registry does not have, and a malformed
 #     reference: a clear error naming --base, exit 1 or 2, no layout;
 #   - on a farm (pbrx-cache, pbrx-coordinator, pbrx-executor on loopback):
-#     the same image digests as embedded mode.
+#     the same image digests as embedded mode; a farm --push sends them from
+#     the farm's cache to the registry: the cache serves no blob the
+#     registry already has (its read bytes counted by its own metrics, the
+#     registry's received bytes by the proxy), a second push sends and reads
+#     no blob, no local layout is written, skopeo sees the digests;
+#     --output with --farm --push is a usage error.
 set -euo pipefail
 REPO="$TEST_SRCDIR/pbrx"
 T="$TEST_TMPDIR"
@@ -186,7 +191,9 @@ for f in missing nodigest malformed; do [[ ! -e "$T/$f" ]] || fail "a failed bui
 echo "missing tag, missing digest, malformed reference: clear errors, no layout"
 
 # --- on a farm: the digests of embedded mode ------------------------------
-launch_cache "$T/cache/db"
+from=$(next_line "$T/cache.err")
+launch_cache "$T/cache/db" --metrics-listen=127.0.0.1:0
+CACHE_METRICS=$(metrics_addr "$T/cache.err" "$from")
 start_coordinator "$CACHE_ADDR" --metrics-listen=127.0.0.1:0
 start_executor e1 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
 wait_executors 1
@@ -196,4 +203,59 @@ build farm "docker://$P/regbase-base@$D" --farm "grpc://$COORD_ADDR"
 [[ "$(requests)" == "$before" ]] || fail "the farm build contacted the registry"
 diff <(sort "$T/pinned.out") <(sort "$T/farm.out") || fail "farm and embedded digests differ"
 echo "farm: same digests as embedded mode"
+
+# --- a farm --push: from the farm's cache to the registry -----------------
+cache_read() {
+  curl -sf --noproxy '*' "http://$CACHE_METRICS/metrics" | awk '/^pbrx_cache_read_bytes_total / {printf "%d\n", $2}'
+}
+# The bytes of the images' blobs (config and layers), from the farm build's layout.
+image_bytes=$(python3 - "$T/farm" <<'PY'
+import json, sys
+d = sys.argv[1]
+total = 0
+for m in json.load(open(f"{d}/index.json"))["manifests"]:
+    man = json.load(open(f"{d}/blobs/sha256/{m['digest'].split(':')[1]}"))
+    total += man["config"]["size"] + sum(l["size"] for l in man["layers"])
+print(total)
+PY
+)
+farm_push() {  # farm_push NAME: onbase pushed by the farm; rc, $T/NAME.{out,err}
+  rc=0
+  mkdir -p "$T/$1.cwd"
+  (cd "$T/$1.cwd" && "$PBRX" build-images --cache-dir "$T/cache" --prefix "$P" --tag v1 \
+    --base "docker://$P/regbase-base@$D" --farm "grpc://$COORD_ADDR" --push "$T/onbase" \
+    >"$T/$1.out" 2>"$T/$1.err") || rc=$?
+}
+read0=$(cache_read); sent0=$(blob_bytes)
+farm_push farmpush1
+[[ $rc == 0 ]] || { cat "$T/farmpush1.err" "$T/coord.err"; fail "farm --push: exit $rc"; }
+read1=$(cache_read); sent1=$(blob_bytes)
+# REF@DIGEST per tag (after the build's "REF DIGEST" lines): the digests of
+# the farm build, and skopeo agrees.
+grep @ "$T/farmpush1.out" | sed 's/@/ /' | sort >"$T/farmpush1.refs"
+diff "$T/farmpush1.refs" <(sort "$T/farm.out") || fail "farm --push printed other refs or digests: $(cat "$T/farmpush1.out" "$T/farm.out" "$T/farmpush1.err")"
+while read -r ref digest; do
+  got=$(skopeo inspect --tls-verify=false "docker://${ref/$P/$PLAIN/team}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')
+  [[ "$got" == "$digest" ]] || fail "the registry has $got for $ref, pushed $digest"
+done <"$T/farmpush1.refs"
+[[ -z "$(ls -A "$T/farmpush1.cwd")" ]] || fail "a farm --push wrote a local layout: $(ls -A "$T/farmpush1.cwd")"
+# The base's layers were in the registry already: the cache served the
+# blobs the registry lacked (what it received) and little more (manifests,
+# Action Cache entries), far from the images' bytes.
+(( image_bytes > 4 * 1024 * 1024 )) || fail "the images are too small to tell ($image_bytes bytes)"
+(( read1 - read0 <= sent1 - sent0 + 512 * 1024 )) \
+  || fail "the farm's cache served $((read1 - read0)) bytes for a push that sent $((sent1 - sent0)) (images: $image_bytes)"
+echo "farm --push: sent $((sent1 - sent0)) blob bytes, the cache served $((read1 - read0)) (images: $image_bytes bytes)"
+farm_push farmpush2
+[[ $rc == 0 ]] || { cat "$T/farmpush2.err"; fail "second farm --push: exit $rc"; }
+read2=$(cache_read); sent2=$(blob_bytes)
+[[ $((sent2 - sent1)) == 0 ]] || fail "the second farm --push sent $((sent2 - sent1)) blob bytes"
+(( read2 - read1 <= 512 * 1024 )) || fail "the second farm --push read $((read2 - read1)) bytes from the cache"
+echo "second farm --push: 0 blob bytes sent, the cache served $((read2 - read1))"
+rc=0
+"$PBRX" build-images --cache-dir "$T/cache" --output "oci:$T/nopush" --farm "grpc://$COORD_ADDR" --push "$T/onbase" \
+  >/dev/null 2>"$T/outpush.err" || rc=$?
+[[ $rc == 2 ]] && grep -q "^pbrx build-images: --output with --farm and --push: a farm push goes from the farm's cache" "$T/outpush.err" \
+  || fail "--output with --farm --push: exit $rc, $(cat "$T/outpush.err")"
+[[ ! -e "$T/nopush" ]] || fail "a refused command wrote oci:$T/nopush"
 echo PASS

@@ -35,20 +35,6 @@ std::vector<const Struct*> List(const Struct& s, const std::string& key) {
   return out;
 }
 
-// A descriptor's digest and size, validated.
-absl::StatusOr<Digest> DescriptorDigest(const Struct& desc,
-                                        const std::string& what) {
-  auto size = desc.fields().find("size");
-  double n = size == desc.fields().end() ? -1 : size->second.number_value();
-  if (n < 0 || n > 9.0e15 ||
-      n != static_cast<double>(static_cast<int64_t>(n))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": descriptor without a valid size"));
-  }
-  return ParseDescriptorDigest(Str(desc, "digest"), static_cast<int64_t>(n),
-                               what);
-}
-
 std::string BlobRel(const Digest& d) { return "blobs/sha256/" + d.hash(); }
 
 // A small blob's bytes, verified against its descriptor.
@@ -162,6 +148,19 @@ absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
   return Digest::Create(digest.substr(7), size);
 }
 
+absl::StatusOr<Digest> ParseDescriptor(const Struct& desc,
+                                       const std::string& what) {
+  auto size = desc.fields().find("size");
+  double n = size == desc.fields().end() ? -1 : size->second.number_value();
+  if (n < 0 || n > 9.0e15 ||
+      n != static_cast<double>(static_cast<int64_t>(n))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": descriptor without a valid size"));
+  }
+  return ParseDescriptorDigest(Str(desc, "digest"), static_cast<int64_t>(n),
+                               what);
+}
+
 OciLayoutSpec ParseOciLayoutSpec(const std::string& spec) {
   OciLayoutSpec out;
   out.dir = absl::StartsWith(spec, "oci:") ? spec.substr(4) : spec;
@@ -244,7 +243,7 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
       return absl::InvalidArgumentError(
           absl::StrCat(dir, ": indexes nested more than 4 deep"));
     }
-    ASSIGN_OR_RETURN(Digest d, DescriptorDigest(*chosen, "manifest"));
+    ASSIGN_OR_RETURN(Digest d, ParseDescriptor(*chosen, "manifest"));
     ASSIGN_OR_RETURN(std::string bytes,
                      ReadJsonBlob(tree, d, "manifest", options.max_json_bytes));
     ASSIGN_OR_RETURN(Struct doc,
@@ -285,7 +284,7 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
         "manifest sha256:", manifest_digest.hash(), " has no config"));
   }
   ASSIGN_OR_RETURN(Digest config_digest,
-                   DescriptorDigest(*config_desc, "config"));
+                   ParseDescriptor(*config_desc, "config"));
   image.config = config_digest;
   ASSIGN_OR_RETURN(
       image.config_json,
@@ -323,7 +322,7 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
   for (size_t i = 0; i < layers.size(); ++i) {
     std::string what = absl::StrCat("layer ", i);
     OciImageLayer layer;
-    ASSIGN_OR_RETURN(layer.digest, DescriptorDigest(*layers[i], what));
+    ASSIGN_OR_RETURN(layer.digest, ParseDescriptor(*layers[i], what));
     if (layer.digest.size() > options.max_layer_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, " sha256:", layer.digest.hash(), ": ", layer.digest.size(),

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "common/digest.h"
 #include "common/project/source_tree.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace pbrx::common::oci {
 
@@ -56,6 +57,11 @@ struct OciReadOptions {
 absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
                                              int64_t size,
                                              const std::string& what);
+
+// A descriptor's "digest" and "size" (a whole number >= 0), validated as
+// ParseDescriptorDigest does.
+absl::StatusOr<Digest> ParseDescriptor(const google::protobuf::Struct& desc,
+                                       const std::string& what);
 
 // An `oci:PATH[:REF]` spec split as skopeo reads it: the path ends at the
 // first ':' after "oci:" (ref "" when there is none).

@@ -42,17 +42,21 @@ class SourceTree {
 
 class DirSourceTree : public SourceTree {
  public:
-  explicit DirSourceTree(std::string dir) : dir_(std::move(dir)) {}
+  explicit DirSourceTree(std::string dir) : dir_(dir), label_(std::move(dir)) {}
+  // Messages name the tree `label` instead of its directory.
+  DirSourceTree(std::string dir, std::string label)
+      : dir_(std::move(dir)), label_(std::move(label)) {}
   absl::StatusOr<std::string> ReadFile(const std::string& relative,
                                        int64_t max_bytes) const override;
   absl::Status StreamFile(const std::string& relative,
                           const ChunkFn& chunk) const override;
   bool IsFile(const std::string& relative) const override;
   bool IsDir(const std::string& relative) const override;
-  const std::string& label() const override { return dir_; }
+  const std::string& label() const override { return label_; }
 
  private:
   std::string dir_;
+  std::string label_;
 };
 
 }  // namespace pbrx::common::project

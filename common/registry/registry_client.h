@@ -23,6 +23,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ struct RegistryClientOptions {
 struct BlobSource {
   std::string path;
   std::string bytes;
+  // What must live as long as the source does (e.g. the temporary file at
+  // `path`, removed when the last copy of the source is gone).
+  std::shared_ptr<const void> keep;
 };
 
 struct FetchedManifest {

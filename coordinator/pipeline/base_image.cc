@@ -4,13 +4,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "cache/cas_source_tree.h"
 #include "cache/directory_tree.h"
 #include "common/base/base_probe.h"
 #include "common/base/debian_base.h"
 #include "common/bindep/bindep_file.h"
 #include "common/json_struct.h"
 #include "common/oci/layout_reader.h"
+#include "common/oci/verified_image.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/step_tool.h"
 #include "coordinator/pipeline/base_config.h"
@@ -23,13 +24,59 @@ namespace re = build::bazel::remote::execution::v2;
 using common::Digest;
 using google::protobuf::Struct;
 
-// An image from an OCI layout (common/oci/layout_reader verifies every
-// digest, blob and diff_id, and picks the platform from an index): from the
-// layout's tree in the CAS (its layers are there already, verified as they
-// were read), else from the directory in the spec (its layers imported into
-// the CAS and checked again on the way in).
-absl::StatusOr<BaseImage> ImportOciBase(const BaseSpec& spec,
-                                        cache::BlobStore& cas) {
+constexpr int64_t kMaxConfigBytes = 4 << 20;
+
+// The step tool oci-base over the layout's tree in the CAS: an executor
+// verifies every digest, blob and diff_id and picks the platform (a
+// layout verified once is an Action Cache hit after; the coordinator reads
+// no layer). Its small answer is validated here and the config read from
+// the CAS against its digest.
+absl::StatusOr<common::oci::OciImage> VerifiedLayout(StepRunner& steps,
+                                                     const BaseSpec& spec,
+                                                     absl::Mutex* build_mu) {
+  ActionSpec s;
+  common::OciBaseArgs args;
+  args.ref = spec.ref;
+  s.argv = common::OciBaseArgv(args);
+  s.input_root = *spec.layout_root;
+  s.output_files = {common::oci::kVerifiedImageFile};
+  s.platform = {{common::kStepToolsProperty, common::kStepToolsVersion}};
+  re::ActionResult r;
+  {
+    absl::MutexLockMaybe lock(build_mu);
+    ASSIGN_OR_RETURN(r, steps.Step("base", spec.base, s));
+  }
+  const std::string what =
+      absl::StrCat("the oci-base step's ", common::oci::kVerifiedImageFile);
+  ASSIGN_OR_RETURN(Digest out,
+                   steps.OutputFile(r, common::oci::kVerifiedImageFile));
+  if (out.size() > common::oci::kMaxVerifiedImageBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", out.size(), " bytes"));
+  }
+  ASSIGN_OR_RETURN(std::string text, cache::ReadBlob(steps.cas(), out));
+  ASSIGN_OR_RETURN(common::oci::OciImage image,
+                   common::oci::ParseVerifiedImageJson(text, what));
+  if (image.config.size() > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config sha256:", image.config.hash(), ": ", image.config.size(),
+        " bytes, more than ", kMaxConfigBytes));
+  }
+  ASSIGN_OR_RETURN(image.config_json,
+                   cache::ReadBlob(steps.cas(), image.config));
+  if (common::Sha256::HexOf(image.config_json) != image.config.hash()) {
+    return absl::DataLossError(absl::StrCat(
+        "config sha256:", image.config.hash(), " does not match its bytes"));
+  }
+  return image;
+}
+
+// An image from an OCI layout: from the layout's tree in the CAS (the
+// oci-base step; its layers are in the CAS already), else from the
+// directory in the spec (common/oci/layout_reader verifies it here; its
+// layers are imported into the CAS and checked again on the way in).
+absl::StatusOr<BaseImage> ImportOciBase(StepRunner& steps, const BaseSpec& spec,
+                                        absl::Mutex* build_mu) {
   // An uploaded layout's ref comes with it; its PATH only names it. A
   // docker:// base always comes as the layout the client pulled.
   const bool pulled = absl::StartsWith(spec.base, "docker://");
@@ -39,16 +86,19 @@ absl::StatusOr<BaseImage> ImportOciBase(const BaseSpec& spec,
                      ": a docker:// base comes with the layout the client "
                      "pulled (base_layout)"));
   }
-  const auto [dir, ref] =
-      pulled ? common::oci::OciLayoutSpec{"the pulled layout", ""}
-             : common::oci::ParseOciLayoutSpec(spec.base);
-  absl::StatusOr<common::oci::OciImage> image =
-      spec.layout_root.has_value()
-          ? common::oci::ReadOciImage(
-                cache::CasSourceTree(&cas, *spec.layout_root,
-                                     dir.empty() ? "the uploaded layout" : dir),
-                spec.ref)
-          : common::oci::ReadOciImage(dir, ref);
+  absl::StatusOr<common::oci::OciImage> image;
+  if (spec.layout_root.has_value()) {
+    image = VerifiedLayout(steps, spec, build_mu);
+  } else {
+    const absl::Time start = absl::Now();
+    const auto [dir, ref] = common::oci::ParseOciLayoutSpec(spec.base);
+    image = common::oci::ReadOciImage(dir, ref);
+    StepReport step{"base", spec.base, false,
+                    absl::ToDoubleSeconds(absl::Now() - start),
+                    image.ok() ? "sha256:" + image->manifest.hash() : ""};
+    step.argv = {"import", spec.base};
+    steps.AddStep(std::move(step));
+  }
   if (!image.ok()) {
     return absl::Status(
         image.status().code(),
@@ -64,7 +114,7 @@ absl::StatusOr<BaseImage> ImportOciBase(const BaseSpec& spec,
     common::oci::Layer layer;
     layer.digest = l.digest;
     if (!l.path.empty()) {
-      ASSIGN_OR_RETURN(layer.digest, cache::UploadFile(l.path, cas));
+      ASSIGN_OR_RETURN(layer.digest, cache::UploadFile(l.path, steps.cas()));
       if (layer.digest != l.digest) {
         return absl::DataLossError(
             absl::StrCat(spec.base, ": blob sha256:", l.digest.hash(),
@@ -122,13 +172,7 @@ absl::StatusOr<BaseImage> MakeBase(StepRunner& steps, const BaseSpec& spec,
         absl::StrCat("--base ", spec.base,
                      ": expected debian:SUITE, oci:DIR[:REF] or docker://REF"));
   }
-  absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(BaseImage base, ImportOciBase(spec, steps.cas()));
-  StepReport step{"base", base.name, false,
-                  absl::ToDoubleSeconds(absl::Now() - start), base.digest};
-  step.argv = {"import", spec.base};
-  steps.AddStep(std::move(step));
-  return base;
+  return ImportOciBase(steps, spec, build_mu);
 }
 
 absl::StatusOr<ProbedBase> ProbeBase(StepRunner& steps,

@@ -1,0 +1,91 @@
+#include "client/cas_image_source.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "cache/directory_tree.h"
+#include "common/json_struct.h"
+#include "common/oci/layout_reader.h"
+#include "common/status_macros.h"
+
+namespace pbrx::client {
+namespace {
+
+constexpr int64_t kMaxManifestBytes = 4 << 20;
+constexpr char kOciManifest[] = "application/vnd.oci.image.manifest.v1+json";
+
+// A file removed when the last BlobSource holding it is dropped.
+class TempFile {
+ public:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() { unlink(path_.c_str()); }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+CasImageSource::CasImageSource(cache::BlobStore* cas,
+                               std::map<std::string, common::Digest> manifests,
+                               std::string tmp_dir)
+    : cas_(cas),
+      manifests_(std::move(manifests)),
+      tmp_dir_(std::move(tmp_dir)),
+      blobs_(this) {}
+
+absl::StatusOr<TagImage> CasImageSource::Read(const std::string& ref) {
+  auto it = manifests_.find(ref);
+  if (it == manifests_.end())
+    return absl::NotFoundError(absl::StrCat("the farm built no image ", ref));
+  const common::Digest& d = it->second;
+  const std::string what = absl::StrCat("manifest sha256:", d.hash());
+  if (d.size() > kMaxManifestBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": ", d.size(), " bytes, more than ", kMaxManifestBytes));
+  }
+  ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(*cas_, d));
+  bytes_read_ += static_cast<int64_t>(bytes.size());
+  ASSIGN_OR_RETURN(google::protobuf::Struct doc,
+                   common::ParseJsonStruct(bytes, what));
+  TagImage out;
+  out.manifest = d;
+  out.content.media_type = common::Str(doc, "mediaType");
+  if (out.content.media_type.empty()) out.content.media_type = kOciManifest;
+  const google::protobuf::Struct* config = common::Obj(doc, "config");
+  if (config == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat(what, " has no config"));
+  ASSIGN_OR_RETURN(common::Digest c,
+                   common::oci::ParseDescriptor(*config, what + " config"));
+  out.content.blobs.push_back(c);
+  auto layers = doc.fields().find("layers");
+  if (layers != doc.fields().end()) {
+    int i = 0;
+    for (const auto& v : layers->second.list_value().values()) {
+      ASSIGN_OR_RETURN(
+          common::Digest l,
+          common::oci::ParseDescriptor(v.struct_value(),
+                                       absl::StrCat(what, " layer ", i++)));
+      out.content.blobs.push_back(l);
+    }
+  }
+  out.content.manifest = std::move(bytes);
+  return out;
+}
+
+absl::StatusOr<common::registry::BlobSource> CasImageSource::Blobs::Open(
+    const common::Digest& d) {
+  common::registry::BlobSource s;
+  s.path = absl::StrCat(source_->tmp_dir_, "/push-", getpid(), "-",
+                        source_->next_tmp_++, "-", d.hash());
+  s.keep = std::make_shared<TempFile>(s.path);
+  RETURN_IF_ERROR(cache::BlobToFile(*source_->cas_, d, s.path));
+  source_->bytes_read_ += d.size();
+  return s;
+}
+
+}  // namespace pbrx::client

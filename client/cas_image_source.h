@@ -1,0 +1,57 @@
+// CasImageSource: the images a farm build made, pushed straight from the
+// farm's CAS (`pbrx build-images --farm URL --push`). Each ref's manifest is
+// read by the digest the build reported and checked (its bytes against the
+// digest, its descriptors as sha256 digests with sizes); a blob is read
+// from the CAS only when the registry lacks it, streamed to a temporary file
+// that goes once it is uploaded. So a blob a registry already holds never
+// reaches this machine, and nothing is written to a local layout.
+#ifndef PBRX_CLIENT_CAS_IMAGE_SOURCE_H_
+#define PBRX_CLIENT_CAS_IMAGE_SOURCE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "cache/blob_store.h"
+#include "client/image_push.h"
+#include "common/digest.h"
+
+namespace pbrx::client {
+
+class CasImageSource : public ImageSource {
+ public:
+  // `manifests`: ref "NAME:TAG" → manifest digest; temporary files go to
+  // `tmp_dir` (which must exist).
+  CasImageSource(cache::BlobStore* cas,
+                 std::map<std::string, common::Digest> manifests,
+                 std::string tmp_dir);
+
+  absl::StatusOr<TagImage> Read(const std::string& ref) override;
+  common::registry::BlobSourceProvider& blobs() override { return blobs_; }
+
+  // Blob bytes read from the CAS so far (manifests included).
+  int64_t bytes_read() const { return bytes_read_.load(); }
+
+ private:
+  class Blobs : public common::registry::BlobSourceProvider {
+   public:
+    explicit Blobs(CasImageSource* source) : source_(source) {}
+    absl::StatusOr<common::registry::BlobSource> Open(
+        const common::Digest& d) override;
+
+   private:
+    CasImageSource* source_;
+  };
+
+  cache::BlobStore* cas_;
+  std::map<std::string, common::Digest> manifests_;
+  std::string tmp_dir_;
+  Blobs blobs_;
+  std::atomic<int64_t> bytes_read_{0};
+  std::atomic<int64_t> next_tmp_{0};
+};
+
+}  // namespace pbrx::client
+
+#endif  // PBRX_CLIENT_CAS_IMAGE_SOURCE_H_
