@@ -23,6 +23,7 @@
 #include "client/cas_image_source.h"
 #include "client/embedded_farm.h"
 #include "client/farm_client.h"
+#include "client/image_output.h"
 #include "client/image_push.h"
 #include "client/paths.h"
 #include "common/flag_parser.h"
@@ -44,7 +45,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: pbrx build-images [--prefix P] [--tag T]... "
     "[--base debian:SUITE|oci:DIR[:REF]|docker://REF] "
-    "[--output oci:DIR] [--find-links DIR] [--index-url URL] "
+    "[--output oci:DIR|oci-archive:FILE|docker-archive:FILE] "
+    "[--find-links DIR] [--index-url URL] "
     "[--extra-index-url URL]... [--trusted-host HOST]... "
     "[--constraint FILE]... "
     "[--cache-dir DIR] [--jobs N] [--farm grpc[s]://HOST:PORT] "
@@ -259,8 +261,15 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     pulled_base_dir = pulled->layout_dir;
   }
   options.base = base;
-  if (!absl::StartsWith(output, "oci:") || output.size() <= 4) {
-    return UsageError(io, "--output must be oci:DIR");
+  absl::StatusOr<ImageOutput> image_output =
+      ParseImageOutput(output, Absolute(cache_dir) + "/tmp");
+  if (!image_output.ok())
+    return UsageError(io, std::string(image_output.status().message()));
+  if (!image_output->archive.empty() &&
+      !MakeDirs(Absolute(cache_dir) + "/tmp")) {
+    *io.err << "pbrx build-images: cannot create the cache directory "
+            << cache_dir << "\n";
+    return 1;
   }
   if (options.index_url.empty() && options.extra_index_urls.empty()) {
     // As pip itself would: the index settings of the user's pip.conf.
@@ -277,7 +286,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       return UsageError(io, "constraints file " + c + " cannot be read");
     }
   }
-  options.output_layout = Absolute(output.substr(4));
+  options.output_layout = image_output->layout;
   if (!options.find_links.empty())
     options.find_links = Absolute(options.find_links);
   options.source_date_epoch = common::oci::SourceDateEpoch();
@@ -332,7 +341,10 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     fb.tty = !json && isatty(STDERR_FILENO) == 1;
     fb.jobs = jobs_given ? jobs : 0;
     fb.pulled_base_dir = pulled_base_dir;
-    if (!push) return RunFarmBuild(fb, io);
+    if (!push) {
+      return FinishImageOutput(*image_output, RunFarmBuild(fb, io),
+                               options.source_date_epoch, *io.err);
+    }
     if (output_given) {
       return UsageError(io,
                         "--output with --farm and --push: a farm push goes "
@@ -466,12 +478,16 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       for (const auto& img : b->images) refs.push_back(img.ref);
     }
     LayoutImageSource source(options.output_layout);
-    return PushBuilt(source, refs, registry, json,
-                     json ? coordinator::BuildReportJson(dirs, builds) : "",
-                     failed ? 1 : 0, io);
+    return FinishImageOutput(
+        *image_output,
+        PushBuilt(source, refs, registry, json,
+                  json ? coordinator::BuildReportJson(dirs, builds) : "",
+                  failed ? 1 : 0, io),
+        options.source_date_epoch, *io.err);
   }
   if (json) *io.out << coordinator::BuildReportJson(dirs, builds);
-  return failed ? 1 : 0;
+  return FinishImageOutput(*image_output, failed ? 1 : 0,
+                           options.source_date_epoch, *io.err);
 }
 
 }  // namespace pbrx::client

@@ -348,6 +348,7 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
         return absl::NotFoundError(absl::StrCat(
             what, " sha256:", layer.digest.hash(), " is missing from ", dir));
       }
+      layer.diff_id = diff_id;  // as the config says, unverified
     }
     image.layers.push_back(std::move(layer));
   }

@@ -23,7 +23,9 @@ namespace pbrx::common::oci {
 
 struct OciImageLayer {
   Digest digest = Digest::Empty();   // compressed (or plain tar) blob
-  Digest diff_id = Digest::Empty();  // verified against the uncompressed tar
+  // Verified against the uncompressed tar (with verify_layers; else as the
+  // config says).
+  Digest diff_id = Digest::Empty();
   std::string media_type;
   // DIR/blobs/sha256/HEX (verified, a regular file) when read from a
   // directory; "" from another tree.
