@@ -5,6 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/paths.h"
+#include "common/beneath.h"
+#include "common/oci/layout_reader.h"
 #include "common/registry/image_puller.h"
 #include "common/registry/image_reference.h"
 #include "common/sha256.h"
@@ -37,11 +39,21 @@ absl::StatusOr<PulledBase> Pull(const std::string& base_flag,
             absl::StrCat(ref.Name(), "@", digest, " ", platform))
             .substr(0, 32));
   };
-  auto cached = [](const std::string& dir) {
-    struct stat st;
-    return stat((dir + "/index.json").c_str(), &st) == 0;
-  };
   PulledBase out;
+  // A cached layout, verified; a damaged one goes (and is pulled again).
+  auto cached = [&out, &po](const std::string& dir) {
+    struct stat st;
+    if (stat((dir + "/index.json").c_str(), &st) != 0) return false;
+    common::oci::OciReadOptions ro;
+    ro.os = po.os;
+    ro.architecture = po.architecture;
+    absl::Status s = common::oci::ReadOciImage(dir, "", ro).status();
+    if (s.ok()) return true;
+    out.warning = absl::StrCat("the cached base layout ", dir, " was damaged (",
+                               s.message(), "); pulling it again");
+    (void)common::RemoveTree(dir);
+    return false;
+  };
   std::string name = ref.Name();
   if (!ref.tag.empty()) absl::StrAppend(&name, ":", ref.tag);
   if (!ref.digest.empty() && cached(layout_for(ref.digest))) {

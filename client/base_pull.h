@@ -21,10 +21,15 @@ struct PulledBase {
   // the resolved digest of what was asked for (an index's for a
   // multi-platform image).
   std::string base;
+  // Set when the cached layout was damaged (a blob missing or not matching
+  // its digest) and the base was pulled again: what was wrong.
+  std::string warning;
 };
 
-// INVALID_ARGUMENT for a malformed reference; the registry's errors naming
-// the image otherwise.
+// A cached layout is verified (every blob against its digest, as
+// common/oci/layout_reader reads it) before it is used; a damaged one is
+// removed and pulled again. INVALID_ARGUMENT for a malformed reference; the
+// registry's errors naming the image otherwise.
 absl::StatusOr<PulledBase> PullDockerBase(const std::string& base_flag,
                                           const RegistryFlags& flags,
                                           const std::string& cache_dir);

@@ -257,6 +257,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       *io.err << "pbrx build-images: " << pulled.status().message() << "\n";
       return 1;
     }
+    if (!pulled->warning.empty())
+      *io.err << "pbrx build-images: warning: " << pulled->warning << "\n";
     base = pulled->base;
     pulled_base_dir = pulled->layout_dir;
   }

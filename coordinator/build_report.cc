@@ -25,6 +25,8 @@ std::string BuildReportJson(
     }
     w.BeginObject().Key("dir").String(dir).Key("name").String(build->name);
     w.Key("version").String(build->version);
+    w.Key("base").BeginObject().Key("name").String(build->base_name);
+    w.Key("digest").String(build->base_digest).EndObject();
     w.Key("images").BeginArray();
     for (const auto& img : build->images) {
       w.BeginObject().Key("ref").String(img.ref).Key("digest").String(

@@ -208,6 +208,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                    WheelMetadataOf(*cas_, wheel_file, wheel_digest));
   report.name = meta.name;
   report.version = meta.version;
+  report.base_name = base.name;
+  report.base_digest = base.digest;
 
   // 5. Dependencies: one resolution per image (the base with its extra,
   // each script with the base extra and its own), sdists built into wheels.

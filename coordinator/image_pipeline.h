@@ -97,6 +97,11 @@ struct BuildOptions {
 struct ProjectBuild {
   std::string name;
   std::string version;
+  // The base as the images' base annotations record it: a pullable name
+  // (a docker:// base with its resolved digest) and its manifest (or, for
+  // a debian: base, its layer) digest.
+  std::string base_name;
+  std::string base_digest;
   std::vector<BuiltImage> images;
   std::vector<StepReport> steps;
 };

@@ -91,7 +91,7 @@ grep -qF "step base (oci:$T/images:nope) failed" "$T/nope.err" && grep -qF "no i
 # --json report and usage errors.
 "$PBRX" build-images --cache-dir "$CACHE" --output "oci:$T/images3" --json "$T/src" >"$T/report.json" 2>"$T/events"
 python3 - "$T/report.json" "$T/events" <<'PY' || fail "json report"
-import json, sys
+import json, re, sys
 r = json.load(open(sys.argv[1]))
 # Progress events on stderr, one JSON object per line: one per step, then
 # the project's.
@@ -102,6 +102,9 @@ assert events[-1] == {"event": "project", "dir": r["projects"][0]["dir"], "name"
 p = r["projects"][0]
 assert r["schema"] == "pbrx.build/v1"
 assert p["name"] == "hello-pbrx" and p["version"] == "0.3.0", p
+# The base: its name and the digest the images' base annotations carry.
+assert p["base"]["name"] == "debian:bookworm", p["base"]
+assert re.fullmatch(r"sha256:[0-9a-f]{64}", p["base"]["digest"]), p["base"]
 assert len(p["images"]) == 3, p["images"]
 assert all(s["cached"] for s in p["steps"] if s["kind"] != "image-assembly"), p["steps"]
 assert all("key_inputs" not in s for s in p["steps"]), "hits need no explanation"

@@ -5,7 +5,8 @@
 #     "NAME:TAG@sha256:D" and D in their base labels and manifest
 #     annotations, and run with what the base installed;
 #   - the same base pinned by digest, its layout cached: not one request to
-#     the registry; a tag again: its manifest only, no blob bytes;
+#     the registry; a tag again: its manifest only, no blob bytes; a byte
+#     flipped in the cached layout: a warning naming the blob, pulled again;
 #   - a multi-platform index: linux/amd64 is picked, the other platform's
 #     blobs are never fetched; the base's Env (PATH merged), User,
 #     WorkingDir and Labels are inherited;
@@ -85,6 +86,11 @@ read -r base_layers _ _ <<<"$(image first "$P/regbase-base:v1")"
 read -r layers name digest <<<"$(image bytag "$P/onbase-base:v1")"
 [[ "$layers" == "$base_layers",* ]] || fail "onbase-base does not start with the base's layers: $layers vs $base_layers"
 [[ "$name" == "$P/regbase-base:v1@$D" && "$digest" == "$D" ]] || fail "base labels: $name $digest (want $P/regbase-base:v1@$D)"
+# The --json report names the resolved base (all hits: the same build).
+build bytagjson "docker://$P/regbase-base:v1" --json
+[[ $rc == 0 ]] || { cat "$T/bytagjson.err"; fail "--json build on docker://$P/regbase-base:v1: exit $rc"; }
+python3 -c 'import json,sys; b = json.load(open(sys.argv[1]))["projects"][0]["base"]; assert b == {"name": sys.argv[2], "digest": sys.argv[3]}, b' \
+  "$T/bytagjson.out" "$P/regbase-base:v1@$D" "$D" || fail "the --json report's base"
 rm -rf "$T/bundle"
 umoci unpack --image "$T/bytag:$P/onbase:v1" "$T/bundle" >/dev/null
 out=$(bwrap --ro-bind "$T/bundle/rootfs" / --proc /proc --dev /dev --unshare-all --cap-drop ALL --clearenv \
@@ -111,6 +117,27 @@ assert not [l for l in log if "/blobs/" in l], log
 ' "$before" || fail "a tag resolved twice or blobs fetched"
 cmp "$T/again/index.json" "$T/bytag/index.json" || fail "the same base by tag built different images"
 echo "pinned: 0 requests; tag again: one manifest request"
+
+# --- a damaged cached base: verified, removed, pulled again ----------------
+# One byte of the base's largest layer flipped in CACHE/bases/: the next
+# build warns naming the blob, pulls the base again, builds the same images.
+victim=$(find "$T/cache/bases" -path '*/blobs/sha256/*' -type f -printf '%s %p\n' | sort -n | tail -n1 | cut -d' ' -f2)
+[[ -n "$victim" ]] || fail "no cached base layout"
+python3 - "$victim" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(1000); b = f.read(1); f.seek(1000); f.write(bytes([b[0] ^ 0xff]))
+PY
+served=$(proxy_stat blob_bytes_served)
+build repaired "docker://$P/regbase-base@$D"
+[[ $rc == 0 ]] || { cat "$T/repaired.err"; fail "build on a damaged cached base: exit $rc"; }
+grep -q "^pbrx build-images: warning: the cached base layout .* was damaged (.*sha256:$(basename "$victim").*); pulling it again" "$T/repaired.err" \
+  || fail "no warning naming the damaged blob: $(cat "$T/repaired.err")"
+(( $(proxy_stat blob_bytes_served) > served )) || fail "the damaged base was not pulled again"
+cmp "$T/repaired/index.json" "$T/pinned/index.json" || fail "the repaired base built different images"
+build repaired2 "docker://$P/regbase-base@$D"
+! grep -q "warning" "$T/repaired2.err" || fail "the repaired base is still damaged: $(cat "$T/repaired2.err")"
+echo "a damaged cached base: warned, pulled again, same images"
 
 # --- a multi-platform index: linux/amd64 is picked ------------------------
 skopeo copy -q --src-tls-verify=false "docker://$PLAIN/team/regbase-base:v1" "oci:$T/multi:amd" >/dev/null
