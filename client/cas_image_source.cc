@@ -49,7 +49,6 @@ absl::StatusOr<TagImage> CasImageSource::Read(const std::string& ref) {
         what, ": ", d.size(), " bytes, more than ", kMaxManifestBytes));
   }
   ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(*cas_, d));
-  bytes_read_ += static_cast<int64_t>(bytes.size());
   ASSIGN_OR_RETURN(google::protobuf::Struct doc,
                    common::ParseJsonStruct(bytes, what));
   TagImage out;
@@ -84,7 +83,6 @@ absl::StatusOr<common::registry::BlobSource> CasImageSource::Blobs::Open(
                         source_->next_tmp_++, "-", d.hash());
   s.keep = std::make_shared<TempFile>(s.path);
   RETURN_IF_ERROR(cache::BlobToFile(*source_->cas_, d, s.path));
-  source_->bytes_read_ += d.size();
   return s;
 }
 

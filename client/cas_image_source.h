@@ -9,7 +9,6 @@
 #define PBRX_CLIENT_CAS_IMAGE_SOURCE_H_
 
 #include <atomic>
-#include <cstdint>
 #include <map>
 #include <string>
 
@@ -30,9 +29,6 @@ class CasImageSource : public ImageSource {
   absl::StatusOr<TagImage> Read(const std::string& ref) override;
   common::registry::BlobSourceProvider& blobs() override { return blobs_; }
 
-  // Blob bytes read from the CAS so far (manifests included).
-  int64_t bytes_read() const { return bytes_read_.load(); }
-
  private:
   class Blobs : public common::registry::BlobSourceProvider {
    public:
@@ -48,7 +44,6 @@ class CasImageSource : public ImageSource {
   std::map<std::string, common::Digest> manifests_;
   std::string tmp_dir_;
   Blobs blobs_;
-  std::atomic<int64_t> bytes_read_{0};
   std::atomic<int64_t> next_tmp_{0};
 };
 

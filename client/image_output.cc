@@ -14,23 +14,23 @@ absl::StatusOr<ImageOutput> ParseImageOutput(const std::string& spec,
   ImageOutput out;
   out.spec = spec;
   std::string path;
+  bool archive = true;
   if (absl::StartsWith(spec, "oci:")) {
     path = spec.substr(4);
+    archive = false;
   } else if (absl::StartsWith(spec, "oci-archive:")) {
     path = spec.substr(12);
     out.format = common::oci::ArchiveFormat::kOci;
-    out.archive = "x";
   } else if (absl::StartsWith(spec, "docker-archive:")) {
     path = spec.substr(15);
     out.format = common::oci::ArchiveFormat::kDocker;
-    out.archive = "x";
   }
   if (path.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--output ", spec,
         ": expected oci:DIR, oci-archive:FILE or docker-archive:FILE"));
   }
-  if (out.archive.empty()) {
+  if (!archive) {
     out.layout = Absolute(path);
     return out;
   }
