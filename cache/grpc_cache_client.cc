@@ -30,10 +30,14 @@ std::string ResourcePrefix(const std::string& instance) {
   return instance.empty() ? "" : instance + "/";
 }
 
+// The server's status with the call named first, once: a proxy (the
+// coordinator's CAS) may have named it already.
 absl::Status Remote(const grpc::Status& s, absl::string_view what) {
   absl::Status st = common::FromGrpcStatus(s);
   if (st.ok()) return st;
-  return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
+  const std::string prefix = absl::StrCat(what, ": ");
+  if (absl::StartsWith(st.message(), prefix)) return st;
+  return absl::Status(st.code(), absl::StrCat(prefix, st.message()));
 }
 
 class GrpcBlobReader : public BlobReader {

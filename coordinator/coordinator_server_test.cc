@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
 #include "cache/cache_server.h"
+#include "cache/grpc_cache_client.h"
 #include "common/grpc_status.h"
 #include "common/missing_blobs.h"
 #include "gmock/gmock.h"
@@ -26,6 +27,8 @@ namespace fv = pbrx::farm::v1;
 namespace lr = google::longrunning;
 using common::Digest;
 using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 // An executor whose every move is the test's.
 class ScriptedWorker {
@@ -216,6 +219,19 @@ TEST_F(CoordinatorServerTest, ResultNamingUnuploadedBlobsNeverReachesTheCache) {
   EXPECT_EQ(coord_->action_cache().Get(action).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(coord_->metrics().StepCount("retried"), 1);
+}
+
+TEST_F(CoordinatorServerTest, AProxiedReadErrorNamesTheCallOnce) {
+  // A blob the cache lacks, read through the coordinator's ByteStream
+  // proxy: the cache client's "ByteStream.Read: " is not repeated by the
+  // client's own.
+  cache::GrpcBlobStore cas(channel_, cache::GrpcCacheOptions{});
+  Digest absent = Digest::Of("never stored");
+  absl::Status s = cas.OpenRead(absent, 0, 0).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(s.message()), StartsWith("ByteStream.Read: "));
+  EXPECT_THAT(std::string(s.message()),
+              Not(HasSubstr("ByteStream.Read: ByteStream.Read")));
 }
 
 TEST_F(CoordinatorServerTest,
