@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "cache/directory_tree.h"
 #include "common/json_struct.h"
+#include "common/oci/image_blobs.h"
 #include "common/oci/layout_reader.h"
 #include "common/status_macros.h"
 
@@ -14,7 +15,6 @@ namespace pbrx::client {
 namespace {
 
 constexpr int64_t kMaxManifestBytes = 4 << 20;
-constexpr char kOciManifest[] = "application/vnd.oci.image.manifest.v1+json";
 
 // A file removed when the last BlobSource holding it is dropped.
 class TempFile {
@@ -54,24 +54,13 @@ absl::StatusOr<TagImage> CasImageSource::Read(const std::string& ref) {
   TagImage out;
   out.manifest = d;
   out.content.media_type = common::Str(doc, "mediaType");
-  if (out.content.media_type.empty()) out.content.media_type = kOciManifest;
-  const google::protobuf::Struct* config = common::Obj(doc, "config");
-  if (config == nullptr)
-    return absl::InvalidArgumentError(absl::StrCat(what, " has no config"));
-  ASSIGN_OR_RETURN(common::Digest c,
-                   common::oci::ParseDescriptor(*config, what + " config"));
-  out.content.blobs.push_back(c);
-  auto layers = doc.fields().find("layers");
-  if (layers != doc.fields().end()) {
-    int i = 0;
-    for (const auto& v : layers->second.list_value().values()) {
-      ASSIGN_OR_RETURN(
-          common::Digest l,
-          common::oci::ParseDescriptor(v.struct_value(),
-                                       absl::StrCat(what, " layer ", i++)));
-      out.content.blobs.push_back(l);
-    }
-  }
+  if (out.content.media_type.empty())
+    out.content.media_type = common::oci::kManifestMediaType;
+  ASSIGN_OR_RETURN(common::oci::ManifestBlobs blobs,
+                   common::oci::ParseManifestBlobs(doc, what));
+  out.content.blobs.push_back(blobs.config);
+  out.content.blobs.insert(out.content.blobs.end(), blobs.layers.begin(),
+                           blobs.layers.end());
   out.content.manifest = std::move(bytes);
   return out;
 }

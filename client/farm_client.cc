@@ -16,7 +16,9 @@
 #include "client/build_uploads.h"
 #include "client/paths.h"
 #include "common/grpc_channel.h"
+#include "common/json_struct.h"
 #include "common/oci/image_layout.h"
+#include "common/oci/layout_reader.h"
 #include "common/status_macros.h"
 #include "coordinator/build_report.h"
 #include "google/protobuf/struct.pb.h"
@@ -59,40 +61,18 @@ int ConnectExitCode(const absl::Status& s) {
   return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 3;
 }
 
-absl::StatusOr<Digest> DigestOfJson(const google::protobuf::Struct& s) {
-  auto d = s.fields().find("digest");
-  auto z = s.fields().find("size");
-  if (d == s.fields().end() || z == s.fields().end())
-    return absl::DataLossError("descriptor without digest or size");
-  std::string text = d->second.string_value();
-  if (!absl::StartsWith(text, "sha256:"))
-    return absl::DataLossError("descriptor digest is not sha256");
-  return Digest::Create(text.substr(7),
-                        static_cast<int64_t>(z->second.number_value()));
-}
-
 // Copies one image (manifest, config, layers) from the CAS into the layout
 // and points `ref` at it.
 absl::Status FetchImage(cache::BlobStore& cas, common::oci::OciLayout& layout,
                         const Digest& manifest, const std::string& ref) {
   ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(cas, manifest));
-  google::protobuf::Struct m;
-  if (!google::protobuf::util::JsonStringToMessage(bytes, &m).ok())
-    return absl::DataLossError(
-        absl::StrCat("manifest ", manifest.ToString(), " is not JSON"));
-  std::vector<Digest> blobs;
-  auto c = m.fields().find("config");
-  if (c == m.fields().end())
-    return absl::DataLossError("manifest without config");
-  ASSIGN_OR_RETURN(Digest config, DigestOfJson(c->second.struct_value()));
-  blobs.push_back(config);
-  auto l = m.fields().find("layers");
-  if (l != m.fields().end()) {
-    for (const auto& v : l->second.list_value().values()) {
-      ASSIGN_OR_RETURN(Digest d, DigestOfJson(v.struct_value()));
-      blobs.push_back(d);
-    }
-  }
+  const std::string what = "manifest " + manifest.ToString();
+  ASSIGN_OR_RETURN(google::protobuf::Struct m,
+                   common::ParseJsonStruct(bytes, what));
+  ASSIGN_OR_RETURN(common::oci::ManifestBlobs named,
+                   common::oci::ParseManifestBlobs(m, what));
+  std::vector<Digest> blobs = {named.config};
+  blobs.insert(blobs.end(), named.layers.begin(), named.layers.end());
   for (const Digest& d : blobs) {
     struct stat st;
     if (stat(layout.BlobPath(d).c_str(), &st) == 0) continue;

@@ -49,15 +49,13 @@ absl::StatusOr<ImageOutput> ParseImageOutput(const std::string& spec,
 int FinishImageOutput(const ImageOutput& output, int rc, int64_t mtime,
                       std::ostream& err) {
   if (output.archive.empty()) return rc;
-  // No image built, no file (and none replaced).
-  if (access((output.layout + "/index.json").c_str(), F_OK) == 0) {
-    absl::Status s = common::oci::WriteImageArchive(
-        output.layout, output.format, output.archive, mtime);
-    if (!s.ok() && s.code() != absl::StatusCode::kNotFound) {
-      err << "pbrx build-images: writing " << output.spec << ": " << s.message()
-          << "\n";
-      rc = 1;
-    }
+  // No image built (no layout, or none in it): no file, none replaced.
+  absl::Status s = common::oci::WriteImageArchive(output.layout, output.format,
+                                                  output.archive, mtime);
+  if (!s.ok() && s.code() != absl::StatusCode::kNotFound) {
+    err << "pbrx build-images: writing " << output.spec << ": " << s.message()
+        << "\n";
+    rc = 1;
   }
   (void)common::RemoveTree(output.layout);
   return rc;

@@ -16,12 +16,8 @@ T="$TEST_TMPDIR"
 PBRX="$REPO/client/pbrx"
 source "$REPO/tests/e2e_lib.sh"
 source "$REPO/tests/seed_lib.sh"
-PODMAN_RUN="/tmp/pbrx-podman-$$-$RANDOM"
-cleanup() {
-  umount -R "$PODMAN_RUN/root" 2>/dev/null || true
-  rm -rf "$PODMAN_RUN" || true
-}
-trap cleanup EXIT
+source "$REPO/tests/podman_lib.sh"
+trap podman_cleanup EXIT
 
 RUN="$(date +%s%N)-$$"
 write_pyproject "$T/arcdemo" arcdemo
@@ -53,17 +49,6 @@ cmp "$T/back/blobs/sha256/${want#sha256:}" "$T/layout/blobs/sha256/${want#sha256
 echo "oci-archive: skopeo reads the layout's digests"
 
 # --- docker-archive: podman load and run ----------------------------------
-cat >"$T/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-CONF
-mkdir -p "$PODMAN_RUN/run"
-podman_() {
-  CONTAINERS_CONF="$T/containers.conf" podman --root "$PODMAN_RUN/root" --runroot "$PODMAN_RUN/run" --storage-driver vfs "$@"
-}
 podman_ load -q -i "$T/images-docker.tar" >"$T/podman.load" 2>"$T/podman.err" || { cat "$T/podman.err"; fail "podman load"; }
 while read -r ref digest; do
   # The image podman loaded under the tag has the layout's config.

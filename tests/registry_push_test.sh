@@ -21,11 +21,10 @@ source "$REPO/tests/e2e_lib.sh"
 source "$REPO/tests/seed_lib.sh"
 source "$REPO/tests/registry_lib.sh"
 PIDS=()
-PODMAN_RUN="/tmp/pbrx-podman-$$-$RANDOM"
+source "$REPO/tests/podman_lib.sh"
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  umount -R "$PODMAN_RUN/root" 2>/dev/null || true
-  rm -rf "$PODMAN_RUN" || true
+  podman_cleanup
 }
 trap cleanup EXIT
 
@@ -79,17 +78,6 @@ back=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifest
 [[ "$back" == "$want" ]] || fail "skopeo copied back $back, want $want"
 cmp "$T/back/blobs/sha256/${want#sha256:}" "$T/out/blobs/sha256/${want#sha256:}" || fail "manifest bytes differ"
 
-cat >"$T/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-CONF
-mkdir -p "$PODMAN_RUN/run"
-podman_() {
-  CONTAINERS_CONF="$T/containers.conf" podman --root "$PODMAN_RUN/root" --runroot "$PODMAN_RUN/run" --storage-driver vfs "$@"
-}
 podman_ pull -q --tls-verify=false "127.0.0.1:$PLAIN_PORT/team/regdemo:v1" >"$T/podman.pull" 2>"$T/podman.err" \
   || { cat "$T/podman.err"; fail "podman pull"; }
 out=$(podman_ run --rm --network none "127.0.0.1:$PLAIN_PORT/team/regdemo:v1" 2>"$T/podman.err") \

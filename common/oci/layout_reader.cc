@@ -161,6 +161,31 @@ absl::StatusOr<Digest> ParseDescriptor(const Struct& desc,
                                what);
 }
 
+absl::StatusOr<ManifestBlobs> ParseManifestBlobs(const Struct& manifest,
+                                                 const std::string& what,
+                                                 int max_layers) {
+  const Struct* config = Obj(manifest, "config");
+  if (config == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat(what, " has no config"));
+  ManifestBlobs out;
+  ASSIGN_OR_RETURN(out.config, ParseDescriptor(*config, what + " config"));
+  auto layers = manifest.fields().find("layers");
+  if (layers == manifest.fields().end()) return out;
+  if (layers->second.list_value().values_size() > max_layers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": more than ", max_layers, " layers"));
+  }
+  int i = 0;
+  for (const auto& v : layers->second.list_value().values()) {
+    const std::string layer = absl::StrCat(what, " layer ", i++);
+    if (!v.has_struct_value())
+      return absl::InvalidArgumentError(layer + " is not an object");
+    ASSIGN_OR_RETURN(Digest d, ParseDescriptor(v.struct_value(), layer));
+    out.layers.push_back(d);
+  }
+  return out;
+}
+
 OciLayoutSpec ParseOciLayoutSpec(const std::string& spec) {
   OciLayoutSpec out;
   out.dir = absl::StartsWith(spec, "oci:") ? spec.substr(4) : spec;

@@ -22,7 +22,7 @@
 namespace pbrx::common::oci {
 
 struct OciImageLayer {
-  Digest digest = Digest::Empty();   // compressed (or plain tar) blob
+  Digest digest = Digest::Empty();  // compressed (or plain tar) blob
   // Verified against the uncompressed tar (with verify_layers; else as the
   // config says).
   Digest diff_id = Digest::Empty();
@@ -64,6 +64,18 @@ absl::StatusOr<Digest> ParseDescriptorDigest(const std::string& digest,
 // ParseDescriptorDigest does.
 absl::StatusOr<Digest> ParseDescriptor(const google::protobuf::Struct& desc,
                                        const std::string& what);
+
+// The blobs an image manifest names: its config, then its layers, each
+// descriptor validated by ParseDescriptor. INVALID_ARGUMENT naming `what`
+// when it has no config, more than `max_layers` layers, or a layer that is
+// not an object.
+struct ManifestBlobs {
+  Digest config = Digest::Empty();
+  std::vector<Digest> layers;
+};
+absl::StatusOr<ManifestBlobs> ParseManifestBlobs(
+    const google::protobuf::Struct& manifest, const std::string& what,
+    int max_layers = 1000);
 
 // An `oci:PATH[:REF]` spec split as skopeo reads it: the path ends at the
 // first ':' after "oci:" (ref "" when there is none).

@@ -28,15 +28,6 @@ constexpr char kOciManifest[] = "application/vnd.oci.image.manifest.v1+json";
 constexpr char kDockerManifest[] =
     "application/vnd.docker.distribution.manifest.v2+json";
 
-absl::StatusOr<Digest> DescriptorOf(const Struct& d, const std::string& what) {
-  auto size = d.fields().find("size");
-  double n = size == d.fields().end() ? -1 : size->second.number_value();
-  if (n < 0 || n > 9.0e15 || n != static_cast<double>(static_cast<int64_t>(n)))
-    return absl::InvalidArgumentError(absl::StrCat(what, ": no valid size"));
-  return oci::ParseDescriptorDigest(Str(d, "digest"), static_cast<int64_t>(n),
-                                    what);
-}
-
 bool Exists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
@@ -113,9 +104,9 @@ absl::StatusOr<PulledImage> PullImage(RegistryClient& client,
           absl::StrCat(name, ":", reference, " has no image for ", wanted,
                        " (platforms: ", absl::StrJoin(offered, ", "), ")"));
     }
-    ASSIGN_OR_RETURN(
-        Digest d,
-        DescriptorOf(*chosen, "the " + wanted + " manifest of " + name));
+    ASSIGN_OR_RETURN(Digest d,
+                     oci::ParseDescriptor(
+                         *chosen, "the " + wanted + " manifest of " + name));
     ASSIGN_OR_RETURN(image, client.GetManifest(repo, "sha256:" + d.hash(),
                                                ManifestAcceptTypes()));
     ASSIGN_OR_RETURN(
@@ -132,29 +123,14 @@ absl::StatusOr<PulledImage> PullImage(RegistryClient& client,
   pulled.manifest = image.digest;
   pulled.media_type = media;
   // The blobs: the config, then the layers.
-  std::vector<Digest> blobs;
-  const Struct* config = Obj(doc, "config");
-  if (config == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("manifest sha256:", image.digest.hash(), " of ", name,
-                     " has no config"));
-  }
-  ASSIGN_OR_RETURN(Digest cd, DescriptorOf(*config, "config of " + name));
-  blobs.push_back(cd);
-  auto layers = doc.fields().find("layers");
-  if (layers != doc.fields().end()) {
-    if (layers->second.list_value().values_size() > options.max_layers) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, ": more than ", options.max_layers, " layers"));
-    }
-    for (const auto& v : layers->second.list_value().values()) {
-      if (!v.has_struct_value())
-        return absl::InvalidArgumentError(name + ": a layer is not an object");
-      ASSIGN_OR_RETURN(Digest d,
-                       DescriptorOf(v.struct_value(), "a layer of " + name));
-      blobs.push_back(d);
-    }
-  }
+  ASSIGN_OR_RETURN(
+      oci::ManifestBlobs named,
+      oci::ParseManifestBlobs(
+          doc,
+          absl::StrCat("manifest sha256:", image.digest.hash(), " of ", name),
+          options.max_layers));
+  std::vector<Digest> blobs = {named.config};
+  blobs.insert(blobs.end(), named.layers.begin(), named.layers.end());
   const std::string blob_dir = layout_dir + "/blobs/sha256";
   RETURN_IF_ERROR(MakeDir(layout_dir));
   RETURN_IF_ERROR(MakeDir(layout_dir + "/blobs"));
