@@ -301,4 +301,15 @@ std::string CredentialsId(const std::vector<HostCredential>& credentials) {
   return Sha256::HexOf(absl::StrJoin(lines, "\n"));
 }
 
+std::string WithoutUserinfo(absl::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return std::string(url);
+  size_t start = scheme + 3;
+  size_t end = url.find_first_of("/?#", start);
+  if (end == std::string::npos) end = url.size();
+  size_t at = url.rfind('@', end);
+  if (at == std::string::npos || at < start) return std::string(url);
+  return absl::StrCat(url.substr(0, start), url.substr(at + 1));
+}
+
 }  // namespace pbrx::common

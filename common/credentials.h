@@ -55,6 +55,9 @@ absl::Status ValidateCredential(absl::string_view field,
 // there is none.
 std::string UrlHost(absl::string_view url);
 
+// `url` without a user[:password]@ part (for reports and SBOMs).
+std::string WithoutUserinfo(absl::string_view url);
+
 // Those of `credentials` whose host is `url`'s.
 std::vector<HostCredential> CredentialsForUrl(
     absl::string_view url, const std::vector<HostCredential>& credentials);

@@ -28,6 +28,13 @@ TEST(CredentialsTest, SplitsUserinfoOffTheUrl) {
   EXPECT_FALSE(s->credential.has_value());
 }
 
+TEST(CredentialsTest, WithoutUserinfoKeepsAnAtAfterTheHost) {
+  EXPECT_EQ(WithoutUserinfo("https://u:p@h:8/x@y"), "https://h:8/x@y");
+  EXPECT_EQ(WithoutUserinfo("https://h/x@y"), "https://h/x@y");
+  EXPECT_EQ(WithoutUserinfo("https://t@h"), "https://h");
+  EXPECT_EQ(WithoutUserinfo("not a url"), "not a url");
+}
+
 TEST(CredentialsTest, RefusalsNeverEchoThePassword) {
   for (const char* url :
        {"https://u:sec%ZZret@h/simple", "https://u:sec%20ret@h/simple",

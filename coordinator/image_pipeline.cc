@@ -29,11 +29,13 @@
 #include "common/wheel/wheel_metadata.h"
 #include "coordinator/build_inputs.h"
 #include "coordinator/image_sink.h"
+#include "coordinator/pipeline/attestations.h"
 #include "coordinator/pipeline/base_image.h"
 #include "coordinator/pipeline/dependency_resolver.h"
 #include "coordinator/pipeline/distro_packages.h"
 #include "coordinator/pipeline/image_assembler.h"
 #include "coordinator/pipeline/layer_steps.h"
+#include "coordinator/pipeline/package_inventory.h"
 #include "coordinator/pipeline/step_runner.h"
 #include "coordinator/planner.h"
 
@@ -134,20 +136,27 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   ProjectPlan plan = PlanProject(project, bindep, plan_options);
 
   // The runtime layer needs only the base: it is made while the builder
-  // chain runs.
+  // chain runs, and then the distro packages of the images' rootfs are
+  // listed for their SBOMs.
   std::optional<common::oci::Layer> runtime_layer;
+  DistroInventory inventory;
   absl::Status runtime_status;
   common::ScopedThread runtime_thread;
-  if (!plan.runtime_packages.empty()) {
+  if (!plan.runtime_packages.empty() || options.attestations) {
     runtime_thread = common::ScopedThread([&] {
-      absl::StatusOr<common::oci::Layer> l =
-          PackageLayer(steps, "runtime", base_rootfs, platform.package_manager,
-                       plan.runtime_packages);
-      if (l.ok()) {
-        runtime_layer = *l;
-      } else {
-        runtime_status = l.status();
-      }
+      runtime_status = [&]() -> absl::Status {
+        std::string rootfs = base_rootfs;
+        if (!plan.runtime_packages.empty()) {
+          ASSIGN_OR_RETURN(runtime_layer,
+                           PackageLayer(steps, "runtime", base_rootfs,
+                                        platform.package_manager,
+                                        plan.runtime_packages));
+          absl::StrAppend(&rootfs, ",", runtime_layer->digest.ToString());
+        }
+        if (!options.attestations) return absl::OkStatus();
+        ASSIGN_OR_RETURN(inventory, ProbePackages(steps, "image", rootfs));
+        return absl::OkStatus();
+      }();
     });
   }
 
@@ -234,6 +243,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   if (wheel_base_extra.empty()) wheel_base_extra = wheel_extra(base_extra);
   WheelList base_wheels;
   std::map<std::string, WheelList> script_wheels;
+  std::unique_ptr<DependencyResolver> resolver;
   bool has_requirements = !meta.requires_dist.empty();
   if (has_requirements) {
     if (!options.find_links_root.has_value() && options.index_url.empty()) {
@@ -251,7 +261,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     in.trusted_hosts = options.trusted_hosts;
     in.credentials = options.index_credentials;
     in.builder_rootfs = builder_rootfs;
-    ASSIGN_OR_RETURN(std::unique_ptr<DependencyResolver> resolver,
+      ASSIGN_OR_RETURN(resolver,
                      DependencyResolver::Create(&steps, std::move(in)));
     std::vector<std::string> base_extras;
     if (!wheel_base_extra.empty()) base_extras.push_back(wheel_base_extra);
@@ -345,17 +355,37 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     sink = layout_sink.get();
   }
   std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
+  // What each image installs, with where it came from (its SBOM).
+  auto dists = [&](const WheelList& wheels) {
+    std::vector<PythonDist> out;
+    for (const auto& [file, digest] : wheels) {
+      PythonDist d{file, digest, "project", "", Digest::Empty()};
+      if (file != wheel_file && resolver != nullptr) {
+        DependencyResolver::Origin o = resolver->OriginOf(file);
+        d.source = o.source;
+        d.sdist_file = o.sdist_file;
+        d.sdist = o.sdist;
+      }
+      out.push_back(std::move(d));
+    }
+    return out;
+  };
   std::vector<ImageRequest> images;
-  images.push_back(
-      {prefix + ImageNameComponent(meta.name) + "-base", {}, layers});
+  images.push_back({prefix + ImageNameComponent(meta.name) + "-base",
+                    {},
+                    layers,
+                    dists(all_wheels)});
   for (const auto& [script, target] : meta.console_scripts) {
     ImageRequest image{prefix + ImageNameComponent(script),
                        {scheme.scripts + "/" + script},
-                       layers};
+                       layers,
+                       dists(all_wheels)};
     auto sl = script_layers.find(script);
     if (sl != script_layers.end()) {
       image.layers.insert(image.layers.end(), sl->second.begin(),
                           sl->second.end());
+      std::vector<PythonDist> extra = dists(script_wheels.at(script));
+      image.python.insert(image.python.end(), extra.begin(), extra.end());
     }
     images.push_back(std::move(image));
   }
@@ -368,9 +398,25 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   labels.base_digest = base.digest;
   labels.base_config = base.config;
   labels.created = options.source_date_epoch;
-  ASSIGN_OR_RETURN(
-      report.images,
-      AssembleImages(steps, *sink, images, ImageTags(options.tags), labels));
+  std::optional<ImageFacts> facts;
+  if (options.attestations) {
+    facts.emplace();
+    facts->project_name = meta.name;
+    facts->project_version = meta.version;
+    facts->source_url = meta.source;
+    facts->revision = labels.revision;
+    facts->source_root = src_root;
+    facts->base_name = base.name;
+    facts->base_digest = base.digest;
+    facts->distro = inventory;
+    facts->runtime_packages = plan.runtime_packages;
+    facts->builder_packages = build_packages;
+    facts->created = options.source_date_epoch;
+    facts->builder_id = options.builder_id;
+  }
+  ASSIGN_OR_RETURN(report.images,
+                   AssembleImages(steps, *sink, images,
+                                  ImageTags(options.tags), labels, facts));
   report.steps = steps.Steps();
   return report;
 }

@@ -92,6 +92,11 @@ struct BuildOptions {
   // where the client uploaded it); Build's `dir` then only names it in
   // messages and nothing is read from disk. Unset: the directory `dir`.
   std::optional<common::Digest> source_root;
+  // Each image gets an SPDX SBOM and a SLSA provenance statement as OCI
+  // referrers (coordinator/pipeline/attestations.h), naming `builder_id`
+  // as the builder.
+  bool attestations = true;
+  std::string builder_id = "urn:pbrx:builder:embedded";
 };
 
 struct ProjectBuild {

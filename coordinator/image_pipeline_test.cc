@@ -184,7 +184,23 @@ TEST_F(ImagePipelineTest, RunsTheStepTableInOrderAndLayersEachImage) {
                                                {"resolve", 2},
                                                {"wheel-build", 1},
                                                {"python-layer", 2},
-                                               {"bytecode", 2}}));
+                                               {"bytecode", 2},
+                                               {"packages-probe", 1}}));
+  // The SBOM's distro packages are listed on the images' rootfs: the base
+  // and the runtime layer, not the builder.
+  const FakeSteps::Call packages = OfKind(calls, "packages-probe").at(0);
+  const FakeSteps::Call& runtime_call = *std::find_if(
+      calls.begin(), calls.end(), [](const FakeSteps::Call& c) {
+        return c.kind == "distro-layer" && !Has(c, "libffi-dev");
+      });
+  EXPECT_TRUE(absl::StartsWith(packages.platform.at("rootfs"),
+                               runtime_call.platform.at("rootfs") + ","))
+      << packages.platform.at("rootfs");
+  EXPECT_EQ(std::count(packages.platform.at("rootfs").begin(),
+                       packages.platform.at("rootfs").end(), ','),
+            std::count(runtime_call.platform.at("rootfs").begin(),
+                       runtime_call.platform.at("rootfs").end(), ',') +
+                1);
   // The order the step table gives.
   size_t base = IndexOf(calls, "base"), probe = IndexOf(calls, "base-probe");
   // The builder layer has the compile packages, the runtime one only the
@@ -293,7 +309,9 @@ TEST_F(ImagePipelineTest, AFailedProjectWheelStopsBeforeAnyResolution) {
   EXPECT_THAT(b.status().message(),
               HasSubstr("error: invalid command 'bdist_wheel'"));
   std::vector<std::string> kinds;
-  for (const auto& c : steps_.Calls()) kinds.push_back(c.kind);
+  // (The packages-probe runs beside the builder chain: in any order.)
+  for (const auto& c : steps_.Calls())
+    if (c.kind != "packages-probe") kinds.push_back(c.kind);
   EXPECT_THAT(kinds, ElementsAre("base", "base-probe", "distro-layer",
                                  "project-wheel"));
 }
@@ -315,11 +333,19 @@ TEST_F(ImagePipelineTest, AProjectWithoutRequirementsOrBindepIsOneChain) {
   absl::StatusOr<ProjectBuild> b = pipeline_.Build("solo", o);
   ASSERT_TRUE(b.ok()) << b.status();
   std::vector<std::string> kinds;
-  for (const auto& c : steps_.Calls()) kinds.push_back(c.kind);
+  for (const auto& c : steps_.Calls())
+    if (c.kind != "packages-probe") kinds.push_back(c.kind);
   // No runtime layer, no resolution: one builder layer (the build tools),
-  // the wheel, its Python layer and byte-code.
+  // the wheel, its Python layer and byte-code; the packages-probe on the
+  // base alone, beside them.
   EXPECT_THAT(kinds, ElementsAre("base", "base-probe", "distro-layer",
                                  "project-wheel", "python-layer", "bytecode"));
+  std::vector<FakeSteps::Call> calls = steps_.Calls();
+  ASSERT_EQ(OfKind(calls, "packages-probe").size(), 1u);
+  EXPECT_EQ(OfKind(calls, "packages-probe")[0].platform.at("rootfs"),
+            OfKind(calls, "base-probe")[0].platform.at("rootfs"));
+  EXPECT_NE(b->images[0].sbom, Digest::Empty());
+  EXPECT_NE(b->images[0].provenance, Digest::Empty());
   ASSERT_EQ(b->images.size(), 4u);  // solo-base and solo, latest and v1
   EXPECT_EQ(b->images[0].ref, "reg/team/solo-base:latest");
 }

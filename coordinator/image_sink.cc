@@ -56,6 +56,32 @@ absl::StatusOr<common::oci::ImageDescriptor> OciLayoutImageSink::Put(
   return layout_.WriteImage(layers, config, refs);
 }
 
+absl::StatusOr<Digest> OciLayoutImageSink::PutReferrer(
+    const Digest& subject, const std::string& media_type,
+    const std::string& content) {
+  std::string manifest = common::oci::MakeArtifactManifest(
+      media_type, media_type, Digest::Of(content), subject);
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(layout_.AddBlob(common::oci::kEmptyJson).status());
+  RETURN_IF_ERROR(layout_.AddBlob(content).status());
+  ASSIGN_OR_RETURN(Digest d, layout_.AddBlob(manifest));
+  RETURN_IF_ERROR(layout_.AddReferrers(subject, {{d, media_type}}));
+  return d;
+}
+
+absl::StatusOr<Digest> CasImageSink::PutReferrer(
+    const Digest& subject, const std::string& media_type,
+    const std::string& content) {
+  std::string manifest = common::oci::MakeArtifactManifest(
+      media_type, media_type, Digest::Of(content), subject);
+  const std::string empty = common::oci::kEmptyJson;
+  for (const std::string* bytes :
+       std::initializer_list<const std::string*>{&empty, &content, &manifest}) {
+    RETURN_IF_ERROR(cache::WriteBlob(*cas_, *bytes).status());
+  }
+  return Digest::Of(manifest);
+}
+
 absl::StatusOr<common::oci::ImageDescriptor> CasImageSink::Put(
     const std::vector<common::oci::Layer>& layers,
     const common::oci::ImageConfig& config,

@@ -35,6 +35,14 @@ class ImageSink {
       const std::vector<common::oci::Layer>& layers,
       const common::oci::ImageConfig& config,
       const std::vector<std::string>& refs) = 0;
+
+  // Stores an artifact that refers to the image manifest `subject` (put
+  // before): `content` of `media_type` under an OCI 1.1 artifact manifest
+  // of artifactType `media_type` (common/oci/image_blobs.h). The artifact
+  // manifest's digest. Thread-safe.
+  virtual absl::StatusOr<common::Digest> PutReferrer(
+      const common::Digest& subject, const std::string& media_type,
+      const std::string& content) = 0;
 };
 
 class OciLayoutImageSink : public ImageSink {
@@ -49,6 +57,9 @@ class OciLayoutImageSink : public ImageSink {
       const std::vector<common::oci::Layer>& layers,
       const common::oci::ImageConfig& config,
       const std::vector<std::string>& refs) override;
+  absl::StatusOr<common::Digest> PutReferrer(
+      const common::Digest& subject, const std::string& media_type,
+      const std::string& content) override;
 
   // Layer blobs copied into the layout so far (one already there is not).
   int64_t layers_copied() const { return layers_copied_.load(); }
@@ -76,6 +87,9 @@ class CasImageSink : public ImageSink {
       const std::vector<common::oci::Layer>& layers,
       const common::oci::ImageConfig& config,
       const std::vector<std::string>& refs) override;
+  absl::StatusOr<common::Digest> PutReferrer(
+      const common::Digest& subject, const std::string& media_type,
+      const std::string& content) override;
 
  private:
   cache::BlobStore* cas_;

@@ -81,4 +81,23 @@ ImageBlobs MakeImageBlobs(const std::vector<Layer>& layers,
   return blobs;
 }
 
+std::string MakeArtifactManifest(const std::string& artifact_type,
+                                 const std::string& content_media_type,
+                                 const Digest& content, const Digest& subject) {
+  JsonWriter m(/*pretty=*/false);
+  m.BeginObject();
+  m.Key("schemaVersion").Int(2);
+  m.Key("mediaType").String(kManifestMediaType);
+  m.Key("artifactType").String(artifact_type);
+  m.Key("config");
+  WriteDescriptor(m, kEmptyMediaType, Digest::Of(kEmptyJson));
+  m.Key("layers").BeginArray();
+  WriteDescriptor(m, content_media_type.c_str(), content);
+  m.EndArray();
+  m.Key("subject");
+  WriteDescriptor(m, kManifestMediaType, subject);
+  m.EndObject();
+  return m.str();
+}
+
 }  // namespace pbrx::common::oci

@@ -23,6 +23,11 @@ inline constexpr char kConfigMediaType[] =
 inline constexpr char kLayerMediaType[] =
     "application/vnd.oci.image.layer.v1.tar+gzip";
 
+// OCI 1.1: the empty descriptor's media type and content (the config of an
+// artifact manifest).
+inline constexpr char kEmptyMediaType[] = "application/vnd.oci.empty.v1+json";
+inline constexpr char kEmptyJson[] = "{}";
+
 struct ImageConfig {
   std::string architecture = "amd64";
   std::string os = "linux";
@@ -54,6 +59,13 @@ struct ImageBlobs {
 // The config and manifest of an image of `layers` (bottom first).
 ImageBlobs MakeImageBlobs(const std::vector<Layer>& layers,
                           const ImageConfig& config);
+
+// An OCI 1.1 artifact manifest that refers to the image manifest `subject`:
+// artifactType `artifact_type`, the empty config (kEmptyJson), one layer
+// `content` of `content_media_type`. Compact JSON, fixed key order.
+std::string MakeArtifactManifest(const std::string& artifact_type,
+                                 const std::string& content_media_type,
+                                 const Digest& content, const Digest& subject);
 
 // "sha256:<hex>", as OCI JSON spells a digest.
 std::string DigestString(const Digest& d);

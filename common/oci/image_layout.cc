@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -112,6 +113,89 @@ absl::Status WriteAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
+
+// Entries of `dir`/index.json's "manifests".
+absl::StatusOr<std::vector<google::protobuf::Value>> ReadIndex(
+    const std::string& dir) {
+  std::ifstream in(dir + "/index.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  google::protobuf::Struct index;
+  if (!google::protobuf::util::JsonStringToMessage(ss.str(), &index).ok()) {
+    return absl::DataLossError(
+        absl::StrCat(dir, "/index.json is not valid JSON"));
+  }
+  std::vector<google::protobuf::Value> out;
+  auto it = index.fields().find("manifests");
+  if (it != index.fields().end() && it->second.has_list_value()) {
+    for (const auto& v : it->second.list_value().values()) {
+      if (v.has_struct_value()) out.push_back(v);
+    }
+  }
+  return out;
+}
+
+absl::Status WriteIndex(const std::string& dir,
+                        const std::vector<std::string>& entries) {
+  return WriteAtomically(
+      dir + "/index.json",
+      absl::StrCat("{\"schemaVersion\":2,\"mediaType\":\"application/"
+                   "vnd.oci.image.index.v1+json\","
+                   "\"manifests\":[",
+                   absl::StrJoin(entries, ","), "]}"));
+}
+
+std::string Sorted(const google::protobuf::Value& v) {
+  JsonWriter w(/*pretty=*/false);
+  WriteSorted(v, w);
+  return w.str();
+}
+
+// A string field of an index entry ("" when absent).
+std::string Field(const google::protobuf::Value& v, const std::string& key) {
+  auto it = v.struct_value().fields().find(key);
+  return it == v.struct_value().fields().end() ? ""
+                                               : it->second.string_value();
+}
+
+// The ref an index entry names ("" when none).
+std::string RefOf(const google::protobuf::Value& v) {
+  auto ann = v.struct_value().fields().find("annotations");
+  if (ann == v.struct_value().fields().end() || !ann->second.has_struct_value())
+    return "";
+  auto r = ann->second.struct_value().fields().find(kRefAnnotation);
+  return r == ann->second.struct_value().fields().end()
+             ? ""
+             : r->second.string_value();
+}
+
+// The subject digest ("sha256:...") of the artifact manifest `digest`
+// ("sha256:...") in the layout `dir`; NOT_FOUND when it has none or is unreadable.
+absl::StatusOr<std::string> SubjectOf(const std::string& dir,
+                                      const std::string& digest) {
+  constexpr size_t kMaxManifest = 4 << 20;
+  if (digest.size() != 71 || !absl::StartsWith(digest, "sha256:") ||
+      digest.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
+    return absl::NotFoundError("not a sha256 digest");
+  }
+  std::ifstream in(absl::StrCat(dir, "/blobs/sha256/", digest.substr(7)),
+                   std::ios::binary);
+  std::string bytes(kMaxManifest + 1, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  google::protobuf::Struct m;
+  if (bytes.empty() || bytes.size() > kMaxManifest ||
+      !google::protobuf::util::JsonStringToMessage(bytes, &m).ok()) {
+    return absl::NotFoundError("no manifest");
+  }
+  auto it = m.fields().find("subject");
+  if (it == m.fields().end() || !it->second.has_struct_value())
+    return absl::NotFoundError("no subject");
+  std::string subject = Field(it->second, "digest");
+  if (subject.empty()) return absl::NotFoundError("no subject");
+  return subject;
+}
+
 }  // namespace
 
 std::string OciLayout::BlobPath(const Digest& d) const {
@@ -195,35 +279,15 @@ absl::Status OciLayout::Tag(const Digest& manifest_digest,
         "manifest ", manifest_digest.ToString(), " is not in ", dir_));
   }
   // index.json: keep other refs, replace ours.
-  std::ifstream in(dir_ + "/index.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  google::protobuf::Struct index;
-  if (!google::protobuf::util::JsonStringToMessage(ss.str(), &index).ok()) {
-    return absl::DataLossError(
-        absl::StrCat(dir_, "/index.json is not valid JSON"));
-  }
+  ASSIGN_OR_RETURN(std::vector<google::protobuf::Value> index,
+                   ReadIndex(dir_));
   std::vector<std::string> entries;
-  auto it = index.fields().find("manifests");
-  if (it != index.fields().end() && it->second.has_list_value()) {
-    for (const auto& v : it->second.list_value().values()) {
-      std::string ref;
-      if (v.has_struct_value()) {
-        auto ann = v.struct_value().fields().find("annotations");
-        if (ann != v.struct_value().fields().end() &&
-            ann->second.has_struct_value()) {
-          auto r = ann->second.struct_value().fields().find(kRefAnnotation);
-          if (r != ann->second.struct_value().fields().end())
-            ref = r->second.string_value();
-        }
-      }
-      if (!ref.empty() &&
-          std::find(refs.begin(), refs.end(), ref) != refs.end())
-        continue;
-      JsonWriter w(/*pretty=*/false);
-      WriteSorted(v, w);
-      entries.push_back(w.str());
-    }
+  for (const google::protobuf::Value& v : index) {
+    std::string ref = RefOf(v);
+    if (!ref.empty() &&
+        std::find(refs.begin(), refs.end(), ref) != refs.end())
+      continue;
+    entries.push_back(Sorted(v));
   }
   for (const std::string& ref : refs) {
     JsonWriter e(/*pretty=*/false);
@@ -243,12 +307,78 @@ absl::Status OciLayout::Tag(const Digest& manifest_digest,
         .EndObject();
     entries.push_back(e.str());
   }
-  return WriteAtomically(
-      dir_ + "/index.json",
-      absl::StrCat("{\"schemaVersion\":2,\"mediaType\":\"application/"
-                   "vnd.oci.image.index.v1+json\","
-                   "\"manifests\":[",
-                   absl::StrJoin(entries, ","), "]}"));
+  return WriteIndex(dir_, entries);
+}
+
+absl::Status OciLayout::AddReferrers(const Digest& subject,
+                                     const std::vector<Referrer>& referrers) {
+  for (const Referrer& r : referrers) {
+    if (!Exists(BlobPath(r.manifest))) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "manifest ", r.manifest.ToString(), " is not in ", dir_));
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<google::protobuf::Value> index,
+                   ReadIndex(dir_));
+  std::set<std::string> named;  // manifests a ref names
+  for (const google::protobuf::Value& v : index) {
+    if (!RefOf(v).empty()) named.insert(Field(v, "digest"));
+  }
+  named.insert(DigestString(subject));
+  std::set<std::string> added;
+  for (const Referrer& r : referrers) added.insert(DigestString(r.manifest));
+  std::vector<std::string> entries;
+  for (const google::protobuf::Value& v : index) {
+    if (RefOf(v).empty() && !Field(v, "artifactType").empty()) {
+      // A referrer: kept while its subject is named and it is not one of
+      // those being added.
+      std::string digest = Field(v, "digest");
+      if (added.count(digest) != 0) continue;
+      absl::StatusOr<std::string> s = SubjectOf(dir_, digest);
+      if (!s.ok() || named.count(*s) == 0) continue;
+    }
+    entries.push_back(Sorted(v));
+  }
+  for (const Referrer& r : referrers) {
+    JsonWriter e(/*pretty=*/false);
+    e.BeginObject()
+        .Key("artifactType")
+        .String(r.artifact_type)
+        .Key("digest")
+        .String(DigestString(r.manifest))
+        .Key("mediaType")
+        .String(kManifestMediaType)
+        .Key("size")
+        .Int(r.manifest.size())
+        .EndObject();
+    entries.push_back(e.str());
+  }
+  return WriteIndex(dir_, entries);
+}
+
+absl::StatusOr<std::vector<Referrer>> LayoutReferrers(const std::string& dir,
+                                                      const Digest& subject) {
+  ASSIGN_OR_RETURN(std::vector<google::protobuf::Value> index, ReadIndex(dir));
+  std::vector<Referrer> out;
+  for (const google::protobuf::Value& v : index) {
+    std::string type = Field(v, "artifactType");
+    if (!RefOf(v).empty() || type.empty()) continue;
+    std::string digest = Field(v, "digest");
+    absl::StatusOr<std::string> s = SubjectOf(dir, digest);
+    if (!s.ok() || *s != DigestString(subject)) continue;
+    const google::protobuf::Value* size = nullptr;
+    auto it = v.struct_value().fields().find("size");
+    if (it != v.struct_value().fields().end()) size = &it->second;
+    absl::StatusOr<Digest> d = Digest::Create(
+        digest.substr(7),
+        size != nullptr ? static_cast<int64_t>(size->number_value()) : -1);
+    if (!d.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          dir, "/index.json: bad referrer descriptor ", digest.substr(0, 80)));
+    }
+    out.push_back(Referrer{*d, type});
+  }
+  return out;
 }
 
 absl::StatusOr<ImageDescriptor> OciLayout::WriteImage(

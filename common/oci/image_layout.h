@@ -22,6 +22,13 @@
 
 namespace pbrx::common::oci {
 
+// An artifact manifest in a layout that refers to an image (OCI 1.1
+// `subject`): an SBOM, a provenance statement.
+struct Referrer {
+  Digest manifest = Digest::Empty();
+  std::string artifact_type;
+};
+
 class OciLayout {
  public:
   // Opens `dir`, creating an empty layout if it holds none.
@@ -46,6 +53,13 @@ class OciLayout {
   absl::Status Tag(const Digest& manifest,
                    const std::vector<std::string>& refs);
 
+  // Lists the artifact manifests `referrers` (blobs already in the layout,
+  // each with the subject `subject`) in index.json, without a ref name, as
+  // the OCI image layout keeps referrers. Referrers whose subject no ref
+  // names any more are dropped (a rebuilt image's old SBOM).
+  absl::Status AddReferrers(const Digest& subject,
+                            const std::vector<Referrer>& referrers);
+
   // Blob path for a digest.
   std::string BlobPath(const Digest& d) const;
 
@@ -53,6 +67,10 @@ class OciLayout {
   explicit OciLayout(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
 };
+
+// The referrers of the manifest `subject` that the layout `dir` lists.
+absl::StatusOr<std::vector<Referrer>> LayoutReferrers(const std::string& dir,
+                                                      const Digest& subject);
 
 }  // namespace pbrx::common::oci
 

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/credentials.h"
 #include "common/json_struct.h"
 #include "common/status_macros.h"
 
@@ -147,10 +148,12 @@ absl::StatusOr<WheelList> DependencyResolver::Resolve(
     if (absl::StartsWith(url, "file:///work/dist/"))
       continue;  // the project itself
     Digest dist_digest = Digest::Empty();
+    Origin origin;
     auto lf = link_files_.find(file);
     if (absl::StartsWith(url, "file:///work/links/") &&
         lf != link_files_.end()) {
       dist_digest = lf->second;
+      origin.source = "find-links";
     } else if (absl::StartsWith(url, "http://") ||
                absl::StartsWith(url, "https://")) {
       // From an index: fetched by URL, verified by sha256, cached.
@@ -164,6 +167,7 @@ absl::StatusOr<WheelList> DependencyResolver::Resolve(
       std::string clean = url.substr(0, url.find_first_of("#?"));
       file = clean.substr(clean.rfind('/') + 1);
       ASSIGN_OR_RETURN(dist_digest, Fetch(clean, file, sha));
+      origin.source = common::WithoutUserinfo(clean);
     } else {
       return absl::InternalError(
           absl::StrCat("resolve chose ", url,
@@ -171,12 +175,23 @@ absl::StatusOr<WheelList> DependencyResolver::Resolve(
     }
     if (absl::EndsWith(file, ".whl")) {
       out.emplace_back(file, dist_digest);
-      continue;
+    } else {
+      ASSIGN_OR_RETURN(auto wheel, SdistWheel(file, dist_digest));
+      origin.sdist_file = file;
+      origin.sdist = dist_digest;
+      out.push_back(std::move(wheel));
     }
-    ASSIGN_OR_RETURN(auto wheel, SdistWheel(file, dist_digest));
-    out.push_back(std::move(wheel));
+    absl::MutexLock lock(&mu_);
+    origins_[out.back().first] = origin;
   }
   return out;
+}
+
+DependencyResolver::Origin DependencyResolver::OriginOf(
+    const std::string& file) const {
+  absl::MutexLock lock(&mu_);
+  auto it = origins_.find(file);
+  return it == origins_.end() ? Origin{} : it->second;
 }
 
 absl::StatusOr<Digest> DependencyResolver::Fetch(const std::string& url,

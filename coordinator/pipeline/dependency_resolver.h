@@ -58,6 +58,16 @@ class DependencyResolver {
   absl::StatusOr<WheelList> Resolve(const std::string& name,
                                     const std::vector<std::string>& extras);
 
+  // Where a wheel of a resolution came from (for SBOMs and provenance).
+  struct Origin {
+    std::string source;  // the index URL (no credentials) or "find-links"
+    std::string sdist_file;  // the sdist it was built from, "" if none
+    common::Digest sdist = common::Digest::Empty();
+  };
+  // The origin of the wheel `file` one of the resolutions chose (an empty
+  // Origin for one it did not).
+  Origin OriginOf(const std::string& file) const;
+
  private:
   DependencyResolver(StepRunner* steps, ResolveInputs inputs)
       : steps_(*steps), in_(std::move(inputs)) {}
@@ -74,9 +84,10 @@ class DependencyResolver {
   common::Digest root_ = common::Digest::Empty();
   std::vector<std::string> constraint_args_;
   std::map<std::string, common::Digest> link_files_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::map<std::string, std::pair<std::string, common::Digest>> built_
       ABSL_GUARDED_BY(mu_);  // sdist file -> its wheel
+  std::map<std::string, Origin> origins_ ABSL_GUARDED_BY(mu_);  // wheel file
   std::map<std::string, std::shared_ptr<absl::Mutex>> sdist_locks_
       ABSL_GUARDED_BY(mu_);
 };

@@ -34,6 +34,16 @@ constexpr char kProbeJson[] = R"({
                  "VERSION_CODENAME": "bookworm"}
 })";
 
+constexpr char kPackagesJson[] = R"({
+  "manager": "dpkg",
+  "os_release": {"ID": "debian", "VERSION_ID": "12",
+                 "VERSION_CODENAME": "bookworm"},
+  "packages": [{"name": "libc6", "version": "2.36-9+deb12u4",
+                "arch": "amd64", "source": "glibc"},
+               {"name": "python3", "version": "3.11.2-1+b1",
+                "arch": "amd64", "source": "python3-defaults"}]
+})";
+
 absl::StatusOr<re::Directory> ReadDirectory(cache::BlobStore& cas,
                                             const Digest& d) {
   ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(cas, d));
@@ -204,7 +214,9 @@ std::string FakeSteps::KindOf(const Call& c) {
   auto capture = c.platform.find("capture");
   if (capture != c.platform.end() && capture->second == "rootfs-diff")
     return "distro-layer";
-  if (a.size() == 3 && a[1] == "-c") return "base-probe";
+  if (a.size() == 3 && a[1] == "-c")
+    return absl::StrContains(a[2], "packages.json") ? "packages-probe"
+                                                     : "base-probe";
   if (a.size() == 6 && a[1] == "-c") return "fetch";
   return "";
 }
@@ -278,6 +290,8 @@ absl::Status FakeSteps::Answer(const std::string& kind, const Call& call,
       " ", absl::StrJoin(call.platform, ",", absl::PairFormatter("=")));
   if (kind == "base") return AddLayer(cas_, r, "base", seed);
   if (kind == "base-probe") return AddFile(cas_, r, "probe.json", kProbeJson);
+  if (kind == "packages-probe")
+    return AddFile(cas_, r, "packages.json", kPackagesJson);
   if (kind == "distro-layer" || kind == "bytecode")
     return AddLayer(cas_, r, "rootfs-diff", seed);
   if (kind == "python-layer") return AddLayer(cas_, r, "layer", seed);

@@ -4,6 +4,7 @@
 // scale bench (fast fake executors). By step kind:
 //   base: a layer (base.tar.gz + base.diff_id);
 //   base-probe: probe.json of a Debian 12 base with Python 3.11;
+//   packages-probe: packages.json listing libc6 and python3;
 //   distro-layer, bytecode: a captured layer (rootfs-diff.tar.gz + .diff_id);
 //   project-wheel: a wheel made from the [project] table of the
 //     pyproject.toml in the input root's src/ (name, version, dependencies,

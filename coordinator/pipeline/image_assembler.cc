@@ -11,7 +11,8 @@ namespace pbrx::coordinator {
 
 absl::StatusOr<std::vector<BuiltImage>> AssembleImages(
     StepRunner& steps, ImageSink& sink, const std::vector<ImageRequest>& images,
-    const std::vector<std::string>& tags, const ImageLabels& labels) {
+    const std::vector<std::string>& tags, const ImageLabels& labels,
+    const std::optional<ImageFacts>& attestations) {
   std::vector<BuiltImage> built;
   for (const ImageRequest& image : images) {
     common::oci::ImageConfig config;
@@ -40,12 +41,25 @@ absl::StatusOr<std::vector<BuiltImage>> AssembleImages(
     absl::Time start = absl::Now();
     ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc,
                      sink.Put(image.layers, config, refs));
+    BuiltImage b{"", "sha256:" + desc.manifest.hash(), desc.size,
+                 desc.manifest, desc.config};
+    if (attestations.has_value()) {
+      ImageFacts facts = *attestations;
+      facts.image = image.name;
+      facts.manifest = desc.manifest;
+      facts.python = image.python;
+      ASSIGN_OR_RETURN(b.sbom, sink.PutReferrer(desc.manifest, kSpdxMediaType,
+                                                SpdxDocument(facts)));
+      ASSIGN_OR_RETURN(b.provenance,
+                       sink.PutReferrer(desc.manifest, kInTotoMediaType,
+                                        SlsaProvenance(facts)));
+    }
     steps.AddStep(StepReport{"image-assembly", image.name, false,
                              absl::ToDoubleSeconds(absl::Now() - start),
                              desc.manifest.ToString()});
     for (const std::string& ref : refs) {
-      built.push_back(BuiltImage{ref, "sha256:" + desc.manifest.hash(),
-                                 desc.size, desc.manifest, desc.config});
+      b.ref = ref;
+      built.push_back(b);
     }
   }
   return built;

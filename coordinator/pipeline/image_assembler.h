@@ -14,6 +14,7 @@
 #include "common/oci/image_blobs.h"
 #include "common/oci/layer.h"
 #include "coordinator/image_sink.h"
+#include "coordinator/pipeline/attestations.h"
 #include "coordinator/pipeline/step_report.h"
 #include "coordinator/pipeline/step_runner.h"
 
@@ -23,6 +24,7 @@ struct ImageRequest {
   std::string name;                        // repository, e.g. "prefix/app-base"
   std::vector<std::string> cmd;            // empty: none
   std::vector<common::oci::Layer> layers;  // bottom first, all in the CAS
+  std::vector<PythonDist> python;          // what it installs (its SBOM)
 };
 
 // What every image of the project says about itself (OCI annotations
@@ -37,10 +39,14 @@ struct ImageLabels {
 };
 
 // Puts each image under NAME:TAG for every one of `tags` (ImageTags() of
-// the request). The images, a BuiltImage per reference.
+// the request). With `attestations` (the project's facts; image, manifest
+// and python are filled in per image) each image gets an SPDX SBOM and a
+// SLSA provenance statement as referrers in the sink. The images, a
+// BuiltImage per reference.
 absl::StatusOr<std::vector<BuiltImage>> AssembleImages(
     StepRunner& steps, ImageSink& sink, const std::vector<ImageRequest>& images,
-    const std::vector<std::string>& tags, const ImageLabels& labels);
+    const std::vector<std::string>& tags, const ImageLabels& labels,
+    const std::optional<ImageFacts>& attestations = std::nullopt);
 
 }  // namespace pbrx::coordinator
 

@@ -33,6 +33,17 @@ class RecordingSink : public ImageSink {
     d.size = 100 + static_cast<int64_t>(calls.size());
     return d;
   }
+  struct Referrer {
+    Digest subject;
+    std::string media_type, content;
+  };
+  std::vector<Referrer> referrers;
+  absl::StatusOr<Digest> PutReferrer(const Digest& subject,
+                                     const std::string& media_type,
+                                     const std::string& content) override {
+    referrers.push_back({subject, media_type, content});
+    return Digest::Of(media_type + content);
+  }
 };
 
 class NoSteps : public common::ActionExecutor {
@@ -60,8 +71,8 @@ TEST(ImageAssemblerTest, EachImageUnderEveryTagWithItsConfig) {
   labels.created = 1700000000;
   auto built = AssembleImages(
       steps, sink,
-      {{"team/app-base", {}, {base}},
-       {"team/app-cli", {"/usr/local/bin/app-cli"}, {base, extra}}},
+      {{"team/app-base", {}, {base}, {}},
+       {"team/app-cli", {"/usr/local/bin/app-cli"}, {base, extra}, {}}},
       {"latest", "v1"}, labels);
   ASSERT_TRUE(built.ok()) << built.status();
   ASSERT_EQ(sink.calls.size(), 2u);
@@ -102,6 +113,50 @@ TEST(ImageAssemblerTest, EachImageUnderEveryTagWithItsConfig) {
   ASSERT_EQ(reported.size(), 2u);
   EXPECT_EQ(reported[1].kind, "image-assembly");
   EXPECT_EQ(reported[1].name, "team/app-cli");
+  // Without attestations: no referrer.
+  EXPECT_TRUE(sink.referrers.empty());
+  EXPECT_EQ((*built)[3].sbom, Digest::Empty());
+}
+
+TEST(ImageAssemblerTest, AttestationsAreReferrersOfEachImage) {
+  cache::InMemoryBlobStore cas;
+  NoSteps none;
+  StepRunner steps(&cas, &none, {});
+  RecordingSink sink;
+  common::oci::Layer base, extra;
+  base.digest = Digest::Of("base layer");
+  extra.digest = Digest::Of("script layer");
+  ImageFacts facts;
+  facts.project_name = "app";
+  facts.base_name = "debian:bookworm";
+  facts.builder_id = "urn:pbrx:builder:embedded";
+  PythonDist app{"app-1.0-py3-none-any.whl", Digest::Of("app"), "project", "",
+                 Digest::Empty()};
+  PythonDist click{"click-8.1.7-py3-none-any.whl", Digest::Of("click"),
+                   "find-links", "", Digest::Empty()};
+  auto built = AssembleImages(
+      steps, sink,
+      {{"team/app-base", {}, {base}, {app}},
+       {"team/app-cli", {"/usr/local/bin/app-cli"}, {base, extra},
+        {app, click}}},
+      {"latest"}, ImageLabels{}, facts);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_EQ(sink.referrers.size(), 4u);
+  const Digest cli = Digest::Of("manifest team/app-cli:latest");
+  EXPECT_EQ(sink.referrers[2].subject, cli);
+  EXPECT_EQ(sink.referrers[2].media_type, "application/spdx+json");
+  EXPECT_EQ(sink.referrers[3].media_type, "application/vnd.in-toto+json");
+  // Each image's SBOM names its own image and only what it installs.
+  EXPECT_NE(sink.referrers[2].content.find("team/app-cli@sha256:" + cli.hash()),
+            std::string::npos);
+  EXPECT_NE(sink.referrers[2].content.find("pkg:pypi/click@8.1.7"),
+            std::string::npos);
+  EXPECT_EQ(sink.referrers[0].content.find("click"), std::string::npos);
+  EXPECT_EQ((*built)[1].sbom, Digest::Of(std::string("application/spdx+json") +
+                                         sink.referrers[2].content));
+  EXPECT_EQ((*built)[1].provenance,
+            Digest::Of(std::string("application/vnd.in-toto+json") +
+                       sink.referrers[3].content));
 }
 
 }  // namespace

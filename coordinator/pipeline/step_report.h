@@ -37,6 +37,10 @@ struct BuiltImage {
   // outputs, already in the CAS).
   common::Digest manifest = common::Digest::Empty();
   common::Digest config = common::Digest::Empty();
+  // The artifact manifests that refer to it (OCI 1.1 subject): its SPDX
+  // SBOM and its SLSA provenance; Empty when not made.
+  common::Digest sbom = common::Digest::Empty();
+  common::Digest provenance = common::Digest::Empty();
 };
 
 }  // namespace pbrx::coordinator
