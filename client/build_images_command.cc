@@ -361,8 +361,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     std::string report;
     fb.report_out = &report;
     fb.push = [&](cache::BlobStore& cas,
-                  const std::map<std::string, common::Digest>& built,
-                  int build_rc) {
+                  const std::map<std::string, FarmImage>& built, int build_rc) {
       if (!MakeDirs(tmp)) {
         *io.err << "pbrx build-images: cannot create " << tmp << "\n";
         return 1;

@@ -31,7 +31,7 @@ class TempFile {
 }  // namespace
 
 CasImageSource::CasImageSource(cache::BlobStore* cas,
-                               std::map<std::string, common::Digest> manifests,
+                               std::map<std::string, FarmImage> manifests,
                                std::string tmp_dir)
     : cas_(cas),
       manifests_(std::move(manifests)),
@@ -42,26 +42,29 @@ absl::StatusOr<TagImage> CasImageSource::Read(const std::string& ref) {
   auto it = manifests_.find(ref);
   if (it == manifests_.end())
     return absl::NotFoundError(absl::StrCat("the farm built no image ", ref));
-  const common::Digest& d = it->second;
+  const common::Digest& d = it->second.manifest;
   const std::string what = absl::StrCat("manifest sha256:", d.hash());
   if (d.size() > kMaxManifestBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         what, ": ", d.size(), " bytes, more than ", kMaxManifestBytes));
   }
   ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(*cas_, d));
-  ASSIGN_OR_RETURN(google::protobuf::Struct doc,
-                   common::ParseJsonStruct(bytes, what));
   TagImage out;
   out.manifest = d;
-  out.content.media_type = common::Str(doc, "mediaType");
-  if (out.content.media_type.empty())
-    out.content.media_type = common::oci::kManifestMediaType;
-  ASSIGN_OR_RETURN(common::oci::ManifestBlobs blobs,
-                   common::oci::ParseManifestBlobs(doc, what));
-  out.content.blobs.push_back(blobs.config);
-  out.content.blobs.insert(out.content.blobs.end(), blobs.layers.begin(),
-                           blobs.layers.end());
-  out.content.manifest = std::move(bytes);
+  ASSIGN_OR_RETURN(out.content, PushableManifest(std::move(bytes), what));
+  // Its SBOM and provenance, as the build reported them.
+  for (const common::Digest& r : it->second.referrers) {
+    const std::string what =
+        absl::StrCat("artifact manifest sha256:", r.hash());
+    if (r.size() > kMaxManifestBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": ", r.size(), " bytes, more than ", kMaxManifestBytes));
+    }
+    ASSIGN_OR_RETURN(std::string artifact, cache::ReadBlob(*cas_, r));
+    ASSIGN_OR_RETURN(common::registry::PushableImage pushable,
+                     PushableManifest(std::move(artifact), what));
+    out.content.referrers.push_back(std::move(pushable));
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cache/blob_store.h"
 #include "client/image_push.h"
@@ -18,12 +19,19 @@
 
 namespace pbrx::client {
 
+// An image a farm build reported: its manifest and the artifact manifests
+// that refer to it (its SBOM and provenance), all in the farm's CAS.
+struct FarmImage {
+  common::Digest manifest = common::Digest::Empty();
+  std::vector<common::Digest> referrers;
+};
+
 class CasImageSource : public ImageSource {
  public:
-  // `manifests`: ref "NAME:TAG" → manifest digest; temporary files go to
+  // `manifests`: ref "NAME:TAG" → its image; temporary files go to
   // `tmp_dir` (which must exist).
   CasImageSource(cache::BlobStore* cas,
-                 std::map<std::string, common::Digest> manifests,
+                 std::map<std::string, FarmImage> manifests,
                  std::string tmp_dir);
 
   absl::StatusOr<TagImage> Read(const std::string& ref) override;
@@ -41,7 +49,7 @@ class CasImageSource : public ImageSource {
   };
 
   cache::BlobStore* cas_;
-  std::map<std::string, common::Digest> manifests_;
+  std::map<std::string, FarmImage> manifests_;
   std::string tmp_dir_;
   Blobs blobs_;
   std::atomic<int64_t> next_tmp_{0};

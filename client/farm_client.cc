@@ -87,6 +87,56 @@ absl::Status FetchImage(cache::BlobStore& cas, common::oci::OciLayout& layout,
   return layout.Tag(manifest, {ref});
 }
 
+// The image a build event reports, its digests checked.
+absl::StatusOr<FarmImage> FarmImageOf(const fv::BuiltImage& img) {
+  FarmImage out;
+  ASSIGN_OR_RETURN(out.manifest, Digest::FromProto(img.manifest()));
+  for (const auto* r : {&img.sbom(), &img.provenance()}) {
+    if (r->hash().empty()) continue;
+    ASSIGN_OR_RETURN(Digest d, Digest::FromProto(*r));
+    out.referrers.push_back(d);
+  }
+  return out;
+}
+
+// Copies the artifact manifests that refer to `subject` (its SBOM and
+// provenance) and their blobs into the layout, listed as its referrers.
+absl::Status FetchReferrers(cache::BlobStore& cas,
+                            common::oci::OciLayout& layout,
+                            const Digest& subject,
+                            const std::vector<Digest>& referrers) {
+  std::vector<common::oci::Referrer> listed;
+  for (const Digest& r : referrers) {
+    ASSIGN_OR_RETURN(std::string bytes, cache::ReadBlob(cas, r));
+    const std::string what = "artifact manifest " + r.ToString();
+    ASSIGN_OR_RETURN(google::protobuf::Struct m,
+                     common::ParseJsonStruct(bytes, what));
+    const google::protobuf::Struct* s = common::Obj(m, "subject");
+    if (s == nullptr ||
+        common::Str(*s, "digest") != common::oci::DigestString(subject)) {
+      return absl::DataLossError(
+          absl::StrCat(what, " does not refer to ", subject.ToString()));
+    }
+    ASSIGN_OR_RETURN(common::oci::ManifestBlobs named,
+                     common::oci::ParseManifestBlobs(m, what));
+    std::vector<Digest> blobs = {named.config};
+    blobs.insert(blobs.end(), named.layers.begin(), named.layers.end());
+    for (const Digest& d : blobs) {
+      constexpr int64_t kMaxAttestationBytes = 64 << 20;
+      if (d.size() > kMaxAttestationBytes) {
+        return absl::DataLossError(absl::StrCat(
+            what, ": blob ", d.ToString(), " is over the limit of ",
+            kMaxAttestationBytes, " bytes"));
+      }
+      ASSIGN_OR_RETURN(std::string blob, cache::ReadBlob(cas, d));
+      RETURN_IF_ERROR(layout.AddBlob(blob).status());
+    }
+    RETURN_IF_ERROR(layout.AddBlob(bytes).status());
+    listed.push_back({r, common::Str(m, "artifactType")});
+  }
+  return layout.AddReferrers(subject, listed);
+}
+
 }  // namespace
 
 bool TakeCredentialFlag(ArgCursor& cursor, FarmCredentials* c,
@@ -175,7 +225,7 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
     }
     layout.emplace(std::move(*opened));
   }
-  std::map<std::string, Digest> built;
+  std::map<std::string, FarmImage> built;
   auto stub = fv::Build::NewStub(*channel);
   grpc::ClientContext ctx;
   auto stream = stub->BuildImages(&ctx, req);
@@ -282,12 +332,17 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
       }
       absl::Status fetched;
       for (const fv::BuiltImage& img : p.images()) {
-        absl::StatusOr<Digest> md = Digest::FromProto(img.manifest());
-        if (md.ok() && b.push) {
-          built.emplace(img.ref(), *md);
+        absl::StatusOr<FarmImage> farm_image = FarmImageOf(img);
+        if (farm_image.ok() && b.push) {
+          built.emplace(img.ref(), *farm_image);
+        } else if (!farm_image.ok()) {
+          fetched = farm_image.status();
         } else {
-          fetched =
-              md.ok() ? FetchImage(cas, *layout, *md, img.ref()) : md.status();
+          fetched = FetchImage(cas, *layout, farm_image->manifest, img.ref());
+          if (fetched.ok()) {
+            fetched = FetchReferrers(cas, *layout, farm_image->manifest,
+                                     farm_image->referrers);
+          }
         }
         if (!fetched.ok()) break;
       }

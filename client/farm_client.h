@@ -24,6 +24,7 @@
 #include "cache/blob_store.h"
 #include "client/arg_cursor.h"
 #include "client/build_images_command.h"
+#include "client/cas_image_source.h"
 #include "common/digest.h"
 #include "common/tls.h"
 #include "coordinator/image_pipeline.h"
@@ -53,10 +54,11 @@ struct FarmBuild {
   absl::Duration connect_timeout = absl::Seconds(10);
   std::string pulled_base_dir;  // the layout of a docker:// base
   // --push: nothing is copied into the layout; once the build is over this
-  // gets the farm's CAS, every image built (ref "NAME:TAG" → manifest
-  // digest) and the build's exit code (0 or 1), and returns the command's.
+  // gets the farm's CAS, every image built (ref "NAME:TAG" → its manifest
+  // and referrers) and the build's exit code (0 or 1), and returns the
+  // command's.
   std::function<int(cache::BlobStore& cas,
-                    const std::map<std::string, common::Digest>& built,
+                    const std::map<std::string, FarmImage>& built,
                     int build_rc)>
       push;
   // When set with --json: the report goes here instead of to stdout.

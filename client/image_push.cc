@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/json_struct.h"
 #include "common/oci/image_blobs.h"
+#include "common/oci/image_layout.h"
 #include "common/oci/layout_reader.h"
 #include "common/registry/credential_helper.h"
 #include "common/registry/credentials.h"
@@ -93,6 +97,22 @@ absl::StatusOr<reg::BlobSource> LayoutImageSource::Blobs::Open(
 
 reg::BlobSourceProvider& LayoutImageSource::blobs() { return blobs_; }
 
+absl::StatusOr<reg::PushableImage> PushableManifest(std::string bytes,
+                                                    const std::string& what) {
+  ASSIGN_OR_RETURN(google::protobuf::Struct doc,
+                   common::ParseJsonStruct(bytes, what));
+  reg::PushableImage out;
+  out.media_type = common::Str(doc, "mediaType");
+  if (out.media_type.empty()) out.media_type = common::oci::kManifestMediaType;
+  out.artifact_type = common::Str(doc, "artifactType");
+  ASSIGN_OR_RETURN(common::oci::ManifestBlobs blobs,
+                   common::oci::ParseManifestBlobs(doc, what));
+  out.blobs.push_back(blobs.config);
+  out.blobs.insert(out.blobs.end(), blobs.layers.begin(), blobs.layers.end());
+  out.manifest = std::move(bytes);
+  return out;
+}
+
 absl::StatusOr<TagImage> LayoutImageSource::Read(const std::string& ref) {
   common::oci::OciReadOptions ro;
   ro.verify_layers = false;
@@ -105,6 +125,31 @@ absl::StatusOr<TagImage> LayoutImageSource::Read(const std::string& ref) {
   out.content.media_type = std::move(read.manifest_media_type);
   out.content.blobs.push_back(read.config);
   for (const auto& l : read.layers) out.content.blobs.push_back(l.digest);
+  // Its SBOM and provenance, listed in index.json as its referrers.
+  ASSIGN_OR_RETURN(std::vector<common::oci::Referrer> referrers,
+                   common::oci::LayoutReferrers(dir_, read.manifest));
+  for (const common::oci::Referrer& r : referrers) {
+    const std::string what = absl::StrCat(
+        dir_, ": artifact manifest ", common::oci::DigestString(r.manifest));
+    constexpr int64_t kMaxManifestBytes = 4 << 20;
+    if (r.manifest.size() > kMaxManifestBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": ", r.manifest.size(), " bytes, more than ",
+                       kMaxManifestBytes));
+    }
+    std::ifstream in(absl::StrCat(dir_, "/blobs/sha256/", r.manifest.hash()),
+                     std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+    if (!in.eof() && !in.good()) in.clear();
+    if (common::Digest::Of(bytes) != r.manifest) {
+      return absl::DataLossError(
+          absl::StrCat(what, " is missing or does not match its digest"));
+    }
+    ASSIGN_OR_RETURN(reg::PushableImage artifact,
+                     PushableManifest(std::move(bytes), what));
+    out.content.referrers.push_back(std::move(artifact));
+  }
   return out;
 }
 
@@ -184,6 +229,13 @@ void WritePushedJson(const std::vector<PushedImage>& pushed,
     w.Key("blobs_uploaded").Int(p.stats.blobs_uploaded);
     w.Key("blobs_mounted").Int(p.stats.blobs_mounted);
     w.Key("blobs_skipped").Int(p.stats.blobs_skipped);
+    // Artifacts that refer to the image (SBOM, provenance) and how the
+    // registry lists them: "api" (OCI 1.1 referrers API) or "tag" (the
+    // sha256-<digest> tag index, for registries without it).
+    w.Key("referrers").Int(p.stats.referrers);
+    if (p.stats.referrers > 0)
+      w.Key("referrers_listed_by")
+          .String(p.stats.referrers_tag ? "tag" : "api");
     w.EndObject();
   }
   w.EndArray();

@@ -95,6 +95,13 @@ class LayoutImageSource : public ImageSource {
   Blobs blobs_;
 };
 
+// What a push needs of the manifest `bytes` (`what` names it): its media
+// type (an OCI manifest when it names none), its artifactType, its config
+// and layer digests (sha256, with sizes). INVALID_ARGUMENT for a manifest
+// that is not one.
+absl::StatusOr<common::registry::PushableImage> PushableManifest(
+    std::string bytes, const std::string& what);
+
 // Pushes every tag of `image` from `source`; tags that name the same
 // manifest go up together. Errors name the image (NOT_FOUND for a tag the
 // source lacks).

@@ -174,6 +174,11 @@ TEST_F(PlanCommandTest, JsonForPep621WithPrefixAndTag) {
           "detail": "git"
         },
         {
+          "kind": "packages-probe",
+          "name": "image",
+          "detail": "the distro packages of the images' rootfs, for their SBOMs"
+        },
+        {
           "kind": "python-layer",
           "name": "base",
           "detail": "the project and its requirements (+ base extra)"

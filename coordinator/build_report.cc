@@ -31,7 +31,12 @@ std::string BuildReportJson(
     for (const auto& img : build->images) {
       w.BeginObject().Key("ref").String(img.ref).Key("digest").String(
           img.manifest_digest);
-      w.Key("size").Int(img.size).EndObject();
+      w.Key("size").Int(img.size);
+      if (img.sbom != common::Digest::Empty())
+        w.Key("sbom").String("sha256:" + img.sbom.hash());
+      if (img.provenance != common::Digest::Empty())
+        w.Key("provenance").String("sha256:" + img.provenance.hash());
+      w.EndObject();
     }
     w.EndArray().Key("steps").BeginArray();
     for (const auto& s : build->steps) {

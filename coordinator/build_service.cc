@@ -115,6 +115,7 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   options.source_date_epoch = request->source_date_epoch();
   options.pbr_version = request->pbr_version();
   options.base = request->base().empty() ? "debian:bookworm" : request->base();
+  options.builder_id = "urn:pbrx:builder:farm";
   absl::Status setup = [&]() -> absl::Status {
     // Inputs are read from the CAS by digest; nothing touches a disk here.
     if (request->has_find_links()) {
@@ -209,6 +210,10 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
         out->set_ref(img.ref);
         *out->mutable_manifest() = img.manifest.ToProto();
         out->set_size(img.size);
+        if (img.sbom != Digest::Empty())
+          *out->mutable_sbom() = img.sbom.ToProto();
+        if (img.provenance != Digest::Empty())
+          *out->mutable_provenance() = img.provenance.ToProto();
       }
     }
     send(e);

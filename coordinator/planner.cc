@@ -156,6 +156,8 @@ ProjectPlan PlanProject(const Project& p,
   if (!plan.runtime_packages.empty()) {
     step("runtime-layer", "runtime", absl::StrJoin(plan.runtime_packages, " "));
   }
+  step("packages-probe", "image",
+       "the distro packages of the images' rootfs, for their SBOMs");
   if (plan.images_known) {
     step("python-layer", "base",
          "the project and its requirements (+ base extra)");

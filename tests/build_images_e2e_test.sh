@@ -52,6 +52,18 @@ cat "$T/err2"
 grep -q "steps: [0-9]* cached, 0 run" "$T/err2" || fail "second build ran steps"
 diff "$T/out1" "$T/out2" || fail "digests differ between builds"
 
+# Each image carries its SPDX SBOM and SLSA provenance as OCI referrers:
+# the project's wheel, the distro packages of its rootfs (the runtime
+# package too), the same bytes on the second build.
+for ref in hello-pbrx-base:latest hello-pbrx:v0.3; do
+  for out in images images2; do
+    python3 "$REPO/tests/attestation_check.py" "$T/$out" "$ref" --pypi hello-pbrx \
+      --deb libc6 --deb python3 --deb ca-certificates --builder urn:pbrx:builder:embedded \
+      --print-digests >"$T/att-$out" || fail "attestations of $ref in $out"
+  done
+  cmp "$T/att-images" "$T/att-images2" || fail "the attestations of $ref differ between builds"
+done
+
 # Labels: the source URL from the project's metadata; the git revision when
 # the project is a git checkout.
 grep -q '"org.opencontainers.image.source": "https://example.org/pbrx-farm/hello-pbrx"' "$T/config.json" \

@@ -65,6 +65,33 @@ assert len(set(dirs)) == 2 and switches == 1, (switches, dirs)
 PY
 [[ $(wc -l <"$T/farm.out") == 6 ]] || fail "want 6 image refs from the farm"
 diff "$T/embedded.out" "$T/farm.out" || fail "farm digests differ from embedded mode"
+# The SBOM and provenance came from the farm into the layout: the SBOM is
+# embedded mode's byte for byte (the same build), the provenance names the
+# farm as its builder; each image's SBOM lists only what it installs.
+check_attestations() {  # LAYOUT REF BUILDER PYPI...: prints the two digests
+  local args=()
+  for p in "${@:4}"; do args+=(--pypi "$p"); done
+  python3 "$REPO/tests/attestation_check.py" "$T/$1" "$2" --builder "$3" --deb libffi8 --deb libc6 \
+    "${args[@]}" --print-digests || fail "attestations of $2 in $1"
+}
+for ref in pbrx-service-manage:latest pbrx-service-api:latest; do
+  extra=(); [[ $ref == pbrx-service-manage:* ]] && extra=(pbrxdemo-table)
+  read -r fs fp < <(check_attestations farm "$ref" urn:pbrx:builder:farm pbrx-service pbrxdemo-colors ffibridge "${extra[@]}")
+  read -r es ep < <(check_attestations embedded "$ref" urn:pbrx:builder:embedded pbrx-service pbrxdemo-colors ffibridge "${extra[@]}")
+  [[ -n "$fs" && "$fs" == "$es" ]] || fail "$ref: the farm's SBOM $fs is not embedded mode's $es"
+  [[ -n "$fp" && "$fp" != "$ep" ]] || fail "$ref: the provenance does not name the builder"
+done
+if python3 "$REPO/tests/attestation_check.py" "$T/farm" pbrx-service-api:latest --pypi pbrxdemo-table 2>/dev/null; then
+  fail "the api image's SBOM lists the manage image's extra"
+fi
+# The rootfs of the images, not the builder's: no compiler, no -dev package.
+python3 - "$T/farm" "$fs" <<'PY' || fail "the SBOM lists a builder package"
+import json, sys
+m = json.load(open(f"{sys.argv[1]}/blobs/sha256/{sys.argv[2][7:]}"))
+doc = json.load(open(f"{sys.argv[1]}/blobs/sha256/{m['layers'][0]['digest'][7:]}"))
+names = {p["name"] for p in doc["packages"]}
+assert "libffi8" in names and not {"gcc", "libffi-dev", "python3-dev"} & names, sorted(names)
+PY
 out=$(run_image farm pbrx-service-api:latest)
 [[ "$out" == "[api ready, abs(-42) via libffi = 42]" ]] || fail "api image from the farm: $out"
 skopeo inspect "oci:$T/farm:hello-pbrx:latest" >/dev/null || fail "hello image missing"

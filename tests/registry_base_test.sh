@@ -241,6 +241,8 @@ import json, sys
 d = sys.argv[1]
 total = 0
 for m in json.load(open(f"{d}/index.json"))["manifests"]:
+    if "artifactType" in m:
+        continue  # an SBOM or provenance, not an image
     man = json.load(open(f"{d}/blobs/sha256/{m['digest'].split(':')[1]}"))
     total += man["config"]["size"] + sum(l["size"] for l in man["layers"])
 print(total)
@@ -264,6 +266,12 @@ diff "$T/farmpush1.refs" <(sort "$T/farm.out") || fail "farm --push printed othe
 while read -r ref digest; do
   got=$(skopeo inspect --tls-verify=false "docker://${ref/$P/$PLAIN/team}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')
   [[ "$got" == "$digest" ]] || fail "the registry has $got for $ref, pushed $digest"
+  # Its SBOM and provenance went from the farm's cache too, listed under
+  # the referrers tag (docker-registry 2.8 has no referrers API).
+  direct=${ref/$P/$PLAIN/team}
+  skopeo inspect --raw --tls-verify=false "docker://${direct%:*}:sha256-${digest#sha256:}" \
+    | python3 -c 'import json,sys; t = sorted(m["artifactType"] for m in json.load(sys.stdin)["manifests"]); assert t == ["application/spdx+json", "application/vnd.in-toto+json"], t' \
+    || fail "no SBOM and provenance for $ref in the registry"
 done <"$T/farmpush1.refs"
 [[ -z "$(ls -A "$T/farmpush1.cwd")" ]] || fail "a farm --push wrote a local layout: $(ls -A "$T/farmpush1.cwd")"
 # The base's layers were in the registry already: the cache served the

@@ -85,6 +85,36 @@ out=$(podman_ run --rm --network none "127.0.0.1:$PLAIN_PORT/team/regdemo:v1" 2>
 [[ "$out" == "regdemo says hello $RUN" ]] || fail "podman run printed: $out"
 echo "pushed, inspected, copied back and run: $want"
 
+# The images' SBOM and provenance went with them, by digest, byte for byte;
+# docker-registry 2.8 has no referrers API, so they are listed by the
+# referrers tag schema: an index under the tag sha256-<image digest hex>.
+python3 - "$T/push1.json" <<'PY' || fail "push-images report of referrers"
+import json, sys
+for p in json.load(open(sys.argv[1]))["pushed"]:
+    assert p["referrers"] == 2 and p["referrers_listed_by"] == "tag", p
+PY
+read -r sbom prov < <(python3 "$REPO/tests/attestation_check.py" "$T/out" "$P/regdemo:v1" --pypi regdemo --deb libc6 --print-digests) \
+  || fail "attestations in the layout"
+skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$PLAIN_PORT/team/regdemo:sha256-${want#sha256:}" >"$T/referrers.json" \
+  || fail "no referrers tag sha256-${want#sha256:}"
+python3 - "$T/referrers.json" "$sbom" "$prov" <<'PY' || fail "referrers index: $(cat "$T/referrers.json")"
+import json, sys
+idx = json.load(open(sys.argv[1]))
+assert idx["mediaType"] == "application/vnd.oci.image.index.v1+json", idx
+got = sorted((m["digest"], m["artifactType"]) for m in idx["manifests"])
+want = sorted([(sys.argv[2], "application/spdx+json"), (sys.argv[3], "application/vnd.in-toto+json")])
+assert got == want, (got, want)
+PY
+for d in "$sbom" "$prov"; do
+  skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$PLAIN_PORT/team/regdemo@$d" >"$T/artifact.json" \
+    || fail "artifact $d is not in the registry"
+  cmp "$T/artifact.json" "$T/out/blobs/sha256/${d#sha256:}" || fail "artifact $d differs from the layout's"
+  layer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0]["digest"])' "$T/artifact.json")
+  curl -sf "http://127.0.0.1:$PLAIN_PORT/v2/team/regdemo/blobs/$layer" | cmp - "$T/out/blobs/sha256/${layer#sha256:}" \
+    || fail "the document $layer of $d differs from the layout's"
+done
+echo "SBOM $sbom and provenance $prov listed under sha256-${want#sha256:}"
+
 # --- a second push sends no blob bytes; a sibling project only its own ----
 before=$(blob_bytes)
 "$PBRX" push-images --cache-dir "$T/cache" --from "oci:$T/out" --prefix "$P" --tag v1 --json "$T/regdemo" >"$T/push2.json" 2>"$T/push2.err" \

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/digest.h"
+#include "common/json_struct.h"
 
 namespace pbrx::common::registry {
 namespace {
@@ -159,6 +160,12 @@ HttpResponse FakeRegistry::Handle(
       manifests_[repo + "\n" + d] = {type, body};
       HttpResponse r = Reply(201);
       r.headers.emplace_back("docker-content-digest", d);
+      absl::StatusOr<google::protobuf::Struct> m =
+          ParseJsonStruct(body, "manifest");
+      const google::protobuf::Struct* subject =
+          m.ok() ? Obj(*m, "subject") : nullptr;
+      if (referrers_api_ && subject != nullptr)
+        r.headers.emplace_back("oci-subject", Str(*subject, "digest"));
       return r;
     }
     auto it = manifests_.find(key);

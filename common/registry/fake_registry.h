@@ -27,6 +27,9 @@ class FakeRegistry : public HttpTransport {
   // When set, the registry never mounts (as if cross-repository mounts were
   // off).
   void DisableMounts() { no_mounts_ = true; }
+  // When set, the registry has the OCI 1.1 referrers API: a manifest PUT
+  // with a subject is answered with OCI-Subject.
+  void EnableReferrersApi() { referrers_api_ = true; }
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
 
@@ -49,6 +52,7 @@ class FakeRegistry : public HttpTransport {
   int fail_count_ ABSL_GUARDED_BY(mu_) = 0;
   int fail_status_ ABSL_GUARDED_BY(mu_) = 0;
   bool no_mounts_ = false;
+  bool referrers_api_ = false;
   std::map<std::string, std::string> blobs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::set<std::string>> repo_blobs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::pair<std::string, std::string>> manifests_

@@ -6,9 +6,12 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_struct.h"
+#include "common/json_writer.h"
 #include "common/parallel.h"
 #include "common/status_macros.h"
 
@@ -78,6 +81,85 @@ absl::Status BlobLocations::Save(const std::string& path,
   return absl::OkStatus();
 }
 
+std::string ReferrersTag(const Digest& subject) {
+  return "sha256-" + subject.hash();
+}
+
+namespace {
+
+constexpr char kIndexMediaType[] = "application/vnd.oci.image.index.v1+json";
+
+// Writes the descriptor `d` (an index entry) back as it was read: its
+// media type, digest, size, artifactType and annotations.
+void WriteEntry(const google::protobuf::Struct& d, JsonWriter& w) {
+  w.BeginObject();
+  w.Key("mediaType").String(Str(d, "mediaType"));
+  w.Key("digest").String(Str(d, "digest"));
+  auto size = d.fields().find("size");
+  w.Key("size").Int(size == d.fields().end()
+                        ? 0
+                        : static_cast<int64_t>(size->second.number_value()));
+  if (!Str(d, "artifactType").empty())
+    w.Key("artifactType").String(Str(d, "artifactType"));
+  if (const google::protobuf::Struct* a = Obj(d, "annotations")) {
+    w.Key("annotations").BeginObject();
+    std::map<std::string, std::string> sorted;
+    for (const auto& [k, v] : a->fields()) sorted[k] = v.string_value();
+    for (const auto& [k, v] : sorted) w.Key(k).String(v);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+absl::Status AddToReferrersTag(RegistryClient& client, const std::string& repo,
+                               const Digest& subject,
+                               const std::vector<PushableImage>& referrers) {
+  const std::string tag = ReferrersTag(subject);
+  std::vector<google::protobuf::Struct> entries;
+  absl::StatusOr<FetchedManifest> current =
+      client.GetManifest(repo, tag, {kIndexMediaType});
+  if (current.ok()) {
+    const std::string what = absl::StrCat(client.host(), "/", repo, ":", tag);
+    ASSIGN_OR_RETURN(google::protobuf::Struct index,
+                     ParseJsonStruct(current->bytes, what));
+    auto m = index.fields().find("manifests");
+    if (m != index.fields().end()) {
+      for (const auto& v : m->second.list_value().values()) {
+        if (v.has_struct_value()) entries.push_back(v.struct_value());
+      }
+    }
+  } else if (current.status().code() != absl::StatusCode::kNotFound) {
+    return current.status();
+  }
+  bool changed = false;
+  for (const PushableImage& r : referrers) {
+    const std::string digest = "sha256:" + Digest::Of(r.manifest).hash();
+    if (std::any_of(entries.begin(), entries.end(),
+                    [&](const auto& e) { return Str(e, "digest") == digest; }))
+      continue;
+    google::protobuf::Struct e;
+    (*e.mutable_fields())["mediaType"].set_string_value(r.media_type);
+    (*e.mutable_fields())["digest"].set_string_value(digest);
+    (*e.mutable_fields())["size"].set_number_value(
+        static_cast<double>(r.manifest.size()));
+    (*e.mutable_fields())["artifactType"].set_string_value(r.artifact_type);
+    entries.push_back(std::move(e));
+    changed = true;
+  }
+  if (!changed) return absl::OkStatus();
+  JsonWriter w(/*pretty=*/false);
+  w.BeginObject();
+  w.Key("schemaVersion").Int(2);
+  w.Key("mediaType").String(kIndexMediaType);
+  w.Key("manifests").BeginArray();
+  for (const auto& e : entries) WriteEntry(e, w);
+  w.EndArray();
+  w.EndObject();
+  return client.PutManifest(repo, tag, kIndexMediaType, w.str()).status();
+}
+
 absl::StatusOr<PushStats> PushImage(RegistryClient& client,
                                     const std::string& repo,
                                     const std::vector<std::string>& tags,
@@ -85,10 +167,16 @@ absl::StatusOr<PushStats> PushImage(RegistryClient& client,
                                     BlobSourceProvider& blobs,
                                     BlobLocations& locations,
                                     const PushImageOptions& options) {
-  // Each distinct blob once (an image may repeat a layer).
+  // Each distinct blob once (an image may repeat a layer), the referrers'
+  // with them.
   std::vector<Digest> todo;
-  for (const Digest& d : image.blobs)
-    if (std::find(todo.begin(), todo.end(), d) == todo.end()) todo.push_back(d);
+  auto add = [&](const std::vector<Digest>& blobs) {
+    for (const Digest& d : blobs)
+      if (std::find(todo.begin(), todo.end(), d) == todo.end())
+        todo.push_back(d);
+  };
+  add(image.blobs);
+  for (const PushableImage& r : image.referrers) add(r.blobs);
   std::atomic<size_t> next{0};
   std::atomic<int64_t> bytes{0};
   std::atomic<int> uploaded{0}, mounted{0}, skipped{0};
@@ -136,6 +224,23 @@ absl::StatusOr<PushStats> PushImage(RegistryClient& client,
   stats.blobs_uploaded = uploaded;
   stats.blobs_mounted = mounted;
   stats.blobs_skipped = skipped;
+  if (image.referrers.empty()) return stats;
+  const Digest subject = Digest::Of(image.manifest);
+  bool api = true;
+  for (const PushableImage& r : image.referrers) {
+    std::string answered;
+    ASSIGN_OR_RETURN(
+        Digest d,
+        client.PutManifest(repo, "sha256:" + Digest::Of(r.manifest).hash(),
+                           r.media_type, r.manifest, &answered));
+    (void)d;
+    if (answered != "sha256:" + subject.hash()) api = false;
+    ++stats.referrers;
+  }
+  if (!api) {
+    RETURN_IF_ERROR(AddToReferrersTag(client, repo, subject, image.referrers));
+    stats.referrers_tag = true;
+  }
   return stats;
 }
 

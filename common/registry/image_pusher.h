@@ -26,7 +26,17 @@ struct PushableImage {
   std::string manifest;       // the manifest's bytes
   std::string media_type;     // the manifest's media type
   std::vector<Digest> blobs;  // config first, then the layers
+  // An artifact manifest's artifactType (OCI 1.1); "" for an image.
+  std::string artifact_type;
+  // Artifacts whose subject is this image (its SBOM, its provenance):
+  // pushed after it, by digest.
+  std::vector<PushableImage> referrers;
 };
+
+// The tag under which a registry without the referrers API keeps the
+// referrers of `subject` (OCI distribution spec 1.1, "referrers tag
+// schema"): "sha256-<hex>".
+std::string ReferrersTag(const Digest& subject);
 
 class BlobSourceProvider {
  public:
@@ -62,6 +72,10 @@ struct PushStats {
   int blobs_uploaded = 0;
   int blobs_mounted = 0;
   int blobs_skipped = 0;  // already in the repository
+  int referrers = 0;      // artifact manifests pushed
+  // The registry has no referrers API: they were listed under the
+  // ReferrersTag() index instead.
+  bool referrers_tag = false;
 };
 
 struct PushImageOptions {
@@ -70,6 +84,14 @@ struct PushImageOptions {
 
 // OK with the counts; the first error otherwise, naming the blob (the
 // caller names the image). No tag is written unless every blob is there.
+// Adds `referrers` (artifacts already pushed by digest, whose subject is
+// `subject`) to the index under ReferrersTag(subject), creating it; entries
+// already there are kept, and an index that already lists them all is not
+// written again.
+absl::Status AddToReferrersTag(RegistryClient& client, const std::string& repo,
+                               const Digest& subject,
+                               const std::vector<PushableImage>& referrers);
+
 absl::StatusOr<PushStats> PushImage(RegistryClient& client,
                                     const std::string& repo,
                                     const std::vector<std::string>& tags,

@@ -440,7 +440,8 @@ absl::Status RegistryClient::UploadBlob(const std::string& repo,
 
 absl::StatusOr<Digest> RegistryClient::PutManifest(
     const std::string& repo, const std::string& reference,
-    const std::string& media_type, const std::string& bytes) {
+    const std::string& media_type, const std::string& bytes,
+    std::string* subject_header) {
   const Digest want = Digest::Of(bytes);
   const std::string what =
       absl::StrCat("pushing manifest ", DigestText(want), " to ", host_, "/",
@@ -458,6 +459,7 @@ absl::StatusOr<Digest> RegistryClient::PutManifest(
       return absl::DataLossError(absl::StrCat(
           what, ": the registry stored it as ", got.substr(0, 80)));
     }
+    if (subject_header != nullptr) *subject_header = r.Header("oci-subject");
     return absl::OkStatus();
   }));
   return want;

@@ -95,11 +95,14 @@ class RegistryClient {
                           const BlobSource& source);
 
   // PUTs a manifest under `reference` (a tag or a digest) and returns its
-  // digest (checked against the registry's Docker-Content-Digest).
+  // digest (checked against the registry's Docker-Content-Digest). With
+  // `subject_header`, the registry's OCI-Subject answer ("" when it sent
+  // none: it has no referrers API).
   absl::StatusOr<Digest> PutManifest(const std::string& repo,
                                      const std::string& reference,
                                      const std::string& media_type,
-                                     const std::string& bytes);
+                                     const std::string& bytes,
+                                     std::string* subject_header = nullptr);
 
   // GETs a manifest or index; `reference` a tag or "sha256:..." digest (then
   // the bytes are verified against it). NOT_FOUND when there is none.

@@ -103,6 +103,88 @@ TEST(RegistryClientTest, PushesOnlyWhatIsMissingAndMountsFromSiblings) {
   EXPECT_TRUE(reg.HasBlob("team/app", Text(app.image.blobs[2])));
 }
 
+// An artifact manifest whose subject is `subject` (the fields the
+// registry and the fallback read).
+PushableImage Artifact(MemoryBlobs& blobs, const std::string& content,
+                       const std::string& type, const std::string& subject) {
+  PushableImage a;
+  Digest config = blobs.Add("{}");
+  Digest layer = blobs.Add(content);
+  a.blobs = {config, layer};
+  a.media_type = "application/vnd.oci.image.manifest.v1+json";
+  a.artifact_type = type;
+  a.manifest = "{\"artifactType\":\"" + type + "\",\"layers\":[\"" +
+               layer.hash() + "\"],\"subject\":{\"digest\":\"" + subject +
+               "\"}}";
+  return a;
+}
+
+TEST(RegistryClientTest, ReferrersGoUpByDigestAndUnderTheFallbackTag) {
+  for (bool api : {false, true}) {
+    SCOPED_TRACE(api ? "referrers API" : "fallback tag");
+    FakeRegistry reg;
+    if (api) reg.EnableReferrersApi();
+    RegistryClient client(&reg, "reg.test", std::nullopt, NoSleep());
+    MemoryBlobs blobs;
+    Image app = MakeImage(blobs, {"layer"});
+    const Digest subject = Digest::Of(app.image.manifest);
+    app.image.referrers = {
+        Artifact(blobs, "{\"spdxVersion\":\"SPDX-2.3\"}",
+                 "application/spdx+json", Text(subject)),
+        Artifact(blobs, "{\"_type\":\"statement\"}",
+                 "application/vnd.in-toto+json", Text(subject))};
+    BlobLocations locations;
+    auto pushed =
+        PushImage(client, "team/app", {"v1"}, app.image, blobs, locations);
+    ASSERT_TRUE(pushed.ok()) << pushed.status();
+    EXPECT_EQ(pushed->referrers, 2);
+    EXPECT_EQ(pushed->referrers_tag, !api);
+    EXPECT_EQ(pushed->blobs_uploaded, 5);  // config, layer, {}, 2 documents
+    for (const PushableImage& r : app.image.referrers) {
+      EXPECT_EQ(reg.Manifest("team/app", Text(Digest::Of(r.manifest))),
+                r.manifest);
+      EXPECT_TRUE(reg.HasBlob("team/app", Text(r.blobs[1])));
+    }
+    const std::string index = reg.Manifest("team/app", ReferrersTag(subject));
+    if (api) {
+      EXPECT_EQ(index, "");
+      continue;
+    }
+    const Digest sbom = Digest::Of(app.image.referrers[0].manifest);
+    const Digest prov = Digest::Of(app.image.referrers[1].manifest);
+    EXPECT_EQ(ReferrersTag(subject), "sha256-" + subject.hash());
+    EXPECT_EQ(index,
+              "{\"schemaVersion\":2,\"mediaType\":\"application/"
+              "vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":"
+              "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" +
+                  Text(sbom) + "\",\"size\":" + std::to_string(sbom.size()) +
+                  ",\"artifactType\":\"application/spdx+json\"},{"
+                  "\"mediaType\":\"application/"
+                  "vnd.oci.image.manifest.v1+json\",\"digest\":\"" +
+                  Text(prov) + "\",\"size\":" + std::to_string(prov.size()) +
+                  ",\"artifactType\":\"application/vnd.in-toto+json\"}]}");
+    // Pushed again: the index lists them already and is not written again;
+    // a new referrer is added beside them.
+    size_t puts = 0;
+    for (const std::string& l : reg.Log())
+      puts += l == "PUT /v2/team/app/manifests/" + ReferrersTag(subject);
+    EXPECT_EQ(puts, 1u);
+    auto again =
+        PushImage(client, "team/app", {"v1"}, app.image, blobs, locations);
+    ASSERT_TRUE(again.ok()) << again.status();
+    puts = 0;
+    for (const std::string& l : reg.Log())
+      puts += l == "PUT /v2/team/app/manifests/" + ReferrersTag(subject);
+    EXPECT_EQ(puts, 1u);
+    PushableImage sig =
+        Artifact(blobs, "signature", "application/x-sig", Text(subject));
+    ASSERT_TRUE(AddToReferrersTag(client, "team/app", subject, {sig}).ok());
+    const std::string three = reg.Manifest("team/app", ReferrersTag(subject));
+    EXPECT_NE(three.find(Text(sbom)), std::string::npos);
+    EXPECT_NE(three.find(Text(Digest::Of(sig.manifest))), std::string::npos);
+  }
+}
+
 TEST(RegistryClientTest, RetriesTransientFailuresAndGivesUpClearly) {
   FakeRegistry reg;
   RegistryClient client(&reg, "reg.test", std::nullopt, NoSleep());

@@ -22,7 +22,8 @@ std::string Encode(const std::string& s, absl::string_view keep) {
   std::string out;
   for (unsigned char c : s) {
     if (absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_' ||
-        c == '~' || keep.find(static_cast<char>(c)) != absl::string_view::npos) {
+        c == '~' ||
+        keep.find(static_cast<char>(c)) != absl::string_view::npos) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -135,8 +136,8 @@ std::string SpdxDocument(const ImageFacts& f) {
   w.Key("SPDXID").String("SPDXRef-DOCUMENT");
   w.Key("name").String(absl::StrCat(f.image, "@", digest));
   w.Key("documentNamespace")
-      .String(absl::StrCat("urn:pbrx:spdx:", Encode(f.image, "/:"), "@",
-                           digest));
+      .String(
+          absl::StrCat("urn:pbrx:spdx:", Encode(f.image, "/:"), "@", digest));
   w.Key("creationInfo").BeginObject();
   w.Key("created").String(Rfc3339(f.created));
   w.Key("creators").StringArray({absl::StrCat("Tool: pbrx-", kVersion)});
@@ -220,9 +221,9 @@ std::string SpdxDocument(const ImageFacts& f) {
     if (!p.source.empty())
       w.Key("sourceInfo").String("built from the source package " + p.source);
     w.Key("filesAnalyzed").Bool(false);
-    std::string purl = absl::StrCat("pkg:", type, "/", Encode(ns, ""), "/",
-                                    Encode(p.name, ""), "@",
-                                    Encode(p.version, ""));
+    std::string purl =
+        absl::StrCat("pkg:", type, "/", Encode(ns, ""), "/", Encode(p.name, ""),
+                     "@", Encode(p.version, ""));
     std::vector<std::string> q;
     if (!p.arch.empty()) q.push_back("arch=" + Encode(p.arch, ""));
     if (!f.distro.version_id.empty())
@@ -277,8 +278,7 @@ std::string SlsaProvenance(const ImageFacts& f) {
 
   w.Key("resolvedDependencies").BeginArray();
   if (!f.revision.empty()) {
-    Dependency(w, "source",
-               f.source_url.empty() ? "" : "git+" + f.source_url,
+    Dependency(w, "source", f.source_url.empty() ? "" : "git+" + f.source_url,
                "gitCommit", f.revision);
   }
   Dependency(w, "source-tree", "", "sha256", f.source_root.hash());
@@ -289,8 +289,8 @@ std::string SlsaProvenance(const ImageFacts& f) {
   for (const PythonDist& d : SortedDists(f)) {
     bool url = absl::StartsWith(d.source, "https://") ||
                absl::StartsWith(d.source, "http://");
-    Dependency(w, d.file, url ? common::WithoutUserinfo(d.source) : "", "sha256",
-               d.digest.hash());
+    Dependency(w, d.file, url ? common::WithoutUserinfo(d.source) : "",
+               "sha256", d.digest.hash());
     if (!d.sdist_file.empty())
       Dependency(w, d.sdist_file, "", "sha256", d.sdist.hash());
   }

@@ -25,8 +25,8 @@ ImageFacts Facts() {
   f.source_url = "https://git.example/app";
   f.revision = std::string(40, 'a');
   f.source_root = Digest::Of("tree");
-  f.base_name = "docker://localhost:5000/base:12@sha256:" +
-                std::string(64, 'b');
+  f.base_name =
+      "docker://localhost:5000/base:12@sha256:" + std::string(64, 'b');
   f.base_digest = "sha256:" + std::string(64, 'b');
   f.python = {
       {"requests-2.31.0-py3-none-any.whl", Digest::Of("requests"),
@@ -119,13 +119,11 @@ TEST(SpdxDocumentTest, NamesPythonAndDistroPackagesWithPurlsAndDigests) {
   EXPECT_EQ(Purl(*req), "pkg:pypi/requests@2.31.0");
   EXPECT_EQ(common::Str(*req, "downloadLocation"),
             "https://pypi.example/packages/requests-2.31.0-py3-none-any.whl");
-  EXPECT_EQ(common::Str(req->fields()
-                            .at("checksums")
-                            .list_value()
-                            .values(0)
-                            .struct_value(),
-                        "checksumValue"),
-            Digest::Of("requests").hash());
+  EXPECT_EQ(
+      common::Str(
+          req->fields().at("checksums").list_value().values(0).struct_value(),
+          "checksumValue"),
+      Digest::Of("requests").hash());
   const google::protobuf::Struct* foo = Package(doc, "foo-bar");
   ASSERT_NE(foo, nullptr);
   EXPECT_EQ(Purl(*foo), "pkg:pypi/foo-bar@0.1");
@@ -160,8 +158,7 @@ TEST(SpdxDocumentTest, IsTheSameBytesWhateverTheWheelOrderAndHoldsNoSecret) {
 TEST(SlsaProvenanceTest, IsAnInTotoStatementOverTheImage) {
   google::protobuf::Struct st = Parse(SlsaProvenance(Facts()));
   EXPECT_EQ(common::Str(st, "_type"), "https://in-toto.io/Statement/v1");
-  EXPECT_EQ(common::Str(st, "predicateType"),
-            "https://slsa.dev/provenance/v1");
+  EXPECT_EQ(common::Str(st, "predicateType"), "https://slsa.dev/provenance/v1");
   const auto& subject =
       st.fields().at("subject").list_value().values(0).struct_value();
   EXPECT_EQ(common::Str(subject, "name"), "localhost:5000/team/app-base");

@@ -27,8 +27,8 @@ absl::StatusOr<std::string> Field(const google::protobuf::Struct& s,
   }
   for (unsigned char c : v) {
     if (c < 0x20 || c == 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": field '", key, "' holds a control character"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": field '", key, "' holds a control character"));
     }
   }
   return v;
@@ -39,17 +39,17 @@ absl::StatusOr<std::string> Field(const google::protobuf::Struct& s,
 absl::StatusOr<DistroInventory> ParseInventory(const std::string& json,
                                                const std::string& what) {
   if (json.size() > static_cast<size_t>(kMaxInventoryBytes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " is ", json.size(), " bytes, over the limit of ",
-                     kMaxInventoryBytes));
+    return absl::InvalidArgumentError(absl::StrCat(what, " is ", json.size(),
+                                                   " bytes, over the limit of ",
+                                                   kMaxInventoryBytes));
   }
   ASSIGN_OR_RETURN(google::protobuf::Struct doc,
                    common::ParseJsonStruct(json, what));
   DistroInventory inv;
   ASSIGN_OR_RETURN(inv.manager, Field(doc, "manager", what));
   if (inv.manager != "" && inv.manager != "dpkg" && inv.manager != "apk") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": unknown package manager '", inv.manager, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": unknown package manager '", inv.manager, "'"));
   }
   if (const google::protobuf::Struct* osr = common::Obj(doc, "os_release")) {
     const std::string where = what + " os_release";
@@ -82,8 +82,7 @@ absl::StatusOr<DistroInventory> ParseInventory(const std::string& json,
     ASSIGN_OR_RETURN(pkg.arch, Field(p, "arch", where));
     ASSIGN_OR_RETURN(pkg.source, Field(p, "source", where));
     if (pkg.name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, " has no name"));
+      return absl::InvalidArgumentError(absl::StrCat(where, " has no name"));
     }
     if (pkg.source == pkg.name) pkg.source.clear();
     inv.packages.push_back(std::move(pkg));

@@ -53,8 +53,8 @@ TEST(ParseInventoryTest, RefusesWhatAHostileRootfsCouldWrite) {
        "of 256"},
   };
   for (const Case& c : cases) {
-    absl::StatusOr<DistroInventory> inv = ParseInventory(c.json,
-                                                         "packages.json");
+    absl::StatusOr<DistroInventory> inv =
+        ParseInventory(c.json, "packages.json");
     ASSERT_FALSE(inv.ok()) << c.json;
     EXPECT_EQ(inv.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(inv.status().message()), HasSubstr(c.message));
