@@ -40,7 +40,8 @@ digests() {
   python3 - "$T/$1/index.json" <<'PY'
 import json, sys
 for m in json.load(open(sys.argv[1]))["manifests"]:
-    print(m["annotations"]["org.opencontainers.image.ref.name"], m["digest"])
+    if "artifactType" not in m:  # not an SBOM or provenance
+        print(m["annotations"]["org.opencontainers.image.ref.name"], m["digest"])
 PY
 }
 

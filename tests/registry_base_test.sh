@@ -68,7 +68,7 @@ import json, sys
 d, ref = sys.argv[1], sys.argv[2]
 blob = lambda dg: json.load(open(f"{d}/blobs/sha256/{dg.split(':')[1]}"))
 idx = json.load(open(f"{d}/index.json"))
-m = [m for m in idx["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == ref][0]
+m = [m for m in idx["manifests"] if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref][0]
 man = blob(m["digest"])
 labels = blob(man["config"]["digest"])["config"]["Labels"]
 for k in ("org.opencontainers.image.base.name", "org.opencontainers.image.base.digest"):

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json_struct.h"
 #include "common/json_writer.h"
+#include "common/oci/image_layout.h"
 #include "common/oci/layout_reader.h"
 #include "common/project/source_tree.h"
 #include "common/sha256.h"
@@ -215,6 +216,22 @@ absl::Status WriteOci(const std::string& dir,
     blobs.insert(image.manifest.hash());
     blobs.insert(image.config.hash());
     for (const OciImageLayer& l : image.layers) blobs.insert(l.digest.hash());
+    // Its SBOM and provenance, which index.json lists.
+    ASSIGN_OR_RETURN(std::vector<Referrer> referrers,
+                     LayoutReferrers(dir, image.manifest));
+    for (const Referrer& r : referrers) {
+      const std::string what =
+          absl::StrCat(dir, ": artifact manifest ", DigestString(r.manifest));
+      ASSIGN_OR_RETURN(std::string bytes,
+                       project::DirSourceTree(dir).ReadFile(
+                           "blobs/sha256/" + r.manifest.hash(), 4 << 20));
+      ASSIGN_OR_RETURN(google::protobuf::Struct m,
+                       ParseJsonStruct(bytes, what));
+      ASSIGN_OR_RETURN(ManifestBlobs named, ParseManifestBlobs(m, what));
+      blobs.insert(r.manifest.hash());
+      blobs.insert(named.config.hash());
+      for (const Digest& l : named.layers) blobs.insert(l.hash());
+    }
   }
   for (const std::string& hex : blobs) {
     RETURN_IF_ERROR(

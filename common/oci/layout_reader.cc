@@ -230,7 +230,12 @@ absl::StatusOr<OciImage> ReadOciImage(const project::SourceTree& tree,
   if (!index_text.ok()) return index_text.status();
   ASSIGN_OR_RETURN(Struct index,
                    ParseJsonStruct(*index_text, dir + "/index.json"));
-  std::vector<const Struct*> manifests = List(index, "manifests");
+  // The images: an artifact that refers to one (an SBOM, a provenance
+  // statement: an entry with an artifactType) is not an image to pick.
+  std::vector<const Struct*> manifests;
+  for (const Struct* m : List(index, "manifests")) {
+    if (Str(*m, "artifactType").empty()) manifests.push_back(m);
+  }
   const Struct* chosen = nullptr;
   std::vector<std::string> refs;
   for (const Struct* m : manifests) {
