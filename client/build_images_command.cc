@@ -19,6 +19,7 @@
 #include "cache/grpc_cache_client.h"
 #include "client/arg_cursor.h"
 #include "client/base_pull.h"
+#include "client/debian_release.h"
 #include "client/build_uploads.h"
 #include "client/cas_image_source.h"
 #include "client/embedded_farm.h"
@@ -32,6 +33,8 @@
 #include "common/oci/layer.h"
 #include "common/parallel.h"
 #include "common/project/ini_file.h"
+#include "common/registry/curl_transport.h"
+#include "common/version.h"
 #include "coordinator/build_inputs.h"
 #include "coordinator/build_report.h"
 #include "coordinator/image_pipeline.h"
@@ -44,7 +47,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: pbrx build-images [--prefix P] [--tag T]... "
-    "[--base debian:SUITE|oci:DIR[:REF]|docker://REF] "
+    "[--base debian:SUITE|oci:DIR[:REF]|docker://REF] [--mirror URL] "
     "[--output oci:DIR|oci-archive:FILE|docker-archive:FILE] "
     "[--find-links DIR] [--index-url URL] "
     "[--extra-index-url URL]... [--trusted-host HOST]... "
@@ -171,6 +174,9 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       options.tags.push_back(v);
     } else if (a == "--base") {
       if (!take(&base)) return UsageError(io, "--base needs a value");
+    } else if (a == "--mirror") {
+      if (!take(&options.mirror))
+        return UsageError(io, "--mirror needs a URL");
     } else if (a == "--output") {
       if (!take(&output)) return UsageError(io, "--output needs a value");
       output_given = true;
@@ -297,6 +303,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   // same function as a BuildRequest's fields (docker:// is refused there).
   coordinator::BuildInputs inputs;
   inputs.base = options.base;
+  inputs.mirror = options.mirror;
   inputs.prefix = options.prefix;
   inputs.tags = options.tags;
   inputs.index_url = options.index_url;
@@ -321,6 +328,29 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   }
   if (absl::Status s = executor::ValidateLimitFlags(ro); !s.ok())
     return UsageError(io, std::string(s.message()));
+  // A debian: base is keyed by the archive's state, found now (farm mode
+  // too: the executors build from the same mirror).
+  if (absl::StartsWith(options.base, "debian:")) {
+    const std::string bases = Absolute(cache_dir) + "/bases";
+    if (!MakeDirs(bases)) {
+      *io.err << "pbrx build-images: cannot create " << bases << "\n";
+      return 1;
+    }
+    common::registry::CurlTransportOptions to;
+    to.user_agent = absl::StrCat("pbrx/", kVersion);
+    to.connect_timeout = absl::Seconds(15);
+    common::registry::CurlTransport http(to);
+    absl::StatusOr<DebianRelease> release = ResolveDebianRelease(
+        http, options.base.substr(7), options.mirror,
+        bases + "/debian-releases");
+    if (!release.ok()) {
+      *io.err << "pbrx build-images: " << release.status().message() << "\n";
+      return 1;
+    }
+    if (!release->warning.empty())
+      *io.err << "pbrx build-images: warning: " << release->warning << "\n";
+    options.base_release = release->digest;
+  }
   if (!farm.empty() && !limit_flag.empty()) {
     return UsageError(io, limit_flag +
                               " applies to embedded mode; a farm's executors "

@@ -172,6 +172,28 @@ absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
                   "oci:[NAME] with the layout uploaded as base_layout (NAME: "
                   "at most 4096 printable characters)");
   }
+  if (!in.mirror.empty() || !in.base_release.empty()) {
+    const std::string mirror_field = Field(names, "--mirror", "mirror");
+    if (!absl::StartsWith(in.base, "debian:")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          mirror_field, " applies to debian: bases (the base is ",
+          in.base.substr(0, 200), ")"));
+    }
+    common::base::DebianBaseSpec spec;
+    spec.suite = in.base.substr(7);
+    spec.mirror = in.mirror;
+    if (absl::Status s = common::base::ValidateDebianMirror(in.mirror);
+        !s.ok()) {
+      // The message never echoes a mirror that holds a password.
+      return absl::InvalidArgumentError(
+          absl::StrCat(mirror_field, ": ", s.message()));
+    }
+    spec.release = in.base_release;
+    if (absl::Status s = common::base::ValidateDebianBaseSpec(spec); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Field(names, "--base", "base_release"), ": ", s.message()));
+    }
+  }
   if (!in.base_ref.empty()) {
     static const std::regex kRef("[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,254}");
     if (!std::regex_match(in.base_ref, kRef)) {

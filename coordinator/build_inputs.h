@@ -32,6 +32,10 @@ struct BuildInputs {
   std::vector<std::string> trusted_hosts;  // pip --trusted-host HOST[:PORT]
   // Split off the index URLs by ExtractIndexCredentials (or given beside).
   std::vector<common::HostCredential> index_credentials;
+  // A debian: base's mirror ("" = Debian's) and the archive state it is
+  // keyed by (client/debian_release.h; "" = unknown).
+  std::string mirror;
+  std::string base_release;
 };
 
 // How refusals name the fields.

@@ -151,6 +151,30 @@ TEST(BuildInputsTest, EachFieldHasItsRule) {
                                               "': longer than 255 characters");
 }
 
+TEST(BuildInputsTest, AMirrorAndReleaseBelongToADebianBase) {
+  BuildInputs in{"debian:bookworm"};
+  in.mirror = "http://snapshot.debian.org/archive/debian/20240101T000000Z";
+  in.base_release = std::string(64, 'a');
+  EXPECT_TRUE(ValidateBuildInputs(in, FieldNames::kBuildRequest).ok());
+  in.mirror = "https://ci:s3cret@mirror.example/debian";
+  absl::Status s = ValidateBuildInputs(in, FieldNames::kBuildRequest);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "BuildRequest.mirror: mirror URL holds user:password@ (it would "
+            "be part of a cache key)");
+  in.mirror = "http://deb.debian.org/debian";
+  in.base_release = "x;touch /tmp/pwned";
+  s = ValidateBuildInputs(in, FieldNames::kBuildRequest);
+  EXPECT_EQ(s.message(),
+            "BuildRequest.base_release: the Debian release digest is not 64 "
+            "lowercase hex digits");
+  in.base = "oci:layout";
+  in.base_release = "";
+  s = ValidateBuildInputs(in, FieldNames::kFlags);
+  EXPECT_EQ(s.message(),
+            "--mirror applies to debian: bases (the base is oci:layout)");
+}
+
 TEST(BuildInputsTest, IndexCredentialsLeaveTheUrls) {
   BuildInputs in{"debian:bookworm"};
   in.index_url = "https://ci:t0ken%2Fx@pypi.example.org/simple";

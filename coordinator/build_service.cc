@@ -70,6 +70,8 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   BuildInputs inputs;
   inputs.base = request->base().empty() ? "debian:bookworm" : request->base();
   inputs.base_ref = request->base_ref();
+  inputs.mirror = request->mirror();
+  inputs.base_release = request->base_release();
   inputs.prefix = request->prefix();
   inputs.tags.assign(request->tags().begin(), request->tags().end());
   inputs.index_url = request->index_url();
@@ -116,6 +118,8 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   options.pbr_version = request->pbr_version();
   options.base = request->base().empty() ? "debian:bookworm" : request->base();
   options.builder_id = "urn:pbrx:builder:farm";
+  options.mirror = request->mirror();
+  options.base_release = request->base_release();
   absl::Status setup = [&]() -> absl::Status {
     // Inputs are read from the CAS by digest; nothing touches a disk here.
     if (request->has_find_links()) {

@@ -116,6 +116,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   base_spec.base = options.base;
   base_spec.layout_root = options.base_layout_root;
   base_spec.ref = options.base_ref;
+  base_spec.mirror = options.mirror;
+  base_spec.release = options.base_release;
   base_spec.mtime = options.source_date_epoch;
   ASSIGN_OR_RETURN(BaseImage base, MakeBase(steps, base_spec, &base_mu_));
   const std::string base_rootfs = RootfsOf(base.layers);

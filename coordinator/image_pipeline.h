@@ -44,6 +44,10 @@ struct BuildOptions {
   std::string output_layout;      // OCI layout directory
   // "debian:SUITE" (built with mmdebstrap) or "oci:DIR[:REF]".
   std::string base = "debian:bookworm";
+  // A debian: base's mirror ("" = Debian's) and the archive state it is
+  // keyed by ("" = unknown): see common/base/debian_base.h.
+  std::string mirror;
+  std::string base_release;
   // A local directory of wheels/sdists ("" = none): the client's flag; the
   // pipeline reads only find_links_root (client/build_uploads.h).
   std::string find_links;

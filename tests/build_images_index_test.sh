@@ -20,7 +20,6 @@ SERVER=""
 AUTH_SERVER=""
 LOOPBACK_SERVER=""
 HOLDER=""
-N=$(( $$ % 200 + 20 ))
 cleanup() {
   [[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null || true
   [[ -n "$AUTH_SERVER" ]] && kill "$AUTH_SERVER" 2>/dev/null || true
@@ -32,22 +31,12 @@ trap cleanup EXIT
 cp -rL "$REPO/examples/pbr-service" "$T/src"
 stage_dists "$T/dists"
 "$T/tools/make-test-index" "$T/dists" "$T/index"
-# The index host: 10.214.N.2 in a network namespace held by a process of
-# its own (it and the veth pair go when that process is killed), this host
-# 10.214.N.1.
-unshare --net sleep 3600 &
-HOLDER=$!
-NS="/proc/$HOLDER/ns/net"
-for _ in $(seq 1 100); do
-  [[ "$(readlink "$NS")" != "$(readlink /proc/self/ns/net)" ]] && break
-  sleep 0.05
-done
-ip link add "pbxi$$" type veth peer name "pbxj$$" netns "$HOLDER"
-ip addr add "10.214.$N.1/30" dev "pbxi$$"
-ip link set "pbxi$$" up
-nsenter --net="$NS" ip addr add "10.214.$N.2/30" dev "pbxj$$"
-nsenter --net="$NS" ip link set "pbxj$$" up
-nsenter --net="$NS" ip link set lo up
+# The index host: 10.214.N.2 in a network namespace of its own.
+start_other_host
+HOLDER=$OTHER_HOLDER
+NS=$OTHER_NS
+N=${OTHER_IP#10.214.}
+N=${N%.2}
 # start_server OUT LOG BIND [nsenter args...]: a server taking its own port
 # (0); sets PORT from what it prints.
 start_server() {

@@ -62,3 +62,29 @@ dependencies = [$deps]
 $name = "$name:main"
 TOML
 }
+
+# start_other_host: another "host" for servers the build steps must reach:
+# a network namespace held by a process of its own (in PIDS when that array
+# is set, else in HOLDER; the namespace and its veth pair go when that
+# process is killed), 10.214.N.2 there and 10.214.N.1 here. Steps reach it
+# as they reach the outside (their own namespace and slirp4netns), not as
+# this host (whose addresses they may not reach). Sets OTHER_NS (its
+# /proc/PID/ns/net), OTHER_IP, OTHER_HOLDER.
+start_other_host() {
+  local n=$(( $$ % 200 + 20 ))
+  unshare --net sleep 3600 &
+  OTHER_HOLDER=$!
+  if declare -p PIDS >/dev/null 2>&1; then PIDS+=("$OTHER_HOLDER"); fi
+  OTHER_NS="/proc/$OTHER_HOLDER/ns/net"
+  for _ in $(seq 1 100); do
+    [[ "$(readlink "$OTHER_NS")" != "$(readlink /proc/self/ns/net)" ]] && break
+    sleep 0.05
+  done
+  ip link add "pbxi$$" type veth peer name "pbxj$$" netns "$OTHER_HOLDER"
+  ip addr add "10.214.$n.1/30" dev "pbxi$$"
+  ip link set "pbxi$$" up
+  nsenter --net="$OTHER_NS" ip addr add "10.214.$n.2/30" dev "pbxj$$"
+  nsenter --net="$OTHER_NS" ip link set "pbxj$$" up
+  nsenter --net="$OTHER_NS" ip link set lo up
+  OTHER_IP="10.214.$n.2"
+}

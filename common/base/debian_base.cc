@@ -79,13 +79,63 @@ absl::Status ValidateDebianBaseSpec(const DebianBaseSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat("mtime ", spec.mtime, " is before the epoch"));
   }
+  RETURN_IF_ERROR(ValidateDebianMirror(spec.mirror));
+  static const std::regex kRelease("[0-9a-f]{64}");
+  if (!spec.release.empty() && !std::regex_match(spec.release, kRelease)) {
+    return absl::InvalidArgumentError(
+        "the Debian release digest is not 64 lowercase hex digits");
+  }
   return absl::OkStatus();
+}
+
+absl::Status ValidateDebianMirror(const std::string& mirror) {
+  if (mirror.empty()) return absl::OkStatus();
+  static const std::regex kMirror(
+      "https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~:/%+-]*)?");
+  if (mirror.size() > 512) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mirror URL is ", mirror.size(), " characters, at most 512"));
+  }
+  if (mirror.find('@') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "mirror URL holds user:password@ (it would be part of a cache key)");
+  }
+  if (!std::regex_match(mirror, kMirror)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mirror '", mirror,
+        "' is not an http(s)://HOST[:PORT]/PATH URL of [A-Za-z0-9._~:/%+-]"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<ReleaseSource> DebianReleaseSources(const std::string& suite,
+                                                const std::string& mirror) {
+  if (!mirror.empty()) {
+    std::string m = mirror;
+    while (!m.empty() && m.back() == '/') m.pop_back();
+    return {{absl::StrCat(m, "/dists/", suite, "/InRelease"), true}};
+  }
+  std::vector<ReleaseSource> out = {
+      {absl::StrCat("http://deb.debian.org/debian/dists/", suite,
+                    "/InRelease"),
+       true}};
+  for (const char* rolling : {"testing", "unstable", "sid", "experimental"}) {
+    if (suite == rolling) return out;
+  }
+  out.push_back({absl::StrCat("http://deb.debian.org/debian/dists/", suite,
+                              "-updates/InRelease"),
+                 false});
+  out.push_back({absl::StrCat("http://security.debian.org/debian-security/"
+                              "dists/",
+                              suite, "-security/InRelease"),
+                 false});
+  return out;
 }
 
 absl::StatusOr<std::vector<std::string>> DebianBaseArgv(
     const DebianBaseSpec& spec) {
   RETURN_IF_ERROR(ValidateDebianBaseSpec(spec));
-  return std::vector<std::string>{
+  std::vector<std::string> argv = {
       kStepToolPath,
       kStepToolMarker,
       kToolName,
@@ -93,6 +143,10 @@ absl::StatusOr<std::vector<std::string>> DebianBaseArgv(
       "--variant=" + spec.variant,
       "--include=" + absl::StrJoin(spec.include, ","),
       absl::StrCat("--mtime=", spec.mtime)};
+  // Only when set: a base without them keeps its key (and its cache hits).
+  if (!spec.mirror.empty()) argv.push_back("--mirror=" + spec.mirror);
+  if (!spec.release.empty()) argv.push_back("--release=" + spec.release);
+  return argv;
 }
 
 absl::StatusOr<DebianBaseSpec> ParseDebianBaseArgs(
@@ -115,6 +169,10 @@ absl::StatusOr<DebianBaseSpec> ParseDebianBaseArgs(
     } else if (key == "--include") {
       spec.include = absl::StrSplit(value, ',', absl::SkipEmpty());
       include = true;
+    } else if (key == "--mirror") {
+      spec.mirror = value;
+    } else if (key == "--release") {
+      spec.release = value;
     } else if (key == "--mtime") {
       if (!absl::SimpleAtoi(value, &spec.mtime) || spec.mtime < 0) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -141,13 +199,15 @@ std::vector<std::string> MmdebstrapArgv(const DebianBaseSpec& spec,
   // so nothing is mounted into the tree (said explicitly, so the tree is the
   // same wherever it is built); device nodes come from the sandbox and from
   // container runtimes.
-  return {"mmdebstrap", "--mode=root", "--skip=chroot/mount",
+  std::vector<std::string> argv = {"mmdebstrap", "--mode=root", "--skip=chroot/mount",
           // Debian's keys from /usr (the sandbox has no /etc/apt): apt
           // verifies the mirror with them, and the tree's sources.list
           // does not depend on the executor's apt configuration.
           "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
           "--variant=" + spec.variant,
           "--include=" + absl::StrJoin(spec.include, ","), spec.suite, rootfs};
+  if (!spec.mirror.empty()) argv.push_back(spec.mirror);
+  return argv;
 }
 
 bool MmdebstrapInstalled() {

@@ -25,7 +25,34 @@ struct DebianBaseSpec {
   std::string variant = "minbase";
   std::vector<std::string> include = {"python3", "python3-pip", "python3-venv"};
   int64_t mtime = 0;  // of the layer's entries (SOURCE_DATE_EPOCH)
+  // The mirror mmdebstrap installs from ("" = its default: deb.debian.org,
+  // with the -updates and -security suites of a stable release); e.g. a
+  // snapshot.debian.org URL makes the base reproducible by date.
+  std::string mirror;
+  // The archive's state the base is built from (client/debian_release.h:
+  // 64 hex digits, "" = unknown). Only a part of the step's key: a point
+  // release gives a new key, so a new base.
+  std::string release;
 };
+
+// ValidateDebianMirror: "" or an http(s) URL of at most 512 characters of
+// [A-Za-z0-9._~:/%+-], with a host and no user:password@ (a mirror is part
+// of a cache key, which must hold no secret). INVALID_ARGUMENT naming the
+// rule otherwise.
+absl::Status ValidateDebianMirror(const std::string& mirror);
+
+// An InRelease file a base is built from; `required` for the suite itself.
+struct ReleaseSource {
+  std::string url;
+  bool required = true;
+};
+
+// The sources mmdebstrap installs `suite` from, as it picks them: with a
+// mirror, MIRROR/dists/SUITE; without, deb.debian.org's SUITE and (except
+// for testing, unstable, sid and experimental) SUITE-updates and
+// security.debian.org's SUITE-security, both optional.
+std::vector<ReleaseSource> DebianReleaseSources(const std::string& suite,
+                                                const std::string& mirror);
 
 // The step's outputs, relative to its working directory.
 inline constexpr char kBaseLayerFile[] = "base.tar.gz";
@@ -33,7 +60,8 @@ inline constexpr char kBaseDiffIdFile[] = "base.diff_id";
 
 // OK when every field of `spec` can safely become an mmdebstrap argument:
 // the suite matches [a-z][a-z0-9.+-]{0,63}, the variant is one mmdebstrap
-// knows, the packages are Debian package names. INVALID_ARGUMENT naming the
+// knows, the packages are Debian package names, the mirror passes
+// ValidateDebianMirror and the release is "" or 64 lowercase hex digits. INVALID_ARGUMENT naming the
 // field otherwise.
 absl::Status ValidateDebianBaseSpec(const DebianBaseSpec& spec);
 

@@ -28,12 +28,17 @@ TEST(DebianBaseTest, HostileSpecsAreRefusedAndNothingRuns) {
     DebianBaseSpec spec;
     std::string message;
   };
-  DebianBaseSpec suite, variant, package, many, mtime;
+  DebianBaseSpec suite, variant, package, many, mtime, mirror, secret, scheme,
+      release;
   suite.suite = "bookworm;touch " + canary + ";#";
   variant.variant = "minbase --customize-hook='touch " + canary + "'";
   package.include = {"python3", "x,$(touch " + canary + ")"};
   many.include.assign(257, "python3");
   mtime.mtime = -1;
+  mirror.mirror = "http://deb.debian.org/debian --customize-hook=touch " + canary;
+  secret.mirror = "https://ci:s3cret@mirror.example/debian";
+  scheme.mirror = "file:///srv/mirror";
+  release.release = "sha256:" + std::string(64, 'a');
   for (const Case& c : std::vector<Case>{
            {suite, "Debian suite 'bookworm;touch " + canary +
                        ";#' is not a suite name ([a-z][a-z0-9.+-], at most "
@@ -43,7 +48,19 @@ TEST(DebianBaseTest, HostileSpecsAreRefusedAndNothingRuns) {
            {package,
             "'x,$(touch " + canary + ")' is not a Debian package name"},
            {many, "257 packages to include: at most 256"},
-           {mtime, "mtime -1 is before the epoch"}}) {
+           {mtime, "mtime -1 is before the epoch"},
+           {mirror, "mirror 'http://deb.debian.org/debian --customize-hook=touch " +
+                        canary +
+                        "' is not an http(s)://HOST[:PORT]/PATH URL of "
+                        "[A-Za-z0-9._~:/%+-]"},
+           {secret,
+            "mirror URL holds user:password@ (it would be part of a cache "
+            "key)"},
+           {scheme,
+            "mirror 'file:///srv/mirror' is not an http(s)://HOST[:PORT]/PATH "
+            "URL of [A-Za-z0-9._~:/%+-]"},
+           {release,
+            "the Debian release digest is not 64 lowercase hex digits"}}) {
     auto argv = DebianBaseArgv(c.spec);
     EXPECT_EQ(argv.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(argv.status().message(), c.message);
@@ -82,6 +99,23 @@ TEST(DebianBaseTest, TheStepArgvIsTheToolsAndRoundTrips) {
                 "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
                 "--variant=minbase", "--include=python3,python3-venv,git",
                 "trixie", "/work/rootfs"}));
+  // A mirror and the archive's state: in the key, the mirror given to
+  // mmdebstrap.
+  spec.mirror = "http://snapshot.debian.org/archive/debian/20240101T000000Z";
+  spec.release = std::string(64, 'e');
+  argv = DebianBaseArgv(spec);
+  ASSERT_TRUE(argv.ok()) << argv.status();
+  EXPECT_EQ(argv->at(argv->size() - 2), "--mirror=" + spec.mirror);
+  EXPECT_EQ(argv->back(), "--release=" + spec.release);
+  parsed = ParseDebianBaseArgs(
+      std::vector<std::string>(argv->begin() + 3, argv->end()));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->mirror, spec.mirror);
+  EXPECT_EQ(parsed->release, spec.release);
+  EXPECT_EQ(MmdebstrapArgv(*parsed, "/work/rootfs").back(), spec.mirror);
+  EXPECT_EQ(DebianReleaseSources("trixie", spec.mirror + "/").size(), 1u);
+  EXPECT_EQ(DebianReleaseSources("trixie", spec.mirror + "/")[0].url,
+            spec.mirror + "/dists/trixie/InRelease");
 }
 
 TEST(DebianBaseTest, TheToolRefusesArgumentsItDidNotMake) {

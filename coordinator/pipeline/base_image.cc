@@ -137,6 +137,8 @@ absl::StatusOr<BaseImage> DebianBase(StepRunner& steps, const BaseSpec& spec,
   common::base::DebianBaseSpec debian;
   debian.suite = spec.base.substr(7);
   debian.mtime = spec.mtime;
+  debian.mirror = spec.mirror;
+  debian.release = spec.release;
   ActionSpec s;
   ASSIGN_OR_RETURN(s.argv, common::base::DebianBaseArgv(debian));
   ASSIGN_OR_RETURN(s.input_root, steps.EmptyDir());

@@ -27,6 +27,9 @@ struct BaseSpec {
   std::optional<common::Digest> layout_root;
   std::string ref;
   int64_t mtime = 0;  // SOURCE_DATE_EPOCH of a built base's entries
+  // debian: only: the mirror and the archive state (common/base/debian_base.h).
+  std::string mirror;
+  std::string release;
 };
 
 struct BaseImage {
