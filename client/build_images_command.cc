@@ -19,9 +19,9 @@
 #include "cache/grpc_cache_client.h"
 #include "client/arg_cursor.h"
 #include "client/base_pull.h"
-#include "client/debian_release.h"
 #include "client/build_uploads.h"
 #include "client/cas_image_source.h"
+#include "client/debian_release.h"
 #include "client/embedded_farm.h"
 #include "client/farm_client.h"
 #include "client/image_output.h"
@@ -175,8 +175,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     } else if (a == "--base") {
       if (!take(&base)) return UsageError(io, "--base needs a value");
     } else if (a == "--mirror") {
-      if (!take(&options.mirror))
-        return UsageError(io, "--mirror needs a URL");
+      if (!take(&options.mirror)) return UsageError(io, "--mirror needs a URL");
     } else if (a == "--output") {
       if (!take(&output)) return UsageError(io, "--output needs a value");
       output_given = true;
@@ -340,9 +339,9 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     to.user_agent = absl::StrCat("pbrx/", kVersion);
     to.connect_timeout = absl::Seconds(15);
     common::registry::CurlTransport http(to);
-    absl::StatusOr<DebianRelease> release = ResolveDebianRelease(
-        http, options.base.substr(7), options.mirror,
-        bases + "/debian-releases");
+    absl::StatusOr<DebianRelease> release =
+        ResolveDebianRelease(http, options.base.substr(7), options.mirror,
+                             bases + "/debian-releases");
     if (!release.ok()) {
       *io.err << "pbrx build-images: " << release.status().message() << "\n";
       return 1;

@@ -50,8 +50,8 @@ void Remember(const std::string& path, const std::string& key,
   for (auto& e : entries)
     if (e.first != key) kept.push_back(std::move(e));
   kept.emplace_back(key, digest);
-  size_t first = kept.size() > kMaxRemembered ? kept.size() - kMaxRemembered
-                                               : 0;
+  size_t first =
+      kept.size() > kMaxRemembered ? kept.size() - kMaxRemembered : 0;
   std::string text;
   for (size_t i = first; i < kept.size(); ++i)
     absl::StrAppend(&text, kept[i].first, " ", kept[i].second, "\n");
@@ -84,8 +84,8 @@ absl::StatusOr<DebianRelease> ResolveDebianRelease(
     req.max_response_bytes = kMaxInReleaseBytes;
     absl::StatusOr<common::registry::HttpResponse> r = http.Send(req);
     if (r.ok() && r->status == 200) {
-      absl::StrAppend(&lines, source.url, " ",
-                      common::Sha256::HexOf(r->body), "\n");
+      absl::StrAppend(&lines, source.url, " ", common::Sha256::HexOf(r->body),
+                      "\n");
       continue;
     }
     if (r.ok() && r->status == 404) {
@@ -94,17 +94,16 @@ absl::StatusOr<DebianRelease> ResolveDebianRelease(
         continue;
       }
       return absl::NotFoundError(absl::StrCat(
-          "debian:", suite, ": ", source.url, " answered HTTP 404 (is '",
-          suite, "' a suite of ", where, "?)"));
+          "debian:", suite, ": ", source.url, " answered HTTP 404 (is '", suite,
+          "' a suite of ", where, "?)"));
     }
     if (r.ok() && r->status < 500) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("debian:", suite, ": ", source.url, " answered HTTP ",
-                       r->status));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "debian:", suite, ": ", source.url, " answered HTTP ", r->status));
     }
-    unreachable =
-        r.ok() ? absl::UnavailableError(absl::StrCat("HTTP ", r->status))
-               : r.status();
+    unreachable = r.ok()
+                      ? absl::UnavailableError(absl::StrCat("HTTP ", r->status))
+                      : r.status();
     break;
   }
   if (unreachable.ok()) {
@@ -120,10 +119,10 @@ absl::StatusOr<DebianRelease> ResolveDebianRelease(
   if (!known.empty()) {
     DebianRelease out;
     out.digest = known;
-    out.warning = absl::StrCat(
-        "cannot reach ", where, " (", unreachable.message(),
-        "); using the last known state of debian:", suite, " (sha256:",
-        known.substr(0, 12), "...)");
+    out.warning =
+        absl::StrCat("cannot reach ", where, " (", unreachable.message(),
+                     "); using the last known state of debian:", suite,
+                     " (sha256:", known.substr(0, 12), "...)");
     return out;
   }
   // Never seen (e.g. a client outside the network of the farm's

@@ -65,8 +65,8 @@ TEST(DebianReleaseTest, AMirrorIsOneSuiteAndOptionalSuitesMayBeAbsent) {
   FakeMirror m;
   const std::string state = testing_util::NewTempDir("rel") + "/releases";
   m.files = {{"http://127.0.0.1:9/snap/dists/bookworm/InRelease", "snap"}};
-  auto r = ResolveDebianRelease(m, "bookworm", "http://127.0.0.1:9/snap",
-                                state);
+  auto r =
+      ResolveDebianRelease(m, "bookworm", "http://127.0.0.1:9/snap", state);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(m.asked, std::vector<std::string>{
                          "http://127.0.0.1:9/snap/dists/bookworm/InRelease"});
@@ -80,11 +80,10 @@ TEST(DebianReleaseTest, AMirrorIsOneSuiteAndOptionalSuitesMayBeAbsent) {
   m.files = {{kMain, "main"}, {kSecurity, "sec"}};
   auto absent = ResolveDebianRelease(m, "bookworm", "", state);
   ASSERT_TRUE(absent.ok()) << absent.status();
-  EXPECT_EQ(absent->digest,
-            common::Sha256::HexOf(absl::StrCat(
-                kMain, " ", common::Sha256::HexOf("main"), "\n", kUpdates,
-                " absent\n", kSecurity, " ", common::Sha256::HexOf("sec"),
-                "\n")));
+  EXPECT_EQ(absent->digest, common::Sha256::HexOf(absl::StrCat(
+                                kMain, " ", common::Sha256::HexOf("main"), "\n",
+                                kUpdates, " absent\n", kSecurity, " ",
+                                common::Sha256::HexOf("sec"), "\n")));
   // A suite the mirror lacks is named.
   auto missing = ResolveDebianRelease(m, "bookwrom", "", state);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
@@ -110,9 +109,8 @@ TEST(DebianReleaseTest, OfflineTheLastKnownStateIsUsedWithAWarning) {
                 online->digest.substr(0, 12) + "...)");
   // Another mirror (or cache dir) has no known state: keyed by the suite
   // alone, said so.
-  auto unknown =
-      ResolveDebianRelease(m, "bookworm", "http://mirror.test/debian",
-                           dir + "/releases");
+  auto unknown = ResolveDebianRelease(
+      m, "bookworm", "http://mirror.test/debian", dir + "/releases");
   ASSERT_TRUE(unknown.ok()) << unknown.status();
   EXPECT_EQ(unknown->digest, "");
   EXPECT_EQ(unknown->warning,

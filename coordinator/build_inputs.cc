@@ -175,9 +175,9 @@ absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
   if (!in.mirror.empty() || !in.base_release.empty()) {
     const std::string mirror_field = Field(names, "--mirror", "mirror");
     if (!absl::StartsWith(in.base, "debian:")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          mirror_field, " applies to debian: bases (the base is ",
-          in.base.substr(0, 200), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(mirror_field, " applies to debian: bases (the base is ",
+                       in.base.substr(0, 200), ")"));
     }
     common::base::DebianBaseSpec spec;
     spec.suite = in.base.substr(7);

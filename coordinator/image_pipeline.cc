@@ -149,10 +149,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       runtime_status = [&]() -> absl::Status {
         std::string rootfs = base_rootfs;
         if (!plan.runtime_packages.empty()) {
-          ASSIGN_OR_RETURN(runtime_layer,
-                           PackageLayer(steps, "runtime", base_rootfs,
-                                        platform.package_manager,
-                                        plan.runtime_packages));
+          ASSIGN_OR_RETURN(
+              runtime_layer,
+              PackageLayer(steps, "runtime", base_rootfs,
+                           platform.package_manager, plan.runtime_packages));
           absl::StrAppend(&rootfs, ",", runtime_layer->digest.ToString());
         }
         if (!options.attestations) return absl::OkStatus();
@@ -263,7 +263,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     in.trusted_hosts = options.trusted_hosts;
     in.credentials = options.index_credentials;
     in.builder_rootfs = builder_rootfs;
-      ASSIGN_OR_RETURN(resolver,
+    ASSIGN_OR_RETURN(resolver,
                      DependencyResolver::Create(&steps, std::move(in)));
     std::vector<std::string> base_extras;
     if (!wheel_base_extra.empty()) base_extras.push_back(wheel_base_extra);
@@ -417,8 +417,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     facts->builder_id = options.builder_id;
   }
   ASSIGN_OR_RETURN(report.images,
-                   AssembleImages(steps, *sink, images,
-                                  ImageTags(options.tags), labels, facts));
+                   AssembleImages(steps, *sink, images, ImageTags(options.tags),
+                                  labels, facts));
   report.steps = steps.Steps();
   return report;
 }

@@ -122,6 +122,18 @@ assert sum(e["event"] == "step" for e in events) == steps, (len(events), steps)
 assert sorted(e["name"] for e in events if e["event"] == "project") == ["hello-pbrx", "pbrx-service"]
 PY
 
+# An archive output from the farm: all hits, the farm's digests, its SBOM
+# inside (skopeo reads the images by ref from the one file).
+"$PBRX" build-images --farm "$FARM" --output "oci-archive:$T/farm.oci.tar" --find-links "$T/links" \
+  "$T/hello" >"$T/archive.out" 2>"$T/archive.err" || { cat "$T/archive.err"; fail "farm build into an oci-archive"; }
+grep -q "steps: [0-9]* cached, 0 run" "$T/archive.err" || fail "the archive build ran steps: $(cat "$T/archive.err")"
+want=$(awk '$1 == "hello-pbrx:latest" {print $2}' "$T/farm.out")
+got=$(skopeo inspect "oci-archive:$T/farm.oci.tar:hello-pbrx:latest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')
+[[ -n "$want" && "$got" == "$want" ]] || fail "the farm's oci-archive holds $got for hello-pbrx:latest, want $want"
+mkdir -p "$T/unpacked" && tar -xf "$T/farm.oci.tar" -C "$T/unpacked"
+python3 "$REPO/tests/attestation_check.py" "$T/unpacked" hello-pbrx:latest --pypi hello-pbrx \
+  --builder urn:pbrx:builder:farm >/dev/null || fail "the archive lacks the attestations"
+
 "$PBRX" farm status --farm "$FARM" >"$T/status.out" || fail "farm status"
 cat "$T/status.out"
 grep -qE "(^| )2 executor\(s\)" "$T/status.out" || fail "status does not show 2 executors"

@@ -116,8 +116,7 @@ std::vector<ReleaseSource> DebianReleaseSources(const std::string& suite,
     return {{absl::StrCat(m, "/dists/", suite, "/InRelease"), true}};
   }
   std::vector<ReleaseSource> out = {
-      {absl::StrCat("http://deb.debian.org/debian/dists/", suite,
-                    "/InRelease"),
+      {absl::StrCat("http://deb.debian.org/debian/dists/", suite, "/InRelease"),
        true}};
   for (const char* rolling : {"testing", "unstable", "sid", "experimental"}) {
     if (suite == rolling) return out;
@@ -199,13 +198,14 @@ std::vector<std::string> MmdebstrapArgv(const DebianBaseSpec& spec,
   // so nothing is mounted into the tree (said explicitly, so the tree is the
   // same wherever it is built); device nodes come from the sandbox and from
   // container runtimes.
-  std::vector<std::string> argv = {"mmdebstrap", "--mode=root", "--skip=chroot/mount",
-          // Debian's keys from /usr (the sandbox has no /etc/apt): apt
-          // verifies the mirror with them, and the tree's sources.list
-          // does not depend on the executor's apt configuration.
-          "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
-          "--variant=" + spec.variant,
-          "--include=" + absl::StrJoin(spec.include, ","), spec.suite, rootfs};
+  std::vector<std::string> argv = {
+      "mmdebstrap", "--mode=root", "--skip=chroot/mount",
+      // Debian's keys from /usr (the sandbox has no /etc/apt): apt
+      // verifies the mirror with them, and the tree's sources.list
+      // does not depend on the executor's apt configuration.
+      "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
+      "--variant=" + spec.variant,
+      "--include=" + absl::StrJoin(spec.include, ","), spec.suite, rootfs};
   if (!spec.mirror.empty()) argv.push_back(spec.mirror);
   return argv;
 }

@@ -61,8 +61,8 @@ inline constexpr char kBaseDiffIdFile[] = "base.diff_id";
 // OK when every field of `spec` can safely become an mmdebstrap argument:
 // the suite matches [a-z][a-z0-9.+-]{0,63}, the variant is one mmdebstrap
 // knows, the packages are Debian package names, the mirror passes
-// ValidateDebianMirror and the release is "" or 64 lowercase hex digits. INVALID_ARGUMENT naming the
-// field otherwise.
+// ValidateDebianMirror and the release is "" or 64 lowercase hex digits.
+// INVALID_ARGUMENT naming the field otherwise.
 absl::Status ValidateDebianBaseSpec(const DebianBaseSpec& spec);
 
 // The step's command: the step tool `debian-base` with `spec` as arguments.

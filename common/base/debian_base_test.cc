@@ -35,7 +35,8 @@ TEST(DebianBaseTest, HostileSpecsAreRefusedAndNothingRuns) {
   package.include = {"python3", "x,$(touch " + canary + ")"};
   many.include.assign(257, "python3");
   mtime.mtime = -1;
-  mirror.mirror = "http://deb.debian.org/debian --customize-hook=touch " + canary;
+  mirror.mirror =
+      "http://deb.debian.org/debian --customize-hook=touch " + canary;
   secret.mirror = "https://ci:s3cret@mirror.example/debian";
   scheme.mirror = "file:///srv/mirror";
   release.release = "sha256:" + std::string(64, 'a');
@@ -49,10 +50,11 @@ TEST(DebianBaseTest, HostileSpecsAreRefusedAndNothingRuns) {
             "'x,$(touch " + canary + ")' is not a Debian package name"},
            {many, "257 packages to include: at most 256"},
            {mtime, "mtime -1 is before the epoch"},
-           {mirror, "mirror 'http://deb.debian.org/debian --customize-hook=touch " +
-                        canary +
-                        "' is not an http(s)://HOST[:PORT]/PATH URL of "
-                        "[A-Za-z0-9._~:/%+-]"},
+           {mirror,
+            "mirror 'http://deb.debian.org/debian --customize-hook=touch " +
+                canary +
+                "' is not an http(s)://HOST[:PORT]/PATH URL of "
+                "[A-Za-z0-9._~:/%+-]"},
            {secret,
             "mirror URL holds user:password@ (it would be part of a cache "
             "key)"},

@@ -179,15 +179,10 @@ absl::StatusOr<BaseImage> MakeBase(StepRunner& steps, const BaseSpec& spec,
 
 absl::StatusOr<ProbedBase> ProbeBase(StepRunner& steps,
                                      const std::string& rootfs) {
-  ActionSpec probe;
-  probe.argv = {"python3", "-c", common::base::kBaseProbeScript};
-  ASSIGN_OR_RETURN(probe.input_root, steps.EmptyDir());
-  probe.output_files = {"probe.json"};
-  probe.platform = {{"rootfs", rootfs}};
-  ASSIGN_OR_RETURN(re::ActionResult result,
-                   steps.Step("base-probe", "base", probe));
-  ASSIGN_OR_RETURN(Digest json, steps.OutputFile(result, "probe.json"));
-  ASSIGN_OR_RETURN(std::string text, cache::ReadBlob(steps.cas(), json));
+  ASSIGN_OR_RETURN(
+      std::string text,
+      steps.Probe("base-probe", "base", common::base::kBaseProbeScript, rootfs,
+                  "probe.json", 16 << 20));
   ASSIGN_OR_RETURN(Struct info, common::ParseJsonStruct(text, "probe.json"));
   ProbedBase probed;
   Scheme& scheme = probed.scheme;

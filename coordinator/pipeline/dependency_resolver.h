@@ -60,7 +60,7 @@ class DependencyResolver {
 
   // Where a wheel of a resolution came from (for SBOMs and provenance).
   struct Origin {
-    std::string source;  // the index URL (no credentials) or "find-links"
+    std::string source;      // the index URL (no credentials) or "find-links"
     std::string sdist_file;  // the sdist it was built from, "" if none
     common::Digest sdist = common::Digest::Empty();
   };

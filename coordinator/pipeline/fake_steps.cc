@@ -216,7 +216,7 @@ std::string FakeSteps::KindOf(const Call& c) {
     return "distro-layer";
   if (a.size() == 3 && a[1] == "-c")
     return absl::StrContains(a[2], "packages.json") ? "packages-probe"
-                                                     : "base-probe";
+                                                    : "base-probe";
   if (a.size() == 6 && a[1] == "-c") return "fetch";
   return "";
 }

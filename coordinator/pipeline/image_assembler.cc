@@ -41,8 +41,8 @@ absl::StatusOr<std::vector<BuiltImage>> AssembleImages(
     absl::Time start = absl::Now();
     ASSIGN_OR_RETURN(common::oci::ImageDescriptor desc,
                      sink.Put(image.layers, config, refs));
-    BuiltImage b{"", "sha256:" + desc.manifest.hash(), desc.size,
-                 desc.manifest, desc.config};
+    BuiltImage b{"", "sha256:" + desc.manifest.hash(), desc.size, desc.manifest,
+                 desc.config};
     if (attestations.has_value()) {
       ImageFacts facts = *attestations;
       facts.image = image.name;

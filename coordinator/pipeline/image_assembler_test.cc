@@ -54,14 +54,20 @@ class NoSteps : public common::ActionExecutor {
   }
 };
 
-TEST(ImageAssemblerTest, EachImageUnderEveryTagWithItsConfig) {
+class ImageAssemblerTest : public ::testing::Test {
+ protected:
+  ImageAssemblerTest() : steps(&cas, &none, {}) {
+    base.digest = Digest::Of("base layer");
+    extra.digest = Digest::Of("script layer");
+  }
   cache::InMemoryBlobStore cas;
   NoSteps none;
-  StepRunner steps(&cas, &none, {});
+  StepRunner steps;
   RecordingSink sink;
   common::oci::Layer base, extra;
-  base.digest = Digest::Of("base layer");
-  extra.digest = Digest::Of("script layer");
+};
+
+TEST_F(ImageAssemblerTest, EachImageUnderEveryTagWithItsConfig) {
   ImageLabels labels;
   labels.title = "app";
   labels.version = "1.0";
@@ -118,14 +124,7 @@ TEST(ImageAssemblerTest, EachImageUnderEveryTagWithItsConfig) {
   EXPECT_EQ((*built)[3].sbom, Digest::Empty());
 }
 
-TEST(ImageAssemblerTest, AttestationsAreReferrersOfEachImage) {
-  cache::InMemoryBlobStore cas;
-  NoSteps none;
-  StepRunner steps(&cas, &none, {});
-  RecordingSink sink;
-  common::oci::Layer base, extra;
-  base.digest = Digest::Of("base layer");
-  extra.digest = Digest::Of("script layer");
+TEST_F(ImageAssemblerTest, AttestationsAreReferrersOfEachImage) {
   ImageFacts facts;
   facts.project_name = "app";
   facts.base_name = "debian:bookworm";
@@ -134,12 +133,13 @@ TEST(ImageAssemblerTest, AttestationsAreReferrersOfEachImage) {
                  Digest::Empty()};
   PythonDist click{"click-8.1.7-py3-none-any.whl", Digest::Of("click"),
                    "find-links", "", Digest::Empty()};
-  auto built = AssembleImages(
-      steps, sink,
-      {{"team/app-base", {}, {base}, {app}},
-       {"team/app-cli", {"/usr/local/bin/app-cli"}, {base, extra},
-        {app, click}}},
-      {"latest"}, ImageLabels{}, facts);
+  auto built = AssembleImages(steps, sink,
+                              {{"team/app-base", {}, {base}, {app}},
+                               {"team/app-cli",
+                                {"/usr/local/bin/app-cli"},
+                                {base, extra},
+                                {app, click}}},
+                              {"latest"}, ImageLabels{}, facts);
   ASSERT_TRUE(built.ok()) << built.status();
   ASSERT_EQ(sink.referrers.size(), 4u);
   const Digest cli = Digest::Of("manifest team/app-cli:latest");

@@ -3,16 +3,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "build/bazel/remote/execution/v2/remote_execution.pb.h"
-#include "cache/blob_store.h"
 #include "common/base/base_probe.h"
 #include "common/json_struct.h"
 #include "common/status_macros.h"
 
 namespace pbrx::coordinator {
 namespace {
-
-namespace re = build::bazel::remote::execution::v2;
 
 // A field's text, checked: short and free of control characters (it ends
 // up in an SBOM, a purl and a report).
@@ -99,21 +95,10 @@ absl::StatusOr<DistroInventory> ParseInventory(const std::string& json,
 absl::StatusOr<DistroInventory> ProbePackages(StepRunner& steps,
                                               const std::string& name,
                                               const std::string& rootfs) {
-  ActionSpec probe;
-  probe.argv = {"python3", "-c", common::base::kPackagesProbeScript};
-  ASSIGN_OR_RETURN(probe.input_root, steps.EmptyDir());
-  probe.output_files = {"packages.json"};
-  probe.platform = {{"rootfs", rootfs}};
-  ASSIGN_OR_RETURN(re::ActionResult result,
-                   steps.Step("packages-probe", name, probe));
-  ASSIGN_OR_RETURN(common::Digest json,
-                   steps.OutputFile(result, "packages.json"));
-  if (json.size() > kMaxInventoryBytes) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "step packages-probe ", name, ": packages.json is ", json.size(),
-        " bytes, over the limit of ", kMaxInventoryBytes));
-  }
-  ASSIGN_OR_RETURN(std::string text, cache::ReadBlob(steps.cas(), json));
+  ASSIGN_OR_RETURN(
+      std::string text,
+      steps.Probe("packages-probe", name, common::base::kPackagesProbeScript,
+                  rootfs, "packages.json", kMaxInventoryBytes));
   return ParseInventory(text, "packages.json of step packages-probe " + name);
 }
 

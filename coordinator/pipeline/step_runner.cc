@@ -163,6 +163,24 @@ absl::StatusOr<std::pair<std::string, Digest>> StepRunner::SingleWheel(
   return absl::InternalError("the wheel step produced no .whl");
 }
 
+absl::StatusOr<std::string> StepRunner::Probe(
+    const std::string& kind, const std::string& name, const std::string& script,
+    const std::string& rootfs, const std::string& output, int64_t max_bytes) {
+  ActionSpec probe;
+  probe.argv = {"python3", "-c", script};
+  ASSIGN_OR_RETURN(probe.input_root, EmptyDir());
+  probe.output_files = {output};
+  probe.platform = {{"rootfs", rootfs}};
+  ASSIGN_OR_RETURN(re::ActionResult result, Step(kind, name, probe));
+  ASSIGN_OR_RETURN(Digest file, OutputFile(result, output));
+  if (file.size() > max_bytes) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("step ", kind, " ", name, ": ", output, " is ",
+                     file.size(), " bytes, over the limit of ", max_bytes));
+  }
+  return cache::ReadBlob(cas_, file);
+}
+
 absl::StatusOr<Digest> StepRunner::EmptyDir() {
   return cache::WriteBlob(cas_, re::Directory().SerializeAsString());
 }

@@ -93,6 +93,17 @@ class StepRunner {
   absl::StatusOr<std::pair<std::string, common::Digest>> SingleWheel(
       const build::bazel::remote::execution::v2::ActionResult& r);
 
+  // A probe: `python3 -c SCRIPT` on the rootfs `rootfs` (comma-separated
+  // layer digests) from an empty input root, run as the step `kind`
+  // `name`; the text of the file `output` it writes (FAILED_PRECONDITION
+  // naming the step when it is over `max_bytes`).
+  absl::StatusOr<std::string> Probe(const std::string& kind,
+                                    const std::string& name,
+                                    const std::string& script,
+                                    const std::string& rootfs,
+                                    const std::string& output,
+                                    int64_t max_bytes);
+
   // An empty input root, and a root holding one named subtree.
   absl::StatusOr<common::Digest> EmptyDir();
   absl::StatusOr<common::Digest> Wrap(const std::string& name,
