@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "client/paths.h"
 #include "common/beneath.h"
 #include "common/oci/layout_reader.h"
@@ -20,14 +21,23 @@ namespace {
 
 absl::StatusOr<PulledBase> Pull(const std::string& base_flag,
                                 const RegistryFlags& flags,
-                                const std::string& cache_dir) {
+                                const std::string& cache_dir,
+                                const std::string& platform_flag) {
   if (!absl::StartsWith(base_flag, "docker://")) {
     return absl::InvalidArgumentError("not a docker:// reference");
   }
   ASSIGN_OR_RETURN(reg::ImageReference ref,
                    reg::ParseImageReference(base_flag.substr(9)));
-  const reg::PullOptions po;  // linux/amd64: what the executors run
-  const std::string platform = po.os + "/" + po.architecture;
+  // linux/amd64 (what executors run) unless --platform says otherwise.
+  reg::PullOptions po;
+  if (!platform_flag.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(platform_flag, '/');
+    po.os = parts[0];
+    po.architecture = parts.size() > 1 ? parts[1] : "";
+    po.variant = parts.size() > 2 ? parts[2] : "";
+  }
+  const std::string platform = absl::StrCat(
+      po.os, "/", po.architecture, po.variant.empty() ? "" : "/" + po.variant);
   const std::string bases = cache_dir + "/bases";
   if (!MakeDirs(bases)) {
     return absl::InternalError("cannot create " + bases);
@@ -86,8 +96,10 @@ absl::StatusOr<PulledBase> Pull(const std::string& base_flag,
 
 absl::StatusOr<PulledBase> PullDockerBase(const std::string& base_flag,
                                           const RegistryFlags& flags,
-                                          const std::string& cache_dir) {
-  absl::StatusOr<PulledBase> pulled = Pull(base_flag, flags, cache_dir);
+                                          const std::string& cache_dir,
+                                          const std::string& platform) {
+  absl::StatusOr<PulledBase> pulled =
+      Pull(base_flag, flags, cache_dir, platform);
   if (!pulled.ok()) {
     return absl::Status(
         pulled.status().code(),

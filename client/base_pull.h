@@ -30,9 +30,12 @@ struct PulledBase {
 // common/oci/layout_reader reads it) before it is used; a damaged one is
 // removed and pulled again. INVALID_ARGUMENT for a malformed reference; the
 // registry's errors naming the image otherwise.
+// `platform`: OS/ARCH[/VARIANT] to pick from a multi-platform image ("" =
+// linux/amd64; a variant "" matches any).
 absl::StatusOr<PulledBase> PullDockerBase(const std::string& base_flag,
                                           const RegistryFlags& flags,
-                                          const std::string& cache_dir);
+                                          const std::string& cache_dir,
+                                          const std::string& platform = "");
 
 }  // namespace pbrx::client
 

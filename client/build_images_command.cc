@@ -48,6 +48,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: pbrx build-images [--prefix P] [--tag T]... "
     "[--base debian:SUITE|oci:DIR[:REF]|docker://REF] [--mirror URL] "
+    "[--platform OS/ARCH[/VARIANT]] "
     "[--output oci:DIR|oci-archive:FILE|docker-archive:FILE] "
     "[--find-links DIR] [--index-url URL] "
     "[--extra-index-url URL]... [--trusted-host HOST]... "
@@ -174,6 +175,9 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       options.tags.push_back(v);
     } else if (a == "--base") {
       if (!take(&base)) return UsageError(io, "--base needs a value");
+    } else if (a == "--platform") {
+      if (!take(&options.platform))
+        return UsageError(io, "--platform needs OS/ARCH[/VARIANT]");
     } else if (a == "--mirror") {
       if (!take(&options.mirror)) return UsageError(io, "--mirror needs a URL");
     } else if (a == "--output") {
@@ -256,8 +260,13 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
         !s.ok()) {
       return UsageError(io, std::string(s.message()));
     }
+    if (absl::Status s = coordinator::ValidatePlatform(
+            options.platform, base, coordinator::FieldNames::kFlags);
+        !s.ok()) {
+      return UsageError(io, std::string(s.message()));
+    }
     absl::StatusOr<PulledBase> pulled =
-        PullDockerBase(base, registry, Absolute(cache_dir));
+        PullDockerBase(base, registry, Absolute(cache_dir), options.platform);
     if (!pulled.ok()) {
       *io.err << "pbrx build-images: " << pulled.status().message() << "\n";
       return 1;
@@ -303,6 +312,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   coordinator::BuildInputs inputs;
   inputs.base = options.base;
   inputs.mirror = options.mirror;
+  inputs.platform = options.platform;
   inputs.prefix = options.prefix;
   inputs.tags = options.tags;
   inputs.index_url = options.index_url;

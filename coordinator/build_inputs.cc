@@ -126,6 +126,26 @@ absl::Status ValidateBaseReference(const std::string& base, FieldNames names) {
   return absl::OkStatus();
 }
 
+absl::Status ValidatePlatform(const std::string& platform,
+                              const std::string& base, FieldNames names) {
+  if (platform.empty()) return absl::OkStatus();
+  const std::string field = Field(names, "--platform", "platform");
+  static const std::regex kPlatform(
+      "[a-z0-9]{1,32}/[a-z0-9_]{1,32}(/[a-z0-9]{1,32})?");
+  if (!std::regex_match(platform, kPlatform)) {
+    return Refuse(field, platform.substr(0, 200),
+                  "expected OS/ARCH[/VARIANT] (lowercase letters, digits; "
+                  "e.g. linux/arm64/v8)");
+  }
+  if (absl::StartsWith(base, "debian:") && platform != "linux/amd64") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " ", platform,
+        " applies to oci: and docker:// bases (a debian: base is built for "
+        "linux/amd64)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
   const std::string credentials_field =
       Field(names, "--index-url", "index_credentials");
@@ -172,6 +192,8 @@ absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
                   "oci:[NAME] with the layout uploaded as base_layout (NAME: "
                   "at most 4096 printable characters)");
   }
+  if (absl::Status s = ValidatePlatform(in.platform, in.base, names); !s.ok())
+    return s;
   if (!in.mirror.empty() || !in.base_release.empty()) {
     const std::string mirror_field = Field(names, "--mirror", "mirror");
     if (!absl::StartsWith(in.base, "debian:")) {

@@ -36,6 +36,8 @@ struct BuildInputs {
   // keyed by (client/debian_release.h; "" = unknown).
   std::string mirror;
   std::string base_release;
+  // OS/ARCH[/VARIANT] of an oci:/docker:// base ("" = linux/amd64).
+  std::string platform;
 };
 
 // How refusals name the fields.
@@ -56,6 +58,11 @@ absl::Status ValidateBuildInputs(const BuildInputs& inputs, FieldNames names);
 // distribution grammar (common/registry/image_reference.h), before the
 // client pulls it. INVALID_ARGUMENT naming the field and the part.
 absl::Status ValidateBaseReference(const std::string& base, FieldNames names);
+
+// `platform` ("" = the default, linux/amd64) as OS/ARCH[/VARIANT], and
+// only with an oci: or docker:// `base`. INVALID_ARGUMENT naming the field.
+absl::Status ValidatePlatform(const std::string& platform,
+                              const std::string& base, FieldNames names);
 
 // The tags every image gets: "latest" only when none are requested (as ko
 // and docker buildx do), else the requested ones in order without repeats.

@@ -175,6 +175,26 @@ TEST(BuildInputsTest, AMirrorAndReleaseBelongToADebianBase) {
             "--mirror applies to debian: bases (the base is oci:layout)");
 }
 
+TEST(BuildInputsTest, APlatformIsOsArchVariantForImportedBases) {
+  BuildInputs in{"oci:layout"};
+  for (const char* ok : {"linux/arm64", "linux/arm64/v8", "linux/amd64"}) {
+    in.platform = ok;
+    EXPECT_TRUE(ValidateBuildInputs(in, FieldNames::kBuildRequest).ok()) << ok;
+  }
+  in.platform = "linux/arm64;id";
+  EXPECT_EQ(ValidateBuildInputs(in, FieldNames::kBuildRequest).message(),
+            "BuildRequest.platform 'linux/arm64;id': expected "
+            "OS/ARCH[/VARIANT] (lowercase letters, digits; e.g. "
+            "linux/arm64/v8)");
+  in.base = "debian:bookworm";
+  in.platform = "linux/arm64";
+  EXPECT_EQ(ValidateBuildInputs(in, FieldNames::kFlags).message(),
+            "--platform linux/arm64 applies to oci: and docker:// bases (a "
+            "debian: base is built for linux/amd64)");
+  in.platform = "linux/amd64";
+  EXPECT_TRUE(ValidateBuildInputs(in, FieldNames::kFlags).ok());
+}
+
 TEST(BuildInputsTest, IndexCredentialsLeaveTheUrls) {
   BuildInputs in{"debian:bookworm"};
   in.index_url = "https://ci:t0ken%2Fx@pypi.example.org/simple";

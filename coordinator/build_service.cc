@@ -72,6 +72,7 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   inputs.base_ref = request->base_ref();
   inputs.mirror = request->mirror();
   inputs.base_release = request->base_release();
+  inputs.platform = request->platform();
   inputs.prefix = request->prefix();
   inputs.tags.assign(request->tags().begin(), request->tags().end());
   inputs.index_url = request->index_url();
@@ -120,6 +121,7 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   options.builder_id = "urn:pbrx:builder:farm";
   options.mirror = request->mirror();
   options.base_release = request->base_release();
+  options.platform = request->platform();
   absl::Status setup = [&]() -> absl::Status {
     // Inputs are read from the CAS by digest; nothing touches a disk here.
     if (request->has_find_links()) {

@@ -95,6 +95,8 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   step_options.on_step = options.on_step;
   step_options.progress = options.progress;
   step_options.label = dir.substr(dir.rfind('/') + 1);
+  if (options.platform != "linux/amd64")
+    step_options.platform = options.platform;
   StepRunner steps(cas_,
                    options.executor != nullptr ? options.executor : runner_,
                    step_options);
@@ -117,6 +119,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   base_spec.layout_root = options.base_layout_root;
   base_spec.ref = options.base_ref;
   base_spec.mirror = options.mirror;
+  base_spec.platform = options.platform;
   base_spec.release = options.base_release;
   base_spec.mtime = options.source_date_epoch;
   ASSIGN_OR_RETURN(BaseImage base, MakeBase(steps, base_spec, &base_mu_));

@@ -48,6 +48,9 @@ struct BuildOptions {
   // keyed by ("" = unknown): see common/base/debian_base.h.
   std::string mirror;
   std::string base_release;
+  // The platform of an oci:/docker:// base's image ("" = linux/amd64, what
+  // executors run by default): OS/ARCH[/VARIANT].
+  std::string platform;
   // A local directory of wheels/sdists ("" = none): the client's flag; the
   // pipeline reads only find_links_root (client/build_uploads.h).
   std::string find_links;

@@ -25,13 +25,14 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cache/action_cache.h"
 #include "cache/blob_store.h"
-#include "common/clock.h"
 #include "common/action_executor.h"
+#include "common/clock.h"
 #include "executor/sandbox.h"
 
 namespace pbrx::executor {
@@ -49,7 +50,12 @@ struct ActionRunnerOptions {
   int64_t memory_bytes = int64_t{4} << 30;
   int64_t max_pids = 4096;
   int64_t tmp_bytes = int64_t{2} << 30;  // the /tmp tmpfs
-  bool keep_work_dirs = false;  // for debugging
+  bool keep_work_dirs = false;           // for debugging
+  // The values of the "platform" property this host runs besides its own
+  // (e.g. "linux/arm64" where qemu-user's binfmt handlers run arm64
+  // binaries): pbrx-executor --platform platform=VALUE. A step asking for
+  // another platform is refused, naming the property.
+  std::vector<std::string> platforms;
   // Extracted layers for the "rootfs" property; nullptr: property refused.
   LayerStore* layers = nullptr;
   // mtime of captured layers.
@@ -98,8 +104,9 @@ class ActionRunner : public common::ActionExecutor {
   // FAILED_PRECONDITION with MISSING details when the Action, Command or
   // inputs are not in the CAS; INVALID_ARGUMENT for malformed messages or
   // unsupported platform properties.
-  absl::StatusOr<common::ActionOutcome> Run(const common::Digest& action_digest,
-                                    const common::ExecuteOptions& options) override;
+  absl::StatusOr<common::ActionOutcome> Run(
+      const common::Digest& action_digest,
+      const common::ExecuteOptions& options) override;
 
  private:
   cache::BlobStore* cas_;
@@ -109,7 +116,6 @@ class ActionRunner : public common::ActionExecutor {
   ActionRunnerOptions options_;
   std::atomic<int64_t> next_id_{0};
 };
-
 
 }  // namespace pbrx::executor
 

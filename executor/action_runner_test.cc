@@ -6,11 +6,11 @@
 #include <fstream>
 
 #include "cache/completeness_checking_action_cache.h"
+#include "cache/directory_tree.h"
 #include "cache/in_memory_action_cache.h"
 #include "cache/in_memory_blob_store.h"
 #include "common/missing_blobs.h"
 #include "executor/bubblewrap_sandbox.h"
-#include "cache/directory_tree.h"
 #include "executor/layer_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -275,6 +275,24 @@ TEST_F(ActionRunnerTest, StepToolsAreTheGivenBinaryBoundWithoutARootfs) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
             "tools=pbrx-1 runs on the host's tools, not on a rootfs");
+}
+
+TEST_F(ActionRunnerTest, AnotherPlatformRunsOnlyWhereOffered) {
+  Digest in = Inputs({});
+  Digest arm =
+      MakeAction({"/bin/true"}, in, {}, {}, 0, {{"platform", "linux/arm64"}});
+  ActionRunnerOptions o;
+  o.work_root = dir_ + "/runs";
+  UseOptions(o);
+  auto r = runner_->Execute(arm);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "unsupported platform property platform=linux/arm64");
+  o.platforms = {"linux/riscv64", "linux/arm64"};
+  UseOptions(o);
+  r = runner_->Execute(arm);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->result.exit_code(), 0);
 }
 
 TEST_F(ActionRunnerTest, DebianBaseStepsRunOnlyTheToolWithChroot) {

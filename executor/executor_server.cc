@@ -196,6 +196,8 @@ absl::Status ExecutorServer::Init(const ExecutorServerOptions& options,
   ro.work_root = options_.work_dir + "/runs";
   ro.step_tool_binary = step_tool_binary;
   ro.debian_base_builder = debian_base;
+  for (const auto& [key, value] : properties_)
+    if (key == "platform") ro.platforms.push_back(value);
   ro.worker_name = options_.name;
   ro.layers = layers_.get();
   ro.record_in_action_cache = false;  // the coordinator checks and records

@@ -201,6 +201,23 @@ log = json.load(sys.stdin)["log"][int(sys.argv[1]):]
 assert not [l for l in log if sys.argv[2] in l], log
 ' "$before" "$arm_layer" || fail "the arm64 layer was fetched"
 echo "multi-platform index sha256:$INDEX: amd64 picked, arm64 untouched"
+# --platform linux/arm64 picks the other image; its steps ask for executors
+# that run arm64 (platform=linux/arm64), which this one is not: refused,
+# naming the property, after only the arm64 blobs were fetched.
+before=$(requests)
+build arm "docker://$P/multi:v1" --platform linux/arm64
+[[ $rc == 1 ]] && grep -q "unsupported platform property platform=linux/arm64" "$T/arm.err" \
+  || fail "an arm64 base on an amd64 executor: exit $rc, $(cat "$T/arm.err")"
+proxy stats | python3 -c '
+import json, sys
+log = json.load(sys.stdin)["log"][int(sys.argv[1]):]
+assert [l for l in log if sys.argv[2] in l], log
+assert not [l for l in log if sys.argv[3] in l], log
+' "$before" "$arm_layer" "$(cat "$T/multi/amd64-manifest")" || fail "--platform linux/arm64 fetched the wrong image"
+build debarm "debian:bookworm" --platform linux/arm64
+[[ $rc == 2 ]] && grep -q "^pbrx build-images: --platform linux/arm64 applies to oci: and docker:// bases" "$T/debarm.err" \
+  || fail "--platform with a debian: base: exit $rc, $(cat "$T/debarm.err")"
+echo "--platform linux/arm64: the arm64 image pulled, its steps refused by an amd64 executor"
 
 # --- what the registry does not have; a malformed reference --------------
 build missing "docker://$P/nope:v1"

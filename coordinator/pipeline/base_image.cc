@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cache/directory_tree.h"
@@ -37,6 +38,11 @@ absl::StatusOr<common::oci::OciImage> VerifiedLayout(StepRunner& steps,
   ActionSpec s;
   common::OciBaseArgs args;
   args.ref = spec.ref;
+  if (!spec.platform.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(spec.platform, '/');
+    args.os = parts[0];
+    if (parts.size() > 1) args.architecture = parts[1];
+  }
   s.argv = common::OciBaseArgv(args);
   s.input_root = *spec.layout_root;
   s.output_files = {common::oci::kVerifiedImageFile};

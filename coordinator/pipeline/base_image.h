@@ -30,6 +30,9 @@ struct BaseSpec {
   // debian: only: the mirror and the archive state (common/base/debian_base.h).
   std::string mirror;
   std::string release;
+  // oci:/docker:// only: the image's platform, OS/ARCH[/VARIANT] ("" =
+  // linux/amd64).
+  std::string platform;
 };
 
 struct BaseImage {

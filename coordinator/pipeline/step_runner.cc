@@ -74,6 +74,11 @@ absl::StatusOr<Digest> StepRunner::PutAction(const ActionSpec& spec) {
   *action.mutable_input_root_digest() = spec.input_root.ToProto();
   action.set_do_not_cache(spec.do_not_cache);
   auto props = spec.platform;
+  if (!options_.platform.empty() &&
+      std::any_of(props.begin(), props.end(),
+                  [](const auto& p) { return p.first == "rootfs"; })) {
+    props.emplace_back("platform", options_.platform);
+  }
   std::sort(props.begin(), props.end());
   for (const auto& [k, v] : props) {
     auto* p = action.mutable_platform()->add_properties();

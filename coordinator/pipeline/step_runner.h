@@ -57,6 +57,11 @@ struct StepRunnerOptions {
   std::function<void(const std::string&)> progress;
   // Names the project in progress lines.
   std::string label;
+  // The images' platform when it is not the executors' default
+  // (linux/amd64), e.g. "linux/arm64": every step that runs on a rootfs then
+  // asks for the platform property platform=VALUE, which only executors
+  // that can run such binaries offer.
+  std::string platform;
 };
 
 class StepRunner {

@@ -100,6 +100,36 @@ TEST(StepRunnerTest, TheActionCarriesTheStepAndTheReportNamesIt) {
                           "proj: 0 cached, 0 run; running base-probe base"});
 }
 
+TEST(StepRunnerTest, AnotherPlatformIsAskedForByEveryStepOnARootfs) {
+  cache::InMemoryBlobStore cas;
+  ScriptedExecutor executor;
+  StepRunnerOptions o;
+  o.platform = "linux/arm64";
+  StepRunner steps(&cas, &executor, o);
+  ActionSpec on_rootfs;
+  on_rootfs.argv = {"python3", "-c", "print(1)"};
+  on_rootfs.input_root = steps.EmptyDir().value();
+  on_rootfs.platform = {{"rootfs", "sha256:x"}};
+  auto action = Read<re::Action>(cas, steps.PutAction(on_rootfs)->ToProto());
+  ASSERT_EQ(action.platform().properties_size(), 2);
+  EXPECT_EQ(action.platform().properties(0).name(), "platform");
+  EXPECT_EQ(action.platform().properties(0).value(), "linux/arm64");
+  // A step tool runs on the executor's own tools: no platform asked.
+  ActionSpec tool = on_rootfs;
+  tool.platform = {{"tools", "pbrx-1"}};
+  action = Read<re::Action>(cas, steps.PutAction(tool)->ToProto());
+  ASSERT_EQ(action.platform().properties_size(), 1);
+  EXPECT_EQ(action.platform().properties(0).name(), "tools");
+  // The default platform changes no key.
+  StepRunner plain(&cas, &executor, {});
+  EXPECT_NE(plain.PutAction(on_rootfs).value(),
+            steps.PutAction(on_rootfs).value());
+  EXPECT_EQ(Read<re::Action>(cas, plain.PutAction(on_rootfs)->ToProto())
+                .platform()
+                .properties_size(),
+            1);
+}
+
 TEST(StepRunnerTest, AFailedStepIsOneErrorWithItsCommandAndLogTail) {
   cache::InMemoryBlobStore cas;
   ScriptedExecutor executor;
