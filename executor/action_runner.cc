@@ -151,6 +151,10 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
                p.value() == common::kDebianBaseBuilder &&
                options_.debian_base_builder) {
       debian_base = true;
+    } else if (p.name() == "platform" &&
+               std::find(options_.platforms.begin(), options_.platforms.end(),
+                         p.value()) != options_.platforms.end()) {
+      // Run as any step: binfmt handlers (or the hardware) run its binaries.
     } else if (p.name() == "rootfs" && options_.layers != nullptr) {
       for (absl::string_view d :
            absl::StrSplit(p.value(), ',', absl::SkipEmpty())) {
@@ -420,6 +424,20 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
     }
     return absl::OkStatus();
   }();
+  if (!status.ok() && options_.min_free_bytes > 0 &&
+      status.code() != absl::StatusCode::kResourceExhausted &&
+      status.code() != absl::StatusCode::kCancelled) {
+    // Staging inputs or extracting layers on a full disk fails in many
+    // ways (ENOSPC, then ENOENT for what could not be created): that says
+    // nothing about the action, it is this executor's fault (a farm runs
+    // it elsewhere).
+    int64_t free_bytes = FreeBytes(options_.work_root);
+    if (free_bytes >= 0 && free_bytes < options_.min_free_bytes) {
+      status = absl::ResourceExhaustedError(absl::StrCat(
+          "the work dir ", options_.work_root, " is full (", free_bytes >> 20,
+          " MiB free) while staging the action: ", status.message()));
+    }
+  }
   if (!options_.keep_work_dirs) common::RemoveTree(run_dir).IgnoreError();
   if (!status.ok()) return status;
   return outcome;

@@ -46,6 +46,19 @@ absl::Status EntryError(const std::string& name, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("entry '", name, "': ", why));
 }
 
+// An entry a system call failed on with `err`: a full disk is this host's
+// fault (RESOURCE_EXHAUSTED: a farm runs the step elsewhere), anything else
+// the layer's (INVALID_ARGUMENT, naming the entry).
+absl::Status EntryErrno(const std::string& name, absl::string_view what,
+                        int err) {
+  if (err == ENOSPC || err == EDQUOT) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("entry '", name, "' ", what, ": ", std::strerror(err),
+                     " (the layer store's disk is full)"));
+  }
+  return EntryError(name, absl::StrCat(what, ": ", std::strerror(err)));
+}
+
 // "./a/b/" -> "a/b"; "" for the root entry.
 std::string Normalize(std::string name) {
   while (absl::StartsWith(name, "./")) name.erase(0, 2);
@@ -79,9 +92,16 @@ absl::Status CopyData(archive* a, int fd, const std::string& name,
       return EntryError(name, absl::StrCat("takes the compression ratio over ",
                                            limits.max_ratio, ":1"));
     }
-    if (pwrite(fd, buf, size, offset) != static_cast<ssize_t>(size)) {
-      return EntryError(
-          name, absl::StrCat("cannot be written: ", std::strerror(errno)));
+    const char* data = static_cast<const char*>(buf);
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = pwrite(fd, data + done, size - done,
+                         offset + static_cast<la_int64_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      // A write that stores nothing without an error is a full disk too.
+      if (n <= 0)
+        return EntryErrno(name, "cannot be written", n < 0 ? errno : ENOSPC);
+      done += static_cast<size_t>(n);
     }
   }
 }
@@ -130,9 +150,7 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
     int pfd = parent->get();
     if (base == ".wh..wh..opq") {
       if (fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) != 0) {
-        return EntryError(name,
-                          absl::StrCat("cannot mark its directory opaque: ",
-                                       std::strerror(errno)));
+        return EntryErrno(name, "cannot mark its directory opaque", errno);
       }
       continue;
     }
@@ -144,8 +162,7 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
       }
       RETURN_IF_ERROR(common::RemoveAt(pfd, target));
       if (mknodat(pfd, target.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0) {
-        return EntryError(name, absl::StrCat("cannot become a whiteout: ",
-                                             std::strerror(errno)));
+        return EntryErrno(name, "cannot become a whiteout", errno);
       }
       continue;
     }
@@ -187,33 +204,27 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
       if (!hp.ok()) return EntryError(name, hp.status().message());
       std::string hbase = h.substr(hs == std::string::npos ? 0 : hs + 1);
       if (linkat(hp->get(), hbase.c_str(), pfd, base.c_str(), 0) != 0) {
-        return EntryError(
-            name, absl::StrCat("cannot be linked: ", std::strerror(errno)));
+        return EntryErrno(name, "cannot be linked", errno);
       }
       files.insert(name);
       continue;
     }
     if (type == AE_IFDIR) {
       if (mkdirat(pfd, base.c_str(), 0700) != 0 && errno != EEXIST) {
-        return EntryError(
-            name, absl::StrCat("cannot be created: ", std::strerror(errno)));
+        return EntryErrno(name, "cannot be created", errno);
       }
       common::UniqueFd d(openat(
           pfd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (d.get() < 0) {
-        return EntryError(
-            name, absl::StrCat("cannot be opened: ", std::strerror(errno)));
+        return EntryErrno(name, "cannot be opened", errno);
       }
       if (fchown(d.get(), uid, gid) != 0 || fchmod(d.get(), perm) != 0) {
-        return EntryError(name,
-                          absl::StrCat("cannot be given its owner and mode: ",
-                                       std::strerror(errno)));
+        return EntryErrno(name, "cannot be given its owner and mode", errno);
       }
     } else if (type == AE_IFLNK) {
       const char* target = archive_entry_symlink(e);
       if (target == nullptr || symlinkat(target, pfd, base.c_str()) != 0) {
-        return EntryError(
-            name, absl::StrCat("cannot be created: ", std::strerror(errno)));
+        return EntryErrno(name, "cannot be created", errno);
       }
       fchownat(pfd, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
     } else if (type == AE_IFREG) {
@@ -221,15 +232,12 @@ absl::Status ExtractEntries(archive* a, const std::string& file,
           openat(pfd, base.c_str(),
                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (f.get() < 0) {
-        return EntryError(
-            name, absl::StrCat("cannot be created: ", std::strerror(errno)));
+        return EntryErrno(name, "cannot be created", errno);
       }
       RETURN_IF_ERROR(CopyData(a, f.get(), name, limits));
       // Owner first: chown clears set-id bits, the mode sets them again.
       if (fchown(f.get(), uid, gid) != 0 || fchmod(f.get(), perm) != 0) {
-        return EntryError(name,
-                          absl::StrCat("cannot be given its owner and mode: ",
-                                       std::strerror(errno)));
+        return EntryErrno(name, "cannot be given its owner and mode", errno);
       }
       files.insert(name);
     } else {
