@@ -65,6 +65,8 @@ class CacheServer {
   const std::string& address() const { return address_; }
   const std::string& metrics_address() const { return metrics_address_; }
 
+  // The health service says NOT_SERVING from now on (a drain starts).
+  void StopServing() { common::StopServing(server_.get()); }
   // Stops accepting RPCs, waits for in-flight ones up to `deadline` (then
   // cancels them), and closes the database. Idempotent.
   void Shutdown(absl::Duration deadline);

@@ -23,6 +23,7 @@
 int main(int argc, char** argv) {
   pbrx::cache::CacheServerOptions options;
   absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration drain_period = absl::ZeroDuration();
   pbrx::common::FlagParser flags("pbrx-cache");
   flags.AddString("listen", &options.listen,
                   "gRPC address HOST:PORT (port 0 picks a free port)");
@@ -45,6 +46,10 @@ int main(int argc, char** argv) {
                "GetTree refuses a tree with more directories than this");
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
+  flags.AddDuration("drain-period", &drain_period,
+                    "after SIGTERM, how long the health service says "
+                    "NOT_SERVING while RPCs are still served (so probes and "
+                    "load balancers move away) before shutting down");
   pbrx::common::AddServerSecurityFlags(flags, &options.security);
   pbrx::common::AddServerLimitFlags(flags, &options.limits);
   flags.Require("data-dir");
@@ -66,7 +71,8 @@ int main(int argc, char** argv) {
   pbrx::common::RealClock clock;
   return pbrx::common::ServeUntilStopped(
       "pbrx-cache", signals, pbrx::cache::CacheServer::Create(options, &clock),
-      shutdown_grace, [&](pbrx::cache::CacheServer& s) {
+      shutdown_grace,
+      [&](pbrx::cache::CacheServer& s) {
         return absl::StrCat(
             "pbrx-cache ", pbrx::kVersion, " serving on ", s.address(), " (",
             s.security(), ")", " with data in ", options.data_dir,
@@ -74,5 +80,6 @@ int main(int argc, char** argv) {
                 ? std::string()
                 : absl::StrCat(", metrics on http://", s.metrics_address(),
                                "/metrics"));
-      });
+      },
+      drain_period);
 }

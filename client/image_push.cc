@@ -229,6 +229,8 @@ void WritePushedJson(const std::vector<PushedImage>& pushed,
     w.Key("blobs_uploaded").Int(p.stats.blobs_uploaded);
     w.Key("blobs_mounted").Int(p.stats.blobs_mounted);
     w.Key("blobs_skipped").Int(p.stats.blobs_skipped);
+    // Every tag named this image already: nothing of it was sent or checked.
+    w.Key("already_there").Bool(p.stats.already_there);
     // Artifacts that refer to the image (SBOM, provenance) and how the
     // registry lists them: "api" (OCI 1.1 referrers API) or "tag" (the
     // sha256-<digest> tag index, for registries without it).

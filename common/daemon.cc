@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -72,6 +74,11 @@ absl::StatusOr<GrpcEndpoint> StartGrpcServer(
     int max_receive_bytes, int max_send_bytes,
     std::shared_ptr<grpc::ServerCredentials> credentials,
     const ServerLimits& limits) {
+  // The standard health service (grpc.health.v1.Health: SERVING from the
+  // start, NOT_SERVING while draining) and server reflection, on every
+  // daemon. Process-wide switches: set before a builder is made.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(
@@ -104,7 +111,19 @@ absl::StatusOr<GrpcEndpoint> StartGrpcServer(
     return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
   }
   out.address = absl::StrCat(HostOf(listen), ":", port);
+  if (grpc::HealthCheckServiceInterface* health =
+          out.server->GetHealthCheckService()) {
+    health->SetServingStatus(true);
+  }
   return out;
+}
+
+void StopServing(grpc::Server* server) {
+  if (server == nullptr) return;
+  if (grpc::HealthCheckServiceInterface* health =
+          server->GetHealthCheckService()) {
+    health->SetServingStatus(false);
+  }
 }
 
 absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
 #include "grpcpp/impl/codegen/service_type.h"
@@ -71,6 +72,10 @@ struct GrpcEndpoint {
   std::string address;  // HOST:PORT actually bound
 };
 
+// Marks every service of `server` NOT_SERVING in its health service (the
+// start of a drain: load balancers and probes stop sending new work).
+void StopServing(grpc::Server* server);
+
 // Builds and starts an insecure gRPC server on `listen` (port 0 allowed)
 // with `services`, messages up to `max_receive_bytes` in and
 // `max_send_bytes` out, and idle sync threads waking every 200 ms (which
@@ -89,13 +94,16 @@ absl::StatusOr<GrpcEndpoint> StartGrpcServer(
 // the address (a server that listens: the executor dials out), logs
 // `describe()`, reloads its TLS certificates on each SIGHUP (logging what
 // came of it; a refused reload keeps the old ones),
-// waits for SIGINT/SIGTERM, shuts the server down with `grace` and
-// returns 0. Server needs Start(), address(), Shutdown(absl::Duration),
-// ReloadTls().
+// waits for SIGINT/SIGTERM, then drains: the health service says
+// NOT_SERVING and the server goes on serving for `drain` (so probes and
+// load balancers stop sending it work), shuts the server down with `grace`
+// and returns 0. Server needs Start(), address(), StopServing(),
+// Shutdown(absl::Duration), ReloadTls().
 template <typename Server, typename Describe>
 int ServeUntilStopped(const char* program, const sigset_t& signals,
                       absl::StatusOr<std::unique_ptr<Server>> server,
-                      absl::Duration grace, Describe describe) {
+                      absl::Duration grace, Describe describe,
+                      absl::Duration drain = absl::ZeroDuration()) {
   if (!server.ok()) {
     const bool usage =
         server.status().code() == absl::StatusCode::kInvalidArgument;
@@ -119,6 +127,12 @@ int ServeUntilStopped(const char* program, const sigset_t& signals,
       LogWarning(program, ": SIGHUP: ", s.message());
     }
     sig = WaitForStopSignal(signals);
+  }
+  (*server)->StopServing();
+  if (drain > absl::ZeroDuration()) {
+    LogInfo(program, ": received signal ", sig, ", draining for ",
+            absl::FormatDuration(drain), " (health: NOT_SERVING)");
+    absl::SleepFor(drain);
   }
   LogInfo(program, ": received signal ", sig, ", shutting down");
   (*server)->Shutdown(grace);

@@ -57,6 +57,8 @@ class CoordinatorServer {
   absl::Status Start();
   const std::string& address() const { return address_; }
   const std::string& metrics_address() const { return metrics_address_; }
+  // The health service says NOT_SERVING from now on (a drain starts).
+  void StopServing() { common::StopServing(server_.get()); }
   void Shutdown(absl::Duration deadline);
   // Reads the TLS certificate files again (SIGHUP); FAILED_PRECONDITION
   // when this server serves plaintext, the error naming a bad file else

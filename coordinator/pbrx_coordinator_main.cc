@@ -22,6 +22,7 @@
 int main(int argc, char** argv) {
   pbrx::coordinator::CoordinatorServerOptions options;
   absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration drain_period = absl::ZeroDuration();
   int64_t max_attempts = 3;
   int64_t max_projects = 8;
   pbrx::common::FlagParser flags("pbrx-coordinator");
@@ -47,6 +48,10 @@ int main(int argc, char** argv) {
                     "timeout is cancelled and requeued");
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
+  flags.AddDuration("drain-period", &drain_period,
+                    "after SIGTERM, how long the health service says "
+                    "NOT_SERVING while RPCs are still served (so probes and "
+                    "load balancers move away) before shutting down");
   pbrx::common::AddServerSecurityFlags(flags, &options.security);
   pbrx::common::AddServerLimitFlags(flags, &options.limits);
   std::string token_file;
@@ -101,7 +106,8 @@ int main(int argc, char** argv) {
   return pbrx::common::ServeUntilStopped(
       "pbrx-coordinator", signals,
       pbrx::coordinator::CoordinatorServer::Create(options, &clock),
-      shutdown_grace, [&](pbrx::coordinator::CoordinatorServer& s) {
+      shutdown_grace,
+      [&](pbrx::coordinator::CoordinatorServer& s) {
         return absl::StrCat(
             "pbrx-coordinator ", pbrx::kVersion, " serving on ", s.address(),
             " (", s.security(), "), cache ", options.cache,
@@ -109,5 +115,6 @@ int main(int argc, char** argv) {
                 ? std::string()
                 : absl::StrCat(", metrics on http://", s.metrics_address(),
                                "/metrics"));
-      });
+      },
+      drain_period);
 }

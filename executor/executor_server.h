@@ -68,6 +68,8 @@ class ExecutorServer {
   ~ExecutorServer();
 
   absl::Status Start();
+  // An executor serves no RPCs (it dials out): nothing to mark.
+  void StopServing() {}
   // Cancels running actions and waits for them; `grace` is not used (a
   // cancelled action's lease runs again elsewhere).
   void Shutdown(absl::Duration grace);

@@ -170,8 +170,38 @@ HttpResponse FakeRegistry::Handle(
     }
     auto it = manifests_.find(key);
     if (it == manifests_.end()) return Error(404, "MANIFEST_UNKNOWN");
-    HttpResponse r = Reply(200, it->second.second);
+    HttpResponse r = Reply(200, method == "HEAD" ? "" : it->second.second);
     r.headers.emplace_back("content-type", it->second.first);
+    r.headers.emplace_back("docker-content-digest",
+                           "sha256:" + Digest::Of(it->second.second).hash());
+    return r;
+  }
+  size_t referrers = p.rfind("/referrers/");
+  if (referrers != std::string::npos) {
+    if (!referrers_api_) return Error(404, "NOT_FOUND");
+    // The OCI 1.1 referrers API: an index of the manifests whose subject is
+    // the digest.
+    std::string repo = p.substr(0, referrers);
+    std::string subject = p.substr(referrers + 11);
+    std::string listed;
+    for (const auto& [key, value] : manifests_) {
+      if (!absl::StartsWith(key, repo + "\nsha256:")) continue;
+      absl::StatusOr<google::protobuf::Struct> m =
+          ParseJsonStruct(value.second, "manifest");
+      const google::protobuf::Struct* s = m.ok() ? Obj(*m, "subject") : nullptr;
+      if (s == nullptr || Str(*s, "digest") != subject) continue;
+      absl::StrAppend(&listed, listed.empty() ? "" : ",", R"({"mediaType":")",
+                      value.first, R"(","digest":")",
+                      key.substr(repo.size() + 1), R"(","size":)",
+                      value.second.size(), R"(,"artifactType":")",
+                      Str(*m, "artifactType"), R"("})");
+    }
+    HttpResponse r =
+        Reply(200, absl::StrCat(R"({"schemaVersion":2,"mediaType":")",
+                                "application/vnd.oci.image.index.v1+json",
+                                R"(","manifests":[)", listed, "]}"));
+    r.headers.emplace_back("content-type",
+                           "application/vnd.oci.image.index.v1+json");
     return r;
   }
   if (blobs == std::string::npos) return Error(404, "NOT_FOUND");

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/json_struct.h"
@@ -113,6 +115,34 @@ void WriteEntry(const google::protobuf::Struct& d, JsonWriter& w) {
 
 }  // namespace
 
+absl::StatusOr<bool> ReferrersListed(
+    RegistryClient& client, const std::string& repo, const Digest& subject,
+    const std::vector<PushableImage>& referrers) {
+  ASSIGN_OR_RETURN(std::optional<std::string> index,
+                   client.GetReferrers(repo, subject));
+  if (!index.has_value()) {
+    absl::StatusOr<FetchedManifest> tagged =
+        client.GetManifest(repo, ReferrersTag(subject), {kIndexMediaType});
+    if (tagged.status().code() == absl::StatusCode::kNotFound) return false;
+    if (!tagged.ok()) return tagged.status();
+    index = std::move(tagged->bytes);
+  }
+  absl::StatusOr<google::protobuf::Struct> parsed =
+      ParseJsonStruct(*index, "referrers index");
+  if (!parsed.ok()) return false;  // pushed again, listed again
+  std::set<std::string> listed;
+  auto m = parsed->fields().find("manifests");
+  if (m != parsed->fields().end()) {
+    for (const auto& v : m->second.list_value().values())
+      if (v.has_struct_value()) listed.insert(Str(v.struct_value(), "digest"));
+  }
+  for (const PushableImage& r : referrers) {
+    if (listed.count("sha256:" + Digest::Of(r.manifest).hash()) == 0)
+      return false;
+  }
+  return true;
+}
+
 absl::Status AddToReferrersTag(RegistryClient& client, const std::string& repo,
                                const Digest& subject,
                                const std::vector<PushableImage>& referrers) {
@@ -167,6 +197,27 @@ absl::StatusOr<PushStats> PushImage(RegistryClient& client,
                                     BlobSourceProvider& blobs,
                                     BlobLocations& locations,
                                     const PushImageOptions& options) {
+  const Digest subject = Digest::Of(image.manifest);
+  // Already there (every tag names this manifest, a second push of the same
+  // images): nothing to send for the image, no blob to check. Only a
+  // shortcut: when the registry cannot say, the image is pushed as usual
+  // (whose errors name the blob).
+  bool present = !tags.empty();
+  for (const std::string& tag : tags) {
+    absl::StatusOr<std::optional<Digest>> there =
+        client.HeadManifest(repo, tag, {image.media_type});
+    if (!there.ok() || !there->has_value() ||
+        (*there)->hash() != subject.hash()) {
+      present = false;
+      break;
+    }
+  }
+  bool referrers_listed = image.referrers.empty();
+  if (present && !referrers_listed) {
+    absl::StatusOr<bool> listed =
+        ReferrersListed(client, repo, subject, image.referrers);
+    referrers_listed = listed.ok() && *listed;
+  }
   // Each distinct blob once (an image may repeat a layer), the referrers'
   // with them.
   std::vector<Digest> todo;
@@ -175,8 +226,9 @@ absl::StatusOr<PushStats> PushImage(RegistryClient& client,
       if (std::find(todo.begin(), todo.end(), d) == todo.end())
         todo.push_back(d);
   };
-  add(image.blobs);
-  for (const PushableImage& r : image.referrers) add(r.blobs);
+  if (!present) add(image.blobs);
+  if (!referrers_listed)
+    for (const PushableImage& r : image.referrers) add(r.blobs);
   std::atomic<size_t> next{0};
   std::atomic<int64_t> bytes{0};
   std::atomic<int> uploaded{0}, mounted{0}, skipped{0};
@@ -215,17 +267,22 @@ absl::StatusOr<PushStats> PushImage(RegistryClient& client,
     return absl::OkStatus();
   }));
   PushStats stats;
-  for (const std::string& tag : tags) {
-    ASSIGN_OR_RETURN(
-        stats.manifest,
-        client.PutManifest(repo, tag, image.media_type, image.manifest));
+  stats.manifest = subject;
+  if (!present) {
+    for (const std::string& tag : tags) {
+      ASSIGN_OR_RETURN(
+          stats.manifest,
+          client.PutManifest(repo, tag, image.media_type, image.manifest));
+    }
   }
   stats.bytes_uploaded = bytes;
   stats.blobs_uploaded = uploaded;
   stats.blobs_mounted = mounted;
-  stats.blobs_skipped = skipped;
-  if (image.referrers.empty()) return stats;
-  const Digest subject = Digest::Of(image.manifest);
+  // The blobs of an image found whole count as there.
+  stats.blobs_skipped =
+      skipped + (present ? static_cast<int>(image.blobs.size()) : 0);
+  stats.already_there = present;
+  if (referrers_listed) return stats;
   bool api = true;
   for (const PushableImage& r : image.referrers) {
     std::string answered;

@@ -4,7 +4,14 @@
 // repository of the same registry known to hold it (BlobLocations: the
 // base's repository, or a sibling image pushed earlier in the run); else an
 // upload. The manifest goes last, once per tag, so a failed push never
-// leaves a tag pointing at an image with missing blobs.
+// leaves a tag pointing at an image with missing blobs. An image every tag
+// already names (a HEAD per tag) sends nothing, not even a blob check.
+// Then the image's referrers (OCI 1.1 artifacts with a `subject`: its SBOM
+// and provenance), unless the registry lists them already: their blobs as
+// above, their manifests by digest; a registry with the referrers API
+// answers OCI-Subject, for one without (Debian's docker-registry 2.8) they
+// are added to the index under the tag "sha256-<subject hex>", as the
+// distribution spec's fallback says.
 //
 // It reads blobs through a BlobSourceProvider (an OCI layout, the CAS) and
 // opens each only when it must be uploaded.
@@ -73,6 +80,9 @@ struct PushStats {
   int blobs_mounted = 0;
   int blobs_skipped = 0;  // already in the repository
   int referrers = 0;      // artifact manifests pushed
+  // Every tag already named this manifest: nothing of the image was sent
+  // (its blobs count as skipped).
+  bool already_there = false;
   // The registry has no referrers API: they were listed under the
   // ReferrersTag() index instead.
   bool referrers_tag = false;
@@ -84,6 +94,12 @@ struct PushImageOptions {
 
 // OK with the counts; the first error otherwise, naming the blob (the
 // caller names the image). No tag is written unless every blob is there.
+// Whether the registry lists every one of `referrers` as a referrer of
+// `subject` (through the referrers API, else the ReferrersTag() index).
+absl::StatusOr<bool> ReferrersListed(
+    RegistryClient& client, const std::string& repo, const Digest& subject,
+    const std::vector<PushableImage>& referrers);
+
 // Adds `referrers` (artifacts already pushed by digest, whose subject is
 // `subject`) to the index under ReferrersTag(subject), creating it; entries
 // already there are kept, and an index that already lists them all is not

@@ -465,6 +465,52 @@ absl::StatusOr<Digest> RegistryClient::PutManifest(
   return want;
 }
 
+absl::StatusOr<std::optional<Digest>> RegistryClient::HeadManifest(
+    const std::string& repo, const std::string& reference,
+    const std::vector<std::string>& accept) {
+  std::optional<Digest> out;
+  const std::string what =
+      absl::StrCat("checking manifest ", host_, "/", repo, ":", reference);
+  RETURN_IF_ERROR(Retrying([&]() -> absl::Status {
+    HttpRequest req;
+    req.method = "HEAD";
+    req.url = absl::StrCat(BaseUrl(), "/v2/", repo, "/manifests/", reference);
+    req.headers.emplace_back("Accept", absl::StrJoin(accept, ", "));
+    ASSIGN_OR_RETURN(HttpResponse r, Exchange(req, Scope(repo, "pull")));
+    if (r.status == 404) return absl::OkStatus();
+    if (r.status != 200) return HttpError(what, r);
+    std::string d = r.Header("docker-content-digest");
+    if (absl::StartsWith(d, "sha256:") && d.size() == 71) {
+      absl::StatusOr<Digest> parsed = Digest::Create(d.substr(7), 0);
+      if (parsed.ok()) out = *parsed;
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> RegistryClient::GetReferrers(
+    const std::string& repo, const Digest& subject) {
+  std::optional<std::string> out;
+  const std::string what = absl::StrCat("getting the referrers of ", host_, "/",
+                                        repo, "@", DigestText(subject));
+  RETURN_IF_ERROR(Retrying([&]() -> absl::Status {
+    HttpRequest req;
+    req.method = "GET";
+    req.url = absl::StrCat(BaseUrl(), "/v2/", repo, "/referrers/",
+                           DigestText(subject));
+    req.headers.emplace_back("Accept",
+                             "application/vnd.oci.image.index.v1+json");
+    req.max_response_bytes = options_.max_manifest_bytes;
+    ASSIGN_OR_RETURN(HttpResponse r, Exchange(req, Scope(repo, "pull")));
+    if (r.status == 404) return absl::OkStatus();
+    if (r.status != 200) return HttpError(what, r);
+    out = std::move(r.body);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<FetchedManifest> RegistryClient::GetManifest(
     const std::string& repo, const std::string& reference,
     const std::vector<std::string>& accept) {

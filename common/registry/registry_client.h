@@ -110,6 +110,17 @@ class RegistryClient {
       const std::string& repo, const std::string& reference,
       const std::vector<std::string>& accept);
 
+  // The digest the registry has under `reference` (HEAD; its
+  // Docker-Content-Digest), nullopt when it has none (404) or does not say.
+  absl::StatusOr<std::optional<Digest>> HeadManifest(
+      const std::string& repo, const std::string& reference,
+      const std::vector<std::string>& accept);
+
+  // The OCI 1.1 referrers API: the index of the manifests whose subject is
+  // `subject`; nullopt when the registry has no such API (404).
+  absl::StatusOr<std::optional<std::string>> GetReferrers(
+      const std::string& repo, const Digest& subject);
+
   // GETs a blob into `path` (replaced), verified against `d` (DATA_LOSS and
   // the file removed when it does not match).
   absl::Status GetBlob(const std::string& repo, const Digest& d,

@@ -148,6 +148,14 @@ TEST(RegistryClientTest, ReferrersGoUpByDigestAndUnderTheFallbackTag) {
     const std::string index = reg.Manifest("team/app", ReferrersTag(subject));
     if (api) {
       EXPECT_EQ(index, "");
+      // Again: the tag and the referrers API answer; nothing is sent.
+      const size_t before = reg.Log().size();
+      auto again =
+          PushImage(client, "team/app", {"v1"}, app.image, blobs, locations);
+      ASSERT_TRUE(again.ok()) << again.status();
+      EXPECT_TRUE(again->already_there);
+      EXPECT_EQ(again->referrers, 0);
+      EXPECT_EQ(reg.Log().size(), before + 2);
       continue;
     }
     const Digest sbom = Digest::Of(app.image.referrers[0].manifest);
@@ -165,6 +173,7 @@ TEST(RegistryClientTest, ReferrersGoUpByDigestAndUnderTheFallbackTag) {
                   ",\"artifactType\":\"application/vnd.in-toto+json\"}]}");
     // Pushed again: the index lists them already and is not written again;
     // a new referrer is added beside them.
+    const size_t before = reg.Log().size();
     size_t puts = 0;
     for (const std::string& l : reg.Log())
       puts += l == "PUT /v2/team/app/manifests/" + ReferrersTag(subject);
@@ -172,6 +181,17 @@ TEST(RegistryClientTest, ReferrersGoUpByDigestAndUnderTheFallbackTag) {
     auto again =
         PushImage(client, "team/app", {"v1"}, app.image, blobs, locations);
     ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->already_there);
+    EXPECT_EQ(again->referrers, 0);
+    EXPECT_EQ(again->blobs_skipped, 2);
+    // A second push asks three things: the tag, the referrers API (none),
+    // the referrers tag; no blob is even checked.
+    std::vector<std::string> log = reg.Log();
+    EXPECT_EQ(std::vector<std::string>(log.begin() + before, log.end()),
+              (std::vector<std::string>{
+                  "HEAD /v2/team/app/manifests/v1",
+                  "GET /v2/team/app/referrers/" + Text(subject),
+                  "GET /v2/team/app/manifests/" + ReferrersTag(subject)}));
     puts = 0;
     for (const std::string& l : reg.Log())
       puts += l == "PUT /v2/team/app/manifests/" + ReferrersTag(subject);
