@@ -2,13 +2,18 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/base/debian_base.h"
 #include "common/sha256.h"
 
@@ -69,6 +74,30 @@ void Remember(const std::string& path, const std::string& key,
 
 }  // namespace
 
+std::string InReleaseState(absl::string_view inrelease) {
+  // The SHA256 section's lines for the package indexes a base installs
+  // from; the rest (Date, Valid-Until, the signature) changes at every
+  // re-signing without any package changing.
+  std::vector<std::string> entries;
+  bool in_sha256 = false;
+  for (absl::string_view line : absl::StrSplit(inrelease, '\n')) {
+    absl::ConsumeSuffix(&line, "\r");
+    if (!line.empty() && line[0] != ' ') {
+      in_sha256 = line == "SHA256:";
+      continue;
+    }
+    if (!in_sha256) continue;
+    for (absl::string_view index :
+         {" main/binary-amd64/Packages", " main/binary-all/Packages"}) {
+      if (absl::EndsWith(line, index))
+        entries.emplace_back(absl::StripLeadingAsciiWhitespace(line));
+    }
+  }
+  if (entries.empty()) return std::string(inrelease);
+  std::sort(entries.begin(), entries.end());
+  return absl::StrJoin(entries, "\n");
+}
+
 absl::StatusOr<DebianRelease> ResolveDebianRelease(
     common::registry::HttpTransport& http, const std::string& suite,
     const std::string& mirror, const std::string& state_file) {
@@ -84,8 +113,8 @@ absl::StatusOr<DebianRelease> ResolveDebianRelease(
     req.max_response_bytes = kMaxInReleaseBytes;
     absl::StatusOr<common::registry::HttpResponse> r = http.Send(req);
     if (r.ok() && r->status == 200) {
-      absl::StrAppend(&lines, source.url, " ", common::Sha256::HexOf(r->body),
-                      "\n");
+      absl::StrAppend(&lines, source.url, " ",
+                      common::Sha256::HexOf(InReleaseState(r->body)), "\n");
       continue;
     }
     if (r.ok() && r->status == 404) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/registry/http_transport.h"
 
 namespace pbrx::client {
@@ -25,8 +26,15 @@ struct DebianRelease {
 // An InRelease file is at most this large.
 inline constexpr int64_t kMaxInReleaseBytes = 16 << 20;
 
-// The digest: SHA-256 over one line per source, "URL SHA256\n" or, for an
-// optional source the mirror does not have (HTTP 404), "URL absent\n".
+// What of an InRelease file says which packages a base gets: the SHA256
+// entries of main/binary-amd64/Packages and main/binary-all/Packages,
+// sorted (its Date, Valid-Until and signature change at every re-signing);
+// the whole text when it lists neither.
+std::string InReleaseState(absl::string_view inrelease);
+
+// The digest: SHA-256 over one line per source, "URL SHA256\n" (of its
+// InReleaseState) or, for an optional source the mirror does not have
+// (HTTP 404), "URL absent\n".
 // NOT_FOUND naming the URL when the suite itself is missing,
 // FAILED_PRECONDITION for another 4xx answer. When the mirror cannot be
 // reached (or answers 5xx): the last digest known for this suite and mirror,

@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -91,6 +92,28 @@ TEST(DebianReleaseTest, AMirrorIsOneSuiteAndOptionalSuitesMayBeAbsent) {
             "debian:bookwrom: "
             "http://deb.debian.org/debian/dists/bookwrom/InRelease answered "
             "HTTP 404 (is 'bookwrom' a suite of Debian's mirror?)");
+}
+
+TEST(DebianReleaseTest, AReSignedArchiveIsTheSameStateNewPackagesAreNot) {
+  auto inrelease = [](const std::string& date, const std::string& amd64) {
+    return absl::StrCat(
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n",
+        "Origin: Debian\nDate: ", date, "\nValid-Until: ", date,
+        "\nMD5Sum:\n 0123 10 main/binary-amd64/Packages\nSHA256:\n", " ",
+        std::string(64, '1'), " 100 main/binary-all/Packages\n", " ",
+        std::string(64, '2'), " 900 main/binary-all/Packages.xz\n", " ", amd64,
+        " 200 main/binary-amd64/Packages\n",
+        "-----BEGIN PGP SIGNATURE-----\nsig of ", date, "\n");
+  };
+  const std::string a(64, 'a'), b(64, 'b');
+  EXPECT_EQ(InReleaseState(inrelease("Mon", a)),
+            std::string(64, '1') + " 100 main/binary-all/Packages\n" + a +
+                " 200 main/binary-amd64/Packages");
+  EXPECT_EQ(InReleaseState(inrelease("Mon", a)),
+            InReleaseState(inrelease("Tue", a)));
+  EXPECT_NE(InReleaseState(inrelease("Mon", a)),
+            InReleaseState(inrelease("Mon", b)));
+  EXPECT_EQ(InReleaseState("not an InRelease"), "not an InRelease");
 }
 
 TEST(DebianReleaseTest, OfflineTheLastKnownStateIsUsedWithAWarning) {

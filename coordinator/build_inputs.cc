@@ -196,13 +196,17 @@ absl::Status ValidateBuildInputs(const BuildInputs& in, FieldNames names) {
     return s;
   if (!in.mirror.empty() || !in.base_release.empty()) {
     const std::string mirror_field = Field(names, "--mirror", "mirror");
-    if (!absl::StartsWith(in.base, "debian:")) {
+    if (!in.base_release.empty() && !absl::StartsWith(in.base, "debian:")) {
       return absl::InvalidArgumentError(
-          absl::StrCat(mirror_field, " applies to debian: bases (the base is ",
+          absl::StrCat(Field(names, "--base", "base_release"),
+                       " applies to debian: bases (the base is ",
                        in.base.substr(0, 200), ")"));
     }
+    // (On an imported base the mirror gives its apt/apk steps their
+    // sources; its rules are the same.)
     common::base::DebianBaseSpec spec;
-    spec.suite = in.base.substr(7);
+    spec.suite =
+        absl::StartsWith(in.base, "debian:") ? in.base.substr(7) : "bookworm";
     spec.mirror = in.mirror;
     if (absl::Status s = common::base::ValidateDebianMirror(in.mirror);
         !s.ok()) {

@@ -168,11 +168,15 @@ TEST(BuildInputsTest, AMirrorAndReleaseBelongToADebianBase) {
   EXPECT_EQ(s.message(),
             "BuildRequest.base_release: the Debian release digest is not 64 "
             "lowercase hex digits");
+  // On an imported base a mirror gives the apt/apk steps their sources; a
+  // release digest keys only a debian: base.
   in.base = "oci:layout";
   in.base_release = "";
+  EXPECT_TRUE(ValidateBuildInputs(in, FieldNames::kFlags).ok());
+  in.base_release = std::string(64, 'a');
   s = ValidateBuildInputs(in, FieldNames::kFlags);
   EXPECT_EQ(s.message(),
-            "--mirror applies to debian: bases (the base is oci:layout)");
+            "--base applies to debian: bases (the base is oci:layout)");
 }
 
 TEST(BuildInputsTest, APlatformIsOsArchVariantForImportedBases) {

@@ -136,6 +136,14 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     ASSIGN_OR_RETURN(bindep, common::bindep::ParseBindepFile(
                                  text, dir + "/" + project.bindep_file));
   }
+  // --mirror on an imported base: the apt/apk steps read the mirror's
+  // sources from their input root (a debian: base names it already).
+  std::string mirror_sources;
+  if (!options.mirror.empty() && !absl::StartsWith(options.base, "debian:")) {
+    ASSIGN_OR_RETURN(mirror_sources,
+                     MirrorSources(platform.package_manager, options.mirror,
+                                   probed.codename, probed.version_id));
+  }
   PlanOptions plan_options;
   plan_options.platform_atoms = platform.atoms;
   ProjectPlan plan = PlanProject(project, bindep, plan_options);
@@ -152,10 +160,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       runtime_status = [&]() -> absl::Status {
         std::string rootfs = base_rootfs;
         if (!plan.runtime_packages.empty()) {
-          ASSIGN_OR_RETURN(
-              runtime_layer,
-              PackageLayer(steps, "runtime", base_rootfs,
-                           platform.package_manager, plan.runtime_packages));
+          ASSIGN_OR_RETURN(runtime_layer,
+                           PackageLayer(steps, "runtime", base_rootfs,
+                                        platform.package_manager,
+                                        plan.runtime_packages, mirror_sources));
           absl::StrAppend(&rootfs, ",", runtime_layer->digest.ToString());
         }
         if (!options.attestations) return absl::OkStatus();
@@ -171,9 +179,10 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
       std::vector<std::string> tools,
       BuildToolPackages(platform.package_manager, project.backend));
   build_packages.insert(build_packages.end(), tools.begin(), tools.end());
-  ASSIGN_OR_RETURN(common::oci::Layer builder,
-                   PackageLayer(steps, "builder", base_rootfs,
-                                platform.package_manager, build_packages));
+  ASSIGN_OR_RETURN(
+      common::oci::Layer builder,
+      PackageLayer(steps, "builder", base_rootfs, platform.package_manager,
+                   build_packages, mirror_sources));
   std::string builder_rootfs =
       absl::StrCat(base_rootfs, ",", builder.digest.ToString());
 

@@ -189,8 +189,8 @@ TEST_F(ImagePipelineTest, RunsTheStepTableInOrderAndLayersEachImage) {
   // The SBOM's distro packages are listed on the images' rootfs: the base
   // and the runtime layer, not the builder.
   const FakeSteps::Call packages = OfKind(calls, "packages-probe").at(0);
-  const FakeSteps::Call& runtime_call = *std::find_if(
-      calls.begin(), calls.end(), [](const FakeSteps::Call& c) {
+  const FakeSteps::Call& runtime_call =
+      *std::find_if(calls.begin(), calls.end(), [](const FakeSteps::Call& c) {
         return c.kind == "distro-layer" && !Has(c, "libffi-dev");
       });
   EXPECT_TRUE(absl::StartsWith(packages.platform.at("rootfs"),

@@ -69,9 +69,9 @@ absl::StatusOr<Digest> OciLayoutImageSink::PutReferrer(
   return d;
 }
 
-absl::StatusOr<Digest> CasImageSink::PutReferrer(
-    const Digest& subject, const std::string& media_type,
-    const std::string& content) {
+absl::StatusOr<Digest> CasImageSink::PutReferrer(const Digest& subject,
+                                                 const std::string& media_type,
+                                                 const std::string& content) {
   std::string manifest = common::oci::MakeArtifactManifest(
       media_type, media_type, Digest::Of(content), subject);
   const std::string empty = common::oci::kEmptyJson;

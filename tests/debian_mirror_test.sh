@@ -8,10 +8,12 @@
 #     holds the mirror and the archive's state) and the client fetched the
 #     suite's InRelease once;
 #   - an unchanged archive: a second build is all hits and apt is not asked;
-#   - a point release (the InRelease pbrx sees changes): the base step runs
+#   - a point release (the Packages index the InRelease pbrx sees lists changes): the base step runs
 #     again (the mirror refuses apt here, so it fails fast, naming the step);
 #     the archive as before: all hits again;
 #   - the mirror unreachable: the last known state, a warning, all hits;
+#   - an imported base (oci:): its apt steps read the mirror's sources (a
+#     second mirror gets apt's requests, the base's own sources none);
 #   - bad --mirror values: exit 2 naming the rule, a password never printed.
 set -euo pipefail
 PBRX="$TEST_SRCDIR/pbrx/client/pbrx"
@@ -78,12 +80,12 @@ build again --mirror "$M"
 [[ "$(stat pbrx_inrelease)" == 2 ]] || fail "the client fetched InRelease $(stat pbrx_inrelease) times in two builds"
 
 # --- 3. a point release: the base is made again ----------------------------
-mirror mode '{"pbrx_inrelease_suffix": "\n# a point release\n", "apt": "refuse"}'
+mirror mode '{"pbrx_point_release": true, "apt": "refuse"}'
 build point --mirror "$M"
 [[ $rc == 1 ]] || fail "a point release with apt refused: exit $rc"
 grep -q "step base (debian:bookworm) failed" "$T/point.err" || fail "the base did not run again: $(cat "$T/point.err")"
 (( $(stat apt_requests) > apt )) || fail "the new base did not ask the mirror"
-mirror mode '{"pbrx_inrelease_suffix": "", "apt": "ok"}'
+mirror mode '{"pbrx_point_release": false, "apt": "ok"}'
 apt=$(stat apt_requests)
 build restored --mirror "$M"
 [[ $rc == 0 && -z "$(ran restored)" ]] || fail "the archive as before: exit $rc, ran: $(ran restored)"
@@ -98,7 +100,24 @@ grep -q "^pbrx build-images: warning: cannot reach $M (.*); using the last known
 mirror mode '{"pbrx": "ok"}'
 echo "unchanged: all hits; point release: base again; offline: last known state"
 
-# --- 5. bad mirrors --------------------------------------------------------
+# --- 5. an imported base: its apt steps read the mirror's sources ----------
+# The base is the first build's image (its sources.list names $M); with a
+# second mirror M2 every apt step must go to M2 instead.
+"$REPO/tests/mirror_proxy.py" "$OTHER_NS" "$OTHER_IP" "$T/mirror2.port" 2>"$T/mirror2.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do [[ -s "$T/mirror2.port" ]] && break; sleep 0.1; done
+M2="http://$OTHER_IP:$(cat "$T/mirror2.port")/debian"
+m2_apt() { curl -sf "http://$OTHER_IP:$(cat "$T/mirror2.port")/_mirror/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["apt_requests"])'; }
+apt=$(stat apt_requests)
+rc=0
+"$PBRX" build-images --cache-dir "$T/cache" --output "oci:$T/out2" --json --base "oci:$T/out:mirrordemo-base:latest" \
+  --mirror "$M2" "$T/mirrordemo" >"$T/imported.json" 2>"$T/imported.err" || rc=$?
+[[ $rc == 0 ]] || { cat "$T/imported.err"; fail "an imported base with --mirror: exit $rc"; }
+(( $(m2_apt) > 0 )) || fail "the apt steps of the imported base did not use --mirror $M2"
+[[ "$(stat apt_requests)" == "$apt" ]] || fail "the imported base's own sources ($M) were used"
+echo "imported base: apt steps from $M2 ($(m2_apt) requests), none from its own sources"
+
+# --- 6. bad mirrors --------------------------------------------------------
 usage() {  # usage MESSAGE FLAGS...: exit 2 with MESSAGE on stderr
   rc=0
   "$PBRX" build-images --cache-dir "$T/cache" --output "oci:$T/bad" "${@:2}" "$T/mirrordemo" >/dev/null 2>"$T/bad.err" || rc=$?
@@ -107,6 +126,5 @@ usage() {  # usage MESSAGE FLAGS...: exit 2 with MESSAGE on stderr
 }
 usage "--mirror: mirror URL holds user:password@ (it would be part of a cache key)" --mirror "https://ci:s3cret@mirror.example/debian"
 usage "--mirror: mirror 'ftp://mirror.example/debian' is not an http(s)://HOST[:PORT]/PATH URL" --mirror ftp://mirror.example/debian
-usage "--mirror applies to debian: bases (the base is oci:" --mirror "$M" --base "oci:$T/out:mirrordemo-base:latest"
 [[ ! -e "$T/bad" ]] || fail "a refused build wrote a layout"
 echo PASS

@@ -11,8 +11,9 @@ pbrx's own requests (User-Agent pbrx/...) from apt's and can change what
 each side sees:
 
   POST /_mirror/mode   body: JSON, any of
-                         {"pbrx_inrelease_suffix": TEXT}  appended to every
-                             InRelease pbrx fetches (a point release, as
+                         {"pbrx_point_release": true}  every InRelease pbrx
+                             fetches lists another sha256 for
+                             main/binary-amd64/Packages (a point release, as
                              pbrx sees it; apt still gets the real file)
                          {"pbrx": "ok" | "drop"}  drop pbrx's connections
                          {"apt": "ok" | "refuse"} answer apt 503
@@ -24,13 +25,14 @@ import http.client
 import http.server
 import json
 import os
+import re
 import socket
 import sys
 import threading
 
 NETNS, ADDRESS, PORT_FILE = sys.argv[1:4]
 LOCK = threading.Lock()
-MODE = {"pbrx_inrelease_suffix": "", "pbrx": "ok", "apt": "ok"}
+MODE = {"pbrx_point_release": False, "pbrx": "ok", "apt": "ok"}
 STATS = {"pbrx_inrelease": 0, "apt_requests": 0, "log": []}
 CLONE_NEWNET = 0x40000000
 
@@ -104,8 +106,12 @@ class Mirror(http.server.BaseHTTPRequestHandler):
                    headers={"User-Agent": self.headers.get("User-Agent", "")})
         r = up.getresponse()
         body = r.read()
-        if pbrx and self.path.endswith("/InRelease") and r.status == 200:
-            body += mode["pbrx_inrelease_suffix"].encode()
+        if (pbrx and self.path.endswith("/InRelease") and r.status == 200
+                and mode["pbrx_point_release"]):
+            body = re.sub(
+                rb"^ ([0-9a-f])([0-9a-f]{63} +[0-9]+ main/binary-amd64/Packages)$",
+                lambda m: b" " + (b"0" if m.group(1) != b"0" else b"1") + m.group(2),
+                body, flags=re.M)
         self.send_response(r.status)
         for k in ("Content-Type", "Last-Modified", "ETag"):
             if r.getheader(k):

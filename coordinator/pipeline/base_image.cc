@@ -2,8 +2,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cache/directory_tree.h"
 #include "common/base/base_probe.h"
@@ -207,6 +207,8 @@ absl::StatusOr<ProbedBase> ProbeBase(StepRunner& steps,
   }
   std::string os_release;
   if (const Struct* osr = common::Obj(info, "os_release")) {
+    probed.codename = common::Str(*osr, "VERSION_CODENAME");
+    probed.version_id = common::Str(*osr, "VERSION_ID");
     for (const auto& [k, v] : osr->fields()) {
       absl::StrAppend(&os_release, k, "=\"", v.string_value(), "\"\n");
     }

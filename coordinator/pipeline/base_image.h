@@ -58,6 +58,8 @@ struct Scheme {
 struct ProbedBase {
   Scheme scheme;
   common::bindep::Platform platform;
+  // From its os-release (for a mirror's sources): "" when it names none.
+  std::string codename, version_id;
 };
 
 // The base-probe step on the rootfs `rootfs` (comma-separated layer

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -26,7 +27,8 @@ bool ValidPackageName(const std::string& p) {
 }  // namespace
 
 absl::StatusOr<PackageInstall> InstallPackagesCommand(
-    PackageManager manager, const std::vector<std::string>& packages) {
+    PackageManager manager, const std::vector<std::string>& packages,
+    bool own_sources) {
   if (packages.empty())
     return absl::InvalidArgumentError("no packages to install");
   for (const std::string& p : packages) {
@@ -45,12 +47,25 @@ absl::StatusOr<PackageInstall> InstallPackagesCommand(
                   "--no-install-recommends \"$@\" >/dev/null && "
                   "apt-get clean",
                   "install-packages"};
+      if (own_sources) {
+        // APT_CONFIG-free: the options go into both commands' text, which
+        // stays fixed (the paths are constants).
+        out.argv[2] = absl::StrCat(
+            "o='-o Dir::Etc::SourceList=", kAptSourcesFile,
+            " -o Dir::Etc::SourceParts=", kAptSourcePartsDir,
+            "' && apt-get $o update -qq && apt-get $o install -y -qq "
+            "--no-install-recommends \"$@\" >/dev/null && apt-get clean");
+      }
       out.argv.insert(out.argv.end(), packages.begin(), packages.end());
       out.env = {{"DEBIAN_FRONTEND", "noninteractive"}};
       return out;
     case PackageManager::kApk:
       // --no-cache: the index is fetched to a temporary place, never kept.
-      out.argv = {"sh", "-c", "apk add --no-cache --quiet \"$@\"",
+      out.argv = {"sh", "-c",
+                  own_sources ? absl::StrCat("apk add --no-cache --quiet "
+                                             "--repositories-file ",
+                                             kApkRepositoriesFile, " \"$@\"")
+                              : "apk add --no-cache --quiet \"$@\"",
                   "install-packages"};
       out.argv.insert(out.argv.end(), packages.begin(), packages.end());
       return out;
@@ -90,6 +105,42 @@ absl::StatusOr<std::vector<std::string>> BuildToolPackages(
       if (extra != nullptr)
         p.insert(p.end(), extra->apk.begin(), extra->apk.end());
       return p;
+    }
+    default:
+      return absl::UnimplementedError(
+          "the base's package manager is neither apt (dpkg) nor apk");
+  }
+}
+
+absl::StatusOr<std::string> MirrorSources(PackageManager manager,
+                                          const std::string& mirror,
+                                          const std::string& codename,
+                                          const std::string& version_id) {
+  std::string m = mirror;
+  while (!m.empty() && m.back() == '/') m.pop_back();
+  auto plain = [](const std::string& s) {
+    return !s.empty() && s.size() <= 64 &&
+           s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") ==
+               std::string::npos;
+  };
+  switch (manager) {
+    case PackageManager::kDpkg:
+      if (!plain(codename)) {
+        return absl::FailedPreconditionError(
+            "--mirror: the base's os-release names no VERSION_CODENAME for "
+            "apt's sources");
+      }
+      return absl::StrCat("deb ", m, " ", codename, " main\n");
+    case PackageManager::kApk: {
+      std::vector<std::string> parts = absl::StrSplit(version_id, '.');
+      if (!plain(version_id) || parts.size() < 2) {
+        return absl::FailedPreconditionError(
+            "--mirror: the base's os-release names no VERSION_ID "
+            "(MAJOR.MINOR) for apk's repositories");
+      }
+      const std::string branch = absl::StrCat("v", parts[0], ".", parts[1]);
+      return absl::StrCat(m, "/", branch, "/main\n", m, "/", branch,
+                          "/community\n");
     }
     default:
       return absl::UnimplementedError(

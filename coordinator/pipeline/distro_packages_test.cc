@@ -32,6 +32,41 @@ TEST(InstallPackagesCommandTest, ApkKeepsNoIndex) {
   EXPECT_TRUE(c->env.empty());
 }
 
+TEST(InstallPackagesCommandTest, AMirrorsSourcesComeFromTheInputRoot) {
+  auto apt = InstallPackagesCommand(PackageManager::kDpkg, {"gcc"}, true);
+  ASSERT_TRUE(apt.ok()) << apt.status();
+  EXPECT_THAT(apt->argv,
+              ElementsAre("sh", "-c",
+                          "o='-o Dir::Etc::SourceList=/work/sources.list -o "
+                          "Dir::Etc::SourceParts=/work/sources.list.d' && "
+                          "apt-get $o update -qq && apt-get $o install -y -qq "
+                          "--no-install-recommends \"$@\" >/dev/null && "
+                          "apt-get clean",
+                          "install-packages", "gcc"));
+  auto apk = InstallPackagesCommand(PackageManager::kApk, {"gcc"}, true);
+  ASSERT_TRUE(apk.ok()) << apk.status();
+  EXPECT_EQ(apk->argv[2],
+            "apk add --no-cache --quiet --repositories-file /work/repositories "
+            "\"$@\"");
+  EXPECT_EQ(MirrorSources(PackageManager::kDpkg,
+                          "http://mirror.example/debian/", "bookworm", "12")
+                .value(),
+            "deb http://mirror.example/debian bookworm main\n");
+  EXPECT_EQ(MirrorSources(PackageManager::kApk, "https://mirror.example/alpine",
+                          "", "3.19.1")
+                .value(),
+            "https://mirror.example/alpine/v3.19/main\n"
+            "https://mirror.example/alpine/v3.19/community\n");
+  auto none = MirrorSources(PackageManager::kDpkg, "http://m/debian", "", "");
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(none.status().message(),
+            "--mirror: the base's os-release names no VERSION_CODENAME for "
+            "apt's sources");
+  auto bad =
+      MirrorSources(PackageManager::kApk, "http://m/alpine", "", "3;reboot");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(InstallPackagesCommandTest, VersionAndArchQualifiersPass) {
   EXPECT_TRUE(InstallPackagesCommand(PackageManager::kDpkg,
                                      {"libc6:amd64", "zlib1g=1:1.2"})

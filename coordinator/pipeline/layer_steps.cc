@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "cache/blob_store.h"
 #include "common/status_macros.h"
 #include "common/step_tool.h"
 #include "coordinator/pipeline/distro_packages.h"
@@ -15,13 +16,30 @@ using common::Digest;
 absl::StatusOr<common::oci::Layer> PackageLayer(
     StepRunner& steps, const std::string& name, const std::string& rootfs,
     common::bindep::PackageManager manager,
-    const std::vector<std::string>& packages) {
+    const std::vector<std::string>& packages, const std::string& sources) {
   ASSIGN_OR_RETURN(PackageInstall install,
-                   InstallPackagesCommand(manager, packages));
+                   InstallPackagesCommand(manager, packages, !sources.empty()));
   ActionSpec s;
   s.argv = install.argv;
   s.env = install.env;
   ASSIGN_OR_RETURN(s.input_root, steps.EmptyDir());
+  if (!sources.empty()) {
+    // /work/sources.list and an empty /work/sources.list.d (apt), or
+    // /work/repositories (apk).
+    const bool apk = manager == common::bindep::PackageManager::kApk;
+    re::Directory root;
+    if (!apk) {
+      auto* parts = root.add_directories();
+      parts->set_name("sources.list.d");
+      *parts->mutable_digest() = s.input_root.ToProto();
+    }
+    auto* f = root.add_files();
+    f->set_name(apk ? "repositories" : "sources.list");
+    ASSIGN_OR_RETURN(Digest text, cache::WriteBlob(steps.cas(), sources));
+    *f->mutable_digest() = text.ToProto();
+    ASSIGN_OR_RETURN(s.input_root,
+                     cache::WriteBlob(steps.cas(), root.SerializeAsString()));
+  }
   s.platform = {
       {"rootfs", rootfs}, {"capture", "rootfs-diff"}, {"network", "egress"}};
   ASSIGN_OR_RETURN(re::ActionResult r, steps.Step("distro-layer", name, s));

@@ -19,11 +19,13 @@ namespace pbrx::coordinator {
 
 // Distro packages installed with the base's package manager (apt or apk)
 // into a layer of their own (a distro-layer step: capture=rootfs-diff,
-// network egress).
+// network egress). With `sources` (MirrorSources()), the package manager
+// reads them from the step's input root instead of the base's own
+// configuration; they are part of the step's key.
 absl::StatusOr<common::oci::Layer> PackageLayer(
     StepRunner& steps, const std::string& name, const std::string& rootfs,
     common::bindep::PackageManager manager,
-    const std::vector<std::string>& packages);
+    const std::vector<std::string>& packages, const std::string& sources = "");
 
 // Wheels (file name, digest) installed into one layer by the step tool
 // install-wheels (common/step_tool.h) in a sandbox on an executor, never in

@@ -223,6 +223,10 @@ int Main(int argc, char** argv) {
   auto setup_cas = re::ContentAddressableStorage::NewStub(Channel(cache, -1));
   auto setup_ac = re::ActionCache::NewStub(Channel(cache, -1));
   std::vector<Digest> shared_blobs, cached_actions, noop_actions;
+  // Everything set up here, kept to upload again: a client whose Execute
+  // is refused for a blob the cache evicted uploads it again (REAPI's
+  // FAILED_PRECONDITION with missing blobs, as Bazel does).
+  re::BatchUpdateBlobsRequest setup_blobs;
   {
     grpc::ClientContext ctx;
     re::BatchUpdateBlobsRequest up;
@@ -246,6 +250,7 @@ int Main(int argc, char** argv) {
     re::BatchUpdateBlobsResponse res;
     if (!setup_cas->BatchUpdateBlobs(&ctx, up, &res).ok())
       Die("cannot set up the CAS");
+    setup_blobs = up;
     for (int i = 0; i < 20; ++i) {
       grpc::ClientContext c;
       re::UpdateActionResultRequest req;
@@ -370,13 +375,31 @@ int Main(int argc, char** argv) {
           re::ExecuteRequest req;
           *req.mutable_action_digest() = noop_actions[n % 20].ToProto();
           req.set_skip_cache_lookup(rng() % 4 == 0);
-          auto reader = exec->Execute(&ctx, req);
-          lr::Operation op_msg;
-          bool done = false;
-          while (reader->Read(&op_msg)) done = done || op_msg.done();
-          grpc::Status st = reader->Finish();
-          if (st.ok() && !done)
-            st = grpc::Status(grpc::StatusCode::INTERNAL, "no final operation");
+          auto execute = [&]() {
+            grpc::ClientContext ectx;
+            ectx.set_deadline(std::chrono::system_clock::now() +
+                              std::chrono::seconds(30));
+            auto reader = exec->Execute(&ectx, req);
+            lr::Operation op_msg;
+            bool done = false;
+            while (reader->Read(&op_msg)) done = done || op_msg.done();
+            grpc::Status st = reader->Finish();
+            if (st.ok() && !done) {
+              st = grpc::Status(grpc::StatusCode::INTERNAL,
+                                "no final operation");
+            }
+            return st;
+          };
+          grpc::Status st = execute();
+          if (st.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+            // Evicted meanwhile: upload again and retry once.
+            ++calls["Execute re-uploads (FAILED_PRECONDITION)"];
+            grpc::ClientContext uctx;
+            re::BatchUpdateBlobsResponse ures;
+            record("BatchUpdateBlobs",
+                   cas->BatchUpdateBlobs(&uctx, setup_blobs, &ures));
+            st = execute();
+          }
           record("Execute", st);
         }
         latencies.push_back(absl::ToDoubleMicroseconds(absl::Now() - t));
