@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -131,23 +129,8 @@ absl::StatusOr<TagImage> LayoutImageSource::Read(const std::string& ref) {
   for (const common::oci::Referrer& r : referrers) {
     const std::string what = absl::StrCat(
         dir_, ": artifact manifest ", common::oci::DigestString(r.manifest));
-    constexpr int64_t kMaxManifestBytes = 4 << 20;
-    if (r.manifest.size() > kMaxManifestBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": ", r.manifest.size(), " bytes, more than ",
-                       kMaxManifestBytes));
-    }
-    std::ifstream in(absl::StrCat(dir_, "/blobs/sha256/", r.manifest.hash()),
-                     std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)),
-                      std::istreambuf_iterator<char>());
-    if (!in.eof() && !in.good()) in.clear();
-    if (common::Digest::Of(bytes) != r.manifest) {
-      return absl::DataLossError(
-          absl::StrCat(what, " is missing or does not match its digest"));
-    }
     ASSIGN_OR_RETURN(reg::PushableImage artifact,
-                     PushableManifest(std::move(bytes), what));
+                     PushableManifest(r.manifest_json, what));
     out.content.referrers.push_back(std::move(artifact));
   }
   return out;

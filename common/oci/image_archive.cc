@@ -222,11 +222,8 @@ absl::Status WriteOci(const std::string& dir,
     for (const Referrer& r : referrers) {
       const std::string what =
           absl::StrCat(dir, ": artifact manifest ", DigestString(r.manifest));
-      ASSIGN_OR_RETURN(std::string bytes,
-                       project::DirSourceTree(dir).ReadFile(
-                           "blobs/sha256/" + r.manifest.hash(), 4 << 20));
       ASSIGN_OR_RETURN(google::protobuf::Struct m,
-                       ParseJsonStruct(bytes, what));
+                       ParseJsonStruct(r.manifest_json, what));
       ASSIGN_OR_RETURN(ManifestBlobs named, ParseManifestBlobs(m, what));
       blobs.insert(r.manifest.hash());
       blobs.insert(named.config.hash());

@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -113,7 +113,6 @@ absl::Status WriteAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
-
 // Entries of `dir`/index.json's "manifests".
 absl::StatusOr<std::vector<google::protobuf::Value>> ReadIndex(
     const std::string& dir) {
@@ -154,8 +153,7 @@ std::string Sorted(const google::protobuf::Value& v) {
 // A string field of an index entry ("" when absent).
 std::string Field(const google::protobuf::Value& v, const std::string& key) {
   auto it = v.struct_value().fields().find(key);
-  return it == v.struct_value().fields().end() ? ""
-                                               : it->second.string_value();
+  return it == v.struct_value().fields().end() ? "" : it->second.string_value();
 }
 
 // The ref an index entry names ("" when none).
@@ -169,10 +167,14 @@ std::string RefOf(const google::protobuf::Value& v) {
              : r->second.string_value();
 }
 
-// The subject digest ("sha256:...") of the artifact manifest `digest`
-// ("sha256:...") in the layout `dir`; NOT_FOUND when it has none or is unreadable.
-absl::StatusOr<std::string> SubjectOf(const std::string& dir,
-                                      const std::string& digest) {
+// The artifact manifest `digest` ("sha256:...") in the layout `dir`, read
+// once (capped), with its subject; NOT_FOUND when it has none or is unreadable.
+struct ArtifactManifest {
+  std::string subject;  // "sha256:..."
+  std::string bytes;
+};
+absl::StatusOr<ArtifactManifest> ReadArtifact(const std::string& dir,
+                                              const std::string& digest) {
   constexpr size_t kMaxManifest = 4 << 20;
   if (digest.size() != 71 || !absl::StartsWith(digest, "sha256:") ||
       digest.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
@@ -193,7 +195,7 @@ absl::StatusOr<std::string> SubjectOf(const std::string& dir,
     return absl::NotFoundError("no subject");
   std::string subject = Field(it->second, "digest");
   if (subject.empty()) return absl::NotFoundError("no subject");
-  return subject;
+  return ArtifactManifest{std::move(subject), std::move(bytes)};
 }
 
 }  // namespace
@@ -279,13 +281,11 @@ absl::Status OciLayout::Tag(const Digest& manifest_digest,
         "manifest ", manifest_digest.ToString(), " is not in ", dir_));
   }
   // index.json: keep other refs, replace ours.
-  ASSIGN_OR_RETURN(std::vector<google::protobuf::Value> index,
-                   ReadIndex(dir_));
+  ASSIGN_OR_RETURN(std::vector<google::protobuf::Value> index, ReadIndex(dir_));
   std::vector<std::string> entries;
   for (const google::protobuf::Value& v : index) {
     std::string ref = RefOf(v);
-    if (!ref.empty() &&
-        std::find(refs.begin(), refs.end(), ref) != refs.end())
+    if (!ref.empty() && std::find(refs.begin(), refs.end(), ref) != refs.end())
       continue;
     entries.push_back(Sorted(v));
   }
@@ -318,8 +318,7 @@ absl::Status OciLayout::AddReferrers(const Digest& subject,
           "manifest ", r.manifest.ToString(), " is not in ", dir_));
     }
   }
-  ASSIGN_OR_RETURN(std::vector<google::protobuf::Value> index,
-                   ReadIndex(dir_));
+  ASSIGN_OR_RETURN(std::vector<google::protobuf::Value> index, ReadIndex(dir_));
   std::set<std::string> named;  // manifests a ref names
   for (const google::protobuf::Value& v : index) {
     if (!RefOf(v).empty()) named.insert(Field(v, "digest"));
@@ -334,8 +333,8 @@ absl::Status OciLayout::AddReferrers(const Digest& subject,
       // those being added.
       std::string digest = Field(v, "digest");
       if (added.count(digest) != 0) continue;
-      absl::StatusOr<std::string> s = SubjectOf(dir_, digest);
-      if (!s.ok() || named.count(*s) == 0) continue;
+      absl::StatusOr<ArtifactManifest> a = ReadArtifact(dir_, digest);
+      if (!a.ok() || named.count(a->subject) == 0) continue;
     }
     entries.push_back(Sorted(v));
   }
@@ -364,19 +363,20 @@ absl::StatusOr<std::vector<Referrer>> LayoutReferrers(const std::string& dir,
     std::string type = Field(v, "artifactType");
     if (!RefOf(v).empty() || type.empty()) continue;
     std::string digest = Field(v, "digest");
-    absl::StatusOr<std::string> s = SubjectOf(dir, digest);
-    if (!s.ok() || *s != DigestString(subject)) continue;
+    absl::StatusOr<ArtifactManifest> a = ReadArtifact(dir, digest);
+    if (!a.ok() || a->subject != DigestString(subject)) continue;
     const google::protobuf::Value* size = nullptr;
     auto it = v.struct_value().fields().find("size");
     if (it != v.struct_value().fields().end()) size = &it->second;
     absl::StatusOr<Digest> d = Digest::Create(
         digest.substr(7),
         size != nullptr ? static_cast<int64_t>(size->number_value()) : -1);
-    if (!d.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          dir, "/index.json: bad referrer descriptor ", digest.substr(0, 80)));
+    if (!d.ok() || Digest::Of(a->bytes) != *d) {
+      return absl::DataLossError(
+          absl::StrCat(dir, ": referrer ", digest.substr(0, 80),
+                       " does not match its descriptor in index.json"));
     }
-    out.push_back(Referrer{*d, type});
+    out.push_back(Referrer{*d, type, std::move(a->bytes)});
   }
   return out;
 }

@@ -27,6 +27,9 @@ namespace pbrx::common::oci {
 struct Referrer {
   Digest manifest = Digest::Empty();
   std::string artifact_type;
+  // The manifest's bytes (LayoutReferrers: read and checked against
+  // `manifest`; AddReferrers does not use them).
+  std::string manifest_json;
 };
 
 class OciLayout {
@@ -68,7 +71,8 @@ class OciLayout {
   std::string dir_;
 };
 
-// The referrers of the manifest `subject` that the layout `dir` lists.
+// The referrers of the manifest `subject` that the layout `dir` lists, each
+// manifest's bytes with it (DATA_LOSS when they do not match index.json).
 absl::StatusOr<std::vector<Referrer>> LayoutReferrers(const std::string& dir,
                                                       const Digest& subject);
 

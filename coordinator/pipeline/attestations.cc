@@ -82,10 +82,10 @@ std::string BaseRepository(const std::string& base_name) {
   return r;
 }
 
-void Checksum(common::JsonWriter& w, const common::Digest& d) {
+void Checksum(common::JsonWriter& w, const std::string& sha256_hex) {
   w.Key("checksums").BeginArray().BeginObject();
   w.Key("algorithm").String("SHA256");
-  w.Key("checksumValue").String(d.hash());
+  w.Key("checksumValue").String(sha256_hex);
   w.EndObject().EndArray();
 }
 
@@ -155,7 +155,7 @@ std::string SpdxDocument(const ImageFacts& f) {
   w.Key("downloadLocation").String("NOASSERTION");
   w.Key("filesAnalyzed").Bool(false);
   w.Key("primaryPackagePurpose").String("CONTAINER");
-  Checksum(w, f.manifest);
+  Checksum(w, f.manifest.hash());
   Purl(w, OciPurl(f.image, digest));
   w.EndObject();
   // Its base.
@@ -167,10 +167,7 @@ std::string SpdxDocument(const ImageFacts& f) {
   w.Key("filesAnalyzed").Bool(false);
   w.Key("primaryPackagePurpose").String("CONTAINER");
   if (absl::StartsWith(f.base_digest, "sha256:")) {
-    w.Key("checksums").BeginArray().BeginObject();
-    w.Key("algorithm").String("SHA256");
-    w.Key("checksumValue").String(f.base_digest.substr(7));
-    w.EndObject().EndArray();
+    Checksum(w, f.base_digest.substr(7));
     Purl(w, OciPurl(BaseRepository(f.base_name), f.base_digest));
   }
   w.EndObject();
@@ -199,7 +196,7 @@ std::string SpdxDocument(const ImageFacts& f) {
     if (!info.empty()) w.Key("sourceInfo").String(absl::StrJoin(info, ", "));
     w.Key("filesAnalyzed").Bool(false);
     w.Key("primaryPackagePurpose").String("LIBRARY");
-    Checksum(w, d.digest);
+    Checksum(w, d.digest.hash());
     Purl(w, absl::StrCat("pkg:pypi/", Encode(PypiName(name), ""), "@",
                          Encode(version, "")));
     w.EndObject();
