@@ -122,11 +122,11 @@ absl::Status CacheServer::Start() {
       server_.reset();
       return metrics.status();
     }
-    exposer_ = std::move(metrics->exposer);
-    metrics_address_ = metrics->address;
-    exposer_->RegisterCollectable(registry_);
+    metrics_endpoint_ = std::move(*metrics);
+    metrics_address_ = metrics_endpoint_.address;
+    metrics_endpoint_.exposer->RegisterCollectable(registry_);
     store_stats_ = std::make_shared<StoreStatsCollector>(blob_store_.get());
-    exposer_->RegisterCollectable(store_stats_);
+    metrics_endpoint_.exposer->RegisterCollectable(store_stats_);
   }
   return absl::OkStatus();
 }
@@ -138,7 +138,7 @@ void CacheServer::Shutdown(absl::Duration deadline) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
     server_->Wait();
   }
-  exposer_.reset();
+  metrics_endpoint_.exposer.reset();
   store_stats_.reset();
   server_.reset();
   bytestream_service_.reset();  // aborts uploads left open for resumption

@@ -103,7 +103,7 @@ class CacheServer {
   std::unique_ptr<common::StreamLimiter> streams_;
   std::unique_ptr<ByteStreamService> bytestream_service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  common::MetricsEndpoint metrics_endpoint_;  // exposer and process metrics
   std::string address_;
   std::string metrics_address_;
   std::shared_ptr<StoreStatsCollector> store_stats_;

@@ -17,10 +17,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "cache/grpc_cache_client.h"
-#include "client/arg_cursor.h"
 #include "client/base_pull.h"
+#include "client/build_images_flags.h"
 #include "client/build_uploads.h"
 #include "client/cas_image_source.h"
+#include "client/cli.h"
 #include "client/debian_release.h"
 #include "client/embedded_farm.h"
 #include "client/farm_client.h"
@@ -45,25 +46,8 @@
 namespace pbrx::client {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: pbrx build-images [--prefix P] [--tag T]... "
-    "[--base debian:SUITE|oci:DIR[:REF]|docker://REF] [--mirror URL] "
-    "[--platform OS/ARCH[/VARIANT]] "
-    "[--output oci:DIR|oci-archive:FILE|docker-archive:FILE] "
-    "[--find-links DIR] [--index-url URL] "
-    "[--extra-index-url URL]... [--trusted-host HOST]... "
-    "[--constraint FILE]... "
-    "[--cache-dir DIR] [--jobs N] [--farm grpc[s]://HOST:PORT] "
-    "[--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--token-file FILE] "
-    "[--json] [--push] [--insecure-registry HOST[:PORT]]... "
-    "[--registry-ca FILE] [--push-jobs N] "
-    "[--action-memory SIZE] [--action-pids N] [--action-timeout-max D] "
-    "[--action-tmp-size SIZE] [--allow-no-cgroups] "
-    "[--sandbox-id-range FIRST:COUNT] [DIR...]\n";
-
 int UsageError(BuildImagesIo& io, const std::string& message) {
-  *io.err << "pbrx build-images: " << message << "\n" << kUsage;
-  return 2;
+  return client::UsageError(*io.err, "build-images", message);
 }
 
 // index-url / extra-index-url / trusted-host from [global] of the pip
@@ -127,123 +111,198 @@ int PushBuilt(ImageSource& source, const std::vector<std::string>& refs,
 
 }  // namespace
 
+const std::vector<std::string>& EmbeddedLimitFlagNames() {
+  static const auto* names = new std::vector<std::string>{
+      "action-memory",   "action-pids",      "action-timeout-max",
+      "action-tmp-size", "allow-no-cgroups", "sandbox-id-range"};
+  return *names;
+}
+
+void AddBuildImagesFlags(common::FlagParser& p, BuildImagesFlags* f) {
+  p.SetSynopsis("[FLAGS] [DIR...]");
+  p.SetDescription(
+      "Builds container images for the Python projects in DIR... (default: "
+      "the current directory): {name}-base with the project and its "
+      "dependencies, and one image per console_scripts entry point, each "
+      "with the extras named after it. Distro packages come from "
+      "bindep.txt. Every step is cached by content under --cache-dir (or "
+      "on the farm), so a second build of the same inputs runs nothing.\n\n"
+      "Prints REF sha256:DIGEST per image (a status line on a terminal). "
+      "Settings come from the flags, then PBRX_* variables, then the "
+      "[build-images] table of ~/.config/pbrx/pbrx.toml and "
+      "/etc/pbrx/pbrx.toml (`pbrx config` shows the result).\n\n"
+      "Exit codes: 0 all built (and pushed), 1 a project, a pull or a push "
+      "failed (the others still build), 2 usage error, 3 the farm is "
+      "unreachable or failed.");
+  p.AddString("prefix", &f->options.prefix,
+              "image name prefix, e.g. registry.example.com/team (its first "
+              "component names the registry for --push)");
+  p.SetValueName("prefix", "P");
+  p.SetEnvironment("prefix", "PBRX_PREFIX");
+  p.AddStringList("tag", &f->options.tags,
+                  "image tag; latest when none is given");
+  p.SetValueName("tag", "T");
+  p.AddString("base", &f->base,
+              "the base image: debian:SUITE (built with mmdebstrap), "
+              "oci:DIR[:REF] (a local OCI layout) or docker://REF (pulled "
+              "from a registry)");
+  p.SetValueName("base", "SPEC");
+  p.SetEnvironment("base", "PBRX_BASE");
+  p.AddString("mirror", &f->options.mirror,
+              "the Debian (or Alpine) mirror distro packages come from");
+  p.SetValueName("mirror", "URL");
+  p.SetEnvironment("mirror", "PBRX_MIRROR");
+  p.AddString("platform", &f->options.platform,
+              "the platform of oci: and docker:// bases to build for, e.g. "
+              "linux/arm64 (default: linux/amd64)");
+  p.SetValueName("platform", "OS/ARCH[/VARIANT]");
+  p.AddString("output", &f->output,
+              "where the images go: oci:DIR (an OCI layout), "
+              "oci-archive:FILE or docker-archive:FILE (for podman load and "
+              "docker load)");
+  p.SetValueName("output", "DEST");
+  p.SetEnvironment("output", "PBRX_OUTPUT");
+  p.AddString("find-links", &f->options.find_links,
+              "a directory of wheels and sdists searched before any index");
+  p.SetValueName("find-links", "DIR");
+  p.AddString("index-url", &f->options.index_url,
+              "the package index (default: pip.conf's, else none); "
+              "https://user:pass@host/ credentials never reach a cache key "
+              "or a log");
+  p.SetValueName("index-url", "URL");
+  p.SetEnvironment("index-url", "PBRX_INDEX_URL");
+  p.AddStringList("extra-index-url", &f->options.extra_index_urls,
+                  "a further index (needs --index-url)");
+  p.SetValueName("extra-index-url", "URL");
+  p.AddStringList("trusted-host", &f->options.trusted_hosts,
+                  "an index host reached over plain HTTP");
+  p.SetValueName("trusted-host", "HOST[:PORT]");
+  p.AddStringList("constraint", &f->options.constraints,
+                  "a pip constraints file that pins dependency versions");
+  p.SetValueName("constraint", "FILE");
+  p.AddShort('c', "constraint");
+  p.AddString("cache-dir", &f->cache_dir,
+              "the local step cache and state (embedded mode), base "
+              "pulls and registry state");
+  p.SetValueName("cache-dir", "DIR");
+  p.SetEnvironment("cache-dir", "PBRX_CACHE_DIR");
+  p.AddCustom("jobs", "projects built at once (default: the number of cores)",
+              [f](absl::string_view v) -> absl::Status {
+                int64_t n = 0;
+                if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 1024) {
+                  return absl::InvalidArgumentError(absl::StrCat(
+                      "expected a number from 1 to 1024, got '", v, "'"));
+                }
+                f->jobs = n;
+                return absl::OkStatus();
+              });
+  p.SetValueName("jobs", "N");
+  p.AddShort('j', "jobs");
+  p.SetEnvironment("jobs", "PBRX_JOBS");
+  p.AddString("farm", &f->farm,
+              "build on a farm (a pbrx-coordinator) instead of in this "
+              "process");
+  p.SetValueName("farm", "grpc[s]://HOST:PORT");
+  p.SetEnvironment("farm", "PBRX_FARM");
+  AddCredentialFlags(p, &f->credentials);
+  p.AddBool("json", &f->json,
+            "print the build report as JSON on stdout (docs/build-report.md) "
+            "and progress events as JSON lines on stderr");
+  p.AddBool("push", &f->push,
+            "push every image built to the registry its --prefix names");
+  AddRegistryFlags(p, &f->registry);
+  p.AddCustom("action-memory",
+              "embedded mode: memory one step may use (cgroup memory.max), "
+              "e.g. 4G",
+              [f](absl::string_view v) -> absl::Status {
+                absl::StatusOr<int64_t> n = common::ParseByteSize(v);
+                if (!n.ok()) return n.status();
+                f->runner.memory_bytes = *n;
+                return absl::OkStatus();
+              });
+  p.SetValueName("action-memory", "SIZE");
+  p.AddInt("action-pids", &f->runner.max_pids,
+           "embedded mode: processes and threads one step may have");
+  p.AddDuration("action-timeout-max", &f->runner.max_timeout,
+                "embedded mode: the wall-time cap of one step, e.g. 2h");
+  p.AddCustom("action-tmp-size",
+              "embedded mode: size of a step's /tmp (counted in its memory)",
+              [f](absl::string_view v) -> absl::Status {
+                absl::StatusOr<int64_t> n = common::ParseByteSize(v);
+                if (!n.ok()) return n.status();
+                f->runner.tmp_bytes = *n;
+                return absl::OkStatus();
+              });
+  p.SetValueName("action-tmp-size", "SIZE");
+  p.AddBool("allow-no-cgroups", &f->allow_no_cgroups,
+            "embedded mode: build even without writable cgroups (step "
+            "limits are then rlimits only)");
+  p.AddCustom("sandbox-id-range",
+              "embedded mode: host ids a step's ids 0..COUNT-1 map to",
+              [f](absl::string_view v) -> absl::Status {
+                absl::StatusOr<executor::SandboxIds> ids =
+                    executor::ParseSandboxIds(v);
+                if (!ids.ok()) return ids.status();
+                f->ids = *ids;
+                return absl::OkStatus();
+              });
+  p.SetValueName("sandbox-id-range", "FIRST:COUNT");
+  p.AllowPositionals(&f->dirs);
+  p.AddExample("pbrx build-images .",
+               "images for the project in ., into the OCI layout "
+               "pbrx-images");
+  p.AddExample(
+      "pbrx build-images --prefix localhost:5000/team --tag 1.0 --push a b",
+      "images for projects a and b, tagged 1.0, pushed to the registry at "
+      "localhost:5000");
+  p.AddExample(
+      "pbrx build-images --base docker://debian:bookworm-slim "
+      "--output docker-archive:app.tar .",
+      "on a base pulled from a registry, into a file for docker "
+      "load");
+  p.AddExample("PBRX_FARM=grpc://farm:8981 pbrx build-images -j8 */",
+               "every project under the current directory on a farm, eight "
+               "at a time");
+}
+
+void SetBuildImagesDefaults(
+    BuildImagesFlags* f,
+    const std::function<const char*(const char*)>& getenv) {
+  f->cache_dir = DefaultCacheDir(getenv);
+  f->jobs = std::max(1u, std::thread::hardware_concurrency());
+}
+
 int RunBuildImagesCommand(const std::vector<std::string>& args,
                           BuildImagesIo& io) {
-  coordinator::BuildOptions options;
-  std::string output = "oci:pbrx-images";
-  std::string base = "debian:bookworm";
-  const char* home = std::getenv("HOME");
-  std::string cache_dir =
-      absl::StrCat(home != nullptr ? home : "/root", "/.cache/pbrx");
-  bool json = false;
-  std::string farm;
-  if (const char* env = std::getenv("PBRX_FARM")) farm = env;
-  FarmCredentials credentials;
-  std::string credentials_flag;  // the first of them given
-  bool jobs_given = false;
-  // Step limits of embedded mode: pbrx-executor's flags and defaults.
-  executor::ActionRunnerOptions ro;
-  std::string limit_flag;  // the first --action-* given (refused with --farm)
-  bool allow_no_cgroups = false;
-  executor::SandboxIds ids;
-  int jobs = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::string> dirs;
-  bool push = false;
-  bool output_given = false;
-  RegistryFlags registry;
-  std::string registry_flag;  // the first registry flag given
-  ArgCursor cursor(args);
-  while (cursor.Next()) {
-    const std::string a = cursor.name();
-    auto take = [&](std::string* out) { return cursor.Value(out); };
-    std::string v, error;
-    if (a == "-h" || a == "--help") {
-      *io.out << kUsage;
-      return 0;
-    } else if (a == "--json") {
-      json = true;
-    } else if (a == "--push") {
-      push = true;
-    } else if (TakeRegistryFlag(cursor, &registry, &error)) {
-      if (!error.empty()) return UsageError(io, error);
-      if (registry_flag.empty()) registry_flag = a;
-    } else if (a == "--prefix") {
-      if (!take(&options.prefix))
-        return UsageError(io, "--prefix needs a value");
-    } else if (a == "--tag") {
-      if (!take(&v)) return UsageError(io, "--tag needs a value");
-      options.tags.push_back(v);
-    } else if (a == "--base") {
-      if (!take(&base)) return UsageError(io, "--base needs a value");
-    } else if (a == "--platform") {
-      if (!take(&options.platform))
-        return UsageError(io, "--platform needs OS/ARCH[/VARIANT]");
-    } else if (a == "--mirror") {
-      if (!take(&options.mirror)) return UsageError(io, "--mirror needs a URL");
-    } else if (a == "--output") {
-      if (!take(&output)) return UsageError(io, "--output needs a value");
-      output_given = true;
-    } else if (a == "--index-url") {
-      if (!take(&options.index_url))
-        return UsageError(io, "--index-url needs a value");
-    } else if (a == "--extra-index-url") {
-      if (!take(&v)) return UsageError(io, "--extra-index-url needs a value");
-      options.extra_index_urls.push_back(v);
-    } else if (a == "--trusted-host") {
-      if (!take(&v)) return UsageError(io, "--trusted-host needs HOST[:PORT]");
-      options.trusted_hosts.push_back(v);
-    } else if (a == "--find-links") {
-      if (!take(&options.find_links))
-        return UsageError(io, "--find-links needs a value");
-    } else if (a == "--cache-dir") {
-      if (!take(&cache_dir)) return UsageError(io, "--cache-dir needs a value");
-    } else if (a == "--farm") {
-      if (!take(&farm))
-        return UsageError(io, "--farm needs grpc[s]://HOST:PORT");
-    } else if (std::string error;
-               TakeCredentialFlag(cursor, &credentials, &error)) {
-      if (!error.empty()) return UsageError(io, error);
-      credentials_flag = a;
-    } else if (a == "--constraint" || a == "-c") {
-      if (!take(&v)) return UsageError(io, a + " needs a file");
-      options.constraints.push_back(v);
-    } else if (a == "--action-memory" || a == "--action-tmp-size") {
-      absl::StatusOr<int64_t> bytes = absl::InvalidArgumentError("missing");
-      if (take(&v)) bytes = common::ParseByteSize(v);
-      if (!bytes.ok()) return UsageError(io, a + " needs a size, e.g. 4G");
-      (a == "--action-memory" ? ro.memory_bytes : ro.tmp_bytes) = *bytes;
-      if (limit_flag.empty()) limit_flag = a;
-    } else if (a == "--action-pids") {
-      if (!take(&v) || !absl::SimpleAtoi(v, &ro.max_pids))
-        return UsageError(io, "--action-pids needs a number");
-      if (limit_flag.empty()) limit_flag = a;
-    } else if (a == "--action-timeout-max") {
-      if (!take(&v) || !absl::ParseDuration(v, &ro.max_timeout))
-        return UsageError(io, "--action-timeout-max needs a duration, e.g. 2h");
-      if (limit_flag.empty()) limit_flag = a;
-    } else if (a == "--allow-no-cgroups") {
-      allow_no_cgroups = true;
-      if (limit_flag.empty()) limit_flag = a;
-    } else if (a == "--sandbox-id-range") {
-      if (!take(&v))
-        return UsageError(io, "--sandbox-id-range needs FIRST:COUNT");
-      absl::StatusOr<executor::SandboxIds> parsed =
-          executor::ParseSandboxIds(v);
-      if (!parsed.ok())
-        return UsageError(io, std::string(parsed.status().message()));
-      ids = *parsed;
-      if (limit_flag.empty()) limit_flag = a;
-    } else if (a == "--jobs" || a == "-j") {
-      if (!take(&v) || !absl::SimpleAtoi(v, &jobs) || jobs < 1) {
-        return UsageError(io, "--jobs needs a positive number");
-      }
-      jobs_given = true;
-    } else if (absl::StartsWith(a, "-")) {
-      return UsageError(io, "unknown option " + a);
-    } else {
-      dirs.push_back(cursor.raw());
-    }
+  BuildImagesFlags f;
+  SetBuildImagesDefaults(&f, std::getenv);
+  common::FlagParser parser("pbrx build-images");
+  AddBuildImagesFlags(parser, &f);
+  if (std::optional<int> rc = ParseCommand(parser, "build-images", args,
+                                           *io.out, *io.err, std::getenv)) {
+    return *rc;
   }
+  coordinator::BuildOptions& options = f.options;
+  std::string& output = f.output;
+  std::string& base = f.base;
+  std::string& cache_dir = f.cache_dir;
+  const bool json = f.json;
+  const bool push = f.push;
+  const std::string& farm = f.farm;
+  const FarmCredentials& credentials = f.credentials;
+  const std::string credentials_flag =
+      FirstGiven(parser, CredentialFlagNames());
+  const bool jobs_given = parser.Given("jobs");
+  executor::ActionRunnerOptions& ro = f.runner;
+  const std::string limit_flag = FirstGiven(parser, EmbeddedLimitFlagNames());
+  const bool allow_no_cgroups = f.allow_no_cgroups;
+  const executor::SandboxIds& ids = f.ids;
+  const int jobs = static_cast<int>(f.jobs);
+  std::vector<std::string>& dirs = f.dirs;
+  const bool output_given = parser.Given("output");
+  RegistryFlags& registry = f.registry;
+  const std::string registry_flag =
+      FirstGiven(parser, {"insecure-registry", "registry-ca", "push-jobs"});
   if (dirs.empty()) dirs.push_back(".");
   if (!push && !registry_flag.empty() && !absl::StartsWith(base, "docker://"))
     return UsageError(io,

@@ -14,6 +14,7 @@
 #include "cache/directory_tree.h"
 #include "cache/grpc_cache_client.h"
 #include "client/build_uploads.h"
+#include "client/cli.h"
 #include "client/paths.h"
 #include "common/grpc_channel.h"
 #include "common/json_struct.h"
@@ -139,17 +140,26 @@ absl::Status FetchReferrers(cache::BlobStore& cas,
 
 }  // namespace
 
-bool TakeCredentialFlag(ArgCursor& cursor, FarmCredentials* c,
-                        std::string* error) {
-  const std::string& n = cursor.name();
-  std::string* target = n == "--tls-ca"       ? &c->tls.ca_file
-                        : n == "--tls-cert"   ? &c->tls.cert_file
-                        : n == "--tls-key"    ? &c->tls.key_file
-                        : n == "--token-file" ? &c->token_file
-                                              : nullptr;
-  if (target == nullptr) return false;
-  if (!cursor.Value(target)) *error = n + " needs a file";
-  return true;
+void AddCredentialFlags(common::FlagParser& p, FarmCredentials* c) {
+  p.AddString("tls-ca", &c->tls.ca_file,
+              "PEM CA bundle that verifies a grpcs:// farm (default: the "
+              "system's)");
+  p.SetValueName("tls-ca", "FILE");
+  p.AddString("tls-cert", &c->tls.cert_file,
+              "PEM client certificate for a farm that requires mTLS");
+  p.SetValueName("tls-cert", "FILE");
+  p.AddString("tls-key", &c->tls.key_file, "the PEM key of --tls-cert");
+  p.SetValueName("tls-key", "FILE");
+  p.AddString("token-file", &c->token_file,
+              "a file whose first line is the farm's bearer token (else "
+              "$PBRX_TOKEN)");
+  p.SetValueName("token-file", "FILE");
+}
+
+const std::vector<std::string>& CredentialFlagNames() {
+  static const auto* names = new std::vector<std::string>{
+      "tls-ca", "tls-cert", "tls-key", "token-file"};
+  return *names;
 }
 
 int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
@@ -392,52 +402,54 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   return failed ? 1 : 0;
 }
 
+void AddFarmStatusFlags(common::FlagParser& p, FarmStatusFlags* f) {
+  p.SetDescription(
+      "Shows a farm's executors (slots, busy, uptime, peer), its queue, "
+      "builds in flight and step counts since the coordinator started.\n\n"
+      "Exit codes: 0 shown, 2 usage error, 3 the farm is unreachable or "
+      "refused.");
+  p.AddString("farm", &f->farm, "the coordinator: grpc[s]://HOST:PORT");
+  p.SetValueName("farm", "URL");
+  p.SetEnvironment("farm", "PBRX_FARM");
+  AddCredentialFlags(p, &f->credentials);
+  p.AddBool("json", &f->json, "print the status as JSON");
+  p.AddExample("pbrx farm status --farm grpc://coordinator.example:8981",
+               "what that farm is doing");
+}
+
 int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
   const char* usage =
-      "usage: pbrx farm status [--farm grpc[s]://HOST:PORT] [--tls-ca FILE] "
-      "[--tls-cert FILE --tls-key FILE] [--token-file FILE] [--json]\n";
-  std::string farm;
-  bool json = false;
-  if (const char* env = std::getenv("PBRX_FARM")) farm = env;
+      "usage: pbrx farm status [FLAGS]\n\ncommands:\n  status   executors, "
+      "queue and step counts of a farm (pbrx farm status --help)\n";
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     *(args.empty() ? io.err : io.out) << usage;
     return args.empty() ? 2 : 0;
   }
   if (args[0] != "status") {
-    *io.err << "pbrx farm: unknown subcommand " << args[0] << "\n" << usage;
+    *io.err << "pbrx farm: unknown subcommand '" << args[0]
+            << "' (the only one is status)\n";
     return 2;
   }
-  FarmCredentials credentials;
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  ArgCursor cursor(rest);  // keeps a reference
-  while (cursor.Next()) {
-    std::string error;
-    if (TakeCredentialFlag(cursor, &credentials, &error)) {
-      if (error.empty()) continue;
-      *io.err << "pbrx farm: " << error << "\n" << usage;
-      return 2;
-    }
-    if (cursor.name() == "--farm") {
-      if (!cursor.Value(&farm)) {
-        *io.err << "pbrx farm: --farm needs grpc[s]://HOST:PORT\n" << usage;
-        return 2;
-      }
-    } else if (cursor.raw() == "--json") {
-      json = true;
-    } else {
-      *io.err << "pbrx farm: unexpected argument " << cursor.raw() << "\n"
-              << usage;
-      return 2;
-    }
+  FarmStatusFlags f;
+  common::FlagParser parser("pbrx farm status");
+  AddFarmStatusFlags(parser, &f);
+  if (std::optional<int> rc =
+          ParseCommand(parser, "farm status",
+                       std::vector<std::string>(args.begin() + 1, args.end()),
+                       *io.out, *io.err, std::getenv)) {
+    return *rc;
   }
+  const std::string& farm = f.farm;
+  const bool json = f.json;
+  const FarmCredentials& credentials = f.credentials;
   if (farm.empty()) {
-    *io.err << "pbrx farm: give --farm grpc[s]://HOST:PORT or set PBRX_FARM\n";
-    return 2;
+    return UsageError(*io.err, "farm status",
+                      "give --farm grpc[s]://HOST:PORT or set PBRX_FARM");
   }
   if (!common::ChannelTarget(farm).ok()) {
-    *io.err << "pbrx farm: --farm " << farm
-            << ": expected grpc://HOST:PORT or grpcs://HOST:PORT\n";
-    return 2;
+    return UsageError(
+        *io.err, "farm status",
+        "--farm " + farm + ": expected grpc://HOST:PORT or grpcs://HOST:PORT");
   }
   auto channel = Connect(farm, credentials, absl::Seconds(10));
   if (!channel.ok()) {

@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "cache/blob_store.h"
-#include "client/arg_cursor.h"
 #include "client/build_images_command.h"
 #include "client/cas_image_source.h"
 #include "common/digest.h"
+#include "common/flag_parser.h"
 #include "common/tls.h"
 #include "coordinator/image_pipeline.h"
 
@@ -38,10 +38,9 @@ struct FarmCredentials {
   std::string token_file;
 };
 
-// If the cursor is at one of the credential flags, takes its value into
-// `c` and returns true (*error says what is missing when the value is).
-bool TakeCredentialFlag(ArgCursor& cursor, FarmCredentials* c,
-                        std::string* error);
+// --tls-ca, --tls-cert, --tls-key, --token-file into `c`; and their names.
+void AddCredentialFlags(common::FlagParser& p, FarmCredentials* c);
+const std::vector<std::string>& CredentialFlagNames();
 
 struct FarmBuild {
   std::string farm;  // grpc:// or grpcs://HOST:PORT
@@ -68,6 +67,15 @@ struct FarmBuild {
 int RunFarmBuild(const FarmBuild& build, BuildImagesIo& io);
 
 // `pbrx farm status [--farm URL]` (URL also from PBRX_FARM).
+struct FarmStatusFlags {
+  std::string farm;
+  FarmCredentials credentials;
+  bool json = false;
+};
+
+// `pbrx farm status`'s flags, help and examples.
+void AddFarmStatusFlags(common::FlagParser& p, FarmStatusFlags* f);
+
 int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io);
 
 }  // namespace pbrx::client

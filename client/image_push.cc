@@ -20,36 +20,38 @@ namespace pbrx::client {
 
 namespace reg = common::registry;
 
-const char kRegistryFlagsUsage[] =
-    "[--insecure-registry HOST[:PORT]]... [--registry-ca FILE] "
-    "[--push-jobs N]";
-
-bool TakeRegistryFlag(ArgCursor& cursor, RegistryFlags* flags,
-                      std::string* error) {
-  const std::string& a = cursor.name();
-  std::string v;
-  if (a == "--insecure-registry") {
-    if (!cursor.Value(&v) || v.empty())
-      *error = "--insecure-registry needs HOST[:PORT]";
-    else
-      flags->insecure_hosts.push_back(v);
-    return true;
-  }
-  if (a == "--registry-ca") {
-    if (!cursor.Value(&v) || v.empty())
-      *error = "--registry-ca needs a PEM file";
-    else
-      flags->ca_file = v;
-    return true;
-  }
-  if (a == "--push-jobs") {
-    if (!cursor.Value(&v) || !absl::SimpleAtoi(v, &flags->parallel) ||
-        flags->parallel < 1 || flags->parallel > 64) {
-      *error = "--push-jobs needs a number from 1 to 64";
-    }
-    return true;
-  }
-  return false;
+void AddRegistryFlags(common::FlagParser& p, RegistryFlags* flags) {
+  p.AddCustom(
+      "insecure-registry",
+      "a registry reached over plain HTTP (loopback registries always are)",
+      [flags](absl::string_view v) -> absl::Status {
+        if (v.empty()) return absl::InvalidArgumentError("needs HOST[:PORT]");
+        flags->insecure_hosts.push_back(std::string(v));
+        return absl::OkStatus();
+      },
+      /*repeated=*/true);
+  p.SetValueName("insecure-registry", "HOST[:PORT]");
+  p.AddCustom("registry-ca",
+              "a PEM CA bundle trusted for registries, besides the system's",
+              [flags](absl::string_view v) -> absl::Status {
+                if (v.empty())
+                  return absl::InvalidArgumentError("needs a PEM file");
+                flags->ca_file = std::string(v);
+                return absl::OkStatus();
+              });
+  p.SetValueName("registry-ca", "FILE");
+  p.AddCustom("push-jobs",
+              "blobs uploaded at once per image, 1 to 64 (default 4)",
+              [flags](absl::string_view v) -> absl::Status {
+                int n = 0;
+                if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 64) {
+                  return absl::InvalidArgumentError(absl::StrCat(
+                      "expected a number from 1 to 64, got '", v, "'"));
+                }
+                flags->parallel = n;
+                return absl::OkStatus();
+              });
+  p.SetValueName("push-jobs", "N");
 }
 
 namespace {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "client/arg_cursor.h"
 #include "common/digest.h"
+#include "common/flag_parser.h"
 #include "common/json_writer.h"
 #include "common/registry/credential_helper.h"
 #include "common/registry/curl_transport.h"
@@ -35,13 +35,9 @@ struct RegistryFlags {
   std::string state_dir;
 };
 
-// Consumes the current argument when it is a registry flag (true), with
-// `error` set when its value is missing or wrong.
-bool TakeRegistryFlag(ArgCursor& cursor, RegistryFlags* flags,
-                      std::string* error);
-
-// The usage text of those flags.
-extern const char kRegistryFlagsUsage[];
+// --insecure-registry HOST[:PORT] (repeatable), --registry-ca FILE,
+// --push-jobs N, into `flags`.
+void AddRegistryFlags(common::FlagParser& p, RegistryFlags* flags);
 
 struct LayoutImage {
   std::string name;               // e.g. "localhost:5000/team/app-base"

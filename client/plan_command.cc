@@ -1,5 +1,6 @@
 #include "client/plan_command.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -7,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/arg_cursor.h"
+#include "client/cli.h"
 #include "common/bindep/bindep_file.h"
 #include "common/bindep/platform.h"
 #include "common/json_writer.h"
@@ -29,14 +30,8 @@ using coordinator::ImagePlan;
 using coordinator::PlanOptions;
 using coordinator::ProjectPlan;
 
-constexpr char kUsage[] =
-    "usage: pbrx plan [--prefix P] [--tag T]... [--os-release FILE | "
-    "--platform SEL]... "
-    "[--json] DIR...\n";
-
 int UsageError(PlanCommandIo& io, const std::string& message) {
-  *io.err << "pbrx plan: " << message << "\n" << kUsage;
-  return 2;
+  return client::UsageError(*io.err, "plan", message);
 }
 
 bool ReadFile(const std::string& path, std::string* out) {
@@ -161,41 +156,51 @@ void WriteJson(const ProjectPlan& plan, common::JsonWriter& w) {
 
 }  // namespace
 
+void AddPlanFlags(common::FlagParser& p, PlanFlags* f) {
+  p.SetSynopsis("[FLAGS] DIR...");
+  p.SetDescription(
+      "Shows what `pbrx build-images` will make and need for each project "
+      "DIR, from its static metadata, without building anything: the "
+      "images (names, tags, commands, extras), the distro packages of the "
+      "builder and of the images (bindep.txt), and the build steps. The "
+      "target platform defaults to the default base (Debian 12).\n\n"
+      "Exit codes: 0 every project planned, 1 a project could not be "
+      "planned (the others are still shown), 2 usage error.");
+  p.AddString("prefix", &f->options.prefix,
+              "image name prefix, as build-images' --prefix");
+  p.SetValueName("prefix", "P");
+  p.SetEnvironment("prefix", "PBRX_PREFIX");
+  p.AddStringList("tag", &f->options.tags, "image tags (default: latest)");
+  p.SetValueName("tag", "T");
+  p.AddString("os-release", &f->os_release,
+              "plan for the distribution this os-release file describes");
+  p.SetValueName("os-release", "FILE");
+  p.AddStringList("platform", &f->platforms,
+                  "plan for these bindep platform selectors instead (e.g. "
+                  "platform:dpkg, platform:debian)");
+  p.SetValueName("platform", "SEL");
+  p.AddBool("json", &f->json,
+            "print the plan as JSON (schema pbrx.plan/v1, "
+            "docs/plan-json.md)");
+  p.AllowPositionals(&f->dirs);
+  p.AddExample("pbrx plan .", "the plan of the project in .");
+  p.AddExample("pbrx plan --os-release /etc/os-release --json a b",
+               "the plans of a and b for this host's distribution, as JSON");
+}
+
 int RunPlanCommand(const std::vector<std::string>& args, PlanCommandIo& io) {
-  PlanOptions options;
-  std::string os_release;
-  std::vector<std::string> platforms;
-  bool json = false;
-  std::vector<std::string> dirs;
-  ArgCursor cursor(args);
-  while (cursor.Next()) {
-    const std::string a = cursor.name();
-    auto take = [&](std::string* out) { return cursor.Value(out); };
-    if (a == "-h" || a == "--help") {
-      *io.out << kUsage;
-      return 0;
-    } else if (a == "--json") {
-      json = true;
-    } else if (a == "--prefix") {
-      if (!take(&options.prefix))
-        return UsageError(io, "--prefix needs a value");
-    } else if (a == "--tag") {
-      std::string t;
-      if (!take(&t)) return UsageError(io, "--tag needs a value");
-      options.tags.push_back(t);
-    } else if (a == "--os-release") {
-      if (!take(&os_release))
-        return UsageError(io, "--os-release needs a value");
-    } else if (a == "--platform") {
-      std::string s;
-      if (!take(&s)) return UsageError(io, "--platform needs a value");
-      platforms.push_back(s);
-    } else if (absl::StartsWith(a, "-") && a != "-") {
-      return UsageError(io, absl::StrCat("unknown option ", a));
-    } else {
-      dirs.push_back(cursor.raw());
-    }
+  PlanFlags f;
+  common::FlagParser parser("pbrx plan");
+  AddPlanFlags(parser, &f);
+  if (std::optional<int> rc =
+          ParseCommand(parser, "plan", args, *io.out, *io.err, std::getenv)) {
+    return *rc;
   }
+  PlanOptions& options = f.options;
+  const std::string& os_release = f.os_release;
+  const std::vector<std::string>& platforms = f.platforms;
+  const bool json = f.json;
+  const std::vector<std::string>& dirs = f.dirs;
   if (dirs.empty()) return UsageError(io, "no project directory given");
   if (!os_release.empty() && !platforms.empty()) {
     return UsageError(io, "--os-release and --platform cannot be combined");

@@ -17,12 +17,27 @@
 #include <string>
 #include <vector>
 
+#include "common/flag_parser.h"
+#include "coordinator/planner.h"
+
 namespace pbrx::client {
 
 struct PlanCommandIo {
   std::ostream* out = &std::cout;
   std::ostream* err = &std::cerr;
 };
+
+struct PlanFlags {
+  coordinator::PlanOptions options;
+  std::string os_release;
+  std::vector<std::string> platforms;
+  bool json = false;
+  std::vector<std::string> dirs;
+};
+
+// The command's flags, help and examples (also for completions and man
+// pages).
+void AddPlanFlags(common::FlagParser& p, PlanFlags* f);
 
 int RunPlanCommand(const std::vector<std::string>& args, PlanCommandIo& io);
 

@@ -5,7 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "client/arg_cursor.h"
+#include "client/cli.h"
 #include "client/image_push.h"
 #include "client/paths.h"
 #include "common/json_writer.h"
@@ -14,67 +14,70 @@
 #include "coordinator/planner.h"
 
 namespace pbrx::client {
-namespace {
-
-std::string Usage() {
-  return absl::StrCat(
-      "usage: pbrx push-images [--prefix P] [--tag T]... [--from oci:DIR] "
-      "[--cache-dir DIR] [--json] ",
-      kRegistryFlagsUsage, " [DIR...]\n");
+void AddPushImagesFlags(common::FlagParser& p, PushImagesFlags* f) {
+  p.SetSynopsis("[FLAGS] [DIR...]");
+  p.SetDescription(
+      "Pushes the images a previous `pbrx build-images` made for the "
+      "projects in DIR... (default: .) from an OCI layout to the registry "
+      "their --prefix names: each blob the registry has is skipped, one "
+      "another repository of it has is mounted, the rest is uploaded; tags "
+      "last. Prints NAME:TAG@sha256:DIGEST per tag pushed.\n\n"
+      "Exit codes: 0 all pushed, 1 an image failed (named, with the "
+      "registry's answer), 2 usage error.");
+  p.AddString("prefix", &f->prefix,
+              "the registry and repository path the images were built with "
+              "(e.g. registry.example.com/team); as build-images' --prefix");
+  p.SetValueName("prefix", "P");
+  p.SetEnvironment("prefix", "PBRX_PREFIX");
+  p.AddStringList("tag", &f->tags,
+                  "tags to push (default: latest), as build-images' --tag");
+  p.SetValueName("tag", "T");
+  p.AddString("from", &f->from, "the layout build-images wrote: oci:DIR");
+  p.SetValueName("from", "oci:DIR");
+  p.AddString("cache-dir", &f->cache_dir,
+              "where pbrx keeps its state (which repositories hold which "
+              "blob, for mounts)");
+  p.SetValueName("cache-dir", "DIR");
+  p.SetEnvironment("cache-dir", "PBRX_CACHE_DIR");
+  p.AddBool("json", &f->json,
+            "print a pbrx.push/v1 JSON report (bytes and blobs uploaded, "
+            "mounted, skipped per image) instead of lines");
+  AddRegistryFlags(p, &f->registry);
+  p.AllowPositionals(&f->dirs);
+  p.AddExample("pbrx push-images --prefix localhost:5000/team .",
+               "push the images built for the project in . with that "
+               "prefix");
+  p.AddExample(
+      "pbrx push-images --prefix registry.example.com/t --tag 1.2 --from "
+      "oci:out a b",
+      "push tag 1.2 of the images of projects a and b from the layout out");
 }
-
-int UsageError(BuildImagesIo& io, const std::string& message) {
-  *io.err << "pbrx push-images: " << message << "\n" << Usage();
-  return 2;
-}
-
-}  // namespace
 
 int RunPushImagesCommand(const std::vector<std::string>& args,
                          BuildImagesIo& io) {
-  std::string prefix, from = "oci:pbrx-images";
-  std::vector<std::string> tags, dirs;
-  bool json = false;
-  RegistryFlags flags;
-  const char* home = std::getenv("HOME");
-  std::string cache_dir =
-      absl::StrCat(home != nullptr ? home : "/root", "/.cache/pbrx");
-  ArgCursor cursor(args);
-  while (cursor.Next()) {
-    const std::string a = cursor.name();
-    std::string error;
-    if (a == "-h" || a == "--help") {
-      *io.out << Usage();
-      return 0;
-    } else if (a == "--json") {
-      json = true;
-    } else if (a == "--prefix") {
-      if (!cursor.Value(&prefix))
-        return UsageError(io, "--prefix needs a value");
-    } else if (a == "--tag") {
-      std::string t;
-      if (!cursor.Value(&t)) return UsageError(io, "--tag needs a value");
-      tags.push_back(t);
-    } else if (a == "--cache-dir") {
-      if (!cursor.Value(&cache_dir))
-        return UsageError(io, "--cache-dir needs a value");
-    } else if (a == "--from") {
-      if (!cursor.Value(&from)) return UsageError(io, "--from needs oci:DIR");
-    } else if (TakeRegistryFlag(cursor, &flags, &error)) {
-      if (!error.empty()) return UsageError(io, error);
-    } else if (absl::StartsWith(a, "-")) {
-      return UsageError(io, "unknown option " + a);
-    } else {
-      dirs.push_back(cursor.raw());
-    }
+  PushImagesFlags f;
+  f.cache_dir = DefaultCacheDir(std::getenv);
+  common::FlagParser parser("pbrx push-images");
+  AddPushImagesFlags(parser, &f);
+  if (std::optional<int> rc = ParseCommand(parser, "push-images", args, *io.out,
+                                           *io.err, std::getenv)) {
+    return *rc;
   }
+  std::string& prefix = f.prefix;
+  std::string& from = f.from;
+  std::vector<std::string>& tags = f.tags;
+  std::vector<std::string>& dirs = f.dirs;
+  const bool json = f.json;
+  RegistryFlags& flags = f.registry;
+  // Positionals' order kept; "." when none.
+  std::string& cache_dir = f.cache_dir;
   if (dirs.empty()) dirs.push_back(".");
   if (!absl::StartsWith(from, "oci:") || from.size() <= 4)
-    return UsageError(io, "--from must be oci:DIR");
+    return UsageError(*io.err, "push-images", "--from must be oci:DIR");
   if (absl::Status s = coordinator::ValidateImageNaming(
           prefix, tags, coordinator::FieldNames::kFlags);
       !s.ok()) {
-    return UsageError(io, std::string(s.message()));
+    return UsageError(*io.err, "push-images", std::string(s.message()));
   }
   const std::string layout = Absolute(from.substr(4));
   flags.state_dir = Absolute(cache_dir) + "/registries";

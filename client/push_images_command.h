@@ -18,8 +18,25 @@
 #include <vector>
 
 #include "client/build_images_command.h"
+#include "client/image_push.h"
+#include "common/flag_parser.h"
 
 namespace pbrx::client {
+
+// The flags' values (defaults as the command starts with them).
+struct PushImagesFlags {
+  std::string prefix;
+  std::vector<std::string> tags;
+  std::string from = "oci:pbrx-images";
+  std::string cache_dir;
+  bool json = false;
+  RegistryFlags registry;
+  std::vector<std::string> dirs;
+};
+
+// The command's flags, help and examples (also for completions and man
+// pages).
+void AddPushImagesFlags(common::FlagParser& p, PushImagesFlags* f);
 
 int RunPushImagesCommand(const std::vector<std::string>& args,
                          BuildImagesIo& io);

@@ -29,6 +29,9 @@ struct ActionOutcome {
   // OK, or DEADLINE_EXCEEDED (timeout) / RESOURCE_EXHAUSTED (memory) with
   // the partial result above, as REAPI's ExecuteResponse.status carries it.
   absl::Status status;
+  // The limit that killed the command: "timeout", "memory" or "pids";
+  // empty when none did.
+  std::string limit_exceeded;
 };
 
 struct ExecuteOptions {

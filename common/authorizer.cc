@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/flag_parser.h"
+#include "common/logging.h"
+#include "common/request_log.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "grpc/grpc_security_constants.h"
@@ -176,8 +178,11 @@ absl::Status Authorize(const Authorizer* auth,
                        const grpc::ServerContext& context, Permission what,
                        absl::string_view method,
                        absl::string_view instance_name) {
+  LogRequest(context, method, instance_name);
   if (auth == nullptr) return absl::OkStatus();
-  return auth->Check(context, what, method, instance_name);
+  absl::Status s = auth->Check(context, what, method, instance_name);
+  if (!s.ok()) LogDebug("refused ", method, ": ", s.message());
+  return s;
 }
 
 }  // namespace pbrx::common

@@ -1,11 +1,22 @@
 #include "common/daemon.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/process_metrics.h"
+#include "common/version.h"
+#include "grpc/support/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
@@ -126,6 +137,53 @@ void StopServing(grpc::Server* server) {
   }
 }
 
+namespace {
+
+void GrpcLogLine(gpr_log_func_args* args) {
+  LogSeverity severity =
+      args->severity == GPR_LOG_SEVERITY_DEBUG  ? LogSeverity::kDebug
+      : args->severity == GPR_LOG_SEVERITY_INFO ? LogSeverity::kInfo
+                                                : LogSeverity::kError;
+  const char* file = args->file != nullptr ? args->file : "?";
+  if (const char* slash = std::strrchr(file, '/')) file = slash + 1;
+  LogLine(severity,
+          absl::StrCat("grpc: ", file, ":", args->line, ": ",
+                       args->message != nullptr ? args->message : ""));
+}
+
+}  // namespace
+
+void RouteGrpcLogs() {
+  gpr_set_log_function(GrpcLogLine);
+  gpr_set_log_verbosity(LogEnabled(LogSeverity::kDebug)
+                            ? GPR_LOG_SEVERITY_DEBUG
+                            : GPR_LOG_SEVERITY_ERROR);
+}
+
+void NotifyServiceManager(const std::string& state) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || path[0] == '\0') return;
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  size_t len = std::strlen(path);
+  if ((path[0] != '/' && path[0] != '@') || len >= sizeof(addr.sun_path)) {
+    LogWarning("NOTIFY_SOCKET is not a socket path: ", path);
+    return;
+  }
+  std::memcpy(addr.sun_path, path, len);
+  if (path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  socklen_t addr_len =
+      static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + len);
+  if (sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
+             reinterpret_cast<const struct sockaddr*>(&addr), addr_len) < 0) {
+    LogWarning("cannot notify the service manager at ", path, ": ",
+               std::strerror(errno));
+  }
+  close(fd);
+}
+
 absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(
     const std::string& listen) {
   MetricsEndpoint out;
@@ -137,6 +195,8 @@ absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on --metrics-listen ", listen, ": ", e.what()));
   }
+  out.process = std::make_shared<ProcessCollector>(kVersion);
+  out.exposer->RegisterCollectable(out.process);
   std::vector<int> ports = out.exposer->GetListeningPorts();
   out.address =
       absl::StrCat(HostOf(listen), ":", ports.empty() ? 0 : ports.front());

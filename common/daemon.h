@@ -88,6 +88,16 @@ absl::StatusOr<GrpcEndpoint> StartGrpcServer(
     std::shared_ptr<grpc::ServerCredentials> credentials,
     const ServerLimits& limits);
 
+// Sends gRPC's own log lines through common/logging ("grpc: FILE:LINE:
+// message"); gRPC's debug lines only when debug logging is on.
+void RouteGrpcLogs();
+
+// Tells systemd (Type=notify) about the daemon's state, e.g. "READY=1" or
+// "STOPPING=1": one datagram to $NOTIFY_SOCKET (a path, or "@name" for the
+// abstract namespace). Does nothing without NOTIFY_SOCKET; a failure to
+// send is logged, never fatal.
+void NotifyServiceManager(const std::string& state);
+
 // The life of a daemon after its server is created: on a creation or
 // start error prints "PROGRAM: message" and returns 2 (INVALID_ARGUMENT
 // from creation: a usage error, "(see --help)" added) or 1; else announces
@@ -119,6 +129,7 @@ int ServeUntilStopped(const char* program, const sigset_t& signals,
   }
   if (!(*server)->address().empty()) AnnounceAddress((*server)->address());
   LogInfo(describe(**server));
+  NotifyServiceManager("READY=1");
   int sig = WaitForStopSignal(signals);
   while (sig == SIGHUP) {
     if (absl::Status s = (*server)->ReloadTls(); s.ok()) {
@@ -128,6 +139,7 @@ int ServeUntilStopped(const char* program, const sigset_t& signals,
     }
     sig = WaitForStopSignal(signals);
   }
+  NotifyServiceManager("STOPPING=1");
   (*server)->StopServing();
   if (drain > absl::ZeroDuration()) {
     LogInfo(program, ": received signal ", sig, ", draining for ",
@@ -144,10 +156,13 @@ int ServeUntilStopped(const char* program, const sigset_t& signals,
 struct MetricsEndpoint {
   std::unique_ptr<prometheus::Exposer> exposer;
   std::string address;  // HOST:PORT actually bound
+  // pbrx_build_info and process_* (common/process_metrics.h).
+  std::shared_ptr<prometheus::Collectable> process;
 };
 
-// Serves /metrics on `listen` (HOST:PORT, port 0 allowed). UNAVAILABLE
-// naming --metrics-listen when it cannot bind.
+// Serves /metrics on `listen` (HOST:PORT, port 0 allowed), with the
+// process metrics registered. UNAVAILABLE naming --metrics-listen when it
+// cannot bind.
 absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(const std::string& listen);
 
 }  // namespace pbrx::common

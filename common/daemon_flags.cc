@@ -1,7 +1,13 @@
 #include "common/daemon_flags.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/flag_config.h"
 #include "common/logging.h"
 #include "common/version.h"
 
@@ -30,10 +36,36 @@ std::optional<int> ParseDaemonFlags(
     const std::function<absl::Status()>& check) {
   bool quiet = false;
   bool version = false;
+  std::string config, log_level = "info", log_format = "text";
+  flags.AddString("config", &config,
+                  "TOML file of flag values: top-level keys named like the "
+                  "flags (data-dir or data_dir), lists for repeated flags; "
+                  "flags on the command line win");
+  flags.AddString("log-level", &log_level,
+                  "debug (every request with its REAPI RequestMetadata, and "
+                  "gRPC's own debug lines), info, warning or error; -v is "
+                  "--log-level=debug");
+  flags.AddString("log-format", &log_format,
+                  "text (\"I2026-12-02T14:00:00.000Z message\") or json "
+                  "(one object per line: ts, level, msg)");
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
   flags.AddBool("version", &version, "print the version and exit");
+  // -v, and the --config file applied before the command line.
+  std::vector<std::string> args(argv, argv + argc);
+  std::string config_file;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "-v") args[i] = "--log-level=debug";
+    if (args[i] == "--config" && i + 1 < args.size()) config_file = args[i + 1];
+    if (absl::StartsWith(args[i], "--config=")) config_file = args[i].substr(9);
+    if (args[i] == "--") break;
+  }
+  std::vector<char*> ptrs;
+  for (std::string& a : args) ptrs.push_back(a.data());
+  absl::Status parsed = absl::OkStatus();
+  if (!config_file.empty()) parsed = ApplyConfigFile(flags, config_file);
   bool help = false;
-  absl::Status parsed = flags.Parse(argc, argv, &help);
+  if (parsed.ok())
+    parsed = flags.Parse(static_cast<int>(ptrs.size()), ptrs.data(), &help);
   if (help) {
     std::fputs(flags.Usage().c_str(), stdout);
     return 0;
@@ -42,13 +74,21 @@ std::optional<int> ParseDaemonFlags(
     std::printf("%s %s\n", program.c_str(), kVersion);
     return 0;
   }
+  absl::StatusOr<LogSeverity> level = ParseLogLevel(log_level);
+  absl::StatusOr<LogFormat> format = ParseLogFormat(log_format);
+  if (parsed.ok() && !level.ok()) parsed = level.status();
+  if (parsed.ok() && !format.ok()) parsed = format.status();
   if (parsed.ok() && check) parsed = check();
   if (!parsed.ok()) {
     std::fprintf(stderr, "%s: %s (see --help)\n", program.c_str(),
                  std::string(parsed.message()).c_str());
     return 2;
   }
-  SetInfoLogging(!quiet);
+  SetLogFormat(*format);
+  // --quiet lowers the default; an explicit level other than info wins.
+  SetLogLevel(quiet && *level == LogSeverity::kInfo ? LogSeverity::kWarning
+                                                    : *level);
+  RouteGrpcLogs();
   return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -126,6 +127,97 @@ TEST_F(FlagParserTest, Help) {
   EXPECT_TRUE(help_);
   EXPECT_THAT(parser_.Usage(), HasSubstr("--listen=VALUE"));
   EXPECT_THAT(parser_.Usage(), HasSubstr("(required)"));
+}
+
+}  // namespace
+}  // namespace pbrx::common
+
+namespace pbrx::common {
+namespace {
+
+struct CliFlags {
+  CliFlags() : p("pbrx demo") {
+    p.AddString("prefix", &prefix, "image name prefix");
+    p.SetEnvironment("prefix", "PBRX_PREFIX");
+    p.AddInt("jobs", &jobs, "projects at once");
+    p.AddShort('j', "jobs");
+    p.AddBool("json", &json, "print JSON");
+    p.AddStringList("tag", &tags, "a tag");
+    p.SetEnvironment("tag", "PBRX_TAG");
+    p.AllowPositionals(&dirs);
+  }
+  FlagParser p;
+  std::string prefix;
+  int64_t jobs = 1;
+  bool json = true;
+  std::vector<std::string> tags, dirs;
+};
+
+TEST(FlagParserCliTest, ShortFlagsPositionalsAndDoubleDash) {
+  CliFlags f;
+  bool help = false;
+  ASSERT_TRUE(f.p.Parse({"-j4", "a", "--json=false", "--", "-b", "--tag"},
+                        &help)
+                  .ok());
+  EXPECT_EQ(f.jobs, 4);
+  EXPECT_FALSE(f.json);  // --json=false is false
+  EXPECT_EQ(f.dirs, (std::vector<std::string>{"a", "-b", "--tag"}));
+  CliFlags g;
+  ASSERT_TRUE(g.p.Parse({"-j", "7", "-"}, &help).ok());
+  EXPECT_EQ(g.jobs, 7);
+  EXPECT_EQ(g.dirs, std::vector<std::string>{"-"});
+  EXPECT_EQ(g.p.Parse({"-x"}, &help).message(), "unknown flag -x");
+}
+
+TEST(FlagParserCliTest, MisspeltFlagsNameTheClosest) {
+  CliFlags f;
+  bool help = false;
+  EXPECT_EQ(f.p.Parse({"--prefx=a"}, &help).message(),
+            "unknown flag --prefx (did you mean --prefix?)");
+  EXPECT_EQ(f.p.Parse({"--jbos"}, &help).message(),
+            "unknown flag --jbos (did you mean --jobs?)");
+  EXPECT_EQ(f.p.Parse({"--frobnicate"}, &help).message(),
+            "unknown flag --frobnicate");
+}
+
+TEST(FlagParserCliTest, EnvironmentUnderTheCommandLine) {
+  CliFlags f;
+  auto env = [](const char* name) -> const char* {
+    if (std::string(name) == "PBRX_PREFIX") return "reg/a/";
+    if (std::string(name) == "PBRX_TAG") return "from-env";
+    return nullptr;
+  };
+  ASSERT_TRUE(f.p.ApplyEnvironment(env).ok());
+  EXPECT_EQ(f.prefix, "reg/a/");
+  bool help = false;
+  ASSERT_TRUE(f.p.Parse({"--tag=x", "--tag=y"}, &help).ok());
+  // The command line's list replaces the variable's.
+  EXPECT_EQ(f.tags, (std::vector<std::string>{"x", "y"}));
+  std::map<std::string, FlagParser::Info> by_name;
+  for (const auto& i : f.p.Describe()) by_name[i.name] = i;
+  EXPECT_EQ(by_name["prefix"].source, "$PBRX_PREFIX");
+  EXPECT_EQ(by_name["prefix"].values, std::vector<std::string>{"reg/a/"});
+  EXPECT_EQ(by_name["tag"].source, "command line");
+  EXPECT_EQ(by_name["tag"].values, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(by_name["json"].source, "");
+  EXPECT_EQ(by_name["json"].values, std::vector<std::string>{"true"});
+  EXPECT_EQ(by_name["jobs"].short_name, 'j');
+  EXPECT_TRUE(f.p.Given("prefix"));
+  EXPECT_FALSE(f.p.Given("jobs"));
+}
+
+TEST(FlagParserCliTest, UsageShowsValuesShortNamesVariablesAndExamples) {
+  CliFlags f;
+  f.p.SetSynopsis("[FLAGS] DIR...");
+  f.p.SetValueName("prefix", "P");
+  f.p.AddExample("pbrx demo -j2 .", "two at once");
+  std::string u = f.p.Usage();
+  EXPECT_THAT(u, HasSubstr("usage: pbrx demo [FLAGS] DIR...\n"));
+  EXPECT_THAT(u, HasSubstr("  --prefix=P\n      image name prefix "
+                           "[$PBRX_PREFIX]\n"));
+  EXPECT_THAT(u, HasSubstr("  -j, --jobs=N\n"));
+  EXPECT_THAT(u, HasSubstr("  --tag=VALUE\n      a tag (repeatable)"));
+  EXPECT_THAT(u, HasSubstr("examples:\n  pbrx demo -j2 .\n      two at once\n"));
 }
 
 }  // namespace

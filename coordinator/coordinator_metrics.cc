@@ -35,15 +35,25 @@ prometheus::MetricFamily Gauge(
 CoordinatorMetrics::CoordinatorMetrics(prometheus::Registry& registry)
     : steps_(prometheus::BuildCounter()
                  .Name("pbrx_coordinator_steps_total")
-                 .Help("Steps (REAPI actions) by kind and outcome: cache_hit, "
-                       "joined, queued, executed, failed, retried")
+                 .Help("Steps (REAPI Execute calls answered) by kind and "
+                       "outcome: cache_hit, joined, executed, failed, "
+                       "cancelled; each step counts once")
                  .Register(registry)),
+      attempts_(prometheus::BuildCounter()
+                    .Name("pbrx_coordinator_attempts_total")
+                    .Help("Leases to executors that ended, by kind and "
+                          "result: succeeded, failed")
+                    .Register(registry)),
+      retries_(prometheus::BuildCounter()
+                   .Name("pbrx_coordinator_retries_total")
+                   .Help("Attempts handed back to the queue, by kind")
+                   .Register(registry)),
       queue_wait_(prometheus::BuildHistogram()
                       .Name("pbrx_coordinator_queue_wait_seconds")
                       .Help("Time from queueing to a lease, by step kind")
                       .Register(registry)),
       duration_(prometheus::BuildHistogram()
-                    .Name("pbrx_coordinator_step_duration_seconds")
+                    .Name("pbrx_coordinator_attempt_duration_seconds")
                     .Help("Time from lease to result, by step kind")
                     .Register(registry)),
       dedup_bytes_(prometheus::BuildCounter()
@@ -62,9 +72,7 @@ prometheus::Counter& CoordinatorMetrics::Step(const std::string& kind,
   return steps_.Add({{"kind", KindLabel(kind)}, {"outcome", outcome}});
 }
 
-void CoordinatorMetrics::Queued(const std::string& kind) {
-  Step(kind, "queued").Increment();
-}
+void CoordinatorMetrics::Queued(const std::string& kind) {}
 void CoordinatorMetrics::Joined(const std::string& kind) {
   Step(kind, "joined").Increment();
 }
@@ -73,14 +81,22 @@ void CoordinatorMetrics::Leased(const std::string& kind, absl::Duration wait) {
       .Observe(absl::ToDoubleSeconds(wait));
 }
 void CoordinatorMetrics::Retried(const std::string& kind) {
-  Step(kind, "retried").Increment();
+  {
+    absl::MutexLock lock(&mu_);
+    retry_total_ += 1;
+  }
+  retries_.Add({{"kind", KindLabel(kind)}}).Increment();
 }
-void CoordinatorMetrics::Finished(const std::string& kind,
-                                  const std::string& outcome,
-                                  absl::Duration run_time) {
-  Step(kind, outcome).Increment();
+void CoordinatorMetrics::AttemptFinished(const std::string& kind,
+                                         const std::string& result,
+                                         absl::Duration run_time) {
+  attempts_.Add({{"kind", KindLabel(kind)}, {"result", result}}).Increment();
   duration_.Add({{"kind", KindLabel(kind)}}, SecondsBuckets())
       .Observe(absl::ToDoubleSeconds(run_time));
+}
+void CoordinatorMetrics::Finished(const std::string& kind,
+                                  const std::string& outcome) {
+  Step(kind, outcome).Increment();
 }
 void CoordinatorMetrics::CacheHit(const std::string& kind,
                                   int64_t output_bytes) {
@@ -89,6 +105,11 @@ void CoordinatorMetrics::CacheHit(const std::string& kind,
 }
 void CoordinatorMetrics::AddDeduplicatedBytes(int64_t n) {
   dedup_bytes_.Increment(static_cast<double>(n));
+}
+
+double CoordinatorMetrics::RetryCount() const {
+  absl::MutexLock lock(&mu_);
+  return retry_total_;
 }
 
 double CoordinatorMetrics::StepCount(const std::string& outcome) const {
@@ -110,9 +131,13 @@ std::vector<prometheus::MetricFamily> SchedulerCollector::Collect() const {
             "pbrx builds the coordinator is running",
             {{"", static_cast<double>(metrics_->builds_in_flight())}}),
       Gauge("pbrx_coordinator_executors",
-            "Executors connected, and those running at least one action",
-            {{"connected", static_cast<double>(s.workers.size())},
+            "Executors connected, by state: idle, or busy (running at "
+            "least one action)",
+            {{"idle", static_cast<double>(s.workers.size() - busy)},
              {"busy", static_cast<double>(busy)}}),
+      Gauge("pbrx_coordinator_executors_connected",
+            "Executors connected (idle + busy)",
+            {{"", static_cast<double>(s.workers.size())}}),
   };
 }
 

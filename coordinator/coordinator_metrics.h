@@ -1,12 +1,17 @@
 // The coordinator's Prometheus metrics (names start with pbrx_coordinator_):
-//   steps_total{kind,outcome}   outcome: cache_hit, joined, queued, executed,
-//                               failed, retried
+//   steps_total{kind,outcome}   one per Execute answered (the outcomes
+//                               partition the steps): cache_hit, joined
+//                               (shared a running execution), executed,
+//                               failed, cancelled
+//   attempts_total{kind,result} leases that ended: succeeded, failed
+//   retries_total{kind}         attempts handed back to the queue
 //   queue_wait_seconds{kind}    histogram, submit (or requeue) to lease
-//   step_duration_seconds{kind} histogram, lease to result
+//   attempt_duration_seconds{kind} histogram, lease to result
 //   deduplicated_bytes_total    output bytes answered without running
 //                               (cache hits and joined executions)
-//   queue_depth, running, builds_in_flight, executors{state=connected|busy}
-//                               gauges, read from the scheduler at scrape
+//   queue_depth, running, builds_in_flight, executors_connected,
+//   executors{state=idle|busy}  gauges, read from the scheduler at scrape
+//                               (the states partition the executors)
 // Step kind "" (plain REAPI actions, e.g. Bazel's) is labelled "action".
 #ifndef PBRX_COORDINATOR_COORDINATOR_METRICS_H_
 #define PBRX_COORDINATOR_COORDINATOR_METRICS_H_
@@ -32,8 +37,9 @@ class CoordinatorMetrics : public SchedulerObserver {
   void Joined(const std::string& kind) override;
   void Leased(const std::string& kind, absl::Duration queue_wait) override;
   void Retried(const std::string& kind) override;
-  void Finished(const std::string& kind, const std::string& outcome,
-                absl::Duration run_time) override;
+  void AttemptFinished(const std::string& kind, const std::string& result,
+                       absl::Duration run_time) override;
+  void Finished(const std::string& kind, const std::string& outcome) override;
 
   void CacheHit(const std::string& kind, int64_t output_bytes);
   void AddDeduplicatedBytes(int64_t n);
@@ -41,20 +47,24 @@ class CoordinatorMetrics : public SchedulerObserver {
   void BuildFinished() { --builds_in_flight_; }
   int64_t builds_in_flight() const { return builds_in_flight_; }
 
-  // Counter value, for `pbrx farm status`.
+  // Steps by outcome, and retries, for `pbrx farm status`.
   double StepCount(const std::string& outcome) const;
+  double RetryCount() const;
 
  private:
   prometheus::Counter& Step(const std::string& kind,
                             const std::string& outcome);
 
   prometheus::Family<prometheus::Counter>& steps_;
+  prometheus::Family<prometheus::Counter>& attempts_;
+  prometheus::Family<prometheus::Counter>& retries_;
   prometheus::Family<prometheus::Histogram>& queue_wait_;
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Counter& dedup_bytes_;
   std::atomic<int64_t> builds_in_flight_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, double> totals_ ABSL_GUARDED_BY(mu_);
+  double retry_total_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Gauges computed from the scheduler on every scrape.

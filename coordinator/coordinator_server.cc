@@ -72,7 +72,7 @@ class StatusService final : public fv::FarmStatus::Service {
     out->set_actions_joined(metrics_->StepCount("joined"));
     out->set_actions_executed(metrics_->StepCount("executed"));
     out->set_actions_failed(metrics_->StepCount("failed"));
-    out->set_actions_retried(metrics_->StepCount("retried"));
+    out->set_actions_retried(metrics_->RetryCount());
     out->set_cache(cache_);
     return grpc::Status::OK;
   }
@@ -186,12 +186,12 @@ absl::Status CoordinatorServer::Start() {
       server_.reset();
       return metrics.status();
     }
-    exposer_ = std::move(metrics->exposer);
-    metrics_address_ = metrics->address;
-    exposer_->RegisterCollectable(registry_);
+    metrics_endpoint_ = std::move(*metrics);
+    metrics_address_ = metrics_endpoint_.address;
+    metrics_endpoint_.exposer->RegisterCollectable(registry_);
     collector_ =
         std::make_shared<SchedulerCollector>(scheduler_.get(), metrics_.get());
-    exposer_->RegisterCollectable(collector_);
+    metrics_endpoint_.exposer->RegisterCollectable(collector_);
   }
   ticker_ = std::thread([this] {
     while (!stop_ticking_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
@@ -210,7 +210,7 @@ void CoordinatorServer::Shutdown(absl::Duration deadline) {
   }
   stop_ticking_.Notify();
   if (ticker_.joinable()) ticker_.join();
-  exposer_.reset();
+  metrics_endpoint_.exposer.reset();
   collector_.reset();
   server_.reset();
   services_.reset();

@@ -93,7 +93,7 @@ class CoordinatorServer {
   std::unique_ptr<cache::GrpcActionCache> ac_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  common::MetricsEndpoint metrics_endpoint_;  // exposer and process metrics
   std::shared_ptr<SchedulerCollector> collector_;
   common::SteadyNotification stop_ticking_;
   std::thread ticker_;

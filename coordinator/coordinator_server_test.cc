@@ -218,7 +218,7 @@ TEST_F(CoordinatorServerTest, ResultNamingUnuploadedBlobsNeverReachesTheCache) {
   EXPECT_THAT(done.response.status().message(), HasSubstr("retry cap 2"));
   EXPECT_EQ(coord_->action_cache().Get(action).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(coord_->metrics().StepCount("retried"), 1);
+  EXPECT_EQ(coord_->metrics().RetryCount(), 1);
 }
 
 TEST_F(CoordinatorServerTest, AProxiedReadErrorNamesTheCallOnce) {

@@ -207,6 +207,7 @@ void Scheduler::RemoveWorker(const std::string& worker_id,
     if (le == leases_.end()) continue;
     std::shared_ptr<Entry> e = le->second;
     leases_.erase(le);
+    observer_->AttemptFinished(e->kind, "failed", clock_->Now() - e->leased_at);
     RequeueLocked(e,
                   absl::StrCat("executor ", name, " was lost (", reason, ")"));
   }
@@ -259,6 +260,11 @@ void Scheduler::FinishLocked(const std::shared_ptr<Entry>& e,
   auto it = inflight_.find(e->op->key_);
   if (it != inflight_.end() && it->second == e) inflight_.erase(it);
   completed_.emplace_back(clock_->Now(), e->op->name());
+  observer_->Finished(e->kind,
+                      outcome.ok() ? "executed"
+                      : outcome.status().code() == absl::StatusCode::kCancelled
+                          ? "cancelled"
+                          : "failed");
   e->op->Finish(std::move(outcome));
   ++version_;
 }
@@ -381,13 +387,13 @@ absl::Status Scheduler::Complete(const std::string& worker_id,
       outcome.status().code() == absl::StatusCode::kCancelled) {
     // Cancelled for a caller who left, while another joined: run again.
     e->cancel_sent = false;
-    observer_->Finished(e->kind, "failed", run_time);
+    observer_->AttemptFinished(e->kind, "failed", run_time);
     e->attempts--;  // not the executor's fault nor the action's
     RequeueLocked(e, "cancelled while a new caller joined");
     return absl::OkStatus();
   }
   if (!outcome.ok() && retryable) {
-    observer_->Finished(e->kind, "failed", run_time);
+    observer_->AttemptFinished(e->kind, "failed", run_time);
     e->failed_on.insert(worker_id);
     if (w != workers_.end())
       w->second.cooldown_until = clock_->Now() + options_.fault_cooldown;
@@ -395,7 +401,8 @@ absl::Status Scheduler::Complete(const std::string& worker_id,
                                   " failed it: ", outcome.status().message()));
     return absl::OkStatus();
   }
-  observer_->Finished(e->kind, outcome.ok() ? "executed" : "failed", run_time);
+  observer_->AttemptFinished(e->kind, outcome.ok() ? "succeeded" : "failed",
+                             run_time);
   FinishLocked(e, std::move(outcome));
   return absl::OkStatus();
 }
@@ -464,7 +471,7 @@ void Scheduler::Tick() {
       worker_name = w->second.info.name;
     }
     leases_.erase(e->lease_id);
-    observer_->Finished(e->kind, "failed", now - e->leased_at);
+    observer_->AttemptFinished(e->kind, "failed", now - e->leased_at);
     e->cancel_sent = false;
     RequeueLocked(e, absl::StrCat("executor ", worker_name, ": ", why));
   }

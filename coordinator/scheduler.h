@@ -103,9 +103,15 @@ class SchedulerObserver {
   virtual void Joined(const std::string& kind) {}
   virtual void Leased(const std::string& kind, absl::Duration queue_wait) {}
   virtual void Retried(const std::string& kind) {}
-  // outcome: "executed" (the command ran, any exit code) or "failed".
-  virtual void Finished(const std::string& kind, const std::string& outcome,
-                        absl::Duration run_time) {}
+  // One lease ended: result "succeeded" (the command ran, any exit code)
+  // or "failed" (the executor's fault, a lost lease, a cancel).
+  virtual void AttemptFinished(const std::string& kind,
+                               const std::string& result,
+                               absl::Duration run_time) {}
+  // A queued execution ended, once per Submit that queued it: outcome
+  // "executed" (the command ran, any exit code), "failed" (no attempt
+  // could run it) or "cancelled" (no caller waited any more).
+  virtual void Finished(const std::string& kind, const std::string& outcome) {}
 };
 
 // How an action is queued.

@@ -24,13 +24,16 @@ class CountingObserver : public SchedulerObserver {
     ++retried;
     last_kind = kind;
   }
-  void Finished(const std::string&, const std::string& o,
-                absl::Duration) override {
+  void AttemptFinished(const std::string&, const std::string& r,
+                       absl::Duration) override {
+    ++attempts[r];
+  }
+  void Finished(const std::string&, const std::string& o) override {
     ++finished[o];
   }
   std::string last_kind;
   int queued = 0, joined = 0, leased = 0, retried = 0;
-  std::map<std::string, int> finished;
+  std::map<std::string, int> attempts, finished;
 };
 
 class SchedulerTest : public ::testing::Test {
@@ -99,6 +102,8 @@ TEST_F(SchedulerTest, SameActionIsJoinedAndRunsOnce) {
   EXPECT_EQ(observer_.queued, 1);
   EXPECT_EQ(observer_.joined, 1);
   EXPECT_EQ(observer_.finished["executed"], 1);
+  EXPECT_EQ(observer_.attempts["succeeded"], 1);
+  EXPECT_EQ(observer_.finished.size(), 1u);  // counted once, not per caller
   // After completion the same digest is a new execution.
   EXPECT_FALSE(Submit("x").joined);
   // Found by name for WaitExecution.
@@ -164,6 +169,10 @@ TEST_F(SchedulerTest, LostExecutorsLeasesAreRequeuedUpToTheCap) {
                         "attempts (retry cap 3)"));
   EXPECT_EQ(observer_.retried, 2);
   EXPECT_EQ(observer_.last_kind, "wheel-build");
+  // Three failed attempts, one failed step: the outcomes partition steps.
+  EXPECT_EQ(observer_.attempts["failed"], 3);
+  EXPECT_EQ(observer_.finished["failed"], 1);
+  EXPECT_EQ(observer_.finished.size(), 1u);
 }
 
 TEST_F(SchedulerTest, SilentExecutorIsExpiredAndItsWorkMoves) {

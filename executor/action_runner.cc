@@ -412,10 +412,12 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
 
     if (run.timed_out) {
       outcome.status = absl::DeadlineExceededError(run.Describe());
+      outcome.limit_exceeded = "timeout";
     } else if (run.memory_exceeded ||
                (run.pids_exceeded && result.exit_code() != 0)) {
       // The result is kept; the status names the limit that ended it.
       outcome.status = absl::ResourceExhaustedError(run.Describe());
+      outcome.limit_exceeded = run.memory_exceeded ? "memory" : "pids";
     }
     // Only clean, successful runs become cache entries.
     if (outcome.status.ok() && result.exit_code() == 0 &&

@@ -190,6 +190,8 @@ absl::Status ExecutorServer::Init(const ExecutorServerOptions& options,
     RETURN_IF_ERROR(HostError(endpoint.status()));
     metrics_ = std::move(*endpoint);
     metrics_.exposer->RegisterCollectable(registry_);
+    layer_metrics_ = std::make_shared<LayerCacheCollector>(layers_.get());
+    metrics_.exposer->RegisterCollectable(layer_metrics_);
   }
 
   ActionRunnerOptions ro = options_.limits;
@@ -210,7 +212,8 @@ absl::Status ExecutorServer::Init(const ExecutorServerOptions& options,
   wo.name = options_.name;
   wo.properties = properties_;
   wo.slots = static_cast<int>(options_.slots);
-  client_ = std::make_unique<WorkerClient>(coordinator, runner_.get(), wo);
+  metered_ = std::make_unique<MeteredExecutor>(runner_.get(), *registry_);
+  client_ = std::make_unique<WorkerClient>(coordinator, metered_.get(), wo);
   return absl::OkStatus();
 }
 

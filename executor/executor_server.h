@@ -28,6 +28,7 @@
 #include "common/grpc_channel.h"
 #include "executor/action_runner.h"
 #include "executor/bubblewrap_sandbox.h"
+#include "executor/executor_metrics.h"
 #include "executor/layer_store.h"
 #include "executor/sandbox_ids.h"
 #include "executor/worker_client.h"
@@ -99,8 +100,10 @@ class ExecutorServer {
   std::unique_ptr<LayerStore> layers_;
   std::unique_ptr<BubblewrapSandbox> sandbox_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<LayerCacheCollector> layer_metrics_;
   common::MetricsEndpoint metrics_;
   std::unique_ptr<ActionRunner> runner_;
+  std::unique_ptr<MeteredExecutor> metered_;  // runner_, counted
   std::unique_ptr<WorkerClient> client_;
   std::thread serve_;
 };

@@ -142,7 +142,11 @@ absl::StatusOr<std::string> LayerStore::Get(const Digest& digest,
     Entry e;
     e.bytes = DiskUsage(dest);
     bytes_ += e.bytes;
+    ++misses_;
+    extracted_bytes_ += e.bytes;
     it = entries_.emplace(hash, e).first;
+  } else {
+    ++hits_;
   }
   it->second.last_used = uses_++;
   // Pinned before eviction runs, so the layer just asked for stays.
@@ -183,7 +187,14 @@ void LayerStore::Unpin(const std::string& hash) {
 
 LayerStoreStats LayerStore::Stats() {
   absl::MutexLock lock(&mu_);
-  return {static_cast<int64_t>(entries_.size()), bytes_, evictions_};
+  LayerStoreStats s;
+  s.layers = static_cast<int64_t>(entries_.size());
+  s.bytes = bytes_;
+  s.evictions = evictions_;
+  s.hits = hits_;
+  s.misses = misses_;
+  s.extracted_bytes = extracted_bytes_;
+  return s;
 }
 
 LayerPins::~LayerPins() {

@@ -58,6 +58,9 @@ struct LayerStoreStats {
   int64_t layers = 0;
   int64_t bytes = 0;  // on disk
   int64_t evictions = 0;
+  int64_t hits = 0;             // Get found the layer extracted
+  int64_t misses = 0;           // Get extracted it
+  int64_t extracted_bytes = 0;  // on disk, summed over the misses
 };
 
 class LayerStore {
@@ -117,6 +120,9 @@ class LayerStore {
   int64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t uses_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t evictions_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t extracted_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // An overlay mount of layer directories (bottom first). With `upper` and

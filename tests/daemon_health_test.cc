@@ -2,16 +2,25 @@
 // server reflection, asked by real clients over loopback: pbrx-cache and
 // pbrx-coordinator say SERVING while up, list their services through
 // reflection, and during --drain-period after SIGTERM say NOT_SERVING while
-// still answering; then they exit 0.
+// still answering; then they exit 0. Each tells systemd (a datagram socket
+// at $NOTIFY_SOCKET, as Type=notify gives) READY=1 once it serves and
+// STOPPING=1 at SIGTERM.
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "build/bazel/remote/execution/v2/remote_execution.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/health_probe.grpc.pb.h"
@@ -65,13 +74,47 @@ struct Daemon {
   std::vector<std::string> services;  // some it must list
 };
 
+// A datagram socket standing in for systemd's notification socket.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+    EXPECT_EQ(
+        bind(fd_, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0);
+    struct timeval tv = {10, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  ~NotifySocket() { close(fd_); }
+  // The next message, or "" after 10 s.
+  std::string Next() {
+    char buf[512];
+    ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 void ExpectHealthAndDrain(const Daemon& d) {
   SCOPED_TRACE(d.name);
   Subprocess p;
-  const std::string log = testing_util::NewTempDir("health") + "/stderr";
+  const std::string dir = testing_util::NewTempDir("health");
+  const std::string log = dir + "/stderr";
+  // Short: TEST_TMPDIR paths can pass sun_path's 108 bytes.
+  char short_dir[] = "/tmp/pbrx-notify-XXXXXX";
+  ASSERT_NE(mkdtemp(short_dir), nullptr);
+  const std::string socket_path = std::string(short_dir) + "/s";
+  NotifySocket notify(socket_path);
+  setenv("NOTIFY_SOCKET", socket_path.c_str(), 1);
   ASSERT_TRUE(p.Start(d.argv, log).ok());
+  unsetenv("NOTIFY_SOCKET");
   absl::StatusOr<std::string> address = p.ReadLine(absl::Seconds(30));
   ASSERT_TRUE(address.ok()) << testing_util::ReadFile(log);
+  EXPECT_EQ(notify.Next(), "READY=1");
   auto channel =
       grpc::CreateChannel(*address, grpc::InsecureChannelCredentials());
   grpc::Status s;
@@ -87,6 +130,7 @@ void ExpectHealthAndDrain(const Daemon& d) {
 
   // SIGTERM: draining (3 s): still answering, NOT_SERVING.
   ASSERT_EQ(kill(p.pid(), SIGTERM), 0);
+  EXPECT_EQ(notify.Next(), "STOPPING=1");
   health::HealthCheckResponse::ServingStatus seen =
       health::HealthCheckResponse::SERVING;
   for (int i = 0; i < 40 && seen == health::HealthCheckResponse::SERVING; ++i) {
@@ -98,6 +142,8 @@ void ExpectHealthAndDrain(const Daemon& d) {
   absl::StatusOr<int> exit = p.Stop(SIGTERM, absl::Seconds(30));
   ASSERT_TRUE(exit.ok());
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << *exit;
+  unlink(socket_path.c_str());
+  rmdir(short_dir);
   EXPECT_NE(
       testing_util::ReadFile(log).find("draining for 3s (health: NOT_SERVING)"),
       std::string::npos)
@@ -131,6 +177,71 @@ TEST(DaemonHealthTest, TheCoordinatorSaysServingListsItsServicesAndDrains) {
         "--listen=127.0.0.1:0", "--cache=grpc://" + *cache_address,
         "--drain-period=3s"},
        {"build.bazel.remote.execution.v2.Execution", "pbrx.farm.v1.Build"}});
+}
+
+// -v and --log-format=json from a --config file: every stderr line is one
+// JSON object; each request is logged at debug with the REAPI
+// RequestMetadata the client sent (as Bazel sends it).
+TEST(DaemonLoggingTest, DebugLinesNameEachRequestWithItsMetadata) {
+  namespace re = build::bazel::remote::execution::v2;
+  const std::string dir = testing_util::NewTempDir("logging");
+  {
+    FILE* f = std::fopen((dir + "/cache.toml").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fprintf(f,
+                 "listen = \"127.0.0.1:0\"\ndata_dir = \"%s/db\"\n"
+                 "log-format = \"json\"\n",
+                 dir.c_str());
+    std::fclose(f);
+  }
+  Subprocess p;
+  const std::string log = dir + "/stderr";
+  ASSERT_TRUE(p.Start({testing_util::RunfilePath("cache/pbrx-cache"),
+                       "--config", dir + "/cache.toml", "-v"},
+                      log)
+                  .ok());
+  absl::StatusOr<std::string> address = p.ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(address.ok()) << testing_util::ReadFile(log);
+  auto stub = re::ActionCache::NewStub(
+      grpc::CreateChannel(*address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  re::RequestMetadata md;
+  md.mutable_tool_details()->set_tool_name("bazel");
+  md.mutable_tool_details()->set_tool_version("4.2.3");
+  md.set_tool_invocation_id("inv-7");
+  md.set_action_mnemonic("Genrule");
+  ctx.AddMetadata("build.bazel.remote.execution.v2.requestmetadata-bin",
+                  md.SerializeAsString());
+  re::GetActionResultRequest req;
+  req.set_instance_name("team-a");
+  req.mutable_action_digest()->set_hash(std::string(64, 'a'));
+  req.mutable_action_digest()->set_size_bytes(1);
+  re::ActionResult resp;
+  EXPECT_EQ(stub->GetActionResult(&ctx, req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  absl::StatusOr<int> exit = p.Stop(SIGTERM, absl::Seconds(30));
+  ASSERT_TRUE(exit.ok());
+  EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << *exit;
+  const std::string text = testing_util::ReadFile(log);
+  int lines = 0;
+  bool logged = false;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    ++lines;
+    EXPECT_TRUE(absl::StartsWith(line, "{\"ts\":\"") &&
+                absl::EndsWith(line, "\"}"))
+        << line;
+    if (absl::StrContains(line, "\"level\":\"debug\"") &&
+        absl::StrContains(line,
+                          "request ActionCache.GetActionResult "
+                          "instance=team-a peer=ipv4:127.0.0.1:") &&
+        absl::StrContains(line,
+                          " tool=bazel/4.2.3 invocation=inv-7 "
+                          "mnemonic=Genrule\"}")) {
+      logged = true;
+    }
+  }
+  EXPECT_GT(lines, 2);
+  EXPECT_TRUE(logged) << text;
 }
 
 }  // namespace

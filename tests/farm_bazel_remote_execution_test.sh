@@ -93,18 +93,18 @@ mount -t tmpfs -o size=8m tmpfs "$T/tiny"
 trap 'stop_farm; umount -l "$T/tiny" 2>/dev/null; cleanup' EXIT
 start_executor tiny "$COORD_ADDR" "$CACHE_ADDR" --work-dir="$T/tiny" --min-free-space=2M
 for _ in $(seq 1 100); do
-  [[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" == 1 ]] && break; sleep 0.1
+  [[ "$(metric pbrx_coordinator_executors_connected)" == 1 ]] && break; sleep 0.1
 done
 run_bazel "$T/big.log" build "${REMOTE[@]}" //:big &
 BAZEL=$!
 for _ in $(seq 1 600); do
-  [[ "$(metric 'pbrx_coordinator_steps_total{kind="action",outcome="retried"}')" != 0 ]] && break; sleep 0.1
+  [[ "$(metric 'pbrx_coordinator_retries_total{kind="action"}')" != 0 ]] && break; sleep 0.1
 done
-[[ "$(metric 'pbrx_coordinator_steps_total{kind="action",outcome="retried"}')" == 1 ]] || fail "the full-disk run was not handed back"
+[[ "$(metric 'pbrx_coordinator_retries_total{kind="action"}')" == 1 ]] || fail "the full-disk run was not handed back"
 start_executor two "$COORD_ADDR" "$CACHE_ADDR" --slots=1
 wait "$BAZEL" || { cat "$T/big.log" "$T/exec-tiny.log"; fail "the build with a full-disk executor"; }
 [[ $(stat -c %s "$WS/bazel-bin/big.bin") == 12000000 ]] || fail "big.bin has the wrong size"
-[[ "$(metric 'pbrx_coordinator_steps_total{kind="action",outcome="failed"}')" == 1 ]] || fail "want one failed attempt"
+[[ "$(metric 'pbrx_coordinator_attempts_total{kind="action",result="failed"}')" == 1 ]] || fail "want one failed attempt"
 
 # Graceful stop: SIGTERM, exit 0, connected executors let go.
 kill -TERM "$COORD_PID"

@@ -31,7 +31,8 @@ sort -o "$T/embedded.out" "$T/embedded.out"
 save_seed "$T/embedded-cache"
 
 seeded_cache "$T/farm-cache"
-launch_cache "$T/farm-cache/db"
+launch_cache "$T/farm-cache/db" --metrics-listen=127.0.0.1:0
+CACHE_METRICS=$(metrics_addr "$T/cache.err")
 # One project at a time (--max-parallel-projects=1): checked below.
 # The coordinator only schedules: it runs as "nobody" with no PATH and a
 # 16 MiB work dir, and still builds every image of embedded mode.
@@ -40,9 +41,11 @@ COORD_UNPRIVILEGED=1 start_coordinator "$CACHE_ADDR" --metrics-listen=127.0.0.1:
 [[ ! -s "/proc/$COORD_PID/environ" ]] || fail "the coordinator has an environment: $(tr '\0' ' ' <"/proc/$COORD_PID/environ")"
 [[ "$(readlink "/proc/$COORD_PID/exe")" == /tmp/pbrx-coord-*/pbrx-coordinator ]] || fail "not the coordinator: $(readlink "/proc/$COORD_PID/exe")"
 grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$COORD_PID/status" || fail "the coordinator has capabilities"
-start_executor e1 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
-start_executor e2 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
+start_executor e1 "$COORD_ADDR" "$CACHE_ADDR" --slots=2 --metrics-listen=127.0.0.1:0
+start_executor e2 "$COORD_ADDR" "$CACHE_ADDR" --slots=2 --metrics-listen=127.0.0.1:0
 wait_executors 2
+E1_METRICS=$(metrics_addr "$T/exec-e1.log")
+E2_METRICS=$(metrics_addr "$T/exec-e2.log")
 FARM="grpc://$COORD_ADDR"
 
 "$PBRX" build-images --farm "$FARM" --output "oci:$T/farm" --find-links "$T/links" --json \
@@ -146,6 +149,52 @@ assert sorted(e["name"] for e in st["executors"]) == ["e1", "e2"], st
 assert all(e["slots"] == 2 for e in st["executors"]), st
 assert int(st["actionsCacheHits"]) > 0 and st["queued"] == "0", st
 PY
+
+# Monitoring. What the executors say they ran is what the coordinator
+# leased: each lease that ended with a result is one executor action that
+# ran its command (the outcomes partition the actions; no retries here).
+scrape_sum() {  # scrape_sum ADDR... -- REGEX: the sum of matching samples
+  local addrs=() a
+  while [[ "$1" != -- ]]; do addrs+=("$1"); shift; done
+  for a in "${addrs[@]}"; do curl -sf --noproxy '*' "http://$a/metrics"; done \
+    | awk -v re="$2" '$0 ~ re {n += $NF} END {printf "%d\n", n}'
+}
+ran=$(scrape_sum "$E1_METRICS" "$E2_METRICS" -- '^pbrx_executor_actions_total\{outcome="(succeeded|exit_nonzero|limit_killed)"\}')
+leased=$(scrape_sum "$METRICS_ADDR" -- '^pbrx_coordinator_attempts_total\{.*result="succeeded"\}')
+executed=$(scrape_sum "$METRICS_ADDR" -- '^pbrx_coordinator_steps_total\{.*outcome="executed"\}')
+echo "executors ran $ran actions; the coordinator leased $leased and counts $executed executed steps"
+[[ "$ran" -gt 0 && "$ran" == "$leased" && "$leased" == "$executed" ]] || fail "executor and coordinator metrics disagree"
+[[ $(scrape_sum "$E1_METRICS" "$E2_METRICS" -- '^pbrx_executor_actions_total\{outcome="(error|cancelled)"\}') == 0 ]] || fail "executor actions failed"
+[[ $(scrape_sum "$E1_METRICS" "$E2_METRICS" -- '^pbrx_executor_layer_cache_requests_total\{result="hit"\}') -gt 0 ]] || fail "no layer cache hit on the executors"
+[[ $(scrape_sum "$E1_METRICS" "$E2_METRICS" -- '^pbrx_executor_phase_duration_seconds_count\{phase="run"\}') == "$ran" ]] || fail "not every run timed"
+[[ $(scrape_sum "$E1_METRICS" "$E2_METRICS" -- '^pbrx_executor_slots_busy ') == 0 ]] || fail "busy slots after the builds"
+for a in "$CACHE_METRICS" "$METRICS_ADDR" "$E1_METRICS" "$E2_METRICS"; do
+  curl -sf --noproxy '*' "http://$a/metrics" | grep -q '^pbrx_build_info{version="[0-9.]*"} 1$' || fail "no pbrx_build_info on $a"
+  [[ $(scrape_sum "$a" -- '^process_resident_memory_bytes ') -gt 1000000 ]] || fail "no process metrics on $a"
+done
+# A real Prometheus with deploy/prometheus's rules scrapes the four
+# daemons: every metric the rules and the Grafana dashboard name exists,
+# every panel shows data, no alert fires.
+cat >"$T/prom.yml" <<YML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$REPO/deploy/prometheus/pbrx-rules.yml"]
+scrape_configs:
+  - job_name: pbrx-cache
+    static_configs: [{targets: ["$CACHE_METRICS"]}]
+  - job_name: pbrx-coordinator
+    static_configs: [{targets: ["$METRICS_ADDR"]}]
+  - job_name: pbrx-executor
+    static_configs: [{targets: ["$E1_METRICS", "$E2_METRICS"]}]
+YML
+PROM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/prom" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" >"$T/prom.log" 2>&1 &
+PROM_PID=$!
+trap 'kill $PROM_PID 2>/dev/null; stop_farm; [[ -n "$CACHE_PID" ]] && kill "$CACHE_PID" 2>/dev/null; true' EXIT
+for _ in $(seq 1 300); do curl -sf --noproxy '*' "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null && break; sleep 0.1; done
+python3 "$REPO/tests/monitoring_check.py" "http://127.0.0.1:$PROM_PORT" "$REPO/deploy/prometheus/pbrx-rules.yml" \
+  "$REPO/deploy/grafana/pbrx-farm.json" 4 || { tail -n 20 "$T/prom.log"; fail "monitoring check"; }
+kill $PROM_PID
 
 # Unreachable farm: one clear line, exit 3.
 set +e

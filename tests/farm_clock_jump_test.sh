@@ -53,8 +53,8 @@ start_executor e1 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
 start_executor e2 "$COORD_ADDR" "$CACHE_ADDR" --slots=2
 wait_executors 2
 FARM="grpc://$COORD_ADDR"
-connected() { metric 'pbrx_coordinator_executors{state="connected"}'; }
-retried() { metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="retried"}'; }
+connected() { metric pbrx_coordinator_executors_connected; }
+retried() { metric 'pbrx_coordinator_retries_total{kind="wheel-build"}'; }
 
 # start_build N LINKS VERSION: starts build N in the background (CLIENT), waits
 # until its pbrxtick VERSION wheel build runs and sets SLOW to the executor (e1/e2)

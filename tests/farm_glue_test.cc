@@ -288,7 +288,7 @@ TEST_F(FarmGlueTest, HeartbeatsKeepLeasesAliveWhileEverySlotIsBusy) {
   EXPECT_EQ(a.response.status().code(), 0);
   EXPECT_EQ(b.response.status().code(), 0);
   EXPECT_EQ(e.runner.started_, 2);  // each ran once
-  EXPECT_EQ(coord_->metrics().StepCount("retried"), 0);
+  EXPECT_EQ(coord_->metrics().RetryCount(), 0);
   EXPECT_EQ(e.client().sessions(), 0);  // the stream never broke
 }
 
@@ -312,7 +312,7 @@ TEST_F(FarmGlueTest, StoppedExecutorCancelsItsRunAndTheLeaseMoves) {
   ASSERT_TRUE(done.status.ok()) << done.status.error_message();
   EXPECT_EQ(done.response.status().code(), 0);
   EXPECT_EQ(OutputOf(done.response.result()).substr(0, 7), "second:");
-  EXPECT_EQ(coord_->metrics().StepCount("retried"), 1);
+  EXPECT_EQ(coord_->metrics().RetryCount(), 1);
 }
 
 TEST_F(FarmGlueTest, RetryCapEndsAnActionWhoseExecutorsKeepVanishing) {

@@ -79,7 +79,7 @@ start_executor() {
 wait_executors() {
   for _ in $(seq 1 300); do
     local n
-    n=$(curl -sf --noproxy '*' "http://$METRICS_ADDR/metrics" | awk '/^pbrx_coordinator_executors\{state="connected"\}/ {print int($2)}')
+    n=$(curl -sf --noproxy '*' "http://$METRICS_ADDR/metrics" | awk '/^pbrx_coordinator_executors_connected / {print int($2)}')
     [[ "${n:-0}" -ge "$1" ]] && return 0
     sleep 0.1
   done

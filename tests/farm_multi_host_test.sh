@@ -174,7 +174,7 @@ start_exec() {  # start_exec I
 for i in 1 2 3; do start_exec "$i"; done
 wait_executors() {
   for _ in $(seq 1 300); do
-    [[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" -ge "$1" ]] && return 0
+    [[ "$(metric pbrx_coordinator_executors_connected)" -ge "$1" ]] && return 0
     sleep 0.1
   done
   fail "fewer than $1 executors connected"
@@ -214,7 +214,7 @@ victim=$(slow_build_host 1.0)
 kill -9 "${EXEC_PID[$victim]}"
 echo "killed executor e$victim during the pbrxslow wheel build"
 wait "$CLIENT" || { cat "$T/fan.err" "$T/coord.err"; fail "fan-out build after the executor was killed"; }
-retried=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="retried"}')
+retried=$(metric 'pbrx_coordinator_retries_total{kind="wheel-build"}')
 built=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="executed"}')
 echo "fan-out: wheel builds executed $built, retried $retried"
 # At least the slow build was retried (the killed executor's second slot
@@ -374,7 +374,7 @@ PY
 # link is back the executor registers again.
 make_sdist "$T/links5" pbrxshared 1.4 0
 make_sdist "$T/links5" pbrxslow 1.4 8
-retried_before=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="retried"}')
+retried_before=$(metric 'pbrx_coordinator_retries_total{kind="wheel-build"}')
 inc "$PBRX" build-images --farm "$FARM" --output "oci:$T/part" --find-links "$T/links5" \
   "${PROJECTS[2]}" >"$T/part.out" 2>"$T/part.err" &
 CLIENT=$!
@@ -382,16 +382,16 @@ victim=$(slow_build_host 1.4)
 ip -n "${NS}c" link set "${NS}v$victim" down
 echo "cut executor e$victim off during the pbrxslow 1.4 wheel build"
 wait "$CLIENT" || { cat "$T/part.err"; fail "the build across a network partition"; }
-retried=$(metric 'pbrx_coordinator_steps_total{kind="wheel-build",outcome="retried"}')
+retried=$(metric 'pbrx_coordinator_retries_total{kind="wheel-build"}')
 [[ "$retried" -gt "$retried_before" ]] || fail "the cut-off executor's wheel build was not retried ($retried_before -> $retried)"
 out=$(run_image part farmdemo3:latest)
 [[ "$out" == "farmdemo3 pbrxshared 1.4 pbrxslow 1.4" ]] || fail "farmdemo3 across a partition runs: $out"
 ip -n "${NS}c" link set "${NS}v$victim" up
 for _ in $(seq 1 900); do
-  [[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" -ge 3 ]] && break
+  [[ "$(metric pbrx_coordinator_executors_connected)" -ge 3 ]] && break
   sleep 0.1
 done
-[[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" -ge 3 ]] || fail "executor e$victim did not come back within 90 s of its link"
+[[ "$(metric pbrx_coordinator_executors_connected)" -ge 3 ]] || fail "executor e$victim did not come back within 90 s of its link"
 
 # --- 5. the same images as embedded mode ----------------------------------
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done

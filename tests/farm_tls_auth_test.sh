@@ -159,7 +159,7 @@ done
 grep -q "Worker.Work is not allowed for role 'read'" "$T/exec-wrong-role.log" \
   || { cat "$T/exec-wrong-role.log"; fail "the wrong-role executor was not refused by name"; }
 grep -q "no credentials" "$T/exec-no-token.log" || { cat "$T/exec-no-token.log"; fail "the executor without a token was not refused"; }
-[[ "$(metric 'pbrx_coordinator_executors{state="connected"}')" == 1 ]] || fail "a rogue executor is connected"
+[[ "$(metric pbrx_coordinator_executors_connected)" == 1 ]] || fail "a rogue executor is connected"
 
 REMOTE=(--remote_executor="grpc://$COORD_ADDR" --remote_header="authorization=Bearer $E"
   --remote_timeout=120 --spawn_strategy=remote)

@@ -73,7 +73,7 @@ run_farm() {  # run_farm EXECUTORS -> "seconds run joined wheel_builds client_by
       --work-dir="$dir/exec$e" --quiet >/dev/null 2>&1 & PIDS+=($!)
   done
   for _ in $(seq 1 300); do
-    [[ "$(curl -sf "http://127.0.0.1:$mport/metrics" | awk '/^pbrx_coordinator_executors\{state="connected"\}/ {print int($2)}')" == "$ex" ]] && break
+    [[ "$(curl -sf "http://127.0.0.1:$mport/metrics" | awk '/^pbrx_coordinator_executors_connected / {print int($2)}')" == "$ex" ]] && break
     sleep 0.1
   done
   local start end

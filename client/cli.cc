@@ -1,0 +1,70 @@
+#include "client/cli.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/flag_config.h"
+
+namespace pbrx::client {
+
+std::vector<std::string> SettingsFiles(const GetEnv& getenv) {
+  std::vector<std::string> files = {"/etc/pbrx/pbrx.toml"};
+  const char* xdg = getenv("XDG_CONFIG_HOME");
+  const char* home = getenv("HOME");
+  if (xdg != nullptr && xdg[0] == '/') {
+    files.push_back(absl::StrCat(xdg, "/pbrx/pbrx.toml"));
+  } else if (home != nullptr && home[0] == '/') {
+    files.push_back(absl::StrCat(home, "/.config/pbrx/pbrx.toml"));
+  }
+  return files;
+}
+
+std::string DefaultCacheDir(const GetEnv& getenv) {
+  const char* xdg = getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return absl::StrCat(xdg, "/pbrx");
+  const char* home = getenv("HOME");
+  return absl::StrCat(home != nullptr && home[0] == '/' ? home : "/root",
+                      "/.cache/pbrx");
+}
+
+int UsageError(std::ostream& err, const std::string& command,
+               const std::string& message) {
+  err << "pbrx " << command << ": " << message << "\n(see 'pbrx " << command
+      << " --help')\n";
+  return 2;
+}
+
+std::optional<int> ParseCommand(common::FlagParser& parser,
+                                const std::string& command,
+                                const std::vector<std::string>& args,
+                                std::ostream& out, std::ostream& err,
+                                const GetEnv& getenv) {
+  for (const std::string& file : SettingsFiles(getenv)) {
+    struct stat st;
+    if (stat(file.c_str(), &st) != 0) continue;
+    if (absl::Status s = common::ApplyConfigFile(parser, file, command);
+        !s.ok()) {
+      return UsageError(err, command, std::string(s.message()));
+    }
+  }
+  if (absl::Status s = parser.ApplyEnvironment(getenv); !s.ok())
+    return UsageError(err, command, std::string(s.message()));
+  bool help = false;
+  absl::Status s = parser.Parse(args, &help);
+  if (help) {
+    out << parser.Usage();
+    return 0;
+  }
+  if (!s.ok()) return UsageError(err, command, std::string(s.message()));
+  return std::nullopt;
+}
+
+std::string FirstGiven(const common::FlagParser& parser,
+                       const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    if (parser.Given(n)) return "--" + n;
+  }
+  return "";
+}
+
+}  // namespace pbrx::client
