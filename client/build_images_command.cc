@@ -28,6 +28,7 @@
 #include "client/image_output.h"
 #include "client/image_push.h"
 #include "client/paths.h"
+#include "client/progress.h"
 #include "common/flag_parser.h"
 #include "common/grpc_channel.h"
 #include "common/json_writer.h"
@@ -186,7 +187,9 @@ void AddBuildImagesFlags(common::FlagParser& p, BuildImagesFlags* f) {
               "pulls and registry state");
   p.SetValueName("cache-dir", "DIR");
   p.SetEnvironment("cache-dir", "PBRX_CACHE_DIR");
-  p.AddCustom("jobs", "projects built at once (default: the number of cores)",
+  p.AddCustom("jobs",
+              "steps run at once, and projects built at once (default: the "
+              "number of cores)",
               [f](absl::string_view v) -> absl::Status {
                 int64_t n = 0;
                 if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 1024) {
@@ -208,6 +211,14 @@ void AddBuildImagesFlags(common::FlagParser& p, BuildImagesFlags* f) {
   p.AddBool("json", &f->json,
             "print the build report as JSON on stdout (docs/build-report.md) "
             "and progress events as JSON lines on stderr");
+  p.AddString("progress", &f->progress,
+              "how the build shows itself while it runs: tty (a status "
+              "line per project, redrawn), plain (a timestamped line per "
+              "step started, cached, done or failed, with durations), json "
+              "(one JSON event per line on stderr) or auto (json with "
+              "--json, tty on a terminal, else plain)");
+  p.SetValueName("progress", "MODE");
+  p.SetEnvironment("progress", "PBRX_PROGRESS");
   p.AddBool("push", &f->push,
             "push every image built to the registry its --prefix names");
   AddRegistryFlags(p, &f->registry);
@@ -303,6 +314,10 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   RegistryFlags& registry = f.registry;
   const std::string registry_flag =
       FirstGiven(parser, {"insecure-registry", "registry-ca", "push-jobs"});
+  absl::StatusOr<ProgressMode> progress_mode =
+      ParseProgressMode(f.progress, json, isatty(STDERR_FILENO) == 1);
+  if (!progress_mode.ok())
+    return UsageError(io, std::string(progress_mode.status().message()));
   if (dirs.empty()) dirs.push_back(".");
   if (!push && !registry_flag.empty() && !absl::StartsWith(base, "docker://"))
     return UsageError(io,
@@ -438,7 +453,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     fb.dirs = dirs;
     fb.options = options;
     fb.json = json;
-    fb.tty = !json && isatty(STDERR_FILENO) == 1;
+    fb.progress = *progress_mode;
+    fb.tty = *progress_mode == ProgressMode::kTty;
     fb.jobs = jobs_given ? jobs : 0;
     fb.pulled_base_dir = pulled_base_dir;
     if (!push) {
@@ -498,7 +514,8 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     *io.err << "pbrx build-images: warning: " << warning << "\n";
   coordinator::ImagePipeline& pipeline = (*embedded)->pipeline();
   // On a terminal: one status line, rewritten as steps run.
-  bool tty = !json && isatty(STDERR_FILENO) == 1;
+  const bool tty = *progress_mode == ProgressMode::kTty;
+  ProgressPrinter printer(*progress_mode, io.err, dirs);
   absl::Mutex io_mu;
   if (tty) {
     options.progress = [&io, &io_mu](const std::string& line) {
@@ -548,17 +565,26 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
       workers.emplace_back([&] {
         for (size_t i = next_project++; i < dirs.size(); i = next_project++) {
           coordinator::BuildOptions o = options;
-          if (json) {
-            // Progress as JSON lines on stderr; the report goes to stdout.
+          if (!tty) {
+            // Plain lines or JSON events on stderr; the report (or the
+            // REF DIGEST lines) goes to stdout.
             o.on_step = [&, i](const coordinator::StepReport& s) {
               absl::MutexLock lock(&io_mu);
-              *io.err << coordinator::StepEventJson(dirs[i], s) << std::flush;
+              printer.StepFinished(i, s);
+            };
+            o.on_step_start = [&, i](const std::string& kind,
+                                     const std::string& name) {
+              absl::MutexLock lock(&io_mu);
+              printer.StepStarted(i, kind, name);
             };
           }
           builds[i] = pipeline.Build(Absolute(dirs[i]), o);
-          if (json) {
+          {
             absl::MutexLock lock(&io_mu);
-            *io.err << coordinator::ProjectEventJson(dirs[i], builds[i]);
+            auto [cached, run] = builds[i].ok()
+                                     ? coordinator::StepCounts(*builds[i])
+                                     : std::pair<int, int>(0, 0);
+            printer.ProjectFinished(i, builds[i], cached, run);
           }
           report_text(i);
         }

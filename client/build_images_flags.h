@@ -26,6 +26,7 @@ struct BuildImagesFlags {
   std::string base = "debian:bookworm";
   std::string cache_dir;
   bool json = false;
+  std::string progress = "auto";  // auto, tty, plain, json
   bool push = false;
   std::string farm;
   FarmCredentials credentials;

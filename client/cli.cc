@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/flag_config.h"
 
 namespace pbrx::client {
@@ -39,10 +40,12 @@ std::optional<int> ParseCommand(common::FlagParser& parser,
                                 const std::vector<std::string>& args,
                                 std::ostream& out, std::ostream& err,
                                 const GetEnv& getenv) {
+  // The settings table: [build-images], ..., [farm-status].
+  const std::string section = absl::StrReplaceAll(command, {{" ", "-"}});
   for (const std::string& file : SettingsFiles(getenv)) {
     struct stat st;
     if (stat(file.c_str(), &st) != 0) continue;
-    if (absl::Status s = common::ApplyConfigFile(parser, file, command);
+    if (absl::Status s = common::ApplyConfigFile(parser, file, section);
         !s.ok()) {
       return UsageError(err, command, std::string(s.message()));
     }

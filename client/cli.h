@@ -1,5 +1,6 @@
 // What every pbrx subcommand does with its arguments, in this order of
-// precedence (later wins): the defaults; the [COMMAND] table of the system
+// precedence (later wins): the defaults; the [COMMAND] table ([build-images],
+// [farm-status], ...) of the system
 // settings (/etc/pbrx/pbrx.toml), then of the user's
 // ($XDG_CONFIG_HOME/pbrx/pbrx.toml, default ~/.config/pbrx/pbrx.toml);
 // the PBRX_* environment variables; the command line. `--help` prints the

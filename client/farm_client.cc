@@ -11,19 +11,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "cache/directory_tree.h"
 #include "cache/grpc_cache_client.h"
 #include "client/build_uploads.h"
 #include "client/cli.h"
 #include "client/paths.h"
+#include "client/progress.h"
 #include "common/grpc_channel.h"
 #include "common/json_struct.h"
 #include "common/oci/image_layout.h"
 #include "common/oci/layout_reader.h"
 #include "common/status_macros.h"
 #include "coordinator/build_report.h"
+#include "coordinator/farm_status_json.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "proto/farm.grpc.pb.h"
@@ -253,6 +255,7 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   std::vector<int> step_cached(n, 0), step_run(n, 0);
   int drawn = 0;
   std::string out_text, err_text;  // deferred on a terminal
+  ProgressPrinter printer(b.progress, io.err, b.dirs);
   auto redraw = [&]() {
     if (!b.tty) return;
     std::string block;
@@ -302,15 +305,22 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
     if (e.has_step()) {
       int i = e.step().project();
       if (i < 0 || i >= n) continue;
-      if (b.json) {
-        coordinator::StepReport st;
-        st.kind = e.step().kind();
-        st.name = e.step().name();
-        st.cached = e.step().cached();
-        st.joined = e.step().joined();
-        st.seconds = e.step().seconds();
-        *io.err << coordinator::StepEventJson(b.dirs[i], st) << std::flush;
+      if (e.step().started()) {
+        printer.StepStarted(i, e.step().kind(), e.step().name());
+        status[i] = absl::StrCat(step_cached[i], " cached, ", step_run[i],
+                                 " run; running ", e.step().kind(), " ",
+                                 e.step().name());
+        redraw();
+        continue;
       }
+      coordinator::StepReport st;
+      st.kind = e.step().kind();
+      st.name = e.step().name();
+      st.cached = e.step().cached();
+      st.joined = e.step().joined();
+      st.failed = e.step().failed();
+      st.seconds = e.step().seconds();
+      printer.StepFinished(i, st);
       if (e.step().kind() != "image-assembly" && !e.step().joined())
         (e.step().cached() ? step_cached[i] : step_run[i])++;
       status[i] =
@@ -321,7 +331,7 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
       const fv::ProjectDone& p = e.project();
       if (p.project() < 0 || p.project() >= n) continue;
       const std::string& dir = b.dirs[p.project()];
-      if (b.json) {
+      {
         absl::StatusOr<coordinator::ProjectBuild> pb =
             absl::UnknownError(p.error());
         if (p.error().empty()) {
@@ -331,7 +341,8 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
           built.images.resize(p.images_size());
           pb = built;
         }
-        *io.err << coordinator::ProjectEventJson(dir, pb) << std::flush;
+        printer.ProjectFinished(p.project(), pb, p.steps_cached(),
+                                p.steps_run());
       }
       if (!p.error().empty()) {
         failed = true;
@@ -467,31 +478,57 @@ int RunFarmCommand(const std::vector<std::string>& args, BuildImagesIo& io) {
     return 3;
   }
   if (json) {
-    // The FarmStatus message itself, in proto3's JSON mapping.
-    std::string text;
-    google::protobuf::util::JsonPrintOptions jo;
-    jo.add_whitespace = true;
-    jo.always_print_primitive_fields = true;
-    if (!google::protobuf::util::MessageToJsonString(st, &text, jo).ok()) {
-      *io.err << "pbrx farm: cannot print the status as JSON\n";
-      return 1;
-    }
-    *io.out << text;
+    *io.out << coordinator::FarmStatusJson(st);
     return 0;
   }
   *io.out << "farm " << farm << ": " << st.executors_size() << " executor(s), "
           << st.queued() << " queued, " << st.running() << " running, "
           << st.builds_in_flight() << " build(s) in flight\n";
   *io.out << "cache: " << st.cache() << "\n";
+  // Names, dirs and messages come from executors and clients: no control
+  // characters reach the terminal.
+  auto shown = [](const std::string& s) {
+    std::string out = s;
+    for (char& c : out) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    return out;
+  };
   for (const auto& e : st.executors()) {
-    *io.out << absl::StrFormat("  %-20s %d/%d busy  up %ds  %s\n", e.name(),
-                               e.busy(), e.slots(), e.connected_seconds(),
-                               e.peer());
+    *io.out << absl::StrFormat("  %-20s %d/%d busy  up %ds  %s\n",
+                               shown(e.name()), e.busy(), e.slots(),
+                               e.connected_seconds(), shown(e.peer()));
+    for (const auto& a : e.running()) {
+      *io.out << absl::StrFormat(
+          "      %s %s for %ds (%s%s)\n", shown(a.kind()),
+          shown(a.action()).substr(0, 12), a.seconds(), shown(a.build()),
+          a.attempt() > 1 ? absl::StrCat(", attempt ", a.attempt()) : "");
+    }
   }
   *io.out << "steps since start: " << st.actions_cache_hits() << " cache hits, "
           << st.actions_joined() << " joined, " << st.actions_executed()
           << " executed, " << st.actions_failed() << " failed, "
           << st.actions_retried() << " retried\n";
+  for (const auto& q : st.queue())
+    *io.out << "queued: " << q.queued() << " for " << shown(q.group()) << "\n";
+  for (const auto& b : st.builds()) {
+    *io.out << "build " << shown(b.id()) << " from " << shown(b.client())
+            << ", " << b.seconds() << "s:\n";
+    for (const auto& p : b.projects()) {
+      *io.out << "  " << shown(p.dir()) << ": " << p.state()
+              << (p.current().empty() ? "" : " " + shown(p.current())) << " ("
+              << p.steps_cached() << " cached, " << p.steps_run() << " run)\n";
+    }
+  }
+  if (st.failures_size() > 0) *io.out << "last failures:\n";
+  for (const auto& f : st.failures()) {
+    std::vector<std::string> lines = absl::StrSplit(f.message(), '\n');
+    *io.out << "  " << f.seconds_ago() << "s ago, " << shown(f.build()) << " "
+            << shown(f.dir()) << ": " << shown(lines[0]) << "\n";
+    size_t from = lines.size() > 6 ? lines.size() - 5 : 1;
+    for (size_t i = from; i < lines.size(); ++i)
+      *io.out << "      " << shown(lines[i]) << "\n";
+  }
   return 0;
 }
 

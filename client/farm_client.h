@@ -24,6 +24,7 @@
 #include "cache/blob_store.h"
 #include "client/build_images_command.h"
 #include "client/cas_image_source.h"
+#include "client/progress.h"
 #include "common/digest.h"
 #include "common/flag_parser.h"
 #include "common/tls.h"
@@ -48,7 +49,8 @@ struct FarmBuild {
   std::vector<std::string> dirs;      // as the user named them
   coordinator::BuildOptions options;  // output_layout, base, ... resolved
   bool json = false;
-  bool tty = false;
+  bool tty = false;  // progress == kTty
+  ProgressMode progress = ProgressMode::kPlain;
   int jobs = 0;
   absl::Duration connect_timeout = absl::Seconds(10);
   std::string pulled_base_dir;  // the layout of a docker:// base

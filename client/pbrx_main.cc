@@ -20,6 +20,7 @@
 #include "client/config_command.h"
 #include "client/farm_client.h"
 #include "client/man_pages.h"
+#include "client/paths.h"
 #include "client/plan_command.h"
 #include "client/push_images_command.h"
 #include "client/shell_completion.h"
@@ -73,12 +74,12 @@ int Man(const std::vector<std::string>& args) {
   if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
     std::fputs(
         "usage: pbrx man DIR\n\nWrites the man pages pbrx.1 and "
-        "pbrx-COMMAND.1 into DIR (created if missing).\n",
+        "pbrx-COMMAND.1 into DIR (created with its parents if missing).\n",
         args.size() == 1 ? stdout : stderr);
     return args.size() == 1 ? 0 : 2;
   }
   const std::string& dir = args[0];
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (!pbrx::client::MakeDirs(dir)) {
     std::fprintf(stderr, "pbrx man: cannot create %s: %s\n", dir.c_str(),
                  std::strerror(errno));
     return 1;

@@ -180,7 +180,7 @@ void AddPlanFlags(common::FlagParser& p, PlanFlags* f) {
                   "platform:dpkg, platform:debian)");
   p.SetValueName("platform", "SEL");
   p.AddBool("json", &f->json,
-            "print the plan as JSON (schema pbrx.plan/v1, "
+            "print the plan as JSON (schema pbrx.plan/v2, "
             "docs/plan-json.md)");
   p.AllowPositionals(&f->dirs);
   p.AddExample("pbrx plan .", "the plan of the project in .");
@@ -267,7 +267,7 @@ int RunPlanCommand(const std::vector<std::string>& args, PlanCommandIo& io) {
   if (json) {
     common::JsonWriter w;
     w.BeginObject();
-    w.Key("schema").String("pbrx.plan/v1");
+    w.Key("schema").String("pbrx.plan/v2");
     w.Key("platform").StringArray(options.platform_atoms);
     w.Key("prefix").String(options.prefix);
     w.Key("projects").BeginArray();

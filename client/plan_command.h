@@ -6,7 +6,7 @@
 //
 // The target platform defaults to the default base image (Debian 12
 // "bookworm"). Output: a text summary per project, or with --json the
-// document described in docs/plan-json.md (schema "pbrx.plan/v1").
+// document described in docs/plan-json.md (schema "pbrx.plan/v2").
 // Exit codes: 0 every project planned; 1 some project could not be planned
 // (the others are still printed; errors go to stderr, one line each);
 // 2 usage error.

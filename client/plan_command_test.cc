@@ -39,7 +39,7 @@ TEST_F(PlanCommandTest, JsonForPep621WithPrefixAndTag) {
       << err_.str();
   std::string dir = Fixture("pep621-tools");
   const std::string expected = R"json({
-  "schema": "pbrx.plan/v1",
+  "schema": "pbrx.plan/v2",
   "platform": [
     "platform:debian",
     "platform:debian-12",
@@ -144,7 +144,7 @@ TEST_F(PlanCommandTest, JsonForPep621WithPrefixAndTag) {
           "detail": "os-release, Python, install scheme and wheel tags of the base"
         },
         {
-          "kind": "compile-layer",
+          "kind": "distro-layer",
           "name": "builder",
           "detail": "build tools + git"
         },
@@ -169,7 +169,7 @@ TEST_F(PlanCommandTest, JsonForPep621WithPrefixAndTag) {
           "detail": "one per sdist without a matching wheel (known after resolve)"
         },
         {
-          "kind": "runtime-layer",
+          "kind": "distro-layer",
           "name": "runtime",
           "detail": "git"
         },

@@ -1,5 +1,7 @@
 #include "common/json_writer.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -107,6 +109,13 @@ JsonWriter& JsonWriter::String(absl::string_view value) {
 JsonWriter& JsonWriter::Int(int64_t value) {
   BeforeValue();
   out_ += absl::StrCat(value);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Double(double value) {
+  if (!std::isfinite(value)) return Null();
+  BeforeValue();
+  out_ += absl::StrFormat("%.10g", value);
   return *this;
 }
 

@@ -27,6 +27,9 @@ class JsonWriter {
   JsonWriter& Key(absl::string_view key);
   JsonWriter& String(absl::string_view value);
   JsonWriter& Int(int64_t value);
+  // A number with up to 10 significant digits (3.41, 1234.567); null when
+  // not finite.
+  JsonWriter& Double(double value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
   JsonWriter& StringArray(const std::vector<std::string>& values);

@@ -56,3 +56,16 @@ TEST(JsonWriterTest, Compact) {
 
 }  // namespace
 }  // namespace pbrx::common
+
+namespace pbrx::common {
+namespace {
+
+TEST(JsonWriterTest, DoublesAreNumbers) {
+  JsonWriter w(/*pretty=*/false);
+  w.BeginArray().Double(3.41).Double(1234.567).Double(0).Double(1.0 / 0.0);
+  w.EndArray();
+  EXPECT_EQ(w.str(), "[3.41,1234.567,0,null]");
+}
+
+}  // namespace
+}  // namespace pbrx::common

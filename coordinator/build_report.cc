@@ -11,7 +11,7 @@ std::string BuildReportJson(
   common::JsonWriter w;
   w.BeginObject()
       .Key("schema")
-      .String("pbrx.build/v1")
+      .String("pbrx.build/v2")
       .Key("projects")
       .BeginArray();
   for (size_t i = 0; i < dirs.size(); ++i) {
@@ -43,7 +43,8 @@ std::string BuildReportJson(
       w.BeginObject().Key("kind").String(s.kind).Key("name").String(s.name);
       w.Key("cached").Bool(s.cached);
       if (s.joined) w.Key("joined").Bool(true);
-      w.Key("seconds").String(absl::StrCat(s.seconds));
+      w.Key("seconds").Double(s.seconds);
+      if (s.failed) w.Key("failed").Bool(true);
       w.Key("key").String(s.action);
       if (!s.cached && !s.joined && s.kind != "image-assembly") {
         // Why this step was not a hit: everything its cache key is made of.
@@ -67,7 +68,8 @@ std::string StepEventJson(const std::string& dir, const StepReport& s) {
   w.BeginObject().Key("event").String("step").Key("dir").String(dir);
   w.Key("kind").String(s.kind).Key("name").String(s.name);
   w.Key("cached").Bool(s.cached).Key("joined").Bool(s.joined);
-  w.Key("seconds").String(absl::StrCat(s.seconds)).EndObject();
+  w.Key("failed").Bool(s.failed);
+  w.Key("seconds").Double(s.seconds).EndObject();
   return w.str() + "\n";
 }
 

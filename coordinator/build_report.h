@@ -1,4 +1,4 @@
-// The report of `pbrx build-images --json` (schema pbrx.build/v1, see
+// The report of `pbrx build-images --json` (schema pbrx.build/v2, see
 // docs/plan-json.md): per project its images and steps with cache hits,
 // keys and, for executed steps, the inputs of the key. Embedded mode and
 // the farm's coordinator write it with this one function, so both modes

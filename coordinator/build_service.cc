@@ -178,13 +178,26 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   std::vector<std::string> dirs(n);
   std::vector<absl::StatusOr<ProjectBuild>> builds(
       n, absl::UnknownError("not built"));
+  BuildTracker* tracker = options_.tracker;
+  if (tracker != nullptr) {
+    std::vector<std::string> project_dirs;
+    for (const auto& p : request->projects()) project_dirs.push_back(p.dir());
+    tracker->Started(id, context->peer(), project_dirs, clock_->Now());
+  }
+  struct Untrack {
+    BuildTracker* t;
+    std::string id;
+    ~Untrack() {
+      if (t != nullptr) t->Finished(id);
+    }
+  } untrack{tracker, id};
   std::atomic<int> next{0};
   auto build_one = [&](int i) {
     const fv::ProjectSource& p = request->projects(i);
     dirs[i] = p.dir();
     const std::string client_path = p.path().empty() ? p.dir() : p.path();
     BuildOptions o = options;
-    o.on_step = [&send, i](const StepReport& s) {
+    o.on_step = [&send, i, tracker, &id](const StepReport& s) {
       fv::BuildEvent e;
       fv::StepEvent* st = e.mutable_step();
       st->set_project(i);
@@ -193,13 +206,28 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
       st->set_cached(s.cached);
       st->set_joined(s.joined);
       st->set_seconds(s.seconds);
+      st->set_failed(s.failed);
       send(e);
+      if (tracker != nullptr) tracker->StepFinished(id, i, s);
+    };
+    o.on_step_start = [&send, i, tracker, &id](const std::string& kind,
+                                               const std::string& name) {
+      fv::BuildEvent e;
+      fv::StepEvent* st = e.mutable_step();
+      st->set_project(i);
+      st->set_kind(kind);
+      st->set_name(name);
+      st->set_started(true);
+      send(e);
+      if (tracker != nullptr) tracker->StepStarted(id, i, kind, name);
     };
     // Read from the CAS where the client uploaded it, never staged here;
     // messages name the client's directory.
     o.source_root = Digest::FromProto(p.root()).value();  // checked above
     absl::StatusOr<ProjectBuild> b = pipeline_.Build(client_path, o);
     builds[i] = b;
+    if (tracker != nullptr)
+      tracker->ProjectFinished(id, i, b.status(), clock_->Now());
     fv::BuildEvent e;
     fv::ProjectDone* d = e.mutable_project();
     d->set_project(i);

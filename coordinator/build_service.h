@@ -16,6 +16,7 @@
 #include "common/authorizer.h"
 #include "common/clock.h"
 #include "common/stream_limiter.h"
+#include "coordinator/build_tracker.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/image_pipeline.h"
 #include "coordinator/scheduler.h"
@@ -32,6 +33,8 @@ struct BuildServiceOptions {
   // A build still running after this fails: its waiting steps are
   // released and each unfinished project reports the deadline.
   absl::Duration build_timeout = absl::Hours(12);
+  // Told what each build does (the status page); nullptr: nobody.
+  BuildTracker* tracker = nullptr;
 };
 
 class BuildService final : public pbrx::farm::v1::Build::Service {

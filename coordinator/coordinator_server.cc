@@ -13,6 +13,7 @@
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/version.h"
 #include "coordinator/build_service.h"
 #include "coordinator/execution_service.h"
 #include "coordinator/worker_service.h"
@@ -29,15 +30,14 @@ namespace fv = pbrx::farm::v1;
 
 constexpr int kMaxMessageBytes = 5 << 20;
 
+// `pbrx farm status`: the status page's snapshot as a message.
 class StatusService final : public fv::FarmStatus::Service {
  public:
-  StatusService(Scheduler* scheduler, CoordinatorMetrics* metrics,
-                common::Clock* clock, std::string cache,
+  StatusService(std::function<StatusSnapshot()> snapshot,
+                CoordinatorMetrics* metrics,
                 const common::Authorizer* authorizer)
-      : scheduler_(scheduler),
+      : snapshot_(std::move(snapshot)),
         metrics_(metrics),
-        clock_(clock),
-        cache_(std::move(cache)),
         authorizer_(authorizer) {}
 
   grpc::Status GetStatus(grpc::ServerContext* context,
@@ -49,8 +49,8 @@ class StatusService final : public fv::FarmStatus::Service {
         !denied.ok()) {
       return common::ToGrpcStatus(denied);
     }
-    SchedulerStats s = scheduler_->Stats();
-    for (const WorkerInfo& w : s.workers) {
+    StatusSnapshot s = snapshot_();
+    for (const WorkerInfo& w : s.scheduler.workers) {
       fv::ExecutorStatus* e = out->add_executors();
       e->set_worker_id(w.id);
       e->set_name(w.name);
@@ -62,26 +62,57 @@ class StatusService final : public fv::FarmStatus::Service {
         p->set_name(n);
         p->set_value(v);
       }
-      e->set_connected_seconds(
-          absl::ToInt64Seconds(clock_->Now() - w.connected));
+      e->set_connected_seconds(absl::ToInt64Seconds(s.now - w.connected));
+      for (const RunningAction& a : w.running) {
+        fv::RunningActionStatus* r = e->add_running();
+        r->set_kind(a.kind.empty() ? "action" : a.kind);
+        r->set_action(a.action);
+        r->set_build(a.group);
+        r->set_attempt(a.attempt);
+        r->set_seconds(absl::ToInt64Seconds(s.now - a.leased_at));
+      }
     }
-    out->set_queued(s.queued);
-    out->set_running(s.running);
+    out->set_queued(s.scheduler.queued);
+    out->set_running(s.scheduler.running);
     out->set_builds_in_flight(metrics_->builds_in_flight());
-    out->set_actions_cache_hits(metrics_->StepCount("cache_hit"));
-    out->set_actions_joined(metrics_->StepCount("joined"));
-    out->set_actions_executed(metrics_->StepCount("executed"));
-    out->set_actions_failed(metrics_->StepCount("failed"));
-    out->set_actions_retried(metrics_->RetryCount());
-    out->set_cache(cache_);
+    out->set_actions_cache_hits(s.cache_hits);
+    out->set_actions_joined(s.joined);
+    out->set_actions_executed(s.executed);
+    out->set_actions_failed(s.failed);
+    out->set_actions_retried(s.retried);
+    out->set_cache(s.cache);
+    for (const TrackedBuild& b : s.builds) {
+      fv::BuildStatus* bs = out->add_builds();
+      bs->set_id(b.id);
+      bs->set_client(b.peer);
+      bs->set_seconds(absl::ToInt64Seconds(s.now - b.started));
+      for (const TrackedProject& p : b.projects) {
+        fv::ProjectStatus* ps = bs->add_projects();
+        ps->set_dir(p.dir);
+        ps->set_state(p.state);
+        ps->set_current(p.current);
+        ps->set_steps_cached(p.cached);
+        ps->set_steps_run(p.run);
+      }
+    }
+    for (const TrackedFailure& f : s.failures) {
+      fv::FailureStatus* fs = out->add_failures();
+      fs->set_seconds_ago(absl::ToInt64Seconds(s.now - f.when));
+      fs->set_build(f.build);
+      fs->set_dir(f.dir);
+      fs->set_message(f.message);
+    }
+    for (const auto& [group, n] : s.scheduler.queued_by_group) {
+      fv::QueueStatus* q = out->add_queue();
+      q->set_group(group);
+      q->set_queued(n);
+    }
     return grpc::Status::OK;
   }
 
  private:
-  Scheduler* scheduler_;
+  std::function<StatusSnapshot()> snapshot_;
   CoordinatorMetrics* metrics_;
-  common::Clock* clock_;
-  std::string cache_;
   const common::Authorizer* authorizer_;
 };
 
@@ -153,12 +184,14 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
       s->scheduler_.get(), s->cas_.get(), s->ac_.get(),
       options.scheduler.heartbeat_interval, auth, streams);
   sv->status = std::make_unique<StatusService>(
-      s->scheduler_.get(), s->metrics_.get(), clock, options.cache, auth);
+      [raw = s.get()] { return raw->Snapshot(); }, s->metrics_.get(), auth);
   BuildServiceOptions bo;
   bo.authorizer = auth;
   bo.streams = streams;
   bo.max_parallel_projects = options.max_parallel_projects;
   bo.build_timeout = options.build_timeout;
+  s->tracker_ = std::make_unique<BuildTracker>();
+  bo.tracker = s->tracker_.get();
   sv->build = std::make_unique<BuildService>(s->scheduler_.get(), s->cas_.get(),
                                              s->ac_.get(), s->metrics_.get(),
                                              clock, bo);
@@ -193,6 +226,18 @@ absl::Status CoordinatorServer::Start() {
         std::make_shared<SchedulerCollector>(scheduler_.get(), metrics_.get());
     metrics_endpoint_.exposer->RegisterCollectable(collector_);
   }
+  if (!options_.http_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<StatusPageServer>> page =
+        StatusPageServer::Start(options_.http_listen,
+                                [this] { return Snapshot(); });
+    if (!page.ok()) {
+      server_->Shutdown();
+      server_.reset();
+      return page.status();
+    }
+    status_page_ = std::move(*page);
+    http_address_ = status_page_->address();
+  }
   ticker_ = std::thread([this] {
     while (!stop_ticking_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
       scheduler_->Tick();
@@ -210,6 +255,7 @@ void CoordinatorServer::Shutdown(absl::Duration deadline) {
   }
   stop_ticking_.Notify();
   if (ticker_.joinable()) ticker_.join();
+  status_page_.reset();
   metrics_endpoint_.exposer.reset();
   collector_.reset();
   server_.reset();
@@ -217,5 +263,26 @@ void CoordinatorServer::Shutdown(absl::Duration deadline) {
 }
 
 CoordinatorServer::~CoordinatorServer() { Shutdown(absl::Seconds(5)); }
+
+}  // namespace pbrx::coordinator
+
+namespace pbrx::coordinator {
+
+StatusSnapshot CoordinatorServer::Snapshot() {
+  StatusSnapshot s;
+  s.version = kVersion;
+  s.cache = options_.cache;
+  s.scheduler = scheduler_->Stats();
+  s.cache_hits = metrics_->StepCount("cache_hit");
+  s.joined = metrics_->StepCount("joined");
+  s.executed = metrics_->StepCount("executed");
+  s.failed = metrics_->StepCount("failed");
+  s.retried = metrics_->RetryCount();
+  s.builds = tracker_->Builds();
+  s.failures = tracker_->Failures();
+  s.now = clock_->Now();
+  s.wall = absl::Now();
+  return s;
+}
 
 }  // namespace pbrx::coordinator

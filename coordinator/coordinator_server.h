@@ -24,8 +24,10 @@
 #include "common/steady_notification.h"
 #include "common/stream_limiter.h"
 #include "common/tls.h"
+#include "coordinator/build_tracker.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/scheduler.h"
+#include "coordinator/status_page.h"
 #include "grpcpp/server.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
@@ -43,6 +45,7 @@ struct CoordinatorServerOptions {
   // Threads, streams, idle connections, keepalive (common/daemon.h).
   common::ServerLimits limits;
   std::string metrics_listen;
+  std::string http_listen;  // the status page (empty: none)
   int max_parallel_projects = 8;
   absl::Duration build_timeout = absl::Hours(12);
   SchedulerOptions scheduler;
@@ -57,6 +60,10 @@ class CoordinatorServer {
   absl::Status Start();
   const std::string& address() const { return address_; }
   const std::string& metrics_address() const { return metrics_address_; }
+  // The status page's HOST:PORT ("" without --http-listen).
+  const std::string& http_address() const { return http_address_; }
+  // What the status page shows, now.
+  StatusSnapshot Snapshot();
   // The health service says NOT_SERVING from now on (a drain starts).
   void StopServing() { common::StopServing(server_.get()); }
   void Shutdown(absl::Duration deadline);
@@ -95,6 +102,9 @@ class CoordinatorServer {
   std::unique_ptr<grpc::Server> server_;
   common::MetricsEndpoint metrics_endpoint_;  // exposer and process metrics
   std::shared_ptr<SchedulerCollector> collector_;
+  std::unique_ptr<BuildTracker> tracker_;
+  std::unique_ptr<StatusPageServer> status_page_;
+  std::string http_address_;
   common::SteadyNotification stop_ticking_;
   std::thread ticker_;
   std::string address_;

@@ -93,6 +93,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   StepRunnerOptions step_options;
   step_options.source_date_epoch = options.source_date_epoch;
   step_options.on_step = options.on_step;
+  step_options.on_step_start = options.on_step_start;
   step_options.progress = options.progress;
   step_options.label = dir.substr(dir.rfind('/') + 1);
   if (options.platform != "linux/amd64")

@@ -92,6 +92,9 @@ struct BuildOptions {
   common::ActionExecutor* executor = nullptr;
   // Called (from any thread) as each step finishes.
   std::function<void(const StepReport&)> on_step;
+  // Called as each step starts (progress lines).
+  std::function<void(const std::string& kind, const std::string& name)>
+      on_step_start;
   // Where the images go (coordinator/image_sink.h); nullptr: the OCI layout
   // output_layout.
   ImageSink* images = nullptr;

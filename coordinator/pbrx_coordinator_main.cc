@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
                   "the cache server, grpc://HOST:PORT");
   flags.AddString("metrics-listen", &options.metrics_listen,
                   "Prometheus /metrics address HOST:PORT (empty = off)");
+  flags.AddString("http-listen", &options.http_listen,
+                  "the status page (HTML at /, JSON at /status.json) on "
+                  "HOST:PORT; unauthenticated, like /metrics: loopback or a "
+                  "management network (empty = off)");
   flags.AddInt("max-parallel-projects", &max_projects,
                "projects of one build request built at once");
   flags.AddInt("max-attempts", &max_attempts,
@@ -114,7 +118,10 @@ int main(int argc, char** argv) {
             s.metrics_address().empty()
                 ? std::string()
                 : absl::StrCat(", metrics on http://", s.metrics_address(),
-                               "/metrics"));
+                               "/metrics"),
+            s.http_address().empty() ? std::string()
+                                     : absl::StrCat(", status page on http://",
+                                                    s.http_address(), "/"));
       },
       drain_period);
 }

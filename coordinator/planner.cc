@@ -126,7 +126,7 @@ ProjectPlan PlanProject(const Project& p,
   };
   step("base-probe", "base",
        "os-release, Python, install scheme and wheel tags of the base");
-  step("compile-layer", "builder",
+  step("distro-layer", "builder",
        plan.compile_packages.empty()
            ? "build tools only"
            : absl::StrCat("build tools + ",
@@ -154,7 +154,7 @@ ProjectPlan PlanProject(const Project& p,
   step("wheel-build", "sdists",
        "one per sdist without a matching wheel (known after resolve)");
   if (!plan.runtime_packages.empty()) {
-    step("runtime-layer", "runtime", absl::StrJoin(plan.runtime_packages, " "));
+    step("distro-layer", "runtime", absl::StrJoin(plan.runtime_packages, " "));
   }
   step("packages-probe", "image",
        "the distro packages of the images' rootfs, for their SBOMs");

@@ -45,8 +45,9 @@ struct ImagePlan {
 
 struct StepPlan {
   std::string
-      kind;  // base-probe, compile-layer, project-wheel, resolve, fetch,
-             // wheel-build, runtime-layer, python-layer, image-assembly
+      kind;  // base-probe, distro-layer (builder, runtime), project-wheel,
+             // resolve, fetch, wheel-build, packages-probe, python-layer,
+             // image-assembly: the kinds a build reports
   std::string name;
   std::string detail;
 };

@@ -507,6 +507,7 @@ SchedulerStats Scheduler::Stats() {
   std::set<std::string> groups;
   for (const auto& [g, dq] : queues_) {
     s.queued += dq.size();
+    s.queued_by_group[g] += static_cast<int64_t>(dq.size());
     groups.insert(g);
   }
   s.running = leases_.size();
@@ -515,6 +516,13 @@ SchedulerStats Scheduler::Stats() {
   for (const auto& [id, w] : workers_) {
     WorkerInfo info = w.info;
     info.busy = w.leases.size();
+    for (const std::string& l : w.leases) {
+      auto le = leases_.find(l);
+      if (le == leases_.end()) continue;
+      const Entry& e = *le->second;
+      info.running.push_back(RunningAction{e.kind, e.op->action().ToString(),
+                                           e.group, e.attempts, e.leased_at});
+    }
     s.workers.push_back(info);
   }
   return s;

@@ -164,12 +164,22 @@ struct WorkItem {
   std::vector<common::HostCredential> credentials;
 };
 
+// An action an executor runs now (for the status page).
+struct RunningAction {
+  std::string kind;    // step kind, "" for plain REAPI actions
+  std::string action;  // digest "hash/size"
+  std::string group;   // the build (or REAPI client) it belongs to
+  int attempt = 0;
+  absl::Time leased_at;
+};
+
 struct WorkerInfo {
   std::string id, name, peer;
   Properties properties;
   int slots = 0;
   int busy = 0;
   absl::Time connected;
+  std::vector<RunningAction> running;  // filled by Stats()
 };
 
 struct SchedulerStats {
@@ -177,6 +187,8 @@ struct SchedulerStats {
   int64_t running = 0;
   int64_t groups = 0;  // groups with queued or running actions
   std::vector<WorkerInfo> workers;
+  // Queued actions per fairness group (a build, or a REAPI client).
+  std::map<std::string, int64_t> queued_by_group;
 };
 
 class Scheduler {

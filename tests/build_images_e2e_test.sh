@@ -112,7 +112,7 @@ assert [e["event"] for e in events] == ["step"] * len(r["projects"][0]["steps"])
 assert events[-1] == {"event": "project", "dir": r["projects"][0]["dir"], "name": "hello-pbrx",
                       "version": "0.3.0", "images": 3}, events[-1]
 p = r["projects"][0]
-assert r["schema"] == "pbrx.build/v1"
+assert r["schema"] == "pbrx.build/v2"
 assert p["name"] == "hello-pbrx" and p["version"] == "0.3.0", p
 # The base: its name and the digest the images' base annotations carry.
 assert p["base"]["name"] == "debian:bookworm", p["base"]

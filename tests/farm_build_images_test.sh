@@ -114,7 +114,7 @@ PBRX_FARM="$FARM" "$PBRX" build-images --output "oci:$T/farm2" --find-links "$T/
 python3 - "$T/farm2.json" "$T/farm2.err" <<'PY' || fail "second farm build report"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["schema"] == "pbrx.build/v1", r
+assert r["schema"] == "pbrx.build/v2", r
 assert [len(p["images"]) for p in r["projects"]] == [3, 3], r
 ran = [s for p in r["projects"] for s in p["steps"] if not s["cached"] and s["kind"] != "image-assembly"]
 assert ran == [], ran
@@ -147,7 +147,9 @@ import json, sys
 st = json.load(open(sys.argv[1]))
 assert sorted(e["name"] for e in st["executors"]) == ["e1", "e2"], st
 assert all(e["slots"] == 2 for e in st["executors"]), st
-assert int(st["actionsCacheHits"]) > 0 and st["queued"] == "0", st
+assert st["schema"] == "pbrx.farm-status/v1", st
+assert st["steps"]["cache_hits"] > 0 and st["queued"] == 0 and st["running"] == 0, st
+assert all(e["busy"] == 0 and e["connected_seconds"] >= 0 for e in st["executors"]), st
 PY
 
 # Monitoring. What the executors say they ran is what the coordinator

@@ -22,6 +22,8 @@ struct StepReport {
   // Another build ran the same step at the same moment; this one waited for
   // it (not cached, not run on this build's behalf).
   bool joined = false;
+  // The command ran and failed (non-zero exit, or a limit killed it).
+  bool failed = false;
   // What the cache key is made of, so a miss can be explained: the command
   // line, the platform properties and the input root digest.
   std::vector<std::string> argv;

@@ -94,6 +94,7 @@ absl::StatusOr<re::ActionResult> StepRunner::Step(const std::string& kind,
   ASSIGN_OR_RETURN(Digest action, PutAction(spec));
   absl::Time start = absl::Now();
   Progress(absl::StrCat("running ", kind, " ", name));
+  if (options_.on_step_start) options_.on_step_start(kind, name);
   common::ExecuteOptions run_options;
   run_options.kind = kind;
   run_options.credentials = spec.credentials;
@@ -103,6 +104,7 @@ absl::StatusOr<re::ActionResult> StepRunner::Step(const std::string& kind,
                   absl::ToDoubleSeconds(absl::Now() - start),
                   action.ToString()};
   step.joined = out.joined;
+  step.failed = !out.status.ok() || out.result.exit_code() != 0;
   step.argv = spec.argv;
   step.platform = spec.platform;
   step.input_root = spec.input_root.ToString();

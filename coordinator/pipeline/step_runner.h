@@ -53,6 +53,9 @@ struct StepRunnerOptions {
   int64_t source_date_epoch = 0;
   // Called (from any thread) as each step finishes.
   std::function<void(const StepReport&)> on_step;
+  // Called as a step is handed to the executor (before a cache lookup).
+  std::function<void(const std::string& kind, const std::string& name)>
+      on_step_start;
   // Called with a one-line status as steps start.
   std::function<void(const std::string&)> progress;
   // Names the project in progress lines.
