@@ -294,6 +294,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
     return *rc;
   }
   coordinator::BuildOptions& options = f.options;
+  options.pinned = PinnedSettings(parser);
   std::string& output = f.output;
   std::string& base = f.base;
   std::string& cache_dir = f.cache_dir;

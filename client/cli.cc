@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/flag_config.h"
@@ -60,6 +61,17 @@ std::optional<int> ParseCommand(common::FlagParser& parser,
   }
   if (!s.ok()) return UsageError(err, command, std::string(s.message()));
   return std::nullopt;
+}
+
+std::set<std::string> PinnedSettings(const common::FlagParser& parser) {
+  std::set<std::string> out;
+  for (const auto& info : parser.Describe()) {
+    bool pinned =
+        info.source == "command line" || absl::StartsWith(info.source, "$");
+    if (pinned && info.name == "prefix") out.insert("prefix");
+    if (pinned && info.name == "tag") out.insert("tags");
+  }
+  return out;
 }
 
 std::string FirstGiven(const common::FlagParser& parser,

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,11 @@ std::optional<int> ParseCommand(common::FlagParser& parser,
 // `err`; returns 2.
 int UsageError(std::ostream& err, const std::string& command,
                const std::string& message);
+
+// The naming settings the user gave by flag or PBRX_* variable ("prefix" for
+// --prefix, "tags" for --tag): a project's [tool.pbrx] does not replace
+// them (PlanOptions::pinned).
+std::set<std::string> PinnedSettings(const common::FlagParser& parser);
 
 // The first of `names` the parser got a value for, as "--NAME"; "" if none.
 std::string FirstGiven(const common::FlagParser& parser,

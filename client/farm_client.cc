@@ -202,6 +202,7 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
   req.set_mirror(o.mirror);
   req.set_base_release(o.base_release);
   req.set_platform(o.platform);
+  for (const std::string& p : o.pinned) req.add_pinned(p);
   req.set_jobs(b.jobs);
   // find-links, constraints and an oci: base layout go to the farm's CAS;
   // the request names them by digest (nothing is staged on the coordinator).

@@ -88,6 +88,21 @@ refs=$(XDG_CONFIG_HOME="$cfg" PBRX_PREFIX=env.example "$PBRX" plan --json -- -ap
 [[ "$refs" == "env.example/cliapp-base:t1 env.example/cliapp-base:t2 env.example/cliapp:t1 env.example/cliapp:t2" ]]; expect env-over-file $? "'$refs'"
 refs=$(XDG_CONFIG_HOME="$cfg" PBRX_PREFIX=env.example "$PBRX" plan --json --prefix flag.example --tag t9 -- -app | images)
 [[ "$refs" == "flag.example/cliapp-base:t9 flag.example/cliapp:t9" ]]; expect flag-over-env $? "'$refs'"
+# A project's [tool.pbrx] beats the settings file, not a variable or flag.
+tooled="$TEST_TMPDIR/tooled"
+mkdir -p "$tooled"
+printf '[project]\nname = "tooled"\nversion = "1.0"\n[tool.pbrx]\nprefix = "proj.example/t"\ntags = ["p1"]\nextra-packages = ["libpq5"]\n' >"$tooled/pyproject.toml"
+refs=$(XDG_CONFIG_HOME="$cfg" "$PBRX" plan --json "$tooled" | images)
+[[ "$refs" == "proj.example/t/tooled-base:p1" ]]; expect project-over-file $? "'$refs'"
+pkgs=$(XDG_CONFIG_HOME="$cfg" "$PBRX" plan --json "$tooled" | python3 -c 'import json,sys; print(json.load(sys.stdin)["projects"][0]["distro_packages"]["runtime"])')
+[[ "$pkgs" == "['libpq5']" ]]; expect project-extra-packages $? "'$pkgs'"
+refs=$(XDG_CONFIG_HOME="$cfg" PBRX_PREFIX=env.example "$PBRX" plan --json "$tooled" | images)
+[[ "$refs" == "env.example/tooled-base:p1" ]]; expect env-over-project $? "'$refs'"
+refs=$(XDG_CONFIG_HOME="$cfg" "$PBRX" plan --json --tag f1 "$tooled" | images)
+[[ "$refs" == "proj.example/t/tooled-base:f1" ]]; expect flag-over-project $? "'$refs'"
+printf '[project]\nname = "tooled"\nversion = "1.0"\n[tool.pbrx]\nprefx = "x"\n' >"$tooled/pyproject.toml"
+err=$("$PBRX" plan "$tooled" 2>&1 >/dev/null); check bad-tool-pbrx 1 $?
+[[ "$err" == "pbrx plan: "*"pyproject.toml:5: [tool.pbrx] unknown key 'prefx' (prefix, tags, extra-packages)" ]]; expect bad-tool-pbrx-msg $? "'$err'"
 out=$(XDG_CONFIG_HOME="$cfg" PBRX_JOBS=5 "$PBRX" config --json build-images); check config 0 $?
 python3 - "$cfg" "$out" <<'PY' || { echo "FAIL pbrx config --json: $out"; fail=1; }
 import json, sys

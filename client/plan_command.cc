@@ -197,6 +197,7 @@ int RunPlanCommand(const std::vector<std::string>& args, PlanCommandIo& io) {
     return *rc;
   }
   PlanOptions& options = f.options;
+  options.pinned = PinnedSettings(parser);
   const std::string& os_release = f.os_release;
   const std::vector<std::string>& platforms = f.platforms;
   const bool json = f.json;
@@ -257,6 +258,14 @@ int RunPlanCommand(const std::vector<std::string>& args, PlanCommandIo& io) {
         continue;
       }
       bindep = std::move(*parsed);
+    }
+    if (absl::StatusOr<coordinator::Naming> naming =
+            coordinator::EffectiveNaming(*project, options);
+        !naming.ok()) {
+      *io.err << "pbrx plan: " << dir << "/" << naming.status().message()
+              << "\n";
+      failed = true;
+      continue;
     }
     plans.push_back(coordinator::PlanProject(*project, bindep, options));
   }

@@ -86,12 +86,19 @@ int RunPushImagesCommand(const std::vector<std::string>& args,
   std::vector<std::string> errors;
   coordinator::PlanOptions po;
   po.prefix = prefix;
+  po.pinned = PinnedSettings(parser);
   po.tags = tags;
   for (const std::string& dir : dirs) {
     absl::StatusOr<common::project::Project> project =
         common::project::LoadProject(dir);
     if (!project.ok()) {
       errors.push_back(std::string(project.status().message()));
+      continue;
+    }
+    absl::StatusOr<coordinator::Naming> naming =
+        coordinator::EffectiveNaming(*project, po);
+    if (!naming.ok()) {
+      errors.push_back(absl::StrCat(dir, "/", naming.status().message()));
       continue;
     }
     coordinator::ProjectPlan plan =
@@ -104,7 +111,8 @@ int RunPushImagesCommand(const std::vector<std::string>& args,
       continue;
     }
     for (const coordinator::ImagePlan& ip : plan.images)
-      images.push_back(LayoutImage{ip.name, coordinator::ImageTags(tags)});
+      images.push_back(
+          LayoutImage{ip.name, coordinator::ImageTags(naming->tags)});
   }
   std::vector<PushedImage> pushed;
   LayoutImageSource source(layout);

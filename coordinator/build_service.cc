@@ -122,6 +122,14 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   options.mirror = request->mirror();
   options.base_release = request->base_release();
   options.platform = request->platform();
+  for (const std::string& p : request->pinned()) {
+    if (p != "prefix" && p != "tags") {
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "pinned: '" + p.substr(0, 64) + "' is not a setting (prefix, tags)");
+    }
+    options.pinned.insert(p);
+  }
   absl::Status setup = [&]() -> absl::Status {
     // Inputs are read from the CAS by digest; nothing touches a disk here.
     if (request->has_find_links()) {

@@ -113,6 +113,16 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
   }
   ASSIGN_OR_RETURN(common::project::Project project,
                    common::project::LoadProject(*tree));
+  // The project's [tool.pbrx] prefix and tags, unless pinned by the user.
+  PlanOptions naming_options;
+  naming_options.prefix = options.prefix;
+  naming_options.tags = options.tags;
+  naming_options.pinned = options.pinned;
+  absl::StatusOr<Naming> naming = EffectiveNaming(project, naming_options);
+  if (!naming.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir, "/", naming.status().message()));
+  }
 
   // 1. Base and probe.
   BaseSpec base_spec;
@@ -145,7 +155,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                      MirrorSources(platform.package_manager, options.mirror,
                                    probed.codename, probed.version_id));
   }
-  PlanOptions plan_options;
+  PlanOptions plan_options = naming_options;
   plan_options.platform_atoms = platform.atoms;
   ProjectPlan plan = PlanProject(project, bindep, plan_options);
 
@@ -369,7 +379,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
                                               options.scratch_dir));
     sink = layout_sink.get();
   }
-  std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
+  std::string prefix = naming->prefix.empty() ? "" : naming->prefix + "/";
   // What each image installs, with where it came from (its SBOM).
   auto dists = [&](const WheelList& wheels) {
     std::vector<PythonDist> out;
@@ -430,7 +440,7 @@ absl::StatusOr<ProjectBuild> ImagePipeline::Build(const std::string& dir,
     facts->builder_id = options.builder_id;
   }
   ASSIGN_OR_RETURN(report.images,
-                   AssembleImages(steps, *sink, images, ImageTags(options.tags),
+                   AssembleImages(steps, *sink, images, ImageTags(naming->tags),
                                   labels, facts));
   report.steps = steps.Steps();
   return report;

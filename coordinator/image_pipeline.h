@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,10 @@ inline constexpr int64_t kMaxProjectWheelBytes = 256 << 20;
 struct BuildOptions {
   std::string prefix;
   std::vector<std::string> tags;  // besides "latest"
-  std::string output_layout;      // OCI layout directory
+  // Settings a flag or PBRX_* variable gave ("prefix", "tags"); the others
+  // may come from the project's [tool.pbrx] (PlanOptions::pinned).
+  std::set<std::string> pinned;
+  std::string output_layout;  // OCI layout directory
   // "debian:SUITE" (built with mmdebstrap) or "oci:DIR[:REF]".
   std::string base = "debian:bookworm";
   // A debian: base's mirror ("" = Debian's) and the archive state it is

@@ -352,3 +352,44 @@ TEST_F(ImagePipelineTest, AProjectWithoutRequirementsOrBindepIsOneChain) {
 
 }  // namespace
 }  // namespace pbrx::coordinator
+
+namespace pbrx::coordinator {
+namespace {
+
+TEST_F(ImagePipelineTest, ToolPbrxNamesTheImagesUnlessPinned) {
+  const std::string pyproject =
+      "[project]\nname = \"solo\"\nversion = \"2\"\n"
+      "[project.scripts]\nsolo = \"solo:main\"\n"
+      "[tool.pbrx]\nprefix = \"proj.example/x\"\ntags = [\"p1\"]\n"
+      "extra-packages = [\"libpq5\"]\n";
+  BuildOptions o = Options(Project({{"pyproject.toml", pyproject}}));
+  absl::StatusOr<ProjectBuild> b = pipeline_.Build("solo", o);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(b->images.size(), 2u);
+  EXPECT_EQ(b->images[0].ref, "proj.example/x/solo-base:p1");
+  // The extra package makes a runtime layer.
+  bool runtime = false;
+  for (const auto& c : steps_.Calls())
+    runtime = runtime || (c.kind == "distro-layer" && Has(c, "libpq5"));
+  EXPECT_TRUE(runtime);
+  o.pinned = {"prefix", "tags"};
+  b = pipeline_.Build("solo", o);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->images[0].ref, "reg/team/solo-base:latest");
+}
+
+TEST_F(ImagePipelineTest, BadToolPbrxFailsTheProjectNamingTheLine) {
+  BuildOptions o = Options(
+      Project({{"pyproject.toml",
+                "[project]\nname = \"solo\"\nversion = \"2\"\n[tool.pbrx]\n"
+                "prefix = \"UPPER/case\"\n"}}));
+  absl::StatusOr<ProjectBuild> b = pipeline_.Build("solo", o);
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(b.status().message(),
+                               "solo/pyproject.toml:4: [tool.pbrx] --prefix"))
+      << b.status();
+  EXPECT_TRUE(steps_.Calls().empty());
+}
+
+}  // namespace
+}  // namespace pbrx::coordinator

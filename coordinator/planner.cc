@@ -1,5 +1,6 @@
 #include "coordinator/planner.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -75,14 +76,33 @@ absl::Status ValidatePlanOptions(const PlanOptions& options) {
   return ValidateImageNaming(options.prefix, options.tags, FieldNames::kFlags);
 }
 
+absl::StatusOr<Naming> EffectiveNaming(const Project& p,
+                                       const PlanOptions& options) {
+  Naming n{options.prefix, options.tags};
+  if (p.pbrx.prefix.has_value() && options.pinned.count("prefix") == 0)
+    n.prefix = *p.pbrx.prefix;
+  if (p.pbrx.tags.has_value() && options.pinned.count("tags") == 0)
+    n.tags = *p.pbrx.tags;
+  if (absl::Status s = ValidateImageNaming(
+          p.pbrx.prefix.value_or(""),
+          p.pbrx.tags.value_or(std::vector<std::string>{}), FieldNames::kFlags);
+      !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pyproject.toml:", p.pbrx.line, ": [tool.pbrx] ", s.message()));
+  }
+  return n;
+}
+
 ProjectPlan PlanProject(const Project& p,
                         const std::optional<bd::BindepFile>& bindep,
                         const PlanOptions& options) {
   ProjectPlan plan;
   plan.project = p;
   plan.warnings = p.warnings;
-  const std::vector<std::string> tags = ImageTags(options.tags);
-  std::string prefix = options.prefix.empty() ? "" : options.prefix + "/";
+  const Naming naming = EffectiveNaming(p, options)
+                            .value_or(Naming{options.prefix, options.tags});
+  const std::vector<std::string> tags = ImageTags(naming.tags);
+  std::string prefix = naming.prefix.empty() ? "" : naming.prefix + "/";
   auto refs = [&](const std::string& name) {
     std::vector<std::string> out;
     for (const std::string& t : tags) out.push_back(absl::StrCat(name, ":", t));
@@ -94,6 +114,11 @@ ProjectPlan PlanProject(const Project& p,
         Packages(*bindep, "compile", options.platform_atoms);
     plan.runtime_packages =
         Packages(*bindep, "default", options.platform_atoms);
+  }
+  for (const std::string& pkg : p.pbrx.extra_packages) {
+    if (std::find(plan.runtime_packages.begin(), plan.runtime_packages.end(),
+                  pkg) == plan.runtime_packages.end())
+      plan.runtime_packages.push_back(pkg);
   }
 
   plan.images_known = !p.name.empty() && !p.IsDynamic("scripts");

@@ -15,6 +15,7 @@
 #define PBRX_COORDINATOR_PLANNER_H_
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,21 @@ struct PlanOptions {
   std::vector<std::string> tags;  // in addition to "latest"
   std::vector<std::string> platform_atoms;  // "platform:..." of the target base
   std::string scripts_dir = "/usr/local/bin";
+  // Settings a flag or PBRX_* variable gave ("prefix", "tags"): the
+  // project's [tool.pbrx] values do not replace them.
+  std::set<std::string> pinned;
 };
+
+struct Naming {
+  std::string prefix;
+  std::vector<std::string> tags;
+};
+
+// The prefix and tags a project's images get: its [tool.pbrx] values
+// unless the build pins them. INVALID_ARGUMENT naming pyproject.toml's
+// [tool.pbrx] line for a bad value there.
+absl::StatusOr<Naming> EffectiveNaming(const common::project::Project& project,
+                                       const PlanOptions& options);
 
 struct ImagePlan {
   std::string kind;                 // "base" or "script"

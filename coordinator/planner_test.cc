@@ -1,5 +1,6 @@
 #include "coordinator/planner.h"
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -103,6 +104,42 @@ TEST(PlannerTest, Clashes) {
                   "(duplicate script name 'my-cli')",
                   "image 'other' of project other clashes with project proj "
                   "(duplicate script name 'Other')"));
+}
+
+}  // namespace
+}  // namespace pbrx::coordinator
+
+namespace pbrx::coordinator {
+namespace {
+
+TEST(PlannerTest, ProjectSettingsUnlessPinned) {
+  common::project::Project p = Sample();
+  p.pbrx.prefix = "proj.example/team";
+  p.pbrx.tags = std::vector<std::string>{"p1"};
+  p.pbrx.extra_packages = {"libpq5"};
+  p.pbrx.line = 7;
+  PlanOptions o;
+  o.prefix = "settings.example";
+  o.tags = {"s1"};
+  ProjectPlan plan = PlanProject(p, std::nullopt, o);
+  EXPECT_THAT(plan.images[0].refs,
+              ElementsAre("proj.example/team/my-app-base:p1"));
+  EXPECT_THAT(plan.runtime_packages, ElementsAre("libpq5"));
+  o.pinned = {"prefix"};
+  plan = PlanProject(p, std::nullopt, o);
+  EXPECT_THAT(plan.images[0].refs,
+              ElementsAre("settings.example/my-app-base:p1"));
+  o.pinned = {"prefix", "tags"};
+  plan = PlanProject(p, std::nullopt, o);
+  EXPECT_THAT(plan.images[0].refs,
+              ElementsAre("settings.example/my-app-base:s1"));
+  p.pbrx.tags = std::vector<std::string>{"bad tag"};
+  absl::StatusOr<Naming> n = EffectiveNaming(p, o);
+  EXPECT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(n.status().message(),
+                               "pyproject.toml:7: [tool.pbrx] --tag 'bad "
+                               "tag'"))
+      << n.status();
 }
 
 }  // namespace

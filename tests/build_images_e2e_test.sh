@@ -105,10 +105,15 @@ grep -qF "step base (oci:$T/images:nope) failed" "$T/nope.err" && grep -qF "no i
 python3 - "$T/report.json" "$T/events" <<'PY' || fail "json report"
 import json, re, sys
 r = json.load(open(sys.argv[1]))
-# Progress events on stderr, one JSON object per line: one per step, then
-# the project's.
+# Progress events on stderr, one JSON object per line: one as each step
+# starts (image assembly is not a step the executor runs), one per step
+# with its result, then the project's.
 events = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
-assert [e["event"] for e in events] == ["step"] * len(r["projects"][0]["steps"]) + ["project"], events
+steps = r["projects"][0]["steps"]
+assert [e["event"] for e in events if e["event"] != "step_started"] == ["step"] * len(steps) + ["project"], events
+started = [(e["kind"], e["name"]) for e in events if e["event"] == "step_started"]
+assert sorted(started) == sorted((s["kind"], s["name"]) for s in steps if s["kind"] != "image-assembly"), started
+assert all(isinstance(e["seconds"], float) and e["failed"] is False for e in events if e["event"] == "step"), events
 assert events[-1] == {"event": "project", "dir": r["projects"][0]["dir"], "name": "hello-pbrx",
                       "version": "0.3.0", "images": 3}, events[-1]
 p = r["projects"][0]

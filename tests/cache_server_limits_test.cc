@@ -153,12 +153,13 @@ TEST_F(CacheServerTest, APeerThatPingsTooOftenIsDisconnected) {
   rude.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   rude.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   rude.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, 100);
-  auto rude_stub = bs::ByteStream::NewStub(grpc::CreateCustomChannel(
-      address_, grpc::InsecureChannelCredentials(), rude));
+  auto rude_channel = grpc::CreateCustomChannel(
+      address_, grpc::InsecureChannelCredentials(), rude);
+  auto rude_stub = bs::ByteStream::NewStub(rude_channel);
   const std::string data = Pattern(4096, 3);
   const Digest d = Digest::Of(data);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(75));
   bs::WriteResponse response;
   auto writer = rude_stub->Write(&ctx, &response);
   bs::WriteRequest first;
@@ -166,8 +167,14 @@ TEST_F(CacheServerTest, APeerThatPingsTooOftenIsDisconnected) {
   first.set_data(data.substr(0, 100));
   ASSERT_TRUE(writer->Write(first));
   // gRPC 1.51's client sends a keepalive ping at most every ~5 s: the
-  // third within 20 s of another is the strike that ends the connection.
-  absl::SleepFor(absl::Seconds(22));
+  // third within 20 s of another is the strike that ends the connection
+  // (GOAWAY, ~15 s in). On a loaded machine the pings come later: wait
+  // until the connection is gone, at most 60 s.
+  absl::SleepFor(absl::Seconds(15));
+  for (int i = 0; i < 90 && rude_channel->GetState(false) == GRPC_CHANNEL_READY;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(500));
+  }
   bs::WriteRequest rest;
   rest.set_write_offset(100);
   rest.set_data(data.substr(100));

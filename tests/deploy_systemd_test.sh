@@ -33,7 +33,8 @@ for f in man/man1/pbrx.1 man/man1/pbrx-build-images.1 bash-completion/completion
          zsh/site-functions/_pbrx fish/vendor_completions.d/pbrx.fish; do
   [[ -s "$ROOT/opt/pbrx/share/$f" ]] || fail "$f not installed"
 done
-MANWIDTH=100 man -l "$ROOT/opt/pbrx/share/man/man1/pbrx.1" 2>/dev/null | grep -q "build-images" || fail "pbrx(1) does not list build-images"
+page=$(MANWIDTH=100 man -l "$ROOT/opt/pbrx/share/man/man1/pbrx.1" 2>/dev/null)
+grep -q "build-images" <<<"$page" || fail "pbrx(1) does not list build-images"
 for d in cache coordinator executor; do
   unit="$ROOT/etc/systemd/system/pbrx-$d.service"
   grep -q "^ExecStart=/opt/pbrx/bin/pbrx-$d --config=/etc/pbrx/$d.toml$" "$unit" || fail "pbrx-$d.service: ExecStart does not name the prefix"

@@ -171,7 +171,9 @@ echo "executors ran $ran actions; the coordinator leased $leased and counts $exe
 [[ $(scrape_sum "$E1_METRICS" "$E2_METRICS" -- '^pbrx_executor_phase_duration_seconds_count\{phase="run"\}') == "$ran" ]] || fail "not every run timed"
 [[ $(scrape_sum "$E1_METRICS" "$E2_METRICS" -- '^pbrx_executor_slots_busy ') == 0 ]] || fail "busy slots after the builds"
 for a in "$CACHE_METRICS" "$METRICS_ADDR" "$E1_METRICS" "$E2_METRICS"; do
-  curl -sf --noproxy '*' "http://$a/metrics" | grep -q '^pbrx_build_info{version="[0-9.]*"} 1$' || fail "no pbrx_build_info on $a"
+  # (Into a variable first: grep -q stopping early would fail curl under pipefail.)
+  scraped=$(curl -sf --noproxy '*' "http://$a/metrics") || fail "no metrics from $a"
+  grep -q '^pbrx_build_info{version="[0-9.]*"} 1$' <<<"$scraped" || fail "no pbrx_build_info on $a"
   [[ $(scrape_sum "$a" -- '^process_resident_memory_bytes ') -gt 1000000 ]] || fail "no process metrics on $a"
 done
 # A real Prometheus with deploy/prometheus's rules scrapes the four

@@ -127,7 +127,8 @@ PY
 # GET and HEAD only; nothing else is served.
 [[ $(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -X POST "http://$PAGE/") == 405 ]] || fail "POST is not 405"
 [[ $(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "http://$PAGE/etc/passwd") == 404 ]] || fail "an unknown path is not 404"
-curl -sfI --noproxy '*' "http://$PAGE/" | grep -qi "^content-security-policy: default-src 'none'" || fail "no CSP header"
+headers=$(curl -sfI --noproxy '*' "http://$PAGE/") || fail "HEAD /"
+grep -qi "^content-security-policy: default-src 'none'" <<<"$headers" || fail "no CSP header"
 json | python3 -c '
 import json, sys
 s = json.load(sys.stdin)

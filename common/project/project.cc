@@ -321,8 +321,96 @@ bool Project::IsDynamic(const std::string& field) const {
          std::find(dynamic.begin(), dynamic.end(), "all") != dynamic.end();
 }
 
+namespace {
+
+absl::StatusOr<Project> ProjectFromFilesWithoutSettings(
+    const std::string& dir, const ProjectFiles& files);
+
+// [tool.pbrx]: every key known, every value of the right type; package
+// names as Debian and Alpine spell them (they become apt/apk arguments).
+absl::Status ReadPbrxSettings(const toml::table& doc, PbrxSettings* out) {
+  const toml::node* node = doc["tool"]["pbrx"].node();
+  if (node == nullptr) return absl::OkStatus();
+  auto where = [](const toml::node& n) {
+    return absl::StrCat("pyproject.toml:", n.source().begin.line,
+                        ": [tool.pbrx] ");
+  };
+  const toml::table* t = node->as_table();
+  if (t == nullptr)
+    return absl::InvalidArgumentError(
+        absl::StrCat(where(*node), "must be a table"));
+  out->line = static_cast<int>(node->source().begin.line);
+  auto strings = [&](const toml::node& n, const std::string& key,
+                     std::vector<std::string>* values) -> absl::Status {
+    const toml::array* a = n.as_array();
+    if (a == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(n), key, ": expected a list of strings"));
+    }
+    for (const toml::node& e : *a) {
+      std::optional<std::string> v = e.value_exact<std::string>();
+      if (!v.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(e), key, ": expected a list of strings"));
+      }
+      values->push_back(*v);
+    }
+    return absl::OkStatus();
+  };
+  for (const auto& [k, v] : *t) {
+    const std::string key(k.str());
+    if (key == "prefix") {
+      std::optional<std::string> s = v.value_exact<std::string>();
+      if (!s.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(v), "prefix: expected a string"));
+      }
+      out->prefix = *s;
+    } else if (key == "tags") {
+      std::vector<std::string> tags;
+      RETURN_IF_ERROR(strings(v, key, &tags));
+      out->tags = tags;
+    } else if (key == "extra-packages" || key == "extra_packages") {
+      RETURN_IF_ERROR(strings(v, key, &out->extra_packages));
+      for (const std::string& pkg : out->extra_packages) {
+        bool ok = !pkg.empty() && pkg.size() <= 100 &&
+                  absl::ascii_isalnum(static_cast<unsigned char>(pkg[0]));
+        for (char c : pkg) {
+          ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                      c == '+' || c == '-' || c == '.' || c == '_');
+        }
+        if (!ok) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              where(v), "extra-packages: '", pkg,
+              "' is not a package name ([A-Za-z0-9][A-Za-z0-9+._-]*, at most "
+              "100)"));
+        }
+      }
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(v), "unknown key '", key, "' (prefix, tags, extra-packages)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Project> ProjectFromFiles(const std::string& dir,
                                          const ProjectFiles& files) {
+  ASSIGN_OR_RETURN(Project p, ProjectFromFilesWithoutSettings(dir, files));
+  if (files.pyproject_toml.has_value()) {
+    ASSIGN_OR_RETURN(toml::table doc,
+                     ParseToml(*files.pyproject_toml, "pyproject.toml"));
+    RETURN_IF_ERROR(ReadPbrxSettings(doc, &p.pbrx));
+  }
+  return p;
+}
+
+namespace {
+
+absl::StatusOr<Project> ProjectFromFilesWithoutSettings(
+    const std::string& dir, const ProjectFiles& files) {
   Project p;
   p.dir = dir;
   if (files.has_bindep_txt) {
@@ -373,6 +461,8 @@ absl::StatusOr<Project> ProjectFromFiles(const std::string& dir,
       dir,
       ": not a Python project (no pyproject.toml, setup.cfg or setup.py)"));
 }
+
+}  // namespace
 
 absl::StatusOr<Project> LoadProject(const std::string& dir) {
   return LoadProject(DirSourceTree(dir));

@@ -28,6 +28,18 @@ struct ConsoleScript {
   std::string entry_point;  // "module:attr [extras]"
 };
 
+// Per-project defaults from pyproject.toml's [tool.pbrx] table (a flag or a
+// PBRX_* variable wins over them; they win over the user's settings):
+//   prefix = "registry.example.org/team"
+//   tags = ["v1", "latest"]
+//   extra-packages = ["libpq5"]   distro packages added to the images
+struct PbrxSettings {
+  std::optional<std::string> prefix;
+  std::optional<std::vector<std::string>> tags;
+  std::vector<std::string> extra_packages;
+  int line = 0;  // of the [tool.pbrx] table, for messages
+};
+
 struct Project {
   std::string dir;
   // Where the metadata came from: "pyproject.toml", "setup.cfg", "setup.py".
@@ -44,6 +56,7 @@ struct Project {
   std::map<std::string, std::vector<std::string>>
       extras;               // as spelled in the file
   std::string bindep_file;  // "bindep.txt", "other-requirements.txt" or ""
+  PbrxSettings pbrx;        // [tool.pbrx]
   std::vector<std::string> warnings;
 
   bool IsDynamic(const std::string& field) const;

@@ -197,3 +197,57 @@ TEST(ProjectTest, MissingDirectory) {
 
 }  // namespace
 }  // namespace pbrx::common::project
+
+namespace pbrx::common::project {
+namespace {
+
+TEST(ProjectPbrxSettingsTest, ToolPbrxTableIsRead) {
+  ProjectFiles f;
+  f.pyproject_toml =
+      "[project]\nname = \"app\"\nversion = \"1\"\n\n[tool.pbrx]\n"
+      "prefix = \"reg.example/team\"\ntags = [\"v1\", \"stable\"]\n"
+      "extra-packages = [\"libpq5\", \"ca-certificates\"]\n";
+  absl::StatusOr<Project> p = ProjectFromFiles("proj", f);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->pbrx.prefix, "reg.example/team");
+  EXPECT_EQ(p->pbrx.tags, (std::vector<std::string>{"v1", "stable"}));
+  EXPECT_EQ(p->pbrx.extra_packages,
+            (std::vector<std::string>{"libpq5", "ca-certificates"}));
+  EXPECT_EQ(p->pbrx.line, 5);
+  // A setup.cfg project may keep its pbrx settings in pyproject.toml.
+  f.setup_cfg = "[metadata]\nname = cfgapp\nversion = 2\n";
+  f.pyproject_toml = "[tool.pbrx]\nprefix = \"r/x\"\n";
+  p = ProjectFromFiles("proj", f);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->name, "cfgapp");
+  EXPECT_EQ(p->pbrx.prefix, "r/x");
+  EXPECT_FALSE(p->pbrx.tags.has_value());
+}
+
+TEST(ProjectPbrxSettingsTest, BadSettingsNameTheLineAndKey) {
+  auto error = [](const std::string& pbrx) {
+    ProjectFiles f;
+    f.pyproject_toml =
+        "[project]\nname = \"app\"\nversion = \"1\"\n[tool.pbrx]\n" + pbrx;
+    return std::string(ProjectFromFiles("proj", f).status().message());
+  };
+  EXPECT_EQ(error("prefx = \"a\"\n"),
+            "pyproject.toml:5: [tool.pbrx] unknown key 'prefx' (prefix, tags, "
+            "extra-packages)");
+  EXPECT_EQ(error("prefix = 3\n"),
+            "pyproject.toml:5: [tool.pbrx] prefix: expected a string");
+  EXPECT_EQ(error("tags = \"v1\"\n"),
+            "pyproject.toml:5: [tool.pbrx] tags: expected a list of strings");
+  EXPECT_EQ(error("extra-packages = [\"libpq5; rm -rf /\"]\n"),
+            "pyproject.toml:5: [tool.pbrx] extra-packages: 'libpq5; rm -rf /' "
+            "is not a package name ([A-Za-z0-9][A-Za-z0-9+._-]*, at most 100)");
+  ProjectFiles f;
+  f.pyproject_toml =
+      "[project]\nname = \"app\"\nversion = \"1\"\n[tool]\n"
+      "pbrx = \"x\"\n";
+  EXPECT_EQ(ProjectFromFiles("proj", f).status().message(),
+            "pyproject.toml:5: [tool.pbrx] must be a table");
+}
+
+}  // namespace
+}  // namespace pbrx::common::project

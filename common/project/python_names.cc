@@ -63,11 +63,10 @@ bool IsDottedIdentifier(absl::string_view text) {
   return !at_start;
 }
 
-absl::Status CheckEntryPoint(absl::string_view name,
-                             absl::string_view target) {
+absl::Status CheckEntryPoint(absl::string_view name, absl::string_view target) {
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "entry point '", name, " = ", target, "' ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat("entry point '", name, " = ", target, "' ", why));
   };
   if (!IsScriptName(name)) {
     return bad(
@@ -91,8 +90,7 @@ absl::Status CheckEntryPoint(absl::string_view name,
   if (colon == absl::string_view::npos ||
       !IsDottedIdentifier(absl::StripAsciiWhitespace(t.substr(0, colon))) ||
       !IsDottedIdentifier(absl::StripAsciiWhitespace(t.substr(colon + 1)))) {
-    return bad(
-        "is not 'name = module.path:attr.path' with Python identifiers");
+    return bad("is not 'name = module.path:attr.path' with Python identifiers");
   }
   return absl::OkStatus();
 }

@@ -15,7 +15,7 @@ else protos="$root/bazel-bin/external/bazel_protos"; fi
 work="${3:-${TEST_TMPDIR:-$(mktemp -d)}/fuzz-$name}"
 mkdir -p "$work/corpus"
 project=(common/project/ini_file.cc common/project/python_names.cc common/project/project.cc common/project/source_tree.cc
-         common/beneath.cc common/status_macros.cc)
+         common/beneath.cc common/status_macros.cc common/toml.cc)
 # The generated REAPI and googleapis messages (not the gRPC stubs).
 proto_srcs=(build/bazel/remote/execution/v2/remote_execution.pb.cc build/bazel/semver/semver.pb.cc
             google/api/annotations.pb.cc google/api/http.pb.cc google/longrunning/operations.pb.cc
