@@ -61,7 +61,15 @@ CoordinatorMetrics::CoordinatorMetrics(prometheus::Registry& registry)
                        .Help("Output bytes answered without running anything "
                              "(cache hits, joined executions)")
                        .Register(registry)
-                       .Add({})) {}
+                       .Add({})) {
+  // Series of the known step kinds exist from the start (at 0), so rate()
+  // and dashboards see the first retry and rules find the metric.
+  for (const char* kind : {"action", "base", "base-probe", "distro-layer",
+                           "project-wheel", "resolve", "fetch", "wheel-build",
+                           "packages-probe", "python-layer", "bytecode"}) {
+    retries_.Add({{"kind", kind}});
+  }
+}
 
 prometheus::Counter& CoordinatorMetrics::Step(const std::string& kind,
                                               const std::string& outcome) {

@@ -194,7 +194,7 @@ PROM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0
 prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/prom" \
   --web.listen-address="127.0.0.1:$PROM_PORT" >"$T/prom.log" 2>&1 &
 PROM_PID=$!
-trap 'kill $PROM_PID 2>/dev/null; stop_farm; [[ -n "$CACHE_PID" ]] && kill "$CACHE_PID" 2>/dev/null; true' EXIT
+trap 'kill "$PROM_PID" 2>/dev/null || true; stop_farm; [[ -n "$CACHE_PID" ]] && kill "$CACHE_PID" 2>/dev/null; true' EXIT
 for _ in $(seq 1 300); do curl -sf --noproxy '*' "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null && break; sleep 0.1; done
 python3 "$REPO/tests/monitoring_check.py" "http://127.0.0.1:$PROM_PORT" "$REPO/deploy/prometheus/pbrx-rules.yml" \
   "$REPO/deploy/grafana/pbrx-farm.json" 4 || { tail -n 20 "$T/prom.log"; fail "monitoring check"; }
