@@ -313,8 +313,7 @@ int RunBuildImagesCommand(const std::vector<std::string>& args,
   std::vector<std::string>& dirs = f.dirs;
   const bool output_given = parser.Given("output");
   RegistryFlags& registry = f.registry;
-  const std::string registry_flag =
-      FirstGiven(parser, {"insecure-registry", "registry-ca", "push-jobs"});
+  const std::string registry_flag = FirstGiven(parser, RegistryFlagNames());
   absl::StatusOr<ProgressMode> progress_mode =
       ParseProgressMode(f.progress, json, isatty(STDERR_FILENO) == 1);
   if (!progress_mode.ok())

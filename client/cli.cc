@@ -1,6 +1,8 @@
 #include "client/cli.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -25,8 +27,11 @@ std::string DefaultCacheDir(const GetEnv& getenv) {
   const char* xdg = getenv("XDG_CACHE_HOME");
   if (xdg != nullptr && xdg[0] == '/') return absl::StrCat(xdg, "/pbrx");
   const char* home = getenv("HOME");
-  return absl::StrCat(home != nullptr && home[0] == '/' ? home : "/root",
-                      "/.cache/pbrx");
+  if (home == nullptr || home[0] != '/') {
+    const struct passwd* pw = getpwuid(getuid());
+    home = pw != nullptr && pw->pw_dir != nullptr ? pw->pw_dir : "/";
+  }
+  return absl::StrCat(home, "/.cache/pbrx");
 }
 
 int UsageError(std::ostream& err, const std::string& command,

@@ -25,7 +25,8 @@ using GetEnv = std::function<const char*(const char*)>;
 // The settings files, lowest precedence first (absent ones included).
 std::vector<std::string> SettingsFiles(const GetEnv& getenv);
 
-// $XDG_CACHE_HOME/pbrx, else $HOME/.cache/pbrx (else /root/.cache/pbrx).
+// $XDG_CACHE_HOME/pbrx, else $HOME/.cache/pbrx (without HOME: the user's
+// home directory from the password database).
 std::string DefaultCacheDir(const GetEnv& getenv);
 
 // Applies the settings files, the environment and `args` to `parser` (of

@@ -1,7 +1,5 @@
 #include "client/command_docs.h"
 
-#include <algorithm>
-
 #include "client/build_images_flags.h"
 #include "client/plan_command.h"
 #include "client/push_images_command.h"
@@ -93,20 +91,6 @@ struct Docs {
   }
 };
 
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
-                         prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 }  // namespace
 
 const std::vector<CommandDoc>& CommandDocs() {
@@ -115,17 +99,10 @@ const std::vector<CommandDoc>& CommandDocs() {
 }
 
 std::string ClosestCommand(const std::string& name) {
-  std::string best;
-  size_t best_distance = 3;
-  for (const CommandDoc& c : CommandDocs()) {
-    std::string first = c.name.substr(0, c.name.find(' '));
-    size_t d = EditDistance(name, first);
-    if (d < best_distance) {
-      best_distance = d;
-      best = first;
-    }
-  }
-  return best;
+  std::vector<std::string> names;
+  for (const CommandDoc& c : CommandDocs())
+    names.push_back(c.name.substr(0, c.name.find(' ')));
+  return common::ClosestName(name, names);
 }
 
 }  // namespace pbrx::client

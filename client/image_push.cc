@@ -20,6 +20,12 @@ namespace pbrx::client {
 
 namespace reg = common::registry;
 
+const std::vector<std::string>& RegistryFlagNames() {
+  static const auto* names = new std::vector<std::string>{
+      "insecure-registry", "registry-ca", "push-jobs"};
+  return *names;
+}
+
 void AddRegistryFlags(common::FlagParser& p, RegistryFlags* flags) {
   p.AddCustom(
       "insecure-registry",

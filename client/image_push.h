@@ -38,6 +38,7 @@ struct RegistryFlags {
 // --insecure-registry HOST[:PORT] (repeatable), --registry-ca FILE,
 // --push-jobs N, into `flags`.
 void AddRegistryFlags(common::FlagParser& p, RegistryFlags* flags);
+const std::vector<std::string>& RegistryFlagNames();
 
 struct LayoutImage {
   std::string name;               // e.g. "localhost:5000/team/app-base"

@@ -50,24 +50,6 @@ absl::StatusOr<int64_t> ParseByteSize(absl::string_view text) {
 
 namespace {
 
-// Edit distance (insertions, deletions, substitutions, transpositions).
-size_t Distance(absl::string_view a, absl::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1,
-                                     std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] =
-          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 // `text` wrapped at `width` columns, each line indented by `indent`.
 std::string Wrap(absl::string_view text, size_t indent, size_t width) {
   std::string out, line;
@@ -85,6 +67,39 @@ std::string Wrap(absl::string_view text, size_t indent, size_t width) {
 }
 
 }  // namespace
+
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1,
+                                     std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] =
+          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::string ClosestName(absl::string_view name,
+                        const std::vector<std::string>& candidates,
+                        bool prefixes) {
+  std::string best;
+  size_t best_distance = 3;  // suggest only close names
+  for (const std::string& c : candidates) {
+    size_t d = EditDistance(name, c);
+    if (prefixes && absl::StartsWith(c, name) && name.size() >= 3) d = 1;
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
 
 FlagParser::Flag* FlagParser::Find(absl::string_view name) {
   for (Flag& f : flags_) {
@@ -237,16 +252,9 @@ bool FlagParser::Given(const std::string& name) const {
 }
 
 absl::Status FlagParser::Unknown(absl::string_view name) const {
-  std::string best;
-  size_t best_distance = 3;  // suggest only close names
-  for (const Flag& f : flags_) {
-    size_t d = Distance(name, f.name);
-    if (absl::StartsWith(f.name, name) && name.size() >= 3) d = 1;
-    if (d < best_distance) {
-      best_distance = d;
-      best = f.name;
-    }
-  }
+  std::vector<std::string> names;
+  for (const Flag& f : flags_) names.push_back(f.name);
+  const std::string best = ClosestName(name, names, /*prefixes=*/true);
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown flag --", name,
       best.empty() ? "" : absl::StrCat(" (did you mean --", best, "?)")));

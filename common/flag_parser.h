@@ -27,6 +27,16 @@ namespace pbrx::common {
 // and "B" are accepted: "10GiB", "10GB"). INVALID_ARGUMENT otherwise.
 absl::StatusOr<int64_t> ParseByteSize(absl::string_view text);
 
+// Edit distance (insertions, deletions, substitutions, transpositions).
+size_t EditDistance(absl::string_view a, absl::string_view b);
+
+// The candidate closest to `name` (edit distance below 3; with `prefixes`,
+// a candidate `name` starts, for names of 3 or more characters), or "".
+// For "did you mean" hints.
+std::string ClosestName(absl::string_view name,
+                        const std::vector<std::string>& candidates,
+                        bool prefixes = false);
+
 class FlagParser {
  public:
   explicit FlagParser(std::string program) : program_(std::move(program)) {}
