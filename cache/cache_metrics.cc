@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "common/metric_family.h"
+
 namespace pbrx::cache {
 
 absl::string_view StatusCodeName(absl::StatusCode code) {
@@ -80,37 +82,22 @@ void CacheMetrics::RecordActionCacheLookup(bool hit) {
   (hit ? ac_hits_ : ac_misses_).Increment();
 }
 
-namespace {
-prometheus::MetricFamily OneValue(const char* name, const char* help,
-                                  prometheus::MetricType type, double value) {
-  prometheus::MetricFamily family;
-  family.name = name;
-  family.help = help;
-  family.type = type;
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(metric);
-  return family;
-}
-}  // namespace
-
 std::vector<prometheus::MetricFamily> StoreStatsCollector::Collect() const {
+  using common::SampledFamily;
+  using prometheus::MetricType;
   BlobStoreStats stats = store_->Stats();
   return {
-      OneValue("pbrx_cache_stored_blobs", "Blobs in the CAS",
-               prometheus::MetricType::Gauge, static_cast<double>(stats.blobs)),
-      OneValue("pbrx_cache_stored_bytes",
-               "Bytes of blobs in the CAS (sum of blob sizes)",
-               prometheus::MetricType::Gauge, static_cast<double>(stats.bytes)),
-      OneValue(
+      SampledFamily("pbrx_cache_stored_blobs", "Blobs in the CAS",
+                    MetricType::Gauge,
+                    {{{}, static_cast<double>(stats.blobs)}}),
+      SampledFamily("pbrx_cache_stored_bytes",
+                    "Bytes of blobs in the CAS (sum of blob sizes)",
+                    MetricType::Gauge,
+                    {{{}, static_cast<double>(stats.bytes)}}),
+      SampledFamily(
           "pbrx_cache_evictions_total",
           "Blobs evicted to stay under --max-size since the server started",
-          prometheus::MetricType::Counter,
-          static_cast<double>(stats.evictions)),
+          MetricType::Counter, {{{}, static_cast<double>(stats.evictions)}}),
   };
 }
 

@@ -178,7 +178,14 @@ int RunFarmBuild(const FarmBuild& b, BuildImagesIo& io) {
     if (!up.ok()) {
       *io.err << "pbrx build-images: " << dir
               << ": cannot upload: " << up.status().message() << "\n";
-      return up.status().code() == absl::StatusCode::kUnavailable ? 3 : 1;
+      // The farm unreachable or refusing this client (no or wrong token,
+      // a role without CAS writes) fails every project: a farm failure.
+      const absl::StatusCode code = up.status().code();
+      return code == absl::StatusCode::kUnavailable ||
+                     code == absl::StatusCode::kUnauthenticated ||
+                     code == absl::StatusCode::kPermissionDenied
+                 ? 3
+                 : 1;
     }
     fv::ProjectSource* p = req.add_projects();
     p->set_dir(dir);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "common/metric_family.h"
 #include "prometheus/client_metric.h"
 
 namespace pbrx::common {
@@ -16,18 +17,7 @@ namespace {
 
 prometheus::MetricFamily One(const std::string& name, const std::string& help,
                              prometheus::MetricType type, double value) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  prometheus::ClientMetric m;
-  if (type == prometheus::MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(m);
-  return f;
+  return SampledFamily(name, help, type, {{{}, value}});
 }
 
 std::string ReadSmall(const char* path) {
@@ -95,15 +85,9 @@ absl::StatusOr<ProcStat> ParseProcStat(const std::string& text,
 std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   using prometheus::MetricType;
   std::vector<prometheus::MetricFamily> out;
-  prometheus::MetricFamily info;
-  info.name = "pbrx_build_info";
-  info.help = "1, labelled with the version of this binary";
-  info.type = MetricType::Gauge;
-  prometheus::ClientMetric m;
-  m.label.push_back({"version", version_});
-  m.gauge.value = 1;
-  info.metric.push_back(m);
-  out.push_back(std::move(info));
+  out.push_back(SampledFamily(
+      "pbrx_build_info", "1, labelled with the version of this binary",
+      MetricType::Gauge, {{{{"version", version_}}, 1}}));
   absl::StatusOr<ProcStat> s =
       ParseProcStat(ReadSmall("/proc/self/stat"), sysconf(_SC_CLK_TCK),
                     sysconf(_SC_PAGESIZE));

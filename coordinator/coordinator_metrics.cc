@@ -1,5 +1,6 @@
 #include "coordinator/coordinator_metrics.h"
 
+#include "common/metric_family.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_family.h"
 
@@ -14,20 +15,10 @@ prometheus::Histogram::BucketBoundaries SecondsBuckets() {
   return {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800};
 }
 
-prometheus::MetricFamily Gauge(
-    const std::string& name, const std::string& help,
-    std::vector<std::pair<std::string, double>> values_by_state) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = prometheus::MetricType::Gauge;
-  for (const auto& [state, v] : values_by_state) {
-    prometheus::ClientMetric m;
-    if (!state.empty()) m.label.push_back({"state", state});
-    m.gauge.value = v;
-    f.metric.push_back(m);
-  }
-  return f;
+prometheus::MetricFamily Gauge(const std::string& name, const std::string& help,
+                               double value) {
+  return common::SampledFamily(name, help, prometheus::MetricType::Gauge,
+                               {{{}, value}});
 }
 
 }  // namespace
@@ -132,20 +123,22 @@ std::vector<prometheus::MetricFamily> SchedulerCollector::Collect() const {
   for (const WorkerInfo& w : s.workers) busy += w.busy > 0 ? 1 : 0;
   return {
       Gauge("pbrx_coordinator_queue_depth", "Actions waiting for an executor",
-            {{"", static_cast<double>(s.queued)}}),
+            static_cast<double>(s.queued)),
       Gauge("pbrx_coordinator_running", "Actions leased to executors",
-            {{"", static_cast<double>(s.running)}}),
+            static_cast<double>(s.running)),
       Gauge("pbrx_coordinator_builds_in_flight",
             "pbrx builds the coordinator is running",
-            {{"", static_cast<double>(metrics_->builds_in_flight())}}),
-      Gauge("pbrx_coordinator_executors",
-            "Executors connected, by state: idle, or busy (running at "
-            "least one action)",
-            {{"idle", static_cast<double>(s.workers.size() - busy)},
-             {"busy", static_cast<double>(busy)}}),
+            static_cast<double>(metrics_->builds_in_flight())),
+      common::SampledFamily(
+          "pbrx_coordinator_executors",
+          "Executors connected, by state: idle, or busy (running at least "
+          "one action)",
+          prometheus::MetricType::Gauge,
+          {{{{"state", "idle"}}, static_cast<double>(s.workers.size() - busy)},
+           {{{"state", "busy"}}, static_cast<double>(busy)}}),
       Gauge("pbrx_coordinator_executors_connected",
             "Executors connected (idle + busy)",
-            {{"", static_cast<double>(s.workers.size())}}),
+            static_cast<double>(s.workers.size())),
   };
 }
 

@@ -53,10 +53,55 @@ int64_t StatValue(const std::string& text, absl::string_view key) {
   return 0;
 }
 
+std::vector<std::string> CgroupV1Candidates(absl::string_view own_path,
+                                            absl::string_view controller,
+                                            absl::string_view root,
+                                            absl::string_view mountinfo) {
+  std::string path(own_path);
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  std::vector<std::string> out = {
+      absl::StrCat(root, "/", controller, path == "/" ? "" : path)};
+  // mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE
+  // SOURCE SUPER_OPTIONS. A container's cgroup mount shows only its own
+  // subtree: ROOT is that subtree's path in the hierarchy.
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n')) {
+    std::vector<absl::string_view> f =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || f.end() - dash < 4) continue;
+    if (dash[1] != "cgroup") continue;
+    std::vector<absl::string_view> options = absl::StrSplit(dash[3], ',');
+    if (std::find(options.begin(), options.end(), controller) ==
+        options.end()) {
+      continue;
+    }
+    absl::string_view mount_root = f[3];
+    absl::string_view mount_point = f[4];
+    // Only mounts under `root` (a test's or the configured hierarchy).
+    if (!absl::StartsWith(mount_point, absl::StrCat(root, "/"))) continue;
+    std::string rest;
+    if (mount_root == "/") {
+      rest = path == "/" ? "" : path;
+    } else if (path == mount_root) {
+      rest = "";
+    } else if (absl::StartsWith(path, absl::StrCat(mount_root, "/"))) {
+      rest = path.substr(mount_root.size());
+    } else {
+      continue;  // this process is not inside that mount's subtree
+    }
+    std::string dir = absl::StrCat(mount_point, rest);
+    if (std::find(out.begin(), out.end(), dir) == out.end()) {
+      out.push_back(dir);
+    }
+  }
+  return out;
+}
+
 // The dir of this process's cgroup for `controller`, if we may create
 // children in it.
 std::string OwnCgroup(const std::string& root, const std::string& controller) {
   std::ifstream f("/proc/self/cgroup");
+  const std::string mountinfo = ReadSmall("/proc/self/mountinfo");
   std::string line;
   while (std::getline(f, line)) {
     std::vector<std::string> parts =
@@ -64,11 +109,13 @@ std::string OwnCgroup(const std::string& root, const std::string& controller) {
     if (parts.size() != 3) continue;
     for (absl::string_view c : absl::StrSplit(parts[1], ',')) {
       if (c != controller) continue;
-      std::string dir = absl::StrCat(root, "/", controller, parts[2]);
-      std::string probe = absl::StrCat(dir, "/pbrx-probe-", getpid());
-      if (mkdir(probe.c_str(), 0755) == 0) {
-        rmdir(probe.c_str());
-        return dir;
+      for (const std::string& dir :
+           CgroupV1Candidates(parts[2], controller, root, mountinfo)) {
+        std::string probe = absl::StrCat(dir, "/pbrx-probe-", getpid());
+        if (mkdir(probe.c_str(), 0755) == 0) {
+          rmdir(probe.c_str());
+          return dir;
+        }
       }
     }
   }

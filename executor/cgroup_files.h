@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -25,8 +26,21 @@ bool WriteSmall(const std::string& path, const std::string& value,
 // when absent.
 int64_t StatValue(const std::string& text, absl::string_view key);
 
+// Where this process's cgroup v1 for `controller` (its path `own_path` in
+// /proc/self/cgroup) may be under `root`, best first: ROOT/CONTROLLER/PATH
+// (a host), then, from `mountinfo` (/proc/self/mountinfo's text), each
+// cgroup mount of `controller` under `root` that shows only a subtree
+// holding PATH (a container without a cgroup namespace: the mount's root is
+// the container's own cgroup, e.g. /libpod_parent/libpod-ID mounted at
+// /sys/fs/cgroup/memory).
+std::vector<std::string> CgroupV1Candidates(absl::string_view own_path,
+                                            absl::string_view controller,
+                                            absl::string_view root,
+                                            absl::string_view mountinfo);
+
 // The dir of this process's cgroup v1 for `controller` under `root`, if we
-// may create children in it; "" otherwise.
+// may create children in it (the first of CgroupV1Candidates that lets us);
+// "" otherwise.
 std::string OwnCgroup(const std::string& root, const std::string& controller);
 
 // Whether `dir` is on a cgroup (v1 or v2) filesystem.

@@ -1,5 +1,6 @@
 #include "executor/executor_metrics.h"
 
+#include "common/metric_family.h"
 #include "google/protobuf/util/time_util.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/gauge.h"
@@ -47,29 +48,6 @@ double Seconds(const google::protobuf::Timestamp& from,
   double s =
       static_cast<double>(TimeUtil::DurationToNanoseconds(to - from)) / 1e9;
   return s > 0 ? s : 0;
-}
-
-prometheus::MetricFamily Family(const std::string& name,
-                                const std::string& help,
-                                prometheus::MetricType type) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  return f;
-}
-
-prometheus::ClientMetric Value(
-    prometheus::MetricType type, double v,
-    std::vector<prometheus::ClientMetric::Label> labels = {}) {
-  prometheus::ClientMetric m;
-  m.label = std::move(labels);
-  if (type == prometheus::MetricType::Counter) {
-    m.counter.value = v;
-  } else {
-    m.gauge.value = v;
-  }
-  return m;
 }
 
 }  // namespace
@@ -148,33 +126,27 @@ absl::StatusOr<common::ActionOutcome> MeteredExecutor::Run(
 std::vector<prometheus::MetricFamily> LayerCacheCollector::Collect() const {
   using prometheus::MetricType;
   LayerStoreStats s = store_->Stats();
-  auto requests = Family("pbrx_executor_layer_cache_requests_total",
-                         "layer lookups: hit (already extracted) or miss",
-                         MetricType::Counter);
-  requests.metric.push_back(Value(
-      MetricType::Counter, static_cast<double>(s.hits), {{"result", "hit"}}));
-  requests.metric.push_back(Value(MetricType::Counter,
-                                  static_cast<double>(s.misses),
-                                  {{"result", "miss"}}));
-  auto extracted =
-      Family("pbrx_executor_layer_cache_extracted_bytes_total",
-             "bytes on disk of the layers extracted", MetricType::Counter);
-  extracted.metric.push_back(
-      Value(MetricType::Counter, static_cast<double>(s.extracted_bytes)));
-  auto evictions = Family("pbrx_executor_layer_cache_evictions_total",
-                          "layers evicted", MetricType::Counter);
-  evictions.metric.push_back(
-      Value(MetricType::Counter, static_cast<double>(s.evictions)));
-  auto layers = Family("pbrx_executor_layer_cache_layers",
-                       "layers extracted on disk", MetricType::Gauge);
-  layers.metric.push_back(
-      Value(MetricType::Gauge, static_cast<double>(s.layers)));
-  auto bytes =
-      Family("pbrx_executor_layer_cache_bytes",
-             "bytes on disk of the extracted layers", MetricType::Gauge);
-  bytes.metric.push_back(
-      Value(MetricType::Gauge, static_cast<double>(s.bytes)));
-  return {requests, extracted, evictions, layers, bytes};
+  using common::SampledFamily;
+  auto n = [](int64_t v) { return static_cast<double>(v); };
+  return {
+      SampledFamily("pbrx_executor_layer_cache_requests_total",
+                    "layer lookups: hit (already extracted) or miss",
+                    MetricType::Counter,
+                    {{{{"result", "hit"}}, n(s.hits)},
+                     {{{"result", "miss"}}, n(s.misses)}}),
+      SampledFamily("pbrx_executor_layer_cache_extracted_bytes_total",
+                    "bytes on disk of the layers extracted",
+                    MetricType::Counter, {{{}, n(s.extracted_bytes)}}),
+      SampledFamily("pbrx_executor_layer_cache_evictions_total",
+                    "layers evicted", MetricType::Counter,
+                    {{{}, n(s.evictions)}}),
+      SampledFamily("pbrx_executor_layer_cache_layers",
+                    "layers extracted on disk", MetricType::Gauge,
+                    {{{}, n(s.layers)}}),
+      SampledFamily("pbrx_executor_layer_cache_bytes",
+                    "bytes on disk of the extracted layers", MetricType::Gauge,
+                    {{{}, n(s.bytes)}}),
+  };
 }
 
 }  // namespace pbrx::executor
