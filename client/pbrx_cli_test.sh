@@ -131,6 +131,19 @@ got=$(HOME="$TEST_TMPDIR" fish --no-config -c 'source $argv[1]; complete -C "pbr
 "$PBRX" completion zsh >"$TEST_TMPDIR/_pbrx"; check completion-zsh 0 $?
 got=$(HOME="$TEST_TMPDIR" zsh -f -c 'autoload -U compinit; compinit -u -d "$2"; source "$1"; print -r -- $_comps[pbrx]' _ "$TEST_TMPDIR/_pbrx" "$TEST_TMPDIR/zcompdump")
 [[ "$got" == _pbrx ]]; expect zsh-completion $? "zsh did not register _pbrx: '$got'"
+# zsh completing as a user types: TAB in an interactive zsh (zpty).
+zsh_tab() {  # zsh_tab LINE: the line after TAB
+  HOME="$TEST_TMPDIR" timeout 30 zsh -f "$TEST_SRCDIR/pbrx/client/zsh_complete.zsh" "$TEST_TMPDIR/zfpath" "$1" \
+    | grep -a '^BUF:' | tr -d '\r' | sed 's/^BUF://'
+}
+mkdir -p "$TEST_TMPDIR/zfpath" && cp "$TEST_TMPDIR/_pbrx" "$TEST_TMPDIR/zfpath/_pbrx"
+got=$(zsh_tab "pbrx build-im"); [[ "$got" == "pbrx build-images" ]]; expect zsh-tab-command $? "'$got'"
+got=$(zsh_tab "pbrx fa"); [[ "$got" == "pbrx farm" ]]; expect zsh-tab-group $? "'$got'"
+got=$(zsh_tab "pbrx farm st"); [[ "$got" == "pbrx farm status" ]]; expect zsh-tab-subcommand $? "'$got'"
+got=$(zsh_tab "pbrx build-images --cache-d"); [[ "$got" == "pbrx build-images --cache-dir" ]]; expect zsh-tab-flag $? "'$got'"
+# A repeatable flag is offered again; a flag given once (-j) is not.
+got=$(zsh_tab "pbrx build-images --constraint a --constr"); [[ "$got" == "pbrx build-images --constraint a --constraint" ]]; expect zsh-tab-repeat $? "'$got'"
+got=$(zsh_tab "pbrx build-images -j 4 --jo"); [[ "$got" == "pbrx build-images -j 4 --jo" ]]; expect zsh-tab-once $? "'$got'"
 "$PBRX" completion tcsh >/dev/null 2>&1; check completion-unknown 2 $?
 
 # Man pages: every command's, rendered without a warning, naming its flags.

@@ -1,5 +1,8 @@
 #include "client/shell_completion.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -20,7 +23,9 @@ ValueKind KindOf(const Info& f) {
   return ValueKind::kOther;
 }
 
-// The first sentence of a help text, for one-line descriptions.
+// The first sentence of a help text without its parenthesized remarks
+// ("the Debian (or Alpine) mirror ... (default: x)" -> "the Debian mirror
+// ..."), for one-line descriptions.
 std::string Short(const std::string& help) {
   std::string s = help;
   for (size_t i = s.find(". "); i != std::string::npos;
@@ -30,12 +35,50 @@ std::string Short(const std::string& help) {
       break;
     }
   }
-  s = s.substr(0, s.find(" ("));
-  return s.size() > 70 ? s.substr(0, 67) + "..." : s;
+  std::string out;
+  int depth = 0;
+  for (char ch : s) {
+    if (ch == '(') {
+      ++depth;
+    } else if (ch == ')' && depth > 0) {
+      --depth;
+    } else if (depth == 0 &&
+               !(ch == ' ' && !out.empty() && out.back() == ' ')) {
+      out.push_back(ch);
+    }
+  }
+  // A remark's own spaces leave " ," or a trailing space behind.
+  out = absl::StrReplaceAll(out, {{" ,", ","}, {" .", "."}});
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out.size() > 70 ? out.substr(0, 67) + "..." : out;
 }
 
 std::string FirstWord(const std::string& name) {
   return name.substr(0, name.find(' '));
+}
+
+// What completes after "pbrx": each command, and each group of commands
+// ("farm" of "farm status") once, described by its subcommands.
+std::vector<std::pair<std::string, std::string>> TopLevel(
+    const std::vector<CommandDoc>& commands) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const CommandDoc& c : commands) {
+    const size_t space = c.name.find(' ');
+    if (space == std::string::npos) {
+      out.emplace_back(c.name, c.summary);
+      continue;
+    }
+    const std::string group = c.name.substr(0, space);
+    const std::string sub = c.name.substr(space + 1);
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const auto& e) { return e.first == group; });
+    if (it == out.end()) {
+      out.emplace_back(group, absl::StrCat(sub, ": ", c.summary));
+    } else {
+      absl::StrAppend(&it->second, "; ", sub, ": ", c.summary);
+    }
+  }
+  return out;
 }
 
 std::string Bash(const std::vector<CommandDoc>& commands) {
@@ -132,9 +175,8 @@ std::string Quoted(const std::string& s) {
 
 std::string Zsh(const std::vector<CommandDoc>& commands) {
   std::string list, cases;
-  for (const CommandDoc& c : commands) {
-    if (c.name.find(' ') == std::string::npos)
-      absl::StrAppend(&list, "    '", c.name, ":", Quoted(c.summary), "'\n");
+  for (const auto& [name, summary] : TopLevel(commands)) {
+    absl::StrAppend(&list, "    '", name, ":", Quoted(summary), "'\n");
   }
   for (const CommandDoc& c : commands) {
     if (c.flags == nullptr) continue;
@@ -147,17 +189,22 @@ std::string Zsh(const std::vector<CommandDoc>& commands) {
                            : KindOf(f) == ValueKind::kFile
                                ? ":file:_files"
                                : ":" + f.value_name + ": ";
-      std::string names =
+      // A flag with a short form: both spellings from one spec by brace
+      // expansion; given once, neither is offered again, unless it is a
+      // list (repeatable: "*", never excluding itself).
+      const std::string value = KindOf(f) == ValueKind::kNone ? "" : "=";
+      const std::string repeat =
+          f.is_list           ? "*"
+          : f.short_name != 0 ? absl::StrCat("(-", std::string(1, f.short_name),
+                                             " --", f.name, ")")
+                              : "";
+      const std::string names =
           f.short_name != 0
-              ? absl::StrCat("(-", std::string(1, f.short_name), " --", f.name,
-                             ")'{-", std::string(1, f.short_name), ",--",
-                             f.name, KindOf(f) == ValueKind::kNone ? "" : "=",
-                             "}'")
-              : absl::StrCat("--", f.name,
-                             KindOf(f) == ValueKind::kNone ? "" : "=");
-      absl::StrAppend(&specs, "        ", f.is_list ? "'*'" : "",
-                      f.short_name != 0 ? "'" : "'", names, "[", desc, "]",
-                      action, "' \\\n");
+              ? absl::StrCat("'", repeat, "'{-", std::string(1, f.short_name),
+                             ",--", f.name, value, "}'")
+              : absl::StrCat("'", repeat, "--", f.name, value);
+      absl::StrAppend(&specs, "        ", names, "[", desc, "]", action,
+                      "' \\\n");
     }
     std::string key = c.name.find(' ') == std::string::npos
                           ? c.name
@@ -208,10 +255,9 @@ std::string Fish(const std::vector<CommandDoc>& commands) {
   std::string out =
       "# fish completion for pbrx (generated by `pbrx completion fish`)\n"
       "complete -c pbrx -f\n";
-  for (const CommandDoc& c : commands) {
-    if (c.name.find(' ') != std::string::npos) continue;
+  for (const auto& [name, summary] : TopLevel(commands)) {
     absl::StrAppend(&out, "complete -c pbrx -n '__fish_use_subcommand' -a '",
-                    c.name, "' -d '", Quoted(c.summary), "'\n");
+                    name, "' -d '", Quoted(summary), "'\n");
   }
   absl::StrAppend(&out,
                   "complete -c pbrx -n '__fish_seen_subcommand_from farm; and "

@@ -35,6 +35,7 @@ std::optional<int> ParseDaemonFlags(
     const std::string& program, FlagParser& flags, int argc, char** argv,
     const std::function<absl::Status()>& check) {
   bool quiet = false;
+  bool verbose = false;
   bool version = false;
   std::string config, log_level = "info", log_format = "text";
   flags.AddString("config", &config,
@@ -43,29 +44,29 @@ std::optional<int> ParseDaemonFlags(
                   "flags on the command line win");
   flags.AddString("log-level", &log_level,
                   "debug (every request with its REAPI RequestMetadata, and "
-                  "gRPC's own debug lines), info, warning or error; -v is "
-                  "--log-level=debug");
+                  "gRPC's own debug lines), info, warning or error");
   flags.AddString("log-format", &log_format,
                   "text (\"I2026-12-02T14:00:00.000Z message\") or json "
                   "(one object per line: ts, level, msg)");
   flags.AddBool("quiet", &quiet, "log only warnings and errors");
+  flags.AddBool("verbose", &verbose,
+                "--log-level=debug (a --log-level on the command line wins)");
+  flags.AddShort('v', "verbose");
   flags.AddBool("version", &version, "print the version and exit");
-  // -v, and the --config file applied before the command line.
-  std::vector<std::string> args(argv, argv + argc);
+  // The --config file is applied before the command line, which wins.
   std::string config_file;
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "-v") args[i] = "--log-level=debug";
-    if (args[i] == "--config" && i + 1 < args.size()) config_file = args[i + 1];
-    if (absl::StartsWith(args[i], "--config=")) config_file = args[i].substr(9);
-    if (args[i] == "--") break;
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--config" && i + 1 < argc) config_file = argv[i + 1];
+    if (absl::StartsWith(arg, "--config=")) {
+      config_file = std::string(arg.substr(9));
+    }
   }
-  std::vector<char*> ptrs;
-  for (std::string& a : args) ptrs.push_back(a.data());
   absl::Status parsed = absl::OkStatus();
   if (!config_file.empty()) parsed = ApplyConfigFile(flags, config_file);
   bool help = false;
-  if (parsed.ok())
-    parsed = flags.Parse(static_cast<int>(ptrs.size()), ptrs.data(), &help);
+  if (parsed.ok()) parsed = flags.Parse(argc, argv, &help);
   if (help) {
     std::fputs(flags.Usage().c_str(), stdout);
     return 0;
@@ -74,6 +75,8 @@ std::optional<int> ParseDaemonFlags(
     std::printf("%s %s\n", program.c_str(), kVersion);
     return 0;
   }
+  // -v on the command line beats a level from the file.
+  if (verbose && !flags.GivenOnCommandLine("log-level")) log_level = "debug";
   absl::StatusOr<LogSeverity> level = ParseLogLevel(log_level);
   absl::StatusOr<LogFormat> format = ParseLogFormat(log_format);
   if (parsed.ok() && !level.ok()) parsed = level.status();

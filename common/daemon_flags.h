@@ -15,10 +15,10 @@
 
 namespace pbrx::common {
 
-// Adds --config, --log-level (-v), --log-format, --quiet and --version to
-// `flags`, applies the --config file, parses argv and then runs `check`
-// (the daemon's own cross-flag validation; may be empty). Returns the exit
-// code main must return now: 0 after printing the usage (--help) or
+// Adds --config, --log-level, --verbose (-v), --log-format, --quiet and
+// --version to `flags`, applies the --config file, parses argv and then runs
+// `check` (the daemon's own cross-flag validation; may be empty). Returns the
+// exit code main must return now: 0 after printing the usage (--help) or
 // "PROGRAM VERSION" (--version) on stdout, 2 after printing
 // "PROGRAM: message (see --help)" on stderr for any flag error; or nullopt
 // when the daemon should go on, logging as asked (gRPC's own lines too).

@@ -98,6 +98,10 @@ TEST(DaemonFlagsTest, ConfigFileFlagsAndLogLevels) {
   EXPECT_EQ(ok.exit_code, std::nullopt) << ok.err;
   EXPECT_EQ(value, "flag");
   EXPECT_TRUE(LogEnabled(LogSeverity::kDebug));
+  // A level on the command line beats -v, in either order.
+  ok = Parse({"pbrx-test", "--log-level=error", "--verbose"}, nullptr, &value);
+  EXPECT_EQ(ok.exit_code, std::nullopt) << ok.err;
+  EXPECT_FALSE(LogEnabled(LogSeverity::kWarning));
   Outcome bad = Parse({"pbrx-test", "--log-level=loud"}, nullptr, &value);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err,

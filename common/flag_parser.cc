@@ -251,6 +251,13 @@ bool FlagParser::Given(const std::string& name) const {
   return false;
 }
 
+bool FlagParser::GivenOnCommandLine(const std::string& name) const {
+  for (const Flag& f : flags_) {
+    if (f.name == name) return f.seen && f.source == "command line";
+  }
+  return false;
+}
+
 absl::Status FlagParser::Unknown(absl::string_view name) const {
   std::vector<std::string> names;
   for (const Flag& f : flags_) names.push_back(f.name);

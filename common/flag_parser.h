@@ -101,6 +101,9 @@ class FlagParser {
   // Whether the flag got a value (from a file, the environment or the
   // command line).
   bool Given(const std::string& name) const;
+  // Whether its value came from the command line (not a file or the
+  // environment).
+  bool GivenOnCommandLine(const std::string& name) const;
   std::string Usage() const;
 
   // Everything known about a flag, for `pbrx config`, shell completions

@@ -34,11 +34,8 @@ constexpr int kMaxMessageBytes = 5 << 20;
 class StatusService final : public fv::FarmStatus::Service {
  public:
   StatusService(std::function<StatusSnapshot()> snapshot,
-                CoordinatorMetrics* metrics,
                 const common::Authorizer* authorizer)
-      : snapshot_(std::move(snapshot)),
-        metrics_(metrics),
-        authorizer_(authorizer) {}
+      : snapshot_(std::move(snapshot)), authorizer_(authorizer) {}
 
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const fv::GetStatusRequest*,
@@ -49,70 +46,12 @@ class StatusService final : public fv::FarmStatus::Service {
         !denied.ok()) {
       return common::ToGrpcStatus(denied);
     }
-    StatusSnapshot s = snapshot_();
-    for (const WorkerInfo& w : s.scheduler.workers) {
-      fv::ExecutorStatus* e = out->add_executors();
-      e->set_worker_id(w.id);
-      e->set_name(w.name);
-      e->set_peer(w.peer);
-      e->set_slots(w.slots);
-      e->set_busy(w.busy);
-      for (const auto& [n, v] : w.properties) {
-        auto* p = e->add_properties();
-        p->set_name(n);
-        p->set_value(v);
-      }
-      e->set_connected_seconds(absl::ToInt64Seconds(s.now - w.connected));
-      for (const RunningAction& a : w.running) {
-        fv::RunningActionStatus* r = e->add_running();
-        r->set_kind(a.kind.empty() ? "action" : a.kind);
-        r->set_action(a.action);
-        r->set_build(a.group);
-        r->set_attempt(a.attempt);
-        r->set_seconds(absl::ToInt64Seconds(s.now - a.leased_at));
-      }
-    }
-    out->set_queued(s.scheduler.queued);
-    out->set_running(s.scheduler.running);
-    out->set_builds_in_flight(metrics_->builds_in_flight());
-    out->set_actions_cache_hits(s.cache_hits);
-    out->set_actions_joined(s.joined);
-    out->set_actions_executed(s.executed);
-    out->set_actions_failed(s.failed);
-    out->set_actions_retried(s.retried);
-    out->set_cache(s.cache);
-    for (const TrackedBuild& b : s.builds) {
-      fv::BuildStatus* bs = out->add_builds();
-      bs->set_id(b.id);
-      bs->set_client(b.peer);
-      bs->set_seconds(absl::ToInt64Seconds(s.now - b.started));
-      for (const TrackedProject& p : b.projects) {
-        fv::ProjectStatus* ps = bs->add_projects();
-        ps->set_dir(p.dir);
-        ps->set_state(p.state);
-        ps->set_current(p.current);
-        ps->set_steps_cached(p.cached);
-        ps->set_steps_run(p.run);
-      }
-    }
-    for (const TrackedFailure& f : s.failures) {
-      fv::FailureStatus* fs = out->add_failures();
-      fs->set_seconds_ago(absl::ToInt64Seconds(s.now - f.when));
-      fs->set_build(f.build);
-      fs->set_dir(f.dir);
-      fs->set_message(f.message);
-    }
-    for (const auto& [group, n] : s.scheduler.queued_by_group) {
-      fv::QueueStatus* q = out->add_queue();
-      q->set_group(group);
-      q->set_queued(n);
-    }
+    *out = ToFarmStatus(snapshot_());
     return grpc::Status::OK;
   }
 
  private:
   std::function<StatusSnapshot()> snapshot_;
-  CoordinatorMetrics* metrics_;
   const common::Authorizer* authorizer_;
 };
 
@@ -184,7 +123,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
       s->scheduler_.get(), s->cas_.get(), s->ac_.get(),
       options.scheduler.heartbeat_interval, auth, streams);
   sv->status = std::make_unique<StatusService>(
-      [raw = s.get()] { return raw->Snapshot(); }, s->metrics_.get(), auth);
+      [raw = s.get()] { return raw->Snapshot(); }, auth);
   BuildServiceOptions bo;
   bo.authorizer = auth;
   bo.streams = streams;
@@ -273,11 +212,12 @@ StatusSnapshot CoordinatorServer::Snapshot() {
   s.version = kVersion;
   s.cache = options_.cache;
   s.scheduler = scheduler_->Stats();
-  s.cache_hits = metrics_->StepCount("cache_hit");
-  s.joined = metrics_->StepCount("joined");
-  s.executed = metrics_->StepCount("executed");
-  s.failed = metrics_->StepCount("failed");
-  s.retried = metrics_->RetryCount();
+  s.builds_in_flight = metrics_->builds_in_flight();
+  s.cache_hits = static_cast<int64_t>(metrics_->StepCount("cache_hit"));
+  s.joined = static_cast<int64_t>(metrics_->StepCount("joined"));
+  s.executed = static_cast<int64_t>(metrics_->StepCount("executed"));
+  s.failed = static_cast<int64_t>(metrics_->StepCount("failed"));
+  s.retried = static_cast<int64_t>(metrics_->RetryCount());
   s.builds = tracker_->Builds();
   s.failures = tracker_->Failures();
   s.now = clock_->Now();

@@ -7,10 +7,17 @@
 
 namespace pbrx::coordinator {
 
+double CacheHitRatio(const pbrx::farm::v1::GetStatusResponse& st) {
+  const double reused = st.actions_cache_hits() + st.actions_joined();
+  const double total = reused + st.actions_executed() + st.actions_failed();
+  return total > 0 ? reused / total : 0;
+}
+
 std::string FarmStatusJson(const pbrx::farm::v1::GetStatusResponse& st,
                            bool pretty) {
   common::JsonWriter w(pretty);
   w.BeginObject().Key("schema").String("pbrx.farm-status/v1");
+  w.Key("version").String(st.version()).Key("time").String(st.time());
   w.Key("cache").String(st.cache());
   w.Key("queued").Int(st.queued()).Key("running").Int(st.running());
   w.Key("builds_in_flight").Int(st.builds_in_flight());
@@ -20,6 +27,7 @@ std::string FarmStatusJson(const pbrx::farm::v1::GetStatusResponse& st,
   w.Key("executed").Int(st.actions_executed());
   w.Key("failed").Int(st.actions_failed());
   w.Key("retried").Int(st.actions_retried());
+  w.Key("cache_hit_ratio").Double(CacheHitRatio(st));
   w.EndObject();
   w.Key("executors").BeginArray();
   for (const auto& e : st.executors()) {

@@ -1,8 +1,10 @@
 // The farm's status as JSON (schema pbrx.farm-status/v1): `pbrx farm status
-// --json` and the coordinator's status page. snake_case keys, numbers as
-// numbers:
-//   {"schema", "cache", "queued", "running", "builds_in_flight",
-//    "steps": {"cache_hits", "joined", "executed", "failed", "retried"},
+// --json` and the coordinator's status page (/status.json). snake_case keys,
+// numbers as numbers:
+//   {"schema", "version", "time", "cache", "queued", "running",
+//    "builds_in_flight",
+//    "steps": {"cache_hits", "joined", "executed", "failed", "retried",
+//              "cache_hit_ratio"},
 //    "executors": [{"name", "worker_id", "peer", "slots", "busy",
 //                   "connected_seconds", "properties": {KEY: [VALUE...]},
 //                   "running": [{"kind", "action", "build", "attempt",
@@ -19,6 +21,10 @@
 #include "proto/farm.pb.h"
 
 namespace pbrx::coordinator {
+
+// The share of finished steps that did not run: (hits + joined) / (hits +
+// joined + executed + failed); 0 before any step finished.
+double CacheHitRatio(const pbrx::farm::v1::GetStatusResponse& status);
 
 std::string FarmStatusJson(const pbrx::farm::v1::GetStatusResponse& status,
                            bool pretty = true);

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "common/json_writer.h"
+#include "coordinator/farm_status_json.h"
 
 namespace pbrx::coordinator {
 namespace {
@@ -28,11 +28,6 @@ std::string Ago(absl::Time then, absl::Time now) {
   return absl::StrCat(s / 3600, "h");
 }
 
-double HitRatio(const StatusSnapshot& s) {
-  double total = s.cache_hits + s.joined + s.executed + s.failed;
-  return total > 0 ? (s.cache_hits + s.joined) / total : 0;
-}
-
 std::string Kind(const std::string& kind) {
   return kind.empty() ? "action" : kind;
 }
@@ -51,6 +46,7 @@ constexpr char kStyle[] =
 }  // namespace
 
 std::string StatusPageHtml(const StatusSnapshot& s) {
+  const pbrx::farm::v1::GetStatusResponse status = ToFarmStatus(s);
   int busy_slots = 0, slots = 0;
   for (const WorkerInfo& w : s.scheduler.workers) {
     busy_slots += w.busy;
@@ -70,12 +66,10 @@ std::string StatusPageHtml(const StatusSnapshot& s) {
       "</b> queued</span><span><b id=\"running\">", s.scheduler.running,
       "</b> running</span><span><b id=\"builds\">", s.builds.size(),
       "</b> builds in flight</span><span><b id=\"hit-ratio\">",
-      absl::StrFormat("%.0f%%", 100 * HitRatio(s)),
-      "</b> of steps from the cache (", absl::StrFormat("%.0f", s.cache_hits),
-      " hits, ", absl::StrFormat("%.0f", s.joined), " joined, ",
-      absl::StrFormat("%.0f", s.executed), " run, ",
-      absl::StrFormat("%.0f", s.failed), " failed, ",
-      absl::StrFormat("%.0f", s.retried), " retried)</span></p>\n");
+      absl::StrFormat("%.0f%%", 100 * CacheHitRatio(status)),
+      "</b> of steps from the cache (", s.cache_hits, " hits, ", s.joined,
+      " joined, ", s.executed, " run, ", s.failed, " failed, ", s.retried,
+      " retried)</span></p>\n");
 
   out +=
       "<h2>Executors</h2>\n<table id=\"executor-table\"><tr><th>name</th>"
@@ -152,65 +146,6 @@ std::string StatusPageHtml(const StatusSnapshot& s) {
   return out;
 }
 
-std::string StatusPageJson(const StatusSnapshot& s) {
-  common::JsonWriter w;
-  w.BeginObject().Key("schema").String("pbrx.farm-page/v1");
-  w.Key("version").String(s.version).Key("cache").String(s.cache);
-  w.Key("time").String(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", s.wall, absl::UTCTimeZone()));
-  w.Key("queued").Int(s.scheduler.queued);
-  w.Key("running").Int(s.scheduler.running);
-  w.Key("steps").BeginObject();
-  w.Key("cache_hits").Double(s.cache_hits).Key("joined").Double(s.joined);
-  w.Key("executed").Double(s.executed).Key("failed").Double(s.failed);
-  w.Key("retried").Double(s.retried);
-  w.Key("cache_hit_ratio").Double(HitRatio(s)).EndObject();
-  w.Key("executors").BeginArray();
-  for (const WorkerInfo& e : s.scheduler.workers) {
-    w.BeginObject().Key("name").String(e.name).Key("peer").String(e.peer);
-    w.Key("slots").Int(e.slots).Key("busy").Int(e.busy);
-    w.Key("connected_seconds").Int(absl::ToInt64Seconds(s.now - e.connected));
-    w.Key("running").BeginArray();
-    for (const RunningAction& a : e.running) {
-      w.BeginObject().Key("kind").String(Kind(a.kind));
-      w.Key("action").String(a.action).Key("build").String(a.group);
-      w.Key("attempt").Int(a.attempt);
-      w.Key("seconds").Int(absl::ToInt64Seconds(s.now - a.leased_at));
-      w.EndObject();
-    }
-    w.EndArray().EndObject();
-  }
-  w.EndArray();
-  w.Key("queue").BeginObject();
-  for (const auto& [group, n] : s.scheduler.queued_by_group)
-    w.Key(group).Int(n);
-  w.EndObject();
-  w.Key("builds").BeginArray();
-  for (const TrackedBuild& b : s.builds) {
-    w.BeginObject().Key("id").String(b.id).Key("client").String(b.peer);
-    w.Key("seconds").Int(absl::ToInt64Seconds(s.now - b.started));
-    w.Key("projects").BeginArray();
-    for (const TrackedProject& p : b.projects) {
-      w.BeginObject().Key("dir").String(p.dir).Key("state").String(p.state);
-      w.Key("current").String(p.current);
-      w.Key("steps_cached").Int(p.cached).Key("steps_run").Int(p.run);
-      w.EndObject();
-    }
-    w.EndArray().EndObject();
-  }
-  w.EndArray();
-  w.Key("failures").BeginArray();
-  for (const TrackedFailure& f : s.failures) {
-    w.BeginObject()
-        .Key("seconds_ago")
-        .Int(absl::ToInt64Seconds(s.now - f.when));
-    w.Key("build").String(f.build).Key("dir").String(f.dir);
-    w.Key("message").String(f.message).EndObject();
-  }
-  w.EndArray().EndObject();
-  return w.str();
-}
-
 namespace {
 
 int Respond(mg_connection* conn, const char* type, const std::string& body) {
@@ -243,7 +178,8 @@ int StatusPageServer::HandlePage(mg_connection* conn, void* self) {
 
 int StatusPageServer::HandleJson(mg_connection* conn, void* self) {
   auto* server = static_cast<StatusPageServer*>(self);
-  return Respond(conn, "application/json", StatusPageJson(server->snapshot_()));
+  return Respond(conn, "application/json",
+                 FarmStatusJson(ToFarmStatus(server->snapshot_())));
 }
 
 absl::StatusOr<std::unique_ptr<StatusPageServer>> StatusPageServer::Start(

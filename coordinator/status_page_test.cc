@@ -1,5 +1,7 @@
 #include "coordinator/status_page.h"
 
+#include "coordinator/farm_status_json.h"
+#include "coordinator/status_snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -61,13 +63,24 @@ TEST(StatusPageTest, HtmlShowsEverySectionEscaped) {
   EXPECT_THAT(html, HasSubstr("2027-01-15 08:00:00 UTC"));
 }
 
-TEST(StatusPageTest, JsonCarriesTheSameData) {
-  std::string json = StatusPageJson(Sample());
-  EXPECT_THAT(json, HasSubstr("\"schema\": \"pbrx.farm-page/v1\""));
+TEST(StatusPageTest, JsonIsFarmStatusWithTheSameData) {
+  const pbrx::farm::v1::GetStatusResponse status = ToFarmStatus(Sample());
+  EXPECT_EQ(status.executors(0).connected_seconds(), 100);
+  EXPECT_EQ(status.executors(0).running(0).seconds(), 30);
+  EXPECT_EQ(status.builds(0).seconds(), 60);
+  EXPECT_EQ(status.time(), "2027-01-15T08:00:00Z");
+  std::string json = FarmStatusJson(status);
+  EXPECT_THAT(json, HasSubstr("\"schema\": \"pbrx.farm-status/v1\""));
+  EXPECT_THAT(json, HasSubstr("\"version\": \"9.9.9\""));
   EXPECT_THAT(json, HasSubstr("\"cache_hit_ratio\": 0.75"));
   EXPECT_THAT(json, HasSubstr("\"build-7\": 3"));
   EXPECT_THAT(json, HasSubstr("\"seconds_ago\": 10"));
   EXPECT_THAT(json, HasSubstr("\"state\": \"running\""));
+  EXPECT_THAT(json, HasSubstr("\"kind\": \"wheel-build\""));
+}
+
+TEST(StatusPageTest, HitRatioIsZeroBeforeAnyStep) {
+  EXPECT_EQ(CacheHitRatio(ToFarmStatus(StatusSnapshot{})), 0);
 }
 
 TEST(StatusPageTest, EmptyFarm) {

@@ -132,7 +132,8 @@ grep -qi "^content-security-policy: default-src 'none'" <<<"$headers" || fail "n
 json | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
-assert s["schema"] == "pbrx.farm-page/v1" and s["builds"] == [], s
+assert s["schema"] == "pbrx.farm-status/v1" and s["builds"] == [], s
+assert s["version"] and s["time"].endswith("Z"), s
 assert [e["name"] for e in s["executors"]] == ["e1"], s
 assert s["failures"] and "pbrx-status-page-marker" in s["failures"][0]["message"], s
 assert s["steps"]["executed"] > 0 and 0 <= s["steps"]["cache_hit_ratio"] <= 1, s["steps"]
