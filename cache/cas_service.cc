@@ -79,11 +79,24 @@ grpc::Status CasService::BatchUpdateBlobs(
           options_.max_batch_total_size_bytes,
           "; use ByteStream for large blobs"));
     }
+    // Blobs already stored are not written again (as ByteStream.Write ends
+    // at once for them): one FindMissing for the whole batch.
+    std::vector<absl::StatusOr<Digest>> digests;
+    std::vector<Digest> valid;
+    for (int i = 0; i < request->requests_size(); ++i) {
+      digests.push_back(
+          ParseDigestAt(request->requests(i).digest(), "requests", i));
+      if (digests.back().ok()) valid.push_back(*digests.back());
+    }
+    ASSIGN_OR_RETURN(std::vector<Digest> missing_list,
+                     store_->FindMissing(valid));
+    const absl::flat_hash_set<Digest> missing(missing_list.begin(),
+                                              missing_list.end());
     for (int i = 0; i < request->requests_size(); ++i) {
       const auto& r = request->requests(i);
       auto* out = response->add_responses();
       *out->mutable_digest() = r.digest();
-      absl::StatusOr<Digest> d = ParseDigestAt(r.digest(), "requests", i);
+      const absl::StatusOr<Digest>& d = digests[i];
       absl::Status s = d.status();
       // The size is checked before a writer (and its space reservation)
       // exists: a small request never claims a large digest's space.
@@ -91,6 +104,10 @@ grpc::Status CasService::BatchUpdateBlobs(
         s = absl::InvalidArgumentError(
             absl::StrCat("requests[", i, "]: ", r.data().size(),
                          " bytes of data for a digest of ", d->size()));
+      }
+      if (s.ok() && !missing.contains(*d)) {
+        SetRpcStatus(s, out->mutable_status());
+        continue;
       }
       if (s.ok()) s = WriteBlob(*store_, *d, r.data());
       if (s.ok()) metrics_->AddBytesWritten(d->size());

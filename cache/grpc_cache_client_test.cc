@@ -84,6 +84,27 @@ TEST_F(GrpcCacheClientTest, StreamsALargeBlobInAndOutWithRanges) {
             absl::StatusCode::kOutOfRange);
 }
 
+TEST_F(GrpcCacheClientTest, SmallBlobsWholeAndInRanges) {
+  // Whole small blobs go by batch calls, ranges of them by ByteStream: the
+  // same bytes either way.
+  const std::string content = Pattern(1000, 7);
+  Digest d = Digest::Of(content);
+  ASSERT_TRUE(WriteBlob(*cas_, d, content).ok());
+  EXPECT_EQ(*ReadBlob(server_->blob_store(), d), content);
+  EXPECT_EQ(*ReadBlob(*cas_, d), content);
+  auto part = cas_->OpenRead(d, 10, 20);
+  ASSERT_TRUE(part.ok()) << part.status();
+  EXPECT_EQ(ReadAll(**part), content.substr(10, 20));
+  // Written again: fine, the same bytes.
+  ASSERT_TRUE(WriteBlob(*cas_, d, content).ok());
+  EXPECT_EQ(*ReadBlob(*cas_, d), content);
+  absl::Status s = cas_->OpenRead(Digest::Of("small absent"), 0, 0).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr(absl::StrCat("BatchReadBlobs of ",
+                                     Digest::Of("small absent").ToString())));
+}
+
 TEST_F(GrpcCacheClientTest, MissingBlobsAndTheEmptyBlob) {
   Digest absent = Digest::Of("absent");
   EXPECT_EQ(cas_->OpenRead(absent, 0, 0).status().code(),

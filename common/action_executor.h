@@ -46,6 +46,12 @@ struct ExecuteOptions {
   // of the key; the step gets them as a netrc file at $NETRC
   // (/tmp/.netrc), and they are redacted from its stdout and stderr.
   std::vector<HostCredential> credentials;
+  // The Action and Command behind the digest, when the caller has just
+  // written them (the pipeline): an executor may use them instead of
+  // reading them back, once they hash to the digests. Optional; must
+  // outlive the call.
+  const build::bazel::remote::execution::v2::Action* action = nullptr;
+  const build::bazel::remote::execution::v2::Command* command = nullptr;
 };
 
 class ActionExecutor {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/flag_config.h"
 #include "common/logging.h"
 #include "common/version.h"
@@ -87,6 +88,10 @@ std::optional<int> ParseDaemonFlags(
                  std::string(parsed.message()).c_str());
     return 2;
   }
+  // Debian's Abseil is built with Mutex deadlock detection on: it records a
+  // lock graph on every acquisition (a few % of a busy daemon's CPU). The
+  // daemons' lock order is checked by the unit tests, which keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   SetLogFormat(*format);
   // --quiet lowers the default; an explicit level other than info wins.
   SetLogLevel(quiet && *level == LogSeverity::kInfo ? LogSeverity::kWarning

@@ -222,12 +222,20 @@ TEST_F(CoordinatorServerTest, ResultNamingUnuploadedBlobsNeverReachesTheCache) {
 }
 
 TEST_F(CoordinatorServerTest, AProxiedReadErrorNamesTheCallOnce) {
-  // A blob the cache lacks, read through the coordinator's ByteStream
-  // proxy: the cache client's "ByteStream.Read: " is not repeated by the
-  // client's own.
+  // Blobs the cache lacks, read through the coordinator's CAS proxy: the
+  // cache client's call name is not repeated by the client's own. A small
+  // blob goes by BatchReadBlobs, a large one by ByteStream.
   cache::GrpcBlobStore cas(channel_, cache::GrpcCacheOptions{});
-  Digest absent = Digest::Of("never stored");
-  absl::Status s = cas.OpenRead(absent, 0, 0).status();
+  Digest small = Digest::Of("never stored");
+  absl::Status s = cas.OpenRead(small, 0, 0).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  const std::string prefix =
+      absl::StrCat("BatchReadBlobs of ", small.ToString(), ": ");
+  EXPECT_THAT(std::string(s.message()), StartsWith(prefix));
+  EXPECT_THAT(std::string(s.message()).substr(prefix.size()),
+              Not(HasSubstr("BatchReadBlobs")));
+  Digest large = Digest::Of(std::string(1 << 20, 'x'));
+  s = cas.OpenRead(large, 0, 0).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(s.message()), StartsWith("ByteStream.Read: "));
   EXPECT_THAT(std::string(s.message()),

@@ -18,13 +18,27 @@ using common::Digest;
 }  // namespace
 
 absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
-                                           const Digest& action_digest) {
+                                           const Digest& action_digest,
+                                           const re::Action* known_action,
+                                           const re::Command* known_command) {
   AdmittedAction out;
-  ASSIGN_OR_RETURN(out.action, cache::ReadProtoBlob<re::Action>(
-                                   cas, action_digest.ToProto(), "action"));
-  ASSIGN_OR_RETURN(re::Command command,
-                   cache::ReadProtoBlob<re::Command>(
-                       cas, out.action.command_digest(), "command"));
+  if (known_action != nullptr &&
+      Digest::Of(known_action->SerializeAsString()) == action_digest) {
+    out.action = *known_action;
+  } else {
+    ASSIGN_OR_RETURN(out.action, cache::ReadProtoBlob<re::Action>(
+                                     cas, action_digest.ToProto(), "action"));
+  }
+  re::Command command;
+  const absl::StatusOr<Digest> command_digest =
+      Digest::FromProto(out.action.command_digest());
+  if (known_command != nullptr && command_digest.ok() &&
+      Digest::Of(known_command->SerializeAsString()) == *command_digest) {
+    command = *known_command;
+  } else {
+    ASSIGN_OR_RETURN(command, cache::ReadProtoBlob<re::Command>(
+                                  cas, out.action.command_digest(), "command"));
+  }
   if (command.arguments_size() == 0) {
     return absl::InvalidArgumentError("the command has no arguments");
   }
@@ -98,7 +112,9 @@ absl::StatusOr<common::ActionOutcome> FarmExecutor::Run(
     }
     if (hit.status().code() != absl::StatusCode::kNotFound) return hit.status();
   }
-  ASSIGN_OR_RETURN(AdmittedAction admitted, AdmitAction(*cas_, action_digest));
+  ASSIGN_OR_RETURN(
+      AdmittedAction admitted,
+      AdmitAction(*cas_, action_digest, options.action, options.command));
   SubmitOptions submit = admitted.submit;
   submit.group = group_;
   submit.skip_cache_lookup = options.skip_cache_lookup;

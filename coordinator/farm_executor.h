@@ -31,8 +31,14 @@ struct AdmittedAction {
   SubmitOptions submit;
 };
 
-absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
-                                           const common::Digest& action);
+// `known_action` / `known_command` (optional): the messages, when the
+// caller has them in hand (ExecuteOptions); each is used instead of a read
+// only when it hashes to its digest.
+absl::StatusOr<AdmittedAction> AdmitAction(
+    cache::BlobStore& cas, const common::Digest& action,
+    const build::bazel::remote::execution::v2::Action* known_action = nullptr,
+    const build::bazel::remote::execution::v2::Command* known_command =
+        nullptr);
 
 // A cached result as an outcome (and the metrics for it).
 common::ActionOutcome CachedOutcome(

@@ -85,6 +85,23 @@ TEST_F(CacheServerTest, BatchUpdateAndReadWithPerBlobStatuses) {
   EXPECT_EQ(upr.responses(2).status().message(),
             "requests[2]: 16 bytes of data for a digest of 5");
 
+  // A blob already stored: OK without a second write, but data of the
+  // wrong size for it is still refused.
+  grpc::ClientContext again_ctx;
+  re::BatchUpdateBlobsRequest again;
+  auto* a1 = again.add_requests();
+  *a1->mutable_digest() = good.ToProto();
+  a1->set_data("good blob");
+  auto* a2 = again.add_requests();
+  *a2->mutable_digest() = good.ToProto();
+  a2->set_data("good blob, longer");
+  re::BatchUpdateBlobsResponse againr;
+  ASSERT_TRUE(cas_->BatchUpdateBlobs(&again_ctx, again, &againr).ok());
+  ASSERT_EQ(againr.responses_size(), 2);
+  EXPECT_EQ(againr.responses(0).status().code(), 0);
+  EXPECT_EQ(againr.responses(1).status().message(),
+            "requests[1]: 17 bytes of data for a digest of 9");
+
   grpc::ClientContext ctx2;
   re::BatchReadBlobsRequest rd;
   *rd.add_digests() = good.ToProto();

@@ -48,7 +48,14 @@ void StepRunner::Progress(const std::string& what) {
 }
 
 absl::StatusOr<Digest> StepRunner::PutAction(const ActionSpec& spec) {
-  re::Command cmd;
+  ASSIGN_OR_RETURN(WrittenAction written, WriteAction(spec));
+  return written.digest;
+}
+
+absl::StatusOr<StepRunner::WrittenAction> StepRunner::WriteAction(
+    const ActionSpec& spec) {
+  WrittenAction out;
+  re::Command& cmd = out.command;
   for (const auto& a : spec.argv) cmd.add_arguments(a);
   std::map<std::string, std::string> env = spec.env;
   env.emplace("PATH", kDefaultPath);
@@ -69,7 +76,7 @@ absl::StatusOr<Digest> StepRunner::PutAction(const ActionSpec& spec) {
   for (const auto& o : spec.output_files) cmd.add_output_files(o);
   for (const auto& o : spec.output_dirs) cmd.add_output_directories(o);
   ASSIGN_OR_RETURN(Digest c, cache::WriteBlob(cas_, cmd.SerializeAsString()));
-  re::Action action;
+  re::Action& action = out.action;
   *action.mutable_command_digest() = c.ToProto();
   *action.mutable_input_root_digest() = spec.input_root.ToProto();
   action.set_do_not_cache(spec.do_not_cache);
@@ -85,19 +92,24 @@ absl::StatusOr<Digest> StepRunner::PutAction(const ActionSpec& spec) {
     p->set_name(k);
     p->set_value(v);
   }
-  return cache::WriteBlob(cas_, action.SerializeAsString());
+  ASSIGN_OR_RETURN(out.digest,
+                   cache::WriteBlob(cas_, action.SerializeAsString()));
+  return out;
 }
 
 absl::StatusOr<re::ActionResult> StepRunner::Step(const std::string& kind,
                                                   const std::string& name,
                                                   const ActionSpec& spec) {
-  ASSIGN_OR_RETURN(Digest action, PutAction(spec));
+  ASSIGN_OR_RETURN(WrittenAction written, WriteAction(spec));
+  const Digest& action = written.digest;
   absl::Time start = absl::Now();
   Progress(absl::StrCat("running ", kind, " ", name));
   if (options_.on_step_start) options_.on_step_start(kind, name);
   common::ExecuteOptions run_options;
   run_options.kind = kind;
   run_options.credentials = spec.credentials;
+  run_options.action = &written.action;
+  run_options.command = &written.command;
   ASSIGN_OR_RETURN(common::ActionOutcome out,
                    executor_.Run(action, run_options));
   StepReport step{kind, name, out.cached,

@@ -76,6 +76,13 @@ class StepRunner {
 
   // The Action for `spec`, written to the CAS with its Command.
   absl::StatusOr<common::Digest> PutAction(const ActionSpec& spec);
+  struct WrittenAction {
+    common::Digest digest = common::Digest::Empty();
+    build::bazel::remote::execution::v2::Action action;
+    build::bazel::remote::execution::v2::Command command;
+  };
+  // The same, with the messages written (ExecuteOptions can carry them).
+  absl::StatusOr<WrittenAction> WriteAction(const ActionSpec& spec);
 
   // Runs the step `kind` (`name` says which one, e.g. a package set).
   // ABORTED naming the step, its command and its log's last lines when it
