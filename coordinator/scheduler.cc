@@ -197,6 +197,11 @@ std::string Scheduler::AddWorker(const std::string& name,
 void Scheduler::RemoveWorker(const std::string& worker_id,
                              const std::string& reason) {
   absl::MutexLock lock(&mu_);
+  RemoveWorkerLocked(worker_id, reason);
+}
+
+void Scheduler::RemoveWorkerLocked(const std::string& worker_id,
+                                   const std::string& reason) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
   std::set<std::string> leases = it->second.leases;
@@ -424,26 +429,29 @@ bool Scheduler::AnyWorkerMatchesLocked(const Properties& platform) {
 }
 
 void Scheduler::Tick() {
-  absl::Time now = clock_->Now();
+  const absl::Time now = clock_->Now();
+  std::vector<std::string> dropped;  // logged once the lock is released
   {
     absl::MutexLock lock(&mu_);
-    ++ticks_;  // wakes NextWork() waits to check their deadline
+    TickLocked(now, &dropped);
   }
+  for (const std::string& line : dropped) common::LogWarning(line);
+}
+
+void Scheduler::TickLocked(absl::Time now, std::vector<std::string>* dropped) {
+  ++ticks_;  // wakes NextWork() waits to check their deadline
   std::vector<std::pair<std::string, std::string>> silent;  // id, name
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [id, w] : workers_) {
-      if (now - w.last_seen > options_.worker_timeout)
-        silent.emplace_back(id, w.info.name);
-    }
+  for (const auto& [id, w] : workers_) {
+    if (now - w.last_seen > options_.worker_timeout)
+      silent.emplace_back(id, w.info.name);
   }
   for (const auto& [id, name] : silent) {
     const std::string why = absl::StrCat(
         "no heartbeat for ", absl::FormatDuration(options_.worker_timeout));
-    RemoveWorker(id, why);
-    common::LogWarning("executor ", name, " (", id, ") dropped: ", why);
+    RemoveWorkerLocked(id, why);
+    dropped->push_back(
+        absl::StrCat("executor ", name, " (", id, ") dropped: ", why));
   }
-  absl::MutexLock lock(&mu_);
   // Leases their executor no longer reports, or that outlived their
   // deadline: taken back (the executor is told to drop the latter).
   std::vector<std::pair<std::shared_ptr<Entry>, std::string>> expired;

@@ -276,6 +276,12 @@ class Scheduler {
     absl::Time cooldown_until = absl::InfinitePast();
   };
 
+  void RemoveWorkerLocked(const std::string& worker_id,
+                          const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Tick's work; `dropped` gets a log line per executor dropped.
+  void TickLocked(absl::Time now, std::vector<std::string>* dropped)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RequeueLocked(const std::shared_ptr<Entry>& e, const std::string& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const std::shared_ptr<Entry>& e,
