@@ -3,6 +3,7 @@
 #include "common/base/debian_base.h"
 #include "common/status_macros.h"
 #include "common/step_tool_runner.h"
+#include "executor/binfmt.h"
 #include "executor/egress_network.h"
 
 namespace pbrx::client {
@@ -50,6 +51,12 @@ absl::StatusOr<std::unique_ptr<EmbeddedFarm>> EmbeddedFarm::Open(
   ro.debian_base_builder =
       !ro.step_tool_binary.empty() && common::base::MmdebstrapInstalled();
   ro.worker_name = "pbrx-embedded";
+  // Steps of another platform (--platform) run where qemu-user's binfmt
+  // handlers run its binaries.
+  for (const std::string& p :
+       executor::BinfmtPlatforms("/proc/sys/fs/binfmt_misc")) {
+    ro.platforms.push_back(p);
+  }
   ro.layers = f->layers_.get();
   ro.layer_mtime = options.source_date_epoch;
   f->runner_ = std::make_unique<executor::ActionRunner>(

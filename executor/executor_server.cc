@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -15,6 +16,7 @@
 #include "common/step_tool.h"
 #include "common/step_tool_runner.h"
 #include "common/version.h"
+#include "executor/binfmt.h"
 #include "executor/egress_network.h"
 #include "executor/executor_metrics.h"
 #include "executor/work_dir.h"
@@ -107,6 +109,13 @@ absl::Status ExecutorServer::Init(const ExecutorServerOptions& options,
   for (const std::string& p : options_.platform) {
     std::vector<std::string> kv = absl::StrSplit(p, absl::MaxSplits('=', 1));
     properties_.emplace_back(kv[0], kv[1]);
+  }
+  // Foreign platforms qemu-user runs here, unless --platform names
+  // platforms itself.
+  if (std::none_of(properties_.begin(), properties_.end(),
+                   [](const auto& kv) { return kv.first == "platform"; })) {
+    for (const std::string& p : BinfmtPlatforms(options_.binfmt_dir))
+      properties_.emplace_back("platform", p);
   }
 
   // Overlay mounts of rootfs stacks live in a mount namespace of our own:

@@ -44,8 +44,11 @@ struct ExecutorServerOptions {
   std::string work_dir = "/var/tmp/pbrx-executor";
   std::string name;  // shown by the coordinator
   int64_t slots = 1;
-  // Extra platform properties offered, "KEY=VALUE" each.
+  // Extra platform properties offered, "KEY=VALUE" each. Without a
+  // platform=... among them, the foreign platforms binfmt_misc handlers
+  // in `binfmt_dir` run here are offered (executor/binfmt.h).
   std::vector<std::string> platform;
+  std::string binfmt_dir = "/proc/sys/fs/binfmt_misc";
   int64_t layer_cache_bytes = int64_t{20} << 30;
   int64_t min_free_bytes = int64_t{1} << 30;
   int64_t max_output_bytes = int64_t{16} << 30;

@@ -29,9 +29,12 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 }
 
 bool SafeEntry(absl::string_view p) {
+  if (p.empty()) return false;
   while (absl::ConsumePrefix(&p, "./")) {
   }
-  if (p.empty() || p.front() == '/') return false;
+  // "./" (as `tar -C ROOT .` writes it first) is the layer's root itself.
+  if (p.empty()) return true;
+  if (p.front() == '/') return false;
   for (absl::string_view part : absl::StrSplit(p, '/', absl::SkipEmpty())) {
     if (part == "..") return false;
   }

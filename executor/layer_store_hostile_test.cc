@@ -332,6 +332,24 @@ TEST_F(HostileLayerTest, NotATar) {
               HasSubstr("layer " + d->ToString() + ": "));
 }
 
+TEST_F(HostileLayerTest, DotSlashNamesAsTarWritesThem) {
+  // `tar -C ROOT .` (and mmdebstrap) write "./" first and "./" before
+  // every name: the root itself, and names inside it.
+  std::string dir;
+  ASSERT_EQ(Extract({{"./", 'd', "", 0755},
+                     {"./bin/", 'd', "", 0755},
+                     {"./bin/sh", 'f', "#!/bin/sh\n", 0755},
+                     {"././etc", 'd', "", 0755}},
+                    &dir),
+            "");
+  EXPECT_EQ(testing_util::ReadFile(dir + "/bin/sh"), "#!/bin/sh\n");
+  struct stat st;
+  ASSERT_EQ(lstat((dir + "/etc").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(Extract({{"./../escape", 'f', "x"}}, &dir),
+            "entry './../escape': absolute or contains '..'");
+}
+
 TEST_F(HostileLayerTest, WhatARealRootfsNeedsStillWorks) {
   std::string dir;
   ASSERT_EQ(Extract({{"etc", 'd', "", 0755},
