@@ -47,10 +47,18 @@ absl::Status Remote(const grpc::Status& s, absl::string_view what) {
   return absl::Status(st.code(), absl::StrCat(prefix, st.message()));
 }
 
-// A batch call's answer for one blob, named once with the call and the
-// blob (a proxy may have named them already).
-absl::Status BlobStatus(const google::rpc::Status& status,
-                        absl::string_view call, const Digest& digest) {
+// A batch call for one blob: the call's status, then that the server
+// answered exactly once, then the answer's status, named once with the
+// call and the blob (a proxy may have named them already).
+absl::Status OneBlobStatus(const grpc::Status& call_status, int answers,
+                           const google::rpc::Status& status,
+                           absl::string_view call, const Digest& digest) {
+  if (!call_status.ok()) return Remote(call_status, call);
+  if (answers != 1) {
+    return absl::DataLossError(absl::StrCat(call, " of ", digest.ToString(),
+                                            ": ", answers,
+                                            " answers to one blob"));
+  }
   absl::Status st = common::FromRpcStatus(status);
   if (st.ok()) return st;
   const std::string prefix =
@@ -230,13 +238,10 @@ class GrpcBlobWriter : public BlobWriter {
     grpc::ClientContext ctx;
     SetDeadline(&ctx, options_.call_timeout);
     grpc::Status s = cas_->BatchUpdateBlobs(&ctx, req, &resp);
-    if (!s.ok()) return Remote(s, "BatchUpdateBlobs");
-    if (resp.responses_size() != 1) {
-      return absl::DataLossError(
-          absl::StrCat("BatchUpdateBlobs of ", digest_.ToString(), ": ",
-                       resp.responses_size(), " answers to one blob"));
-    }
-    return BlobStatus(resp.responses(0).status(), "BatchUpdateBlobs", digest_);
+    return OneBlobStatus(s, resp.responses_size(),
+                         resp.responses_size() == 1 ? resp.responses(0).status()
+                                                    : google::rpc::Status(),
+                         "BatchUpdateBlobs", digest_);
   }
 
   re::ContentAddressableStorage::Stub* cas_;
@@ -315,14 +320,12 @@ absl::StatusOr<std::unique_ptr<BlobReader>> GrpcBlobStore::OpenRead(
     grpc::ClientContext ctx;
     SetDeadline(&ctx, options_.call_timeout);
     grpc::Status s = cas_->BatchReadBlobs(&ctx, batch, &resp);
-    if (!s.ok()) return Remote(s, "BatchReadBlobs");
-    if (resp.responses_size() != 1) {
-      return absl::DataLossError(
-          absl::StrCat("BatchReadBlobs of ", digest.ToString(), ": ",
-                       resp.responses_size(), " answers to one blob"));
-    }
+    RETURN_IF_ERROR(OneBlobStatus(s, resp.responses_size(),
+                                  resp.responses_size() == 1
+                                      ? resp.responses(0).status()
+                                      : google::rpc::Status(),
+                                  "BatchReadBlobs", digest));
     re::BatchReadBlobsResponse::Response* r = resp.mutable_responses(0);
-    RETURN_IF_ERROR(BlobStatus(r->status(), "BatchReadBlobs", digest));
     if (static_cast<int64_t>(r->data().size()) != digest.size()) {
       return absl::DataLossError(absl::StrCat("BatchReadBlobs of ",
                                               digest.ToString(), ": ",

@@ -53,10 +53,8 @@ absl::StatusOr<std::unique_ptr<EmbeddedFarm>> EmbeddedFarm::Open(
   ro.worker_name = "pbrx-embedded";
   // Steps of another platform (--platform) run where qemu-user's binfmt
   // handlers run its binaries.
-  for (const std::string& p :
-       executor::BinfmtPlatforms("/proc/sys/fs/binfmt_misc")) {
+  for (const std::string& p : executor::BinfmtPlatforms(executor::kBinfmtDir))
     ro.platforms.push_back(p);
-  }
   ro.layers = f->layers_.get();
   ro.layer_mtime = options.source_date_epoch;
   f->runner_ = std::make_unique<executor::ActionRunner>(

@@ -7,9 +7,10 @@
 
 namespace pbrx::coordinator {
 
-double CacheHitRatio(const pbrx::farm::v1::GetStatusResponse& st) {
-  const double reused = st.actions_cache_hits() + st.actions_joined();
-  const double total = reused + st.actions_executed() + st.actions_failed();
+double CacheHitRatio(int64_t cache_hits, int64_t joined, int64_t executed,
+                     int64_t failed) {
+  const double reused = static_cast<double>(cache_hits + joined);
+  const double total = reused + static_cast<double>(executed + failed);
   return total > 0 ? reused / total : 0;
 }
 
@@ -27,7 +28,9 @@ std::string FarmStatusJson(const pbrx::farm::v1::GetStatusResponse& st,
   w.Key("executed").Int(st.actions_executed());
   w.Key("failed").Int(st.actions_failed());
   w.Key("retried").Int(st.actions_retried());
-  w.Key("cache_hit_ratio").Double(CacheHitRatio(st));
+  w.Key("cache_hit_ratio")
+      .Double(CacheHitRatio(st.actions_cache_hits(), st.actions_joined(),
+                            st.actions_executed(), st.actions_failed()));
   w.EndObject();
   w.Key("executors").BeginArray();
   for (const auto& e : st.executors()) {

@@ -16,6 +16,7 @@
 #ifndef PBRX_COORDINATOR_FARM_STATUS_JSON_H_
 #define PBRX_COORDINATOR_FARM_STATUS_JSON_H_
 
+#include <cstdint>
 #include <string>
 
 #include "proto/farm.pb.h"
@@ -24,7 +25,8 @@ namespace pbrx::coordinator {
 
 // The share of finished steps that did not run: (hits + joined) / (hits +
 // joined + executed + failed); 0 before any step finished.
-double CacheHitRatio(const pbrx::farm::v1::GetStatusResponse& status);
+double CacheHitRatio(int64_t cache_hits, int64_t joined, int64_t executed,
+                     int64_t failed);
 
 std::string FarmStatusJson(const pbrx::farm::v1::GetStatusResponse& status,
                            bool pretty = true);

@@ -46,7 +46,6 @@ constexpr char kStyle[] =
 }  // namespace
 
 std::string StatusPageHtml(const StatusSnapshot& s) {
-  const pbrx::farm::v1::GetStatusResponse status = ToFarmStatus(s);
   int busy_slots = 0, slots = 0;
   for (const WorkerInfo& w : s.scheduler.workers) {
     busy_slots += w.busy;
@@ -66,7 +65,8 @@ std::string StatusPageHtml(const StatusSnapshot& s) {
       "</b> queued</span><span><b id=\"running\">", s.scheduler.running,
       "</b> running</span><span><b id=\"builds\">", s.builds.size(),
       "</b> builds in flight</span><span><b id=\"hit-ratio\">",
-      absl::StrFormat("%.0f%%", 100 * CacheHitRatio(status)),
+      absl::StrFormat("%.0f%%", 100 * CacheHitRatio(s.cache_hits, s.joined,
+                                                    s.executed, s.failed)),
       "</b> of steps from the cache (", s.cache_hits, " hits, ", s.joined,
       " joined, ", s.executed, " run, ", s.failed, " failed, ", s.retried,
       " retried)</span></p>\n");

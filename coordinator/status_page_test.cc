@@ -80,7 +80,8 @@ TEST(StatusPageTest, JsonIsFarmStatusWithTheSameData) {
 }
 
 TEST(StatusPageTest, HitRatioIsZeroBeforeAnyStep) {
-  EXPECT_EQ(CacheHitRatio(ToFarmStatus(StatusSnapshot{})), 0);
+  EXPECT_EQ(CacheHitRatio(0, 0, 0, 0), 0);
+  EXPECT_EQ(CacheHitRatio(6, 0, 2, 0), 0.75);
 }
 
 TEST(StatusPageTest, EmptyFarm) {

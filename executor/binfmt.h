@@ -18,6 +18,9 @@ namespace pbrx::executor {
 // when `dir` is absent or unreadable.
 std::vector<std::string> BinfmtPlatforms(const std::string& dir);
 
+// Where the kernel shows binfmt_misc.
+inline constexpr char kBinfmtDir[] = "/proc/sys/fs/binfmt_misc";
+
 }  // namespace pbrx::executor
 
 #endif  // PBRX_EXECUTOR_BINFMT_H_

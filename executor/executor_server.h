@@ -27,6 +27,7 @@
 #include "common/daemon.h"
 #include "common/grpc_channel.h"
 #include "executor/action_runner.h"
+#include "executor/binfmt.h"
 #include "executor/bubblewrap_sandbox.h"
 #include "executor/executor_metrics.h"
 #include "executor/layer_store.h"
@@ -48,7 +49,7 @@ struct ExecutorServerOptions {
   // platform=... among them, the foreign platforms binfmt_misc handlers
   // in `binfmt_dir` run here are offered (executor/binfmt.h).
   std::vector<std::string> platform;
-  std::string binfmt_dir = "/proc/sys/fs/binfmt_misc";
+  std::string binfmt_dir = kBinfmtDir;
   int64_t layer_cache_bytes = int64_t{20} << 30;
   int64_t min_free_bytes = int64_t{1} << 30;
   int64_t max_output_bytes = int64_t{16} << 30;
