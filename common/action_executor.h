@@ -9,6 +9,7 @@
 #define PBRX_COMMON_ACTION_EXECUTOR_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,12 @@ struct ExecuteOptions {
   // outlive the call.
   const build::bazel::remote::execution::v2::Action* action = nullptr;
   const build::bazel::remote::execution::v2::Command* command = nullptr;
+  // Set only for an executor that TakesDeferredUploads(), by a caller that
+  // has not written the Action and Command yet (the pipeline): writes
+  // them. The executor calls it once before the action is admitted or
+  // queued; a result from the Action Cache or from the same action's run
+  // in flight needs neither. Must outlive the call.
+  std::function<absl::Status()> upload;
 };
 
 class ActionExecutor {
@@ -63,6 +70,10 @@ class ActionExecutor {
   // unsupported platform properties. Thread-safe.
   virtual absl::StatusOr<ActionOutcome> Run(const Digest& action_digest,
                                             const ExecuteOptions& options) = 0;
+
+  // Whether Run may be given ExecuteOptions::upload instead of an Action
+  // and Command already in the CAS.
+  virtual bool TakesDeferredUploads() const { return false; }
 
   absl::StatusOr<ActionOutcome> Execute(const Digest& action_digest,
                                         bool skip_cache_lookup = false) {

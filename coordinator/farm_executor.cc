@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -104,36 +105,44 @@ common::ActionOutcome CachedOutcome(const re::ActionResult& result) {
 
 absl::StatusOr<common::ActionOutcome> FarmExecutor::Run(
     const Digest& action_digest, const common::ExecuteOptions& options) {
-  if (!options.skip_cache_lookup) {
-    absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
-    if (hit.ok()) {
-      metrics_->CacheHit(options.kind, ResultBytes(*hit));
-      return CachedOutcome(*hit);
-    }
-    if (hit.status().code() != absl::StatusCode::kNotFound) return hit.status();
-  }
-  ASSIGN_OR_RETURN(
-      AdmittedAction admitted,
-      AdmitAction(*cas_, action_digest, options.action, options.command));
-  SubmitOptions submit = admitted.submit;
-  submit.group = group_;
-  submit.skip_cache_lookup = options.skip_cache_lookup;
-  submit.kind = options.kind;
-  submit.credentials = options.credentials;
   auto stopped = [this]() { return stop_ ? stop_() : absl::OkStatus(); };
-  RETURN_IF_ERROR(stopped());
-  Scheduler::Submitted s = scheduler_->Submit(action_digest, submit);
+  // A run of the same action in flight (another build's step) answers
+  // this one too: no lookup, upload or admission for it.
+  std::optional<Scheduler::Submitted> s =
+      scheduler_->Join(action_digest, options.skip_cache_lookup, options.kind);
+  if (!s.has_value()) {
+    if (!options.skip_cache_lookup) {
+      absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
+      if (hit.ok()) {
+        metrics_->CacheHit(options.kind, ResultBytes(*hit));
+        return CachedOutcome(*hit);
+      }
+      if (hit.status().code() != absl::StatusCode::kNotFound)
+        return hit.status();
+    }
+    if (options.upload) RETURN_IF_ERROR(options.upload());
+    ASSIGN_OR_RETURN(
+        AdmittedAction admitted,
+        AdmitAction(*cas_, action_digest, options.action, options.command));
+    SubmitOptions submit = admitted.submit;
+    submit.group = group_;
+    submit.skip_cache_lookup = options.skip_cache_lookup;
+    submit.kind = options.kind;
+    submit.credentials = options.credentials;
+    RETURN_IF_ERROR(stopped());
+    s = scheduler_->Submit(action_digest, submit);
+  }
   // Wait in one-second slices, so a stopped build stops waiting.
   absl::Status stop = absl::OkStatus();
-  while (s.op->stage() != Stage::kCompleted) {
+  while (s->op->stage() != Stage::kCompleted) {
     stop = stopped();
     if (!stop.ok()) break;
-    s.op->Wait(absl::Now() + absl::Seconds(1)).status().IgnoreError();
+    s->op->Wait(absl::Now() + absl::Seconds(1)).status().IgnoreError();
   }
-  scheduler_->Release(s.op);
+  scheduler_->Release(s->op);
   if (!stop.ok()) return stop;
-  absl::StatusOr<common::ActionOutcome> out = s.op->outcome();
-  if (s.joined && out.ok()) {
+  absl::StatusOr<common::ActionOutcome> out = s->op->outcome();
+  if (s->joined && out.ok()) {
     out->joined = true;
     metrics_->AddDeduplicatedBytes(ResultBytes(out->result));
   }

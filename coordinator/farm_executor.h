@@ -6,9 +6,10 @@
 // Execute reports them). Returns the platform and timeout to schedule with.
 //
 // FarmExecutor: an ActionExecutor whose actions run on executors through
-// the Scheduler: Action Cache first, then admission, then queue (or join)
-// and wait. The coordinator's builds run the image pipeline over it, so a
-// farm build runs exactly the steps of an embedded one.
+// the Scheduler: a run of the same action in flight is joined; else the
+// Action Cache, then the deferred upload (ExecuteOptions::upload), then
+// admission, then queue and wait. The coordinator's builds run the image
+// pipeline over it, so a farm build runs exactly the steps of an embedded one.
 #ifndef PBRX_COORDINATOR_FARM_EXECUTOR_H_
 #define PBRX_COORDINATOR_FARM_EXECUTOR_H_
 
@@ -65,6 +66,7 @@ class FarmExecutor : public common::ActionExecutor {
   absl::StatusOr<common::ActionOutcome> Run(
       const common::Digest& action_digest,
       const common::ExecuteOptions& options) override;
+  bool TakesDeferredUploads() const override { return true; }
 
  private:
   Scheduler* scheduler_;

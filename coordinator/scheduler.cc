@@ -100,37 +100,51 @@ std::string UnguessableId() {
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
+// Executions are joined only with one of the same kind (a forced re-run is
+// not answered by a run that may have been a cache hit, and vice versa).
+std::string InflightKey(const common::Digest& action, bool skip_cache_lookup) {
+  return absl::StrCat(action.ToString(), skip_cache_lookup ? "!" : "");
+}
+
 }  // namespace
+
+Scheduler::Submitted Scheduler::JoinLocked(const std::shared_ptr<Entry>& e,
+                                           const std::string& kind) {
+  e->waiters++;
+  if (e->cancelled) {
+    // Its last caller left while it ran; this one wants it after all.
+    e->cancelled = false;
+    auto w = workers_.find(e->worker_id);
+    if (w != workers_.end()) {
+      auto& cancels = w->second.cancels;
+      auto c = std::find(cancels.begin(), cancels.end(), e->lease_id);
+      if (c != cancels.end()) {
+        cancels.erase(c);  // not sent yet: the run goes on
+      } else {
+        e->cancel_sent = true;  // sent: its CANCELLED result is requeued
+      }
+    }
+  }
+  observer_->Joined(kind);
+  return {e->op, true};
+}
+
+std::optional<Scheduler::Submitted> Scheduler::Join(
+    const common::Digest& action, bool skip_cache_lookup,
+    const std::string& kind) {
+  absl::MutexLock lock(&mu_);
+  auto it = inflight_.find(InflightKey(action, skip_cache_lookup));
+  if (it == inflight_.end()) return std::nullopt;
+  return JoinLocked(it->second, kind);
+}
 
 Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
                                        const SubmitOptions& options) {
   const std::string& kind = options.kind;
   absl::MutexLock lock(&mu_);
-  // Joined only with an execution of the same kind (a forced re-run is not
-  // answered by a run that may have been a cache hit, and vice versa).
-  std::string key =
-      absl::StrCat(action.ToString(), options.skip_cache_lookup ? "!" : "");
+  std::string key = InflightKey(action, options.skip_cache_lookup);
   auto it = inflight_.find(key);
-  if (it != inflight_.end()) {
-    std::shared_ptr<Entry> e = it->second;
-    e->waiters++;
-    if (e->cancelled) {
-      // Its last caller left while it ran; this one wants it after all.
-      e->cancelled = false;
-      auto w = workers_.find(e->worker_id);
-      if (w != workers_.end()) {
-        auto& cancels = w->second.cancels;
-        auto c = std::find(cancels.begin(), cancels.end(), e->lease_id);
-        if (c != cancels.end()) {
-          cancels.erase(c);  // not sent yet: the run goes on
-        } else {
-          e->cancel_sent = true;  // sent: its CANCELLED result is requeued
-        }
-      }
-    }
-    observer_->Joined(kind);
-    return {e->op, true};
-  }
+  if (it != inflight_.end()) return JoinLocked(it->second, kind);
   auto e = std::make_shared<Entry>();
   e->op = std::make_shared<Operation>(
       absl::StrCat("operations/", salt_, "-", next_id_++), action);

@@ -203,6 +203,13 @@ class Scheduler {
   // Queues `action` (or joins it). Every Submit must be paired with a
   // Release once the caller no longer waits.
   Submitted Submit(const common::Digest& action, const SubmitOptions& options);
+  // Joins the execution of `action` in flight (same skip_cache_lookup), if
+  // there is one; nullopt (and nothing changes) otherwise. A joined caller
+  // needs no admission: the same digest is the same Action. Paired with
+  // Release like Submit.
+  std::optional<Submitted> Join(const common::Digest& action,
+                                bool skip_cache_lookup,
+                                const std::string& kind);
   void Release(const std::shared_ptr<Operation>& op);
 
   // An operation by name (in flight, or completed recently).
@@ -276,6 +283,8 @@ class Scheduler {
     absl::Time cooldown_until = absl::InfinitePast();
   };
 
+  Submitted JoinLocked(const std::shared_ptr<Entry>& e, const std::string& kind)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveWorkerLocked(const std::string& worker_id,
                           const std::string& reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

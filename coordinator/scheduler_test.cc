@@ -71,6 +71,35 @@ class SchedulerTest : public ::testing::Test {
   Scheduler scheduler_;
 };
 
+TEST_F(SchedulerTest, JoinTakesOnlyARunInFlight) {
+  // Nothing in flight: no join, and nothing is queued by asking.
+  EXPECT_FALSE(scheduler_.Join(Digest::Of("x"), false, "wheel-build"));
+  EXPECT_EQ(scheduler_.Stats().queued, 0);
+  EXPECT_EQ(observer_.joined, 0);
+  auto a = Submit("x");
+  // A forced re-run is another execution.
+  EXPECT_FALSE(scheduler_.Join(Digest::Of("x"), true, "wheel-build"));
+  std::optional<Scheduler::Submitted> b =
+      scheduler_.Join(Digest::Of("x"), false, "wheel-build");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_TRUE(b->joined);
+  EXPECT_EQ(b->op, a.op);
+  EXPECT_EQ(observer_.joined, 1);
+  EXPECT_EQ(scheduler_.Stats().queued, 1);
+  // The joined caller keeps it alive when the first one leaves.
+  scheduler_.Release(a.op);
+  std::string w = scheduler_.AddWorker("e1", {}, 1, "peer");
+  auto item = Next(w);
+  ASSERT_TRUE(item.has_value());
+  ASSERT_TRUE(scheduler_.Complete(w, item->lease_id, Exit(0), false).ok());
+  auto out = b->op->Wait(absl::Now() + absl::Seconds(1));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->result.exit_code(), 0);
+  scheduler_.Release(b->op);
+  // Completed: nothing to join any more.
+  EXPECT_FALSE(scheduler_.Join(Digest::Of("x"), false, "wheel-build"));
+}
+
 TEST(PlatformMatchesTest, ExactOrWildcard) {
   Properties offered = {
       {"network", "none"}, {"network", "egress"}, {"rootfs", "*"}};

@@ -48,13 +48,12 @@ void StepRunner::Progress(const std::string& what) {
 }
 
 absl::StatusOr<Digest> StepRunner::PutAction(const ActionSpec& spec) {
-  ASSIGN_OR_RETURN(WrittenAction written, WriteAction(spec));
+  ASSIGN_OR_RETURN(MadeAction written, WriteAction(spec));
   return written.digest;
 }
 
-absl::StatusOr<StepRunner::WrittenAction> StepRunner::WriteAction(
-    const ActionSpec& spec) {
-  WrittenAction out;
+StepRunner::MadeAction StepRunner::MakeAction(const ActionSpec& spec) const {
+  MadeAction out;
   re::Command& cmd = out.command;
   for (const auto& a : spec.argv) cmd.add_arguments(a);
   std::map<std::string, std::string> env = spec.env;
@@ -75,9 +74,9 @@ absl::StatusOr<StepRunner::WrittenAction> StepRunner::WriteAction(
   }
   for (const auto& o : spec.output_files) cmd.add_output_files(o);
   for (const auto& o : spec.output_dirs) cmd.add_output_directories(o);
-  ASSIGN_OR_RETURN(Digest c, cache::WriteBlob(cas_, cmd.SerializeAsString()));
   re::Action& action = out.action;
-  *action.mutable_command_digest() = c.ToProto();
+  *action.mutable_command_digest() =
+      Digest::Of(cmd.SerializeAsString()).ToProto();
   *action.mutable_input_root_digest() = spec.input_root.ToProto();
   action.set_do_not_cache(spec.do_not_cache);
   auto props = spec.platform;
@@ -92,24 +91,43 @@ absl::StatusOr<StepRunner::WrittenAction> StepRunner::WriteAction(
     p->set_name(k);
     p->set_value(v);
   }
-  ASSIGN_OR_RETURN(out.digest,
-                   cache::WriteBlob(cas_, action.SerializeAsString()));
+  out.digest = Digest::Of(action.SerializeAsString());
+  return out;
+}
+
+absl::Status StepRunner::Upload(const MadeAction& made) {
+  RETURN_IF_ERROR(
+      cache::WriteBlob(cas_, made.command.SerializeAsString()).status());
+  return cache::WriteBlob(cas_, made.digest, made.action.SerializeAsString());
+}
+
+absl::StatusOr<StepRunner::MadeAction> StepRunner::WriteAction(
+    const ActionSpec& spec) {
+  MadeAction out = MakeAction(spec);
+  RETURN_IF_ERROR(Upload(out));
   return out;
 }
 
 absl::StatusOr<re::ActionResult> StepRunner::Step(const std::string& kind,
                                                   const std::string& name,
                                                   const ActionSpec& spec) {
-  ASSIGN_OR_RETURN(WrittenAction written, WriteAction(spec));
-  const Digest& action = written.digest;
+  const MadeAction made = MakeAction(spec);
+  const Digest& action = made.digest;
   absl::Time start = absl::Now();
   Progress(absl::StrCat("running ", kind, " ", name));
   if (options_.on_step_start) options_.on_step_start(kind, name);
   common::ExecuteOptions run_options;
   run_options.kind = kind;
   run_options.credentials = spec.credentials;
-  run_options.action = &written.action;
-  run_options.command = &written.command;
+  run_options.action = &made.action;
+  run_options.command = &made.command;
+  // The farm writes the messages only when the step really runs: a cache
+  // hit or a run in flight (another project's) needs neither.
+  if (executor_.TakesDeferredUploads()) {
+    run_options.upload = [this, &made]() { return Upload(made); };
+  } else {
+    RETURN_IF_ERROR(Upload(made));
+  }
   ASSIGN_OR_RETURN(common::ActionOutcome out,
                    executor_.Run(action, run_options));
   StepReport step{kind, name, out.cached,

@@ -76,13 +76,17 @@ class StepRunner {
 
   // The Action for `spec`, written to the CAS with its Command.
   absl::StatusOr<common::Digest> PutAction(const ActionSpec& spec);
-  struct WrittenAction {
+  struct MadeAction {
     common::Digest digest = common::Digest::Empty();
     build::bazel::remote::execution::v2::Action action;
     build::bazel::remote::execution::v2::Command command;
   };
-  // The same, with the messages written (ExecuteOptions can carry them).
-  absl::StatusOr<WrittenAction> WriteAction(const ActionSpec& spec);
+  // The Action and its Command (ExecuteOptions can carry them), written.
+  absl::StatusOr<MadeAction> WriteAction(const ActionSpec& spec);
+  // The messages and digest of `spec`'s Action, not written yet.
+  MadeAction MakeAction(const ActionSpec& spec) const;
+  // Writes a made Action's Command and Action to the CAS.
+  absl::Status Upload(const MadeAction& made);
 
   // Runs the step `kind` (`name` says which one, e.g. a package set).
   // ABORTED naming the step, its command and its log's last lines when it

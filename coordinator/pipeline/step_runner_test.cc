@@ -9,6 +9,7 @@
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cache/in_memory_blob_store.h"
 #include "common/action_executor.h"
+#include "common/status_macros.h"
 #include "gtest/gtest.h"
 
 namespace pbrx::coordinator {
@@ -98,6 +99,62 @@ TEST(StepRunnerTest, TheActionCarriesTheStepAndTheReportNamesIt) {
   EXPECT_EQ(steps.Steps().size(), 1u);
   EXPECT_EQ(progress, std::vector<std::string>{
                           "proj: 0 cached, 0 run; running base-probe base"});
+}
+
+// An executor that takes deferred uploads (as the farm does): says
+// whether the Action was in the CAS when it was called, and uploads only
+// when told to.
+class DeferringExecutor : public common::ActionExecutor {
+ public:
+  explicit DeferringExecutor(cache::BlobStore* cas) : cas_(*cas) {}
+  bool TakesDeferredUploads() const override { return true; }
+  absl::StatusOr<common::ActionOutcome> Run(
+      const Digest& action, const common::ExecuteOptions& options) override {
+    in_cas_at_call = cas_.FindMissing({action})->empty();
+    had_upload = static_cast<bool>(options.upload);
+    if (upload && options.upload) RETURN_IF_ERROR(options.upload());
+    return common::ActionOutcome{};
+  }
+  bool upload = false;
+  bool in_cas_at_call = true, had_upload = false;
+
+ private:
+  cache::BlobStore& cas_;
+};
+
+TEST(StepRunnerTest, AnExecutorThatTakesDeferredUploadsWritesOnlyWhenItRuns) {
+  cache::InMemoryBlobStore cas;
+  DeferringExecutor executor(&cas);
+  StepRunner steps(&cas, &executor, {});
+  ActionSpec spec;
+  spec.argv = {"true"};
+  spec.input_root = steps.EmptyDir().value();
+  const StepRunner::MadeAction made = steps.MakeAction(spec);
+  // A cache hit or a joined run: nothing written.
+  ASSERT_TRUE(steps.Step("wheel-build", "x", spec).ok());
+  EXPECT_FALSE(executor.in_cas_at_call);
+  EXPECT_TRUE(executor.had_upload);
+  const Digest command =
+      Digest::FromProto(made.action.command_digest()).value();
+  EXPECT_EQ(*cas.FindMissing({made.digest, command}),
+            (std::vector<Digest>{made.digest, command}));
+  // A run: the upload writes both messages, as PutAction would.
+  executor.upload = true;
+  ASSERT_TRUE(steps.Step("wheel-build", "x", spec).ok());
+  EXPECT_TRUE(cas.FindMissing({made.digest})->empty());
+  EXPECT_EQ(Read<re::Action>(cas, made.digest.ToProto()).SerializeAsString(),
+            made.action.SerializeAsString());
+  EXPECT_EQ(Read<re::Command>(cas, made.action.command_digest()).arguments(0),
+            "true");
+  EXPECT_EQ(steps.PutAction(spec).value(), made.digest);
+  // An executor that does not take them gets the Action already written.
+  ScriptedExecutor eager;
+  eager.outcomes = {common::ActionOutcome{}};
+  cache::InMemoryBlobStore fresh;
+  StepRunner eager_steps(&fresh, &eager, {});
+  spec.input_root = eager_steps.EmptyDir().value();
+  ASSERT_TRUE(eager_steps.Step("wheel-build", "x", spec).ok());
+  EXPECT_TRUE(fresh.FindMissing({eager.calls[0].first})->empty());
 }
 
 TEST(StepRunnerTest, AnotherPlatformIsAskedForByEveryStepOnARootfs) {
