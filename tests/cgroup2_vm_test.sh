@@ -190,23 +190,23 @@ echo "within the limits: $got"
 # /proc/self/cgroup in a v2-only kernel: the one "0::" line, nothing of v1.
 [[ "$(tail -n +2 <<<"$got")" == "0::/"* ]] || fail "the action's /proc/self/cgroup is not a cgroup v2 line: '$got'"
 
-set +e
-run_bazel "$T/hog.log" build "${REMOTE[@]}" //:hog
-rc=$?
-set -e
-[[ $rc != 0 ]] || fail "an action touching 512 MiB under --action-memory=64M succeeded"
-grep -q "killed: memory limit (64 MiB) exceeded" "$T/hog.log" \
-  || { cat "$T/hog.log" "$T/vm.log"; fail "the memory hog was not killed by the cgroup v2 limit"; }
-grep "memory limit" "$T/hog.log"
-
-set +e
-run_bazel "$T/forks.log" build "${REMOTE[@]}" //:forks
-rc=$?
-set -e
-[[ $rc != 0 ]] || fail "an action forking without end under --action-pids=32 succeeded"
-grep -q "exit 5 (process limit 32 reached)" "$T/forks.log" \
-  || { cat "$T/forks.log" "$T/vm.log"; fail "the fork loop did not end on the cgroup v2 pids limit"; }
-grep "process limit" "$T/forks.log"
+# expect_killed TARGET MESSAGE WHAT: the build of TARGET fails, and its log
+# shows the executor's MESSAGE (WHAT names the action in a failure).
+expect_killed() {
+  local target="$1" message="$2" what="$3" rc
+  set +e
+  run_bazel "$T/$target.log" build "${REMOTE[@]}" "//:$target"
+  rc=$?
+  set -e
+  [[ $rc != 0 ]] || fail "$what succeeded"
+  grep -qF "$message" "$T/$target.log" \
+    || { cat "$T/$target.log" "$T/vm.log"; fail "$what did not end with '$message'"; }
+  grep -F "$message" "$T/$target.log"
+}
+expect_killed hog "killed: memory limit (64 MiB) exceeded" \
+  "an action touching 512 MiB under --action-memory=64M"
+expect_killed forks "exit 5 (process limit 32 reached)" \
+  "an action forking without end under --action-pids=32"
 grep -q "refused: Resource temporarily unavailable" "$T/forks.log" \
   || { cat "$T/forks.log"; fail "the refused fork's error is not in the action's output"; }
 
