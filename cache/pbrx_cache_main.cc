@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   // Signals are taken synchronously by this thread; block them everywhere
   // before any other thread starts.
   const sigset_t signals = pbrx::common::BlockStopSignals();
+  pbrx::common::UseReleaseMutexChecks();
 
   pbrx::common::RealClock clock;
   return pbrx::common::ServeUntilStopped(

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/process_metrics.h"
 #include "common/version.h"
 #include "grpc/support/log.h"
@@ -33,6 +34,12 @@ sigset_t BlockStopSignals() {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
+}
+
+void UseReleaseMutexChecks() {
+#ifdef NDEBUG
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
 }
 
 int WaitForStopSignal(const sigset_t& signals) {

@@ -30,6 +30,13 @@ namespace pbrx::common {
 // WaitForStopSignal.
 sigset_t BlockStopSignals();
 
+// Optimized builds (NDEBUG) turn off Abseil's mutex deadlock detection:
+// Debian's libabsl is built without NDEBUG, so by default every Mutex lock
+// updates one process-wide lock-order graph under a global lock, a cost
+// and a point of contention in daemons serving thousands of RPCs a second.
+// Debug builds (the tests) keep the detection.
+void UseReleaseMutexChecks();
+
 // Waits for SIGINT, SIGTERM or SIGHUP; returns the signal number.
 int WaitForStopSignal(const sigset_t& signals);
 

@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
       std::min(absl::Seconds(5), options.scheduler.worker_timeout / 4);
 
   const sigset_t signals = pbrx::common::BlockStopSignals();
+  pbrx::common::UseReleaseMutexChecks();
 
   // Timeouts and deadlines must not move with the wall clock.
   pbrx::common::MonotonicClock clock;

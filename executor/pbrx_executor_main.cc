@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   }
 
   const sigset_t signals = pbrx::common::BlockStopSignals();
+  pbrx::common::UseReleaseMutexChecks();
   pbrx::common::RealClock clock;
   return pbrx::common::ServeUntilStopped(
       "pbrx-executor", signals,
