@@ -4,36 +4,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "cache/memory_blob_reader.h"
 #include "cache/stream_verifier.h"
 #include "common/sha256.h"
 
 namespace pbrx::cache {
-namespace {
-
-constexpr size_t kPieceSize = 1 << 20;
-
-class InMemoryBlobReader : public BlobReader {
- public:
-  InMemoryBlobReader(std::shared_ptr<const std::string> content, size_t begin,
-                     size_t end)
-      : content_(std::move(content)), pos_(begin), end_(end) {}
-
-  absl::StatusOr<bool> Next(std::string* out) override {
-    out->clear();
-    if (pos_ >= end_) return false;
-    size_t n = std::min(kPieceSize, end_ - pos_);
-    out->assign(content_->data() + pos_, n);
-    pos_ += n;
-    return true;
-  }
-
- private:
-  std::shared_ptr<const std::string> content_;
-  size_t pos_;
-  size_t end_;
-};
-
-}  // namespace
 
 class InMemoryBlobWriter : public BlobWriter {
  public:
@@ -107,9 +82,9 @@ absl::StatusOr<std::unique_ptr<BlobReader>> InMemoryBlobStore::OpenRead(
   }
   int64_t end = digest.size();
   if (limit > 0 && offset + limit < end) end = offset + limit;
-  return std::make_unique<InMemoryBlobReader>(std::move(content),
-                                              static_cast<size_t>(offset),
-                                              static_cast<size_t>(end));
+  return std::make_unique<MemoryBlobReader>(std::move(content),
+                                            static_cast<size_t>(offset),
+                                            static_cast<size_t>(end));
 }
 
 absl::StatusOr<std::unique_ptr<BlobWriter>> InMemoryBlobStore::OpenWrite(

@@ -88,7 +88,13 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
   s->scheduler_ =
       std::make_unique<Scheduler>(clock, options.scheduler, s->metrics_.get());
   cache::GrpcCacheOptions co;
-  s->cas_ = std::make_unique<cache::GrpcBlobStore>(channel, co);
+  s->remote_cas_ = std::make_unique<cache::GrpcBlobStore>(channel, co);
+  s->cas_ = s->remote_cas_.get();
+  if (options.small_blobs.max_total_bytes > 0) {
+    s->small_blobs_ = std::make_unique<cache::SmallBlobCache>(
+        s->remote_cas_.get(), clock, options.small_blobs);
+    s->cas_ = s->small_blobs_.get();
+  }
   s->ac_ = std::make_unique<cache::GrpcActionCache>(channel, co);
 
   auto sv = std::make_unique<Services>();
@@ -101,7 +107,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
       caps, sv->proxy_metrics.get());
   cache::CasServiceOptions cas;
   cas.authorizer = auth;
-  sv->cas = std::make_unique<cache::CasService>(s->cas_.get(),
+  sv->cas = std::make_unique<cache::CasService>(s->cas_,
                                                 sv->proxy_metrics.get(), cas);
   cache::ActionCacheServiceOptions ac;
   ac.authorizer = auth;
@@ -115,12 +121,12 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
   bs.authorizer = auth;
   bs.streams = streams;
   sv->bytestream = std::make_unique<cache::ByteStreamService>(
-      s->cas_.get(), sv->proxy_metrics.get(), clock, bs);
+      s->cas_, sv->proxy_metrics.get(), clock, bs);
   sv->execution = std::make_unique<ExecutionService>(
-      s->scheduler_.get(), s->cas_.get(), s->ac_.get(), s->metrics_.get(),
+      s->scheduler_.get(), s->cas_, s->ac_.get(), s->metrics_.get(),
       absl::Seconds(30), auth, streams);
   sv->worker = std::make_unique<WorkerService>(
-      s->scheduler_.get(), s->cas_.get(), s->ac_.get(),
+      s->scheduler_.get(), s->cas_, s->ac_.get(),
       options.scheduler.heartbeat_interval, auth, streams);
   sv->status = std::make_unique<StatusService>(
       [raw = s.get()] { return raw->Snapshot(); }, auth);
@@ -131,9 +137,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Create(
   bo.build_timeout = options.build_timeout;
   s->tracker_ = std::make_unique<BuildTracker>();
   bo.tracker = s->tracker_.get();
-  sv->build = std::make_unique<BuildService>(s->scheduler_.get(), s->cas_.get(),
-                                             s->ac_.get(), s->metrics_.get(),
-                                             clock, bo);
+  sv->build = std::make_unique<BuildService>(
+      s->scheduler_.get(), s->cas_, s->ac_.get(), s->metrics_.get(), clock, bo);
   s->services_ = std::move(sv);
   return s;
 }

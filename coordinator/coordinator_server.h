@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "cache/grpc_cache_client.h"
+#include "cache/small_blob_cache.h"
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/server_security.h"
@@ -49,6 +50,9 @@ struct CoordinatorServerOptions {
   int max_parallel_projects = 8;
   absl::Duration build_timeout = absl::Hours(12);
   SchedulerOptions scheduler;
+  // Small blobs held in memory in front of the cache
+  // (cache/small_blob_cache.h); max_total_bytes 0: none.
+  cache::SmallBlobCacheOptions small_blobs;
 };
 
 class CoordinatorServer {
@@ -96,7 +100,10 @@ class CoordinatorServer {
   std::unique_ptr<CoordinatorMetrics> metrics_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<common::StreamLimiter> streams_;
-  std::unique_ptr<cache::GrpcBlobStore> cas_;
+  std::unique_ptr<cache::GrpcBlobStore> remote_cas_;
+  // remote_cas_ behind the small-blob cache (or remote_cas_ itself).
+  std::unique_ptr<cache::SmallBlobCache> small_blobs_;
+  cache::BlobStore* cas_ = nullptr;
   std::unique_ptr<cache::GrpcActionCache> ac_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<grpc::Server> server_;

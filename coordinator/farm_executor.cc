@@ -56,7 +56,11 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
   out.submit.do_not_cache = out.action.do_not_cache();
   // The input tree: every Directory readable, every file present.
   std::vector<Digest> missing;
-  std::vector<Digest> files;
+  // What an executor will fetch: the Action, the Command, every Directory
+  // and file. One presence check for all, right before the action is
+  // queued; the messages may have come from the caller or from memory.
+  std::vector<Digest> present = {action_digest};
+  if (command_digest.ok()) present.push_back(*command_digest);
   std::deque<re::Digest> todo = {out.action.input_root_digest()};
   std::set<std::string> seen;
   while (!todo.empty()) {
@@ -73,6 +77,9 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
       continue;
     }
     if (!bytes.ok()) return bytes.status();
+    // Read from memory perhaps (cache/small_blob_cache.h): its presence is
+    // checked with the files below.
+    present.push_back(d);
     re::Directory dir;
     if (!dir.ParseFromString(*bytes)) {
       return absl::InvalidArgumentError(
@@ -84,11 +91,11 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
         return common::Annotate(fd.status(),
                                 absl::StrCat("input file ", f.name()));
       }
-      files.push_back(*fd);
+      present.push_back(*fd);
     }
     for (const auto& sub : dir.directories()) todo.push_back(sub.digest());
   }
-  ASSIGN_OR_RETURN(std::vector<Digest> absent, cas.FindMissing(files));
+  ASSIGN_OR_RETURN(std::vector<Digest> absent, cas.FindMissing(present));
   missing.insert(missing.end(), absent.begin(), absent.end());
   if (!missing.empty()) {
     return common::MissingBlobsError(missing, "the action's inputs");

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "cache/in_memory_action_cache.h"
 #include "cache/in_memory_blob_store.h"
 #include "common/clock.h"
@@ -55,20 +56,26 @@ TEST_F(AdmitActionTest, ReadsTheActionAndCommandFromTheCas) {
               ElementsAre(Pair("rootfs", "in-the-cas")));
 }
 
-TEST_F(AdmitActionTest, TakesTheCallersMessagesWithoutReadingThem) {
-  // Neither message is in the CAS: the caller's copies are used.
+TEST_F(AdmitActionTest, TakesTheCallersMessagesButChecksTheyAreStored) {
+  // The caller's copies are parsed instead of reads, but an executor will
+  // fetch both: admission refuses them until they are in the CAS.
   cache::InMemoryBlobStore empty_cas;
   re::Directory empty;
   ASSERT_TRUE(cache::WriteBlob(empty_cas, empty.SerializeAsString()).ok());
   Digest action = Digest::Of(action_.SerializeAsString());
+  absl::Status s = AdmitAction(empty_cas, action, &action_, &command_).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr(absl::StrCat(
+                  "2 blob(s) missing from the CAS: ", action.ToString(), " ",
+                  command_digest_.ToString())));
+  ASSERT_TRUE(cache::WriteBlob(empty_cas, command_.SerializeAsString()).ok());
+  ASSERT_TRUE(cache::WriteBlob(empty_cas, action_.SerializeAsString()).ok());
   absl::StatusOr<AdmittedAction> admitted =
       AdmitAction(empty_cas, action, &action_, &command_);
   ASSERT_TRUE(admitted.ok()) << admitted.status();
   EXPECT_THAT(admitted->submit.platform,
               ElementsAre(Pair("rootfs", "in-the-cas")));
-  // Without them, the same admission needs the CAS.
-  absl::Status s = AdmitAction(empty_cas, action).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(AdmitActionTest, MessagesThatAreNotTheDigestsAreIgnored) {

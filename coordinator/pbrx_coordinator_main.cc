@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
   flags.AddDuration("lease-grace", &options.scheduler.lease_grace,
                     "a lease still running this long past its Action's "
                     "timeout is cancelled and requeued");
+  flags.AddByteSize("small-blob-cache", &options.small_blobs.max_total_bytes,
+                    "memory for recently written or read blobs of up to 64 "
+                    "KiB (directories, actions, small outputs), so repeated "
+                    "steps skip round trips to the cache (0 = off)");
   flags.AddDuration("shutdown-grace", &shutdown_grace,
                     "how long in-flight RPCs may run after SIGTERM");
   flags.AddDuration("drain-period", &drain_period,
@@ -80,6 +84,10 @@ int main(int argc, char** argv) {
       return absl::InvalidArgumentError("--build-timeout must be at least 1s");
     if (options.scheduler.lease_grace < absl::Seconds(1))
       return absl::InvalidArgumentError("--lease-grace must be at least 1s");
+    if (options.small_blobs.max_total_bytes < 0 ||
+        options.small_blobs.max_total_bytes > (int64_t{64} << 30)) {
+      return absl::InvalidArgumentError("--small-blob-cache must be 0..64GiB");
+    }
     if (max_projects < 1 || max_projects > 256) {
       return absl::InvalidArgumentError(
           "--max-parallel-projects must be 1..256");
