@@ -142,6 +142,33 @@ std::vector<prometheus::MetricFamily> SchedulerCollector::Collect() const {
   };
 }
 
+std::vector<prometheus::MetricFamily> SmallBlobCacheCollector::Collect() const {
+  const cache::SmallBlobCacheStats s = cache_->CacheStats();
+  auto d = [](int64_t v) { return static_cast<double>(v); };
+  return {
+      Gauge("pbrx_coordinator_small_blobs", "Small blobs held in memory",
+            d(s.blobs)),
+      Gauge("pbrx_coordinator_small_blob_bytes",
+            "Bytes of the small blobs held in memory", d(s.bytes)),
+      common::SampledFamily(
+          "pbrx_coordinator_small_blob_reads_total",
+          "Reads of small blobs: hit (served from memory) or miss (fetched "
+          "from the cache)",
+          prometheus::MetricType::Counter,
+          {{{{"result", "hit"}}, d(s.read_hits)},
+           {{{"result", "miss"}}, d(s.read_misses)}}),
+      common::SampledFamily(
+          "pbrx_coordinator_small_blob_writes_total",
+          "Writes of small blobs: skipped (presence confirmed recently), "
+          "sent (to the cache) or restored (written back after the cache "
+          "lost them)",
+          prometheus::MetricType::Counter,
+          {{{{"result", "skipped"}}, d(s.writes_skipped)},
+           {{{"result", "sent"}}, d(s.writes_sent)},
+           {{{"result", "restored"}}, d(s.restored)}}),
+  };
+}
+
 int64_t ResultBytes(
     const build::bazel::remote::execution::v2::ActionResult& r) {
   int64_t n = r.stdout_digest().size_bytes() + r.stderr_digest().size_bytes();

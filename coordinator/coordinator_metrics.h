@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/small_blob_cache.h"
 #include "coordinator/scheduler.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
@@ -77,6 +78,19 @@ class SchedulerCollector : public prometheus::Collectable {
  private:
   Scheduler* scheduler_;
   const CoordinatorMetrics* metrics_;
+};
+
+// The coordinator's small-blob cache (cache/small_blob_cache.h), read on
+// every scrape: blobs and bytes held, reads served from memory or fetched,
+// writes skipped or sent, blobs written back after the cache lost them.
+class SmallBlobCacheCollector : public prometheus::Collectable {
+ public:
+  explicit SmallBlobCacheCollector(cache::SmallBlobCache* cache)
+      : cache_(cache) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  cache::SmallBlobCache* cache_;
 };
 
 // The size of everything an ActionResult names directly (files, trees,

@@ -169,6 +169,11 @@ absl::Status CoordinatorServer::Start() {
     collector_ =
         std::make_shared<SchedulerCollector>(scheduler_.get(), metrics_.get());
     metrics_endpoint_.exposer->RegisterCollectable(collector_);
+    if (small_blobs_ != nullptr) {
+      small_blob_collector_ =
+          std::make_shared<SmallBlobCacheCollector>(small_blobs_.get());
+      metrics_endpoint_.exposer->RegisterCollectable(small_blob_collector_);
+    }
   }
   if (!options_.http_listen.empty()) {
     absl::StatusOr<std::unique_ptr<StatusPageServer>> page =

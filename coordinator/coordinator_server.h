@@ -109,6 +109,7 @@ class CoordinatorServer {
   std::unique_ptr<grpc::Server> server_;
   common::MetricsEndpoint metrics_endpoint_;  // exposer and process metrics
   std::shared_ptr<SchedulerCollector> collector_;
+  std::shared_ptr<SmallBlobCacheCollector> small_blob_collector_;
   std::unique_ptr<BuildTracker> tracker_;
   std::unique_ptr<StatusPageServer> status_page_;
   std::string http_address_;

@@ -3,7 +3,8 @@
 // AdmitAction: what the coordinator checks before queueing an action: the
 // Action and Command parse, and the Action, Command and every input blob are
 // in the CAS, checked with one FindMissing (else FAILED_PRECONDITION with
-// MISSING violations, as REAPI's Execute reports them). Returns the platform and timeout to schedule with.
+// MISSING violations, as REAPI's Execute reports them). Returns the platform
+// and timeout to schedule with.
 //
 // FarmExecutor: an ActionExecutor whose actions run on executors through
 // the Scheduler: a run of the same action in flight is joined; else the

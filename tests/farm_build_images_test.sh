@@ -124,6 +124,15 @@ steps = sum(len(p["steps"]) for p in r["projects"])
 assert sum(e["event"] == "step" for e in events) == steps, (len(events), steps)
 assert sorted(e["name"] for e in events if e["event"] == "project") == ["hello-pbrx", "pbrx-service"]
 PY
+# The second build wrote the same input trees and read the same outputs:
+# the coordinator's small-blob cache answered from memory, and lost nothing.
+skipped=$(metric 'pbrx_coordinator_small_blob_writes_total{result="skipped"}')
+hits=$(metric 'pbrx_coordinator_small_blob_reads_total{result="hit"}')
+held=$(metric 'pbrx_coordinator_small_blob_bytes')
+restored=$(metric 'pbrx_coordinator_small_blob_writes_total{result="restored"}')
+echo "small-blob cache: ${skipped%.*} writes skipped, ${hits%.*} reads from memory, ${held%.*} bytes held"
+[[ "${skipped%.*}" -gt 0 && "${hits%.*}" -gt 0 && "${held%.*}" -gt 0 && "${restored%.*}" == 0 ]] \
+  || fail "small-blob cache: skipped=$skipped hits=$hits held=$held restored=$restored"
 
 # An archive output from the farm: all hits, the farm's digests, its SBOM
 # inside (skopeo reads the images by ref from the one file).
