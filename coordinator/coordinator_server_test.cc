@@ -26,6 +26,7 @@ namespace re = build::bazel::remote::execution::v2;
 namespace fv = pbrx::farm::v1;
 namespace lr = google::longrunning;
 using common::Digest;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -182,6 +183,12 @@ TEST_F(CoordinatorServerTest, ExecutesOnAWorkerRecordsAndThenHits) {
   fv::Lease lease = w.NextLease();
   EXPECT_EQ(lease.action_digest().hash(), action.hash());
   EXPECT_EQ(lease.attempt(), 1);
+  // The Action and Command come with the lease: the executor need not
+  // fetch them.
+  EXPECT_EQ(Digest::Of(lease.action().SerializeAsString()), action);
+  EXPECT_EQ(Digest::Of(lease.command().SerializeAsString()),
+            Digest::FromProto(lease.action().command_digest()).value());
+  EXPECT_THAT(lease.command().arguments(), ElementsAre("echo", "a"));
   w.Complete(lease, Result("a\n", true));
   client.join();
   ASSERT_TRUE(done.status.ok()) << done.status.error_message();

@@ -100,6 +100,11 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
   if (!missing.empty()) {
     return common::MissingBlobsError(missing, "the action's inputs");
   }
+  if (out.action.ByteSizeLong() + command.ByteSizeLong() <=
+      kMaxLeaseMessageBytes) {
+    out.submit.messages = std::make_shared<const ActionMessages>(
+        ActionMessages{out.action, command});
+  }
   return out;
 }
 

@@ -26,10 +26,15 @@
 
 namespace pbrx::coordinator {
 
+// An Action and Command larger than this together are not sent with the
+// lease (the executor reads them from the CAS).
+inline constexpr size_t kMaxLeaseMessageBytes = 256 * 1024;
+
 struct AdmittedAction {
   build::bazel::remote::execution::v2::Action action;
-  // Platform, timeout and do_not_cache from the Action (and Command);
-  // the caller adds the group, kind and skip_cache_lookup.
+  // Platform, timeout and do_not_cache from the Action (and Command), and
+  // both messages for the lease; the caller adds the group, kind and
+  // skip_cache_lookup.
   SubmitOptions submit;
 };
 

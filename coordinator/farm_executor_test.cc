@@ -54,6 +54,22 @@ TEST_F(AdmitActionTest, ReadsTheActionAndCommandFromTheCas) {
   ASSERT_TRUE(admitted.ok()) << admitted.status();
   EXPECT_THAT(admitted->submit.platform,
               ElementsAre(Pair("rootfs", "in-the-cas")));
+  // Both messages go on with the lease.
+  ASSERT_NE(admitted->submit.messages, nullptr);
+  EXPECT_EQ(Digest::Of(admitted->submit.messages->action.SerializeAsString()),
+            action);
+  EXPECT_EQ(Digest::Of(admitted->submit.messages->command.SerializeAsString()),
+            command_digest_);
+}
+
+TEST_F(AdmitActionTest, AHugeCommandIsNotSentWithTheLease) {
+  command_.add_arguments(std::string(kMaxLeaseMessageBytes, 'x'));
+  *action_.mutable_command_digest() =
+      Put(command_.SerializeAsString()).ToProto();
+  Digest action = Put(action_.SerializeAsString());
+  absl::StatusOr<AdmittedAction> admitted = AdmitAction(cas_, action);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->submit.messages, nullptr);
 }
 
 TEST_F(AdmitActionTest, TakesTheCallersMessagesButChecksTheyAreStored) {

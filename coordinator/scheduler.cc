@@ -156,6 +156,7 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
   e->do_not_cache = options.do_not_cache;
   e->timeout = options.timeout;
   e->credentials = options.credentials;
+  e->messages = options.messages;
   e->waiters = 1;
   e->queued_at = clock_->Now();
   inflight_[key] = e;
@@ -348,6 +349,7 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
       item.attempt = e->attempts;
       item.timeout = e->timeout;
       item.credentials = e->credentials;
+      item.messages = e->messages;
       return item;
     }
   }

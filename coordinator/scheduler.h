@@ -115,6 +115,12 @@ class SchedulerObserver {
 };
 
 // How an action is queued.
+// An action's Action and Command, handed to the executor with its lease.
+struct ActionMessages {
+  build::bazel::remote::execution::v2::Action action;
+  build::bazel::remote::execution::v2::Command command;
+};
+
 struct SubmitOptions {
   Properties platform;
   std::string group;  // fairness group: a build, or a REAPI client
@@ -127,6 +133,8 @@ struct SubmitOptions {
   // the same Action shares its run (the Command holds the identities'
   // PBRX_CREDENTIALS_ID, so only callers of the same identities can).
   std::vector<common::HostCredential> credentials;
+  // Optional: the messages, sent with the lease (see ActionMessages).
+  std::shared_ptr<const ActionMessages> messages;
 };
 
 // What a lease is for.
@@ -162,6 +170,7 @@ struct WorkItem {
   int attempt = 0;
   absl::Duration timeout = absl::ZeroDuration();
   std::vector<common::HostCredential> credentials;
+  std::shared_ptr<const ActionMessages> messages;  // may be null
 };
 
 // An action an executor runs now (for the status page).
@@ -260,6 +269,7 @@ class Scheduler {
     bool do_not_cache = false;
     absl::Duration timeout;
     std::vector<common::HostCredential> credentials;
+    std::shared_ptr<const ActionMessages> messages;
     int attempts = 0;
     int waiters = 0;
     absl::Time queued_at;

@@ -185,6 +185,10 @@ grpc::Status WorkerService::Work(
       fv::Lease* lease = out.mutable_lease();
       lease->set_lease_id((*item)->lease_id);
       *lease->mutable_action_digest() = (*item)->action.ToProto();
+      if ((*item)->messages != nullptr) {
+        *lease->mutable_action() = (*item)->messages->action;
+        *lease->mutable_command() = (*item)->messages->command;
+      }
       lease->set_attempt((*item)->attempt);
       lease->set_timeout_seconds(absl::ToInt64Seconds((*item)->timeout));
       for (const common::HostCredential& c : (*item)->credentials) {

@@ -99,9 +99,16 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
     const Digest& action_digest, const common::ExecuteOptions& options) {
   const bool skip_cache_lookup = options.skip_cache_lookup;
   absl::Time queued = clock_->Now();
-  ASSIGN_OR_RETURN(re::Action action,
-                   cache::ReadProtoBlob<re::Action>(
-                       *cas_, action_digest.ToProto(), "action"));
+  // The caller's copies (the lease's) when they are the digests' messages;
+  // else the CAS's.
+  re::Action action;
+  if (options.action != nullptr &&
+      Digest::Of(options.action->SerializeAsString()) == action_digest) {
+    action = *options.action;
+  } else {
+    ASSIGN_OR_RETURN(action, cache::ReadProtoBlob<re::Action>(
+                                 *cas_, action_digest.ToProto(), "action"));
+  }
   common::ActionOutcome outcome;
   if (!skip_cache_lookup && !action.do_not_cache()) {
     absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
@@ -112,9 +119,16 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
     }
     if (hit.status().code() != absl::StatusCode::kNotFound) return hit.status();
   }
-  ASSIGN_OR_RETURN(re::Command command,
-                   cache::ReadProtoBlob<re::Command>(
-                       *cas_, action.command_digest(), "command"));
+  re::Command command;
+  const absl::StatusOr<Digest> command_digest =
+      Digest::FromProto(action.command_digest());
+  if (options.command != nullptr && command_digest.ok() &&
+      Digest::Of(options.command->SerializeAsString()) == *command_digest) {
+    command = *options.command;
+  } else {
+    ASSIGN_OR_RETURN(command, cache::ReadProtoBlob<re::Command>(
+                                  *cas_, action.command_digest(), "command"));
+  }
   if (command.arguments().empty())
     return absl::InvalidArgumentError("command has no arguments");
   if (options_.min_free_bytes > 0) {

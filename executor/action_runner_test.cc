@@ -128,6 +128,47 @@ TEST_F(ActionRunnerTest, RunsUploadsOutputsAndCaches) {
             r.output_files(0).digest().hash());
 }
 
+TEST_F(ActionRunnerTest, RunsTheCallersMessagesWhenTheyAreTheDigests) {
+  Digest inputs = Inputs({{"in.txt", "x"}});
+  re::Command cmd;
+  cmd.add_arguments("sh");
+  cmd.add_arguments("-c");
+  cmd.add_arguments("echo from-the-lease");
+  re::Action action;
+  *action.mutable_command_digest() =
+      Digest::Of(cmd.SerializeAsString()).ToProto();
+  *action.mutable_input_root_digest() = inputs.ToProto();
+  const Digest digest = Digest::Of(action.SerializeAsString());
+  // Neither message is in the CAS: the caller's copies are run.
+  common::ExecuteOptions eo;
+  eo.action = &action;
+  eo.command = &cmd;
+  auto out = runner_->Run(digest, eo);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->result.exit_code(), 0);
+  EXPECT_EQ(Blob(out->result.stdout_digest()), "from-the-lease\n");
+  // Copies that are not the digest's messages are not run: the CAS is
+  // asked, and it lacks them (no cache lookup, which would answer first).
+  eo.skip_cache_lookup = true;
+  re::Command forged = cmd;
+  forged.set_arguments(2, "echo forged");
+  eo.command = &forged;
+  out = runner_->Run(digest, eo);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition)
+      << out.status();
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("reading the command"));
+  re::Action other = action;
+  other.set_do_not_cache(true);
+  eo.action = &other;
+  eo.command = &cmd;
+  out = runner_->Run(digest, eo);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition)
+      << out.status();
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("reading the action"));
+}
+
 TEST_F(ActionRunnerTest, FailuresAreResultsAndNotCached) {
   Digest action =
       MakeAction({"sh", "-c", "echo broken >&2; exit 7"}, Inputs({}));

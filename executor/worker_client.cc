@@ -126,6 +126,8 @@ void WorkerClient::Session() {
     common::ExecuteOptions eo;
     eo.skip_cache_lookup = true;  // the coordinator looked already
     eo.cancel = flag.get();
+    if (lease.has_action()) eo.action = &lease.action();
+    if (lease.has_command()) eo.command = &lease.command();
     for (const fv::HostCredential& c : lease.credentials())
       eo.credentials.push_back({c.host(), c.username(), c.password()});
     absl::StatusOr<common::ActionOutcome> out =

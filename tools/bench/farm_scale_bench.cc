@@ -198,8 +198,11 @@ Result RunOne(int64_t n, const Flags& f) {
         if (!m.has_lease()) continue;
         fv::WorkerMessage done;
         done.mutable_completion()->set_lease_id(m.lease().lease_id());
+        common::ExecuteOptions eo;
+        if (m.lease().has_action()) eo.action = &m.lease().action();
+        if (m.lease().has_command()) eo.command = &m.lease().command();
         absl::StatusOr<common::ActionOutcome> out =
-            fake.Run(Digest::FromProto(m.lease().action_digest()).value(), {});
+            fake.Run(Digest::FromProto(m.lease().action_digest()).value(), eo);
         if (out.ok()) {
           *done.mutable_completion()->mutable_result() = out->result;
         } else {
