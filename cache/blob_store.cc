@@ -11,6 +11,12 @@ absl::Status WriteBlob(BlobStore& store, const Digest& digest,
   return writer->Commit();
 }
 
+absl::Status BlobStore::WriteBlobs(absl::Span<const BlobBytes> blobs) {
+  for (const BlobBytes& b : blobs)
+    RETURN_IF_ERROR(WriteBlob(*this, b.digest, b.bytes));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Digest> WriteBlob(BlobStore& store, absl::string_view content) {
   Digest digest = Digest::Of(content);
   RETURN_IF_ERROR(WriteBlob(store, digest, content));

@@ -57,6 +57,12 @@ class BlobWriter {
   virtual int64_t bytes_written() const = 0;
 };
 
+// One blob of a batch write: its digest and its bytes (not owned).
+struct BlobBytes {
+  Digest digest;
+  absl::string_view bytes;
+};
+
 struct BlobStoreStats {
   int64_t blobs = 0;      // stored blobs (the empty blob not counted)
   int64_t bytes = 0;      // sum of stored blob sizes (logical bytes)
@@ -82,6 +88,12 @@ class BlobStore {
   // room for it. Thread-safe: concurrent writers of the same digest are fine.
   virtual absl::StatusOr<std::unique_ptr<BlobWriter>> OpenWrite(
       const Digest& digest) = 0;
+
+  // Writes several blobs, each verified as by OpenWrite + Commit; the first
+  // failure is returned (blobs before it may be stored). By default one
+  // write per blob; a remote store sends small ones in as few calls as its
+  // batch limits allow.
+  virtual absl::Status WriteBlobs(absl::Span<const BlobBytes> blobs);
 
   // Removes a blob if present. OK either way.
   virtual absl::Status Delete(const Digest& digest) = 0;

@@ -363,6 +363,55 @@ absl::StatusOr<std::unique_ptr<BlobWriter>> GrpcBlobStore::OpenWrite(
       new GrpcBlobWriter(cas_.get(), bytestream_.get(), digest, options_));
 }
 
+absl::Status GrpcBlobStore::WriteBlobs(absl::Span<const BlobBytes> blobs) {
+  constexpr int64_t kMaxBatchBytes = 2 << 20;
+  re::BatchUpdateBlobsRequest req;
+  std::vector<Digest> sent;  // in `req`
+  int64_t batch_bytes = 0;
+  auto send = [&]() -> absl::Status {
+    if (sent.empty()) return absl::OkStatus();
+    re::BatchUpdateBlobsResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, options_.call_timeout);
+    grpc::Status s = cas_->BatchUpdateBlobs(&ctx, req, &resp);
+    if (!s.ok()) return Remote(s, "BatchUpdateBlobs");
+    // Answers name their blobs (in any order); each must be OK.
+    absl::flat_hash_set<Digest> answered;
+    for (const auto& r : resp.responses()) {
+      absl::StatusOr<Digest> d = Digest::FromProto(r.digest());
+      if (!d.ok())
+        return common::Annotate(d.status(), "BatchUpdateBlobs answer");
+      RETURN_IF_ERROR(OneBlobStatus(s, 1, r.status(), "BatchUpdateBlobs", *d));
+      answered.insert(*d);
+    }
+    for (const Digest& d : sent) {
+      if (!answered.contains(d)) {
+        return absl::DataLossError(absl::StrCat(
+            "BatchUpdateBlobs of ", d.ToString(), ": no answer for it"));
+      }
+    }
+    req.clear_requests();
+    sent.clear();
+    batch_bytes = 0;
+    return absl::OkStatus();
+  };
+  req.set_instance_name(options_.instance_name);
+  for (const BlobBytes& b : blobs) {
+    if (b.digest.size() == 0) continue;  // the empty blob is always there
+    if (b.digest.size() > kSmallBlobBytes) {
+      RETURN_IF_ERROR(WriteBlob(*this, b.digest, b.bytes));
+      continue;
+    }
+    if (batch_bytes + b.digest.size() > kMaxBatchBytes) RETURN_IF_ERROR(send());
+    re::BatchUpdateBlobsRequest::Request* r = req.add_requests();
+    *r->mutable_digest() = b.digest.ToProto();
+    r->set_data(b.bytes.data(), b.bytes.size());
+    sent.push_back(b.digest);
+    batch_bytes += b.digest.size();
+  }
+  return send();
+}
+
 absl::Status GrpcBlobStore::Delete(const Digest& digest) {
   return absl::UnimplementedError(absl::StrCat("a remote cache cannot delete ",
                                                digest.ToString(),

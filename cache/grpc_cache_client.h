@@ -45,6 +45,9 @@ class GrpcBlobStore : public BlobStore {
                                                        int64_t limit) override;
   absl::StatusOr<std::unique_ptr<BlobWriter>> OpenWrite(
       const Digest& digest) override;
+  // Blobs up to 64 KiB go in BatchUpdateBlobs calls of up to 2 MiB each;
+  // larger ones by ByteStream.
+  absl::Status WriteBlobs(absl::Span<const BlobBytes> blobs) override;
   absl::Status Delete(const Digest& digest) override;
   BlobStoreStats Stats() override { return {}; }
 

@@ -105,6 +105,31 @@ TEST_F(GrpcCacheClientTest, SmallBlobsWholeAndInRanges) {
                                      Digest::Of("small absent").ToString())));
 }
 
+TEST_F(GrpcCacheClientTest, WriteBlobsBatchesSmallBlobsAndStreamsLargeOnes) {
+  // 40 blobs of 60 KiB (over one 2 MiB batch), one of 100 KiB, the empty
+  // blob: all stored, byte for byte.
+  std::vector<std::string> contents;
+  for (int i = 0; i < 40; ++i) contents.push_back(Pattern(60 * 1024, i));
+  contents.push_back(Pattern(100 * 1024, 99));
+  contents.push_back("");
+  std::vector<BlobBytes> blobs;
+  for (const std::string& c : contents) blobs.push_back({Digest::Of(c), c});
+  ASSERT_TRUE(cas_->WriteBlobs(blobs).ok());
+  for (const std::string& c : contents)
+    EXPECT_EQ(*ReadBlob(server_->blob_store(), Digest::Of(c)), c);
+  // A blob whose bytes are not its digest's is refused by the server,
+  // named; the good one beside it is stored.
+  const std::string good = Pattern(500, 3);
+  const Digest lie = Digest::Of(Pattern(500, 4));
+  const BlobBytes mixed[] = {{Digest::Of(good), good}, {lie, good}};
+  absl::Status s = cas_->WriteBlobs(mixed);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr(absl::StrCat("BatchUpdateBlobs of ", lie.ToString())));
+  EXPECT_EQ(*ReadBlob(server_->blob_store(), Digest::Of(good)), good);
+  EXPECT_THAT(*server_->blob_store().FindMissing({lie}), ElementsAre(lie));
+}
+
 TEST_F(GrpcCacheClientTest, MissingBlobsAndTheEmptyBlob) {
   Digest absent = Digest::Of("absent");
   EXPECT_EQ(cas_->OpenRead(absent, 0, 0).status().code(),

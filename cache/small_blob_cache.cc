@@ -116,18 +116,26 @@ absl::StatusOr<std::vector<Digest>> SmallBlobCache::FindMissing(
       if (!absent.contains(d)) ConfirmLocked(d, now);
     }
   }
-  // What the base store lost while its bytes are held here goes back.
+  // What the base store lost while its bytes are held here goes back, in
+  // one batch.
   std::vector<Digest> still_missing;
+  std::vector<std::shared_ptr<const std::string>> held;
+  std::vector<BlobBytes> restore;
   for (const Digest& d : missing) {
     std::shared_ptr<const std::string> bytes = Lookup(d);
     if (bytes == nullptr) {
       still_missing.push_back(d);
       continue;
     }
-    RETURN_IF_ERROR(WriteBlob(*base_, d, *bytes));
+    restore.push_back({d, *bytes});
+    held.push_back(std::move(bytes));
+  }
+  if (!restore.empty()) {
+    RETURN_IF_ERROR(base_->WriteBlobs(restore));
+    const absl::Time now = clock_->Now();
     absl::MutexLock lock(&mu_);
-    ConfirmLocked(d, clock_->Now());
-    ++stats_.restored;
+    for (const BlobBytes& b : restore) ConfirmLocked(b.digest, now);
+    stats_.restored += static_cast<int64_t>(restore.size());
   }
   return still_missing;
 }
@@ -182,6 +190,36 @@ absl::Status SmallBlobCache::CommitSmall(const Digest& digest,
   Hold(digest, std::move(bytes), /*confirmed=*/true);
   absl::MutexLock lock(&mu_);
   ++stats_.writes_sent;
+  return absl::OkStatus();
+}
+
+absl::Status SmallBlobCache::WriteBlobs(absl::Span<const BlobBytes> blobs) {
+  std::vector<BlobBytes> send;
+  int64_t skipped = 0;
+  for (const BlobBytes& b : blobs) {
+    if (Holds(b.digest)) {
+      if (static_cast<int64_t>(b.bytes.size()) != b.digest.size() ||
+          Digest::Of(b.bytes) != b.digest) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "blob ", b.digest.ToString(), ": the bytes have another digest"));
+      }
+      if (Confirmed(b.digest)) {
+        ++skipped;
+        continue;
+      }
+    }
+    send.push_back(b);
+  }
+  if (!send.empty()) RETURN_IF_ERROR(base_->WriteBlobs(send));
+  int64_t sent = 0;
+  for (const BlobBytes& b : send) {
+    if (!Holds(b.digest)) continue;
+    Hold(b.digest, std::string(b.bytes), /*confirmed=*/true);
+    ++sent;
+  }
+  absl::MutexLock lock(&mu_);
+  stats_.writes_skipped += skipped;
+  stats_.writes_sent += sent;
   return absl::OkStatus();
 }
 

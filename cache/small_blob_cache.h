@@ -64,6 +64,9 @@ class SmallBlobCache : public BlobStore {
                                                        int64_t limit) override;
   absl::StatusOr<std::unique_ptr<BlobWriter>> OpenWrite(
       const Digest& digest) override;
+  // Confirmed held blobs are skipped; the others go to the base store in
+  // one WriteBlobs and are held.
+  absl::Status WriteBlobs(absl::Span<const BlobBytes> blobs) override;
   absl::Status Delete(const Digest& digest) override;
   BlobStoreStats Stats() override { return base_->Stats(); }
 

@@ -30,6 +30,10 @@ class CountingStore : public BlobStore {
     ++writes;
     return store.OpenWrite(digest);
   }
+  absl::Status WriteBlobs(absl::Span<const BlobBytes> blobs) override {
+    batch_sizes.push_back(static_cast<int>(blobs.size()));
+    return store.WriteBlobs(blobs);
+  }
   absl::Status Delete(const Digest& digest) override {
     return store.Delete(digest);
   }
@@ -37,6 +41,7 @@ class CountingStore : public BlobStore {
 
   InMemoryBlobStore store;
   int finds = 0, reads = 0, writes = 0;
+  std::vector<int> batch_sizes;  // blobs per WriteBlobs call
 };
 
 class SmallBlobCacheTest : public ::testing::Test {
@@ -124,6 +129,41 @@ TEST_F(SmallBlobCacheTest, FindMissingRestoresABlobTheBaseLost) {
   EXPECT_TRUE(InBase(d));
   EXPECT_EQ(ReadBlob(base_.store, d).value(), "an input directory");
   EXPECT_EQ(cache.CacheStats().restored, 1);
+  // Several lost at once go back in one batch.
+  const Digest e = WriteBlob(cache, "another directory").value();
+  ASSERT_TRUE(base_.store.Delete(d).ok());
+  ASSERT_TRUE(base_.store.Delete(e).ok());
+  base_.batch_sizes.clear();
+  EXPECT_TRUE(cache.FindMissing({d, e}).value().empty());
+  EXPECT_EQ(base_.batch_sizes, std::vector<int>{2});
+  EXPECT_TRUE(InBase(d) && InBase(e));
+  EXPECT_EQ(cache.CacheStats().restored, 3);
+}
+
+TEST_F(SmallBlobCacheTest, WriteBlobsSendsOnlyWhatIsNotConfirmedInOneBatch) {
+  SmallBlobCache& cache = Cache();
+  const std::string a = "a command", b = "an action", c = "a directory";
+  ASSERT_TRUE(WriteBlob(cache, a).ok());
+  const BlobBytes blobs[] = {
+      {Digest::Of(a), a}, {Digest::Of(b), b}, {Digest::Of(c), c}};
+  ASSERT_TRUE(cache.WriteBlobs(blobs).ok());
+  EXPECT_EQ(base_.batch_sizes, std::vector<int>{2});
+  EXPECT_TRUE(InBase(Digest::Of(b)) && InBase(Digest::Of(c)));
+  ASSERT_TRUE(cache.WriteBlobs(blobs).ok());  // all confirmed now
+  EXPECT_EQ(base_.batch_sizes, std::vector<int>{2});
+  EXPECT_EQ(cache.CacheStats().writes_skipped, 4);
+  EXPECT_EQ(cache.CacheStats().writes_sent, 3);
+  base_.reads = 0;
+  EXPECT_EQ(ReadBlob(cache, Digest::Of(c)).value(), c);  // held
+  EXPECT_EQ(base_.reads, 0);
+  // Bytes that are not the digest's: refused, nothing sent.
+  const std::string other = "x command";
+  const BlobBytes forged[] = {{Digest::Of("another"), "not it!"},
+                              {Digest::Of(other), other}};
+  absl::Status s = cache.WriteBlobs(forged);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(base_.batch_sizes, std::vector<int>{2});
+  EXPECT_FALSE(InBase(Digest::Of(other)));
 }
 
 TEST_F(SmallBlobCacheTest, AWrongHashIsRefusedAndNothingIsKept) {

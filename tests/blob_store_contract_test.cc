@@ -237,6 +237,18 @@ TEST_P(BlobStoreContractTest, CorruptBlobReadIsDataLossAndDropped) {
   EXPECT_EQ(*ReadBlob(store(), *d), content);
 }
 
+TEST_P(BlobStoreContractTest, WriteBlobsStoresEachVerified) {
+  const std::string a = Pattern(100, 1), b = Pattern(70000, 2);
+  const BlobBytes blobs[] = {{Digest::Of(a), a}, {Digest::Of(b), b}};
+  ASSERT_TRUE(store().WriteBlobs(blobs).ok());
+  EXPECT_EQ(*ReadBlob(store(), Digest::Of(a)), a);
+  EXPECT_EQ(*ReadBlob(store(), Digest::Of(b)), b);
+  const Digest lie = Digest::Of(Pattern(100, 3));
+  const BlobBytes bad[] = {{lie, a}};
+  EXPECT_EQ(store().WriteBlobs(bad).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(*store().FindMissing({lie}), ElementsAre(lie));
+}
+
 TEST_P(BlobStoreContractTest, DeleteRemoves) {
   auto d = WriteBlob(store(), "to delete");
   ASSERT_TRUE(d.ok());

@@ -96,9 +96,12 @@ StepRunner::MadeAction StepRunner::MakeAction(const ActionSpec& spec) const {
 }
 
 absl::Status StepRunner::Upload(const MadeAction& made) {
-  RETURN_IF_ERROR(
-      cache::WriteBlob(cas_, made.command.SerializeAsString()).status());
-  return cache::WriteBlob(cas_, made.digest, made.action.SerializeAsString());
+  // One batch: the Command, then the Action.
+  const std::string command = made.command.SerializeAsString();
+  const std::string action = made.action.SerializeAsString();
+  const cache::BlobBytes blobs[] = {{Digest::Of(command), command},
+                                    {made.digest, action}};
+  return cas_.WriteBlobs(blobs);
 }
 
 absl::StatusOr<StepRunner::MadeAction> StepRunner::WriteAction(
