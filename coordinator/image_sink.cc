@@ -75,11 +75,12 @@ absl::StatusOr<Digest> CasImageSink::PutReferrer(const Digest& subject,
   std::string manifest = common::oci::MakeArtifactManifest(
       media_type, media_type, Digest::Of(content), subject);
   const std::string empty = common::oci::kEmptyJson;
-  for (const std::string* bytes :
-       std::initializer_list<const std::string*>{&empty, &content, &manifest}) {
-    RETURN_IF_ERROR(cache::WriteBlob(*cas_, *bytes).status());
-  }
-  return Digest::Of(manifest);
+  const Digest manifest_digest = Digest::Of(manifest);
+  const cache::BlobBytes blobs[] = {{Digest::Of(empty), empty},
+                                    {Digest::Of(content), content},
+                                    {manifest_digest, manifest}};
+  RETURN_IF_ERROR(cas_->WriteBlobs(blobs));
+  return manifest_digest;
 }
 
 absl::StatusOr<common::oci::ImageDescriptor> CasImageSink::Put(
@@ -89,10 +90,10 @@ absl::StatusOr<common::oci::ImageDescriptor> CasImageSink::Put(
   (void)refs;
   RETURN_IF_ERROR(CheckLayersPresent(*cas_, layers));
   common::oci::ImageBlobs blobs = common::oci::MakeImageBlobs(layers, config);
-  for (const std::string* bytes : {&blobs.config, &blobs.manifest}) {
-    ASSIGN_OR_RETURN(Digest d, cache::WriteBlob(*cas_, *bytes));
-    (void)d;
-  }
+  const cache::BlobBytes written[] = {
+      {Digest::Of(blobs.config), blobs.config},
+      {Digest::Of(blobs.manifest), blobs.manifest}};
+  RETURN_IF_ERROR(cas_->WriteBlobs(written));
   return blobs.descriptor;
 }
 
