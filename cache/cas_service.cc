@@ -92,6 +92,10 @@ grpc::Status CasService::BatchUpdateBlobs(
                      store_->FindMissing(valid));
     const absl::flat_hash_set<Digest> missing(missing_list.begin(),
                                               missing_list.end());
+    // The missing ones go to the store in one WriteBlobs (a remote store:
+    // one call); should that fail, each is written alone for its status.
+    std::vector<BlobBytes> writes;
+    std::vector<int> write_index;
     for (int i = 0; i < request->requests_size(); ++i) {
       const auto& r = request->requests(i);
       auto* out = response->add_responses();
@@ -105,13 +109,22 @@ grpc::Status CasService::BatchUpdateBlobs(
             absl::StrCat("requests[", i, "]: ", r.data().size(),
                          " bytes of data for a digest of ", d->size()));
       }
-      if (s.ok() && !missing.contains(*d)) {
-        SetRpcStatus(s, out->mutable_status());
+      if (s.ok() && missing.contains(*d)) {
+        writes.push_back({*d, r.data()});
+        write_index.push_back(i);
         continue;
       }
-      if (s.ok()) s = WriteBlob(*store_, *d, r.data());
-      if (s.ok()) metrics_->AddBytesWritten(d->size());
       SetRpcStatus(s, out->mutable_status());
+    }
+    const absl::Status all =
+        writes.empty() ? absl::OkStatus() : store_->WriteBlobs(writes);
+    for (size_t k = 0; k < writes.size(); ++k) {
+      absl::Status s =
+          all.ok() ? all
+                   : WriteBlob(*store_, writes[k].digest, writes[k].bytes);
+      if (s.ok()) metrics_->AddBytesWritten(writes[k].digest.size());
+      SetRpcStatus(
+          s, response->mutable_responses(write_index[k])->mutable_status());
     }
     return absl::OkStatus();
   };

@@ -13,6 +13,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -87,6 +88,60 @@ absl::Status WriteFileBlob(const std::string& path, const Digest& digest,
   }();
   close(fd);
   return common::Annotate(st, absl::StrCat("uploading ", path));
+}
+
+// Files up to this size go in batch writes (read whole into memory);
+// larger ones are streamed.
+constexpr int64_t kBatchedFileBytes = 64 * 1024;
+
+// Reads a small file whose digest is known; FAILED_PRECONDITION when it
+// no longer has that digest (it changed since it was hashed).
+absl::StatusOr<std::string> ReadHashedFile(const std::string& path,
+                                           const Digest& digest) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  std::string bytes(static_cast<size_t>(digest.size()) + 1, '\0');
+  size_t got = 0;
+  ssize_t n = 0;
+  while (got < bytes.size() &&
+         (n = read(fd, bytes.data() + got, bytes.size() - got)) > 0) {
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (n < 0) return Errno("cannot read", path);
+  bytes.resize(got);
+  if (Digest::Of(bytes) != digest) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("uploading ", path, ": it changed while it was uploaded"));
+  }
+  return bytes;
+}
+
+// Sends what `pending` holds and the CAS lacks, after one FindMissing:
+// small files and messages in WriteBlobs batches, large files streamed.
+absl::Status WritePending(const PendingBlobs& pending, cache::BlobStore& cas) {
+  std::vector<Digest> all;
+  for (const auto& [d, path] : pending.files) all.push_back(d);
+  for (const auto& [d, bytes] : pending.messages) all.push_back(d);
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing(all));
+  absl::flat_hash_set<Digest> wanted(missing.begin(), missing.end());
+  std::deque<std::string> contents;  // stable while `batch` points at them
+  std::vector<cache::BlobBytes> batch;
+  for (const auto& [d, path] : pending.files) {
+    if (wanted.erase(d) == 0) continue;
+    if (d.size() > kBatchedFileBytes) {
+      RETURN_IF_ERROR(WriteFileBlob(path, d, cas));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string bytes, ReadHashedFile(path, d));
+    contents.push_back(std::move(bytes));
+    batch.push_back({d, contents.back()});
+  }
+  for (const auto& [d, bytes] : pending.messages) {
+    if (wanted.erase(d) == 0) continue;
+    batch.push_back({d, bytes});
+  }
+  return batch.empty() ? absl::OkStatus() : cas.WriteBlobs(batch);
 }
 
 absl::StatusOr<Digest> UploadRec(const std::string& dir, PendingBlobs& pending,
@@ -336,10 +391,21 @@ absl::Status StageRec(const re::Directory& dir, cache::BlobStore& cas,
 
 absl::StatusOr<Digest> UploadFile(const std::string& path,
                                   cache::BlobStore& cas) {
-  ASSIGN_OR_RETURN(Digest d, HashFile(path));
-  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing({d}));
-  if (!missing.empty()) RETURN_IF_ERROR(WriteFileBlob(path, d, cas));
-  return d;
+  ASSIGN_OR_RETURN(std::vector<Digest> d, UploadFiles({path}, cas));
+  return d.front();
+}
+
+absl::StatusOr<std::vector<Digest>> UploadFiles(
+    absl::Span<const std::string> paths, cache::BlobStore& cas) {
+  PendingBlobs pending;
+  std::vector<Digest> out;
+  for (const std::string& path : paths) {
+    ASSIGN_OR_RETURN(Digest d, HashFile(path));
+    pending.files.emplace_back(d, path);
+    out.push_back(d);
+  }
+  RETURN_IF_ERROR(WritePending(pending, cas));
+  return out;
 }
 
 absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
@@ -350,21 +416,9 @@ absl::StatusOr<UploadedTree> UploadDirectory(const std::string& dir,
   ASSIGN_OR_RETURN(out.root, UploadRec(dir, pending, &out, &root));
   *out.tree.mutable_root() = root;
   // One FindMissing for the whole tree (a remote cache gets one round trip
-  // for an unchanged project), then only the missing blobs are sent.
-  std::vector<Digest> all;
-  for (const auto& [d, path] : pending.files) all.push_back(d);
-  for (const auto& [d, bytes] : pending.messages) all.push_back(d);
-  ASSIGN_OR_RETURN(std::vector<Digest> missing, cas.FindMissing(all));
-  std::set<std::string> wanted;
-  for (const Digest& d : missing) wanted.insert(d.ToString());
-  for (const auto& [d, path] : pending.files) {
-    if (wanted.erase(d.ToString()) == 0) continue;
-    RETURN_IF_ERROR(WriteFileBlob(path, d, cas));
-  }
-  for (const auto& [d, bytes] : pending.messages) {
-    if (wanted.erase(d.ToString()) == 0) continue;
-    RETURN_IF_ERROR(cache::WriteBlob(cas, d, bytes));
-  }
+  // for an unchanged project), then only the missing blobs are sent, the
+  // small ones in batches.
+  RETURN_IF_ERROR(WritePending(pending, cas));
   return out;
 }
 

@@ -11,10 +11,12 @@
 #define PBRX_CACHE_DIRECTORY_TREE_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "build/bazel/remote/execution/v2/remote_execution.pb.h"
 #include "cache/blob_store.h"
 #include "common/missing_blobs.h"
@@ -87,6 +89,12 @@ absl::Status CheckBeneath(const std::string& root, const std::string& relative);
 // Copies one CAS blob to a file (streamed; replaces the file).
 absl::Status BlobToFile(cache::BlobStore& cas, const common::Digest& digest,
                         const std::string& path);
+
+// Uploads local files with one FindMissing for all, the missing small ones
+// in batch writes; returns their digests in order. FAILED_PRECONDITION when
+// a file changes while it is uploaded.
+absl::StatusOr<std::vector<common::Digest>> UploadFiles(
+    absl::Span<const std::string> paths, cache::BlobStore& cas);
 
 // Uploads one local file; returns its digest.
 absl::StatusOr<common::Digest> UploadFile(const std::string& path,

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cache/counting_blob_store.h"
 #include "cache/in_memory_blob_store.h"
 #include "common/missing_blobs.h"
 #include "gmock/gmock.h"
@@ -67,6 +68,55 @@ TEST(InputTreeTest, RoundTripKeepsContentModesAndSymlinks) {
   EXPECT_EQ(st.st_mode & 0777, 0755u);
   ASSERT_EQ(stat((dst + "/empty").c_str(), &st), 0);
   EXPECT_TRUE(S_ISDIR(st.st_mode));
+}
+
+TEST(UploadTest, ATreeGoesUpWithOneCheckAndOneBatch) {
+  CountingBlobStore cas;
+  std::string src = testing_util::NewTempDir("many");
+  mkdir((src + "/sub").c_str(), 0755);
+  for (int i = 0; i < 50; ++i)
+    std::ofstream(src + "/sub/f" + std::to_string(i)) << "file " << i;
+  std::ofstream(src + "/big") << std::string(100 * 1024, 'b');
+  auto up = UploadDirectory(src, cas);
+  ASSERT_TRUE(up.ok()) << up.status();
+  // 50 small files and 2 Directory messages in one batch; the 100 KiB file
+  // streamed.
+  EXPECT_EQ(cas.finds, 1);
+  EXPECT_EQ(cas.batch_sizes, std::vector<int>{52});
+  EXPECT_EQ(cas.writes, 1);
+  std::string dst = testing_util::NewTempDir("many-dst");
+  ASSERT_TRUE(StageDirectory(up->root, cas.store, dst).ok());
+  EXPECT_EQ(Read(dst + "/sub/f49"), "file 49");
+  EXPECT_EQ(Read(dst + "/big"), std::string(100 * 1024, 'b'));
+  // Unchanged: one check, nothing sent.
+  ASSERT_TRUE(UploadDirectory(src, cas).ok());
+  EXPECT_EQ(cas.finds, 2);
+  EXPECT_EQ(cas.batch_sizes, std::vector<int>{52});
+  EXPECT_EQ(cas.writes, 1);
+}
+
+TEST(UploadTest, FilesGoUpTogetherInOrder) {
+  CountingBlobStore cas;
+  std::string dir = testing_util::NewTempDir("files");
+  std::ofstream(dir + "/out") << "stdout";
+  std::ofstream(dir + "/err") << "";
+  std::ofstream(dir + "/present") << "already there";
+  std::ofstream(dir + "/layer") << std::string(70 * 1024, 'l');
+  ASSERT_TRUE(WriteBlob(cas.store, "already there").ok());
+  auto d = UploadFiles(
+      {dir + "/out", dir + "/err", dir + "/present", dir + "/layer"}, cas);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(*d, (std::vector<Digest>{Digest::Of("stdout"), Digest::Empty(),
+                                     Digest::Of("already there"),
+                                     Digest::Of(std::string(70 * 1024, 'l'))}));
+  EXPECT_EQ(cas.finds, 1);
+  EXPECT_EQ(cas.batch_sizes, std::vector<int>{1});  // "stdout" only
+  EXPECT_EQ(cas.writes, 1);                         // the layer, streamed
+  EXPECT_EQ(ReadBlob(cas.store, Digest::Of("stdout")).value(), "stdout");
+  absl::Status absent = UploadFiles({dir + "/absent"}, cas).status();
+  EXPECT_EQ(absent.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(absent.message()),
+              ::testing::HasSubstr("cannot open " + dir + "/absent"));
 }
 
 Digest PutDir(cache::BlobStore& cas, const re::Directory& d) {

@@ -3,46 +3,12 @@
 #include <string>
 #include <vector>
 
-#include "cache/in_memory_blob_store.h"
+#include "cache/counting_blob_store.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
 
 namespace pbrx::cache {
 namespace {
-
-// An InMemoryBlobStore that counts what reaches it (the round trips a
-// remote store would cost).
-class CountingStore : public BlobStore {
- public:
-  absl::StatusOr<std::vector<Digest>> FindMissing(
-      absl::Span<const Digest> digests) override {
-    ++finds;
-    return store.FindMissing(digests);
-  }
-  absl::StatusOr<std::unique_ptr<BlobReader>> OpenRead(const Digest& digest,
-                                                       int64_t offset,
-                                                       int64_t limit) override {
-    ++reads;
-    return store.OpenRead(digest, offset, limit);
-  }
-  absl::StatusOr<std::unique_ptr<BlobWriter>> OpenWrite(
-      const Digest& digest) override {
-    ++writes;
-    return store.OpenWrite(digest);
-  }
-  absl::Status WriteBlobs(absl::Span<const BlobBytes> blobs) override {
-    batch_sizes.push_back(static_cast<int>(blobs.size()));
-    return store.WriteBlobs(blobs);
-  }
-  absl::Status Delete(const Digest& digest) override {
-    return store.Delete(digest);
-  }
-  BlobStoreStats Stats() override { return store.Stats(); }
-
-  InMemoryBlobStore store;
-  int finds = 0, reads = 0, writes = 0;
-  std::vector<int> batch_sizes;  // blobs per WriteBlobs call
-};
 
 class SmallBlobCacheTest : public ::testing::Test {
  protected:
@@ -54,7 +20,7 @@ class SmallBlobCacheTest : public ::testing::Test {
     return base_.store.FindMissing({d}).value().empty();
   }
 
-  CountingStore base_;
+  CountingBlobStore base_;
   common::FakeClock clock_;
   std::unique_ptr<SmallBlobCache> cache_;
 };

@@ -349,10 +349,9 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
                          options_.max_output_bytes, " (--max-output-bytes)"));
       }
     }
-    ASSIGN_OR_RETURN(Digest out, cache::UploadFile(spec.stdout_path, *cas_));
-    ASSIGN_OR_RETURN(Digest err, cache::UploadFile(spec.stderr_path, *cas_));
-    *result.mutable_stdout_digest() = out.ToProto();
-    *result.mutable_stderr_digest() = err.ToProto();
+    // stdout, stderr and the output files go up together (one FindMissing,
+    // batched writes); output directories each as a tree.
+    std::vector<std::string> upload = {spec.stdout_path, spec.stderr_path};
     for (const std::string& o : outputs) {
       // Never through a symlink the command made: `out -> /` with an output
       // `out/etc/hostname` must not upload the host's file.
@@ -369,10 +368,9 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
       struct stat st;
       if (lstat(path.c_str(), &st) != 0) continue;  // not produced
       if (S_ISREG(st.st_mode)) {
-        ASSIGN_OR_RETURN(Digest d, cache::UploadFile(path, *cas_));
+        upload.push_back(path);
         auto* f = result.add_output_files();
         f->set_path(o);
-        *f->mutable_digest() = d.ToProto();
         f->set_is_executable((st.st_mode & 0111) != 0);
       } else if (S_ISDIR(st.st_mode)) {
         ASSIGN_OR_RETURN(cache::UploadedTree tree,
@@ -391,6 +389,14 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
         l->set_path(o);
         l->set_target(target);
       }
+    }
+    ASSIGN_OR_RETURN(std::vector<Digest> uploaded,
+                     cache::UploadFiles(upload, *cas_));
+    *result.mutable_stdout_digest() = uploaded[0].ToProto();
+    *result.mutable_stderr_digest() = uploaded[1].ToProto();
+    for (int i = 0; i < result.output_files_size(); ++i) {
+      *result.mutable_output_files(i)->mutable_digest() =
+          uploaded[static_cast<size_t>(i) + 2].ToProto();
     }
     if (capture_rootfs && run.ok()) {
       // The work dir is the step's own; only the root's changes make the layer.
