@@ -77,6 +77,21 @@ absl::StatusOr<M> ReadProtoBlob(
   return m;
 }
 
+// `known` (optional, e.g. a lease's copy) when it is the message `proto`
+// names (it serializes to bytes of that digest); else read as ReadProtoBlob.
+template <typename M>
+absl::StatusOr<M> KnownOrReadProtoBlob(
+    cache::BlobStore& cas,
+    const build::bazel::remote::execution::v2::Digest& proto, const M* known,
+    absl::string_view what) {
+  if (known != nullptr) {
+    absl::StatusOr<common::Digest> d = common::Digest::FromProto(proto);
+    if (d.ok() && common::Digest::Of(known->SerializeAsString()) == *d)
+      return *known;
+  }
+  return ReadProtoBlob<M>(cas, proto, what);
+}
+
 // Whether `relative` (a path already checked to be relative, without "."
 // or ".." components) can be reached beneath the directory `root` without
 // passing through a symlink: every component but the last is opened from

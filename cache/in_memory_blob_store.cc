@@ -4,42 +4,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "cache/buffered_blob_writer.h"
 #include "cache/memory_blob_reader.h"
-#include "cache/stream_verifier.h"
 #include "common/sha256.h"
 
 namespace pbrx::cache {
-
-class InMemoryBlobWriter : public BlobWriter {
- public:
-  InMemoryBlobWriter(InMemoryBlobStore* store, Digest digest)
-      : store_(store), digest_(digest), verifier_(digest) {}
-
-  absl::Status Append(absl::string_view data) override {
-    if (!status_.ok()) return status_;
-    status_ = verifier_.Update(data);
-    if (status_.ok()) buffer_.append(data.data(), data.size());
-    return status_;
-  }
-
-  absl::Status Commit() override {
-    if (!status_.ok()) return status_;
-    status_ = verifier_.Finish();
-    if (!status_.ok()) return status_;
-    store_->Insert(digest_, std::move(buffer_));
-    status_ = absl::FailedPreconditionError("writer already committed");
-    return absl::OkStatus();
-  }
-
-  int64_t bytes_written() const override { return verifier_.written(); }
-
- private:
-  InMemoryBlobStore* store_;
-  Digest digest_;
-  StreamVerifier verifier_;
-  std::string buffer_;
-  absl::Status status_;
-};
 
 absl::StatusOr<std::vector<Digest>> InMemoryBlobStore::FindMissing(
     absl::Span<const Digest> digests) {
@@ -89,7 +58,11 @@ absl::StatusOr<std::unique_ptr<BlobReader>> InMemoryBlobStore::OpenRead(
 
 absl::StatusOr<std::unique_ptr<BlobWriter>> InMemoryBlobStore::OpenWrite(
     const Digest& digest) {
-  return std::make_unique<InMemoryBlobWriter>(this, digest);
+  return std::make_unique<BufferedBlobWriter>(
+      digest, [this, digest](std::string bytes) {
+        Insert(digest, std::move(bytes));
+        return absl::OkStatus();
+      });
 }
 
 void InMemoryBlobStore::Insert(const Digest& digest, std::string content) {

@@ -33,7 +33,6 @@ class InMemoryBlobStore : public BlobStore {
   absl::Status CorruptForTesting(const Digest& digest);
 
  private:
-  friend class InMemoryBlobWriter;
   void Insert(const Digest& digest, std::string content);
 
   absl::Mutex mu_;

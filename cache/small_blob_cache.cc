@@ -4,43 +4,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "cache/buffered_blob_writer.h"
 #include "cache/memory_blob_reader.h"
-#include "cache/stream_verifier.h"
 #include "common/status_macros.h"
 
 namespace pbrx::cache {
-
-// Buffers a small blob, verifies it, then hands it to CommitSmall.
-class SmallBlobCache::Writer : public BlobWriter {
- public:
-  Writer(SmallBlobCache* cache, const Digest& digest)
-      : cache_(cache), digest_(digest), verifier_(digest) {}
-
-  absl::Status Append(absl::string_view data) override {
-    if (!status_.ok()) return status_;
-    status_ = verifier_.Update(data);
-    if (status_.ok()) buffer_.append(data.data(), data.size());
-    return status_;
-  }
-
-  absl::Status Commit() override {
-    if (!status_.ok()) return status_;
-    status_ = verifier_.Finish();
-    if (!status_.ok()) return status_;
-    absl::Status s = cache_->CommitSmall(digest_, std::move(buffer_));
-    status_ = absl::FailedPreconditionError("writer already committed");
-    return s;
-  }
-
-  int64_t bytes_written() const override { return verifier_.written(); }
-
- private:
-  SmallBlobCache* cache_;
-  Digest digest_;
-  StreamVerifier verifier_;
-  std::string buffer_;
-  absl::Status status_;
-};
 
 SmallBlobCache::SmallBlobCache(BlobStore* base, common::Clock* clock,
                                const SmallBlobCacheOptions& options)
@@ -61,20 +29,18 @@ std::shared_ptr<const std::string> SmallBlobCache::Lookup(
 }
 
 std::shared_ptr<const std::string> SmallBlobCache::Hold(const Digest& digest,
-                                                        std::string bytes,
-                                                        bool confirmed) {
+                                                        std::string bytes) {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(digest);
   if (it != entries_.end()) {
-    if (confirmed) it->second.confirmed = now;
+    it->second.confirmed = now;
     lru_.splice(lru_.begin(), lru_, it->second.lru);
     return it->second.bytes;
   }
   auto shared = std::make_shared<const std::string>(std::move(bytes));
   lru_.push_front(digest);
-  entries_.emplace(digest, Entry{shared, confirmed ? now : absl::InfinitePast(),
-                                 lru_.begin()});
+  entries_.emplace(digest, Entry{shared, now, lru_.begin()});
   stats_.bytes += digest.size();
   ++stats_.blobs;
   EvictLocked();
@@ -153,7 +119,7 @@ absl::StatusOr<std::unique_ptr<BlobReader>> SmallBlobCache::OpenRead(
       return absl::DataLossError(absl::StrCat("blob ", digest.ToString(),
                                               " came back with other bytes"));
     }
-    bytes = Hold(digest, std::move(read), /*confirmed=*/true);
+    bytes = Hold(digest, std::move(read));
     absl::MutexLock lock(&mu_);
     ++stats_.read_misses;
   } else {
@@ -176,7 +142,10 @@ absl::StatusOr<std::unique_ptr<BlobReader>> SmallBlobCache::OpenRead(
 absl::StatusOr<std::unique_ptr<BlobWriter>> SmallBlobCache::OpenWrite(
     const Digest& digest) {
   if (!Holds(digest)) return base_->OpenWrite(digest);
-  return std::unique_ptr<BlobWriter>(std::make_unique<Writer>(this, digest));
+  return std::unique_ptr<BlobWriter>(std::make_unique<BufferedBlobWriter>(
+      digest, [this, digest](std::string bytes) {
+        return CommitSmall(digest, std::move(bytes));
+      }));
 }
 
 absl::Status SmallBlobCache::CommitSmall(const Digest& digest,
@@ -187,7 +156,7 @@ absl::Status SmallBlobCache::CommitSmall(const Digest& digest,
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(WriteBlob(*base_, digest, bytes));
-  Hold(digest, std::move(bytes), /*confirmed=*/true);
+  Hold(digest, std::move(bytes));
   absl::MutexLock lock(&mu_);
   ++stats_.writes_sent;
   return absl::OkStatus();
@@ -214,7 +183,7 @@ absl::Status SmallBlobCache::WriteBlobs(absl::Span<const BlobBytes> blobs) {
   int64_t sent = 0;
   for (const BlobBytes& b : send) {
     if (!Holds(b.digest)) continue;
-    Hold(b.digest, std::string(b.bytes), /*confirmed=*/true);
+    Hold(b.digest, std::string(b.bytes));
     ++sent;
   }
   absl::MutexLock lock(&mu_);

@@ -73,7 +73,6 @@ class SmallBlobCache : public BlobStore {
   SmallBlobCacheStats CacheStats();
 
  private:
-  class Writer;
   struct Entry {
     std::shared_ptr<const std::string> bytes;
     absl::Time confirmed;
@@ -84,16 +83,16 @@ class SmallBlobCache : public BlobStore {
   bool Holds(const Digest& digest) const;
   // The held bytes of `digest` (and a bump in the LRU order), or null.
   std::shared_ptr<const std::string> Lookup(const Digest& digest);
-  // Holds `bytes` (already verified) as `digest` and returns the held bytes;
-  // `confirmed` marks that the base store has it as of now.
+  // Holds `bytes` (already verified) as `digest`, present in the base store
+  // as of now, and returns the held bytes.
   std::shared_ptr<const std::string> Hold(const Digest& digest,
-                                          std::string bytes, bool confirmed);
+                                          std::string bytes);
   // Marks a held blob as present in the base store at `now`.
   void ConfirmLocked(const Digest& digest, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True when `digest` is held and its presence confirmed within the TTL.
   bool Confirmed(const Digest& digest);
-  // Called by Writer::Commit with the verified bytes.
+  // Called by the writer's Commit with the verified bytes.
   absl::Status CommitSmall(const Digest& digest, std::string bytes);
   void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -23,23 +23,14 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
                                            const re::Action* known_action,
                                            const re::Command* known_command) {
   AdmittedAction out;
-  if (known_action != nullptr &&
-      Digest::Of(known_action->SerializeAsString()) == action_digest) {
-    out.action = *known_action;
-  } else {
-    ASSIGN_OR_RETURN(out.action, cache::ReadProtoBlob<re::Action>(
-                                     cas, action_digest.ToProto(), "action"));
-  }
-  re::Command command;
-  const absl::StatusOr<Digest> command_digest =
-      Digest::FromProto(out.action.command_digest());
-  if (known_command != nullptr && command_digest.ok() &&
-      Digest::Of(known_command->SerializeAsString()) == *command_digest) {
-    command = *known_command;
-  } else {
-    ASSIGN_OR_RETURN(command, cache::ReadProtoBlob<re::Command>(
-                                  cas, out.action.command_digest(), "command"));
-  }
+  ASSIGN_OR_RETURN(out.action,
+                   cache::KnownOrReadProtoBlob(cas, action_digest.ToProto(),
+                                               known_action, "action"));
+  ASSIGN_OR_RETURN(re::Command command,
+                   cache::KnownOrReadProtoBlob(cas, out.action.command_digest(),
+                                               known_command, "command"));
+  ASSIGN_OR_RETURN(const Digest command_digest,
+                   Digest::FromProto(out.action.command_digest()));
   if (command.arguments_size() == 0) {
     return absl::InvalidArgumentError("the command has no arguments");
   }
@@ -59,8 +50,7 @@ absl::StatusOr<AdmittedAction> AdmitAction(cache::BlobStore& cas,
   // What an executor will fetch: the Action, the Command, every Directory
   // and file. One presence check for all, right before the action is
   // queued; the messages may have come from the caller or from memory.
-  std::vector<Digest> present = {action_digest};
-  if (command_digest.ok()) present.push_back(*command_digest);
+  std::vector<Digest> present = {action_digest, command_digest};
   std::deque<re::Digest> todo = {out.action.input_root_digest()};
   std::set<std::string> seen;
   while (!todo.empty()) {

@@ -101,14 +101,9 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
   absl::Time queued = clock_->Now();
   // The caller's copies (the lease's) when they are the digests' messages;
   // else the CAS's.
-  re::Action action;
-  if (options.action != nullptr &&
-      Digest::Of(options.action->SerializeAsString()) == action_digest) {
-    action = *options.action;
-  } else {
-    ASSIGN_OR_RETURN(action, cache::ReadProtoBlob<re::Action>(
-                                 *cas_, action_digest.ToProto(), "action"));
-  }
+  ASSIGN_OR_RETURN(re::Action action,
+                   cache::KnownOrReadProtoBlob(*cas_, action_digest.ToProto(),
+                                               options.action, "action"));
   common::ActionOutcome outcome;
   if (!skip_cache_lookup && !action.do_not_cache()) {
     absl::StatusOr<re::ActionResult> hit = ac_->Get(action_digest);
@@ -119,16 +114,9 @@ absl::StatusOr<common::ActionOutcome> ActionRunner::Run(
     }
     if (hit.status().code() != absl::StatusCode::kNotFound) return hit.status();
   }
-  re::Command command;
-  const absl::StatusOr<Digest> command_digest =
-      Digest::FromProto(action.command_digest());
-  if (options.command != nullptr && command_digest.ok() &&
-      Digest::Of(options.command->SerializeAsString()) == *command_digest) {
-    command = *options.command;
-  } else {
-    ASSIGN_OR_RETURN(command, cache::ReadProtoBlob<re::Command>(
-                                  *cas_, action.command_digest(), "command"));
-  }
+  ASSIGN_OR_RETURN(re::Command command,
+                   cache::KnownOrReadProtoBlob(*cas_, action.command_digest(),
+                                               options.command, "command"));
   if (command.arguments().empty())
     return absl::InvalidArgumentError("command has no arguments");
   if (options_.min_free_bytes > 0) {

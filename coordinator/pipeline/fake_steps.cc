@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "cache/cas_source_tree.h"
+#include "cache/directory_tree.h"
 #include "common/project/project.h"
 #include "common/project/python_names.h"
 #include "common/status_macros.h"
@@ -235,28 +236,12 @@ std::vector<FakeSteps::Call> FakeSteps::Calls() {
 absl::StatusOr<common::ActionOutcome> FakeSteps::Run(
     const Digest& action_digest, const common::ExecuteOptions& options) {
   // As an executor: the caller's messages when they hash to the digests.
-  re::Action action;
-  re::Command command;
-  if (options.action != nullptr &&
-      Digest::Of(options.action->SerializeAsString()) == action_digest) {
-    action = *options.action;
-  } else {
-    ASSIGN_OR_RETURN(std::string action_bytes,
-                     cache::ReadBlob(cas_, action_digest));
-    if (!action.ParseFromString(action_bytes))
-      return absl::InvalidArgumentError("not an Action");
-  }
-  ASSIGN_OR_RETURN(Digest command_digest,
-                   Digest::FromProto(action.command_digest()));
-  if (options.command != nullptr &&
-      Digest::Of(options.command->SerializeAsString()) == command_digest) {
-    command = *options.command;
-  } else {
-    ASSIGN_OR_RETURN(std::string command_bytes,
-                     cache::ReadBlob(cas_, command_digest));
-    if (!command.ParseFromString(command_bytes))
-      return absl::InvalidArgumentError("not a Command");
-  }
+  ASSIGN_OR_RETURN(re::Action action,
+                   cache::KnownOrReadProtoBlob(cas_, action_digest.ToProto(),
+                                               options.action, "action"));
+  ASSIGN_OR_RETURN(re::Command command,
+                   cache::KnownOrReadProtoBlob(cas_, action.command_digest(),
+                                               options.command, "command"));
   Call call;
   call.argv.assign(command.arguments().begin(), command.arguments().end());
   for (const auto& p : action.platform().properties())
