@@ -16,18 +16,18 @@ Digest ActionCacheKey(absl::string_view instance_name, const Digest& action) {
                                  action.ToString()));
 }
 
-grpc::Status ActionCacheService::GetActionResult(
-    grpc::ServerContext* context, const re::GetActionResultRequest* request,
-    re::ActionResult* response) {
+grpc::Status ActionCacheService::ServeGetActionResult(
+    const grpc::ServerContextBase& context,
+    const re::GetActionResultRequest& request, re::ActionResult* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(common::Authorize(
-        options_.authorizer, *context, common::Permission::kRead,
-        "ActionCache.GetActionResult", request->instance_name()));
-    RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
-    absl::StatusOr<Digest> action = Digest::FromProto(request->action_digest());
+        options_.authorizer, context, common::Permission::kRead,
+        "ActionCache.GetActionResult", request.instance_name()));
+    RETURN_IF_ERROR(ValidateInstanceName(request.instance_name()));
+    absl::StatusOr<Digest> action = Digest::FromProto(request.action_digest());
     if (!action.ok()) return common::Annotate(action.status(), "action_digest");
     absl::StatusOr<ActionResult> result =
-        cache_->Get(ActionCacheKey(request->instance_name(), *action));
+        cache_->Get(ActionCacheKey(request.instance_name(), *action));
     if (result.status().code() == absl::StatusCode::kNotFound) {
       metrics_->RecordActionCacheLookup(false);
     } else if (result.ok()) {
@@ -41,24 +41,24 @@ grpc::Status ActionCacheService::GetActionResult(
   return common::ToGrpcStatus(status);
 }
 
-grpc::Status ActionCacheService::UpdateActionResult(
-    grpc::ServerContext* context, const re::UpdateActionResultRequest* request,
-    re::ActionResult* response) {
+grpc::Status ActionCacheService::ServeUpdateActionResult(
+    const grpc::ServerContextBase& context,
+    const re::UpdateActionResultRequest& request, re::ActionResult* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(common::Authorize(
-        options_.authorizer, *context, common::Permission::kAcWrite,
-        "ActionCache.UpdateActionResult", request->instance_name()));
+        options_.authorizer, context, common::Permission::kAcWrite,
+        "ActionCache.UpdateActionResult", request.instance_name()));
     if (!options_.allow_updates) {
       return absl::PermissionDeniedError(
           "this cache does not accept action results from clients");
     }
-    RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
-    absl::StatusOr<Digest> action = Digest::FromProto(request->action_digest());
+    RETURN_IF_ERROR(ValidateInstanceName(request.instance_name()));
+    absl::StatusOr<Digest> action = Digest::FromProto(request.action_digest());
     if (!action.ok()) return common::Annotate(action.status(), "action_digest");
     RETURN_IF_ERROR(
-        cache_->Update(ActionCacheKey(request->instance_name(), *action),
-                       request->action_result()));
-    *response = request->action_result();
+        cache_->Update(ActionCacheKey(request.instance_name(), *action),
+                       request.action_result()));
+    *response = request.action_result();
     return absl::OkStatus();
   };
   absl::Status status = run();

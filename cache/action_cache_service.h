@@ -33,16 +33,34 @@ class ActionCacheService final
                      const ActionCacheServiceOptions& options)
       : cache_(cache), metrics_(metrics), options_(options) {}
 
+  // The methods' work, whichever gRPC API calls it: the sync overrides
+  // below (the coordinator's proxy) and CallbackActionCacheService
+  // (pbrx-cache, cache/callback_services.h).
+  grpc::Status ServeGetActionResult(
+      const grpc::ServerContextBase& context,
+      const build::bazel::remote::execution::v2::GetActionResultRequest&
+          request,
+      build::bazel::remote::execution::v2::ActionResult* response);
+  grpc::Status ServeUpdateActionResult(
+      const grpc::ServerContextBase& context,
+      const build::bazel::remote::execution::v2::UpdateActionResultRequest&
+          request,
+      build::bazel::remote::execution::v2::ActionResult* response);
+
   grpc::Status GetActionResult(
       grpc::ServerContext* context,
       const build::bazel::remote::execution::v2::GetActionResultRequest*
           request,
-      build::bazel::remote::execution::v2::ActionResult* response) override;
+      build::bazel::remote::execution::v2::ActionResult* response) override {
+    return ServeGetActionResult(*context, *request, response);
+  }
   grpc::Status UpdateActionResult(
       grpc::ServerContext* context,
       const build::bazel::remote::execution::v2::UpdateActionResultRequest*
           request,
-      build::bazel::remote::execution::v2::ActionResult* response) override;
+      build::bazel::remote::execution::v2::ActionResult* response) override {
+    return ServeUpdateActionResult(*context, *request, response);
+  }
 
  private:
   ActionCache* cache_;

@@ -89,6 +89,11 @@ absl::StatusOr<std::unique_ptr<CacheServer>> CacheServer::Create(
   ac.authorizer = auth;
   server->action_cache_service_ = std::make_unique<ActionCacheService>(
       server->action_cache_.get(), server->metrics_.get(), ac);
+  server->callback_cas_service_ =
+      std::make_unique<CallbackCasService>(server->cas_service_.get());
+  server->callback_action_cache_service_ =
+      std::make_unique<CallbackActionCacheService>(
+          server->action_cache_service_.get());
   server->streams_ = std::make_unique<common::StreamLimiter>(
       common::MaxLongStreams(options.limits),
       options.limits.max_streams_per_peer);
@@ -108,8 +113,8 @@ absl::Status CacheServer::Start() {
       common::GrpcEndpoint endpoint,
       common::StartGrpcServer(
           options_.listen,
-          {capabilities_service_.get(), cas_service_.get(),
-           action_cache_service_.get(), bytestream_service_.get()},
+          {capabilities_service_.get(), callback_cas_service_.get(),
+           callback_action_cache_service_.get(), bytestream_service_.get()},
           max_message, max_message, endpoint_.credentials, options_.limits));
   server_ = std::move(endpoint.server);
   address_ = endpoint.address;
@@ -142,6 +147,8 @@ void CacheServer::Shutdown(absl::Duration deadline) {
   store_stats_.reset();
   server_.reset();
   bytestream_service_.reset();  // aborts uploads left open for resumption
+  callback_action_cache_service_.reset();
+  callback_cas_service_.reset();
   action_cache_service_.reset();
   cas_service_.reset();
   capabilities_service_.reset();

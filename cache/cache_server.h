@@ -15,6 +15,7 @@
 #include "cache/action_cache_service.h"
 #include "cache/bytestream_service.h"
 #include "cache/cache_metrics.h"
+#include "cache/callback_services.h"
 #include "cache/capabilities_service.h"
 #include "cache/cas_service.h"
 #include "cache/completeness_checking_action_cache.h"
@@ -100,6 +101,8 @@ class CacheServer {
   std::unique_ptr<CapabilitiesService> capabilities_service_;
   std::unique_ptr<CasService> cas_service_;
   std::unique_ptr<ActionCacheService> action_cache_service_;
+  std::unique_ptr<CallbackCasService> callback_cas_service_;
+  std::unique_ptr<CallbackActionCacheService> callback_action_cache_service_;
   std::unique_ptr<common::StreamLimiter> streams_;
   std::unique_ptr<ByteStreamService> bytestream_service_;
   std::unique_ptr<grpc::Server> server_;

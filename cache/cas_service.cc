@@ -39,19 +39,20 @@ grpc::Status CasService::Finish(absl::string_view method,
   return common::ToGrpcStatus(status);
 }
 
-grpc::Status CasService::FindMissingBlobs(
-    grpc::ServerContext* context, const re::FindMissingBlobsRequest* request,
+grpc::Status CasService::ServeFindMissingBlobs(
+    const grpc::ServerContextBase& context,
+    const re::FindMissingBlobsRequest& request,
     re::FindMissingBlobsResponse* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(common::Authorize(
-        options_.authorizer, *context, common::Permission::kRead,
+        options_.authorizer, context, common::Permission::kRead,
         "ContentAddressableStorage.FindMissingBlobs"));
-    RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
+    RETURN_IF_ERROR(ValidateInstanceName(request.instance_name()));
     std::vector<Digest> digests;
-    digests.reserve(request->blob_digests_size());
-    for (int i = 0; i < request->blob_digests_size(); ++i) {
+    digests.reserve(request.blob_digests_size());
+    for (int i = 0; i < request.blob_digests_size(); ++i) {
       ASSIGN_OR_RETURN(
-          Digest d, ParseDigestAt(request->blob_digests(i), "blob_digests", i));
+          Digest d, ParseDigestAt(request.blob_digests(i), "blob_digests", i));
       digests.push_back(d);
     }
     ASSIGN_OR_RETURN(std::vector<Digest> missing, store_->FindMissing(digests));
@@ -62,16 +63,17 @@ grpc::Status CasService::FindMissingBlobs(
   return Finish("FindMissingBlobs", run());
 }
 
-grpc::Status CasService::BatchUpdateBlobs(
-    grpc::ServerContext* context, const re::BatchUpdateBlobsRequest* request,
+grpc::Status CasService::ServeBatchUpdateBlobs(
+    const grpc::ServerContextBase& context,
+    const re::BatchUpdateBlobsRequest& request,
     re::BatchUpdateBlobsResponse* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(common::Authorize(
-        options_.authorizer, *context, common::Permission::kCasWrite,
+        options_.authorizer, context, common::Permission::kCasWrite,
         "ContentAddressableStorage.BatchUpdateBlobs"));
-    RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
+    RETURN_IF_ERROR(ValidateInstanceName(request.instance_name()));
     int64_t total = 0;
-    for (const auto& r : request->requests())
+    for (const auto& r : request.requests())
       total += static_cast<int64_t>(r.data().size());
     if (total > options_.max_batch_total_size_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -83,9 +85,9 @@ grpc::Status CasService::BatchUpdateBlobs(
     // at once for them): one FindMissing for the whole batch.
     std::vector<absl::StatusOr<Digest>> digests;
     std::vector<Digest> valid;
-    for (int i = 0; i < request->requests_size(); ++i) {
+    for (int i = 0; i < request.requests_size(); ++i) {
       digests.push_back(
-          ParseDigestAt(request->requests(i).digest(), "requests", i));
+          ParseDigestAt(request.requests(i).digest(), "requests", i));
       if (digests.back().ok()) valid.push_back(*digests.back());
     }
     ASSIGN_OR_RETURN(std::vector<Digest> missing_list,
@@ -96,8 +98,8 @@ grpc::Status CasService::BatchUpdateBlobs(
     // one call); should that fail, each is written alone for its status.
     std::vector<BlobBytes> writes;
     std::vector<int> write_index;
-    for (int i = 0; i < request->requests_size(); ++i) {
-      const auto& r = request->requests(i);
+    for (int i = 0; i < request.requests_size(); ++i) {
+      const auto& r = request.requests(i);
       auto* out = response->add_responses();
       *out->mutable_digest() = r.digest();
       const absl::StatusOr<Digest>& d = digests[i];
@@ -131,19 +133,20 @@ grpc::Status CasService::BatchUpdateBlobs(
   return Finish("BatchUpdateBlobs", run());
 }
 
-grpc::Status CasService::BatchReadBlobs(
-    grpc::ServerContext* context, const re::BatchReadBlobsRequest* request,
+grpc::Status CasService::ServeBatchReadBlobs(
+    const grpc::ServerContextBase& context,
+    const re::BatchReadBlobsRequest& request,
     re::BatchReadBlobsResponse* response) {
   auto run = [&]() -> absl::Status {
     RETURN_IF_ERROR(common::Authorize(
-        options_.authorizer, *context, common::Permission::kRead,
+        options_.authorizer, context, common::Permission::kRead,
         "ContentAddressableStorage.BatchReadBlobs"));
-    RETURN_IF_ERROR(ValidateInstanceName(request->instance_name()));
+    RETURN_IF_ERROR(ValidateInstanceName(request.instance_name()));
     std::vector<Digest> digests;
     int64_t total = 0;
-    for (int i = 0; i < request->digests_size(); ++i) {
+    for (int i = 0; i < request.digests_size(); ++i) {
       ASSIGN_OR_RETURN(Digest d,
-                       ParseDigestAt(request->digests(i), "digests", i));
+                       ParseDigestAt(request.digests(i), "digests", i));
       // Summed without overflow: a size beyond the limit ends the sum.
       total += std::min(d.size(), options_.max_batch_total_size_bytes + 1);
       if (total > options_.max_batch_total_size_bytes) break;

@@ -34,23 +34,47 @@ class CasService final : public build::bazel::remote::execution::v2::
              const CasServiceOptions& options)
       : store_(store), metrics_(metrics), options_(options) {}
 
+  // The unary methods' work, whichever gRPC API calls it: the sync
+  // overrides below (the coordinator's proxy, whose store blocks on the
+  // cache) and CallbackCasService (pbrx-cache, cache/callback_services.h).
+  grpc::Status ServeFindMissingBlobs(
+      const grpc::ServerContextBase& context,
+      const build::bazel::remote::execution::v2::FindMissingBlobsRequest&
+          request,
+      build::bazel::remote::execution::v2::FindMissingBlobsResponse* response);
+  grpc::Status ServeBatchUpdateBlobs(
+      const grpc::ServerContextBase& context,
+      const build::bazel::remote::execution::v2::BatchUpdateBlobsRequest&
+          request,
+      build::bazel::remote::execution::v2::BatchUpdateBlobsResponse* response);
+  grpc::Status ServeBatchReadBlobs(
+      const grpc::ServerContextBase& context,
+      const build::bazel::remote::execution::v2::BatchReadBlobsRequest& request,
+      build::bazel::remote::execution::v2::BatchReadBlobsResponse* response);
+
   grpc::Status FindMissingBlobs(
       grpc::ServerContext* context,
       const build::bazel::remote::execution::v2::FindMissingBlobsRequest*
           request,
       build::bazel::remote::execution::v2::FindMissingBlobsResponse* response)
-      override;
+      override {
+    return ServeFindMissingBlobs(*context, *request, response);
+  }
   grpc::Status BatchUpdateBlobs(
       grpc::ServerContext* context,
       const build::bazel::remote::execution::v2::BatchUpdateBlobsRequest*
           request,
       build::bazel::remote::execution::v2::BatchUpdateBlobsResponse* response)
-      override;
+      override {
+    return ServeBatchUpdateBlobs(*context, *request, response);
+  }
   grpc::Status BatchReadBlobs(
       grpc::ServerContext* context,
       const build::bazel::remote::execution::v2::BatchReadBlobsRequest* request,
       build::bazel::remote::execution::v2::BatchReadBlobsResponse* response)
-      override;
+      override {
+    return ServeBatchReadBlobs(*context, *request, response);
+  }
   grpc::Status GetTree(
       grpc::ServerContext* context,
       const build::bazel::remote::execution::v2::GetTreeRequest* request,

@@ -55,7 +55,7 @@ bool IsInstancePrefix(absl::string_view s) {
 }
 
 // The property `name` of the peer's TLS identity ("" if none).
-std::string AuthProperty(const grpc::ServerContext& context,
+std::string AuthProperty(const grpc::ServerContextBase& context,
                          const std::string& name) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr) return "";
@@ -119,7 +119,7 @@ absl::StatusOr<Authorizer> Authorizer::Open(const std::string& file) {
   return Parse(text, file);
 }
 
-absl::Status Authorizer::Check(const grpc::ServerContext& context,
+absl::Status Authorizer::Check(const grpc::ServerContextBase& context,
                                Permission what, absl::string_view method,
                                absl::string_view instance_name) const {
   if (!enabled_) return absl::OkStatus();
@@ -175,7 +175,7 @@ absl::Status Authorizer::Allows(const Principal& who, Permission what,
 }
 
 absl::Status Authorize(const Authorizer* auth,
-                       const grpc::ServerContext& context, Permission what,
+                       const grpc::ServerContextBase& context, Permission what,
                        absl::string_view method,
                        absl::string_view instance_name) {
   LogRequest(context, method, instance_name);

@@ -50,7 +50,7 @@ class Authorizer {
 
   // Whether the call in `context` may do `what` in `method` (e.g.
   // "ActionCache.UpdateActionResult") on `instance_name`.
-  absl::Status Check(const grpc::ServerContext& context, Permission what,
+  absl::Status Check(const grpc::ServerContextBase& context, Permission what,
                      absl::string_view method,
                      absl::string_view instance_name = "") const;
 
@@ -68,7 +68,7 @@ class Authorizer {
 
 // Check through `auth`; nullptr: everyone may do everything.
 absl::Status Authorize(const Authorizer* auth,
-                       const grpc::ServerContext& context, Permission what,
+                       const grpc::ServerContextBase& context, Permission what,
                        absl::string_view method,
                        absl::string_view instance_name = "");
 

@@ -46,8 +46,8 @@ std::string DescribeRequestMetadata(absl::string_view serialized) {
   return out;
 }
 
-void LogRequest(const grpc::ServerContext& context, absl::string_view method,
-                absl::string_view instance_name) {
+void LogRequest(const grpc::ServerContextBase& context,
+                absl::string_view method, absl::string_view instance_name) {
   if (!LogEnabled(LogSeverity::kDebug)) return;
   const auto& headers = context.client_metadata();
   auto h = headers.find(kRequestMetadataHeader);

@@ -17,8 +17,8 @@ namespace pbrx::common {
 std::string DescribeRequestMetadata(absl::string_view serialized);
 
 // Logs the call at debug level; nothing else is done when debug is off.
-void LogRequest(const grpc::ServerContext& context, absl::string_view method,
-                absl::string_view instance_name);
+void LogRequest(const grpc::ServerContextBase& context,
+                absl::string_view method, absl::string_view instance_name);
 
 }  // namespace pbrx::common
 

@@ -39,6 +39,32 @@ absl::StatusOr<Digest> UploadedDigest(
   return *d;
 }
 
+// Whether the client went away, asked of gRPC at most every 100 ms: a sync
+// call's IsCancelled polls its completion queue, and a build's steps ask
+// before and while each waits (thousands a second across a farm).
+class CancelProbe {
+ public:
+  CancelProbe(grpc::ServerContext* context, common::Clock* clock)
+      : context_(context), clock_(clock) {}
+
+  bool Cancelled() {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) return true;
+    const absl::Time now = clock_->Now();
+    if (now < next_check_) return false;
+    next_check_ = now + absl::Milliseconds(100);
+    cancelled_ = context_->IsCancelled();
+    return cancelled_;
+  }
+
+ private:
+  grpc::ServerContext* context_;
+  common::Clock* clock_;
+  absl::Mutex mu_;
+  absl::Time next_check_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 }  // namespace
 
 grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
@@ -166,9 +192,10 @@ grpc::Status BuildService::BuildImages(grpc::ServerContext* context,
   if (!setup.ok()) return common::ToGrpcStatus(setup);
 
   const absl::Time deadline = clock_->Now() + options_.build_timeout;
+  CancelProbe cancel(context, clock_);
   FarmExecutor executor(
-      scheduler_, cas_, ac_, metrics_, id, [this, context, deadline] {
-        if (context->IsCancelled())
+      scheduler_, cas_, ac_, metrics_, id, [this, &cancel, deadline] {
+        if (cancel.Cancelled())
           return absl::CancelledError("the build was cancelled");
         if (clock_->Now() > deadline) {
           return absl::DeadlineExceededError(

@@ -163,7 +163,7 @@ Scheduler::Submitted Scheduler::Submit(const common::Digest& action,
   ops_[e->op->name()] = e->op;
   queues_[options.group].push_back(e);
   observer_->Queued(kind);
-  ++version_;
+  WakeOneForLocked(*e);
   return {e->op, false};
 }
 
@@ -180,8 +180,10 @@ void Scheduler::Release(const std::shared_ptr<Operation>& op) {
     // Running: ask its executor to stop; the lease ends with its result.
     e->cancelled = true;
     auto w = workers_.find(e->worker_id);
-    if (w != workers_.end()) w->second.cancels.push_back(e->lease_id);
-    ++version_;
+    if (w != workers_.end()) {
+      w->second.cancels.push_back(e->lease_id);
+      WakeLocked(w->second);
+    }
   }
 }
 
@@ -205,7 +207,6 @@ std::string Scheduler::AddWorker(const std::string& name,
   w.info.connected = clock_->Now();
   w.last_seen = clock_->Now();
   workers_[id] = std::move(w);
-  ++version_;
   return id;
 }
 
@@ -231,7 +232,9 @@ void Scheduler::RemoveWorkerLocked(const std::string& worker_id,
     RequeueLocked(e,
                   absl::StrCat("executor ", name, " was lost (", reason, ")"));
   }
-  ++version_;
+  // Its NextWork returns; the others look again (what failed elsewhere
+  // may be theirs now).
+  ++removals_;
 }
 
 void Scheduler::Seen(const std::string& worker_id) {
@@ -272,7 +275,7 @@ void Scheduler::RequeueLocked(const std::shared_ptr<Entry>& e,
   e->op->SetStage(Stage::kQueued);
   e->queued_at = clock_->Now();
   queues_[e->group].push_front(e);
-  ++version_;
+  WakeOneForLocked(*e);
 }
 
 void Scheduler::FinishLocked(const std::shared_ptr<Entry>& e,
@@ -286,7 +289,6 @@ void Scheduler::FinishLocked(const std::shared_ptr<Entry>& e,
                           ? "cancelled"
                           : "failed");
   e->op->Finish(std::move(outcome));
-  ++version_;
 }
 
 void Scheduler::RemoveFromQueueLocked(const std::shared_ptr<Entry>& e) {
@@ -297,6 +299,41 @@ void Scheduler::RemoveFromQueueLocked(const std::shared_ptr<Entry>& e) {
   if (dq.empty()) queues_.erase(q);
 }
 
+bool Scheduler::MayRunLocked(const Worker& w, const Entry& e) {
+  if (!PlatformMatches(e.platform, w.info.properties)) return false;
+  if (e.failed_on.count(w.info.id) == 0) return true;
+  for (const auto& [id, other] : workers_) {
+    if (e.failed_on.count(id) == 0 &&
+        PlatformMatches(e.platform, other.info.properties))
+      return false;  // another may run it
+  }
+  return true;
+}
+
+bool Scheduler::HasRoomLocked(const Worker& w) {
+  return static_cast<int>(w.leases.size()) < w.info.slots &&
+         clock_->Now() >= w.cooldown_until;
+}
+
+void Scheduler::WakeLocked(Worker& w) {
+  if (!w.waiting) return;
+  w.waiting = false;
+  ++w.wakes;
+}
+
+void Scheduler::WakeOneForLocked(const Entry& e) {
+  auto it = workers_.upper_bound(last_woken_);
+  for (size_t n = 0; n < workers_.size(); ++n, ++it) {
+    if (it == workers_.end()) it = workers_.begin();
+    Worker& w = it->second;
+    if (w.waiting && HasRoomLocked(w) && MayRunLocked(w, e)) {
+      WakeLocked(w);
+      last_woken_ = it->first;
+      return;
+    }
+  }
+}
+
 std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
   if (!w.cancels.empty()) {
     WorkItem item;
@@ -305,9 +342,7 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
     w.cancels.pop_front();
     return item;
   }
-  if (static_cast<int>(w.leases.size()) >= w.info.slots || queues_.empty() ||
-      clock_->Now() < w.cooldown_until)
-    return std::nullopt;
+  if (queues_.empty() || !HasRoomLocked(w)) return std::nullopt;
   // Round-robin over groups, starting after the last one served.
   std::vector<std::string> order;
   for (auto it = queues_.upper_bound(last_group_); it != queues_.end(); ++it)
@@ -319,18 +354,7 @@ std::optional<WorkItem> Scheduler::TakeWorkLocked(Worker& w) {
     auto& dq = queues_[group];
     for (auto it = dq.begin(); it != dq.end(); ++it) {
       std::shared_ptr<Entry> e = *it;
-      if (!PlatformMatches(e->platform, w.info.properties)) continue;
-      if (e->failed_on.count(w.info.id) != 0) {
-        bool elsewhere = false;
-        for (const auto& [id, other] : workers_) {
-          if (e->failed_on.count(id) == 0 &&
-              PlatformMatches(e->platform, other.info.properties)) {
-            elsewhere = true;
-            break;
-          }
-        }
-        if (elsewhere) continue;
-      }
+      if (!MayRunLocked(w, *e)) continue;
       dq.erase(it);
       if (dq.empty()) queues_.erase(group);
       last_group_ = group;
@@ -366,19 +390,25 @@ absl::StatusOr<std::optional<WorkItem>> Scheduler::NextWork(
       return absl::UnavailableError(
           absl::StrCat(worker_id, " is not registered"));
     }
-    std::optional<WorkItem> item = TakeWorkLocked(it->second);
+    Worker& w = it->second;
+    std::optional<WorkItem> item = TakeWorkLocked(w);
     if (item.has_value()) return item;
-    int64_t seen = version_;
-    int64_t ticks = ticks_;
-    auto changed = [this, seen, ticks]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return version_ != seen || ticks_ != ticks;
+    const int64_t wakes = w.wakes, removals = removals_, ticks = ticks_;
+    // Removal first: a removed worker's entry is gone.
+    auto woken = [this, &w, wakes, removals]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                     mu_) { return removals_ != removals || w.wakes != wakes; };
+    auto changed = [this, &woken, ticks]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return woken() || ticks_ != ticks;
     };
+    w.waiting = true;
     // absl's timed wait sleeps until a wall-clock deadline, which a wall
     // clock stepped back would push away: each Tick() also wakes the wait,
     // and the deadline is checked on the injected (monotonic) clock.
-    if (!mu_.AwaitWithTimeout(absl::Condition(&changed),
-                              deadline - clock_->Now()) ||
-        (version_ == seen && clock_->Now() >= deadline)) {
+    const bool signalled = mu_.AwaitWithTimeout(absl::Condition(&changed),
+                                                deadline - clock_->Now());
+    if (auto again = workers_.find(worker_id); again != workers_.end())
+      again->second.waiting = false;
+    if (!signalled || (!woken() && clock_->Now() >= deadline)) {
       return std::optional<WorkItem>();
     }
   }
@@ -402,6 +432,7 @@ absl::Status Scheduler::Complete(const std::string& worker_id,
   if (w != workers_.end()) {
     w->second.leases.erase(lease_id);
     worker_name = w->second.info.name;
+    WakeLocked(w->second);  // a slot is free
   }
   absl::Duration run_time = clock_->Now() - e->leased_at;
   if (e->cancel_sent && !e->cancelled && !outcome.ok() &&

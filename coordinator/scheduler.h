@@ -291,6 +291,12 @@ class Scheduler {
     std::deque<std::string> cancels;  // lease ids to cancel
     absl::Time last_seen;
     absl::Time cooldown_until = absl::InfinitePast();
+    // NextWork sleeps until `wakes` changes (or a tick, or a removal);
+    // `waiting` while it does. Work wakes one idle worker that can take it,
+    // not every worker (a herd woken per submit cost more CPU than the
+    // scheduling itself).
+    int64_t wakes = 0;
+    bool waiting = false;
   };
 
   Submitted JoinLocked(const std::shared_ptr<Entry>& e, const std::string& kind)
@@ -310,6 +316,17 @@ class Scheduler {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::optional<WorkItem> TakeWorkLocked(Worker& w)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `w` may run `e`: its platform matches, and `e` did not fail on
+  // `w` unless no other matching worker is registered.
+  bool MayRunLocked(const Worker& w, const Entry& e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `w` has a free slot and is not cooling down.
+  bool HasRoomLocked(const Worker& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Wakes w's NextWork (if it waits).
+  void WakeLocked(Worker& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Wakes one waiting worker that can take `e` now, the next after the one
+  // woken last (so leases spread over executors); none if none can.
+  void WakeOneForLocked(const Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool AnyWorkerMatchesLocked(const Properties& platform)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -330,8 +347,9 @@ class Scheduler {
   std::map<std::string, std::shared_ptr<Operation>> ops_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<absl::Time, std::string>> completed_
       ABSL_GUARDED_BY(mu_);
-  int64_t version_ ABSL_GUARDED_BY(mu_) = 0;  // bumped on every change
-  int64_t ticks_ ABSL_GUARDED_BY(mu_) = 0;    // bumped by every Tick()
+  std::string last_woken_ ABSL_GUARDED_BY(mu_);  // a worker id
+  int64_t removals_ ABSL_GUARDED_BY(mu_) = 0;    // bumped per worker removed
+  int64_t ticks_ ABSL_GUARDED_BY(mu_) = 0;       // bumped by every Tick()
 };
 
 }  // namespace pbrx::coordinator

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -452,6 +453,121 @@ TEST_F(SchedulerTest, NextWorkWakesWhenWorkArrives) {
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->has_value());
   EXPECT_EQ((*r)->action, Digest::Of("late"));
+}
+
+// NextWork on its own thread with an hour to wait: it returns only when the
+// scheduler wakes it (work, a cancel, a freed slot, its removal). Ends by
+// removing its worker, which wakes it whatever happened.
+class Waiter {
+ public:
+  Waiter(Scheduler& scheduler, std::string worker)
+      : scheduler_(scheduler), worker_(std::move(worker)), thread_([this] {
+          auto r = scheduler_.NextWork(worker_, absl::Hours(1));
+          absl::MutexLock lock(&mu_);
+          result_ = std::move(r);
+        }) {
+    // Long enough for the thread to be waiting (were it not, NextWork
+    // would find the work at once: the tests would be weaker, not flaky).
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ~Waiter() {
+    scheduler_.RemoveWorker(worker_, "test over");
+    thread_.join();
+  }
+  // What NextWork returned, if it did within `wait`.
+  std::optional<absl::StatusOr<std::optional<WorkItem>>> Result(
+      absl::Duration wait = absl::Seconds(10)) {
+    absl::MutexLock lock(&mu_);
+    auto returned = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return result_.has_value();
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&returned), wait);
+    return result_;
+  }
+
+ private:
+  Scheduler& scheduler_;
+  const std::string worker_;
+  absl::Mutex mu_;
+  std::optional<absl::StatusOr<std::optional<WorkItem>>> result_
+      ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+// The lease a waiter got, or a failure naming what it got instead.
+std::optional<WorkItem> LeaseOf(Waiter& waiter) {
+  auto r = waiter.Result();
+  if (!r.has_value()) {
+    ADD_FAILURE() << "NextWork was not woken";
+    return std::nullopt;
+  }
+  if (!r->ok() || !r->value().has_value()) {
+    ADD_FAILURE() << "NextWork returned without work: "
+                  << (r->ok() ? "nothing" : r->status().ToString());
+    return std::nullopt;
+  }
+  return **r;
+}
+
+TEST_F(SchedulerTest, WorkWakesOneIdleWorkerAndLeasesSpread) {
+  std::string a = scheduler_.AddWorker("a", {}, 2, "p");
+  std::string b = scheduler_.AddWorker("b", {}, 2, "p");
+  Waiter wa(scheduler_, a), wb(scheduler_, b);
+  Submit("one");
+  // One executor is woken for it; the other sleeps on.
+  absl::SleepFor(absl::Milliseconds(100));
+  const bool a_first = wa.Result(absl::ZeroDuration()).has_value();
+  const bool b_first = wb.Result(absl::ZeroDuration()).has_value();
+  EXPECT_NE(a_first, b_first) << "exactly one waiter returns";
+  // The next one goes to the executor still waiting.
+  Submit("two");
+  auto la = LeaseOf(wa), lb = LeaseOf(wb);
+  ASSERT_TRUE(la.has_value() && lb.has_value());
+  EXPECT_EQ((a_first ? la : lb)->action, Digest::Of("one"));
+  EXPECT_EQ((a_first ? lb : la)->action, Digest::Of("two"));
+}
+
+TEST_F(SchedulerTest, AFreedSlotWakesItsWorker) {
+  std::string w = scheduler_.AddWorker("e", {}, 1, "p");
+  Submit("first");
+  auto first = Next(w);
+  ASSERT_TRUE(first.has_value());
+  Submit("second");  // queued: the only slot is busy
+  Waiter waiter(scheduler_, w);
+  EXPECT_FALSE(waiter.Result(absl::Milliseconds(100)).has_value());
+  ASSERT_TRUE(scheduler_.Complete(w, first->lease_id, Exit(0), false).ok());
+  auto second = LeaseOf(waiter);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->action, Digest::Of("second"));
+}
+
+TEST_F(SchedulerTest, ACancelWakesTheWorkerRunningIt) {
+  auto running = Submit("r");
+  std::string w = scheduler_.AddWorker("e", {}, 1, "p");
+  auto item = Next(w);
+  ASSERT_TRUE(item.has_value());
+  Waiter waiter(scheduler_, w);
+  scheduler_.Release(running.op);
+  auto cancel = LeaseOf(waiter);
+  ASSERT_TRUE(cancel.has_value());
+  EXPECT_EQ(cancel->kind, WorkItem::Kind::kCancel);
+  EXPECT_EQ(cancel->lease_id, item->lease_id);
+}
+
+TEST_F(SchedulerTest, ALostWorkersLeaseWakesAnotherAndItsWaitEnds) {
+  std::string lost = scheduler_.AddWorker("lost", {}, 2, "p");
+  Submit("a");
+  auto item = Next(lost);
+  ASSERT_TRUE(item.has_value());
+  std::string other = scheduler_.AddWorker("other", {}, 1, "p");
+  Waiter on_lost(scheduler_, lost), on_other(scheduler_, other);
+  scheduler_.RemoveWorker(lost, "stream closed");
+  auto moved = LeaseOf(on_other);
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(moved->action, Digest::Of("a"));
+  auto gone = on_lost.Result();
+  ASSERT_TRUE(gone.has_value()) << "the removed worker's wait did not end";
+  EXPECT_EQ(gone->status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(SchedulerTest, NextWorkEndsAtItsDeadlineOnTheInjectedClock) {

@@ -173,11 +173,17 @@ grpc::Status WorkerService::Work(
     recorder.join();
     scheduler_->RemoveWorker(id, "stream closed");
   });
-  while (!context->IsCancelled()) {
+  // A stream that ends is noticed by the reader (the worker is removed, so
+  // NextWork fails) or by a failed Write; asking gRPC (IsCancelled polls the
+  // call's completion queue) is left for idle seconds.
+  while (true) {
     absl::StatusOr<std::optional<WorkItem>> item =
         scheduler_->NextWork(id, absl::Seconds(1));
     if (!item.ok()) break;  // removed: closed, or silent too long
-    if (!item->has_value()) continue;
+    if (!item->has_value()) {
+      if (context->IsCancelled()) break;
+      continue;
+    }
     fv::CoordinatorMessage out;
     if ((*item)->kind == WorkItem::Kind::kCancel) {
       out.mutable_cancel()->set_lease_id((*item)->lease_id);
