@@ -1,6 +1,8 @@
 // Reading JSON documents (a step's probe.json, pip's install report, OCI
-// and registry manifests) as google.protobuf.Struct, unknown fields
-// ignored, with absent fields as "" / nullptr.
+// and registry manifests: untrusted) as google.protobuf.Struct, with absent
+// fields as "" / nullptr. The parser is strict RFC 8259: UTF-8 only, no
+// duplicate keys (two readers of one hostile document must not see
+// different values), nesting capped.
 #ifndef PBRX_COMMON_JSON_STRUCT_H_
 #define PBRX_COMMON_JSON_STRUCT_H_
 
@@ -12,7 +14,11 @@
 
 namespace pbrx::common {
 
-// INVALID_ARGUMENT "WHAT is not valid JSON" otherwise.
+// Objects and arrays nested deeper than this are refused.
+inline constexpr int kMaxJsonDepth = 100;
+
+// The object `text` holds. INVALID_ARGUMENT "WHAT is not valid JSON: line
+// L, column C: PROBLEM", or "WHAT is not a JSON object" for another value.
 absl::StatusOr<google::protobuf::Struct> ParseJsonStruct(
     const std::string& text, absl::string_view what);
 // The string field `key` ("" when absent or not a string).

@@ -84,7 +84,10 @@ TEST(BaseConfigTest, RefusesWhatCannotBeInherited) {
                 "config":{"WorkingDir":"/a\nb"}})",
             "--base oci:/l: config field config.WorkingDir holds a control "
             "character"},
-           {"[1]", "--base oci:/l config is not valid JSON"},
+           {"[1]", "--base oci:/l config is not a JSON object"},
+           {"{\"os\": \"linux\",\n \"os\": \"windows\"}",
+            "--base oci:/l config is not valid JSON: line 2, column 2: "
+            "duplicate key \"os\""},
        }) {
     absl::StatusOr<ImageConfig> got = ParseBaseConfig(c.json, what);
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument)

@@ -215,9 +215,12 @@ std::vector<OciCase> Cases() {
         "limit of 4194304"},
       C{"IndexDeeplyNested",
         with(0, std::string(200000, '[') + std::string(200000, ']')), "",
-        nullptr, "INVALID_ARGUMENT: {dir}/tree/index.json is not valid JSON"},
+        nullptr,
+        "INVALID_ARGUMENT: {dir}/tree/index.json is not valid JSON: line 1, "
+        "column 101: nested deeper than 100 levels"},
       C{"IndexNotJson", with(0, "schemaVersion: 2"), "", nullptr,
-        "INVALID_ARGUMENT: {dir}/tree/index.json is not valid JSON"},
+        "INVALID_ARGUMENT: {dir}/tree/index.json is not valid JSON: line 1, "
+        "column 1: expected a value"},
       C{"ManifestWithoutConfig",
         with(
             1,
@@ -225,7 +228,8 @@ std::vector<OciCase> Cases() {
         "base", nullptr,
         "INVALID_ARGUMENT: manifest sha256:{hex1} has no config"},
       C{"ConfigNotJson", with(2, "not json"), "base", nullptr,
-        "INVALID_ARGUMENT: config sha256:{hex2} is not valid JSON"},
+        "INVALID_ARGUMENT: config sha256:{hex2} is not valid JSON: line 1, "
+        "column 1: expected a value"},
       C{"DiffIdLies",
         with(
             2,
