@@ -13,7 +13,7 @@ namespace {
 TEST(ParseJsonStructTest, ReadsWhatProtobufReads) {
   const std::string docs[] = {
       "{}",
-      R"({"install": [{"download_info": {"url": "file:///work/links/a-1.whl",
+      R"({"install": [{"download_info": {"url": "https://files.example/a-1.whl",
           "archive_info": {"hashes": {"sha256": "ab"}}}, "is_direct": false,
           "requested": true, "metadata": {"requires_dist": null}}],
           "pip_version": "23.0.1", "version": "1"})",
